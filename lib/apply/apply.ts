@@ -1,0 +1,100 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { HvkitError } from '../errors';
+import { digestOf } from '../manifest/canonical';
+import type { Manifest } from '../manifest/types';
+import { staleReason, type SavedPlan } from '../plan/plan-file';
+import type { Plan } from '../plan/types';
+import { emptyState, type State, type StateStore } from '../state/types';
+import { execute, type ApplyResult } from './executor';
+import type { Progress } from './progress';
+import { preparePlan, runnerFor } from './prepare';
+import type { Verb } from './provider';
+import { callsOf } from './effects';
+import { providerLister, recoverInflight } from './recover';
+import { StateWriter } from './state-writer';
+
+export interface ApplyOptions {
+  manifest: Manifest;
+  store: StateStore;
+  projectDir: string;
+  env: NodeJS.ProcessEnv;
+  /** A reviewed plan; without it apply plans first and asks `confirm`. */
+  saved?: SavedPlan;
+  /** Shown the fresh plan; resolves true to go on. */
+  confirm?: (plan: Plan) => Promise<boolean>;
+  progress: (total: number) => Progress;
+  parallelism?: number;
+  perHost?: number;
+  timeoutMs?: number;
+}
+
+export type ApplyOutcome =
+  | { kind: 'no-changes'; plan: Plan }
+  | { kind: 'cancelled'; plan: Plan }
+  | { kind: 'applied'; plan: Plan; result: ApplyResult; runId: string; logDir: string };
+
+export function newRunId(): string {
+  return `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(2).toString('hex')}`;
+}
+
+/**
+ * Holds the state lock for the whole run: checks a saved plan is still
+ * current (or plans afresh), settles steps a dead apply left in flight, then
+ * executes the steps and records each one.
+ */
+export async function apply(opts: ApplyOptions): Promise<ApplyOutcome> {
+  const lock = await opts.store.lock('apply');
+  try {
+    const stored = await opts.store.read();
+    let plan: Plan;
+    let state: State | undefined;
+    if (opts.saved) {
+      plan = opts.saved.plan;
+      if (plan.fleet !== opts.manifest.fleet) throw new HvkitError(`the plan is for fleet '${plan.fleet}', the code is fleet '${opts.manifest.fleet}'`);
+      const stale = staleReason(plan, stored, digestOf(opts.manifest));
+      if (stale) throw new HvkitError(`the saved plan is stale: ${stale}. Nothing was applied; make a new plan with \`hvkit plan --out FILE\`, review it, and apply that`);
+      state = stored;
+      if (stored && Object.keys(stored.inflight).length) {
+        const r = await recoverInflight(stored, providerLister(runnerFor(opts.projectDir, opts.env), opts.manifest.fleet));
+        if (JSON.stringify(r.recovered.map((x) => [x.step, x.done])) !== JSON.stringify(plan.recovered.map((x) => [x.step, x.done]))) {
+          throw new HvkitError('the saved plan is stale: the hypervisors changed since the plan settled the steps a dead apply left in flight; make a new plan');
+        }
+        state = r.state;
+      }
+    } else {
+      const prepared = await preparePlan({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state: stored });
+      plan = prepared.plan;
+      state = prepared.state;
+    }
+    if (!plan.applyable) throw new HvkitError('the plan has errors (listed above or in `hvkit plan`); nothing was applied');
+    if (plan.steps.length === 0 && !(stored && Object.keys(stored.inflight).length)) return { kind: 'no-changes', plan };
+    if (!opts.saved && opts.confirm && !(await opts.confirm(plan))) return { kind: 'cancelled', plan };
+
+    const runner = runnerFor(opts.projectDir, opts.env);
+    const needed: [Manifest['hosts'][number]['provider'], Verb][] = [];
+    for (const s of plan.steps) for (const c of callsOf(s, plan.fleet)) needed.push([s.provider, c.verb]);
+    runner.checkScripts(needed);
+
+    const runId = newRunId();
+    const writer = new StateWriter(opts.store, structuredClone(state ?? { ...emptyState(opts.manifest.fleet, randomUUID()) }));
+    // The first write settles recovered steps and drops refresh observations this run makes obsolete.
+    await writer.commit((s) => {
+      delete s.observed;
+      s.lastApply = { run: runId, failed: [] };
+    });
+    const logDir = join(opts.projectDir, '.hvkit', 'logs', runId);
+    const progress = opts.progress(plan.steps.length);
+    try {
+      const result = await execute({
+        runId, fleet: plan.fleet, steps: plan.steps, runner, writer, logDir, progress,
+        parallelism: opts.parallelism, perHost: opts.perHost, timeoutMs: opts.timeoutMs,
+      });
+      return { kind: 'applied', plan, result, runId, logDir };
+    } finally {
+      progress.close();
+    }
+  } finally {
+    await opts.store.unlock(lock.id).catch(() => undefined);
+  }
+}

@@ -1,0 +1,219 @@
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { formatSize } from '../manifest/size';
+import type { Step } from '../plan/types';
+import type { FailedStep, State } from '../state/types';
+import { applyEffect, callsOf, tallyOf } from './effects';
+import type { ProviderRunner } from './provider';
+import type { Progress } from './progress';
+import type { StateWriter } from './state-writer';
+
+export interface ExecuteOptions {
+  runId: string;
+  fleet: string;
+  steps: Step[];
+  runner: ProviderRunner;
+  writer: StateWriter;
+  logDir: string;
+  progress: Progress;
+  /** @default 4 */
+  parallelism?: number;
+  /** @default 2 */
+  perHost?: number;
+  /** @default 600000 (10 minutes) */
+  timeoutMs?: number;
+}
+
+export interface StepOutcome {
+  step: Step;
+  status: 'done' | 'failed' | 'skipped';
+  ms: number;
+  failure?: FailedStep;
+}
+
+export interface ApplyResult {
+  outcomes: StepOutcome[];
+  ms: number;
+  tally: Record<ReturnType<typeof tallyOf>, number>;
+  failed: StepOutcome[];
+  skipped: StepOutcome[];
+}
+
+class StepFailure extends Error {
+  constructor(message: string, readonly exitCode: number | null) {
+    super(message);
+  }
+}
+
+/**
+ * Runs exactly the steps it is given, as their dependencies allow: at most
+ * `parallelism` at once and `perHost` per host. Each step's intent is durable
+ * in state before its script starts, and its result right after it ends.
+ */
+export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
+  const parallelism = Math.max(1, opts.parallelism ?? 4);
+  const perHost = Math.max(1, opts.perHost ?? 2);
+  const timeoutMs = opts.timeoutMs ?? 600_000;
+  mkdirSync(opts.logDir, { recursive: true });
+  const started = Date.now();
+  const status = new Map<string, StepOutcome['status'] | 'pending' | 'running'>(opts.steps.map((s) => [s.id, 'pending']));
+  const outcomes: StepOutcome[] = [];
+  const hostLoad = new Map<string, number>();
+  const hostsOf = (s: Step) => [...new Set([s.host, s.target].filter((x): x is string => !!x))];
+  let running = 0;
+  // Once state cannot be written, nothing new starts: a step whose result cannot be recorded must not run.
+  let stateBroken: Error | undefined;
+
+  return new Promise((resolve) => {
+    const finishIfDone = () => {
+      if (running > 0) return;
+      if (stateBroken) {
+        for (const s of opts.steps) {
+          if (status.get(s.id) !== 'pending') continue;
+          status.set(s.id, 'skipped');
+          outcomes.push({ step: s, status: 'skipped', ms: 0 });
+        }
+      }
+      const tally = { created: 0, updated: 0, replaced: 0, migrated: 0, destroyed: 0, hosts: 0 };
+      for (const o of outcomes) if (o.status === 'done') tally[tallyOf(o.step)]++;
+      resolve({ outcomes, ms: Date.now() - started, tally, failed: outcomes.filter((o) => o.status === 'failed'), skipped: outcomes.filter((o) => o.status === 'skipped') });
+    };
+    const skipDependents = () => {
+      let changed = true;
+      while (changed) {
+        changed = false;
+        for (const s of opts.steps) {
+          if (status.get(s.id) !== 'pending') continue;
+          if (s.dependsOn.some((d) => status.get(d) === 'failed' || status.get(d) === 'skipped')) {
+            status.set(s.id, 'skipped');
+            outcomes.push({ step: s, status: 'skipped', ms: 0 });
+            opts.progress.skipped(s);
+            changed = true;
+          }
+        }
+      }
+    };
+    const pump = () => {
+      skipDependents();
+      for (const s of opts.steps) {
+        if (running >= parallelism || stateBroken) break;
+        if (status.get(s.id) !== 'pending') continue;
+        if (!s.dependsOn.every((d) => status.get(d) === 'done')) continue;
+        const hosts = hostsOf(s);
+        if (hosts.some((h) => (hostLoad.get(h) ?? 0) >= perHost)) continue;
+        status.set(s.id, 'running');
+        running++;
+        for (const h of hosts) hostLoad.set(h, (hostLoad.get(h) ?? 0) + 1);
+        void runStep(s).then((o) => {
+          running--;
+          for (const h of hosts) hostLoad.set(h, hostLoad.get(h)! - 1);
+          status.set(s.id, o.status);
+          outcomes.push(o);
+          pump();
+        });
+      }
+      finishIfDone();
+    };
+
+    const runStep = async (step: Step): Promise<StepOutcome> => {
+      const t0 = Date.now();
+      const logFile = join(opts.logDir, `${step.id.replace(/[^a-z0-9.-]/gi, '_')}.log`);
+      let log: WriteStream | undefined;
+      try {
+        await opts.writer.commit((s) => {
+          s.inflight[step.id] = { run: opts.runId, step, started: new Date().toISOString() };
+        }).catch((e: Error) => {
+          stateBroken = e;
+          throw new Error(`could not record the step's intent in state, so it was not started: ${e.message}`);
+        });
+        opts.progress.started(step);
+        log = createWriteStream(logFile, { flags: 'a' });
+        log.write(`# hvkit apply ${opts.runId}: ${step.description}\n`);
+        const facts = await runCalls(step, log, timeoutMs);
+        await opts.writer.commit((s) => {
+          delete s.inflight[step.id];
+          applyEffect(s, step, facts);
+        }).catch((e: Error) => {
+          stateBroken = e;
+          throw new Error(`the step ran but recording it in state failed (the next plan checks it with the provider): ${e.message}`);
+        });
+        const ms = Date.now() - t0;
+        opts.progress.finished(step, ms);
+        return { step, status: 'done', ms };
+      } catch (e) {
+        const ms = Date.now() - t0;
+        const failure: FailedStep = {
+          step: step.id,
+          exitCode: e instanceof StepFailure ? e.exitCode : null,
+          message: (e as Error).message,
+          log: logFile,
+        };
+        try {
+          await opts.writer.commit((s) => {
+            delete s.inflight[step.id];
+            s.lastApply ??= { run: opts.runId, failed: [] };
+            s.lastApply.failed.push(failure);
+          });
+        } catch (writeError) {
+          failure.message += `; recording the failure in state failed too: ${(writeError as Error).message}`;
+        }
+        opts.progress.failed(step, ms, failure);
+        return { step, status: 'failed', ms, failure };
+      } finally {
+        await new Promise<void>((r) => (log ? log.end(r) : r()));
+      }
+    };
+
+    const runCalls = async (step: Step, log: WriteStream, timeout: number): Promise<{ memoryMiB?: number } | undefined> => {
+      const deadline = Date.now() + timeout;
+      let facts: { memoryMiB?: number } | undefined;
+      for (const call of callsOf(step, opts.fleet)) {
+        const r = await opts.runner.call(step.provider, call.verb, call.input, { timeoutMs: Math.max(1, deadline - Date.now()), log });
+        if (!r.ok) {
+          const why = r.timedOut ? `timed out after ${Math.round(timeout / 1000)}s and was killed` : `exited with ${r.exitCode ?? r.signal}`;
+          throw new StepFailure(`${call.verb} ${why}${r.stderrTail ? `:\n${indent(r.stderrTail)}` : ''}`, r.exitCode);
+        }
+        if (call.verb === 'facts') facts = checkFacts(step, r.result);
+        if (call.verb === 'list' && step.kind === 'retire-host') {
+          const domains = (r.result?.domains as { name: string }[] | undefined) ?? [];
+          if (domains.length) throw new StepFailure(`${step.host} still runs ${domains.map((d) => d.name).join(', ')}: move or destroy them before retiring it`, null);
+        }
+      }
+      return facts;
+    };
+
+    pump();
+  });
+}
+
+function checkFacts(step: Step, result: Record<string, unknown> | undefined): { memoryMiB?: number } {
+  const memoryMiB = typeof result?.memoryMiB === 'number' ? result.memoryMiB : undefined;
+  if (step.kind === 'upgrade-memory') {
+    const want = step.hostSpec!.memory.totalMiB;
+    if (memoryMiB === undefined) throw new StepFailure(`${step.host}: facts did not report memoryMiB; cannot check the memory upgrade`, null);
+    if (memoryMiB < want) {
+      throw new StepFailure(
+        `${step.host} reports ${formatSize(memoryMiB)} installed, the code needs ${formatSize(want)}: fit the new DIMMs (${step.hostSpec!.memory.dimmsMiB.map(formatSize).join(', ')}), boot the host, then run \`hvkit apply\` again`,
+        null,
+      );
+    }
+  }
+  return { memoryMiB };
+}
+
+function indent(text: string): string {
+  return text.split('\n').map((l) => `    ${l}`).join('\n');
+}
+
+export function failureSummary(r: ApplyResult): string {
+  const lines = r.failed.map((o) => `  ${o.step.id} failed${o.failure?.exitCode != null ? ` (exit ${o.failure.exitCode})` : ''}: ${o.failure?.message}\n    log: ${o.failure?.log}`);
+  if (r.skipped.length) lines.push(`  not started because a step they depend on failed: ${r.skipped.map((o) => o.step.id).join(', ')}`);
+  return lines.join('\n');
+}
+
+export function tallyLine(r: ApplyResult): string {
+  const t = r.tally;
+  return `${t.created} created, ${t.updated} updated, ${t.migrated} migrated, ${t.destroyed} destroyed${t.replaced ? `, ${t.replaced} replaced` : ''}${t.hosts ? `, ${t.hosts} host step${t.hosts === 1 ? '' : 's'}` : ''} in ${(r.ms / 1000).toFixed(1)}s`;
+}
+
+export type { State };

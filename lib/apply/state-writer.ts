@@ -1,0 +1,39 @@
+import type { State, StateStore } from '../state/types';
+
+/**
+ * Records apply progress in state. Every change is written atomically with
+ * serial + 1; changes that arrive while a write is under way go out together
+ * in the next write (group commit), and each caller waits until a write that
+ * contains its change is on disk.
+ */
+export class StateWriter {
+  private writing?: Promise<void>;
+  private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+
+  constructor(private readonly store: StateStore, readonly state: State) {}
+
+  /** Applies `mutate` to the state now and resolves once it is durable. */
+  commit(mutate: (s: State) => void): Promise<void> {
+    mutate(this.state);
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      if (!this.writing) this.writing = this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.waiters.length) {
+      const batch = this.waiters;
+      this.waiters = [];
+      this.state.serial += 1;
+      try {
+        await this.store.write(structuredClone(this.state));
+        for (const w of batch) w.resolve();
+      } catch (e) {
+        this.state.serial -= 1;
+        for (const w of batch) w.reject(e);
+      }
+    }
+    this.writing = undefined;
+  }
+}

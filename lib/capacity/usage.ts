@@ -1,0 +1,77 @@
+import type { CapacityConfig, GuestSpec, HostSpec } from '../manifest/types';
+
+/** Running sums of what guests take on one host; usage is computed from them in O(1). */
+export interface Sums {
+  memory: number;
+  overhead: number;
+  vcpus: number;
+  disks: Record<string, number>;
+  cpu: number;
+  iops: number;
+  net: number;
+  guests: number;
+}
+
+export function emptySums(): Sums {
+  return { memory: 0, overhead: 0, vcpus: 0, disks: {}, cpu: 0, iops: 0, net: 0, guests: 0 };
+}
+
+/** Hypervisor memory overhead of a guest (Xen's shadow/p2m accounting), in whole MiB. */
+export function guestOverheadMiB(g: GuestSpec, c: CapacityConfig): number {
+  return Math.ceil(g.maxVcpus * c.overheadPerVcpuMiB + g.maxMemoryMiB / c.overheadMemoryDivisor + (g.mode === 'hvm' ? c.overheadHvmMiB : 0));
+}
+
+/** Adds (sign 1) or removes (sign -1) a guest's share to a host's sums. */
+export function addGuest(s: Sums, g: GuestSpec, c: CapacityConfig, sign: 1 | -1 = 1): void {
+  s.memory += sign * g.memoryMiB;
+  s.overhead += sign * guestOverheadMiB(g, c);
+  s.vcpus += sign * g.vcpus;
+  for (const d of g.disks) s.disks[d.on] = (s.disks[d.on] ?? 0) + sign * d.sizeMiB;
+  s.cpu += sign * g.load.cpu;
+  s.iops += sign * g.load.iops;
+  s.net += sign * g.load.netMbps;
+  s.guests += sign;
+}
+
+export function sumsOf(guests: readonly GuestSpec[], c: CapacityConfig): Sums {
+  const s = emptySums();
+  for (const g of guests) addGuest(s, g, c);
+  return s;
+}
+
+/**
+ * Committed memory: the reserve, the per-guest overhead beyond what the
+ * reserve already holds for it, and the guests' memory.
+ */
+export function memoryUsed(h: HostSpec, s: Pick<Sums, 'memory' | 'overhead'>): number {
+  const base = h.reserve.memoryMiB - h.reserve.overheadMiB;
+  return base + Math.max(h.reserve.overheadMiB, s.overhead) + s.memory;
+}
+
+export interface Capacities {
+  memory: number;
+  vcpus: number;
+  disks: Record<string, number>;
+  cpu: number;
+  iops: number;
+  net: number;
+}
+
+/** What a host offers: hard limits as installed, soft limits after virtualization losses and headroom. */
+export function capacitiesOf(h: HostSpec, installedMiB?: number): Capacities {
+  const c = h.capacity;
+  const disks: Record<string, number> = {};
+  for (const d of h.disks) disks[d.name] = d.sizeMiB;
+  return {
+    memory: installedMiB ?? h.memory.totalMiB,
+    vcpus: Math.max(0, Math.floor(h.cpu.threads * c.cpuOvercommit) - h.reserve.vcpus),
+    disks,
+    cpu: round2(h.cpu.cores * (1 - c.cpuVirtLoss) * c.softHeadroom),
+    iops: Math.floor(h.disks.reduce((a, d) => a + d.iops, 0) * (1 - c.ioVirtLoss) * c.softHeadroom),
+    net: Math.floor(h.nics.reduce((a, n) => a + n.gbps * 1000, 0) * c.netVirtFactor * c.softHeadroom),
+  };
+}
+
+export function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}

@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { apply } from '../../apply/apply';
+import { failureSummary, tallyLine } from '../../apply/executor';
+import { plainProgress, ttyProgress } from '../../apply/progress';
+import { HvkitError } from '../../errors';
+import { loadPlan } from '../../plan/plan-file';
+import { style } from '../../render/style';
+import { renderText } from '../../render/text';
+import { addFleetOptions, useColor, type FleetOptions, type Io } from '../context';
+import { loadFleet, stateStore } from '../fleet';
+
+interface ApplyCliOptions extends FleetOptions {
+  autoApprove?: boolean;
+  parallelism: string;
+  perHost: string;
+  timeout: string;
+}
+
+function positive(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new HvkitError(`${name} must be a positive number, got '${v}'`);
+  return n;
+}
+
+export function registerApply(program: Command, io: Io, setCode: (code: number) => void): void {
+  addFleetOptions(
+    program
+      .command('apply [planfile]')
+      .description('carry out a saved plan (or plan, confirm and apply) through the provider scripts')
+      .option('--auto-approve', 'apply a fresh plan without asking (needed without a terminal)')
+      .option('--parallelism <n>', 'steps running at once', '4')
+      .option('--per-host <n>', 'steps running at once on one host', '2')
+      .option('--timeout <seconds>', 'kill a step (its whole process group) after this long', '600'),
+  ).action(async (planfile: string | undefined, opts: ApplyCliOptions) => {
+    const parallelism = positive('--parallelism', opts.parallelism);
+    const perHost = positive('--per-host', opts.perHost);
+    const timeoutMs = positive('--timeout', opts.timeout) * 1000;
+    const saved = planfile ? loadPlan(join(io.cwd, planfile)) : undefined;
+    if (!saved && !opts.autoApprove && !(io.isTty && io.ask)) {
+      throw new HvkitError('apply without a plan file asks for confirmation on a terminal; without one, pass --auto-approve or apply a saved plan (hvkit plan --out FILE)');
+    }
+    const manifest = await loadFleet(io, opts);
+    const store = stateStore(io, opts, manifest.fleet);
+    const s = style(useColor(io, opts));
+    const outcome = await apply({
+      manifest, store, projectDir: io.cwd, env: io.env, saved, parallelism, perHost, timeoutMs,
+      confirm: opts.autoApprove ? undefined : async (plan) => {
+        io.out(renderText(plan, s));
+        const answer = await io.ask!('\nApply these changes? Only "yes" is accepted: ');
+        return answer.trim() === 'yes';
+      },
+      progress: (total) => (io.isTty && useColor(io, opts) ? ttyProgress(process.stdout, s, total) : plainProgress(io.out, total)),
+    });
+    switch (outcome.kind) {
+      case 'no-changes':
+        io.out('No changes. The fleet matches the code; nothing to apply.\n');
+        return;
+      case 'cancelled':
+        io.out('Apply cancelled; nothing was changed.\n');
+        setCode(1);
+        return;
+      case 'applied': {
+        const r = outcome.result;
+        if (r.failed.length) {
+          io.err(`\n${s.paint('red', 'Apply failed')}: ${r.failed.length} step${r.failed.length === 1 ? '' : 's'} failed; ${tallyLine(r)}\n${failureSummary(r)}\nState records exactly the finished steps; fix the cause and run \`hvkit plan\` to see what is left.\n`);
+          setCode(1);
+          return;
+        }
+        io.out(`\n${s.paint('green', 'Apply complete')}: ${tallyLine(r)}\n`);
+      }
+    }
+  });
+}

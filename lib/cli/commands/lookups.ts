@@ -1,0 +1,135 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Table from 'cli-table3';
+import type { Command } from 'commander';
+import { closest } from 'fastest-levenshtein';
+import { capacitiesOf, memoryUsed, sumsOf } from '../../capacity/usage';
+import { HvkitError } from '../../errors';
+import { formatSize } from '../../manifest/size';
+import type { Manifest } from '../../manifest/types';
+import type { State } from '../../state/types';
+import { addFleetOptions, type FleetOptions, type Io } from '../context';
+import { loadFleet, stateStore } from '../fleet';
+
+/** Finds the fleet's state without running the app when it is unambiguous. */
+async function readState(io: Io, opts: FleetOptions): Promise<{ state: State | undefined; fleet: string }> {
+  let fleet = opts.fleet;
+  if (!fleet && !opts.state) {
+    const dir = join(io.cwd, '.hvkit', 'state');
+    const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
+    if (files.length === 1) fleet = files[0].replace(/\.json$/, '');
+    else fleet = (await loadFleet(io, opts)).fleet;
+  }
+  const store = stateStore(io, opts, fleet ?? 'fleet');
+  const state = await store.read();
+  return { state, fleet: state?.fleet ?? fleet ?? 'fleet' };
+}
+
+function requireState(state: State | undefined, fleet: string): State {
+  if (!state) throw new HvkitError(`fleet ${fleet} has no state yet: nothing is deployed; run \`hvkit apply\` first`);
+  return state;
+}
+
+export function parentOf(guest: string, state: State | undefined, manifest: Manifest | undefined): { text: string; json: Record<string, unknown> } {
+  const deployed = state?.guests[guest]?.spec.host ?? null;
+  const inCode = manifest?.guests.find((g) => g.name === guest)?.host ?? null;
+  if (!deployed && !inCode) {
+    const names = [...new Set([...Object.keys(state?.guests ?? {}), ...(manifest?.guests.map((g) => g.name) ?? [])])];
+    const near = nearest(guest, names);
+    throw new HvkitError(`unknown guest '${guest}'${near.length ? `; did you mean ${near.join(', ')}?` : ''}`);
+  }
+  let text: string;
+  if (!deployed) text = `${guest}: not deployed (code places it on ${inCode})`;
+  else if (!manifest) text = `${guest}: ${deployed}`;
+  else if (!inCode) text = `${guest}: ${deployed} (removed from code: the next apply destroys it)`;
+  else if (inCode !== deployed) text = `${guest}: ${deployed} (moving to ${inCode} in code)`;
+  else text = `${guest}: ${deployed}`;
+  return { text, json: { guest, host: deployed, codeHost: inCode, moving: Boolean(deployed && inCode && deployed !== inCode) } };
+}
+
+export function nearest(name: string, names: string[], n = 3): string[] {
+  const pool = [...names];
+  const out: string[] = [];
+  while (out.length < n && pool.length) {
+    const c = closest(name, pool);
+    out.push(c);
+    pool.splice(pool.indexOf(c), 1);
+  }
+  return out;
+}
+
+export function hostRows(state: State): Record<string, unknown>[] {
+  return Object.keys(state.hosts).sort().map((name) => {
+    const h = state.hosts[name].spec;
+    const guests = Object.values(state.guests).filter((g) => g.spec.host === name).map((g) => g.spec);
+    const s = sumsOf(guests, h.capacity);
+    const cap = capacitiesOf(h, state.hosts[name].installedMiB);
+    const diskCap = Object.values(cap.disks).reduce((a, b) => a + b, 0);
+    const diskUsed = Object.values(s.disks).reduce((a, b) => a + b, 0);
+    return {
+      host: name, provider: h.provider, guests: guests.length,
+      memoryUsedMiB: memoryUsed(h, s), memoryMiB: cap.memory,
+      vcpusUsed: s.vcpus, vcpus: cap.vcpus, diskUsedMiB: diskUsed, diskMiB: diskCap,
+    };
+  });
+}
+
+export function guestRows(state: State, host?: string): Record<string, unknown>[] {
+  const inflight = new Set(Object.values(state.inflight).map((i) => i.step.guest));
+  return Object.keys(state.guests).sort()
+    .map((n) => state.guests[n].spec)
+    .filter((g) => !host || g.host === host)
+    .map((g) => ({ guest: g.name, host: g.host, role: g.role, vcpus: g.vcpus, memoryMiB: g.memoryMiB, state: inflight.has(g.name) ? 'in flight' : 'deployed' }));
+}
+
+const pct = (a: number, b: number) => (b ? ` (${Math.round((a / b) * 100)}%)` : '');
+
+function table(head: string[], rows: string[][]): string {
+  const t = new Table({ head, style: { head: [], border: [] } });
+  t.push(...rows);
+  return t.toString() + '\n';
+}
+
+export function registerLookups(program: Command, io: Io, setCode: (code: number) => void): void {
+  addFleetOptions(program.command('parent <guest>').description('which host a guest is on (deployed, and where code moves it)').option('--json', 'print JSON'))
+    .action(async (guest: string, opts: FleetOptions & { json?: boolean }) => {
+      const { state, fleet } = await readState(io, opts);
+      let manifest: Manifest | undefined;
+      try {
+        manifest = await loadFleet(io, { ...opts, fleet: opts.fleet ?? (state ? fleet : undefined) });
+      } catch (e) {
+        if (!state) throw e;
+        io.err(`note: could not read the code (${(e as Error).message.split('\n')[0]}); showing state only\n`);
+      }
+      const r = parentOf(guest, state, manifest);
+      io.out(opts.json ? JSON.stringify(r.json) + '\n' : r.text + '\n');
+      setCode(0);
+    });
+
+  addFleetOptions(program.command('hosts').description('hosts with memory, vCPUs and disk used of capacity, and guest count (as deployed)').option('--json', 'print JSON'))
+    .action(async (opts: FleetOptions & { json?: boolean }) => {
+      const { state, fleet } = await readState(io, opts);
+      const rows = hostRows(requireState(state, fleet));
+      if (opts.json) return io.out(JSON.stringify(rows, null, 2) + '\n');
+      io.out(table(['HOST', 'PROVIDER', 'MEMORY', 'VCPUS', 'DISK', 'GUESTS'], rows.map((r) => [
+        String(r.host), String(r.provider),
+        `${formatSize(r.memoryUsedMiB as number)} / ${formatSize(r.memoryMiB as number)}${pct(r.memoryUsedMiB as number, r.memoryMiB as number)}`,
+        `${r.vcpusUsed} / ${r.vcpus}${pct(r.vcpusUsed as number, r.vcpus as number)}`,
+        `${formatSize(r.diskUsedMiB as number)} / ${formatSize(r.diskMiB as number)}${pct(r.diskUsedMiB as number, r.diskMiB as number)}`,
+        String(r.guests),
+      ])));
+    });
+
+  addFleetOptions(program.command('guests').description('guests with host, role, vCPUs, memory and state (as deployed)').option('--host <host>', 'only guests on this host').option('--json', 'print JSON'))
+    .action(async (opts: FleetOptions & { json?: boolean; host?: string }) => {
+      const { state, fleet } = await readState(io, opts);
+      const st = requireState(state, fleet);
+      if (opts.host && !st.hosts[opts.host]) {
+        const near = nearest(opts.host, Object.keys(st.hosts));
+        throw new HvkitError(`unknown host '${opts.host}'${near.length ? `; did you mean ${near.join(', ')}?` : ''}`);
+      }
+      const rows = guestRows(st, opts.host);
+      if (opts.json) return io.out(JSON.stringify(rows, null, 2) + '\n');
+      io.out(table(['GUEST', 'HOST', 'ROLE', 'VCPUS', 'MEMORY', 'STATE'], rows.map((r) => [String(r.guest), String(r.host), String(r.role), String(r.vcpus), formatSize(r.memoryMiB as number), String(r.state)])));
+    });
+}

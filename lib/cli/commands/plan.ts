@@ -1,0 +1,51 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { preparePlan } from '../../apply/prepare';
+import { savePlan } from '../../plan/plan-file';
+import type { Plan } from '../../plan/types';
+import { renderJson } from '../../render/json';
+import { renderMarkdown } from '../../render/markdown';
+import { style } from '../../render/style';
+import { renderText } from '../../render/text';
+import { addFleetOptions, useColor, type FleetOptions, type Io } from '../context';
+import { loadFleet, stateStore } from '../fleet';
+
+interface PlanOptions extends FleetOptions {
+  out?: string;
+  json?: boolean;
+  markdown?: boolean;
+  detailedExitcode?: boolean;
+}
+
+/** 0 no changes, 1 errors (fit errors included), 2 changes present. */
+export function planExitCode(plan: Plan, detailed: boolean): number {
+  if (!plan.applyable) return 1;
+  if (!detailed) return 0;
+  return plan.steps.length ? 2 : 0;
+}
+
+export function renderPlanOutput(io: Io, plan: Plan, resourceType: string, opts: PlanOptions): void {
+  if (opts.json) io.out(renderJson(plan, resourceType));
+  else if (opts.markdown) io.out(renderMarkdown(plan));
+  else io.out(renderText(plan, style(useColor(io, opts))));
+}
+
+export function registerPlan(program: Command, io: Io, setCode: (code: number) => void): void {
+  addFleetOptions(
+    program
+      .command('plan')
+      .description('check that every guest fits its host and show what would change')
+      .option('--out <file>', 'save the plan for `hvkit apply FILE`')
+      .option('--json', 'print the plan as JSON (terraform show -json shape)')
+      .option('--markdown', 'print the plan as markdown for a pull-request comment')
+      .option('--detailed-exitcode', 'exit 0 when nothing changes, 1 on errors, 2 when there are changes'),
+  ).action(async (opts: PlanOptions) => {
+    const manifest = await loadFleet(io, opts);
+    const store = stateStore(io, opts, manifest.fleet);
+    const { plan } = await preparePlan({ manifest, store, projectDir: io.cwd, env: io.env });
+    if (opts.out) await savePlan(join(io.cwd, opts.out), plan, manifest.resourceType);
+    renderPlanOutput(io, plan, manifest.resourceType, opts);
+    if (opts.out && !opts.json && !opts.markdown) io.out(`\nSaved the plan to ${opts.out}; apply exactly this plan with: hvkit apply ${opts.out}\n`);
+    setCode(planExitCode(plan, Boolean(opts.detailedExitcode)));
+  });
+}

@@ -1,0 +1,21 @@
+import type { Command } from 'commander';
+import { HvkitError } from '../../errors';
+import { renderConfig } from '../../hypervisor/render';
+import { loadManifest } from '../../manifest/load';
+import type { Io } from '../context';
+
+/** Hidden: builds a provider script's stdin from a manifest, for Terraform's local-exec. */
+export function registerProviderInput(program: Command, io: Io): void {
+  program
+    .command('provider-input', { hidden: true })
+    .requiredOption('--manifest <file>')
+    .requiredOption('--guest <name>')
+    .requiredOption('--verb <verb>')
+    .action((opts: { manifest: string; guest: string; verb: string }) => {
+      const m = loadManifest(opts.manifest);
+      const guest = m.guests.find((g) => g.name === opts.guest);
+      if (!guest) throw new HvkitError(`${opts.manifest}: no guest '${opts.guest}'`);
+      const host = m.hosts.find((h) => h.name === guest.host)!;
+      io.out(JSON.stringify({ fleet: m.fleet, host, guest, config: renderConfig(host, guest) }) + '\n');
+    });
+}

@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+
+/** Where a command writes; tests pass their own. */
+export interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly isTty: boolean;
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** Reads one line from the terminal (apply's confirmation). */
+  readonly ask?: (question: string) => Promise<string>;
+}
+
+/** Options every command that reads the fleet shares. */
+export interface FleetOptions {
+  app?: string;
+  fleet?: string;
+  state?: string;
+  color?: boolean;
+}
+
+export function addFleetOptions(cmd: Command): Command {
+  return cmd
+    .option('--app <command>', 'command that runs the fleet app (default: "app" in cdktf.json)')
+    .option('--fleet <name>', 'fleet to work on when the app has several')
+    .option('--state <path>', 'state file (default: .hvkit/state/<fleet>.json)')
+    .option('--no-color', 'plain output without colour (also NO_COLOR)');
+}
+
+export function useColor(io: Io, opts: { color?: boolean }): boolean {
+  if (opts.color === false) return false;
+  if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') return false;
+  if (io.env.FORCE_COLOR && io.env.FORCE_COLOR !== '0') return true;
+  return io.isTty;
+}

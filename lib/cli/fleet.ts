@@ -1,0 +1,20 @@
+import { join } from 'node:path';
+import type { Manifest } from '../manifest/types';
+import { FileStateStore } from '../state/file-store';
+import { pickFleet, runApp } from '../synth/run-app';
+import type { FleetOptions, Io } from './context';
+
+/** Runs the app for its manifests only (no Terraform JSON) and picks the fleet. */
+export async function loadFleet(io: Io, opts: FleetOptions): Promise<Manifest> {
+  const manifests = await runApp({ projectDir: io.cwd, app: opts.app, mode: 'manifest' });
+  return pickFleet(manifests, opts.fleet);
+}
+
+export function stateFile(io: Io, opts: FleetOptions, fleet: string): string {
+  return opts.state ? join(io.cwd, opts.state) : join(io.cwd, '.hvkit', 'state', `${fleet}.json`);
+}
+
+export function stateStore(io: Io, opts: FleetOptions, fleet: string): FileStateStore {
+  const stale = Number(io.env.HVKIT_LOCK_STALE_MS);
+  return new FileStateStore(stateFile(io, opts, fleet), Number.isFinite(stale) && stale > 0 ? { staleMs: stale } : {});
+}

@@ -1,0 +1,62 @@
+import { createInterface } from 'node:readline/promises';
+import { Command, CommanderError } from 'commander';
+import { HvkitError } from '../errors';
+import type { Io } from './context';
+import { registerSynth } from './commands/synth';
+import { registerPlan } from './commands/plan';
+import { registerApply } from './commands/apply';
+import { registerState } from './commands/state';
+import { registerLookups } from './commands/lookups';
+import { registerProviderInput } from './commands/provider-input';
+
+export function processIo(): Io {
+  return {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    isTty: Boolean(process.stdout.isTTY),
+    cwd: process.cwd(),
+    env: process.env,
+    ask: async (q) => {
+      const rl = createInterface({ input: process.stdin, output: process.stdout });
+      try {
+        return await rl.question(q);
+      } finally {
+        rl.close();
+      }
+    },
+  };
+}
+
+export function buildProgram(io: Io, setCode: (code: number) => void): Command {
+  const program = new Command('hvkit')
+    .description('Infrastructure as code for homemade hypervisor hosts and the guests packed onto them')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+  registerSynth(program, io);
+  registerPlan(program, io, setCode);
+  registerApply(program, io, setCode);
+  registerLookups(program, io, setCode);
+  registerState(program, io);
+  registerProviderInput(program, io);
+  return program;
+}
+
+/** Runs one hvkit command; returns the exit code instead of exiting. */
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  let code = 0;
+  const program = buildProgram(io, (c) => (code = c));
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
+    if (e instanceof HvkitError) {
+      io.err(`Error: ${e.message}\n`);
+      return e.exitCode;
+    }
+    io.err(`hvkit: internal error: ${(e as Error).stack ?? e}\nThis is a bug in hvkit; please report it with the command you ran.\n`);
+    return 1;
+  }
+}

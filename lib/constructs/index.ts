@@ -1,0 +1,4 @@
+export { App, MANIFEST_FILE } from './app';
+export { Fleet } from './fleet';
+export { Guest, Host } from './host';
+export { Testing } from 'cdktf';

@@ -1,0 +1,53 @@
+import { createRequire } from 'node:module';
+import { DataResource, type TerraformResource } from 'cdktf';
+import type { Construct } from 'constructs';
+import { digestOf } from '../manifest/canonical';
+import type { GuestSpec, HostSpec, Manifest } from '../manifest/types';
+
+const require = createRequire(import.meta.url);
+
+/** Relative from `cdktf.out/stacks/<fleet>/`, where Terraform runs, to the project. */
+const TO_PROJECT = '${path.module}/../../..';
+
+function script(provider: string, verb: string): string {
+  return `${TO_PROJECT}/providers/${provider}/${verb}`;
+}
+
+/**
+ * Adds one resource per host and per guest to the fleet stack. Guests carry a
+ * digest of their spec in their triggers and call the provider scripts with an
+ * argument vector (Terraform's `interpreter`), never a shell string.
+ */
+export function addTerraformResources(stack: Construct, manifest: Manifest): void {
+  const useData = manifest.resourceType === 'terraform_data';
+  // provider-null is large; load it only when a null_resource synth needs it.
+  const nullp = useData ? undefined : require('@cdktf/provider-null');
+  if (nullp) new nullp.provider.NullProvider(stack, 'null');
+  const hostRes = new Map<string, TerraformResource>();
+  const make = (id: string, triggers: Record<string, string>, provisioners: unknown[], dependsOn: TerraformResource[]): TerraformResource => {
+    const r: TerraformResource = useData
+      ? new DataResource(stack, id, { triggersReplace: triggers, provisioners: provisioners as never, dependsOn })
+      : new nullp.resource.Resource(stack, id, { triggers, provisioners, dependsOn });
+    r.overrideLogicalId(id);
+    return r;
+  };
+  for (const h of manifest.hosts) {
+    hostRes.set(h.name, make(`host_${h.name}`, hostTriggers(h), [], []));
+  }
+  for (const g of manifest.guests) {
+    const host = manifest.hosts.find((h) => h.name === g.host)!;
+    const args = ['--manifest', 'hvkit.manifest.json', '--guest'];
+    make(`guest_${g.name}`, guestTriggers(g), [
+      { type: 'local-exec', interpreter: [script(host.provider, 'create'), ...args], command: g.name },
+      { type: 'local-exec', when: 'destroy', interpreter: [script(host.provider, 'destroy'), ...args], command: g.name },
+    ], [hostRes.get(g.host)!]);
+  }
+}
+
+function hostTriggers(h: HostSpec): Record<string, string> {
+  return { host: h.name, provider: h.provider, digest: digestOf(h) };
+}
+
+function guestTriggers(g: GuestSpec): Record<string, string> {
+  return { guest: g.name, host: g.host, digest: digestOf(g) };
+}

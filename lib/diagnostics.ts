@@ -1,0 +1,35 @@
+/** Every kind of finding a plan can carry; a closed union so renderers switch exhaustively. */
+export type DiagnosticCode =
+  | 'memory-over'
+  | 'vcpus-over'
+  | 'disk-over'
+  | 'cpu-load'
+  | 'iops'
+  | 'network'
+  | 'anti-affinity'
+  | 'stranded'
+  | 'unorderable'
+  | 'retire-not-empty'
+  | 'memory-upgrade'
+  | 'recovered'
+  | 'drift'
+  | 'unreachable';
+
+export type Severity = 'error' | 'warning' | 'note';
+
+export interface Diagnostic {
+  severity: Severity;
+  code: DiagnosticCode;
+  /** Construct path (or host/guest name) the finding is about. */
+  path: string;
+  message: string;
+}
+
+export function sortDiagnostics(d: Diagnostic[]): Diagnostic[] {
+  const rank: Record<Severity, number> = { error: 0, warning: 1, note: 2 };
+  return d.sort((a, b) => rank[a.severity] - rank[b.severity] || cmp(a.path, b.path) || cmp(a.code, b.code) || cmp(a.message, b.message));
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

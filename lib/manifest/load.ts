@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { HvkitError } from '../errors';
+import { parseAndValidate } from './schema';
+import type { Manifest } from './types';
+
+const FIX = 'run `hvkit synth` again to regenerate it';
+
+/** Reads and checks a manifest; a hand-edited or truncated one is refused with the JSON pointer of the first bad field. */
+export function loadManifest(file: string): Manifest {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new HvkitError(`${file}: cannot read the manifest (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); ${FIX}`);
+  }
+  return parseManifest(file, text);
+}
+
+export function parseManifest(source: string, text: string): Manifest {
+  const m = parseAndValidate<Manifest>(source, text, './manifest.schema.json', 'manifest', FIX);
+  checkReferences(source, m);
+  return m;
+}
+
+/** What the schema cannot say: guests name hosts that exist, names are unique. */
+function checkReferences(source: string, m: Manifest): void {
+  const hosts = new Map(m.hosts.map((h, i) => [h.name, i]));
+  if (hosts.size !== m.hosts.length) throw new HvkitError(`${source}: at /hosts: host names repeat; ${FIX}`);
+  const guests = new Set<string>();
+  m.guests.forEach((g, i) => {
+    if (guests.has(g.name)) throw new HvkitError(`${source}: at /guests/${i}/name: guest '${g.name}' repeats; ${FIX}`);
+    guests.add(g.name);
+    const h = hosts.get(g.host);
+    if (h === undefined) throw new HvkitError(`${source}: at /guests/${i}/host: host '${g.host}' is not in /hosts; ${FIX}`);
+    g.disks.forEach((d, j) => {
+      if (!m.hosts[h].disks.some((hd) => hd.name === d.on)) {
+        throw new HvkitError(`${source}: at /guests/${i}/disks/${j}/on: host '${g.host}' has no disk '${d.on}'; ${FIX}`);
+      }
+    });
+  });
+}

@@ -1,0 +1,153 @@
+import type { CapacityConfig, DiskKind, GuestMode, ProviderName } from './types';
+import type { Size } from './size';
+
+/** Memory held back on a host for dom0 / the host OS. */
+export interface ReserveProps {
+  /** @default '512MiB' */
+  readonly memory?: Size;
+  /** Part of `memory` that absorbs the hypervisor's per-guest overhead before it counts on its own. @default '128MiB' */
+  readonly overhead?: Size;
+  /** vCPUs kept for dom0, taken off the host's vCPU capacity. @default 0 */
+  readonly vcpus?: number;
+}
+
+export interface FleetProps {
+  /** Provider of every host that does not set its own. @default 'local' */
+  readonly provider?: ProviderName;
+  /**
+   * Terraform resource used per host and guest in `cdk.tf.json`. `terraform_data`
+   * is built into Terraform ≥ 1.4 and needs no provider download (air-gapped sites).
+   * @default 'null_resource'
+   */
+  readonly resourceType?: 'null_resource' | 'terraform_data';
+  /** Capacity model factors for every host. @default DEFAULT_CAPACITY (DESIGN.md) */
+  readonly capacity?: Partial<CapacityConfig>;
+  /** Host reserve for every host that does not set its own. @default { memory: '512MiB', overhead: '128MiB', vcpus: 0 } */
+  readonly reserve?: ReserveProps;
+  /** Bridge of guest NICs that do not name one. @default 'br0' */
+  readonly bridge?: string;
+}
+
+export interface HostCpuProps {
+  /** @default 1 */
+  readonly sockets?: number;
+  /** Physical cores in the whole host. */
+  readonly cores: number;
+  /** Hardware threads in the whole host. @default cores */
+  readonly threads?: number;
+}
+
+export interface HostMemoryProps {
+  /** DIMM slots on the mainboard. */
+  readonly slots: number;
+  /** Largest DIMM a slot takes. */
+  readonly maxDimm: Size;
+  /** DIMMs installed, one entry per DIMM; the host's memory is their sum. */
+  readonly dimms: readonly Size[];
+}
+
+export interface HostDiskProps {
+  readonly name: string;
+  readonly size: Size;
+  /** @default 'hdd' */
+  readonly kind?: DiskKind;
+  /** Random IOPS the disk sustains. @default 150 (hdd), 5000 (ssd), 50000 (nvme) */
+  readonly iops?: number;
+  /** Sequential MB/s. @default 150 (hdd), 500 (ssd), 2000 (nvme) */
+  readonly mbps?: number;
+}
+
+export interface HostNicProps {
+  readonly name: string;
+  /** Link speed in Gbit/s. */
+  readonly gbps: number;
+}
+
+export interface HostProps {
+  readonly cpu: HostCpuProps;
+  readonly memory: HostMemoryProps;
+  readonly disks: readonly HostDiskProps[];
+  /** @default [{ name: 'eth0', gbps: 1 }] */
+  readonly nics?: readonly HostNicProps[];
+  /** @default the fleet's provider */
+  readonly provider?: ProviderName;
+  /**
+   * How the provider reaches the host: an ssh target for xen (`root@host-01`),
+   * a libvirt URI for libvirt (`qemu+ssh://root@host-01/system`), a folder for local.
+   * @default the host name (xen), `qemu+ssh://root@<name>/system` (libvirt), `.hvkit/local/<name>` (local)
+   */
+  readonly address?: string;
+  /** @default the fleet's reserve */
+  readonly reserve?: ReserveProps;
+  /** Capacity factors for this host, over the fleet's. @default the fleet's */
+  readonly capacity?: Partial<CapacityConfig>;
+  /** Folder on the host for guest disk images. @default '/var/lib/hvkit/images' */
+  readonly storageDir?: string;
+  /** @default {} */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+export interface GuestDiskProps {
+  readonly size: Size;
+  /** Name of the host disk the image lives on. */
+  readonly on: string;
+}
+
+export interface GuestNicProps {
+  /** @default the fleet's bridge */
+  readonly bridge?: string;
+  /** @default derived from the guest name, so rebuilds get the same MAC */
+  readonly mac?: string;
+}
+
+export interface GuestLoadProps {
+  /** Expected CPU load in cores. @default 0 */
+  readonly cpu?: number;
+  /** Expected random IOPS. @default 0 */
+  readonly iops?: number;
+  /** Expected network traffic in Mbit/s. @default 0 */
+  readonly netMbps?: number;
+}
+
+export interface GuestProps {
+  /** What the guest does (web, memcached, db, …); reports colour by it. */
+  readonly role: string;
+  readonly vcpus: number;
+  readonly memory: Size;
+  /** vCPUs the guest may grow to while running. @default vcpus */
+  readonly maxVcpus?: number;
+  /** Memory the guest may grow to while running (balloon). @default memory */
+  readonly maxMemory?: Size;
+  /** @default 'pv' */
+  readonly mode?: GuestMode;
+  /** @default [] */
+  readonly disks?: readonly GuestDiskProps[];
+  /** @default [{}] — one NIC on the fleet's bridge */
+  readonly nics?: readonly GuestNicProps[];
+  /** @default { cpu: 0, iops: 0, netMbps: 0 } */
+  readonly load?: GuestLoadProps;
+  /** Guests of the same group never share a host (e.g. database replicas). @default none */
+  readonly antiAffinity?: string;
+  /** Kernel image for pv guests. @default none: boot through `bootloader` */
+  readonly kernel?: string;
+  /** @default 'pygrub' for pv guests without a kernel, none otherwise */
+  readonly bootloader?: string;
+  /** Xen credit-scheduler weight. @default none */
+  readonly cpuWeight?: number;
+  /** CPU cap in percent of one CPU. @default none */
+  readonly cpuCap?: number;
+  /** @default {} */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** The construct tree as plain data: what the constructs hand to `buildManifest`. */
+export interface FleetInput {
+  readonly name: string;
+  readonly path: string;
+  readonly props: FleetProps;
+  readonly hosts: readonly HostInput[];
+  /** Problems the construct tree itself found (a guest outside a host, …). */
+  readonly treeProblems?: readonly { path: string; message: string }[];
+}
+export interface HostInput { readonly name: string; readonly path: string; readonly props: HostProps; readonly guests: readonly GuestInput[] }
+export interface GuestInput { readonly name: string; readonly path: string; readonly props: GuestProps }

@@ -1,0 +1,94 @@
+/**
+ * The canonical, fully defaulted description of a fleet that synth writes to
+ * `hvkit.manifest.json` and the planner reads. Sizes are whole MiB.
+ */
+export const MANIFEST_FORMAT_VERSION = 1;
+
+export type ProviderName = 'local' | 'libvirt' | 'xen';
+export const PROVIDERS: readonly ProviderName[] = ['local', 'libvirt', 'xen'];
+export type GuestMode = 'pv' | 'pvh' | 'hvm';
+export const GUEST_MODES: readonly GuestMode[] = ['pv', 'pvh', 'hvm'];
+export type DiskKind = 'hdd' | 'ssd' | 'nvme';
+
+/** Factors of the capacity model; see DESIGN.md "Capacity model". */
+export interface CapacityConfig {
+  /** Σ vcpus may reach host threads × this. */
+  cpuOvercommit: number;
+  /** MiB of hypervisor overhead per guest vCPU. */
+  overheadPerVcpuMiB: number;
+  /** One MiB of hypervisor overhead per this many MiB of guest maxMemory. */
+  overheadMemoryDivisor: number;
+  /** Extra MiB of overhead for an hvm guest. */
+  overheadHvmMiB: number;
+  /** Fraction of CPU lost to virtualization (the chapter measured 2–3%). */
+  cpuVirtLoss: number;
+  /** Fraction of disk I/O lost to virtualization (about 5%). */
+  ioVirtLoss: number;
+  /** Fraction of NIC bandwidth a guest gets (about half). */
+  netVirtFactor: number;
+  /** Soft limits allow this fraction of what remains after the losses. */
+  softHeadroom: number;
+  /** Treat soft-limit overruns (CPU load, IOPS, network) as errors. */
+  softLimitsAreErrors: boolean;
+  /** A resource at or above this fraction counts as nearly full. */
+  strandedBusy: number;
+  /** A resource at or below this fraction counts as mostly idle. */
+  strandedIdle: number;
+}
+
+export interface HostDisk { name: string; sizeMiB: number; kind: DiskKind; iops: number; mbps: number }
+export interface HostNic { name: string; gbps: number }
+
+export interface HostSpec {
+  name: string;
+  path: string;
+  provider: ProviderName;
+  /** ssh target (xen), libvirt URI (libvirt) or simulator folder (local). */
+  address: string;
+  cpu: { sockets: number; cores: number; threads: number };
+  memory: { slots: number; maxDimmMiB: number; dimmsMiB: number[]; totalMiB: number };
+  disks: HostDisk[];
+  nics: HostNic[];
+  reserve: { memoryMiB: number; overheadMiB: number; vcpus: number };
+  /** Where guest disk images live on the host. */
+  storageDir: string;
+  capacity: CapacityConfig;
+  tags: Record<string, string>;
+}
+
+export interface GuestDisk { sizeMiB: number; on: string }
+export interface GuestNic { bridge: string; mac: string }
+export interface GuestLoad { cpu: number; iops: number; netMbps: number }
+
+export interface GuestSpec {
+  name: string;
+  path: string;
+  host: string;
+  role: string;
+  uuid: string;
+  mode: GuestMode;
+  vcpus: number;
+  maxVcpus: number;
+  memoryMiB: number;
+  maxMemoryMiB: number;
+  disks: GuestDisk[];
+  nics: GuestNic[];
+  load: GuestLoad;
+  antiAffinity: string | null;
+  /** Kernel path for pv guests; null means boot through the bootloader. */
+  kernel: string | null;
+  bootloader: string | null;
+  cpuWeight: number | null;
+  cpuCap: number | null;
+  tags: Record<string, string>;
+}
+
+export interface Manifest {
+  formatVersion: number;
+  fleet: string;
+  path: string;
+  resourceType: 'null_resource' | 'terraform_data';
+  capacity: CapacityConfig;
+  hosts: HostSpec[];
+  guests: GuestSpec[];
+}

@@ -1,0 +1,201 @@
+import type { Diagnostic } from '../diagnostics';
+import { capacitiesOf, emptySums, addGuest, memoryUsed, type Sums } from '../capacity/usage';
+import type { GuestSpec, HostSpec } from '../manifest/types';
+import type { Step } from './types';
+
+/** What ordering needs to know about each host. */
+export interface HostView {
+  name: string;
+  path: string;
+  /** The host as it will be (code), or as recorded when it is retired. */
+  spec: HostSpec;
+  /** Memory installed before the plan runs. */
+  memoryBefore: number;
+  /** Guests on the host before the plan. */
+  guests: GuestSpec[];
+}
+
+type Delta = Sums;
+
+function deltaOn(step: Step, host: string, cfg: HostSpec['capacity']): Delta | undefined {
+  const d = emptySums();
+  let touched = false;
+  if (step.before && (step.host === host) && step.kind !== 'create') {
+    addGuest(d, step.before, cfg, -1);
+    touched = true;
+  }
+  const lands = step.kind === 'migrate' ? step.target === host : step.host === host;
+  if (step.after && lands && step.kind !== 'destroy') {
+    addGuest(d, step.after, cfg, 1);
+    touched = true;
+  }
+  return touched ? d : undefined;
+}
+
+function grows(d: Delta): boolean {
+  return d.memory > 0 || d.overhead > 0 || d.vcpus > 0 || Object.values(d.disks).some((x) => x > 0);
+}
+
+function addPositive(into: Sums, d: Delta): void {
+  into.memory += Math.max(0, d.memory);
+  into.overhead += Math.max(0, d.overhead);
+  into.vcpus += Math.max(0, d.vcpus);
+  for (const [k, v] of Object.entries(d.disks)) into.disks[k] = (into.disks[k] ?? 0) + Math.max(0, v);
+}
+
+function addAll(into: Sums, d: Delta): void {
+  into.memory += d.memory;
+  into.overhead += d.overhead;
+  into.vcpus += d.vcpus;
+  for (const [k, v] of Object.entries(d.disks)) into.disks[k] = (into.disks[k] ?? 0) + v;
+}
+
+function clone(s: Sums): Sums {
+  return { ...s, disks: { ...s.disks } };
+}
+
+/** Which hard limit a usage breaks, if any. */
+function overBy(h: HostSpec, s: Sums, memoryCap: number): string | undefined {
+  const cap = capacitiesOf(h);
+  const mem = memoryUsed(h, s);
+  if (mem > memoryCap) return `memory ${mem} MiB > ${memoryCap} MiB`;
+  if (s.vcpus > cap.vcpus) return `vCPUs ${s.vcpus} > ${cap.vcpus}`;
+  for (const [d, v] of Object.entries(s.disks)) if (v > (cap.disks[d] ?? 0)) return `disk ${d} ${v} MiB > ${cap.disks[d] ?? 0} MiB`;
+  return undefined;
+}
+
+/**
+ * Adds dependencies so that, on every host and under any interleaving apply
+ * may choose, committed resources fit: growth waits for a memory upgrade, and
+ * for the host's frees unless it fits without them. Returns diagnostics for
+ * what cannot be ordered.
+ */
+export function orderSteps(steps: Step[], hosts: Map<string, HostView>): { steps: Step[]; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const byHost = new Map<string, Step[]>();
+  const dep = (s: Step, on: Step) => {
+    if (s.id !== on.id && !s.dependsOn.includes(on.id)) s.dependsOn.push(on.id);
+  };
+  for (const s of steps) {
+    for (const h of new Set([s.host, s.target].filter((x): x is string => !!x))) {
+      byHost.set(h, [...(byHost.get(h) ?? []), s]);
+    }
+  }
+  for (const [name, hs] of [...byHost].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const view = hosts.get(name);
+    if (!view) continue;
+    const cfg = view.spec.capacity;
+    const add = hs.find((s) => s.kind === 'add-host' && s.host === name);
+    const upgrade = hs.find((s) => s.kind === 'upgrade-memory' && s.host === name);
+    const retire = hs.find((s) => s.kind === 'retire-host' && s.host === name);
+    const u0 = emptySums();
+    for (const g of view.guests) addGuest(u0, g, cfg);
+    const frees: { s: Step; d: Delta }[] = [];
+    const growth: { s: Step; d: Delta }[] = [];
+    for (const s of hs) {
+      if (s === add || s === upgrade || s === retire || s.kind === 'update-host') continue;
+      if (add) dep(s, add);
+      const d = deltaOn(s, name, cfg);
+      if (!d) continue;
+      (grows(d) ? growth : frees).push({ s, d });
+    }
+    if (retire) for (const s of hs) if (s !== retire) dep(retire, s);
+    const memAfter = view.spec.memory.totalMiB;
+    if (upgrade) {
+      for (const g of growth) dep(g.s, upgrade);
+      // A downgrade must wait until enough has left the host.
+      if (memAfter < view.memoryBefore) for (const f of frees) dep(upgrade, f.s);
+    }
+    const memCap = upgrade ? memAfter : Math.min(memAfter, view.memoryBefore || memAfter);
+    if (growth.length === 0) continue;
+    const eager = clone(u0);
+    for (const g of growth) addPositive(eager, g.d);
+    if (!overBy(view.spec, eager, memCap)) continue;
+    for (const g of growth) for (const f of frees) dep(g.s, f.s);
+    const late = clone(u0);
+    for (const f of frees) addAll(late, f.d);
+    for (const g of growth) addPositive(late, g.d);
+    const over = overBy(view.spec, late, memCap);
+    if (over) {
+      diagnostics.push({
+        severity: 'error', code: 'unorderable', path: view.path,
+        message: `the changes on ${name} cannot be ordered to fit at every point (${over} while ${growth.map((g) => g.s.id).join(', ')} run after every step that frees the host): split the change into two plans`,
+      });
+    }
+  }
+  return topoSort(steps, diagnostics);
+}
+
+const RANK: Record<Step['kind'], number> = {
+  'add-host': 0, 'update-host': 1, 'upgrade-memory': 2, destroy: 3, 'update-record': 4, 'update-live': 5,
+  'update-restart': 6, replace: 7, migrate: 8, create: 9, 'retire-host': 10,
+};
+
+/** Kahn's algorithm with a stable tie-break; steps caught in a cycle become one plan error. */
+function topoSort(steps: Step[], diagnostics: Diagnostic[]): { steps: Step[]; diagnostics: Diagnostic[] } {
+  const byId = new Map(steps.map((s) => [s.id, s]));
+  const indeg = new Map(steps.map((s) => [s.id, 0]));
+  const users = new Map<string, string[]>();
+  for (const s of steps) {
+    s.dependsOn.sort();
+    for (const d of s.dependsOn) {
+      indeg.set(s.id, indeg.get(s.id)! + 1);
+      users.set(d, [...(users.get(d) ?? []), s.id]);
+    }
+  }
+  const cmp = (a: Step, b: Step) => RANK[a.kind] - RANK[b.kind] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  let ready = steps.filter((s) => indeg.get(s.id) === 0).sort(cmp);
+  const out: Step[] = [];
+  while (ready.length) {
+    const next: Step[] = [];
+    for (const s of ready) {
+      out.push(s);
+      for (const u of users.get(s.id) ?? []) {
+        const n = indeg.get(u)! - 1;
+        indeg.set(u, n);
+        if (n === 0) next.push(byId.get(u)!);
+      }
+    }
+    ready = next.sort(cmp);
+  }
+  if (out.length < steps.length) {
+    const stuck = steps.filter((s) => !out.includes(s)).sort(cmp);
+    const moves = stuck.map((s) => (s.kind === 'migrate' ? `${s.guest} (${s.host} → ${s.target})` : s.id)).join(', ');
+    diagnostics.push({
+      severity: 'error', code: 'unorderable', path: stuck[0].host,
+      message: `these changes wait on each other and cannot be ordered without over-committing a host: ${moves}; each host is too full to take the other's guest first: move one guest to a third host (or free memory) in a separate plan`,
+    });
+    out.push(...stuck);
+  }
+  return { steps: out, diagnostics };
+}
+
+/**
+ * The proof: runs the steps one at a time in plan order and checks every host
+ * after every step. Returns the first violation, if any.
+ */
+export function simulate(steps: Step[], hosts: Map<string, HostView>): string | undefined {
+  const sums = new Map<string, Sums>();
+  const memCap = new Map<string, number>();
+  for (const [name, v] of hosts) {
+    const s = emptySums();
+    for (const g of v.guests) addGuest(s, g, v.spec.capacity);
+    sums.set(name, s);
+    memCap.set(name, v.memoryBefore || v.spec.memory.totalMiB);
+  }
+  for (const step of steps) {
+    if (step.kind === 'upgrade-memory' && step.hostSpec) memCap.set(step.host, step.hostSpec.memory.totalMiB);
+    for (const h of new Set([step.host, step.target].filter((x): x is string => !!x))) {
+      const v = hosts.get(h);
+      if (!v) continue;
+      const d = deltaOn(step, h, v.spec.capacity);
+      if (!d) continue;
+      const s = sums.get(h)!;
+      addAll(s, d);
+      s.guests += d.guests;
+      const over = overBy(v.spec, s, memCap.get(h)!);
+      if (over && grows(d)) return `after ${step.id}, ${h}: ${over}`;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,168 @@
+import { fitHost, type HostFit } from '../capacity/fit';
+import { sortDiagnostics, type Diagnostic } from '../diagnostics';
+import { HvkitError } from '../errors';
+import { renderConfig } from '../hypervisor/render';
+import { digestOf } from '../manifest/canonical';
+import type { GuestSpec, HostSpec, Manifest } from '../manifest/types';
+import type { State } from '../state/types';
+import { diffGuest, diffHost, fieldChanges } from './diff';
+import { orderSteps, simulate, type HostView } from './order';
+import { PLAN_FORMAT_VERSION, type Change, type ConfigDiff, type DriftItem, type GuestChange, type HostChange, type Plan, type Recovered, type Step } from './types';
+
+export interface PlanInput {
+  manifest: Manifest;
+  /** Recorded state, already reconciled with in-flight steps; undefined before the first apply. */
+  state?: State;
+  recovered?: Recovered[];
+  drift?: DriftItem[];
+  /** Extra diagnostics from the caller (drift, unreachable hosts). */
+  diagnostics?: Diagnostic[];
+  /** Guests to recreate from code although nothing changed (`hvkit rebuild`). */
+  rebuild?: { guests: string[]; reason: string };
+}
+
+const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/**
+ * Compares code with state and decides what to do, in what order: pure, no
+ * processes, no rendering for people. The same inputs give the same plan.
+ */
+export function createPlan(input: PlanInput): Plan {
+  const { manifest, state } = input;
+  if (state && state.fleet !== manifest.fleet) {
+    throw new HvkitError(`state belongs to fleet '${state.fleet}', the code to '${manifest.fleet}': pass the right --state or --fleet`);
+  }
+  const hostsAfter = new Map(manifest.hosts.map((h) => [h.name, h]));
+  const stateHosts = new Map(Object.entries(state?.hosts ?? {}).map(([n, r]) => [n, r.spec]));
+  const stateGuests = Object.values(state?.guests ?? {}).map((r) => r.spec).sort(byName);
+  const changes: Change[] = [];
+  const steps: Step[] = [];
+  const configs: ConfigDiff[] = [];
+  const rebuild = new Set(input.rebuild?.guests ?? []);
+
+  const hostNames = [...new Set([...hostsAfter.keys(), ...stateHosts.keys()])].sort();
+  for (const name of hostNames) {
+    const a = hostsAfter.get(name);
+    const b = stateHosts.get(name);
+    const change: HostChange = !b
+      ? { kind: 'host', name, address: a!.path, action: 'add', before: null, after: a!, reason: 'new host', fields: [] }
+      : !a
+        ? { kind: 'host', name, address: b.path, action: 'retire', before: b, after: null, reason: 'no longer in code', fields: [] }
+        : diffHost(b, a);
+    changes.push(change);
+    const hostStep = hostStepOf(change);
+    if (hostStep) steps.push(hostStep);
+  }
+
+  const guestsAfter = new Map(manifest.guests.map((g) => [g.name, g]));
+  const guestNames = [...new Set([...guestsAfter.keys(), ...Object.keys(state?.guests ?? {})])].sort();
+  for (const name of guestNames) {
+    const a = guestsAfter.get(name);
+    const rec = state?.guests[name];
+    const b = rec?.spec;
+    const host = a ? hostsAfter.get(a.host)! : undefined;
+    const rendered = a && host ? renderConfig(host, a) : undefined;
+    let change: GuestChange;
+    if (!b) change = { kind: 'guest', name, address: a!.path, action: 'create', before: null, after: a!, reason: 'new guest', restart: false, recordOnly: false, fields: [] };
+    else if (!a) change = { kind: 'guest', name, address: b.path, action: 'delete', before: b, after: null, reason: 'no longer in code', restart: false, recordOnly: false, fields: [] };
+    else {
+      change = diffGuest(b, a, rec!.config !== rendered!.text || rec!.provider !== host!.provider);
+      if (rebuild.has(name) && b.host === a.host) {
+        change = { ...change, action: 'replace', restart: true, recordOnly: false, reason: input.rebuild!.reason + (change.action === 'noop' ? '' : `; also ${change.reason}`) };
+      }
+    }
+    changes.push(change);
+    if (change.action === 'noop') continue;
+    configs.push({ guest: name, before: rec?.config ?? null, after: rendered?.text ?? null });
+    steps.push(guestStep(change, hostsAfter, stateHosts, rendered));
+  }
+
+  const fit = fitAll(manifest, state, stateHosts, stateGuests);
+  const views = new Map<string, HostView>();
+  for (const name of hostNames) {
+    const spec = hostsAfter.get(name) ?? stateHosts.get(name)!;
+    views.set(name, {
+      name, path: spec.path, spec,
+      memoryBefore: state?.hosts[name]?.installedMiB ?? stateHosts.get(name)?.memory.totalMiB ?? 0,
+      guests: stateGuests.filter((g) => g.host === name),
+    });
+  }
+  const ordered = orderSteps(steps, views);
+  const diagnostics: Diagnostic[] = [...fit.flatMap((f) => f.diagnostics), ...ordered.diagnostics, ...(input.diagnostics ?? [])];
+  const fitErrors = diagnostics.some((d) => d.severity === 'error');
+  if (!fitErrors) {
+    const violation = simulate(ordered.steps, views);
+    if (violation) diagnostics.push({ severity: 'error', code: 'unorderable', path: manifest.path, message: `step order over-commits a host: ${violation}` });
+  }
+  for (const f of fit) if (f.stranded) diagnostics.push({ severity: 'note', code: 'stranded', path: f.path, message: f.stranded.message });
+  for (const c of changes) {
+    if (c.kind === 'host' && c.action === 'upgrade-memory') {
+      diagnostics.push({ severity: 'note', code: 'memory-upgrade', path: c.address, message: `${c.reason.split(';')[0]}: fit the DIMMs before apply; the upgrade step stops if the host does not report the new memory` });
+    }
+  }
+  for (const r of input.recovered ?? []) diagnostics.push({ severity: 'note', code: 'recovered', path: r.step, message: r.message });
+  return {
+    formatVersion: PLAN_FORMAT_VERSION,
+    fleet: manifest.fleet,
+    stateLineage: state?.lineage ?? null,
+    stateSerial: state?.serial ?? 0,
+    manifestDigest: digestOf(manifest),
+    changes,
+    steps: ordered.steps,
+    fit,
+    diagnostics: sortDiagnostics(diagnostics),
+    configs,
+    recovered: input.recovered ?? [],
+    drift: input.drift ?? [],
+    applyable: !diagnostics.some((d) => d.severity === 'error'),
+  };
+}
+
+function hostStepOf(c: HostChange): Step | undefined {
+  const spec = (c.after ?? c.before)!;
+  const base = { provider: spec.provider, host: c.name, dependsOn: [], hostSpec: spec };
+  switch (c.action) {
+    case 'noop': return undefined;
+    case 'add': return { ...base, id: `add-host:${c.name}`, kind: 'add-host', description: `add host ${c.name}` };
+    case 'upgrade-memory': return { ...base, id: `upgrade-memory:${c.name}`, kind: 'upgrade-memory', description: `check ${c.name} has ${spec.memory.totalMiB} MiB installed` };
+    case 'update': return { ...base, id: `update-host:${c.name}`, kind: 'update-host', description: `record host ${c.name} (${fieldChanges(c.before!, c.after!).map((f) => f.field).join(', ')})` };
+    case 'retire': return { ...base, id: `retire-host:${c.name}`, kind: 'retire-host', description: `retire host ${c.name}` };
+  }
+}
+
+function guestStep(c: GuestChange, hostsAfter: Map<string, HostSpec>, stateHosts: Map<string, HostSpec>, rendered: ReturnType<typeof renderConfig> | undefined): Step {
+  const b = c.before ?? undefined;
+  const a = c.after ?? undefined;
+  const srcHost = b ? (hostsAfter.get(b.host) ?? stateHosts.get(b.host)!) : hostsAfter.get(a!.host)!;
+  const base = { provider: srcHost.provider, host: srcHost.name, guest: c.name, dependsOn: [] as string[], hostSpec: srcHost, before: b, after: a, config: rendered };
+  switch (c.action) {
+    case 'create': return { ...base, id: `create:${c.name}`, kind: 'create', description: `create ${c.name} on ${srcHost.name}` };
+    case 'delete': return { ...base, id: `destroy:${c.name}`, kind: 'destroy', config: undefined, description: `destroy ${c.name} on ${srcHost.name}` };
+    case 'replace': return { ...base, id: `replace:${c.name}`, kind: 'replace', description: `replace ${c.name} on ${srcHost.name} (${c.reason})` };
+    case 'migrate': {
+      const target = hostsAfter.get(a!.host)!;
+      return { ...base, id: `migrate:${c.name}`, kind: 'migrate', target: target.name, targetSpec: target, description: `migrate ${c.name} ${srcHost.name} → ${target.name}` };
+    }
+    case 'update': {
+      const kind = c.recordOnly ? 'update-record' : c.restart ? 'update-restart' : 'update-live';
+      return { ...base, id: `${kind}:${c.name}`, kind, description: `update ${c.name} on ${srcHost.name}: ${c.reason}` };
+    }
+    case 'noop': throw new Error('noop has no step');
+  }
+}
+
+function fitAll(manifest: Manifest, state: State | undefined, stateHosts: Map<string, HostSpec>, stateGuests: GuestSpec[]): HostFit[] {
+  const after = new Map<string, GuestSpec[]>();
+  for (const g of manifest.guests) after.set(g.host, [...(after.get(g.host) ?? []), g]);
+  const before = new Map<string, GuestSpec[]>();
+  for (const g of stateGuests) before.set(g.host, [...(before.get(g.host) ?? []), g]);
+  const names = [...new Set([...manifest.hosts.map((h) => h.name), ...stateHosts.keys()])].sort();
+  const hostsAfter = new Map(manifest.hosts.map((h) => [h.name, h]));
+  return names.map((n) => fitHost({
+    after: hostsAfter.get(n),
+    before: stateHosts.get(n),
+    installedBefore: state?.hosts[n]?.installedMiB,
+    guestsBefore: before.get(n) ?? [],
+    guestsAfter: after.get(n) ?? [],
+  }));
+}

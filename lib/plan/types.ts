@@ -1,0 +1,147 @@
+import type { HostFit } from '../capacity/fit';
+import type { Diagnostic } from '../diagnostics';
+import type { GuestSpec, HostSpec, ProviderName } from '../manifest/types';
+
+export const PLAN_FORMAT_VERSION = 1;
+
+export type GuestAction = 'create' | 'update' | 'replace' | 'migrate' | 'delete' | 'noop';
+export type HostAction = 'add' | 'upgrade-memory' | 'update' | 'retire' | 'noop';
+
+export interface FieldChange {
+  field: string;
+  before: unknown;
+  after: unknown;
+}
+
+/** A change is `{action, before, after, reason}`; reason is for display only. */
+export interface GuestChange {
+  kind: 'guest';
+  name: string;
+  address: string;
+  action: GuestAction;
+  before: GuestSpec | null;
+  after: GuestSpec | null;
+  reason: string;
+  /** For updates: does the guest restart? Live changes (balloon, vCPU hotplug) do not. */
+  restart: boolean;
+  /** Only the hypervisor-invisible fields (role, load, tags) change. */
+  recordOnly: boolean;
+  fields: FieldChange[];
+}
+
+export interface HostChange {
+  kind: 'host';
+  name: string;
+  address: string;
+  action: HostAction;
+  before: HostSpec | null;
+  after: HostSpec | null;
+  reason: string;
+  fields: FieldChange[];
+}
+
+export type Change = GuestChange | HostChange;
+
+export type StepKind =
+  | 'add-host'
+  | 'upgrade-memory'
+  | 'update-host'
+  | 'retire-host'
+  | 'create'
+  | 'destroy'
+  | 'replace'
+  | 'update-live'
+  | 'update-restart'
+  | 'update-record'
+  | 'migrate';
+
+/**
+ * One unit of work for the executor, with everything it needs: the provider,
+ * the specs, the rendered config. The executor decides nothing.
+ */
+export interface Step {
+  id: string;
+  kind: StepKind;
+  provider: ProviderName;
+  /** The host the step runs on (the source host of a migration). */
+  host: string;
+  /** Migration target host. */
+  target?: string;
+  guest?: string;
+  dependsOn: string[];
+  hostSpec?: HostSpec;
+  targetSpec?: HostSpec;
+  before?: GuestSpec;
+  after?: GuestSpec;
+  /** Rendered config of `after`, as the hypervisor will get it. */
+  config?: { format: string; path: string; text: string };
+  description: string;
+}
+
+/** A step that was in flight when a previous apply died, and what the hypervisor says of it. */
+export interface Recovered {
+  step: string;
+  run: string;
+  /** Whether the step's effect is on the hypervisor. */
+  done: boolean;
+  message: string;
+}
+
+export interface ConfigDiff {
+  guest: string;
+  before: string | null;
+  after: string | null;
+}
+
+export interface Plan {
+  formatVersion: number;
+  fleet: string;
+  /** State this plan was made against; a changed lineage/serial makes it stale. */
+  stateLineage: string | null;
+  stateSerial: number;
+  manifestDigest: string;
+  changes: Change[];
+  steps: Step[];
+  fit: HostFit[];
+  diagnostics: Diagnostic[];
+  /** Rendered config before → after for every guest that changes. */
+  configs: ConfigDiff[];
+  recovered: Recovered[];
+  drift: DriftItem[];
+  applyable: boolean;
+}
+
+export type DriftKind = 'guest-missing' | 'guest-changed' | 'unknown-domain' | 'host-memory' | 'host-unreachable';
+
+/** A difference between state and what the hypervisor really runs (`hvkit refresh`). */
+export interface DriftItem {
+  kind: DriftKind;
+  host: string;
+  guest?: string;
+  message: string;
+}
+
+export interface PlanSummary {
+  create: number;
+  update: number;
+  replace: number;
+  migrate: number;
+  delete: number;
+  hostChanges: number;
+}
+
+export function summarize(plan: Plan): PlanSummary {
+  const s: PlanSummary = { create: 0, update: 0, replace: 0, migrate: 0, delete: 0, hostChanges: 0 };
+  for (const c of plan.changes) {
+    if (c.kind === 'host') {
+      if (c.action !== 'noop') s.hostChanges++;
+      continue;
+    }
+    if (c.action !== 'noop') s[c.action]++;
+  }
+  return s;
+}
+
+export function hasChanges(plan: Plan): boolean {
+  return plan.steps.length > 0;
+}

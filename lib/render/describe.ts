@@ -1,0 +1,116 @@
+import type { ResourceFit } from '../capacity/fit';
+import type { Diagnostic } from '../diagnostics';
+import { assertNever } from '../errors';
+import { formatSize } from '../manifest/size';
+import type { GuestSpec } from '../manifest/types';
+import { summarize, type Change, type FieldChange, type Plan } from '../plan/types';
+
+/** Marker and verb of a change, as every renderer shows it. */
+export function markerOf(c: Change): { marker: string; verb: string } {
+  if (c.kind === 'host') {
+    const action = c.action;
+    switch (action) {
+      case 'add': return { marker: '+', verb: 'add host' };
+      case 'upgrade-memory': return { marker: '~', verb: 'upgrade memory' };
+      case 'update': return { marker: '~', verb: 'update host' };
+      case 'retire': return { marker: '-', verb: 'retire host' };
+      case 'noop': return { marker: ' ', verb: 'no change' };
+      default: return assertNever(action, 'host action');
+    }
+  }
+  const action = c.action;
+  switch (action) {
+    case 'create': return { marker: '+', verb: 'create' };
+    case 'update': return { marker: '~', verb: c.restart ? 'update (restart)' : 'update in place' };
+    case 'replace': return { marker: '±', verb: 'replace' };
+    case 'migrate': return { marker: '→', verb: 'migrate' };
+    case 'delete': return { marker: '-', verb: 'destroy' };
+    case 'noop': return { marker: ' ', verb: 'no change' };
+    default: return assertNever(action, 'guest action');
+  }
+}
+
+export function guestShape(g: GuestSpec): string {
+  const disks = g.disks.length ? g.disks.map((d) => `${formatSize(d.sizeMiB)} on ${d.on}`).join(', ') : 'no disks';
+  return `${g.role}, ${g.vcpus} vCPU${g.vcpus === 1 ? '' : 's'}, ${formatSize(g.memoryMiB)} memory, ${disks}`;
+}
+
+/** One-line title of a change: `create web-01 on web-host-01`. */
+export function titleOf(c: Change): string {
+  const { verb } = markerOf(c);
+  if (c.kind === 'host') return `${verb} ${c.name}`;
+  switch (c.action) {
+    case 'create': return `${verb} ${c.name} on ${c.after!.host}`;
+    case 'delete': return `${verb} ${c.name} on ${c.before!.host}`;
+    case 'migrate': return `${verb} ${c.name} ${c.before!.host} → ${c.after!.host}`;
+    default: return `${verb} ${c.name} on ${(c.after ?? c.before)!.host}`;
+  }
+}
+
+export function valueText(field: string, v: unknown): string {
+  if (typeof v === 'number' && /MiB$/.test(field)) return formatSize(v);
+  if (v === null || v === undefined) return '(none)';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+export function fieldLine(f: FieldChange): string {
+  return `${f.field}: ${valueText(f.field, f.before)} → ${valueText(f.field, f.after)}`;
+}
+
+/** The detail lines under a change. */
+export function detailsOf(c: Change): string[] {
+  if (c.kind === 'guest') {
+    if (c.action === 'create') return [guestShape(c.after!)];
+    if (c.action === 'delete') return [guestShape(c.before!)];
+  }
+  const lines = c.fields.map(fieldLine);
+  if (c.reason && (c.kind === 'host' || c.action !== 'update' || lines.length === 0)) lines.unshift(c.reason);
+  return lines;
+}
+
+export function summaryLine(plan: Plan): string {
+  const s = summarize(plan);
+  if (plan.steps.length === 0) return 'No changes. The fleet matches the code.';
+  const parts = [`${s.create} to create`, `${s.update} to update in place`];
+  if (s.replace) parts.push(`${s.replace} to replace`);
+  parts.push(`${s.migrate} to migrate`, `${s.delete} to destroy`);
+  const hosts = s.hostChanges ? `; ${s.hostChanges} host change${s.hostChanges === 1 ? '' : 's'}` : '';
+  return `Plan: ${parts.join(', ')}${hosts}.`;
+}
+
+export function amount(r: ResourceFit, v: number): string {
+  return r.unit === 'MiB' ? formatSize(v) : `${v}`;
+}
+
+/** `4GiB → 8GiB / 8GiB (100%)`: before → after of capacity. */
+export function fitCell(r: ResourceFit): string {
+  const pct = r.capacity > 0 ? ` ${Math.round((r.after / r.capacity) * 100)}%` : '';
+  const cap = r.capacityBefore && r.capacityBefore !== r.capacity ? `${amount(r, r.capacityBefore)}→${amount(r, r.capacity)}` : amount(r, r.capacity);
+  const use = r.before === r.after ? amount(r, r.after) : `${amount(r, r.before)} → ${amount(r, r.after)}`;
+  return `${use} / ${cap}${pct}`;
+}
+
+export function isOver(r: ResourceFit): boolean {
+  return r.after > r.capacity;
+}
+
+export function severityLabel(d: Diagnostic): string {
+  switch (d.severity) {
+    case 'error': return 'Error';
+    case 'warning': return 'Warning';
+    case 'note': return 'Note';
+    default: return assertNever(d.severity, 'severity');
+  }
+}
+
+/** Hosts worth showing in a fit table: those that change, break a limit or carry a finding. */
+export function interestingHosts(plan: Plan): Set<string> {
+  const touched = new Set<string>();
+  for (const s of plan.steps) {
+    touched.add(s.host);
+    if (s.target) touched.add(s.target);
+  }
+  for (const f of plan.fit) if (f.diagnostics.length || f.stranded || f.resources.some(isOver)) touched.add(f.host);
+  return touched;
+}

@@ -1,0 +1,33 @@
+import { HvkitError } from '../errors';
+import type { LockInfo } from './types';
+
+export class StateLockedError extends HvkitError {
+  readonly holder: LockInfo | undefined;
+  constructor(location: string, holder: LockInfo | undefined) {
+    super(
+      holder
+        ? `state ${location} is locked by ${holder.who} (pid ${holder.pid}) since ${holder.created} for '${holder.operation}' (lock ID ${holder.id}).\n` +
+          `Wait for it to finish; if that process is gone, run: hvkit state unlock ${holder.id}`
+        : `state ${location} is locked by another hvkit process; wait for it to finish`,
+    );
+    this.name = 'StateLockedError';
+    this.holder = holder;
+  }
+}
+
+export class StateConflictError extends HvkitError {
+  constructor(location: string, message: string) {
+    super(`state ${location}: ${message}; run \`hvkit plan\` again`);
+    this.name = 'StateConflictError';
+  }
+}
+
+/** Checks that a write continues the stored state: same lineage, serial + 1. */
+export function checkSuccessor(location: string, current: { lineage: string; serial: number } | undefined, next: { lineage: string; serial: number }): void {
+  if (!current) {
+    if (next.serial !== 1) throw new StateConflictError(location, `the first write must have serial 1, got ${next.serial}`);
+    return;
+  }
+  if (current.lineage !== next.lineage) throw new StateConflictError(location, `lineage ${next.lineage} does not match the stored ${current.lineage}`);
+  if (next.serial !== current.serial + 1) throw new StateConflictError(location, `serial ${next.serial} does not follow the stored ${current.serial}`);
+}

@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+import { dirname } from 'node:path';
+import lockfile from 'proper-lockfile';
+import writeFileAtomic from 'write-file-atomic';
+import { HvkitError } from '../errors';
+import { parseAndValidate } from '../manifest/schema';
+import { StateConflictError, StateLockedError, checkSuccessor } from './errors';
+import type { LockInfo, State, StateStore } from './types';
+
+const SCHEMA = new URL('./state.schema.json', import.meta.url);
+
+export interface FileStateStoreOptions {
+  /** A lock whose holder stopped refreshing it this long ago is taken over. @default 10000 */
+  readonly staleMs?: number;
+}
+
+/**
+ * The local file backend: `.hvkit/state/<fleet>.json`, written atomically
+ * (temp file in the same folder, fsync, rename, fsync the folder) with one
+ * backup of the previous version in `<file>.backup`.
+ */
+export class FileStateStore implements StateStore {
+  readonly location: string;
+  private release?: () => Promise<void>;
+  private held?: LockInfo;
+  private readonly staleMs: number;
+
+  constructor(readonly file: string, opts: FileStateStoreOptions = {}) {
+    this.location = file;
+    this.staleMs = opts.staleMs ?? 10_000;
+  }
+
+  get backupFile(): string {
+    return `${this.file}.backup`;
+  }
+  private get infoFile(): string {
+    return `${this.file}.lockinfo`;
+  }
+  private get lockDir(): string {
+    return `${this.file}.lock`;
+  }
+
+  async read(): Promise<State | undefined> {
+    let text: string;
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new HvkitError(`cannot read state ${this.file}: ${(e as Error).message}`);
+    }
+    return parseAndValidate<State>(
+      `state ${this.file}`, text, SCHEMA, 'state file',
+      `it was left untouched; restore ${this.backupFile} or fix it by hand before running hvkit again`,
+    );
+  }
+
+  async write(state: State): Promise<void> {
+    // Reading first refuses to overwrite a state this store cannot read.
+    const current = await this.read();
+    checkSuccessor(this.location, current, state);
+    mkdirSync(dirname(this.file), { recursive: true });
+    if (current) await writeFileAtomic(this.backupFile, readFileSync(this.file));
+    await writeFileAtomic(this.file, JSON.stringify(state, null, 1) + '\n', { fsync: true });
+    fsyncDir(dirname(this.file));
+  }
+
+  async lock(operation: string): Promise<LockInfo> {
+    mkdirSync(dirname(this.file), { recursive: true });
+    try {
+      this.release = await lockfile.lock(this.file, {
+        realpath: false,
+        retries: 0,
+        stale: this.staleMs,
+        update: Math.max(1000, Math.floor(this.staleMs / 4)),
+        onCompromised: (err) => {
+          // Someone force-unlocked us; stop writing rather than fight over the state.
+          this.held = undefined;
+          process.emitWarning(`state lock on ${this.file} was lost: ${err.message}`);
+        },
+      });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ELOCKED') throw new StateLockedError(this.location, await this.lockInfo());
+      throw new HvkitError(`cannot lock state ${this.file}: ${(e as Error).message}`);
+    }
+    let who = 'unknown';
+    try {
+      who = `${userInfo().username}@${hostname()}`;
+    } catch {
+      who = `uid ${process.getuid?.()}@${hostname()}`;
+    }
+    this.held = { id: randomUUID(), who, operation, created: new Date().toISOString(), pid: process.pid };
+    await writeFileAtomic(this.infoFile, JSON.stringify(this.held) + '\n');
+    return this.held;
+  }
+
+  async unlock(id: string): Promise<void> {
+    const info = await this.lockInfo();
+    if (!info && !existsSync(this.lockDir)) throw new StateConflictError(this.location, 'is not locked');
+    if (info && info.id !== id) throw new StateConflictError(this.location, `lock ID ${id} does not match the holder's ${info.id}`);
+    rmSync(this.infoFile, { force: true });
+    if (this.held?.id === id && this.release) {
+      const release = this.release;
+      this.release = undefined;
+      this.held = undefined;
+      await release();
+      return;
+    }
+    rmSync(this.lockDir, { recursive: true, force: true });
+  }
+
+  async lockInfo(): Promise<LockInfo | undefined> {
+    if (!existsSync(this.lockDir)) return undefined;
+    try {
+      return JSON.parse(readFileSync(this.infoFile, 'utf8')) as LockInfo;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

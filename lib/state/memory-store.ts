@@ -1,0 +1,37 @@
+import { randomUUID } from 'node:crypto';
+import { StateConflictError, StateLockedError, checkSuccessor } from './errors';
+import type { LockInfo, State, StateStore } from './types';
+
+/** An in-memory store for unit tests; behaves like the file backend (same conformance suite). */
+export class MemoryStateStore implements StateStore {
+  readonly location = 'memory';
+  private state?: string;
+  private lockHeld?: LockInfo;
+  /** Every state written, oldest first. */
+  readonly history: State[] = [];
+
+  constructor(initial?: State) {
+    if (initial) this.state = JSON.stringify(initial);
+  }
+  async read(): Promise<State | undefined> {
+    return this.state ? (JSON.parse(this.state) as State) : undefined;
+  }
+  async write(state: State): Promise<void> {
+    checkSuccessor(this.location, await this.read(), state);
+    this.state = JSON.stringify(state);
+    this.history.push(JSON.parse(this.state));
+  }
+  async lock(operation: string): Promise<LockInfo> {
+    if (this.lockHeld) throw new StateLockedError(this.location, this.lockHeld);
+    this.lockHeld = { id: randomUUID(), who: 'test', operation, created: new Date().toISOString(), pid: process.pid };
+    return this.lockHeld;
+  }
+  async unlock(id: string): Promise<void> {
+    if (!this.lockHeld) throw new StateConflictError(this.location, 'is not locked');
+    if (this.lockHeld.id !== id) throw new StateConflictError(this.location, `lock ID ${id} does not match the holder's ${this.lockHeld.id}`);
+    this.lockHeld = undefined;
+  }
+  async lockInfo(): Promise<LockInfo | undefined> {
+    return this.lockHeld;
+  }
+}

@@ -1,0 +1,93 @@
+import type { GuestSpec, HostSpec, ProviderName } from '../manifest/types';
+import type { Step } from '../plan/types';
+
+export const STATE_VERSION = 1;
+
+/** A guest as last applied: its spec and the exact config text the hypervisor got. */
+export interface GuestRecord {
+  spec: GuestSpec;
+  provider: ProviderName;
+  /** Rendered hypervisor config (local JSON, domain XML or xl.cfg), byte for byte. */
+  config: string;
+}
+
+/** What `hvkit refresh` last saw on a host (issue: real hypervisors). */
+export interface ObservedHost {
+  /** Whether the provider's facts answered. */
+  reachable: boolean;
+  error?: string;
+  memoryMiB?: number;
+  cpus?: number;
+  domains: ObservedDomain[];
+}
+
+export interface ObservedDomain {
+  name: string;
+  memoryMiB: number;
+  maxMemoryMiB: number;
+  vcpus: number;
+  maxVcpus: number;
+  running: boolean;
+}
+
+export interface HostRecord {
+  spec: HostSpec;
+  /** Installed memory the provider's facts last reported. */
+  installedMiB?: number;
+}
+
+/** A step that started and has not been recorded as finished. */
+export interface Intent {
+  run: string;
+  step: Step;
+  started: string;
+}
+
+export interface FailedStep {
+  step: string;
+  exitCode: number | null;
+  message: string;
+  log: string;
+}
+
+export interface State {
+  version: number;
+  lineage: string;
+  serial: number;
+  fleet: string;
+  hosts: Record<string, HostRecord>;
+  guests: Record<string, GuestRecord>;
+  inflight: Record<string, Intent>;
+  observed?: { at: string; hosts: Record<string, ObservedHost> };
+  lastApply?: { run: string; failed: FailedStep[] };
+}
+
+/** Who holds a state lock, for how long, and for what. */
+export interface LockInfo {
+  id: string;
+  who: string;
+  operation: string;
+  created: string;
+  pid: number;
+}
+
+/**
+ * Where state lives. `write` is atomic and only accepts the next serial of the
+ * same lineage; `lock` gives one writer at a time.
+ */
+export interface StateStore {
+  /** Where the state is, for messages. */
+  readonly location: string;
+  /** The state, or undefined when none was written yet; throws on an unreadable state. */
+  read(): Promise<State | undefined>;
+  write(state: State): Promise<void>;
+  lock(operation: string): Promise<LockInfo>;
+  /** Releases a lock by its id (own or forced). */
+  unlock(id: string): Promise<void>;
+  /** The current lock, if any. */
+  lockInfo(): Promise<LockInfo | undefined>;
+}
+
+export function emptyState(fleet: string, lineage: string): State {
+  return { version: STATE_VERSION, lineage, serial: 0, fleet, hosts: {}, guests: {}, inflight: {} };
+}

@@ -1,0 +1,131 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { parse } from 'shell-quote';
+import { HvkitError, ValidationError, type Problem } from '../errors';
+import { loadManifest } from '../manifest/load';
+import type { Manifest } from '../manifest/types';
+
+const require = createRequire(import.meta.url);
+export const MANIFEST_FILE = 'hvkit.manifest.json';
+
+export interface RunAppOptions {
+  /** Project folder holding cdktf.json. */
+  readonly projectDir: string;
+  /** The command that runs the app; @default cdktf.json's `app` */
+  readonly app?: string;
+  /** `full` writes Terraform JSON too; `manifest` only the manifests. */
+  readonly mode: 'full' | 'manifest';
+  /** Where cdktf writes (full mode). @default `<projectDir>/cdktf.out` */
+  readonly outdir?: string;
+}
+
+/** The app command from `--app` or cdktf.json, as an argument vector. */
+export function appCommand(projectDir: string, app?: string): string[] {
+  let command = app;
+  if (command === undefined) {
+    const file = join(projectDir, 'cdktf.json');
+    if (!existsSync(file)) throw new HvkitError(`no cdktf.json in ${projectDir}: run hvkit in the project folder or pass --app "npx tsx stacks/main.ts"`);
+    try {
+      command = JSON.parse(readFileSync(file, 'utf8')).app;
+    } catch (e) {
+      throw new HvkitError(`${file}: is not valid JSON (${(e as Error).message})`);
+    }
+    if (typeof command !== 'string' || !command.trim()) throw new HvkitError(`${file}: has no "app" command: add "app": "npx tsx stacks/main.ts"`);
+  }
+  const argv = parse(command, (name) => `$${name}`);
+  if (argv.length === 0 || argv.some((t) => typeof t !== 'string')) {
+    throw new HvkitError(`app command '${command}' must be a plain command and its arguments: pipes, redirects and other shell syntax are not run`);
+  }
+  return fastPath(projectDir, argv as string[]);
+}
+
+/**
+ * `npx tsx FILE` is the usual cdktf app; running tsx's loader in one node
+ * process skips npx's lookup and tsx's extra child process (about 0.5 s).
+ */
+function fastPath(projectDir: string, argv: string[]): string[] {
+  let rest = argv;
+  if (rest[0] === 'npx') rest = rest.slice(1).filter((a, i) => !(i === 0 && a === '--no-install'));
+  if (rest[0] === 'tsx' && rest.length >= 2 && !rest[1].startsWith('-')) {
+    try {
+      const loader = require.resolve('tsx', { paths: [projectDir] });
+      return [process.execPath, '--import', pathToUrl(loader), ...rest.slice(1)];
+    } catch {
+      // tsx not installed in the project: fall through to the command as written.
+    }
+  }
+  if (argv[0] === 'npx') {
+    const local = join(projectDir, 'node_modules', '.bin', rest[0]);
+    if (existsSync(local)) return [local, ...rest.slice(1)];
+  }
+  return argv;
+}
+
+function pathToUrl(p: string): string {
+  return new URL(`file://${resolve(p)}`).href;
+}
+
+/**
+ * Runs the fleet app and reads back the manifests it wrote. Validation
+ * problems come back as one ValidationError; a crashing app as its last lines.
+ */
+export async function runApp(opts: RunAppOptions): Promise<Manifest[]> {
+  const argv = appCommand(opts.projectDir, opts.app);
+  const work = mkdtempSync(join(tmpdir(), 'hvkit-app-'));
+  const manifestDir = opts.mode === 'manifest' ? join(work, 'out') : (opts.outdir ?? join(opts.projectDir, 'cdktf.out'));
+  const errorsFile = join(work, 'errors.json');
+  try {
+    const env = {
+      ...process.env,
+      CDKTF_OUTDIR: opts.outdir ?? join(opts.projectDir, 'cdktf.out'),
+      HVKIT_SYNTH_MODE: opts.mode,
+      HVKIT_MANIFEST_DIR: manifestDir,
+      HVKIT_ERRORS_FILE: errorsFile,
+    };
+    const { code, stderr } = await run(argv, opts.projectDir, env);
+    if (existsSync(errorsFile)) {
+      const { problems } = JSON.parse(readFileSync(errorsFile, 'utf8')) as { problems: Problem[] };
+      throw new ValidationError(problems);
+    }
+    if (code !== 0) {
+      const tail = stderr.trim().split('\n').slice(-15).join('\n');
+      throw new HvkitError(`the app \`${argv.join(' ')}\` failed (exit ${code}):\n${tail}`);
+    }
+    const stacksDir = join(manifestDir, 'stacks');
+    const fleets = existsSync(stacksDir) ? readdirSync(stacksDir).sort() : [];
+    const manifests = fleets.filter((f) => existsSync(join(stacksDir, f, MANIFEST_FILE))).map((f) => loadManifest(join(stacksDir, f, MANIFEST_FILE)));
+    if (manifests.length === 0) {
+      throw new HvkitError(`the app \`${argv.join(' ')}\` wrote no fleet: create a Fleet with hvkit's App and call app.synth()`);
+    }
+    return manifests;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function run(argv: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['ignore', 'inherit', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.length > 100_000) stderr = stderr.slice(-50_000);
+    });
+    child.on('error', (e) => reject(new HvkitError(`cannot run the app \`${argv.join(' ')}\`: ${e.message}`)));
+    child.on('close', (code, signal) => resolvePromise({ code: code ?? (signal ? 128 : 1), stderr }));
+  });
+}
+
+/** Picks the fleet a command works on: the only one, or the one named by --fleet. */
+export function pickFleet(manifests: Manifest[], name?: string): Manifest {
+  if (name) {
+    const m = manifests.find((x) => x.fleet === name);
+    if (!m) throw new HvkitError(`no fleet '${name}' in the app: it has ${manifests.map((x) => x.fleet).join(', ')}`);
+    return m;
+  }
+  if (manifests.length > 1) throw new HvkitError(`the app has ${manifests.length} fleets (${manifests.map((x) => x.fleet).join(', ')}): choose one with --fleet NAME`);
+  return manifests[0];
+}

@@ -1,0 +1,157 @@
+// The local provider: a simulated hypervisor. Each host is a folder (its
+// `address`, by default .hvkit/local/<host>) holding host.json (installed
+// memory, as a person fitted it) and one <guest>.json per domain. It enforces
+// the host's memory like a real hypervisor: a guest that does not fit fails.
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ProviderError, log, run } from '../lib/contract.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Fault injection for tests: HVKIT_LOCAL_FAULTS (JSON list) or HVKIT_LOCAL_FAULTS_FILE. */
+function faults() {
+  const text = process.env.HVKIT_LOCAL_FAULTS_FILE && existsSync(process.env.HVKIT_LOCAL_FAULTS_FILE)
+    ? readFileSync(process.env.HVKIT_LOCAL_FAULTS_FILE, 'utf8')
+    : process.env.HVKIT_LOCAL_FAULTS;
+  if (!text) return [];
+  const list = JSON.parse(text);
+  return Array.isArray(list) ? list : [];
+}
+
+async function injectFaults(verb, input) {
+  for (const f of faults()) {
+    if (f.verb && f.verb !== verb) continue;
+    if (f.guest && f.guest !== input.guest?.name) continue;
+    if (f.host && f.host !== input.host?.name) continue;
+    if (f.delayMs) {
+      log(`fault injection: ${verb} sleeps ${f.delayMs} ms`);
+      await sleep(f.delayMs);
+    }
+    if (f.hang) {
+      log(`fault injection: ${verb} hangs`);
+      await new Promise(() => setInterval(() => {}, 1 << 30));
+    }
+    if (f.fail) throw new ProviderError(f.message ?? `fault injection: ${verb} fails for ${input.guest?.name ?? input.host?.name}`, typeof f.fail === 'number' ? f.fail : 1);
+  }
+}
+
+function hostDir(host) {
+  if (!host?.address) throw new ProviderError('input has no host address');
+  return host.address;
+}
+
+function writeJson(file, value) {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+  renameSync(tmp, file);
+}
+
+/** The simulated machine; racked with the memory code describes the first time anyone asks. */
+function machine(host) {
+  const dir = hostDir(host);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'host.json');
+  if (!existsSync(file)) writeJson(file, { name: host.name, memoryMiB: host.memory.totalMiB, cpus: host.cpu.threads });
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+function domains(host) {
+  const dir = hostDir(host);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json') && f !== 'host.json')
+    .sort()
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')));
+}
+
+function domainFile(host, name) {
+  return join(hostDir(host), `${name}.json`);
+}
+
+function findDomain(host, name) {
+  const f = domainFile(host, name);
+  return existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : undefined;
+}
+
+/** Refuses memory the host does not have, as Xen or QEMU would. */
+function checkMemory(host, name, memoryMiB) {
+  const m = machine(host);
+  const others = domains(host).filter((d) => d.name !== name && d.running).reduce((a, d) => a + d.memoryMiB, 0);
+  const free = m.memoryMiB - host.reserve.memoryMiB - others;
+  if (memoryMiB > free) throw new ProviderError(`not enough memory on ${host.name}: ${name} needs ${memoryMiB} MiB, ${free} MiB free of ${m.memoryMiB} MiB installed`, 3);
+}
+
+function domainOf(input, running = true) {
+  const g = input.guest;
+  return { name: g.name, uuid: g.uuid, memoryMiB: g.memoryMiB, maxMemoryMiB: g.maxMemoryMiB, vcpus: g.vcpus, maxVcpus: g.maxVcpus, running, config: input.config?.text ?? '' };
+}
+
+const verbs = {
+  facts: (input) => {
+    const m = machine(input.host);
+    return { memoryMiB: m.memoryMiB, cpus: m.cpus };
+  },
+  list: (input) => ({
+    domains: domains(input.host).map((d) => ({ name: d.name, memoryMiB: d.memoryMiB, maxMemoryMiB: d.maxMemoryMiB, vcpus: d.vcpus, maxVcpus: d.maxVcpus, running: d.running })),
+  }),
+  create: (input) => {
+    const existing = findDomain(input.host, input.guest.name);
+    if (existing?.running) throw new ProviderError(`domain ${input.guest.name} already runs on ${input.host.name}`, 4);
+    checkMemory(input.host, input.guest.name, input.guest.memoryMiB);
+    writeJson(domainFile(input.host, input.guest.name), domainOf(input));
+    log(`${existing ? 'redefined and started' : 'created'} ${input.guest.name} on ${input.host.name}`);
+    return { domain: input.guest.name };
+  },
+  destroy: (input) => {
+    const f = domainFile(input.host, input.guest.name);
+    if (!existsSync(f)) log(`${input.guest.name} is already gone from ${input.host.name}`);
+    rmSync(f, { force: true });
+    return {};
+  },
+  start: (input) => {
+    const d = findDomain(input.host, input.guest.name);
+    if (!d) throw new ProviderError(`no domain ${input.guest.name} on ${input.host.name}`, 2);
+    if (!d.running) checkMemory(input.host, d.name, d.memoryMiB);
+    writeJson(domainFile(input.host, d.name), { ...d, running: true });
+    return {};
+  },
+  stop: (input) => {
+    const d = findDomain(input.host, input.guest.name);
+    if (!d) throw new ProviderError(`no domain ${input.guest.name} on ${input.host.name}`, 2);
+    writeJson(domainFile(input.host, d.name), { ...d, running: false });
+    return {};
+  },
+  'set-memory': (input) => {
+    const d = findDomain(input.host, input.guest.name);
+    if (!d) throw new ProviderError(`no domain ${input.guest.name} on ${input.host.name}`, 2);
+    if (input.memoryMiB > d.maxMemoryMiB) throw new ProviderError(`${d.name}: ${input.memoryMiB} MiB is above its maxmem ${d.maxMemoryMiB} MiB`, 5);
+    if (d.running) checkMemory(input.host, d.name, input.memoryMiB);
+    writeJson(domainFile(input.host, d.name), { ...d, memoryMiB: input.memoryMiB, config: input.config?.text ?? d.config });
+    return {};
+  },
+  'set-vcpus': (input) => {
+    const d = findDomain(input.host, input.guest.name);
+    if (!d) throw new ProviderError(`no domain ${input.guest.name} on ${input.host.name}`, 2);
+    if (input.vcpus > d.maxVcpus) throw new ProviderError(`${d.name}: ${input.vcpus} vCPUs is above its maxvcpus ${d.maxVcpus}`, 5);
+    writeJson(domainFile(input.host, d.name), { ...d, vcpus: input.vcpus, config: input.config?.text ?? d.config });
+    return {};
+  },
+  migrate: (input) => {
+    const d = findDomain(input.host, input.guest.name);
+    if (!d) throw new ProviderError(`no domain ${input.guest.name} on ${input.host.name}`, 2);
+    if (findDomain(input.target, d.name)) throw new ProviderError(`${d.name} already exists on ${input.target.name}`, 4);
+    checkMemory(input.target, d.name, input.guest.memoryMiB);
+    // Local disks, no shared storage: the image goes with the domain.
+    writeJson(domainFile(input.target, d.name), domainOf(input));
+    rmSync(domainFile(input.host, d.name), { force: true });
+    log(`migrated ${d.name} ${input.host.name} → ${input.target.name} (disk copied)`);
+    return {};
+  },
+};
+
+export function main(verb) {
+  return run(verb, async (input) => {
+    await injectFaults(verb, input);
+    return verbs[verb](input);
+  });
+}
