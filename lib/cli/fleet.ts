@@ -6,7 +6,7 @@ import type { FleetOptions, Io } from './context';
 
 /** Runs the app for its manifests only (no Terraform JSON) and picks the fleet. */
 export async function loadFleet(io: Io, opts: FleetOptions): Promise<Manifest> {
-  const manifests = await runApp({ projectDir: io.cwd, app: opts.app, mode: 'manifest' });
+  const manifests = await runApp({ projectDir: io.cwd, app: opts.app, mode: 'manifest', env: io.env });
   return pickFleet(manifests, opts.fleet);
 }
 

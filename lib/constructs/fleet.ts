@@ -57,12 +57,21 @@ export class Fleet extends TerraformStack {
     return this.cached;
   }
 
-  /** Builds the Terraform resources only when Terraform JSON is synthesized. */
+  /** Builds the Terraform resources only when Terraform JSON is synthesized (`hvkit plan` never needs them). */
   prepareStack(): void {
-    if (!this.resourcesAdded) {
-      this.resourcesAdded = true;
-      addTerraformResources(this, this.manifest());
-    }
+    this.ensureResources();
     super.prepareStack();
+  }
+
+  /** Also reached by cdktf's `Testing.synth(fleet)`, which skips prepareStack. */
+  toTerraform(): ReturnType<TerraformStack['toTerraform']> {
+    this.ensureResources();
+    return super.toTerraform();
+  }
+
+  private ensureResources(): void {
+    if (this.resourcesAdded) return;
+    this.resourcesAdded = true;
+    addTerraformResources(this, this.manifest());
   }
 }

@@ -24,7 +24,10 @@ export function addTerraformResources(stack: Construct, manifest: Manifest): voi
   const nullp = useData ? undefined : require('@cdktf/provider-null');
   if (nullp) new nullp.provider.NullProvider(stack, 'null');
   const hostRes = new Map<string, TerraformResource>();
-  const make = (id: string, triggers: Record<string, string>, provisioners: unknown[], dependsOn: TerraformResource[]): TerraformResource => {
+  const make = (id: string, triggers: Record<string, string>, provisionerList: unknown[], dependsOnList: TerraformResource[]): TerraformResource => {
+    // Terraform refuses an empty provisioner list; leave empty lists out.
+    const provisioners = provisionerList.length ? provisionerList : undefined;
+    const dependsOn = dependsOnList.length ? dependsOnList : undefined;
     const r: TerraformResource = useData
       ? new DataResource(stack, id, { triggersReplace: triggers, provisioners: provisioners as never, dependsOn })
       : new nullp.resource.Resource(stack, id, { triggers, provisioners, dependsOn });

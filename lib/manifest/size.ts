@@ -18,7 +18,7 @@ export function parseSize(value: unknown): SizeResult {
   if (typeof value !== 'string') return { ok: false, error: `size must be a string like '4GiB' or a number of MiB, got ${typeof value}` };
   const m = SIZE_RE.exec(value);
   if (!m) {
-    const hint = /\b[kmgt]b\b/i.test(value) ? ` (hvkit uses binary units: write '${value.replace(/([kmgt])b/i, '$1iB')}')` : '';
+    const hint = /\d\s*[kmgt]b\s*$/i.test(value) ? ` (hvkit uses binary units: write '${value.replace(/([kmgt])b/i, '$1iB')}')` : '';
     return { ok: false, error: `size '${value}' is not a size like '512MiB' or '5.5GiB'${hint}` };
   }
   const mib = Number(m[1]) * UNITS[m[2].toLowerCase()];
@@ -30,7 +30,7 @@ export function parseSize(value: unknown): SizeResult {
 export function formatSize(mib: number): string {
   const sign = mib < 0 ? '-' : '';
   const abs = Math.abs(mib);
-  if (abs >= 1024 * 1024 && abs % (1024 * 1024 / 100) === 0) return `${sign}${trim(abs / (1024 * 1024))}TiB`;
+  if (abs >= 1024 * 1024 && (abs * 100) % (1024 * 1024) === 0) return `${sign}${trim(abs / (1024 * 1024))}TiB`;
   if (abs >= 1024 && (abs * 100) % 1024 === 0) return `${sign}${trim(abs / 1024)}GiB`;
   if (abs >= 10240) return `${sign}${trim(Math.round((abs / 1024) * 10) / 10)}GiB`;
   return `${sign}${abs}MiB`;

@@ -3,6 +3,7 @@ import { sortDiagnostics, type Diagnostic } from '../diagnostics';
 import { HvkitError } from '../errors';
 import { renderConfig } from '../hypervisor/render';
 import { digestOf } from '../manifest/canonical';
+import { formatSize } from '../manifest/size';
 import type { GuestSpec, HostSpec, Manifest } from '../manifest/types';
 import type { State } from '../state/types';
 import { diffGuest, diffHost, fieldChanges } from './diff';
@@ -100,6 +101,14 @@ export function createPlan(input: PlanInput): Plan {
       diagnostics.push({ severity: 'note', code: 'memory-upgrade', path: c.address, message: `${c.reason.split(';')[0]}: fit the DIMMs before apply; the upgrade step stops if the host does not report the new memory` });
     }
   }
+  for (const c of changes) {
+    if (c.kind !== 'host' || c.action !== 'retire') continue;
+    const leaving = new Set(ordered.steps.filter((s) => s.host === c.name && (s.kind === 'destroy' || s.kind === 'migrate')).map((s) => s.guest));
+    const staying = (state?.observed?.hosts[c.name]?.domains ?? []).filter((d) => !leaving.has(d.name)).map((d) => d.name);
+    if (staying.length) {
+      diagnostics.push({ severity: 'error', code: 'retire-not-empty', path: c.address, message: `${c.name} cannot be retired: it still runs ${staying.join(', ')}; move or destroy them first (or import them into code)` });
+    }
+  }
   for (const r of input.recovered ?? []) diagnostics.push({ severity: 'note', code: 'recovered', path: r.step, message: r.message });
   return {
     formatVersion: PLAN_FORMAT_VERSION,
@@ -124,7 +133,7 @@ function hostStepOf(c: HostChange): Step | undefined {
   switch (c.action) {
     case 'noop': return undefined;
     case 'add': return { ...base, id: `add-host:${c.name}`, kind: 'add-host', description: `add host ${c.name}` };
-    case 'upgrade-memory': return { ...base, id: `upgrade-memory:${c.name}`, kind: 'upgrade-memory', description: `check ${c.name} has ${spec.memory.totalMiB} MiB installed` };
+    case 'upgrade-memory': return { ...base, id: `upgrade-memory:${c.name}`, kind: 'upgrade-memory', description: `check ${c.name} has ${formatSize(spec.memory.totalMiB)} installed (memory upgrade)` };
     case 'update': return { ...base, id: `update-host:${c.name}`, kind: 'update-host', description: `record host ${c.name} (${fieldChanges(c.before!, c.after!).map((f) => f.field).join(', ')})` };
     case 'retire': return { ...base, id: `retire-host:${c.name}`, kind: 'retire-host', description: `retire host ${c.name}` };
   }

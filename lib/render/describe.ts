@@ -2,7 +2,8 @@ import type { ResourceFit } from '../capacity/fit';
 import type { Diagnostic } from '../diagnostics';
 import { assertNever } from '../errors';
 import { formatSize } from '../manifest/size';
-import type { GuestSpec } from '../manifest/types';
+import type { GuestSpec, HostSpec } from '../manifest/types';
+import { describeDimms } from '../plan/diff';
 import { summarize, type Change, type FieldChange, type Plan } from '../plan/types';
 
 /** Marker and verb of a change, as every renderer shows it. */
@@ -64,9 +65,17 @@ export function detailsOf(c: Change): string[] {
     if (c.action === 'create') return [guestShape(c.after!)];
     if (c.action === 'delete') return [guestShape(c.before!)];
   }
-  const lines = c.fields.map(fieldLine);
-  if (c.reason && (c.kind === 'host' || c.action !== 'update' || lines.length === 0)) lines.unshift(c.reason);
-  return lines;
+  if (c.kind === 'host') {
+    if (c.action === 'add') return [hostShape(c.after!)];
+    if (c.action === 'retire') return [hostShape(c.before!)];
+  }
+  // The reason of a memory upgrade already tells the DIMMs before and after.
+  const fields = c.kind === 'host' && c.action === 'upgrade-memory' ? c.fields.filter((f) => f.field !== 'memory') : c.fields;
+  return [...(c.reason ? [c.reason] : []), ...fields.map(fieldLine)];
+}
+
+export function hostShape(h: HostSpec): string {
+  return `${h.provider} at ${h.address}, ${h.cpu.cores} cores / ${h.cpu.threads} threads, ${describeDimms(h.memory.dimmsMiB)} = ${formatSize(h.memory.totalMiB)} in ${h.memory.slots} slots, disks ${h.disks.map((d) => `${d.name} ${formatSize(d.sizeMiB)} ${d.kind}`).join(', ') || 'none'}`;
 }
 
 export function summaryLine(plan: Plan): string {

@@ -1,6 +1,6 @@
-import { styleText } from 'node:util';
+import { inspect } from 'node:util';
 
-type Format = Parameters<typeof styleText>[0];
+type Format = keyof typeof inspect.colors;
 
 /** Colour when asked for, plain text otherwise; renderers never look at the terminal themselves. */
 export interface Style {
@@ -9,5 +9,12 @@ export interface Style {
 }
 
 export function style(color: boolean): Style {
-  return { color, paint: (f, t) => (color ? styleText(f, t) : t) };
+  return {
+    color,
+    paint: (f, t) => {
+      if (!color) return t;
+      const [open, close] = inspect.colors[f] ?? [0, 0];
+      return `\u001b[${open}m${t}\u001b[${close}m`;
+    },
+  };
 }

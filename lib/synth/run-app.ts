@@ -20,6 +20,8 @@ export interface RunAppOptions {
   readonly mode: 'full' | 'manifest';
   /** Where cdktf writes (full mode). @default `<projectDir>/cdktf.out` */
   readonly outdir?: string;
+  /** Environment of the app. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** The app command from `--app` or cdktf.json, as an argument vector. */
@@ -79,7 +81,7 @@ export async function runApp(opts: RunAppOptions): Promise<Manifest[]> {
   const errorsFile = join(work, 'errors.json');
   try {
     const env = {
-      ...process.env,
+      ...(opts.env ?? process.env),
       CDKTF_OUTDIR: opts.outdir ?? join(opts.projectDir, 'cdktf.out'),
       HVKIT_SYNTH_MODE: opts.mode,
       HVKIT_MANIFEST_DIR: manifestDir,

@@ -2,7 +2,7 @@
 // last line, log on stderr, fail with an exit status. See providers/README.md.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -22,8 +22,10 @@ export class ProviderError extends Error {
 export function readInput(verb, argv = process.argv.slice(2)) {
   const i = argv.indexOf('--manifest');
   if (i >= 0) {
-    const manifest = argv[i + 1];
+    const manifest = resolve(argv[i + 1]);
     const guest = argv[argv.indexOf('--guest') + 1];
+    // Terraform runs local-exec in cdktf.out/stacks/<fleet>; hvkit runs scripts in the project.
+    process.chdir(ROOT);
     const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'hvkit.mjs'), 'provider-input', '--manifest', manifest, '--guest', guest, '--verb', verb], { encoding: 'utf8' });
     if (r.status !== 0) throw new ProviderError(`cannot build the input from ${manifest}: ${r.stderr.trim()}`);
     return JSON.parse(r.stdout);

@@ -11,7 +11,7 @@ export function registerSynth(program: Command, io: Io): void {
     .option('--output <dir>', 'output folder', 'cdktf.out')
     .action(async (opts: { app?: string; output: string }) => {
       const outdir = join(io.cwd, opts.output);
-      const manifests = await runApp({ projectDir: io.cwd, app: opts.app, mode: 'full', outdir });
+      const manifests = await runApp({ projectDir: io.cwd, app: opts.app, mode: 'full', outdir, env: io.env });
       for (const m of manifests) {
         io.out(`${m.fleet}: ${m.hosts.length} hosts, ${m.guests.length} guests → ${join(opts.output, 'stacks', m.fleet)}/{cdk.tf.json,hvkit.manifest.json}\n`);
       }

@@ -1,0 +1,46 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { digestOf } from '../../lib/manifest/canonical';
+import { loadPlan, savePlan, serializePlan, staleReason } from '../../lib/plan/plan-file';
+import { createPlan } from '../../lib/plan/planner';
+import { WEB_HOST_8G, manifestOf, memcached, stateOf, web } from '../helpers/fleet';
+
+const m = manifestOf({ h: { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB') } } });
+const state = stateOf(m, 7);
+const m2 = manifestOf({ h: { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB'), 'mc-01': memcached() } } });
+const plan = createPlan({ manifest: m2, state });
+
+describe('saved plans', () => {
+  it('bind to the state lineage and serial and the manifest digest', () => {
+    expect(plan).toMatchObject({ stateLineage: state.lineage, stateSerial: 7, manifestDigest: digestOf(m2) });
+    expect(staleReason(plan, state, digestOf(m2))).toBeUndefined();
+  });
+
+  it('are stale once the state serial moved on', () => {
+    expect(staleReason(plan, { ...state, serial: 8 }, digestOf(m2))).toBe('the state changed since the plan was made (serial 7 → 8)');
+  });
+
+  it('are stale for another lineage', () => {
+    expect(staleReason(plan, { ...state, lineage: 'other' }, digestOf(m2))).toMatch(/^the state's lineage is other/);
+  });
+
+  it('are stale once the code changed', () => {
+    expect(staleReason(plan, state, digestOf(m))).toBe('the code changed since the plan was made (manifest digest differs)');
+  });
+
+  it('round-trip through a file and refuse an edited one', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'hvkit-plan-')), 'plan.bin');
+    await savePlan(file, plan, 'null_resource');
+    expect(loadPlan(file).plan).toEqual(plan);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"mc-01"', '"mc-99"'));
+    expect(() => loadPlan(file)).toThrow(/the plan was changed after it was saved \(checksum mismatch\)/);
+    writeFileSync(file, 'garbage');
+    expect(() => loadPlan(file)).toThrow(/is not an hvkit plan/);
+  });
+
+  it('are deterministic: the same inputs give the same bytes', () => {
+    expect(serializePlan(createPlan({ manifest: m2, state }), 'null_resource')).toBe(serializePlan(plan, 'null_resource'));
+  });
+});

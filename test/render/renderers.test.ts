@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPlan } from '../../lib/plan/planner';
+import { GITHUB_COMMENT_LIMIT, renderMarkdown } from '../../lib/render/markdown';
+import { manifestOf, stateOf, WEB_HOST_8G, web } from '../helpers/fleet';
+import { tempProject, type TempProject } from '../helpers/project';
+
+const ESC = String.fromCharCode(27);
+
+describe('renderers on the example fleet’s memory upgrade', () => {
+  let p: TempProject;
+  beforeAll(async () => {
+    p = tempProject();
+    const r = await p.run(['apply', '--auto-approve'], { env: { HVKIT_EXAMPLE: 'before-upgrade' } });
+    expect(r.code, r.err).toBe(0);
+  });
+  afterAll(() => p.cleanup());
+
+  it('text: fit table before → after, changes with markers, steps, summary, no colour when piped', async () => {
+    const r = await p.run(['plan']);
+    expect(r.code).toBe(0);
+    expect(r.out).not.toContain(ESC);
+    expect(r.out).toMatch(/HOST +MEMORY +VCPUS +DISK +CPU LOAD +IOPS +NET MBPS/);
+    expect(r.out).toContain('web-host-01  4GiB → 8GiB / 4GiB→8GiB 100%');
+    expect(r.out).toContain('  ~ upgrade memory web-host-01  (tokyo/web-host-01)');
+    expect(r.out).toContain('  + create memcached-01 on web-host-01  (tokyo/web-host-01/memcached-01)');
+    expect(r.out).toContain('  ~ update in place web-01 on web-host-01  (tokyo/web-host-01/web-01)');
+    expect(r.out).toContain('update web-01 on web-host-01: memory 3.5GiB → 5.5GiB while running after #1');
+    expect(r.out.trimEnd().split('\n').pop()).toBe('Plan: 2 to create, 2 to update in place, 0 to migrate, 0 to destroy; 2 host changes.');
+  });
+
+  it('text: colour on a terminal, none with --no-color or NO_COLOR', async () => {
+    expect((await p.run(['plan'], { tty: true })).out).toContain(`${ESC}[`);
+    expect((await p.run(['plan', '--no-color'], { tty: true })).out).not.toContain(ESC);
+    expect((await p.run(['plan'], { tty: true, env: { NO_COLOR: '1' } })).out).not.toContain(ESC);
+  });
+
+  it('markdown: summary, fit table, changes, and a collapsible config diff per guest', async () => {
+    const r = await p.run(['plan', '--markdown']);
+    expect(r.out).toContain('**Plan: 2 to create, 2 to update in place, 0 to migrate, 0 to destroy; 2 host changes.**');
+    expect(r.out).toContain('| host | memory | vCPUs | disk | CPU load | IOPS | network |');
+    expect(r.out).toContain('<details><summary>web-01: config diff</summary>');
+    expect(r.out).toMatch(/-  "memoryMiB": 3584,\n\+  "memoryMiB": 5632,/);
+    expect(r.out).toContain('--- /dev/null');
+  });
+
+  it('json: the terraform show -json shape, hvkit data under one key', async () => {
+    const doc = JSON.parse((await p.run(['plan', '--json'])).out);
+    expect(doc.format_version).toBe('1.2');
+    const byAddr = Object.fromEntries(doc.resource_changes.map((c: { address: string; change: { actions: string[] } }) => [c.address, c.change.actions]));
+    expect(byAddr['null_resource.guest_web-01']).toEqual(['update']);
+    expect(byAddr['null_resource.guest_memcached-01']).toEqual(['create']);
+    expect(byAddr['null_resource.guest_db-01']).toEqual(['no-op']);
+    expect(byAddr['null_resource.host_web-host-01']).toEqual(['update']);
+    expect(Object.keys(doc).sort()).toEqual(['applyable', 'complete', 'errored', 'format_version', 'hvkit', 'resource_changes']);
+    expect(doc.hvkit.steps.map((s: { id: string }) => s.id)).toContain('upgrade-memory:web-host-01');
+  });
+
+  it('is deterministic: the same inputs print the same bytes in every format', async () => {
+    for (const flag of [[], ['--json'], ['--markdown']]) {
+      expect((await p.run(['plan', ...flag])).out).toBe((await p.run(['plan', ...flag])).out);
+    }
+  });
+
+  it('--detailed-exitcode: 2 with changes, 0 without, 1 on fit errors', async () => {
+    expect((await p.run(['plan', '--detailed-exitcode'])).code).toBe(2);
+    const saved = readFileSync(join(p.dir, 'stacks', 'main.ts'), 'utf8');
+    // Without the upgrade in code nothing changes.
+    p.writeStack(saved.replace("process.env.HVKIT_EXAMPLE !== 'before-upgrade'", 'false'));
+    expect((await p.run(['plan', '--detailed-exitcode'])).code).toBe(0);
+    // The 5.5 GiB web guest without the DIMMs does not fit: error, exit 1.
+    p.writeStack(saved.replace("dimms: upgraded ? ['2GiB', '2GiB', '2GiB', '2GiB'] : ['1GiB', '1GiB', '1GiB', '1GiB']", "dimms: ['1GiB', '1GiB', '1GiB', '1GiB']"));
+    const bad = await p.run(['plan', '--detailed-exitcode']);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain('Error: tokyo/web-host-01: memory 8GiB committed');
+    expect(bad.out).toContain('This plan has errors and cannot be applied.');
+    p.writeStack(saved);
+  });
+
+  it('notes the chapter’s stranded DB host once its web guest is removed', async () => {
+    const saved = readFileSync(join(p.dir, 'stacks', 'main.ts'), 'utf8');
+    p.writeStack(saved.replace(/new Guest\(dbHost, 'web-03'[\s\S]*?\}\);\n/, ''));
+    const r = await p.run(['plan']);
+    expect(r.out).toMatch(/Note: tokyo\/db-host-01: stranded capacity: memory 91% committed while CPU 10% and I\/O 10% busy; the largest guest that still fits: 1.5GiB memory/);
+    p.writeStack(saved);
+  });
+});
+
+describe('markdown size limit', () => {
+  it('keeps a 500-guest change under GitHub’s 65,536 characters, saying what it cut', () => {
+    const hosts = Object.fromEntries(Array.from({ length: 125 }, (_, h) => [`host-${h}`, {
+      props: { ...WEB_HOST_8G, memory: { slots: 4, maxDimm: '16GiB', dimms: ['16GiB', '16GiB'] } },
+      guests: Object.fromEntries(Array.from({ length: 4 }, (_, g) => [`guest-${h}-${g}`, web('1GiB')])),
+    }]));
+    const before = manifestOf(hosts);
+    const after = manifestOf(Object.fromEntries(Object.entries(hosts).map(([k, v]) => [k, { ...v, guests: Object.fromEntries(Object.entries(v.guests).map(([g, gp]) => [g, { ...gp, memory: '2GiB' }])) }])));
+    const md = renderMarkdown(createPlan({ manifest: after, state: stateOf(before) }));
+    expect(md.length).toBeLessThan(GITHUB_COMMENT_LIMIT);
+    expect(md).toContain('**Plan: 0 to create, 500 to update in place, 0 to migrate, 0 to destroy.**');
+    expect(md).toMatch(/_… \d+ more config diffs not shown \(comment size limit\); run `hvkit plan` for the full list\._/);
+  });
+});

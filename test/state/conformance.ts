@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { HvkitError } from '../../lib/errors';
+import { StateLockedError } from '../../lib/state/errors';
+import { emptyState, type State, type StateStore } from '../../lib/state/types';
+
+const LINEAGE = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
+
+function next(s: State): State {
+  return { ...structuredClone(s), serial: s.serial + 1 };
+}
+
+/**
+ * What every state backend must do. A backend's test file calls this with a
+ * factory for fresh, empty stores (and optionally a way to corrupt one).
+ */
+export function stateStoreConformance(name: string, fresh: () => Promise<StateStore>, opts: { corrupt?: (store: StateStore) => Promise<void> } = {}): void {
+  describe(`StateStore conformance: ${name}`, () => {
+    it('reads nothing from an empty store', async () => {
+      expect(await (await fresh()).read()).toBeUndefined();
+    });
+
+    it('reads back what it wrote', async () => {
+      const store = await fresh();
+      const s = { ...emptyState('tokyo', LINEAGE), serial: 1 };
+      await store.write(s);
+      expect(await store.read()).toEqual(s);
+    });
+
+    it('accepts only the next serial of the same lineage', async () => {
+      const store = await fresh();
+      const s1 = { ...emptyState('tokyo', LINEAGE), serial: 1 };
+      await store.write(s1);
+      await expect(store.write(s1)).rejects.toThrow(/serial 1 does not follow the stored 1/);
+      await expect(store.write({ ...next(s1), lineage: 'ffffffff-bbbb-4ccc-8ddd-eeeeeeeeeeee' })).rejects.toThrow(/lineage/);
+      await store.write(next(s1));
+      expect((await store.read())?.serial).toBe(2);
+    });
+
+    it('refuses a first write that does not start at serial 1', async () => {
+      await expect((await fresh()).write({ ...emptyState('tokyo', LINEAGE), serial: 5 })).rejects.toThrow(/first write must have serial 1/);
+    });
+
+    it('gives one lock at a time and names the holder to the second', async () => {
+      const store = await fresh();
+      const held = await store.lock('apply');
+      expect(held).toMatchObject({ operation: 'apply', pid: process.pid });
+      const err = await store.lock('apply').catch((e) => e);
+      expect(err).toBeInstanceOf(StateLockedError);
+      expect(err.message).toContain(`lock ID ${held.id}`);
+      expect(err.message).toContain(`hvkit state unlock ${held.id}`);
+      expect(err.message).toMatch(/since \d{4}-\d\d-\d\dT/);
+      expect(await store.lockInfo()).toEqual(held);
+      await store.unlock(held.id);
+      expect(await store.lockInfo()).toBeUndefined();
+      const again = await store.lock('apply');
+      await store.unlock(again.id);
+    });
+
+    it('refuses to unlock with the wrong lock ID', async () => {
+      const store = await fresh();
+      const held = await store.lock('apply');
+      await expect(store.unlock('not-the-id')).rejects.toThrow(/does not match/);
+      await store.unlock(held.id);
+    });
+
+    if (opts.corrupt) {
+      it('refuses a corrupted state and never overwrites it', async () => {
+        const store = await fresh();
+        await store.write({ ...emptyState('tokyo', LINEAGE), serial: 1 });
+        await opts.corrupt!(store);
+        await expect(store.read()).rejects.toBeInstanceOf(HvkitError);
+        await expect(store.write({ ...emptyState('tokyo', LINEAGE), serial: 2 })).rejects.toBeInstanceOf(HvkitError);
+      });
+    }
+  });
+}

@@ -1,0 +1,53 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FileStateStore } from '../../lib/state/file-store';
+import { emptyState } from '../../lib/state/types';
+import { stateStoreConformance } from './conformance';
+
+const fresh = async () => new FileStateStore(join(mkdtempSync(join(tmpdir(), 'hvkit-state-')), 'state', 'tokyo.json'), { staleMs: 2000 });
+
+stateStoreConformance('local file', fresh, {
+  corrupt: async (store) => writeFileSync((store as FileStateStore).file, '{"version": 1, "lineage": "x", "ser'),
+});
+
+describe('local file backend', () => {
+  const L = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
+
+  it('keeps one backup of the previous version', async () => {
+    const store = await fresh();
+    await store.write({ ...emptyState('tokyo', L), serial: 1 });
+    await store.write({ ...emptyState('tokyo', L), serial: 2 });
+    await store.write({ ...emptyState('tokyo', L), serial: 3 });
+    expect(JSON.parse(readFileSync(store.backupFile, 'utf8')).serial).toBe(2);
+  });
+
+  it('leaves a corrupted state file byte for byte as it was, and says what to do', async () => {
+    const store = await fresh();
+    await store.write({ ...emptyState('tokyo', L), serial: 1 });
+    const torn = '{"version":1,"lineage":"' + L + '","serial":1,"fleet":"tokyo","hosts":{},"guests":{},"inflight":{},"extra":true}';
+    writeFileSync(store.file, torn);
+    await expect(store.read()).rejects.toThrow(`state ${store.file}: at /: has unknown field 'extra'; this state file was edited by hand or cut short: it was left untouched; restore ${store.file}.backup or fix it by hand before running hvkit again`);
+    await expect(store.write({ ...emptyState('tokyo', L), serial: 2 })).rejects.toThrow();
+    expect(readFileSync(store.file, 'utf8')).toBe(torn);
+  });
+
+  it('refuses a second lock through another store on the same file', async () => {
+    const a = await fresh();
+    const held = await a.lock('apply');
+    const b = new FileStateStore(a.file, { staleMs: 2000 });
+    await expect(b.lock('apply')).rejects.toThrow(`for 'apply' (lock ID ${held.id})`);
+    await a.unlock(held.id);
+    expect(existsSync(`${a.file}.lock`)).toBe(false);
+  });
+
+  it('lets an operator force-unlock a lock held by another store by its ID', async () => {
+    const a = await fresh();
+    const held = await a.lock('apply');
+    const b = new FileStateStore(a.file, { staleMs: 2000 });
+    await b.unlock(held.id);
+    const again = await b.lock('apply');
+    await b.unlock(again.id);
+  });
+});

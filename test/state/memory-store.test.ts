@@ -1,0 +1,4 @@
+import { MemoryStateStore } from '../../lib/state/memory-store';
+import { stateStoreConformance } from './conformance';
+
+stateStoreConformance('memory (test fake)', async () => new MemoryStateStore());
