@@ -77,7 +77,9 @@ export async function apply(opts: ApplyOptions): Promise<ApplyOutcome> {
     runner.checkScripts(needed);
 
     const runId = newRunId();
-    const writer = new StateWriter(opts.store, structuredClone(state ?? { ...emptyState(opts.manifest.fleet, randomUUID()) }));
+    const crashAt = opts.env.HVKIT_TEST_CRASH_AT;
+    const crashWrite = crashAt?.startsWith('during-write:') ? Number(crashAt.slice('during-write:'.length)) : undefined;
+    const writer = new StateWriter(opts.store, structuredClone(state ?? { ...emptyState(opts.manifest.fleet, randomUUID()) }), crashWrite);
     // The first write settles recovered steps and drops refresh observations this run makes obsolete.
     await writer.commit((s) => {
       delete s.observed;
@@ -88,7 +90,7 @@ export async function apply(opts: ApplyOptions): Promise<ApplyOutcome> {
     try {
       const result = await execute({
         runId, fleet: plan.fleet, steps: plan.steps, runner, writer, logDir, progress,
-        parallelism: opts.parallelism, perHost: opts.perHost, timeoutMs: opts.timeoutMs,
+        parallelism: opts.parallelism, perHost: opts.perHost, timeoutMs: opts.timeoutMs, crashAt,
       });
       return { kind: 'applied', plan, result, runId, logDir };
     } finally {

@@ -22,6 +22,11 @@ export interface ExecuteOptions {
   perHost?: number;
   /** @default 600000 (10 minutes) */
   timeoutMs?: number;
+  /**
+   * Test hook for crash-safety tests: `after-intent:STEP` or `after-script:STEP`
+   * kills this process with SIGKILL at that point (HVKIT_TEST_CRASH_AT).
+   */
+  crashAt?: string;
 }
 
 export interface StepOutcome {
@@ -126,10 +131,12 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
           stateBroken = e;
           throw new Error(`could not record the step's intent in state, so it was not started: ${e.message}`);
         });
+        crashPoint(opts.crashAt, `after-intent:${step.id}`);
         opts.progress.started(step);
         log = createWriteStream(logFile, { flags: 'a' });
         log.write(`# hvkit apply ${opts.runId}: ${step.description}\n`);
         const facts = await runCalls(step, log, timeoutMs);
+        crashPoint(opts.crashAt, `after-script:${step.id}`);
         await opts.writer.commit((s) => {
           delete s.inflight[step.id];
           applyEffect(s, step, facts);
@@ -184,6 +191,10 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
 
     pump();
   });
+}
+
+function crashPoint(crashAt: string | undefined, point: string): void {
+  if (crashAt === point) process.kill(process.pid, 'SIGKILL');
 }
 
 function checkFacts(step: Step, result: Record<string, unknown> | undefined): { memoryMiB?: number } {

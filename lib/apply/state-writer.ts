@@ -10,7 +10,13 @@ export class StateWriter {
   private writing?: Promise<void>;
   private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
 
-  constructor(private readonly store: StateStore, readonly state: State) {}
+  private writes = 0;
+
+  /**
+   * @param crashDuringWrite test hook (HVKIT_TEST_CRASH_AT=during-write:N): SIGKILL this
+   *   process while the N-th write is under way, to prove a torn write cannot happen.
+   */
+  constructor(private readonly store: StateStore, readonly state: State, private readonly crashDuringWrite?: number) {}
 
   /** Applies `mutate` to the state now and resolves once it is durable. */
   commit(mutate: (s: State) => void): Promise<void> {
@@ -27,7 +33,9 @@ export class StateWriter {
       this.waiters = [];
       this.state.serial += 1;
       try {
-        await this.store.write(structuredClone(this.state));
+        const pending = this.store.write(structuredClone(this.state));
+        if (++this.writes === this.crashDuringWrite) setImmediate(() => process.kill(process.pid, 'SIGKILL'));
+        await pending;
         for (const w of batch) w.resolve();
       } catch (e) {
         this.state.serial -= 1;

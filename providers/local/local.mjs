@@ -2,6 +2,7 @@
 // `address`, by default .hvkit/local/<host>) holding host.json (installed
 // memory, as a person fitted it) and one <guest>.json per domain. It enforces
 // the host's memory like a real hypervisor: a guest that does not fit fails.
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProviderError, log, run } from '../lib/contract.mjs';
@@ -28,6 +29,11 @@ async function injectFaults(verb, input) {
       await sleep(f.delayMs);
     }
     if (f.hang) {
+      if (f.withChild) {
+        // A grandchild in the same process group: a timeout must take it down too.
+        const child = spawn('sleep', ['600'], { stdio: 'ignore' });
+        log(`fault injection: child pid ${child.pid}`);
+      }
       log(`fault injection: ${verb} hangs`);
       await new Promise(() => setInterval(() => {}, 1 << 30));
     }

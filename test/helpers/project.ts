@@ -50,3 +50,44 @@ export function tempProject(): TempProject {
 export function stackSource(body: string, fleetProps = "{ provider: 'local' }"): string {
   return `import { App, Fleet, Host, Guest } from 'hvkit';\nconst app = new App();\nconst fleet = new Fleet(app, 'tokyo', ${fleetProps});\n${body}\napp.synth();\n`;
 }
+
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+
+/** Domains the local provider holds, as `guest@host`, sorted. */
+export function localDomains(dir: string): string[] {
+  const root = join(dir, '.hvkit', 'local');
+  if (!existsSync(root)) return [];
+  return readdirSync(root).flatMap((h) => readdirSync(join(root, h)).filter((f) => f.endsWith('.json') && f !== 'host.json').map((f) => `${f.slice(0, -5)}@${h}`)).sort();
+}
+
+/** Guests state records, as `guest@host`, sorted. */
+export function stateGuests(dir: string, fleet = 'tokyo'): string[] {
+  const file = join(dir, '.hvkit', 'state', `${fleet}.json`);
+  if (!existsSync(file)) return [];
+  const s = JSON.parse(readFileSync(file, 'utf8'));
+  return Object.values(s.guests as Record<string, { spec: { name: string; host: string } }>).map((g) => `${g.spec.name}@${g.spec.host}`).sort();
+}
+
+export function readState(dir: string, fleet = 'tokyo'): Record<string, any> {
+  return JSON.parse(readFileSync(join(dir, '.hvkit', 'state', `${fleet}.json`), 'utf8'));
+}
+
+/** Runs the real CLI in a child process (for kill -9 and lock tests). */
+export function spawnCli(dir: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(process.execPath, [join(dir, 'bin', 'hvkit.mjs'), ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, out, err })));
+  return { child, done };
+}
+
+export async function waitFor(cond: () => boolean, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,125 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { localDomains, readState, spawnCli, stackSource, stateGuests, tempProject, waitFor, type TempProject } from '../helpers/project';
+
+const HOST = `{ cpu: { cores: 4, threads: 8 }, memory: { slots: 4, maxDimm: '4GiB', dimms: ['2GiB', '2GiB'] }, disks: [{ name: 'sda', size: '100GiB' }] }`;
+const STACK = stackSource(`
+const a = new Host(fleet, 'host-a', ${HOST});
+const b = new Host(fleet, 'host-b', ${HOST});
+new Guest(a, 'web-01', { role: 'web', vcpus: 1, memory: '1GiB' });
+new Guest(a, 'web-02', { role: 'web', vcpus: 1, memory: '1GiB' });
+new Guest(b, 'db-01', { role: 'db', vcpus: 2, memory: '2GiB' });
+`);
+
+/**
+ * kill -9 of apply at several points, then plan + apply: the fleet converges,
+ * with no orphan (a domain state does not know) and no phantom (a recorded
+ * guest with no domain).
+ */
+describe('crash safety: kill -9 of apply', () => {
+  let p: TempProject;
+  beforeEach(() => {
+    p = tempProject();
+    p.writeStack(STACK);
+  });
+  afterEach(() => p.cleanup());
+
+  async function killedApply(env: NodeJS.ProcessEnv, killWhen?: () => boolean) {
+    const run = spawnCli(p.dir, ['apply', '--auto-approve', '--parallelism', '1'], env);
+    if (killWhen) {
+      await waitFor(killWhen, 30_000, 'the kill point');
+      run.child.kill('SIGKILL');
+    }
+    const r = await run.done;
+    expect(r.signal).toBe('SIGKILL');
+  }
+
+  async function convergeAndCheck(): Promise<string> {
+    // The dead apply still holds the lock; the operator releases it by its ID, as the error says.
+    const info = join(p.dir, '.hvkit/state/tokyo.json.lockinfo');
+    if (existsSync(info)) {
+      const id = JSON.parse(readFileSync(info, 'utf8')).id;
+      const u = await p.run(['state', 'unlock', id, '--fleet', 'tokyo']);
+      expect(u.code, u.err).toBe(0);
+    }
+    const plan = await p.run(['plan']);
+    expect(plan.code, plan.err).toBe(0);
+    const apply = await p.run(['apply', '--auto-approve']);
+    expect(apply.code, apply.err + apply.out).toBe(0);
+    const domains = localDomains(p.dir);
+    expect(domains).toEqual(['db-01@host-b', 'web-01@host-a', 'web-02@host-a']);
+    expect(stateGuests(p.dir)).toEqual(domains);
+    expect(readState(p.dir).inflight).toEqual({});
+    expect((await p.run(['plan', '--detailed-exitcode'])).code).toBe(0);
+    return plan.out;
+  }
+
+  it('after the intent is recorded, before the script starts', async () => {
+    await killedApply({ HVKIT_TEST_CRASH_AT: 'after-intent:create:web-01' });
+    expect(Object.keys(readState(p.dir).inflight)).toEqual(['create:web-01']);
+    expect(localDomains(p.dir)).not.toContain('web-01@host-a');
+    const plan = await convergeAndCheck();
+    expect(plan).toContain('create:web-01 was in flight when apply');
+    expect(plan).toContain('web-01 was never created; the plan creates it');
+  });
+
+  it('in the middle of the script', async () => {
+    const faults = JSON.stringify([{ verb: 'create', guest: 'web-01', delayMs: 1500 }]);
+    // Kill once the script is running: its log shows it sleeping inside create.
+    await killedApply({ HVKIT_LOCAL_FAULTS: faults }, () => {
+      const logs = join(p.dir, '.hvkit/logs');
+      if (!existsSync(logs)) return false;
+      return readdirSync(logs).some((run) => {
+        const f = join(logs, run, 'create_web-01.log');
+        return existsSync(f) && readFileSync(f, 'utf8').includes('fault injection: create sleeps');
+      });
+    });
+    // The orphaned script finishes on its own: the domain appears although state never heard of it.
+    await waitFor(() => localDomains(p.dir).includes('web-01@host-a'), 10_000, 'the orphaned script to finish');
+    expect(stateGuests(p.dir)).not.toContain('web-01@host-a');
+    const plan = await convergeAndCheck();
+    expect(plan).toContain('web-01 runs on host-a as planned; recorded');
+  });
+
+  it('after the script, before its result is recorded', async () => {
+    await killedApply({ HVKIT_TEST_CRASH_AT: 'after-script:create:db-01' });
+    expect(localDomains(p.dir)).toContain('db-01@host-b');
+    expect(stateGuests(p.dir)).not.toContain('db-01@host-b');
+    const plan = await convergeAndCheck();
+    expect(plan).toContain('db-01 runs on host-b as planned; recorded');
+  });
+
+  it.each([2, 3, 5, 8])('during state write %i', async (n) => {
+    await killedApply({ HVKIT_TEST_CRASH_AT: `during-write:${n}` });
+    // Atomic writes: the state is the old or the new version, never torn.
+    expect(() => readState(p.dir)).not.toThrow();
+    await convergeAndCheck();
+  });
+
+  it('a destroy in flight is settled from what the hypervisor says', async () => {
+    expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
+    p.writeStack(STACK.replace(/new Guest\(a, 'web-02'.*\n/, ''));
+    await killedApply({ HVKIT_TEST_CRASH_AT: 'after-script:destroy:web-02' });
+    expect(localDomains(p.dir)).not.toContain('web-02@host-a');
+    expect(stateGuests(p.dir)).toContain('web-02@host-a');
+    const info = join(p.dir, '.hvkit/state/tokyo.json.lockinfo');
+    const id = JSON.parse(readFileSync(info, 'utf8')).id;
+    expect((await p.run(['state', 'unlock', id, '--fleet', 'tokyo'])).code).toBe(0);
+    const plan = await p.run(['plan', '--detailed-exitcode']);
+    expect(plan.out).toContain('web-02 is gone from host-a; recorded');
+    expect(plan.code).toBe(0);
+    expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
+    expect(stateGuests(p.dir)).toEqual(['db-01@host-b', 'web-01@host-a']);
+  });
+
+  it('the next apply takes over a dead holder’s lock once it goes stale', async () => {
+    await killedApply({ HVKIT_TEST_CRASH_AT: 'after-intent:create:web-02', HVKIT_LOCK_STALE_MS: '2000' });
+    const early = await p.run(['apply', '--auto-approve'], { env: { HVKIT_LOCK_STALE_MS: '2000' } });
+    if (early.code !== 0) expect(early.err).toContain('is locked by');
+    await new Promise((r) => setTimeout(r, 2500));
+    const later = await p.run(['apply', '--auto-approve'], { env: { HVKIT_LOCK_STALE_MS: '2000' } });
+    expect(later.code, later.err).toBe(0);
+    expect(stateGuests(p.dir)).toEqual(localDomains(p.dir));
+  });
+});
