@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
-import { closest } from 'fastest-levenshtein';
+import { distance } from 'fastest-levenshtein';
 import { capacitiesOf, memoryUsed, sumsOf } from '../../capacity/usage';
 import { HvkitError } from '../../errors';
 import { formatSize } from '../../manifest/size';
@@ -47,15 +47,13 @@ export function parentOf(guest: string, state: State | undefined, manifest: Mani
   return { text, json: { guest, host: deployed, codeHost: inCode, moving: Boolean(deployed && inCode && deployed !== inCode) } };
 }
 
+/** The names closest to a mistyped one, nearest first, ties by name so the answer is stable. */
 export function nearest(name: string, names: string[], n = 3): string[] {
-  const pool = [...names];
-  const out: string[] = [];
-  while (out.length < n && pool.length) {
-    const c = closest(name, pool);
-    out.push(c);
-    pool.splice(pool.indexOf(c), 1);
-  }
-  return out;
+  return [...new Set(names)]
+    .map((c) => ({ c, d: distance(name, c) }))
+    .sort((a, b) => a.d - b.d || (a.c < b.c ? -1 : a.c > b.c ? 1 : 0))
+    .slice(0, n)
+    .map((x) => x.c);
 }
 
 export function hostRows(state: State): Record<string, unknown>[] {
