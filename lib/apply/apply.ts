@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { HvkitError } from '../errors';
-import { digestOf } from '../manifest/canonical';
+import { manifestDigest } from '../manifest/canonical';
 import type { Manifest } from '../manifest/types';
 import { staleReason, type SavedPlan } from '../plan/plan-file';
 import type { Plan } from '../plan/types';
@@ -23,7 +23,7 @@ export interface ApplyOptions {
   saved?: SavedPlan;
   /** Shown the fresh plan; resolves true to go on. */
   confirm?: (plan: Plan) => Promise<boolean>;
-  progress: (total: number) => Progress;
+  progress: (total: number) => Progress | Promise<Progress>;
   parallelism?: number;
   perHost?: number;
   timeoutMs?: number;
@@ -52,7 +52,7 @@ export async function apply(opts: ApplyOptions): Promise<ApplyOutcome> {
     if (opts.saved) {
       plan = opts.saved.plan;
       if (plan.fleet !== opts.manifest.fleet) throw new HvkitError(`the plan is for fleet '${plan.fleet}', the code is fleet '${opts.manifest.fleet}'`);
-      const stale = staleReason(plan, stored, digestOf(opts.manifest));
+      const stale = staleReason(plan, stored, manifestDigest(opts.manifest));
       if (stale) throw new HvkitError(`the saved plan is stale: ${stale}. Nothing was applied; make a new plan with \`hvkit plan --out FILE\`, review it, and apply that`);
       state = stored;
       if (stored && Object.keys(stored.inflight).length) {
@@ -86,7 +86,7 @@ export async function apply(opts: ApplyOptions): Promise<ApplyOutcome> {
       s.lastApply = { run: runId, failed: [] };
     });
     const logDir = join(opts.projectDir, '.hvkit', 'logs', runId);
-    const progress = opts.progress(plan.steps.length);
+    const progress = await opts.progress(plan.steps.length);
     try {
       const result = await execute({
         runId, fleet: plan.fleet, steps: plan.steps, runner, writer, logDir, progress,

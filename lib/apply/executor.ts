@@ -68,10 +68,18 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
   let running = 0;
   // Once state cannot be written, nothing new starts: a step whose result cannot be recorded must not run.
   let stateBroken: Error | undefined;
+  const recording: Promise<void>[] = [];
+  let finishing = false;
 
   return new Promise((resolve) => {
-    const finishIfDone = () => {
-      if (running > 0) return;
+    const finishIfDone = async () => {
+      if (running > 0 || finishing) return;
+      finishing = true;
+      await Promise.all(recording);
+      if (running > 0) {
+        finishing = false;
+        return;
+      }
       if (stateBroken) {
         for (const s of opts.steps) {
           if (status.get(s.id) !== 'pending') continue;
@@ -81,6 +89,10 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
       }
       const tally = { created: 0, updated: 0, replaced: 0, migrated: 0, destroyed: 0, hosts: 0 };
       for (const o of outcomes) if (o.status === 'done') tally[tallyOf(o.step)]++;
+      if (stateBroken && !outcomes.some((o) => o.status === 'failed')) {
+        const first = opts.steps[0];
+        outcomes.push({ step: first, status: 'failed', ms: 0, failure: { step: 'state', exitCode: null, message: stateBroken.message, log: '' } });
+      }
       resolve({ outcomes, ms: Date.now() - started, tally, failed: outcomes.filter((o) => o.status === 'failed'), skipped: outcomes.filter((o) => o.status === 'skipped') });
     };
     const skipDependents = () => {
@@ -117,7 +129,7 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
           pump();
         });
       }
-      finishIfDone();
+      void finishIfDone();
     };
 
     const runStep = async (step: Step): Promise<StepOutcome> => {
@@ -137,13 +149,14 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
         log.write(`# hvkit apply ${opts.runId}: ${step.description}\n`);
         const facts = await runCalls(step, log, timeoutMs);
         crashPoint(opts.crashAt, `after-script:${step.id}`);
-        await opts.writer.commit((s) => {
+        // Not awaited: the next step may start at once. Its intent is written after this
+        // result (writes are ordered), so it is durable before that step's script runs.
+        recording.push(opts.writer.commit((s) => {
           delete s.inflight[step.id];
           applyEffect(s, step, facts);
         }).catch((e: Error) => {
-          stateBroken = e;
-          throw new Error(`the step ran but recording it in state failed (the next plan checks it with the provider): ${e.message}`);
-        });
+          stateBroken ??= new Error(`${step.id} ran but recording it in state failed (the next plan checks it with the provider): ${e.message}`);
+        }));
         const ms = Date.now() - t0;
         opts.progress.finished(step, ms);
         return { step, status: 'done', ms };
@@ -217,7 +230,7 @@ function indent(text: string): string {
 }
 
 export function failureSummary(r: ApplyResult): string {
-  const lines = r.failed.map((o) => `  ${o.step.id} failed${o.failure?.exitCode != null ? ` (exit ${o.failure.exitCode})` : ''}: ${o.failure?.message}\n    log: ${o.failure?.log}`);
+  const lines = r.failed.map((o) => `  ${o.failure?.step ?? o.step.id} failed${o.failure?.exitCode != null ? ` (exit ${o.failure.exitCode})` : ''}: ${o.failure?.message}\n    log: ${o.failure?.log}`);
   if (r.skipped.length) lines.push(`  not started because a step they depend on failed: ${r.skipped.map((o) => o.step.id).join(', ')}`);
   return lines.join('\n');
 }

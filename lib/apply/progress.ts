@@ -1,4 +1,3 @@
-import { createLogUpdate } from 'log-update';
 import type { Step } from '../plan/types';
 import type { FailedStep } from '../state/types';
 import type { Style } from '../render/style';
@@ -29,7 +28,9 @@ export function plainProgress(write: (t: string) => void, total: number): Progre
 }
 
 /** A live view on a terminal: running steps with their elapsed time, finished ones scrolling above. */
-export function ttyProgress(stream: NodeJS.WriteStream, s: Style, total: number): Progress {
+export async function ttyProgress(stream: NodeJS.WriteStream, s: Style, total: number): Promise<Progress> {
+  // Loaded only for a terminal: log-update costs a tenth of a second to import.
+  const { createLogUpdate } = await import('log-update');
   const live = createLogUpdate(stream, { showCursor: true });
   const running = new Map<string, { step: Step; t0: number }>();
   let done = 0;

@@ -33,7 +33,8 @@ export class StateWriter {
       this.waiters = [];
       this.state.serial += 1;
       try {
-        const pending = this.store.write(structuredClone(this.state));
+        // Stores serialize synchronously inside write(), so no copy is needed here.
+        const pending = this.store.write(this.state);
         if (++this.writes === this.crashDuringWrite) setImmediate(() => process.kill(process.pid, 'SIGKILL'));
         await pending;
         for (const w of batch) w.resolve();

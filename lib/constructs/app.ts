@@ -12,6 +12,16 @@ export const ENV_MODE = 'HVKIT_SYNTH_MODE';
 export const ENV_MANIFEST_DIR = 'HVKIT_MANIFEST_DIR';
 export const ENV_ERRORS_FILE = 'HVKIT_ERRORS_FILE';
 export const MANIFEST_FILE = 'hvkit.manifest.json';
+/** Where manifests go when the hvkit CLI builds the app inside its own process (`hvkit plan`). */
+export const MANIFEST_SINK = Symbol.for('hvkit.manifestSink');
+export interface ManifestSink {
+  manifests: Manifest[];
+  problems: Problem[];
+}
+
+function sink(): ManifestSink | undefined {
+  return (globalThis as Record<symbol, ManifestSink | undefined>)[MANIFEST_SINK];
+}
 
 /**
  * The cdktf App, taught to write each fleet's manifest next to its
@@ -27,12 +37,18 @@ export class App extends CdktfApp {
   synth(): void {
     const manifests = collectManifests(this);
     if (!manifests) return;
+    const inProcess = sink();
+    if (inProcess) {
+      inProcess.manifests.push(...manifests);
+      return;
+    }
     const mode = process.env[ENV_MODE] ?? 'full';
     const dir = process.env[ENV_MANIFEST_DIR] ?? this.outdir;
     for (const m of manifests) {
       const out = join(dir, 'stacks', m.fleet);
       mkdirSync(out, { recursive: true });
-      writeFileSync(join(out, MANIFEST_FILE), canonicalJson(m));
+      // The manifest-only run feeds `hvkit plan` through a temp folder: compact is faster to write and read.
+      writeFileSync(join(out, MANIFEST_FILE), canonicalJson(m, mode === 'manifest' ? 0 : 2));
     }
     if (mode !== 'manifest') super.synth();
   }
@@ -63,6 +79,11 @@ function collectManifests(app: CdktfApp): Manifest[] | undefined {
     }
   }
   if (problems.length === 0) return manifests;
+  const inProcess = sink();
+  if (inProcess) {
+    inProcess.problems.push(...problems);
+    return undefined;
+  }
   const errorsFile = process.env[ENV_ERRORS_FILE];
   if (!errorsFile) throw new ValidationError(problems);
   writeFileSync(errorsFile, JSON.stringify({ problems }));

@@ -1,5 +1,4 @@
 import { assertNever } from '../errors';
-import { canonicalJson } from '../manifest/canonical';
 import type { GuestSpec, HostSpec } from '../manifest/types';
 import { xlSingle, xlString, xmlEscape } from './escape';
 
@@ -34,12 +33,13 @@ export function renderConfig(host: HostSpec, guest: GuestSpec): RenderedConfig {
 }
 
 function renderLocal(host: HostSpec, g: GuestSpec): string {
-  return canonicalJson({
-    name: g.name, uuid: g.uuid, host: host.name, mode: g.mode,
-    memoryMiB: g.memoryMiB, maxMemoryMiB: g.maxMemoryMiB, vcpus: g.vcpus, maxVcpus: g.maxVcpus,
+  // Keys written in sorted order: the same bytes as canonicalJson, without its cost per guest.
+  return JSON.stringify({
+    bootloader: g.bootloader, cpuCap: g.cpuCap, cpuWeight: g.cpuWeight,
     disks: g.disks.map((d, i) => ({ path: diskPath(host, g, i), sizeMiB: d.sizeMiB })),
-    nics: g.nics, kernel: g.kernel, bootloader: g.bootloader, cpuWeight: g.cpuWeight, cpuCap: g.cpuCap,
-  });
+    host: host.name, kernel: g.kernel, maxMemoryMiB: g.maxMemoryMiB, maxVcpus: g.maxVcpus, memoryMiB: g.memoryMiB, mode: g.mode,
+    name: g.name, nics: g.nics.map((n) => ({ bridge: n.bridge, mac: n.mac })), uuid: g.uuid, vcpus: g.vcpus,
+  }, null, 2) + '\n';
 }
 
 function renderLibvirt(host: HostSpec, g: GuestSpec): string {

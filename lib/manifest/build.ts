@@ -1,6 +1,6 @@
 import { DEFAULT_CAPACITY, DEFAULT_RESERVE_MIB, DEFAULT_RESERVE_OVERHEAD_MIB, DEFAULT_RESERVE_VCPUS } from '../capacity/defaults';
 import { ValidationError, type Problem } from '../errors';
-import { BRIDGE, MAC, ROLE, TAG_KEY, TAG_VALUE, checkDnsLabel, checkPath, deriveMac, deriveUuid, printable } from './names';
+import { BRIDGE, MAC, ROLE, TAG_KEY, TAG_VALUE, checkDnsLabel, checkPath, deriveIds, printable } from './names';
 import type { FleetInput, GuestInput, GuestProps, HostInput, HostProps, ReserveProps } from './props';
 import { formatSize, parseSize } from './size';
 import {
@@ -91,14 +91,16 @@ export function buildManifest(fleet: FleetInput): Manifest {
     }
   }
   if (c.problems.length) throw new ValidationError(c.problems);
+  // Every object is built with its keys in sorted order, so JSON.stringify of a
+  // manifest is already its canonical form (see manifestDigest).
   return {
-    formatVersion: MANIFEST_FORMAT_VERSION,
+    capacity,
     fleet: fleet.name,
+    formatVersion: MANIFEST_FORMAT_VERSION,
+    guests: guests.sort(byName),
+    hosts: hosts.sort(byName),
     path: fleet.path,
     resourceType,
-    capacity,
-    hosts: hosts.sort(byName),
-    guests: guests.sort(byName),
   };
 }
 
@@ -113,6 +115,8 @@ function providerOf(c: Collector, path: string, p: unknown): ProviderName {
 }
 
 function capacityOf(c: Collector, path: string, base: CapacityConfig, over: Partial<CapacityConfig> | undefined): CapacityConfig {
+  // Most hosts take the fleet's factors as they are (base is already in sorted key order).
+  if (over === undefined && base !== DEFAULT_CAPACITY) return base;
   const out: CapacityConfig = { ...base };
   for (const [k, v] of Object.entries(over ?? {})) {
     const key = k as keyof CapacityConfig;
@@ -135,7 +139,7 @@ function capacityOf(c: Collector, path: string, base: CapacityConfig, over: Part
     c.add(path, 'capacity.overheadMemoryDivisor must be greater than 0');
     out.overheadMemoryDivisor = base.overheadMemoryDivisor;
   }
-  return out;
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1))) as unknown as CapacityConfig;
 }
 
 function reserveOf(c: Collector, path: string, fleet: ReserveProps | undefined, host: ReserveProps | undefined): HostSpec['reserve'] {
@@ -163,8 +167,8 @@ function hostOf(c: Collector, h: HostInput, fleetProvider: ProviderName, fleetCa
   const provider = p.provider === undefined ? fleetProvider : providerOf(c, path, p.provider);
   const cores = c.count(path, 'cpu.cores', p.cpu?.cores, 1);
   const cpu = {
-    sockets: p.cpu?.sockets === undefined ? 1 : c.count(path, 'cpu.sockets', p.cpu.sockets, 1),
     cores,
+    sockets: p.cpu?.sockets === undefined ? 1 : c.count(path, 'cpu.sockets', p.cpu.sockets, 1),
     threads: p.cpu?.threads === undefined ? cores : c.count(path, 'cpu.threads', p.cpu.threads, 1),
   };
   if (cpu.threads < cpu.cores) c.add(path, `cpu.threads ${cpu.threads} is less than cpu.cores ${cpu.cores}: threads counts hardware threads of the whole host`);
@@ -186,11 +190,11 @@ function hostOf(c: Collector, h: HostInput, fleetProvider: ProviderName, fleetCa
     if (!(kind in DISK_DEFAULTS)) c.add(dp, `disks[${i}].kind '${printable(String(kind))}' must be hdd, ssd or nvme`);
     const def = DISK_DEFAULTS[kind] ?? DISK_DEFAULTS.hdd;
     return {
+      iops: d.iops === undefined ? def.iops : c.nonNegative(dp, `disks[${i}].iops`, d.iops),
+      kind,
+      mbps: d.mbps === undefined ? def.mbps : c.nonNegative(dp, `disks[${i}].mbps`, d.mbps),
       name: c.pattern(dp, `disks[${i}].name`, d.name, /^[a-z][a-z0-9]{0,15}$/, 'use a device-like name such as sda or nvme0'),
       sizeMiB: c.size(dp, `disks[${i}].size`, d.size),
-      kind,
-      iops: d.iops === undefined ? def.iops : c.nonNegative(dp, `disks[${i}].iops`, d.iops),
-      mbps: d.mbps === undefined ? def.mbps : c.nonNegative(dp, `disks[${i}].mbps`, d.mbps),
     };
   });
   const seen = new Set<string>();
@@ -199,23 +203,23 @@ function hostOf(c: Collector, h: HostInput, fleetProvider: ProviderName, fleetCa
     seen.add(d.name);
   }
   const nics = (p.nics ?? [{ name: 'eth0', gbps: 1 }]).map((n, i) => ({
-    name: c.pattern(path, `nics[${i}].name`, n.name, BRIDGE, 'use a Linux interface name'),
     gbps: c.nonNegative(path, `nics[${i}].gbps`, n.gbps),
+    name: c.pattern(path, `nics[${i}].name`, n.name, BRIDGE, 'use a Linux interface name'),
   }));
   const address = c.path(path, 'address', p.address ?? defaultAddress(provider, h.name));
   const storageDir = c.path(path, 'storageDir', p.storageDir ?? '/var/lib/hvkit/images');
   return {
+    address,
+    capacity: capacityOf(c, path, fleetCapacity, p.capacity),
+    cpu,
+    disks: disks.sort(byName),
+    memory: { dimmsMiB, maxDimmMiB, slots, totalMiB: dimmsMiB.reduce((a, b) => a + b, 0) },
     name: h.name,
+    nics: nics.sort(byName),
     path,
     provider,
-    address,
-    cpu,
-    memory: { slots, maxDimmMiB, dimmsMiB, totalMiB: dimmsMiB.reduce((a, b) => a + b, 0) },
-    disks: disks.sort(byName),
-    nics: nics.sort(byName),
     reserve: reserveOf(c, path, fleetReserve, p.reserve),
     storageDir,
-    capacity: capacityOf(c, path, fleetCapacity, p.capacity),
     tags: tagsOf(c, path, p.tags),
   };
 }
@@ -252,11 +256,12 @@ function guestOf(c: Collector, g: GuestInput, host: HostSpec, bridge: string): G
     if (!diskNames.has(d.on)) {
       c.add(path, `disks[${i}] is on '${printable(String(d.on))}', which host ${host.name} does not have: use one of ${[...diskNames].join(', ') || '(none: add disks to the host)'}`);
     }
-    return { sizeMiB, on: String(d.on) };
+    return { on: String(d.on), sizeMiB };
   });
+  const ids = deriveIds(host.provider, g.name);
   const nics = (p.nics ?? [{}]).map((n, i) => ({
     bridge: c.pattern(path, `nics[${i}].bridge`, n.bridge ?? bridge, BRIDGE, 'use a Linux interface name of at most 15 characters'),
-    mac: n.mac === undefined ? deriveMac(host.provider, g.name, i) : c.pattern(path, `nics[${i}].mac`, n.mac.toLowerCase(), MAC, "write it as six hex pairs such as '52:54:00:12:34:56'"),
+    mac: n.mac === undefined ? ids.mac(i) : c.pattern(path, `nics[${i}].mac`, n.mac.toLowerCase(), MAC, "write it as six hex pairs such as '52:54:00:12:34:56'"),
   }));
   const load = {
     cpu: c.nonNegative(path, 'load.cpu', p.load?.cpu),
@@ -269,8 +274,8 @@ function guestOf(c: Collector, g: GuestInput, host: HostSpec, bridge: string): G
   const cpuWeight = p.cpuWeight === undefined ? null : c.count(path, 'cpuWeight', p.cpuWeight, 1);
   const cpuCap = p.cpuCap === undefined ? null : c.count(path, 'cpuCap', p.cpuCap, 0);
   return {
-    name: g.name, path, host: host.name, role, uuid: deriveUuid(g.name), mode,
-    vcpus, maxVcpus, memoryMiB, maxMemoryMiB, disks, nics, load, antiAffinity,
-    kernel, bootloader, cpuWeight, cpuCap, tags: tagsOf(c, path, p.tags),
+    antiAffinity, bootloader, cpuCap, cpuWeight, disks, host: host.name, kernel, load,
+    maxMemoryMiB, maxVcpus, memoryMiB, mode, name: g.name, nics, path, role,
+    tags: tagsOf(c, path, p.tags), uuid: ids.uuid, vcpus,
   };
 }

@@ -27,3 +27,12 @@ export function sha256(text: string): string {
 export function digestOf(value: unknown): string {
   return sha256(JSON.stringify(canonicalize(value)));
 }
+
+/**
+ * Digest of a manifest. buildManifest writes every key in sorted order and
+ * manifest files are canonical, so plain JSON.stringify is the canonical form
+ * (a test holds buildManifest to that).
+ */
+export function manifestDigest(m: object): string {
+  return sha256(JSON.stringify(m));
+}

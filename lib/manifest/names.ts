@@ -32,18 +32,21 @@ export function printable(value: string): string {
 
 const MAC_PREFIX: Record<ProviderName, string> = { local: '52:54:00', libvirt: '52:54:00', xen: '00:16:3e' };
 
-/** A MAC derived from the guest name, so a rebuilt guest keeps its address. */
-export function deriveMac(provider: ProviderName, guest: string, index: number): string {
-  const h = createHash('sha256').update(`hvkit-mac:${guest}:${index}`).digest();
-  const tail = [h[0] & 0x7f, h[1], h[2]].map((b) => b.toString(16).padStart(2, '0')).join(':');
-  return `${MAC_PREFIX[provider]}:${tail}`;
-}
-
-/** A name-based UUID (RFC 4122 version 5 layout over SHA-1). */
-export function deriveUuid(guest: string): string {
-  const h = createHash('sha1').update(`hvkit-uuid:${guest}`).digest();
-  h[6] = (h[6] & 0x0f) | 0x50;
-  h[8] = (h[8] & 0x3f) | 0x80;
-  const x = h.subarray(0, 16).toString('hex');
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
+/**
+ * A guest's UUID (RFC 4122 version 5 layout) and NIC MACs, all derived from
+ * its name with one SHA-256, so a rebuilt guest is the same guest.
+ */
+export function deriveIds(provider: ProviderName, guest: string): { uuid: string; mac: (index: number) => string } {
+  const h = createHash('sha256').update(`hvkit-id:${guest}`).digest();
+  const u = Buffer.from(h.subarray(0, 16));
+  u[6] = (u[6] & 0x0f) | 0x50;
+  u[8] = (u[8] & 0x3f) | 0x80;
+  const x = u.toString('hex');
+  return {
+    uuid: `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`,
+    mac: (index) => {
+      const bytes = index < 5 ? h.subarray(16 + index * 3, 19 + index * 3) : createHash('sha256').update(`hvkit-mac:${guest}:${index}`).digest().subarray(0, 3);
+      return `${MAC_PREFIX[provider]}:${[bytes[0] & 0x7f, bytes[1], bytes[2]].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
+    },
+  };
 }

@@ -1,29 +1,30 @@
-import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvType, AnySchemaObject, ErrorObject, ValidateFunction } from 'ajv';
 import { HvkitError } from '../errors';
+import manifestSchema from './manifest.schema.json' with { type: 'json' };
 
-const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
-const compiled = new Map<string, ValidateFunction>();
-// Other schemas (state, plan) refer to the manifest's definitions by $id.
-ajv.addSchema(JSON.parse(readFileSync(new URL('./manifest.schema.json', import.meta.url), 'utf8')));
+let ajv: AjvType | undefined;
 
-/** Compiles (once) a JSON Schema kept next to this file. */
-export function schemaValidator(file: string | URL): ValidateFunction {
-  const url = typeof file === 'string' ? new URL(file, import.meta.url) : file;
-  let v = compiled.get(url.href);
-  if (!v) {
-    const schema = JSON.parse(readFileSync(url, 'utf8'));
-    if (schema.$id && ajv.getSchema(schema.$id)) {
-      v = ajv.getSchema(schema.$id)!;
-      compiled.set(url.href, v);
-      return v;
-    }
-    v = ajv.compile(schema);
-    compiled.set(url.href, v);
+/** ajv is loaded and set up on first use: commands that validate nothing start faster. */
+function instance(): AjvType {
+  if (!ajv) {
+    const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+    // Our schemas are checked by the tests; skipping the meta-schema check saves ~50 ms per start.
+    ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true, validateSchema: false });
+    // Other schemas (state) refer to the manifest's definitions by $id.
+    ajv.addSchema(manifestSchema as AnySchemaObject);
   }
-  return v;
+  return ajv;
 }
 
+/** The compiled validator of a schema (compiled once, by its $id). */
+export function schemaValidator(schema: AnySchemaObject): ValidateFunction {
+  const a = instance();
+  const existing = schema.$id ? a.getSchema(schema.$id) : undefined;
+  return existing ?? a.compile(schema);
+}
+
+export { manifestSchema };
 /** One line naming the JSON pointer of the first bad field and why. */
 export function describeSchemaError(source: string, e: ErrorObject | undefined): string {
   if (!e) return `${source}: does not match its schema`;
@@ -36,14 +37,14 @@ export function describeSchemaError(source: string, e: ErrorObject | undefined):
 }
 
 /** Parses JSON text and checks it against a schema, or throws one clear line. */
-export function parseAndValidate<T>(source: string, text: string, schemaFile: string | URL, what: string, fix: string): T {
+export function parseAndValidate<T>(source: string, text: string, schema: AnySchemaObject, what: string, fix: string): T {
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (e) {
     throw new HvkitError(`${source}: is not valid JSON (${(e as Error).message}); ${fix}`);
   }
-  const validate = schemaValidator(schemaFile);
+  const validate = schemaValidator(schema);
   if (!validate(data)) {
     throw new HvkitError(`${describeSchemaError(source, validate.errors?.[0])}; this ${what} was edited by hand or cut short: ${fix}`);
   }

@@ -78,7 +78,9 @@ export function orderSteps(steps: Step[], hosts: Map<string, HostView>): { steps
   };
   for (const s of steps) {
     for (const h of new Set([s.host, s.target].filter((x): x is string => !!x))) {
-      byHost.set(h, [...(byHost.get(h) ?? []), s]);
+      const list = byHost.get(h);
+      if (list) list.push(s);
+      else byHost.set(h, [s]);
     }
   }
   for (const [name, hs] of [...byHost].sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -140,7 +142,9 @@ function topoSort(steps: Step[], diagnostics: Diagnostic[]): { steps: Step[]; di
     s.dependsOn.sort();
     for (const d of s.dependsOn) {
       indeg.set(s.id, indeg.get(s.id)! + 1);
-      users.set(d, [...(users.get(d) ?? []), s.id]);
+      const list = users.get(d);
+      if (list) list.push(s.id);
+      else users.set(d, [s.id]);
     }
   }
   const cmp = (a: Step, b: Step) => RANK[a.kind] - RANK[b.kind] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -159,7 +163,8 @@ function topoSort(steps: Step[], diagnostics: Diagnostic[]): { steps: Step[]; di
     ready = next.sort(cmp);
   }
   if (out.length < steps.length) {
-    const stuck = steps.filter((s) => !out.includes(s)).sort(cmp);
+    const placed = new Set(out);
+    const stuck = steps.filter((s) => !placed.has(s)).sort(cmp);
     const moves = stuck.map((s) => (s.kind === 'migrate' ? `${s.guest} (${s.host} → ${s.target})` : s.id)).join(', ');
     diagnostics.push({
       severity: 'error', code: 'unorderable', path: stuck[0].host,

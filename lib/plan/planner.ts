@@ -2,7 +2,7 @@ import { fitHost, type HostFit } from '../capacity/fit';
 import { sortDiagnostics, type Diagnostic } from '../diagnostics';
 import { HvkitError } from '../errors';
 import { renderConfig } from '../hypervisor/render';
-import { digestOf } from '../manifest/canonical';
+import { manifestDigest } from '../manifest/canonical';
 import { formatSize } from '../manifest/size';
 import type { GuestSpec, HostSpec, Manifest } from '../manifest/types';
 import type { State } from '../state/types';
@@ -80,12 +80,13 @@ export function createPlan(input: PlanInput): Plan {
 
   const fit = fitAll(manifest, state, stateHosts, stateGuests);
   const views = new Map<string, HostView>();
+  const stateByHost = groupByHost(stateGuests);
   for (const name of hostNames) {
     const spec = hostsAfter.get(name) ?? stateHosts.get(name)!;
     views.set(name, {
       name, path: spec.path, spec,
       memoryBefore: state?.hosts[name]?.installedMiB ?? stateHosts.get(name)?.memory.totalMiB ?? 0,
-      guests: stateGuests.filter((g) => g.host === name),
+      guests: stateByHost.get(name) ?? [],
     });
   }
   const ordered = orderSteps(steps, views);
@@ -115,7 +116,7 @@ export function createPlan(input: PlanInput): Plan {
     fleet: manifest.fleet,
     stateLineage: state?.lineage ?? null,
     stateSerial: state?.serial ?? 0,
-    manifestDigest: digestOf(manifest),
+    manifestDigest: manifestDigest(manifest),
     changes,
     steps: ordered.steps,
     fit,
@@ -160,11 +161,19 @@ function guestStep(c: GuestChange, hostsAfter: Map<string, HostSpec>, stateHosts
   }
 }
 
+function groupByHost(guests: readonly GuestSpec[]): Map<string, GuestSpec[]> {
+  const out = new Map<string, GuestSpec[]>();
+  for (const g of guests) {
+    const list = out.get(g.host);
+    if (list) list.push(g);
+    else out.set(g.host, [g]);
+  }
+  return out;
+}
+
 function fitAll(manifest: Manifest, state: State | undefined, stateHosts: Map<string, HostSpec>, stateGuests: GuestSpec[]): HostFit[] {
-  const after = new Map<string, GuestSpec[]>();
-  for (const g of manifest.guests) after.set(g.host, [...(after.get(g.host) ?? []), g]);
-  const before = new Map<string, GuestSpec[]>();
-  for (const g of stateGuests) before.set(g.host, [...(before.get(g.host) ?? []), g]);
+  const after = groupByHost(manifest.guests);
+  const before = groupByHost(stateGuests);
   const names = [...new Set([...manifest.hosts.map((h) => h.name), ...stateHosts.keys()])].sort();
   const hostsAfter = new Map(manifest.hosts.map((h) => [h.name, h]));
   return names.map((n) => fitHost({

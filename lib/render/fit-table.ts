@@ -1,12 +1,7 @@
-import Table from 'cli-table3';
 import type { HostFit, ResourceFit } from '../capacity/fit';
+import { columns } from './columns';
 import { fitCell, isOver } from './describe';
 import type { Style } from './style';
-
-const PLAIN_CHARS = {
-  top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-  left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ',
-};
 
 const COLUMNS: { head: string; pick: (f: HostFit) => ResourceFit[] }[] = [
   { head: 'MEMORY', pick: (f) => f.resources.filter((r) => r.key === 'memory') },
@@ -17,11 +12,11 @@ const COLUMNS: { head: string; pick: (f: HostFit) => ResourceFit[] }[] = [
   { head: 'NET MBPS', pick: (f) => f.resources.filter((r) => r.key === 'network') },
 ];
 
-/** The per-host fit table: `before → after / capacity (percent)`, over-committed cells in red. */
+/** The per-host fit table: `before → after / capacity percent`, over-committed cells in red. */
 export function fitTable(fits: HostFit[], s: Style): string {
-  const table = new Table({ head: ['HOST', ...COLUMNS.map((c) => c.head)], chars: PLAIN_CHARS, style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 } });
+  const rows = [['HOST', ...COLUMNS.map((c) => c.head)]];
   for (const f of fits) {
-    table.push([
+    rows.push([
       f.host,
       ...COLUMNS.map((c) =>
         c.pick(f).map((r) => {
@@ -31,5 +26,5 @@ export function fitTable(fits: HostFit[], s: Style): string {
       ),
     ]);
   }
-  return table.toString().split('\n').map((l) => '  ' + l.trimEnd()).join('\n');
+  return columns(rows);
 }

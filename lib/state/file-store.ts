@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
 import { HvkitError } from '../errors';
 import { parseAndValidate } from '../manifest/schema';
+import stateSchema from './state.schema.json' with { type: 'json' };
 import { StateConflictError, StateLockedError, checkSuccessor } from './errors';
 import type { LockInfo, State, StateStore } from './types';
 
-const SCHEMA = new URL('./state.schema.json', import.meta.url);
 
 export interface FileStateStoreOptions {
   /** A lock whose holder stopped refreshing it this long ago is taken over. @default 10000 */
@@ -25,6 +25,7 @@ export class FileStateStore implements StateStore {
   readonly location: string;
   private release?: () => Promise<void>;
   private held?: LockInfo;
+  private lastWritten?: { lineage: string; serial: number };
   private readonly staleMs: number;
 
   constructor(readonly file: string, opts: FileStateStoreOptions = {}) {
@@ -51,19 +52,29 @@ export class FileStateStore implements StateStore {
       throw new HvkitError(`cannot read state ${this.file}: ${(e as Error).message}`);
     }
     return parseAndValidate<State>(
-      `state ${this.file}`, text, SCHEMA, 'state file',
+      `state ${this.file}`, text, stateSchema, 'state file',
       `it was left untouched; restore ${this.backupFile} or fix it by hand before running hvkit again`,
     );
   }
 
   async write(state: State): Promise<void> {
-    // Reading first refuses to overwrite a state this store cannot read.
-    const current = await this.read();
+    // Reading first refuses to overwrite a state this store cannot read. While this
+    // store holds the lock and wrote the last version itself, nobody else can have
+    // changed it, so apply's many small writes skip the re-read.
+    const text = JSON.stringify(state) + '\n';
+    const current = this.held && this.lastWritten ? this.lastWritten : await this.read();
     checkSuccessor(this.location, current, state);
     mkdirSync(dirname(this.file), { recursive: true });
-    if (current) await writeFileAtomic(this.backupFile, readFileSync(this.file));
-    await writeFileAtomic(this.file, JSON.stringify(state, null, 1) + '\n', { fsync: true });
+    if (current) {
+      // The previous version becomes the backup by a hard link: no copy, and atomic.
+      const tmp = `${this.backupFile}.${process.pid}.tmp`;
+      rmSync(tmp, { force: true });
+      linkSync(this.file, tmp);
+      renameSync(tmp, this.backupFile);
+    }
+    await writeFileAtomic(this.file, text, { fsync: true });
     fsyncDir(dirname(this.file));
+    this.lastWritten = { lineage: state.lineage, serial: state.serial };
   }
 
   async lock(operation: string): Promise<LockInfo> {
@@ -91,6 +102,7 @@ export class FileStateStore implements StateStore {
       who = `uid ${process.getuid?.()}@${hostname()}`;
     }
     this.held = { id: randomUUID(), who, operation, created: new Date().toISOString(), pid: process.pid };
+    this.lastWritten = undefined;
     await writeFileAtomic(this.infoFile, JSON.stringify(this.held) + '\n');
     return this.held;
   }

@@ -17,9 +17,10 @@ export class MemoryStateStore implements StateStore {
     return this.state ? (JSON.parse(this.state) as State) : undefined;
   }
   async write(state: State): Promise<void> {
+    const text = JSON.stringify(state);
     checkSuccessor(this.location, await this.read(), state);
-    this.state = JSON.stringify(state);
-    this.history.push(JSON.parse(this.state));
+    this.state = text;
+    this.history.push(JSON.parse(text));
   }
   async lock(operation: string): Promise<LockInfo> {
     if (this.lockHeld) throw new StateLockedError(this.location, this.lockHeld);

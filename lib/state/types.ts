@@ -80,6 +80,7 @@ export interface StateStore {
   readonly location: string;
   /** The state, or undefined when none was written yet; throws on an unreadable state. */
   read(): Promise<State | undefined>;
+  /** Serializes `state` before its first await, so the caller may change the object right after calling. */
   write(state: State): Promise<void>;
   lock(operation: string): Promise<LockInfo>;
   /** Releases a lock by its id (own or forced). */

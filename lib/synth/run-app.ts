@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { parse } from 'shell-quote';
 import { HvkitError, ValidationError, type Problem } from '../errors';
-import { loadManifest } from '../manifest/load';
+import { loadManifest, checkManifestObject } from '../manifest/load';
 import type { Manifest } from '../manifest/types';
 
 const require = createRequire(import.meta.url);
@@ -26,6 +26,10 @@ export interface RunAppOptions {
 
 /** The app command from `--app` or cdktf.json, as an argument vector. */
 export function appCommand(projectDir: string, app?: string): string[] {
+  return fastPath(projectDir, parseCommand(projectDir, app));
+}
+
+function parseCommand(projectDir: string, app?: string): string[] {
   let command = app;
   if (command === undefined) {
     const file = join(projectDir, 'cdktf.json');
@@ -41,7 +45,13 @@ export function appCommand(projectDir: string, app?: string): string[] {
   if (argv.length === 0 || argv.some((t) => typeof t !== 'string')) {
     throw new HvkitError(`app command '${command}' must be a plain command and its arguments: pipes, redirects and other shell syntax are not run`);
   }
-  return fastPath(projectDir, argv as string[]);
+  return argv as string[];
+}
+
+/** The TypeScript file of a `[npx] tsx FILE` app, which hvkit can build in its own process. */
+function tsxFile(argv: string[]): string | undefined {
+  const rest = argv[0] === 'npx' ? argv.slice(1).filter((a, i) => !(i === 0 && a === '--no-install')) : argv;
+  return rest[0] === 'tsx' && rest.length === 2 && !rest[1].startsWith('-') ? rest[1] : undefined;
 }
 
 /**
@@ -75,6 +85,11 @@ function pathToUrl(p: string): string {
  * problems come back as one ValidationError; a crashing app as its last lines.
  */
 export async function runApp(opts: RunAppOptions): Promise<Manifest[]> {
+  const file = tsxFile(parseCommand(opts.projectDir, opts.app));
+  const env = opts.env ?? process.env;
+  if (opts.mode === 'manifest' && file && env.HVKIT_APP_PROCESS !== 'separate') {
+    return runInProcess(resolve(opts.projectDir, file), opts, env);
+  }
   const argv = appCommand(opts.projectDir, opts.app);
   const work = mkdtempSync(join(tmpdir(), 'hvkit-app-'));
   const manifestDir = opts.mode === 'manifest' ? join(work, 'out') : (opts.outdir ?? join(opts.projectDir, 'cdktf.out'));
@@ -106,6 +121,78 @@ export async function runApp(opts: RunAppOptions): Promise<Manifest[]> {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+let loaded = 0;
+
+/**
+ * Builds the construct tree in this process: no second node, no manifest
+ * written and read back. The app's manifests arrive through a sink the hvkit
+ * App looks for; the environment the app sees is set for the duration.
+ */
+async function runInProcess(file: string, opts: RunAppOptions, env: NodeJS.ProcessEnv): Promise<Manifest[]> {
+  const key = Symbol.for('hvkit.manifestSink');
+  const g = globalThis as Record<symbol, unknown>;
+  const sink: { manifests: Manifest[]; problems: Problem[] } = { manifests: [], problems: [] };
+  const saved = { ...process.env };
+  const savedCwd = process.cwd();
+  g[key] = sink;
+  try {
+    const bundle = await bundleApp(file, opts.projectDir);
+    for (const k of Object.keys(process.env)) if (!(k in env)) delete process.env[k];
+    Object.assign(process.env, env, { CDKTF_OUTDIR: opts.outdir ?? join(opts.projectDir, 'cdktf.out'), HVKIT_SYNTH_MODE: 'manifest' });
+    process.chdir(opts.projectDir);
+    // A fresh URL each time, so a second plan in one process runs the app again.
+    await import(`${pathToUrl(bundle)}?hvkit=${++loaded}`);
+  } catch (e) {
+    if (e instanceof HvkitError) throw e;
+    throw new HvkitError(`the app ${file} failed: ${(e as Error).message}`);
+  } finally {
+    delete g[key];
+    process.chdir(savedCwd);
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  }
+  if (sink.problems.length) throw new ValidationError(sink.problems);
+  if (sink.manifests.length === 0) throw new HvkitError(`the app ${file} made no fleet: create a Fleet with hvkit's App and call app.synth()`);
+  // Same checks as a manifest read from disk: the app may run another hvkit version.
+  return sink.manifests.sort((a, b) => (a.fleet < b.fleet ? -1 : 1)).map((m) => checkManifestObject(`fleet ${m.fleet}`, m));
+}
+
+/**
+ * Compiles the app and the project's TypeScript it imports (hvkit included)
+ * into one ES module with esbuild; packages stay external and load as usual.
+ * This is what tsx would do, without its loader thread (0.4 s at start-up).
+ * The file goes under the project's node_modules so packages resolve from it.
+ */
+async function bundleApp(file: string, projectDir: string): Promise<string> {
+  const { build } = await import('esbuild');
+  const outfile = join(projectDir, 'node_modules', '.cache', 'hvkit', `app-${process.pid}.mjs`);
+  const hvkitEntry = require.resolve('hvkit', { paths: [projectDir] });
+  try {
+    await build({
+      entryPoints: [file],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      logLevel: 'silent',
+      plugins: [{
+        name: 'hvkit-source',
+        setup(b) {
+          // hvkit itself is TypeScript: compile it in rather than leave it to Node.
+          b.onResolve({ filter: /^hvkit$/ }, () => ({ path: hvkitEntry }));
+        },
+      }],
+    });
+  } catch (e) {
+    const errors = (e as { errors?: { text: string; location?: { file: string; line: number; column: number } }[] }).errors ?? [];
+    const first = errors[0];
+    throw new HvkitError(first ? `${first.location ? `${first.location.file}:${first.location.line}:${first.location.column}: ` : ''}${first.text}` : `cannot compile ${file}: ${(e as Error).message}`);
+  }
+  return outfile;
 }
 
 function run(argv: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> {

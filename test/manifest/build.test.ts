@@ -124,3 +124,16 @@ describe('buildManifest defaults', () => {
     expect(s.guests.map((x) => x.name)).toEqual(['y', 'z']);
   });
 });
+
+describe('buildManifest output', () => {
+  it('has its keys in canonical order and validates against the schema (what the in-process path relies on)', async () => {
+    const { canonicalize } = await import('../../lib/manifest/canonical');
+    const { parseManifest } = await import('../../lib/manifest/load');
+    const m = manifestOf({
+      'web-host-01': { props: { ...WEB_HOST_8G, tags: { rack: 'b2', zone: 'a' }, capacity: { cpuOvercommit: 2 } }, guests: { 'web-01': web('5.5GiB', { antiAffinity: 'web', kernel: '/boot/vmlinuz', cpuWeight: 512, cpuCap: 50, tags: { team: 'x' } }), 'mc-01': { role: 'memcached', vcpus: 1, memory: '2GiB', nics: [{}, { bridge: 'br1' }] } } },
+      'db-host-01': { props: { ...WEB_HOST_8G, provider: 'xen', reserve: { memory: '1GiB' } } },
+    }, { capacity: { softLimitsAreErrors: true } });
+    expect(JSON.stringify(m)).toBe(JSON.stringify(canonicalize(m)));
+    expect(parseManifest('m', JSON.stringify(m))).toEqual(m);
+  });
+});

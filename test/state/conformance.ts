@@ -36,6 +36,15 @@ export function stateStoreConformance(name: string, fresh: () => Promise<StateSt
       expect((await store.read())?.serial).toBe(2);
     });
 
+    it('takes a snapshot at write(): changing the object afterwards changes nothing stored', async () => {
+      const store = await fresh();
+      const s = { ...emptyState('tokyo', LINEAGE), serial: 1 };
+      const pending = store.write(s);
+      s.fleet = 'changed';
+      await pending;
+      expect((await store.read())?.fleet).toBe('tokyo');
+    });
+
     it('refuses a first write that does not start at serial 1', async () => {
       await expect((await fresh()).write({ ...emptyState('tokyo', LINEAGE), serial: 5 })).rejects.toThrow(/first write must have serial 1/);
     });

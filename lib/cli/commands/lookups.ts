@@ -1,6 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { distance } from 'fastest-levenshtein';
 import { capacitiesOf, memoryUsed, sumsOf } from '../../capacity/usage';
@@ -82,7 +81,8 @@ export function guestRows(state: State, host?: string): Record<string, unknown>[
 
 const pct = (a: number, b: number) => (b ? ` (${Math.round((a / b) * 100)}%)` : '');
 
-function table(head: string[], rows: string[][]): string {
+async function table(head: string[], rows: string[][]): Promise<string> {
+  const { default: Table } = await import('cli-table3');
   const t = new Table({ head, style: { head: [], border: [] } });
   t.push(...rows);
   return t.toString() + '\n';
@@ -109,7 +109,7 @@ export function registerLookups(program: Command, io: Io, setCode: (code: number
       const { state, fleet } = await readState(io, opts);
       const rows = hostRows(requireState(state, fleet));
       if (opts.json) return io.out(JSON.stringify(rows, null, 2) + '\n');
-      io.out(table(['HOST', 'PROVIDER', 'MEMORY', 'VCPUS', 'DISK', 'GUESTS'], rows.map((r) => [
+      io.out(await table(['HOST', 'PROVIDER', 'MEMORY', 'VCPUS', 'DISK', 'GUESTS'], rows.map((r) => [
         String(r.host), String(r.provider),
         `${formatSize(r.memoryUsedMiB as number)} / ${formatSize(r.memoryMiB as number)}${pct(r.memoryUsedMiB as number, r.memoryMiB as number)}`,
         `${r.vcpusUsed} / ${r.vcpus}${pct(r.vcpusUsed as number, r.vcpus as number)}`,
@@ -128,6 +128,6 @@ export function registerLookups(program: Command, io: Io, setCode: (code: number
       }
       const rows = guestRows(st, opts.host);
       if (opts.json) return io.out(JSON.stringify(rows, null, 2) + '\n');
-      io.out(table(['GUEST', 'HOST', 'ROLE', 'VCPUS', 'MEMORY', 'STATE'], rows.map((r) => [String(r.guest), String(r.host), String(r.role), String(r.vcpus), formatSize(r.memoryMiB as number), String(r.state)])));
+      io.out(await table(['GUEST', 'HOST', 'ROLE', 'VCPUS', 'MEMORY', 'STATE'], rows.map((r) => [String(r.guest), String(r.host), String(r.role), String(r.vcpus), formatSize(r.memoryMiB as number), String(r.state)])));
     });
 }

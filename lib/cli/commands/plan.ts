@@ -4,7 +4,6 @@ import { preparePlan } from '../../apply/prepare';
 import { savePlan } from '../../plan/plan-file';
 import type { Plan } from '../../plan/types';
 import { renderJson } from '../../render/json';
-import { renderMarkdown } from '../../render/markdown';
 import { style } from '../../render/style';
 import { renderText } from '../../render/text';
 import { addFleetOptions, useColor, type FleetOptions, type Io } from '../context';
@@ -24,9 +23,9 @@ export function planExitCode(plan: Plan, detailed: boolean): number {
   return plan.steps.length ? 2 : 0;
 }
 
-export function renderPlanOutput(io: Io, plan: Plan, resourceType: string, opts: PlanOptions): void {
+export async function renderPlanOutput(io: Io, plan: Plan, resourceType: string, opts: PlanOptions): Promise<void> {
   if (opts.json) io.out(renderJson(plan, resourceType));
-  else if (opts.markdown) io.out(renderMarkdown(plan));
+  else if (opts.markdown) io.out((await import('../../render/markdown')).renderMarkdown(plan));
   else io.out(renderText(plan, style(useColor(io, opts))));
 }
 
@@ -44,7 +43,7 @@ export function registerPlan(program: Command, io: Io, setCode: (code: number) =
     const store = stateStore(io, opts, manifest.fleet);
     const { plan } = await preparePlan({ manifest, store, projectDir: io.cwd, env: io.env });
     if (opts.out) await savePlan(join(io.cwd, opts.out), plan, manifest.resourceType);
-    renderPlanOutput(io, plan, manifest.resourceType, opts);
+    await renderPlanOutput(io, plan, manifest.resourceType, opts);
     if (opts.out && !opts.json && !opts.markdown) io.out(`\nSaved the plan to ${opts.out}; apply exactly this plan with: hvkit apply ${opts.out}\n`);
     setCode(planExitCode(plan, Boolean(opts.detailedExitcode)));
   });
