@@ -8,6 +8,8 @@ import { registerApply } from './commands/apply';
 import { registerState } from './commands/state';
 import { registerLookups } from './commands/lookups';
 import { registerProviderInput } from './commands/provider-input';
+import { registerRefresh } from './commands/refresh';
+import { registerImport } from './commands/import';
 
 export function processIo(): Io {
   return {
@@ -38,6 +40,8 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
   registerPlan(program, io, setCode);
   registerApply(program, io, setCode);
   registerLookups(program, io, setCode);
+  registerRefresh(program, io);
+  registerImport(program, io);
   registerState(program, io);
   registerProviderInput(program, io);
   return program;

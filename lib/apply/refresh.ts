@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { HvkitError } from '../errors';
+import { renderConfig } from '../hypervisor/render';
+import { formatSize } from '../manifest/size';
+import type { HostSpec, Manifest } from '../manifest/types';
+import { emptyState, type ObservedDomain, type ObservedHost, type State, type StateStore } from '../state/types';
+import { driftOf } from './drift';
+import { runnerFor } from './prepare';
+import type { ProviderRunner } from './provider';
+
+export interface OpsOptions {
+  manifest: Manifest;
+  store: StateStore;
+  projectDir: string;
+  env: NodeJS.ProcessEnv;
+  /** @default 60000 */
+  timeoutMs?: number;
+}
+
+async function observe(runner: ProviderRunner, fleet: string, host: HostSpec, timeoutMs: number): Promise<ObservedHost> {
+  const facts = await runner.call(host.provider, 'facts', { fleet, host }, { timeoutMs });
+  if (!facts.ok) return { reachable: false, error: `facts exited with ${facts.exitCode ?? facts.signal}: ${facts.stderrTail.split('\n').pop() ?? ''}`.trim(), domains: [] };
+  const list = await runner.call(host.provider, 'list', { fleet, host }, { timeoutMs });
+  if (!list.ok || !Array.isArray(list.result?.domains)) return { reachable: false, error: `list exited with ${list.exitCode ?? list.signal}: ${list.stderrTail.split('\n').pop() ?? ''}`.trim(), domains: [] };
+  return {
+    reachable: true,
+    memoryMiB: typeof facts.result?.memoryMiB === 'number' ? facts.result.memoryMiB : undefined,
+    cpus: typeof facts.result?.cpus === 'number' ? facts.result.cpus : undefined,
+    domains: (list.result!.domains as ObservedDomain[]).map((d) => ({ name: d.name, memoryMiB: d.memoryMiB, maxMemoryMiB: d.maxMemoryMiB, vcpus: d.vcpus, maxVcpus: d.maxVcpus, running: d.running })),
+  };
+}
+
+async function withLock<T>(store: StateStore, operation: string, fn: () => Promise<T>): Promise<T> {
+  const lock = await store.lock(operation);
+  try {
+    return await fn();
+  } finally {
+    await store.unlock(lock.id).catch(() => undefined);
+  }
+}
+
+/**
+ * Asks every host (in state or in code) what really runs, through its
+ * provider's `facts` and `list`, and records it; `hvkit plan` then shows the
+ * drift and plans to converge.
+ */
+export async function refresh(opts: OpsOptions): Promise<{ state: State; drift: ReturnType<typeof driftOf> }> {
+  return withLock(opts.store, 'refresh', async () => {
+    const stored = await opts.store.read();
+    const state = stored ? structuredClone(stored) : emptyState(opts.manifest.fleet, randomUUID());
+    const hosts = new Map<string, HostSpec>();
+    for (const [n, r] of Object.entries(state.hosts)) hosts.set(n, r.spec);
+    for (const h of opts.manifest.hosts) hosts.set(h.name, h);
+    const runner = runnerFor(opts.projectDir, opts.env);
+    const names = [...hosts.keys()].sort();
+    const observed: Record<string, ObservedHost> = {};
+    // A few hosts at a time: each answer is a round trip to a real machine.
+    for (let i = 0; i < names.length; i += 4) {
+      const batch = names.slice(i, i + 4);
+      const got = await Promise.all(batch.map((n) => observe(runner, opts.manifest.fleet, hosts.get(n)!, opts.timeoutMs ?? 60_000)));
+      batch.forEach((n, k) => (observed[n] = got[k]));
+    }
+    state.observed = { at: new Date().toISOString(), hosts: observed };
+    state.serial += 1;
+    await opts.store.write(state);
+    return { state, drift: driftOf(opts.manifest, state) };
+  });
+}
+
+/**
+ * Adopts a domain that already runs on its host into state, when code
+ * declares it: recorded as it runs, so the next plan shows what to change
+ * rather than creating it again.
+ */
+export async function importGuest(opts: OpsOptions & { guest: string }): Promise<{ state: State; domain: ObservedDomain; host: string }> {
+  const spec = opts.manifest.guests.find((g) => g.name === opts.guest);
+  if (!spec) throw new HvkitError(`guest '${opts.guest}' is not declared in code: declare it in its Host, then import it`);
+  const host = opts.manifest.hosts.find((h) => h.name === spec.host)!;
+  return withLock(opts.store, 'import', async () => {
+    const stored = await opts.store.read();
+    const state = stored ? structuredClone(stored) : emptyState(opts.manifest.fleet, randomUUID());
+    if (state.guests[spec.name]) throw new HvkitError(`${spec.name} is already in state (on ${state.guests[spec.name].spec.host}); nothing to import`);
+    const runner = runnerFor(opts.projectDir, opts.env);
+    const seen = await observe(runner, opts.manifest.fleet, host, opts.timeoutMs ?? 60_000);
+    if (!seen.reachable) throw new HvkitError(`cannot ask ${host.name} what it runs: ${seen.error}`);
+    const domain = seen.domains.find((d) => d.name === spec.name);
+    if (!domain) throw new HvkitError(`no domain named ${spec.name} runs on ${host.name}: nothing to import; \`hvkit apply\` creates it`);
+    const recorded = {
+      ...spec,
+      memoryMiB: domain.memoryMiB,
+      maxMemoryMiB: domain.maxMemoryMiB ?? spec.maxMemoryMiB,
+      vcpus: domain.vcpus,
+      maxVcpus: domain.maxVcpus ?? spec.maxVcpus,
+    };
+    state.hosts[host.name] ??= { spec: host, ...(seen.memoryMiB !== undefined ? { installedMiB: seen.memoryMiB } : {}) };
+    state.guests[spec.name] = { spec: recorded, provider: host.provider, config: renderConfig(host, recorded).text };
+    state.serial += 1;
+    await opts.store.write(state);
+    return { state, domain, host: host.name };
+  });
+}
+
+export function describeDomain(d: ObservedDomain): string {
+  return `${formatSize(d.memoryMiB)} of ${formatSize(d.maxMemoryMiB)}, ${d.vcpus} of ${d.maxVcpus} vCPUs, ${d.running ? 'running' : 'shut off'}`;
+}

@@ -1,0 +1,156 @@
+// The libvirt provider: every verb through `virsh -c <host address>` (a libvirt
+// URI: qemu+ssh://root@host/system in production, qemu:///system in tests),
+// always with an argument vector. See README.md beside this file.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ProviderError, log, run } from '../lib/contract.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function virsh(host, args, { allowFail = false } = {}) {
+  const argv = ['-c', host.address, ...args];
+  log(`$ virsh ${argv.join(' ')}`);
+  const r = spawnSync(process.env.HVKIT_VIRSH ?? 'virsh', argv, { encoding: 'utf8', timeout: 300_000 });
+  if (r.error) throw new ProviderError(`cannot run virsh: ${r.error.message}`);
+  if (r.status !== 0 && !allowFail) throw new ProviderError(`virsh ${args[0]} failed (exit ${r.status}): ${(r.stderr || r.stdout).trim()}`, r.status ?? 1);
+  return { ok: r.status === 0, out: r.stdout, err: r.stderr };
+}
+
+const kib = (xml, tag) => {
+  const m = new RegExp(`<${tag} unit='(\\w+)'>(\\d+)</${tag}>`).exec(xml);
+  if (!m) return undefined;
+  const n = Number(m[2]);
+  return Math.round(m[1] === 'KiB' ? n / 1024 : m[1] === 'MiB' ? n : m[1] === 'GiB' ? n * 1024 : n / 1048576);
+};
+
+/** A domain as its persistent config has it (what it boots with), and whether it runs. */
+function describe(host, name) {
+  const xml = virsh(host, ['dumpxml', '--inactive', name]).out;
+  const tag = /<vcpu([^>]*)>(\d+)<\/vcpu>/.exec(xml);
+  const current = tag ? /current='(\d+)'/.exec(tag[1])?.[1] : undefined;
+  const state = virsh(host, ['domstate', name]).out.trim();
+  const maxMemoryMiB = kib(xml, 'memory');
+  return {
+    name,
+    memoryMiB: kib(xml, 'currentMemory') ?? maxMemoryMiB,
+    maxMemoryMiB,
+    vcpus: Number(current ?? tag?.[2]),
+    maxVcpus: Number(tag?.[2]),
+    running: state === 'running',
+  };
+}
+
+function exists(host, name) {
+  return virsh(host, ['domstate', name], { allowFail: true }).ok;
+}
+
+function withConfigFile(input, fn) {
+  const dir = mkdtempSync(join(tmpdir(), 'hvkit-libvirt-'));
+  const file = join(dir, `${input.guest.name}.xml`);
+  try {
+    writeFileSync(file, input.config.text);
+    return fn(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Guest disks live in a directory pool at the host's storageDir, created on first use. */
+function ensureDisks(host, guest) {
+  if (!guest.disks.length) return;
+  const pool = 'hvkit';
+  if (!virsh(host, ['pool-info', pool], { allowFail: true }).ok) {
+    virsh(host, ['pool-define-as', pool, 'dir', '--target', host.storageDir]);
+    virsh(host, ['pool-build', pool], { allowFail: true });
+    virsh(host, ['pool-start', pool]);
+    virsh(host, ['pool-autostart', pool]);
+  }
+  guest.disks.forEach((d, i) => {
+    const vol = `${guest.name}-${d.on}-${i}.qcow2`;
+    if (virsh(host, ['vol-info', '--pool', pool, vol], { allowFail: true }).ok) {
+      virsh(host, ['vol-resize', '--pool', pool, vol, `${d.sizeMiB}M`], { allowFail: true });
+    } else {
+      virsh(host, ['vol-create-as', pool, vol, `${d.sizeMiB}M`, '--format', 'qcow2']);
+    }
+  });
+}
+
+async function stop(host, name) {
+  if (!exists(host, name) || virsh(host, ['domstate', name]).out.trim() !== 'running') return;
+  virsh(host, ['shutdown', name], { allowFail: true });
+  const grace = Number(process.env.HVKIT_LIBVIRT_SHUTDOWN_GRACE_MS ?? 60_000);
+  const until = Date.now() + grace;
+  while (Date.now() < until) {
+    if (virsh(host, ['domstate', name]).out.trim() !== 'running') return;
+    await sleep(500);
+  }
+  log(`${name} did not shut down within ${grace} ms; forcing it off`);
+  virsh(host, ['destroy', name], { allowFail: true });
+}
+
+const verbs = {
+  facts: (input) => {
+    const out = virsh(input.host, ['nodeinfo']).out;
+    const cpus = Number(/^CPU\(s\):\s+(\d+)/m.exec(out)?.[1]);
+    const memKiB = Number(/^Memory size:\s+(\d+) KiB/m.exec(out)?.[1]);
+    return { cpus, memoryMiB: Math.floor(memKiB / 1024) };
+  },
+  list: (input) => {
+    const names = virsh(input.host, ['list', '--all', '--name']).out.split('\n').map((s) => s.trim()).filter(Boolean).sort();
+    return { domains: names.map((n) => describe(input.host, n)) };
+  },
+  create: (input) => {
+    const { host, guest } = input;
+    if (exists(host, guest.name) && virsh(host, ['domstate', guest.name]).out.trim() === 'running') {
+      throw new ProviderError(`domain ${guest.name} already runs on ${host.name}`, 4);
+    }
+    ensureDisks(host, guest);
+    withConfigFile(input, (file) => virsh(host, ['define', file]));
+    virsh(host, ['start', guest.name]);
+    return { domain: guest.name };
+  },
+  destroy: (input) => {
+    const { host, guest } = input;
+    if (!exists(host, guest.name)) {
+      log(`${guest.name} is already gone from ${host.name}`);
+      return {};
+    }
+    virsh(host, ['destroy', guest.name], { allowFail: true });
+    virsh(host, ['undefine', guest.name, ...(guest.disks.length ? ['--remove-all-storage'] : [])]);
+    return {};
+  },
+  start: (input) => {
+    virsh(input.host, ['start', input.guest.name]);
+    return {};
+  },
+  stop: async (input) => {
+    await stop(input.host, input.guest.name);
+    return {};
+  },
+  'set-memory': (input) => {
+    const { host, guest } = input;
+    const d = describe(host, guest.name);
+    if (input.memoryMiB > d.maxMemoryMiB) throw new ProviderError(`${guest.name}: ${input.memoryMiB} MiB is above its maximum ${d.maxMemoryMiB} MiB`, 5);
+    virsh(host, ['setmem', guest.name, `${input.memoryMiB}M`, ...(d.running ? ['--live'] : []), '--config']);
+    return {};
+  },
+  'set-vcpus': (input) => {
+    const { host, guest } = input;
+    const d = describe(host, guest.name);
+    if (input.vcpus > d.maxVcpus) throw new ProviderError(`${guest.name}: ${input.vcpus} vCPUs is above its maximum ${d.maxVcpus}`, 5);
+    virsh(host, ['setvcpus', guest.name, String(input.vcpus), ...(d.running ? ['--live'] : []), '--config']);
+    return {};
+  },
+  migrate: (input) => {
+    const { host, guest, target } = input;
+    // No shared storage: the disks travel with the domain.
+    virsh(host, ['migrate', '--live', '--persistent', '--undefinesource', ...(guest.disks.length ? ['--copy-storage-all'] : []), '--verbose', guest.name, target.address]);
+    return {};
+  },
+};
+
+export function main(verb) {
+  return run(verb, async (input) => verbs[verb](input));
+}

@@ -1,0 +1,113 @@
+// The xen provider: xl on the host over ssh (the host's address is the ssh
+// destination, root@host by default). Every call is an argument vector; the
+// remote command is built only from validated names and fixed paths.
+import { spawnSync } from 'node:child_process';
+import { ProviderError, log, run } from '../lib/contract.mjs';
+
+const SSH_OPTS = ['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10'];
+
+function ssh(host, args, { input, allowFail = false } = {}) {
+  const argv = [...SSH_OPTS, host.address, ...args];
+  log(`$ ssh ${argv.join(' ')}`);
+  const r = spawnSync(process.env.HVKIT_SSH ?? 'ssh', argv, { encoding: 'utf8', input, timeout: 600_000 });
+  if (r.error) throw new ProviderError(`cannot run ssh: ${r.error.message}`);
+  if (r.status !== 0 && !allowFail) throw new ProviderError(`${args.join(' ')} on ${host.name} failed (exit ${r.status}): ${(r.stderr || r.stdout).trim()}`, r.status ?? 1);
+  return { ok: r.status === 0, out: r.stdout ?? '', err: r.stderr ?? '' };
+}
+
+const cfgPath = (guest) => `/etc/xen/${guest.name}.cfg`;
+const diskPaths = (host, guest) => guest.disks.map((d, i) => `${host.storageDir}/${guest.name}-${d.on}-${i}.img`);
+
+function running(host, name) {
+  return ssh(host, ['xl', 'list', name], { allowFail: true }).ok;
+}
+
+function writeConfig(host, input) {
+  ssh(host, ['tee', cfgPath(input.guest)], { input: input.config.text });
+}
+
+function domainsOf(host) {
+  const out = ssh(host, ['xl', 'list', '-l']).out.trim();
+  const list = out ? JSON.parse(out) : [];
+  return list
+    .filter((d) => d.domid !== 0)
+    .map((d) => {
+      const b = d.config?.b_info ?? {};
+      return {
+        name: d.config?.c_info?.name,
+        memoryMiB: Math.round((b.target_memkb ?? 0) / 1024),
+        maxMemoryMiB: Math.round((b.max_memkb ?? 0) / 1024),
+        vcpus: Array.isArray(b.avail_vcpus) ? b.avail_vcpus.length : b.max_vcpus,
+        maxVcpus: b.max_vcpus,
+        running: true,
+      };
+    })
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+const verbs = {
+  facts: (input) => {
+    const out = ssh(input.host, ['xl', 'info']).out;
+    const field = (k) => Number(new RegExp(`^${k}\\s*:\\s*(\\d+)`, 'm').exec(out)?.[1]);
+    return { memoryMiB: field('total_memory'), cpus: field('nr_cpus') };
+  },
+  list: (input) => ({ domains: domainsOf(input.host) }),
+  create: (input) => {
+    const { host, guest } = input;
+    if (running(host, guest.name)) throw new ProviderError(`domain ${guest.name} already runs on ${host.name}`, 4);
+    if (guest.disks.length) {
+      ssh(host, ['mkdir', '-p', host.storageDir]);
+      // Sparse raw images; growing one keeps its data, shrinking is a replace in the plan.
+      guest.disks.forEach((d, i) => ssh(host, ['truncate', '-s', `${d.sizeMiB}M`, diskPaths(host, guest)[i]]));
+    }
+    writeConfig(host, input);
+    ssh(host, ['xl', 'create', cfgPath(guest)]);
+    return { domain: guest.name };
+  },
+  destroy: (input) => {
+    const { host, guest } = input;
+    if (running(host, guest.name)) ssh(host, ['xl', 'destroy', guest.name]);
+    else log(`${guest.name} is not running on ${host.name}`);
+    ssh(host, ['rm', '-f', cfgPath(guest), ...diskPaths(host, guest)]);
+    return {};
+  },
+  start: (input) => {
+    ssh(input.host, ['xl', 'create', cfgPath(input.guest)]);
+    return {};
+  },
+  stop: (input) => {
+    if (running(input.host, input.guest.name)) ssh(input.host, ['xl', 'shutdown', '-w', input.guest.name]);
+    return {};
+  },
+  'set-memory': (input) => {
+    const { host, guest } = input;
+    if (input.memoryMiB > guest.maxMemoryMiB) throw new ProviderError(`${guest.name}: ${input.memoryMiB} MiB is above maxmem ${guest.maxMemoryMiB} MiB`, 5);
+    ssh(host, ['xl', 'mem-set', guest.name, `${input.memoryMiB}m`]);
+    writeConfig(host, input);
+    return {};
+  },
+  'set-vcpus': (input) => {
+    const { host, guest } = input;
+    if (input.vcpus > guest.maxVcpus) throw new ProviderError(`${guest.name}: ${input.vcpus} vCPUs is above maxvcpus ${guest.maxVcpus}`, 5);
+    ssh(host, ['xl', 'vcpu-set', guest.name, String(input.vcpus)]);
+    writeConfig(host, input);
+    return {};
+  },
+  migrate: (input) => {
+    // Guests live on local disks (no shared storage): stop, copy the images, start on the target.
+    const { host, guest, target } = input;
+    if (running(host, guest.name)) ssh(host, ['xl', 'shutdown', '-w', guest.name]);
+    const src = diskPaths(host, guest);
+    const dst = diskPaths(target, guest);
+    if (src.length) ssh(target, ['mkdir', '-p', target.storageDir]);
+    src.forEach((p, i) => ssh(host, ['scp', ...SSH_OPTS, p, `${target.address}:${dst[i]}`]));
+    writeConfig(target, input);
+    ssh(target, ['xl', 'create', cfgPath(guest)]);
+    ssh(host, ['rm', '-f', cfgPath(guest), ...src]);
+    return {};
+  },
+};
+
+export function main(verb) {
+  return run(verb, async (input) => verbs[verb](input));
+}

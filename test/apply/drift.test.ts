@@ -1,0 +1,88 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { localDomains, readState, stackSource, stateGuests, tempProject, type TempProject } from '../helpers/project';
+
+const HOST = `{ cpu: { cores: 4, threads: 8 }, memory: { slots: 4, maxDimm: '4GiB', dimms: ['2GiB', '2GiB'] }, disks: [{ name: 'sda', size: '100GiB' }] }`;
+const STACK = stackSource(`
+const a = new Host(fleet, 'host-a', ${HOST});
+new Guest(a, 'web-01', { role: 'web', vcpus: 1, memory: '1GiB', maxMemory: '2GiB' });
+new Guest(a, 'web-02', { role: 'web', vcpus: 1, memory: '1GiB' });
+`);
+
+describe('refresh, drift and import on the local provider', () => {
+  let p: TempProject;
+  const domainFile = (g: string) => join(p.dir, '.hvkit/local/host-a', `${g}.json`);
+  beforeEach(async () => {
+    p = tempProject();
+    p.writeStack(STACK);
+    expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
+  });
+  afterEach(() => p.cleanup());
+
+  it('finds no drift when the hypervisor runs what state records', async () => {
+    const r = await p.run(['refresh']);
+    expect(r.out).toBe('Refreshed 1 host: 1 answered, 2 domains.\nNo drift: the hypervisors run what state records.\n');
+    expect((await p.run(['plan', '--detailed-exitcode'])).code).toBe(0);
+  });
+
+  it('shows a guest deleted by hand and plans to create it again', async () => {
+    rmSync(domainFile('web-02'));
+    expect((await p.run(['refresh'])).out).toContain('! web-02 is recorded on host-a but the hypervisor does not run it (deleted by hand?)');
+    const plan = await p.run(['plan']);
+    expect(plan.out).toContain('Drift (what the hypervisors run differs from state; the plan converges it)');
+    expect(plan.out).toContain('  + create web-02 on host-a');
+    expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
+    expect(localDomains(p.dir)).toEqual(['web-01@host-a', 'web-02@host-a']);
+    expect(readState(p.dir).observed).toBeUndefined();
+  });
+
+  it('shows memory changed by hand and plans to set it back in place', async () => {
+    const d = JSON.parse(readFileSync(domainFile('web-01'), 'utf8'));
+    writeFileSync(domainFile('web-01'), JSON.stringify({ ...d, memoryMiB: 1536 }));
+    expect((await p.run(['refresh'])).out).toContain('! web-01 on host-a runs with 1.5GiB and 1 vCPUs; state says 1GiB and 1 (changed by hand?)');
+    const plan = await p.run(['plan']);
+    expect(plan.out).toContain('update web-01 on host-a: memory 1.5GiB → 1GiB while running');
+    expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
+    expect(JSON.parse(readFileSync(domainFile('web-01'), 'utf8')).memoryMiB).toBe(1024);
+  });
+
+  it('shows a domain neither code nor state knows, without touching it', async () => {
+    writeFileSync(domainFile('stray-01'), JSON.stringify({ name: 'stray-01', memoryMiB: 256, maxMemoryMiB: 256, vcpus: 1, maxVcpus: 1, running: true }));
+    expect((await p.run(['refresh'])).out).toContain('! host-a runs stray-01, which state does not know and code does not declare');
+    const plan = await p.run(['plan', '--detailed-exitcode']);
+    expect(plan.out).toContain('Warning: tokyo/host-a: host-a runs stray-01, which hvkit does not manage');
+    expect(plan.code).toBe(0);
+    expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
+    expect(localDomains(p.dir)).toContain('stray-01@host-a');
+  });
+
+  it('shows a host whose installed memory differs from code', async () => {
+    const f = join(p.dir, '.hvkit/local/host-a/host.json');
+    writeFileSync(f, JSON.stringify({ ...JSON.parse(readFileSync(f, 'utf8')), memoryMiB: 3072 }));
+    expect((await p.run(['refresh'])).out).toContain('! host-a reports 3GiB installed, code says 4GiB');
+    expect((await p.run(['plan'])).out).toContain('Warning: tokyo/host-a: host-a has 3GiB installed but code expects 4GiB: fit the missing DIMMs (or a DIMM failed)');
+  });
+
+  it('imports a domain that already runs instead of creating it again', async () => {
+    p.writeStack(STACK.replace('app.synth();', "new Guest(fleet.node.findChild('host-a') as Host, 'db-01', { role: 'db', vcpus: 2, memory: '1GiB' });\napp.synth();"));
+    writeFileSync(domainFile('db-01'), JSON.stringify({ name: 'db-01', memoryMiB: 512, maxMemoryMiB: 1024, vcpus: 2, maxVcpus: 2, running: true }));
+    await p.run(['refresh']);
+    const blocked = await p.run(['plan']);
+    expect(blocked.code).toBe(1);
+    expect(blocked.out).toContain('Error: tokyo/host-a/db-01: a domain named db-01 already runs on host-a: adopt it with `hvkit import db-01` instead of creating it again');
+    const imp = await p.run(['import', 'db-01']);
+    expect(imp.out).toBe('Imported db-01 on host-a (512MiB of 1GiB, 2 of 2 vCPUs, running). Run `hvkit plan` to see what differs from code.\n');
+    expect(stateGuests(p.dir)).toContain('db-01@host-a');
+    const plan = await p.run(['plan']);
+    expect(plan.code).toBe(0);
+    expect(plan.out).toContain('update db-01 on host-a: memory 512MiB → 1GiB while running');
+    expect(plan.out).not.toContain('create db-01');
+  });
+
+  it('refuses to import what code does not declare or the host does not run', async () => {
+    expect((await p.run(['import', 'nope'])).err).toContain("guest 'nope' is not declared in code");
+    p.writeStack(STACK.replace('app.synth();', "new Guest(fleet.node.findChild('host-a') as Host, 'db-01', { role: 'db', vcpus: 2, memory: '1GiB' });\napp.synth();"));
+    expect((await p.run(['import', 'db-01'])).err).toContain('no domain named db-01 runs on host-a: nothing to import');
+  });
+});
