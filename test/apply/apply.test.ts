@@ -163,3 +163,24 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+describe('migration on the local provider', () => {
+  it('moves a guest and its disk to another host, never as destroy + create', async () => {
+    const p = tempProject();
+    try {
+      p.writeStack(SMALL);
+      expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
+      p.writeStack(SMALL.replace("new Guest(a, 'web-02'", "new Guest(b, 'web-02'"));
+      const plan = await p.run(['plan']);
+      expect(plan.out).toContain('  → migrate web-02 host-a → host-b');
+      expect(plan.out.trimEnd().split('\n').pop()).toBe('Plan: 0 to create, 0 to update in place, 1 to migrate, 0 to destroy.');
+      const r = await p.run(['apply', '--auto-approve']);
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toContain('Apply complete: 0 created, 0 updated, 1 migrated, 0 destroyed');
+      expect(localDomains(p.dir)).toEqual(['db-01@host-b', 'web-01@host-a', 'web-02@host-b']);
+      expect((await p.run(['parent', 'web-02'])).out).toBe('web-02: host-b\n');
+    } finally {
+      p.cleanup();
+    }
+  });
+});
