@@ -38,6 +38,8 @@ export function callsOf(step: Step, fleet: string): Call[] {
       return [{ verb: 'stop', input: { fleet, host: step.hostSpec, guest: step.before } }, { verb: 'create', input: guestIn() }];
     case 'migrate':
       return [{ verb: 'migrate', input: { ...guestIn(), target: step.targetSpec } }];
+    case 'recreate':
+      return [{ verb: 'create', input: { fleet, host: step.targetSpec, guest: step.after, config: step.config } }];
     default:
       return assertNever(step.kind, 'step kind');
   }
@@ -63,6 +65,7 @@ export function applyEffect(state: State, step: Step, facts?: { memoryMiB?: numb
     case 'update-restart':
     case 'update-record':
     case 'migrate':
+    case 'recreate':
       state.guests[step.guest!] = { spec: step.after!, provider: (step.targetSpec ?? step.hostSpec)!.provider, config: step.config?.text ?? '' };
       return;
     default:
@@ -77,7 +80,8 @@ export function tallyOf(step: Step): 'created' | 'updated' | 'replaced' | 'migra
     case 'update-live':
     case 'update-restart':
     case 'update-record': return 'updated';
-    case 'replace': return 'replaced';
+    case 'replace':
+    case 'recreate': return 'replaced';
     case 'migrate': return 'migrated';
     case 'destroy': return 'destroyed';
     case 'add-host':

@@ -67,6 +67,7 @@ export async function recoverInflight(state: State, list: Lister): Promise<{ sta
         } else say(false, `${step.guest} still runs on ${step.host}; the plan destroys it`);
         break;
       }
+      case 'recreate':
       case 'migrate': {
         const onTarget = await find(step.targetSpec);
         const onSource = onTarget ? undefined : await find(step.hostSpec);

@@ -10,6 +10,7 @@ import { registerLookups } from './commands/lookups';
 import { registerProviderInput } from './commands/provider-input';
 import { registerRefresh } from './commands/refresh';
 import { registerImport } from './commands/import';
+import { registerRebuild } from './commands/rebuild';
 
 export function processIo(): Io {
   return {
@@ -41,6 +42,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
   registerApply(program, io, setCode);
   registerLookups(program, io, setCode);
   registerRefresh(program, io);
+  registerRebuild(program, io, setCode);
   registerImport(program, io);
   registerState(program, io);
   registerProviderInput(program, io);

@@ -24,7 +24,7 @@ function deltaOn(step: Step, host: string, cfg: HostSpec['capacity']): Delta | u
     addGuest(d, step.before, cfg, -1);
     touched = true;
   }
-  const lands = step.kind === 'migrate' ? step.target === host : step.host === host;
+  const lands = step.kind === 'migrate' || step.kind === 'recreate' ? step.target === host : step.host === host;
   if (step.after && lands && step.kind !== 'destroy') {
     addGuest(d, step.after, cfg, 1);
     touched = true;
@@ -130,7 +130,7 @@ export function orderSteps(steps: Step[], hosts: Map<string, HostView>): { steps
 
 const RANK: Record<Step['kind'], number> = {
   'add-host': 0, 'update-host': 1, 'upgrade-memory': 2, destroy: 3, 'update-record': 4, 'update-live': 5,
-  'update-restart': 6, replace: 7, migrate: 8, create: 9, 'retire-host': 10,
+  'update-restart': 6, replace: 7, migrate: 8, recreate: 8, create: 9, 'retire-host': 10,
 };
 
 /** Kahn's algorithm with a stable tie-break; steps caught in a cycle become one plan error. */

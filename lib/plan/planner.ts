@@ -18,8 +18,12 @@ export interface PlanInput {
   drift?: DriftItem[];
   /** Extra diagnostics from the caller (drift, unreachable hosts). */
   diagnostics?: Diagnostic[];
-  /** Guests to recreate from code although nothing changed (`hvkit rebuild`). */
-  rebuild?: { guests: string[]; reason: string };
+  /**
+   * Guests to recreate from code although nothing changed (`hvkit rebuild`).
+   * With `to`, the manifest already places them on that host and they are
+   * created there without touching their own (down) host.
+   */
+  rebuild?: { guests: string[]; host: string; to?: string };
 }
 
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -68,9 +72,7 @@ export function createPlan(input: PlanInput): Plan {
     else if (!a) change = { kind: 'guest', name, address: b.path, action: 'delete', before: b, after: null, reason: 'no longer in code', restart: false, recordOnly: false, fields: [] };
     else {
       change = diffGuest(b, a, rec!.config !== rendered!.text || rec!.provider !== host!.provider);
-      if (rebuild.has(name) && b.host === a.host) {
-        change = { ...change, action: 'replace', restart: true, recordOnly: false, reason: input.rebuild!.reason + (change.action === 'noop' ? '' : `; also ${change.reason}`) };
-      }
+      if (rebuild.has(name)) change = rebuildChange(change, rec!.config, rendered!.text, input.rebuild!);
     }
     changes.push(change);
     if (change.action === 'noop') continue;
@@ -128,6 +130,14 @@ export function createPlan(input: PlanInput): Plan {
   };
 }
 
+/** The change of a rebuilt guest, saying whether its config is byte-identical to the one last applied. */
+function rebuildChange(change: GuestChange, applied: string, rendered: string, rebuild: NonNullable<PlanInput['rebuild']>): GuestChange {
+  const same = applied === rendered;
+  const where = rebuild.to ? `rebuild on ${rebuild.to}: ${rebuild.host} is down, so recreated from code, not migrated` : 'rebuild';
+  const config = same ? 'config byte-identical to the one last applied' : 'config differs from the one last applied: code changed since (diff below)';
+  return { ...change, action: 'replace', restart: true, recordOnly: false, reason: `${where}; ${config}` };
+}
+
 function hostStepOf(c: HostChange): Step | undefined {
   const spec = (c.after ?? c.before)!;
   const base = { provider: spec.provider, host: c.name, dependsOn: [], hostSpec: spec };
@@ -148,7 +158,13 @@ function guestStep(c: GuestChange, hostsAfter: Map<string, HostSpec>, stateHosts
   switch (c.action) {
     case 'create': return { ...base, id: `create:${c.name}`, kind: 'create', description: `create ${c.name} on ${srcHost.name}` };
     case 'delete': return { ...base, id: `destroy:${c.name}`, kind: 'destroy', config: undefined, description: `destroy ${c.name} on ${srcHost.name}` };
-    case 'replace': return { ...base, id: `replace:${c.name}`, kind: 'replace', description: `replace ${c.name} on ${srcHost.name} (${c.reason})` };
+    case 'replace': {
+      if (b && a && b.host !== a.host) {
+        const target = hostsAfter.get(a.host)!;
+        return { ...base, provider: target.provider, id: `recreate:${c.name}`, kind: 'recreate', target: target.name, targetSpec: target, description: `recreate ${c.name} on ${target.name} from code (${srcHost.name} is down)` };
+      }
+      return { ...base, id: `replace:${c.name}`, kind: 'replace', description: `replace ${c.name} on ${srcHost.name} (${c.reason})` };
+    }
     case 'migrate': {
       const target = hostsAfter.get(a!.host)!;
       return { ...base, id: `migrate:${c.name}`, kind: 'migrate', target: target.name, targetSpec: target, description: `migrate ${c.name} ${srcHost.name} → ${target.name}` };

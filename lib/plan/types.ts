@@ -53,7 +53,9 @@ export type StepKind =
   | 'update-live'
   | 'update-restart'
   | 'update-record'
-  | 'migrate';
+  | 'migrate'
+  /** Create on another host a guest whose own host is down (`hvkit rebuild --to`); the source is not touched. */
+  | 'recreate';
 
 /**
  * One unit of work for the executor, with everything it needs: the provider,

@@ -1,0 +1,51 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { planRebuild } from '../../apply/rebuild';
+import { savePlan } from '../../plan/plan-file';
+import { style } from '../../render/style';
+import { renderText } from '../../render/text';
+import { addFleetOptions, useColor, type FleetOptions, type Io } from '../context';
+import { loadFleet, stateStore } from '../fleet';
+import { planExitCode } from './plan';
+
+interface RebuildCliOptions extends FleetOptions {
+  out?: string;
+  to?: string;
+  detailedExitcode?: boolean;
+}
+
+export function registerRebuild(program: Command, io: Io, setCode: (code: number) => void): void {
+  addFleetOptions(
+    program
+      .command('rebuild <host>')
+      .description("plan the re-creation of every guest on a host from code (after a disk or board replacement); apply it with `hvkit apply FILE`")
+      .option('--out <file>', 'save the plan for `hvkit apply FILE`')
+      .option('--to <host>', 'recreate the guests on another host instead (their host is down)')
+      .option('--detailed-exitcode', 'exit 0 when nothing changes, 1 on errors, 2 when there are changes'),
+  ).action(async (host: string, opts: RebuildCliOptions) => {
+    const manifest = await loadFleet(io, opts);
+    const { plan, guests } = await planRebuild({ manifest, store: stateStore(io, opts, manifest.fleet), projectDir: io.cwd, env: io.env, host, to: opts.to });
+    const s = style(useColor(io, opts));
+    io.out(renderText(plan, s));
+    const { configDiff } = await import('../../render/markdown');
+    io.out(`\nRebuild of ${host}${opts.to ? ` onto ${opts.to}` : ''}: ${guests.length} guest${guests.length === 1 ? '' : 's'}\n`);
+    for (const name of guests) {
+      const c = plan.configs.find((x) => x.guest === name);
+      if (!c || c.before === c.after) {
+        io.out(`  ${name}: config byte-identical to the one last applied\n`);
+        continue;
+      }
+      io.out(`  ${name}: config differs from the one last applied (code changed since):\n`);
+      for (const line of configDiff(name, c.before, c.after).split('\n')) {
+        const painted = line.startsWith('+') ? s.paint('green', line) : line.startsWith('-') ? s.paint('red', line) : line;
+        io.out(`    ${painted}\n`);
+      }
+    }
+    if (opts.to) io.out(`\nOnce applied, place these guests on ${opts.to} in code too, or the next plan moves them back to ${host}.\n`);
+    if (opts.out) {
+      await savePlan(join(io.cwd, opts.out), plan, manifest.resourceType);
+      io.out(`\nSaved the plan to ${opts.out}; apply it with: hvkit apply ${opts.out}\n`);
+    }
+    setCode(planExitCode(plan, Boolean(opts.detailedExitcode)));
+  });
+}

@@ -1,0 +1,66 @@
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { localDomains, stateGuests, tempProject, type TempProject } from '../helpers/project';
+
+describe('hvkit rebuild on the local provider', () => {
+  let p: TempProject;
+  const hostDir = (h: string) => join(p.dir, '.hvkit/local', h);
+  const domainConfigs = (h: string) => Object.fromEntries(readdirSync(hostDir(h)).filter((f) => f !== 'host.json').map((f) => [f, JSON.parse(readFileSync(join(hostDir(h), f), 'utf8')).config as string]));
+  beforeEach(async () => {
+    p = tempProject();
+    expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
+  });
+  afterEach(() => p.cleanup());
+
+  it('recreates a wiped host’s guests byte for byte, and says so per guest', async () => {
+    const before = domainConfigs('web-host-01');
+    expect(Object.keys(before)).toEqual(['memcached-01.json', 'web-01.json']);
+    // The disk was replaced: the simulated host lost its domains.
+    for (const f of Object.keys(before)) rmSync(join(hostDir('web-host-01'), f));
+    const r = await p.run(['rebuild', 'web-host-01', '--out', 'rebuild.plan']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('  ± replace web-01 on web-host-01  (tokyo/web-host-01/web-01)\n      rebuild; config byte-identical to the one last applied');
+    expect(r.out).toContain('Rebuild of web-host-01: 2 guests\n  memcached-01: config byte-identical to the one last applied\n  web-01: config byte-identical to the one last applied\n');
+    expect(r.out).toContain('Plan: 0 to create, 0 to update in place, 2 to replace, 0 to migrate, 0 to destroy.');
+    const a = await p.run(['apply', 'rebuild.plan']);
+    expect(a.code, a.err).toBe(0);
+    expect(a.out).toContain('0 destroyed, 2 replaced');
+    expect(domainConfigs('web-host-01')).toEqual(before);
+    expect((await p.run(['plan', '--detailed-exitcode'])).code).toBe(0);
+  });
+
+  it('shows the unified diff where code changed since the last apply', async () => {
+    const src = readFileSync(join(p.dir, 'stacks/main.ts'), 'utf8');
+    p.writeStack(src.replace("role: 'memcached', vcpus: 1, memory: '2GiB',", "role: 'memcached', vcpus: 1, memory: '2GiB', cpuWeight: 128,"));
+    const r = await p.run(['rebuild', 'web-host-01']);
+    expect(r.out).toContain('  memcached-01: config differs from the one last applied (code changed since):');
+    expect(r.out).toContain('-  "cpuWeight": null,');
+    expect(r.out).toContain('+  "cpuWeight": 128,');
+    expect(r.out).toContain('  web-01: config byte-identical to the one last applied');
+  });
+
+  it('plans a down host’s guests onto another host with --to, where they fit', async () => {
+    const r = await p.run(['rebuild', 'web-host-01', '--to', 'spare-host-01', '--out', 'rb.plan']);
+    expect(r.code, r.err + r.out).toBe(0);
+    expect(r.out).toContain('recreate web-01 on spare-host-01 from code (web-host-01 is down)');
+    expect(r.out).toContain('rebuild on spare-host-01: web-host-01 is down, so recreated from code, not migrated');
+    // The host is down: its domains are out of reach. Nothing is asked of it.
+    rmSync(hostDir('web-host-01'), { recursive: true });
+    const a = await p.run(['apply', 'rb.plan']);
+    expect(a.code, a.err + a.out).toBe(0);
+    expect(localDomains(p.dir).filter((d) => d.endsWith('@spare-host-01'))).toEqual(['memcached-01@spare-host-01', 'web-01@spare-host-01']);
+    expect(stateGuests(p.dir)).toContain('web-01@spare-host-01');
+  });
+
+  it('refuses --to a host where they do not fit, with fit errors', async () => {
+    const r = await p.run(['rebuild', 'web-host-01', '--to', 'web-host-02']);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('Error: tokyo/web-host-02: memory 15.5GiB committed');
+  });
+
+  it('names the hosts it knows when asked for one that is not in state', async () => {
+    const r = await p.run(['rebuild', 'web-host-9']);
+    expect(r.err).toBe("Error: host 'web-host-9' is not in state (it has db-host-01, spare-host-01, web-host-01, web-host-02): there is nothing deployed there to rebuild\n");
+  });
+});
