@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Manifest } from '../manifest/types';
 import { FileStateStore } from '../state/file-store';
 import { pickFleet, runApp } from '../synth/run-app';
@@ -11,7 +11,7 @@ export async function loadFleet(io: Io, opts: FleetOptions): Promise<Manifest> {
 }
 
 export function stateFile(io: Io, opts: FleetOptions, fleet: string): string {
-  return opts.state ? join(io.cwd, opts.state) : join(io.cwd, '.hvkit', 'state', `${fleet}.json`);
+  return opts.state ? resolve(io.cwd, opts.state) : join(io.cwd, '.hvkit', 'state', `${fleet}.json`);
 }
 
 export function stateStore(io: Io, opts: FleetOptions, fleet: string): FileStateStore {

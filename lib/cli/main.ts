@@ -11,6 +11,7 @@ import { registerProviderInput } from './commands/provider-input';
 import { registerRefresh } from './commands/refresh';
 import { registerImport } from './commands/import';
 import { registerRebuild } from './commands/rebuild';
+import { registerReport } from './commands/report';
 
 export function processIo(): Io {
   return {
@@ -43,6 +44,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
   registerLookups(program, io, setCode);
   registerRefresh(program, io);
   registerRebuild(program, io, setCode);
+  registerReport(program, io);
   registerImport(program, io);
   registerState(program, io);
   registerProviderInput(program, io);

@@ -22,7 +22,11 @@ export function serializePlan(plan: Plan, resourceType: Manifest['resourceType']
 }
 
 export async function savePlan(file: string, plan: Plan, resourceType: Manifest['resourceType']): Promise<void> {
-  await writeFileAtomic(file, serializePlan(plan, resourceType));
+  try {
+    await writeFileAtomic(file, serializePlan(plan, resourceType));
+  } catch (e) {
+    throw new HvkitError(`cannot write the plan to ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
 }
 
 export function loadPlan(file: string): SavedPlan {

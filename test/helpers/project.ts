@@ -20,6 +20,7 @@ export function tempProject(): TempProject {
   for (const f of ['package.json', 'cdktf.json']) cpSync(join(ROOT, f), join(dir, f));
   cpSync(join(ROOT, 'stacks'), join(dir, 'stacks'), { recursive: true });
   cpSync(join(ROOT, 'providers'), join(dir, 'providers'), { recursive: true });
+  cpSync(join(ROOT, 'bench'), join(dir, 'bench'), { recursive: true });
   for (const d of ['lib', 'node_modules', 'bin']) symlinkSync(join(ROOT, d), join(dir, d));
   return {
     dir,

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { apply } from '../../apply/apply';
 import { failureSummary, tallyLine } from '../../apply/executor';
@@ -36,7 +36,7 @@ export function registerApply(program: Command, io: Io, setCode: (code: number) 
     const parallelism = positive('--parallelism', opts.parallelism);
     const perHost = positive('--per-host', opts.perHost);
     const timeoutMs = positive('--timeout', opts.timeout) * 1000;
-    const saved = planfile ? loadPlan(join(io.cwd, planfile)) : undefined;
+    const saved = planfile ? loadPlan(resolve(io.cwd, planfile)) : undefined;
     if (!saved && !opts.autoApprove && !(io.isTty && io.ask)) {
       throw new HvkitError('apply without a plan file asks for confirmation on a terminal; without one, pass --auto-approve or apply a saved plan (hvkit plan --out FILE)');
     }

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { preparePlan } from '../../apply/prepare';
 import { savePlan } from '../../plan/plan-file';
@@ -42,7 +42,7 @@ export function registerPlan(program: Command, io: Io, setCode: (code: number) =
     const manifest = await loadFleet(io, opts);
     const store = stateStore(io, opts, manifest.fleet);
     const { plan } = await preparePlan({ manifest, store, projectDir: io.cwd, env: io.env });
-    if (opts.out) await savePlan(join(io.cwd, opts.out), plan, manifest.resourceType);
+    if (opts.out) await savePlan(resolve(io.cwd, opts.out), plan, manifest.resourceType);
     await renderPlanOutput(io, plan, manifest.resourceType, opts);
     if (opts.out && !opts.json && !opts.markdown) io.out(`\nSaved the plan to ${opts.out}; apply exactly this plan with: hvkit apply ${opts.out}\n`);
     setCode(planExitCode(plan, Boolean(opts.detailedExitcode)));

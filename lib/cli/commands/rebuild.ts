@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { planRebuild } from '../../apply/rebuild';
 import { savePlan } from '../../plan/plan-file';
@@ -43,7 +43,7 @@ export function registerRebuild(program: Command, io: Io, setCode: (code: number
     }
     if (opts.to) io.out(`\nOnce applied, place these guests on ${opts.to} in code too, or the next plan moves them back to ${host}.\n`);
     if (opts.out) {
-      await savePlan(join(io.cwd, opts.out), plan, manifest.resourceType);
+      await savePlan(resolve(io.cwd, opts.out), plan, manifest.resourceType);
       io.out(`\nSaved the plan to ${opts.out}; apply it with: hvkit apply ${opts.out}\n`);
     }
     setCode(planExitCode(plan, Boolean(opts.detailedExitcode)));

@@ -1,0 +1,67 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GITHUB_COMMENT_LIMIT } from '../../lib/render/markdown';
+import { spawnCli, tempProject, type TempProject } from '../helpers/project';
+
+const ESC = String.fromCharCode(27);
+const ci = { CI: 'true', NO_COLOR: '', FORCE_COLOR: '' };
+
+/** The commands docs/ci.md documents, run as CI runs them: CI=true, no terminal. */
+describe('the documented CI workflow', () => {
+  let p: TempProject;
+  beforeAll(() => {
+    p = tempProject();
+  });
+  afterAll(() => p.cleanup());
+
+  it('plan on the pull request: markdown, saved plan, exit 2 for changes, no colour', async () => {
+    const r = await spawnCli(p.dir, ['plan', '--out', 'plan.bin', '--markdown', '--detailed-exitcode'], ci).done;
+    expect(r.code).toBe(2);
+    expect(r.out + r.err).not.toContain(ESC);
+    expect(r.out).toMatch(/^### hvkit plan: fleet `tokyo`\n\n\*\*Plan: 6 to create, 0 to update in place, 0 to migrate, 0 to destroy; 4 host changes\.\*\*/);
+    writeFileSync(join(p.dir, 'plan.md'), r.out);
+  });
+
+  it('apply after merge: exactly the reviewed plan, one plain line per step, exit 0', async () => {
+    const r = await spawnCli(p.dir, ['apply', 'plan.bin'], ci).done;
+    expect(r.code, r.err).toBe(0);
+    expect(r.out + r.err).not.toContain(ESC);
+    expect(r.out).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/);
+    const lines = r.out.trim().split('\n');
+    expect(lines.filter((l) => /^start {3}\S+: /.test(l))).toHaveLength(10);
+    expect(lines.filter((l) => /^\[ ?\d+\/10\] done {4}\S+ \(\d+\.\ds\)$/.test(l))).toHaveLength(10);
+    expect(lines.at(-1)).toMatch(/^Apply complete: 6 created, 0 updated, 0 migrated, 0 destroyed, 4 host steps in \d+\.\ds$/);
+  });
+
+  it('the same plan again is refused as stale, changing nothing (exit 1)', async () => {
+    const r = await spawnCli(p.dir, ['apply', 'plan.bin'], ci).done;
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('the saved plan is stale');
+  });
+
+  it('re-plan after merge: exit 0 when nothing is left', async () => {
+    expect((await spawnCli(p.dir, ['plan', '--detailed-exitcode'], ci).done).code).toBe(0);
+  });
+
+  it('fit errors fail the check: exit 1, and apply never applies such a plan', async () => {
+    const src = readFileSync(join(p.dir, 'stacks/main.ts'), 'utf8');
+    p.writeStack(src.replace("memory: upgraded ? '5.5GiB' : '3.5GiB', maxMemory: '5.5GiB'", "memory: '7GiB', maxMemory: '7GiB'"));
+    const r = await spawnCli(p.dir, ['plan', '--out', 'bad.bin', '--markdown', '--detailed-exitcode'], ci).done;
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('❌ This plan has errors and cannot be applied.');
+    expect(r.out).toContain('#### Errors');
+    const a = await spawnCli(p.dir, ['apply', 'bad.bin'], ci).done;
+    expect(a.code).toBe(1);
+    expect(a.err).toContain('the plan has errors');
+    p.writeStack(src);
+  });
+
+  it('keeps the comment under 65,536 characters for a 500-guest change', async () => {
+    const r = await spawnCli(p.dir, ['plan', '--markdown', '--detailed-exitcode', '--app', 'npx tsx bench/fleet.ts', '--state', 'big.json'], { ...ci, BENCH_GUESTS: '500' }).done;
+    expect(r.code).toBe(2);
+    expect(r.out.length).toBeLessThan(GITHUB_COMMENT_LIMIT);
+    expect(r.out).toContain('**Plan: 500 to create');
+    expect(r.out).toMatch(/more (changes|config diffs) not shown \(comment size limit\)/);
+  });
+});
