@@ -143,7 +143,11 @@ async function runInProcess(file: string, opts: RunAppOptions, env: NodeJS.Proce
     Object.assign(process.env, env, { CDKTF_OUTDIR: opts.outdir ?? join(opts.projectDir, 'cdktf.out'), HVKIT_SYNTH_MODE: 'manifest' });
     process.chdir(opts.projectDir);
     // A fresh URL each time, so a second plan in one process runs the app again.
-    await import(`${pathToUrl(bundle)}?hvkit=${++loaded}`);
+    try {
+      await import(`${pathToUrl(bundle)}?hvkit=${++loaded}`);
+    } finally {
+      rmSync(bundle, { force: true });
+    }
   } catch (e) {
     if (e instanceof HvkitError) throw e;
     throw new HvkitError(`the app ${file} failed: ${(e as Error).message}`);

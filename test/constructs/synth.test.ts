@@ -138,3 +138,30 @@ app.synth();
     expect(r.err).toMatch(/must be a plain command/);
   });
 });
+
+describe('building the fleet for plan', () => {
+  it('gives the same plan in hvkit’s own process as in a separate app process', async () => {
+    const p = tempProject();
+    try {
+      const inProcess = await p.run(['plan', '--json']);
+      const separate = await p.run(['plan', '--json'], { env: { HVKIT_APP_PROCESS: 'separate' } });
+      expect(inProcess.code).toBe(0);
+      expect(separate.out).toBe(inProcess.out);
+      expect(JSON.parse(inProcess.out).resource_changes).toHaveLength(10);
+    } finally {
+      p.cleanup();
+    }
+  });
+
+  it('reports a compile error in the app with its file position', async () => {
+    const p = tempProject();
+    try {
+      p.writeStack("import { App } from 'hvkit';\nconst app = new App(;\n");
+      const r = await p.run(['plan']);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/^Error: .*stacks\/main\.ts:2:\d+: /);
+    } finally {
+      p.cleanup();
+    }
+  });
+});
