@@ -70,7 +70,7 @@ function renderLibvirt(host: HostSpec, g: GuestSpec): string {
     '  <on_reboot>restart</on_reboot>',
     '  <on_crash>restart</on_crash>',
     '  <devices>',
-    ...g.disks.flatMap((d, i) => [
+    ...g.disks.flatMap((_d, i) => [
       `    <disk type='file' device='disk'>`,
       `      <driver name='qemu' type='qcow2'/>`,
       `      <source file='${e(diskPath(host, g, i))}'/>`,
@@ -110,7 +110,7 @@ function renderXl(host: HostSpec, g: GuestSpec): string {
     `maxvcpus = ${g.maxVcpus}`,
     ...(g.kernel ? [`kernel = ${s(g.kernel)}`] : []),
     ...(g.bootloader ? [`bootloader = ${s(g.bootloader)}`] : []),
-    `disk = [ ${g.disks.map((d, i) => xlSingle(`format=raw, vdev=xvd${String.fromCharCode(97 + i)}, access=rw, target=${diskPath(host, g, i)}`)).join(', ')} ]`,
+    `disk = [ ${g.disks.map((_d, i) => xlSingle(`format=raw, vdev=xvd${String.fromCharCode(97 + i)}, access=rw, target=${diskPath(host, g, i)}`)).join(', ')} ]`,
     `vif = [ ${g.nics.map((n) => xlSingle(`mac=${n.mac}, bridge=${n.bridge}`)).join(', ')} ]`,
     ...(g.cpuWeight !== null ? [`cpu_weight = ${g.cpuWeight}`] : []),
     ...(g.cpuCap !== null ? [`cap = ${g.cpuCap}`] : []),

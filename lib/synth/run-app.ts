@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { parse } from 'shell-quote';
 import { HvkitError, ValidationError, type Problem } from '../errors';
@@ -173,7 +173,10 @@ async function bundleApp(file: string, projectDir: string): Promise<string> {
   const { build } = await import('esbuild');
   const outfile = join(projectDir, 'node_modules', '.cache', 'hvkit', `app-${process.pid}.mjs`);
   const hvkitEntry = require.resolve('hvkit', { paths: [projectDir] });
-  try {
+  const hvkitLib = dirname(hvkitEntry);
+  const lite = join(hvkitLib, 'constructs', 'private', 'cdktf-lite.ts');
+  const once = async (useLite: boolean): Promise<boolean> => {
+    let appUsesCdktf = false;
     await build({
       entryPoints: [file],
       outfile,
@@ -188,9 +191,19 @@ async function bundleApp(file: string, projectDir: string): Promise<string> {
         setup(b) {
           // hvkit itself is TypeScript: compile it in rather than leave it to Node.
           b.onResolve({ filter: /^hvkit$/ }, () => ({ path: hvkitEntry }));
+          // Reading the manifest needs no Terraform model: hvkit's constructs get light
+          // stand-ins for cdktf, unless the app uses cdktf itself.
+          b.onResolve({ filter: /^cdktf$/ }, (args) => {
+            if (!args.importer.startsWith(hvkitLib)) appUsesCdktf = true;
+            return useLite && existsSync(lite) && args.importer.startsWith(hvkitLib) ? { path: lite } : undefined;
+          });
         },
       }],
     });
+    return appUsesCdktf;
+  };
+  try {
+    if (await once(true)) await once(false);
   } catch (e) {
     const errors = (e as { errors?: { text: string; location?: { file: string; line: number; column: number } }[] }).errors ?? [];
     const first = errors[0];

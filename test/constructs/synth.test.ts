@@ -165,3 +165,26 @@ describe('building the fleet for plan', () => {
     }
   });
 });
+
+describe('an app that uses cdktf itself', () => {
+  it('still plans: hvkit loads the real cdktf for it', async () => {
+    const p = tempProject();
+    try {
+      p.writeStack(`import { TerraformOutput } from 'cdktf';
+import { App, Fleet, Host, Guest } from 'hvkit';
+const app = new App();
+const fleet = new Fleet(app, 'tokyo');
+const h = new Host(fleet, 'h1', { cpu: { cores: 2 }, memory: { slots: 2, maxDimm: '4GiB', dimms: ['4GiB'] }, disks: [] });
+new Guest(h, 'g1', { role: 'web', vcpus: 1, memory: '1GiB' });
+new TerraformOutput(fleet, 'hosts', { value: 1 });
+app.synth();
+`);
+      const r = await p.run(['plan']);
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toContain('  + create g1 on h1');
+      expect((await p.run(['synth'])).code).toBe(0);
+    } finally {
+      p.cleanup();
+    }
+  });
+});

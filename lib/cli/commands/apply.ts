@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { apply } from '../../apply/apply';
 import { failureSummary, tallyLine } from '../../apply/executor';

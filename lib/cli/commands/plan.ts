@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { preparePlan } from '../../apply/prepare';
 import { savePlan } from '../../plan/plan-file';

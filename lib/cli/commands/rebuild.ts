@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { planRebuild } from '../../apply/rebuild';
 import { savePlan } from '../../plan/plan-file';
