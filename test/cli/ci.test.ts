@@ -65,3 +65,24 @@ describe('the documented CI workflow', () => {
     expect(r.out).toMatch(/more (changes|config diffs) not shown \(comment size limit\)/);
   });
 });
+
+describe('apply on a terminal', () => {
+  it('shows a live view of running and finished steps, in colour', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const p = tempProject();
+    try {
+      // `script` gives the command a real pseudo-terminal (sized, as a terminal window would be).
+      const cmd = `stty rows 40 cols 120; ${process.execPath} ${join(p.dir, 'bin', 'hvkit.mjs')} apply --auto-approve`;
+      const env = { ...process.env, CI: '', NO_COLOR: '', FORCE_COLOR: '' };
+      delete env.NO_COLOR;
+      const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd: p.dir, env, encoding: 'utf8' });
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain('Applying: ');
+      expect(r.stdout).toMatch(/✔\u001b\[39m create web-01 on web-host-01/);
+      expect(r.stdout).not.toMatch(/^start {3}/m);
+      expect(r.stdout).toContain('Apply complete');
+    } finally {
+      p.cleanup();
+    }
+  });
+});
