@@ -42,6 +42,8 @@ export interface ApplyResult {
   tally: Record<ReturnType<typeof tallyOf>, number>;
   failed: StepOutcome[];
   skipped: StepOutcome[];
+  /** Set when state could not be written: the run stopped starting steps. */
+  stateError?: string;
 }
 
 class StepFailure extends Error {
@@ -89,11 +91,12 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
       }
       const tally = { created: 0, updated: 0, replaced: 0, migrated: 0, destroyed: 0, hosts: 0 };
       for (const o of outcomes) if (o.status === 'done') tally[tallyOf(o.step)]++;
-      if (stateBroken && !outcomes.some((o) => o.status === 'failed')) {
-        const first = opts.steps[0];
-        outcomes.push({ step: first, status: 'failed', ms: 0, failure: { step: 'state', exitCode: null, message: stateBroken.message, log: '' } });
-      }
-      resolve({ outcomes, ms: Date.now() - started, tally, failed: outcomes.filter((o) => o.status === 'failed'), skipped: outcomes.filter((o) => o.status === 'skipped') });
+      resolve({
+        outcomes, ms: Date.now() - started, tally,
+        failed: outcomes.filter((o) => o.status === 'failed'),
+        skipped: outcomes.filter((o) => o.status === 'skipped'),
+        stateError: stateBroken?.message,
+      });
     };
     const skipDependents = () => {
       let changed = true;
@@ -230,7 +233,8 @@ function indent(text: string): string {
 }
 
 export function failureSummary(r: ApplyResult): string {
-  const lines = r.failed.map((o) => `  ${o.failure?.step ?? o.step.id} failed${o.failure?.exitCode != null ? ` (exit ${o.failure.exitCode})` : ''}: ${o.failure?.message}\n    log: ${o.failure?.log}`);
+  const lines = r.failed.map((o) => `  ${o.step.id} failed${o.failure?.exitCode != null ? ` (exit ${o.failure.exitCode})` : ''}: ${o.failure?.message}\n    log: ${o.failure?.log}`);
+  if (r.stateError) lines.push(`  state could not be written, so no further step was started: ${r.stateError}`);
   if (r.skipped.length) lines.push(`  not started because a step they depend on failed: ${r.skipped.map((o) => o.step.id).join(', ')}`);
   return lines.join('\n');
 }

@@ -73,7 +73,7 @@ describe('apply on a terminal', () => {
     try {
       // `script` gives the command a real pseudo-terminal (sized, as a terminal window would be).
       const cmd = `stty rows 40 cols 120; ${process.execPath} ${join(p.dir, 'bin', 'hvkit.mjs')} apply --auto-approve`;
-      const env = { ...process.env, CI: '', NO_COLOR: '', FORCE_COLOR: '' };
+      const env: NodeJS.ProcessEnv = { ...process.env, CI: '', FORCE_COLOR: '' };
       delete env.NO_COLOR;
       const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd: p.dir, env, encoding: 'utf8' });
       expect(r.status, r.stdout + r.stderr).toBe(0);

@@ -62,7 +62,7 @@ export function registerApply(program: Command, io: Io, setCode: (code: number) 
         return;
       case 'applied': {
         const r = outcome.result;
-        if (r.failed.length) {
+        if (r.failed.length || r.stateError) {
           io.err(`\n${s.paint('red', 'Apply failed')}: ${r.failed.length} step${r.failed.length === 1 ? '' : 's'} failed; ${tallyLine(r)}\n${failureSummary(r)}\nState records exactly the finished steps; fix the cause and run \`hvkit plan\` to see what is left.\n`);
           setCode(1);
           return;

@@ -1,0 +1,85 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { execute } from '../../lib/apply/executor';
+import type { Progress } from '../../lib/apply/progress';
+import type { CallResult, ProviderRunner } from '../../lib/apply/provider';
+import { StateWriter } from '../../lib/apply/state-writer';
+import { createPlan } from '../../lib/plan/planner';
+import { MemoryStateStore } from '../../lib/state/memory-store';
+import { emptyState, type State } from '../../lib/state/types';
+import { manifestOf, WEB_HOST_8G, web } from '../helpers/fleet';
+
+const quiet: Progress = { started: () => {}, finished: () => {}, failed: () => {}, skipped: () => {}, close: () => {} };
+
+/** A provider that answers after `ms`, counting how many calls run at once, overall and per host. */
+function fakeRunner(ms = 20) {
+  let now = 0;
+  const perHost = new Map<string, number>();
+  const peak = { all: 0, host: 0 };
+  const runner = {
+    async call(_p: string, _verb: string, input: { host: { name: string } }): Promise<CallResult> {
+      const h = input.host.name;
+      now++;
+      perHost.set(h, (perHost.get(h) ?? 0) + 1);
+      peak.all = Math.max(peak.all, now);
+      peak.host = Math.max(peak.host, perHost.get(h)!);
+      await new Promise((r) => setTimeout(r, ms));
+      now--;
+      perHost.set(h, perHost.get(h)! - 1);
+      return { ok: true, exitCode: 0, signal: null, timedOut: false, result: { memoryMiB: 8192 }, stderrTail: '', ms };
+    },
+  };
+  return { runner: runner as unknown as ProviderRunner, peak };
+}
+
+const fleet = manifestOf(Object.fromEntries(['a', 'b', 'c'].map((h) => [h, {
+  props: WEB_HOST_8G, guests: Object.fromEntries([1, 2, 3, 4].map((i) => [`${h}-g${i}`, web('512MiB')])),
+}])));
+
+function run(store: MemoryStateStore, runner: ProviderRunner, parallelism: number, perHost: number) {
+  const plan = createPlan({ manifest: fleet });
+  const state: State = { ...emptyState('tokyo', '00000000-0000-4000-8000-000000000000') };
+  return execute({
+    runId: 'test', fleet: 'tokyo', steps: plan.steps, runner, writer: new StateWriter(store, state),
+    logDir: mkdtempSync(join(tmpdir(), 'hvkit-logs-')), progress: quiet, parallelism, perHost,
+  });
+}
+
+describe('executor', () => {
+  it('keeps to the overall parallelism and the per-host limit', async () => {
+    const { runner, peak } = fakeRunner();
+    const r = await run(new MemoryStateStore(), runner, 4, 2);
+    expect(r.failed).toEqual([]);
+    expect(r.tally.created).toBe(12);
+    expect(peak.all).toBe(4);
+    expect(peak.host).toBe(2);
+  });
+
+  it('records every intent before its call and every result after it', async () => {
+    const store = new MemoryStateStore();
+    const r = await run(store, fakeRunner(1).runner, 1, 1);
+    expect(r.tally).toMatchObject({ created: 12, hosts: 3 });
+    const last = store.history.at(-1)!;
+    expect(Object.keys(last.guests)).toHaveLength(12);
+    expect(last.inflight).toEqual({});
+    // Serial rises by one on every write, and the intent of the first step came before its result.
+    expect(store.history.map((s) => s.serial)).toEqual(store.history.map((_, i) => i + 1));
+    expect(Object.keys(store.history[0].inflight)).toEqual(['add-host:a']);
+  });
+
+  it('starts nothing more once state cannot be written, and says so', async () => {
+    const store = new MemoryStateStore();
+    let writes = 0;
+    const write = store.write.bind(store);
+    store.write = async (s) => {
+      if (++writes >= 4) throw new Error('disk full');
+      return write(s);
+    };
+    const r = await run(store, fakeRunner(1).runner, 1, 1);
+    expect(r.stateError).toContain('disk full');
+    expect(r.tally.created + r.tally.hosts).toBeLessThan(3);
+    expect(r.skipped.length).toBeGreaterThan(10);
+  });
+});
