@@ -17,3 +17,18 @@ await build({
   packages: 'external',
   logLevel: 'warning',
 });
+
+// The spawn helper (lib/apply/private/spawn-helper.c): optional. Without a C
+// compiler hvkit starts provider scripts with Node's own spawn, a little slower.
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+const helper = join(root, 'dist', 'hvkit-spawn');
+const source = join(root, 'lib', 'apply', 'private', 'spawn-helper.c');
+rmSync(helper, { force: true });
+const cc = ['cc', 'gcc', 'clang'].find((c) => spawnSync(c, ['--version'], { stdio: 'ignore' }).status === 0);
+if (cc) {
+  const r = spawnSync(cc, ['-O2', '-o', helper, source], { encoding: 'utf8' });
+  if (r.status !== 0) console.warn(`hvkit: could not build the spawn helper (${r.stderr.trim().split('\n')[0]}); using Node's spawn`);
+} else if (!existsSync(helper)) {
+  console.warn("hvkit: no C compiler; provider scripts start with Node's spawn (slower for many small steps)");
+}

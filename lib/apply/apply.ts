@@ -71,10 +71,15 @@ export async function apply(opts: ApplyOptions): Promise<ApplyOutcome> {
     if (plan.steps.length === 0 && !(stored && Object.keys(stored.inflight).length)) return { kind: 'no-changes', plan };
     if (!opts.saved && opts.confirm && !(await opts.confirm(plan))) return { kind: 'cancelled', plan };
 
-    const runner = runnerFor(opts.projectDir, opts.env);
+    const runner = runnerFor(opts.projectDir, opts.env, { fastSpawn: true });
     const needed: [Manifest['hosts'][number]['provider'], Verb][] = [];
     for (const s of plan.steps) for (const c of callsOf(s, plan.fleet)) needed.push([s.provider, c.verb]);
-    runner.checkScripts(needed);
+    try {
+      runner.checkScripts(needed);
+    } catch (e) {
+      runner.close();
+      throw e;
+    }
 
     const runId = newRunId();
     const crashAt = opts.env.HVKIT_TEST_CRASH_AT;
@@ -95,6 +100,7 @@ export async function apply(opts: ApplyOptions): Promise<ApplyOutcome> {
       return { kind: 'applied', plan, result, runId, logDir };
     } finally {
       progress.close();
+      runner.close();
     }
   } finally {
     await opts.store.unlock(lock.id).catch(() => undefined);

@@ -150,7 +150,7 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
         opts.progress.started(step);
         log = createWriteStream(logFile, { flags: 'a' });
         log.write(`# hvkit apply ${opts.runId}: ${step.description}\n`);
-        const facts = await runCalls(step, log, timeoutMs);
+        const facts = await runCalls(step, log, logFile, timeoutMs);
         crashPoint(opts.crashAt, `after-script:${step.id}`);
         // Not awaited: the next step may start at once. Its intent is written after this
         // result (writes are ordered), so it is durable before that step's script runs.
@@ -187,11 +187,11 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
       }
     };
 
-    const runCalls = async (step: Step, log: WriteStream, timeout: number): Promise<{ memoryMiB?: number } | undefined> => {
+    const runCalls = async (step: Step, log: WriteStream, logPath: string, timeout: number): Promise<{ memoryMiB?: number } | undefined> => {
       const deadline = Date.now() + timeout;
       let facts: { memoryMiB?: number } | undefined;
       for (const call of callsOf(step, opts.fleet)) {
-        const r = await opts.runner.call(step.provider, call.verb, call.input, { timeoutMs: Math.max(1, deadline - Date.now()), log });
+        const r = await opts.runner.call(step.provider, call.verb, call.input, { timeoutMs: Math.max(1, deadline - Date.now()), log, logPath });
         if (!r.ok) {
           const why = r.timedOut ? `timed out after ${Math.round(timeout / 1000)}s and was killed` : `exited with ${r.exitCode ?? r.signal}`;
           throw new StepFailure(`${call.verb} ${why}${r.stderrTail ? `:\n${indent(r.stderrTail)}` : ''}`, r.exitCode);

@@ -22,8 +22,8 @@ export function providersDir(projectDir: string, env: NodeJS.ProcessEnv): string
   return env.HVKIT_PROVIDERS_DIR ? join(projectDir, env.HVKIT_PROVIDERS_DIR) : join(projectDir, 'providers');
 }
 
-export function runnerFor(projectDir: string, env: NodeJS.ProcessEnv): ProviderRunner {
-  return new ProviderRunner(providersDir(projectDir, env), projectDir, env);
+export function runnerFor(projectDir: string, env: NodeJS.ProcessEnv, opts: { fastSpawn?: boolean } = {}): ProviderRunner {
+  return new ProviderRunner(providersDir(projectDir, env), projectDir, env, opts);
 }
 
 /**

@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
-import { accessSync, constants, statSync, type WriteStream } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HvkitError } from '../errors';
 import { DNS_LABEL } from '../manifest/names';
+import { SpawnHelper } from './private/spawn-helper';
 import type { ProviderName } from '../manifest/types';
 
 export const VERBS = ['facts', 'list', 'create', 'destroy', 'start', 'stop', 'set-memory', 'set-vcpus', 'migrate'] as const;
@@ -23,6 +25,8 @@ export interface CallOptions {
   /** Kill the script's whole process group after this many ms. */
   timeoutMs: number;
   log?: WriteStream;
+  /** The file `log` writes to: the spawn helper appends the script's stderr there directly, so the log is live. */
+  logPath?: string;
   /** Extra environment for the script. */
   env?: NodeJS.ProcessEnv;
 }
@@ -35,7 +39,24 @@ const KILL_GRACE_MS = 2000;
  * one JSON document on stdin, the result on stdout's last line.
  */
 export class ProviderRunner {
-  constructor(readonly providersDir: string, readonly cwd: string, readonly env: NodeJS.ProcessEnv = process.env) {}
+  private helper?: SpawnHelper;
+  private ioDir?: string;
+  private calls = 0;
+
+  /**
+   * @param opts.fastSpawn start scripts through the hvkit-spawn helper (posix_spawn)
+   *   when it is built and HVKIT_SPAWN is not `node`; apply uses it for its many steps.
+   *   Call close() when done.
+   */
+  constructor(readonly providersDir: string, readonly cwd: string, readonly env: NodeJS.ProcessEnv = process.env, opts: { fastSpawn?: boolean } = {}) {
+    if (opts.fastSpawn && env.HVKIT_SPAWN !== 'node') this.helper = SpawnHelper.start(env);
+  }
+
+  /** Stops the spawn helper and removes the files it exchanged. */
+  close(): void {
+    this.helper?.close();
+    if (this.ioDir) rmSync(this.ioDir, { recursive: true, force: true });
+  }
 
   scriptPath(provider: ProviderName, verb: Verb): string {
     return join(this.providersDir, provider, verb);
@@ -64,8 +85,9 @@ export class ProviderRunner {
     assertSafeInput(input);
     const path = this.scriptPath(provider, verb);
     const args = argsOf(input);
-    const started = Date.now();
     opts.log?.write(`\n$ ${[path, ...args].join(' ')}\n`);
+    if (this.helper?.usable) return this.callViaHelper(path, args, verb, input, opts);
+    const started = Date.now();
     return new Promise((resolve) => {
       const child = spawn(path, args, {
         cwd: this.cwd,
@@ -76,13 +98,7 @@ export class ProviderRunner {
       });
       let stdout = '';
       let stderr = '';
-      let timedOut = false;
-      let killTimer: NodeJS.Timeout | undefined;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        killGroup(child.pid, 'SIGTERM');
-        killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
-      }, opts.timeoutMs);
+      const timeout = groupTimeout(() => child.pid, opts.timeoutMs);
       child.stdout.on('data', (d: Buffer) => {
         stdout += d.toString();
         opts.log?.write(d);
@@ -96,28 +112,98 @@ export class ProviderRunner {
         // A script that does not read its input closes stdin early; that is its choice.
       });
       child.stdin.end(JSON.stringify(input));
+      let settled = false;
       const finish = (exitCode: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
-        clearTimeout(timer);
-        if (killTimer) clearTimeout(killTimer);
-        if (timedOut) killGroup(child.pid, 'SIGKILL');
-        const last = stdout.trim().split('\n').pop() ?? '';
-        let result: Record<string, unknown> | undefined;
-        try {
-          const parsed = last ? JSON.parse(last) : undefined;
-          if (parsed && typeof parsed === 'object') result = parsed;
-        } catch {
-          result = undefined;
-        }
+        if (settled) return;
+        settled = true;
+        const timedOut = timeout.stop();
         if (spawnError) stderr += `\ncannot run ${path}: ${spawnError.message}`;
-        if (timedOut) stderr += `\nhvkit: killed after the ${Math.round(opts.timeoutMs / 1000)}s step timeout`;
-        const ms = Date.now() - started;
-        opts.log?.write(`# exit ${exitCode ?? signal} after ${ms} ms${timedOut ? ' (timed out)' : ''}\n`);
-        resolve({ ok: exitCode === 0 && !timedOut, exitCode, signal, timedOut, result, stderrTail: tail(stderr, 10), ms });
+        resolve(outcome(stdout, stderr, exitCode, signal, timedOut, started, opts));
       };
       child.on('error', (e) => finish(null, null, e));
       child.on('close', (code, signal) => finish(code, signal));
     });
   }
+
+  private async callViaHelper(path: string, args: string[], verb: Verb, input: Record<string, unknown>, opts: CallOptions): Promise<CallResult> {
+    this.ioDir ??= mkdtempSync(join(tmpdir(), 'hvkit-io-'));
+    const base = join(this.ioDir, String(++this.calls));
+    const live = opts.log && opts.logPath;
+    const files = { stdinFile: `${base}.in`, stdoutFile: `${base}.out`, stderrFile: live ? opts.logPath! : `${base}.err` };
+    writeFileSync(files.stdinFile, JSON.stringify(input));
+    // What the log stream holds must be on disk before the script appends to the same file.
+    if (live) await new Promise<void>((r) => opts.log!.write('', () => r()));
+    const logStart = live ? statSync(opts.logPath!).size : 0;
+    const started = Date.now();
+    let pidOf: number | undefined;
+    const timeout = groupTimeout(() => pidOf, opts.timeoutMs);
+    let exitCode: number | null = null;
+    let signal: NodeJS.Signals | null = null;
+    let spawnError = '';
+    try {
+      const run = this.helper!.run({ cwd: this.cwd, argv: [path, ...args], env: { ...stringEnv(opts.env), HVKIT_VERB: verb }, ...files });
+      run.pid.then((p) => (pidOf = p), () => undefined);
+      const r = await run.done;
+      exitCode = r.code;
+      signal = r.signal ? (osSignalName(r.signal) as NodeJS.Signals) : null;
+    } catch (e) {
+      spawnError = `\ncannot run ${path}: ${(e as Error).message}`;
+    }
+    const timedOut = timeout.stop();
+    const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8') : '');
+    const stdout = read(files.stdoutFile);
+    const stderr = (live ? read(opts.logPath!).slice(logStart) : read(files.stderrFile)) + spawnError;
+    opts.log?.write(stdout);
+    if (!live) opts.log?.write(stderr);
+    else if (spawnError) opts.log?.write(spawnError);
+    rmSync(files.stdinFile, { force: true });
+    rmSync(files.stdoutFile, { force: true });
+    if (!live) rmSync(files.stderrFile, { force: true });
+    return outcome(stdout, stderr, exitCode, signal, timedOut, started, opts);
+  }
+}
+
+/** Kills the process group after the timeout, SIGTERM then SIGKILL; stop() says whether it fired. */
+function groupTimeout(pid: () => number | undefined, ms: number): { stop(): boolean } {
+  let fired = false;
+  let killTimer: NodeJS.Timeout | undefined;
+  const timer = setTimeout(() => {
+    fired = true;
+    killGroup(pid(), 'SIGTERM');
+    killTimer = setTimeout(() => killGroup(pid(), 'SIGKILL'), KILL_GRACE_MS);
+  }, ms);
+  return {
+    stop() {
+      clearTimeout(timer);
+      if (killTimer) clearTimeout(killTimer);
+      if (fired) killGroup(pid(), 'SIGKILL');
+      return fired;
+    },
+  };
+}
+
+function outcome(stdout: string, stderrText: string, exitCode: number | null, signal: NodeJS.Signals | null, timedOut: boolean, started: number, opts: CallOptions): CallResult {
+  let stderr = stderrText;
+  const last = stdout.trim().split('\n').pop() ?? '';
+  let result: Record<string, unknown> | undefined;
+  try {
+    const parsed = last ? JSON.parse(last) : undefined;
+    if (parsed && typeof parsed === 'object') result = parsed;
+  } catch {
+    result = undefined;
+  }
+  if (timedOut) stderr += `\nhvkit: killed after the ${Math.round(opts.timeoutMs / 1000)}s step timeout`;
+  const ms = Date.now() - started;
+  opts.log?.write(`# exit ${exitCode ?? signal} after ${ms} ms${timedOut ? ' (timed out)' : ''}\n`);
+  return { ok: exitCode === 0 && !timedOut, exitCode, signal, timedOut, result, stderrTail: tail(stderr, 10), ms };
+}
+
+function stringEnv(env: NodeJS.ProcessEnv | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(env ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
+function osSignalName(n: number): string | null {
+  return Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0] ?? null;
 }
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {

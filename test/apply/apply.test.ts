@@ -51,10 +51,10 @@ describe('apply on the local provider', () => {
     expect(readState(p.dir).guests['web-01'].spec.memoryMiB).toBe(5632);
   });
 
-  it('records exactly the finished steps when a step fails, and re-plans exactly the rest', async () => {
+  it.each([['the spawn helper', {}], ["Node's spawn", { HVKIT_SPAWN: 'node' }]])('records exactly the finished steps when a step fails, and re-plans exactly the rest (%s)', async (_how, spawnEnv) => {
     p.writeStack(SMALL);
     const faults = JSON.stringify([{ verb: 'create', guest: 'web-02', fail: 7, message: 'disk image is corrupt' }]);
-    const r = await p.run(['apply', '--auto-approve'], { env: { HVKIT_LOCAL_FAULTS: faults } });
+    const r = await p.run(['apply', '--auto-approve'], { env: { HVKIT_LOCAL_FAULTS: faults, ...spawnEnv } });
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/create:web-02 failed \(exit 7\): create exited with 7:\n {4}create: disk image is corrupt\n {4}log: .*create_web-02\.log/);
     expect(stateGuests(p.dir)).toEqual(['db-01@host-b', 'web-01@host-a']);
@@ -67,11 +67,11 @@ describe('apply on the local provider', () => {
     expect(stateGuests(p.dir)).toEqual(localDomains(p.dir));
   });
 
-  it('kills a hung step at its timeout, with its whole process group', async () => {
+  it.each([['the spawn helper', {}], ["Node's spawn", { HVKIT_SPAWN: 'node' }]])('kills a hung step at its timeout, with its whole process group (%s)', async (_how, spawnEnv) => {
     p.writeStack(SMALL);
     const faults = JSON.stringify([{ verb: 'create', guest: 'db-01', hang: true, withChild: true }]);
     const t0 = Date.now();
-    const r = await p.run(['apply', '--auto-approve', '--timeout', '2'], { env: { HVKIT_LOCAL_FAULTS: faults } });
+    const r = await p.run(['apply', '--auto-approve', '--timeout', '2'], { env: { HVKIT_LOCAL_FAULTS: faults, ...spawnEnv } });
     expect(Date.now() - t0).toBeLessThan(15_000);
     expect(r.code).toBe(1);
     expect(r.err).toContain('create:db-01 failed: create timed out after 2s and was killed');

@@ -13,7 +13,7 @@ describe('hostile values never reach a shell', () => {
   });
   afterEach(() => p.cleanup());
 
-  it('passes free-text values as JSON on stdin and names as plain arguments', async () => {
+  it.each([['the spawn helper', {}], ["Node's spawn", { HVKIT_SPAWN: 'node' }]])('passes free-text values as JSON on stdin and names as plain arguments (%s)', async (_how, spawnEnv) => {
     const evil = '$(touch PWNED-1); `touch PWNED-2` && touch PWNED-3 \' " <x>';
     p.writeStack(stackSource(`
 const h = new Host(fleet, 'h1', ${HOST});
@@ -26,7 +26,7 @@ new Guest(h, 'g1', { role: 'web', vcpus: 1, memory: '256MiB', tags: { note: ${JS
       writeFileSync(join(dir, v), `#!/bin/sh\nprintf '%s\\n' "$@" > "${p.dir}/argv-${v}"\ncat > "${p.dir}/stdin-${v}"\necho '{"memoryMiB": 4096}'\n`);
       chmodSync(join(dir, v), 0o755);
     }
-    const r = await p.run(['apply', '--auto-approve'], { env: { HVKIT_PROVIDERS_DIR: 'recording' } });
+    const r = await p.run(['apply', '--auto-approve'], { env: { HVKIT_PROVIDERS_DIR: 'recording', ...spawnEnv } });
     expect(r.code, r.err).toBe(0);
     expect(readFileSync(join(p.dir, 'argv-create'), 'utf8')).toBe('--host\nh1\n--guest\ng1\n');
     expect(JSON.parse(readFileSync(join(p.dir, 'stdin-create'), 'utf8')).guest.tags.note).toBe(evil);
