@@ -98,13 +98,17 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
         stateError: stateBroken?.message,
       });
     };
+    let failures = 0;
     const skipDependents = () => {
+      // Only a failure can make a step unreachable: nothing to do until one happens.
+      if (failures === 0) return;
       let changed = true;
       while (changed) {
         changed = false;
         for (const s of opts.steps) {
           if (status.get(s.id) !== 'pending') continue;
           if (s.dependsOn.some((d) => status.get(d) === 'failed' || status.get(d) === 'skipped')) {
+            failures++;
             status.set(s.id, 'skipped');
             outcomes.push({ step: s, status: 'skipped', ms: 0 });
             opts.progress.skipped(s);
@@ -113,9 +117,12 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
         }
       }
     };
+    // Steps not started yet, in plan order; started ones drop out so each pump looks at fewer.
+    let waiting = [...opts.steps];
     const pump = () => {
       skipDependents();
-      for (const s of opts.steps) {
+      waiting = waiting.filter((s) => status.get(s.id) === 'pending');
+      for (const s of waiting) {
         if (running >= parallelism || stateBroken) break;
         if (status.get(s.id) !== 'pending') continue;
         if (!s.dependsOn.every((d) => status.get(d) === 'done')) continue;
@@ -128,6 +135,7 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
           running--;
           for (const h of hosts) hostLoad.set(h, hostLoad.get(h)! - 1);
           status.set(s.id, o.status);
+          if (o.status === 'failed') failures++;
           outcomes.push(o);
           pump();
         });
