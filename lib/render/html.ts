@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { formatSize } from '../manifest/size';
 import type { Bar, HostReport, ReportModel } from './report-model';
 
 const PALETTE = ['#2563eb', '#059669', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#65a30d', '#9333ea', '#0d9488', '#ea580c', '#4f46e5', '#ca8a04'];
@@ -47,17 +48,13 @@ function hostCard(h: HostReport): string {
   }).join('');
   const guests = h.guests.map((g) => {
     const tags = Object.entries(g.tags).map(([k, v]) => `${esc(k)}=${esc(v)}`).join(' ');
-    return `<li data-guest="${esc(g.name)}"><span class="dot" style="background:${roleColor(g.role)}"></span><b>${esc(g.name)}</b> ${esc(g.role)} · ${g.vcpus} vCPU · ${esc(formatMiB(g.memoryMiB))}${tags ? ` · <span class="tags">${tags}</span>` : ''}</li>`;
+    return `<li data-guest="${esc(g.name)}"><span class="dot" style="background:${roleColor(g.role)}"></span><b>${esc(g.name)}</b> ${esc(g.role)} · ${g.vcpus} vCPU · ${esc(formatSize(g.memoryMiB))}${tags ? ` · <span class="tags">${tags}</span>` : ''}</li>`;
   }).join('');
   const findings = [...(h.stranded ? [h.stranded] : []), ...h.findings].map((f) => `<li>${esc(f)}</li>`).join('');
   return `<section class="host${h.over ? ' overcommitted' : ''}" data-name="${esc(h.name)}" data-mem="${pct(mem.used, mem.capacity)}" data-cpu="${pct(cpu.used, cpu.capacity)}" data-over="${h.over ? 1 : 0}" data-roles="${esc(roles.join(' '))}" data-guests="${esc(h.guests.map((g) => g.name).join(' '))}">
 <h2>${esc(h.name)}${h.over ? ' <span class="badge">over-committed</span>' : ''}</h2><p class="sum">${esc(h.summary)}</p>
 ${rows}
 <ul class="guests">${guests || '<li class="none">no guests</li>'}</ul>${findings ? `<ul class="findings">${findings}</ul>` : ''}</section>`;
-}
-
-function formatMiB(m: number): string {
-  return m % 1024 === 0 ? `${m / 1024}GiB` : m >= 1024 && (m * 100) % 1024 === 0 ? `${m / 1024}GiB` : `${m}MiB`;
 }
 
 const CSS = `
