@@ -71,15 +71,9 @@ export async function apply(opts: ApplyOptions): Promise<ApplyOutcome> {
     if (plan.steps.length === 0 && !(stored && Object.keys(stored.inflight).length)) return { kind: 'no-changes', plan };
     if (!opts.saved && opts.confirm && !(await opts.confirm(plan))) return { kind: 'cancelled', plan };
 
-    const runner = runnerFor(opts.projectDir, opts.env, { fastSpawn: true });
     const needed: [Manifest['hosts'][number]['provider'], Verb][] = [];
     for (const s of plan.steps) for (const c of callsOf(s, plan.fleet)) needed.push([s.provider, c.verb]);
-    try {
-      runner.checkScripts(needed);
-    } catch (e) {
-      runner.close();
-      throw e;
-    }
+    runnerFor(opts.projectDir, opts.env).checkScripts(needed);
 
     const runId = newRunId();
     const crashAt = opts.env.HVKIT_TEST_CRASH_AT;
@@ -92,6 +86,7 @@ export async function apply(opts: ApplyOptions): Promise<ApplyOutcome> {
     });
     const logDir = join(opts.projectDir, '.hvkit', 'logs', runId);
     const progress = await opts.progress(plan.steps.length);
+    const runner = runnerFor(opts.projectDir, opts.env, { fastSpawn: true });
     try {
       const result = await execute({
         runId, fleet: plan.fleet, steps: plan.steps, runner, writer, logDir, progress,
