@@ -2,6 +2,8 @@
 // Bundles the CLI into dist/hvkit.mjs (run by `npm install` through "prepare").
 // bin/hvkit.mjs uses the bundle while it is newer than every file in lib/,
 // and otherwise runs the TypeScript through tsx, so a stale bundle never runs.
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,8 +22,6 @@ await build({
 
 // The spawn helper (lib/apply/private/spawn-helper.c): optional. Without a C
 // compiler hvkit starts provider scripts with Node's own spawn, a little slower.
-import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
 const helper = join(root, 'dist', 'hvkit-spawn');
 const source = join(root, 'lib', 'apply', 'private', 'spawn-helper.c');
 rmSync(helper, { force: true });

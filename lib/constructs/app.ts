@@ -6,18 +6,9 @@ import { canonicalJson } from '../manifest/canonical';
 import type { Manifest } from '../manifest/types';
 import { Fleet } from './fleet';
 import { Guest, Host } from './host';
+import { ENV_ERRORS_FILE, ENV_MANIFEST_DIR, ENV_MODE, MANIFEST_FILE, MANIFEST_SINK, type ManifestSink } from '../synth/app-protocol';
 
-/** Environment the hvkit CLI sets when it runs an app; see lib/cli/run-app.ts. */
-export const ENV_MODE = 'HVKIT_SYNTH_MODE';
-export const ENV_MANIFEST_DIR = 'HVKIT_MANIFEST_DIR';
-export const ENV_ERRORS_FILE = 'HVKIT_ERRORS_FILE';
-export const MANIFEST_FILE = 'hvkit.manifest.json';
-/** Where manifests go when the hvkit CLI builds the app inside its own process (`hvkit plan`). */
-export const MANIFEST_SINK = Symbol.for('hvkit.manifestSink');
-export interface ManifestSink {
-  manifests: Manifest[];
-  problems: Problem[];
-}
+export { MANIFEST_FILE };
 
 function sink(): ManifestSink | undefined {
   return (globalThis as Record<symbol, ManifestSink | undefined>)[MANIFEST_SINK];

@@ -2,14 +2,15 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
 import { parse } from 'shell-quote';
 import { HvkitError, ValidationError, type Problem } from '../errors';
 import { loadManifest, checkManifestObject } from '../manifest/load';
 import type { Manifest } from '../manifest/types';
+import { ENV_ERRORS_FILE, ENV_MANIFEST_DIR, ENV_MODE, MANIFEST_FILE, MANIFEST_SINK, type ManifestSink } from './app-protocol';
 
 const require = createRequire(import.meta.url);
-export const MANIFEST_FILE = 'hvkit.manifest.json';
 
 export interface RunAppOptions {
   /** Project folder holding cdktf.json. */
@@ -48,9 +49,14 @@ function parseCommand(projectDir: string, app?: string): string[] {
   return argv as string[];
 }
 
+/** The command without a leading `npx [--no-install]`. */
+function withoutNpx(argv: string[]): string[] {
+  return argv[0] === 'npx' ? argv.slice(1).filter((a, i) => !(i === 0 && a === '--no-install')) : argv;
+}
+
 /** The TypeScript file of a `[npx] tsx FILE` app, which hvkit can build in its own process. */
 function tsxFile(argv: string[]): string | undefined {
-  const rest = argv[0] === 'npx' ? argv.slice(1).filter((a, i) => !(i === 0 && a === '--no-install')) : argv;
+  const rest = withoutNpx(argv);
   return rest[0] === 'tsx' && rest.length === 2 && !rest[1].startsWith('-') ? rest[1] : undefined;
 }
 
@@ -59,12 +65,11 @@ function tsxFile(argv: string[]): string | undefined {
  * process skips npx's lookup and tsx's extra child process (about 0.5 s).
  */
 function fastPath(projectDir: string, argv: string[]): string[] {
-  let rest = argv;
-  if (rest[0] === 'npx') rest = rest.slice(1).filter((a, i) => !(i === 0 && a === '--no-install'));
+  const rest = withoutNpx(argv);
   if (rest[0] === 'tsx' && rest.length >= 2 && !rest[1].startsWith('-')) {
     try {
       const loader = require.resolve('tsx', { paths: [projectDir] });
-      return [process.execPath, '--import', pathToUrl(loader), ...rest.slice(1)];
+      return [process.execPath, '--import', pathToFileURL(loader).href, ...rest.slice(1)];
     } catch {
       // tsx not installed in the project: fall through to the command as written.
     }
@@ -74,10 +79,6 @@ function fastPath(projectDir: string, argv: string[]): string[] {
     if (existsSync(local)) return [local, ...rest.slice(1)];
   }
   return argv;
-}
-
-function pathToUrl(p: string): string {
-  return new URL(`file://${resolve(p)}`).href;
 }
 
 /**
@@ -98,9 +99,9 @@ export async function runApp(opts: RunAppOptions): Promise<Manifest[]> {
     const env = {
       ...(opts.env ?? process.env),
       CDKTF_OUTDIR: opts.outdir ?? join(opts.projectDir, 'cdktf.out'),
-      HVKIT_SYNTH_MODE: opts.mode,
-      HVKIT_MANIFEST_DIR: manifestDir,
-      HVKIT_ERRORS_FILE: errorsFile,
+      [ENV_MODE]: opts.mode,
+      [ENV_MANIFEST_DIR]: manifestDir,
+      [ENV_ERRORS_FILE]: errorsFile,
     };
     const { code, stderr } = await run(argv, opts.projectDir, env);
     if (existsSync(errorsFile)) {
@@ -131,20 +132,18 @@ let loaded = 0;
  * App looks for; the environment the app sees is set for the duration.
  */
 async function runInProcess(file: string, opts: RunAppOptions, env: NodeJS.ProcessEnv): Promise<Manifest[]> {
-  const key = Symbol.for('hvkit.manifestSink');
   const g = globalThis as Record<symbol, unknown>;
-  const sink: { manifests: Manifest[]; problems: Problem[] } = { manifests: [], problems: [] };
+  const sink: ManifestSink = { manifests: [], problems: [] };
   const saved = { ...process.env };
   const savedCwd = process.cwd();
-  g[key] = sink;
+  g[MANIFEST_SINK] = sink;
   try {
     const bundle = await bundleApp(file, opts.projectDir);
-    for (const k of Object.keys(process.env)) if (!(k in env)) delete process.env[k];
-    Object.assign(process.env, env, { CDKTF_OUTDIR: opts.outdir ?? join(opts.projectDir, 'cdktf.out'), HVKIT_SYNTH_MODE: 'manifest' });
+    setEnv({ ...env, CDKTF_OUTDIR: opts.outdir ?? join(opts.projectDir, 'cdktf.out'), [ENV_MODE]: 'manifest' });
     process.chdir(opts.projectDir);
     // A fresh URL each time, so a second plan in one process runs the app again.
     try {
-      await import(`${pathToUrl(bundle)}?hvkit=${++loaded}`);
+      await import(`${pathToFileURL(bundle).href}?hvkit=${++loaded}`);
     } finally {
       rmSync(bundle, { force: true });
     }
@@ -152,10 +151,9 @@ async function runInProcess(file: string, opts: RunAppOptions, env: NodeJS.Proce
     if (e instanceof HvkitError) throw e;
     throw new HvkitError(`the app ${file} failed: ${(e as Error).message}`);
   } finally {
-    delete g[key];
+    delete g[MANIFEST_SINK];
     process.chdir(savedCwd);
-    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
-    Object.assign(process.env, saved);
+    setEnv(saved);
   }
   if (sink.problems.length) throw new ValidationError(sink.problems);
   if (sink.manifests.length === 0) throw new HvkitError(`the app ${file} made no fleet: create a Fleet with hvkit's App and call app.synth()`);
@@ -169,6 +167,12 @@ async function runInProcess(file: string, opts: RunAppOptions, env: NodeJS.Proce
  * This is what tsx would do, without its loader thread (0.4 s at start-up).
  * The file goes under the project's node_modules so packages resolve from it.
  */
+/** Makes process.env exactly `env`. */
+function setEnv(env: NodeJS.ProcessEnv): void {
+  for (const k of Object.keys(process.env)) if (!(k in env)) delete process.env[k];
+  Object.assign(process.env, env);
+}
+
 async function bundleApp(file: string, projectDir: string): Promise<string> {
   const { build } = await import('esbuild');
   const outfile = join(projectDir, 'node_modules', '.cache', 'hvkit', `app-${process.pid}.mjs`);

@@ -1,9 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { localDomains, readState, spawnCli, stackSource, stateGuests, tempProject, waitFor, type TempProject } from '../helpers/project';
+import { LOCAL_HOST, localDomains, readState, spawnCli, stackSource, stateGuests, tempProject, waitFor, type TempProject } from '../helpers/project';
 
-const HOST = `{ cpu: { cores: 4, threads: 8 }, memory: { slots: 4, maxDimm: '4GiB', dimms: ['2GiB', '2GiB'] }, disks: [{ name: 'sda', size: '100GiB' }] }`;
+const HOST = LOCAL_HOST;
 const STACK = stackSource(`
 const a = new Host(fleet, 'host-a', ${HOST});
 const b = new Host(fleet, 'host-b', ${HOST});

@@ -1,9 +1,9 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { localDomains, readState, stackSource, stateGuests, tempProject, type TempProject } from '../helpers/project';
+import { LOCAL_HOST, localDomains, readState, stackSource, stateGuests, tempProject, type TempProject } from '../helpers/project';
 
-const HOST = `{ cpu: { cores: 4, threads: 8 }, memory: { slots: 4, maxDimm: '4GiB', dimms: ['2GiB', '2GiB'] }, disks: [{ name: 'sda', size: '100GiB' }] }`;
+const HOST = LOCAL_HOST;
 const STACK = stackSource(`
 const a = new Host(fleet, 'host-a', ${HOST});
 new Guest(a, 'web-01', { role: 'web', vcpus: 1, memory: '1GiB', maxMemory: '2GiB' });

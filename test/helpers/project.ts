@@ -1,4 +1,5 @@
-import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,13 +48,14 @@ export function tempProject(): TempProject {
   };
 }
 
+/** A small local host for test stacks: 4 cores, 4 GiB in two DIMMs, one 100 GiB disk. */
+export const LOCAL_HOST = `{ cpu: { cores: 4, threads: 8 }, memory: { slots: 4, maxDimm: '4GiB', dimms: ['2GiB', '2GiB'] }, disks: [{ name: 'sda', size: '100GiB' }] }`;
+
 /** A stack file for tests: `body` runs with App, Fleet, Host, Guest in scope and `fleet` created. */
 export function stackSource(body: string, fleetProps = "{ provider: 'local' }"): string {
   return `import { App, Fleet, Host, Guest } from 'hvkit';\nconst app = new App();\nconst fleet = new Fleet(app, 'tokyo', ${fleetProps});\n${body}\napp.synth();\n`;
 }
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
 
 /** Domains the local provider holds, as `guest@host`, sorted. */
 export function localDomains(dir: string): string[] {
