@@ -12,6 +12,8 @@ export type DiagnosticCode =
   | 'retire-not-empty'
   | 'memory-upgrade'
   | 'recovered'
+  | 'apply-running'
+  | 'memory-short'
   | 'drift'
   | 'unreachable';
 

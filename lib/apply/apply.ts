@@ -63,7 +63,7 @@ export async function apply(opts: ApplyOptions): Promise<ApplyOutcome> {
         state = r.state;
       }
     } else {
-      const prepared = await preparePlan({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state: stored });
+      const prepared = await preparePlan({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state: stored, heldLock: lock });
       plan = prepared.plan;
       state = prepared.state;
     }

@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import type { Manifest } from '../manifest/types';
 import { createPlan, type PlanInput } from '../plan/planner';
 import type { Plan } from '../plan/types';
-import type { State, StateStore } from '../state/types';
+import type { Diagnostic } from '../diagnostics';
+import { holderLiveness } from '../state/lock-wait';
+import type { LockInfo, State, StateStore } from '../state/types';
 import { driftOf } from './drift';
 import { ProviderRunner } from './provider';
 import { providerLister, recoverInflight } from './recover';
@@ -16,6 +18,8 @@ export interface PrepareOptions {
   extra?: Pick<PlanInput, 'rebuild'>;
   /** Use this state instead of reading the store (apply passes what it read under lock). */
   state?: State;
+  /** The lock the caller holds (apply): in-flight steps are then a dead run's, and settled. */
+  heldLock?: LockInfo;
 }
 
 export function providersDir(projectDir: string, env: NodeJS.ProcessEnv): string {
@@ -34,15 +38,31 @@ export async function preparePlan(opts: PrepareOptions): Promise<{ plan: Plan; s
   const original = opts.state ?? (await opts.store.read());
   let state = original;
   let recovered: Plan['recovered'] = [];
-  if (state && Object.keys(state.inflight).length) {
+  const running = await runningApply(opts.store, opts.heldLock);
+  const notes: Diagnostic[] = [];
+  if (running) {
+    // Its in-flight steps are not a dead run's: settling them would report a live apply as stopped.
+    const inflight = Object.keys(state?.inflight ?? {}).length;
+    notes.push({
+      severity: 'warning', code: 'apply-running', path: opts.manifest.path,
+      message: `${running.operation === 'apply' ? 'an apply' : `hvkit ${running.operation}`} (pid ${running.pid}, ${running.who}, since ${running.created}) is running; this plan shows the state as of serial ${original?.serial ?? 0}${inflight ? `, with ${inflight} step${inflight === 1 ? '' : 's'} of it in flight` : ''}: plan again when it has finished`,
+    });
+  } else if (state && Object.keys(state.inflight).length) {
     const r = await recoverInflight(state, providerLister(runnerFor(opts.projectDir, opts.env), opts.manifest.fleet));
     state = r.state;
     recovered = r.recovered;
   }
   const drift = driftOf(opts.manifest, state);
-  const plan = createPlan({ manifest: opts.manifest, state: drift.state, recovered, drift: drift.items, diagnostics: drift.diagnostics, ...opts.extra });
+  const plan = createPlan({ manifest: opts.manifest, state: drift.state, recovered, drift: drift.items, diagnostics: [...drift.diagnostics, ...notes], ...opts.extra });
   // Bind the plan to the state as stored, so apply can tell whether it changed since.
   plan.stateLineage = original?.lineage ?? null;
   plan.stateSerial = original?.serial ?? 0;
   return { plan, state, original };
+}
+
+/** The lock of another process that may still be running, if the state is locked by one. */
+async function runningApply(store: StateStore, own: LockInfo | undefined): Promise<LockInfo | undefined> {
+  const lock = await store.lockInfo();
+  if (!lock || lock.id === own?.id) return undefined;
+  return holderLiveness(lock) === 'dead' ? undefined : lock;
 }

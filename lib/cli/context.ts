@@ -17,6 +17,8 @@ export interface FleetOptions {
   fleet?: string;
   state?: string;
   color?: boolean;
+  /** `--lock-timeout`, on the commands that take the state lock. */
+  lockTimeout?: string;
 }
 
 export function addFleetOptions(cmd: Command): Command {
@@ -32,4 +34,17 @@ export function useColor(io: Io, opts: { color?: boolean }): boolean {
   if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') return false;
   if (io.env.FORCE_COLOR && io.env.FORCE_COLOR !== '0') return true;
   return io.isTty;
+}
+
+/** For the commands that take the state lock: how long to wait for another holder (Terraform's -lock-timeout). */
+export function addLockTimeoutOption(cmd: Command): Command {
+  return cmd.option('--lock-timeout <duration>', 'wait this long for a state lock another process holds (500ms, 30s, 2m), then fail naming it', '0s');
+}
+
+/**
+ * Terraform spells its flags with one dash (`-lock-timeout=30s`); commander
+ * would read that as a bundle of short flags, so it becomes `--lock-timeout=30s`.
+ */
+export function terraformStyleFlags(argv: readonly string[]): string[] {
+  return argv.map((a) => (a === '-lock-timeout' || a.startsWith('-lock-timeout=') ? `-${a}` : a));
 }

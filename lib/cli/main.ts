@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError } from 'commander';
 import { HvkitError } from '../errors';
-import type { Io } from './context';
+import { terraformStyleFlags, type Io } from './context';
 import { registerSynth } from './commands/synth';
 import { registerPlan } from './commands/plan';
 import { registerApply } from './commands/apply';
@@ -56,7 +56,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   let code = 0;
   const program = buildProgram(io, (c) => (code = c));
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(terraformStyleFlags(argv));
     return code;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;

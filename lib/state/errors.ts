@@ -3,12 +3,14 @@ import type { LockInfo } from './types';
 
 export class StateLockedError extends HvkitError {
   readonly holder: LockInfo | undefined;
-  constructor(location: string, holder: LockInfo | undefined) {
+  /** @param waitedMs how long the caller waited for the lock (-lock-timeout), if at all */
+  constructor(location: string, holder: LockInfo | undefined, waitedMs?: number) {
+    const waited = waitedMs ? ` (gave up after waiting ${formatMs(waitedMs)})` : '';
     super(
       holder
-        ? `state ${location} is locked by ${holder.who} (pid ${holder.pid}) since ${holder.created} for '${holder.operation}' (lock ID ${holder.id}).\n` +
-          `Wait for it to finish; if that process is gone, run: hvkit state unlock ${holder.id}`
-        : `state ${location} is locked by another hvkit process; wait for it to finish`,
+        ? `state ${location} is locked by ${holder.who} (pid ${holder.pid}) since ${holder.created} for '${holder.operation}' (lock ID ${holder.id})${waited}.\n` +
+          `Wait for it to finish${waitedMs ? '' : ' (or pass --lock-timeout 2m to wait for it)'}; if that process is gone, run: hvkit state unlock ${holder.id}`
+        : `state ${location} is locked by another hvkit process${waited}; wait for it to finish`,
     );
     this.name = 'StateLockedError';
     this.holder = holder;
@@ -30,4 +32,10 @@ export function checkSuccessor(location: string, current: { lineage: string; ser
   }
   if (current.lineage !== next.lineage) throw new StateConflictError(location, `lineage ${next.lineage} does not match the stored ${current.lineage}`);
   if (next.serial !== current.serial + 1) throw new StateConflictError(location, `serial ${next.serial} does not follow the stored ${current.serial}`);
+}
+
+function formatMs(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
 }

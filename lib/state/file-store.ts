@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { hostname, userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
@@ -8,12 +7,17 @@ import { HvkitError } from '../errors';
 import { parseAndValidate } from '../manifest/schema';
 import stateSchema from './state.schema.json' with { type: 'json' };
 import { StateConflictError, StateLockedError, checkSuccessor } from './errors';
-import type { LockInfo, State, StateStore } from './types';
+import { holderName, lockWithin } from './lock-wait';
+import type { LockInfo, LockOptions, State, StateStore } from './types';
 
 
 export interface FileStateStoreOptions {
   /** A lock whose holder stopped refreshing it this long ago is taken over. @default 10000 */
   readonly staleMs?: number;
+  /** How long `lock()` waits for another holder when its caller does not say. @default 0 */
+  readonly lockTimeoutMs?: number;
+  /** Told when `lock()` starts waiting for another holder, when its caller does not say. */
+  readonly onLockWait?: LockOptions['onWait'];
 }
 
 /**
@@ -27,10 +31,14 @@ export class FileStateStore implements StateStore {
   private held?: LockInfo;
   private lastWritten?: { lineage: string; serial: number };
   private readonly staleMs: number;
+  private readonly lockTimeoutMs: number;
+  private readonly onLockWait?: LockOptions['onWait'];
 
   constructor(readonly file: string, opts: FileStateStoreOptions = {}) {
     this.location = file;
     this.staleMs = opts.staleMs ?? 10_000;
+    this.lockTimeoutMs = opts.lockTimeoutMs ?? 0;
+    this.onLockWait = opts.onLockWait;
   }
 
   get backupFile(): string {
@@ -77,7 +85,14 @@ export class FileStateStore implements StateStore {
     this.lastWritten = { lineage: state.lineage, serial: state.serial };
   }
 
-  async lock(operation: string): Promise<LockInfo> {
+  async lock(operation: string, opts: LockOptions = {}): Promise<LockInfo> {
+    return lockWithin(this.location, () => this.tryLock(operation), {
+      timeoutMs: opts.timeoutMs ?? this.lockTimeoutMs,
+      onWait: opts.onWait ?? this.onLockWait,
+    });
+  }
+
+  private async tryLock(operation: string): Promise<LockInfo> {
     mkdirSync(dirname(this.file), { recursive: true });
     try {
       this.release = await lockfile.lock(this.file, {
@@ -95,13 +110,7 @@ export class FileStateStore implements StateStore {
       if ((e as NodeJS.ErrnoException).code === 'ELOCKED') throw new StateLockedError(this.location, await this.lockInfo());
       throw new HvkitError(`cannot lock state ${this.file}: ${(e as Error).message}`);
     }
-    let who = 'unknown';
-    try {
-      who = `${userInfo().username}@${hostname()}`;
-    } catch {
-      who = `uid ${process.getuid?.()}@${hostname()}`;
-    }
-    this.held = { id: randomUUID(), who, operation, created: new Date().toISOString(), pid: process.pid };
+    this.held = { id: randomUUID(), who: holderName(), operation, created: new Date().toISOString(), pid: process.pid };
     this.lastWritten = undefined;
     await writeFileAtomic(this.infoFile, JSON.stringify(this.held) + '\n');
     return this.held;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { StateConflictError, StateLockedError, checkSuccessor } from './errors';
-import type { LockInfo, State, StateStore } from './types';
+import { holderName, lockWithin } from './lock-wait';
+import type { LockInfo, LockOptions, State, StateStore } from './types';
 
 /** An in-memory store for unit tests; behaves like the file backend (same conformance suite). */
 export class MemoryStateStore implements StateStore {
@@ -10,7 +11,8 @@ export class MemoryStateStore implements StateStore {
   /** Every state written, oldest first. */
   readonly history: State[] = [];
 
-  constructor(initial?: State) {
+  /** @param lockTimeoutMs how long `lock()` waits when its caller does not say @default 0 */
+  constructor(initial?: State, private readonly lockTimeoutMs = 0) {
     if (initial) this.state = JSON.stringify(initial);
   }
   async read(): Promise<State | undefined> {
@@ -22,9 +24,12 @@ export class MemoryStateStore implements StateStore {
     this.state = text;
     this.history.push(JSON.parse(text));
   }
-  async lock(operation: string): Promise<LockInfo> {
+  async lock(operation: string, opts: LockOptions = {}): Promise<LockInfo> {
+    return lockWithin(this.location, async () => this.tryLock(operation), { ...opts, timeoutMs: opts.timeoutMs ?? this.lockTimeoutMs });
+  }
+  private tryLock(operation: string): LockInfo {
     if (this.lockHeld) throw new StateLockedError(this.location, this.lockHeld);
-    this.lockHeld = { id: randomUUID(), who: 'test', operation, created: new Date().toISOString(), pid: process.pid };
+    this.lockHeld = { id: randomUUID(), who: holderName(), operation, created: new Date().toISOString(), pid: process.pid };
     return this.lockHeld;
   }
   async unlock(id: string): Promise<void> {

@@ -71,6 +71,14 @@ export interface LockInfo {
   pid: number;
 }
 
+/** How long `StateStore.lock` waits for another holder to let go. */
+export interface LockOptions {
+  /** Give up after this long. @default the store's own default, which is 0 (fail at once) unless the store was made with one */
+  readonly timeoutMs?: number;
+  /** Called once, when the first attempt finds the lock held and waiting begins. */
+  readonly onWait?: (holder: LockInfo | undefined) => void;
+}
+
 /**
  * Where state lives. `write` is atomic and only accepts the next serial of the
  * same lineage; `lock` gives one writer at a time.
@@ -82,7 +90,12 @@ export interface StateStore {
   read(): Promise<State | undefined>;
   /** Serializes `state` before its first await, so the caller may change the object right after calling. */
   write(state: State): Promise<void>;
-  lock(operation: string): Promise<LockInfo>;
+  /**
+   * Takes the lock for `operation`. While another holds it, waits up to
+   * `opts.timeoutMs` (polling with backoff), then throws StateLockedError
+   * naming the holder.
+   */
+  lock(operation: string, opts?: LockOptions): Promise<LockInfo>;
   /** Releases a lock by its id (own or forced). */
   unlock(id: string): Promise<void>;
   /** The current lock, if any. */

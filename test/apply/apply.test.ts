@@ -1,7 +1,8 @@
 import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LOCAL_HOST, localDomains, readState, spawnCli, stackSource, stateGuests, tempProject, waitFor, type TempProject } from '../helpers/project';
+import { FileStateStore } from '../../lib/state/file-store';
+import { LOCAL_HOST, localDomains, readState, stackSource, stateGuests, tempProject, waitFor, type TempProject } from '../helpers/project';
 
 const HOST = LOCAL_HOST;
 const SMALL = stackSource(`
@@ -140,14 +141,19 @@ describe('apply on the local provider', () => {
 
   it('fails a second concurrent apply at once, naming the lock holder', async () => {
     p.writeStack(SMALL);
-    const faults = JSON.stringify([{ verb: 'create', delayMs: 4000 }]);
-    const first = spawnCli(p.dir, ['apply', '--auto-approve'], { HVKIT_LOCAL_FAULTS: faults });
-    await waitFor(() => existsSync(join(p.dir, '.hvkit/state/tokyo.json.lockinfo')), 20_000, 'the first apply to lock');
-    const second = await p.run(['apply', '--auto-approve']);
-    expect(second.code).toBe(1);
-    expect(second.err).toMatch(/state .*tokyo\.json is locked by \S+ \(pid \d+\) since \S+ for 'apply' \(lock ID [0-9a-f-]{36}\)\.\nWait for it to finish; if that process is gone, run: hvkit state unlock [0-9a-f-]{36}/);
-    expect((await first.done).code).toBe(0);
+    // The first apply is this test process holding the lock: it runs for as long as the test needs.
+    const first = new FileStateStore(join(p.dir, '.hvkit/state/tokyo.json'));
+    const held = await first.lock('apply');
+    try {
+      const second = await p.run(['apply', '--auto-approve']);
+      expect(second.code).toBe(1);
+      expect(second.err).toMatch(/state .*tokyo\.json is locked by \S+ \(pid \d+\) since \S+ for 'apply' \(lock ID [0-9a-f-]{36}\)\.\nWait for it to finish \(or pass --lock-timeout 2m to wait for it\); if that process is gone, run: hvkit state unlock [0-9a-f-]{36}/);
+      expect(second.err).toContain(`(pid ${process.pid})`);
+    } finally {
+      await first.unlock(held.id);
+    }
   });
+
 });
 
 function readdirLogs(dir: string): string[] {

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LOCAL_HOST, localDomains, readState, spawnCli, stackSource, stateGuests, tempProject, waitFor, type TempProject } from '../helpers/project';
@@ -65,7 +65,8 @@ describe('crash safety: kill -9 of apply', () => {
   });
 
   it('in the middle of the script', async () => {
-    const faults = JSON.stringify([{ verb: 'create', guest: 'web-01', delayMs: 1500 }]);
+    // Long enough that the kill (a 50 ms poll away) lands inside it even on a loaded machine.
+    const faults = JSON.stringify([{ verb: 'create', guest: 'web-01', delayMs: 4000 }]);
     // Kill once the script is running: its log shows it sleeping inside create.
     await killedApply({ HVKIT_LOCAL_FAULTS: faults }, () => {
       const logs = join(p.dir, '.hvkit/logs');
@@ -76,7 +77,7 @@ describe('crash safety: kill -9 of apply', () => {
       });
     });
     // The orphaned script finishes on its own: the domain appears although state never heard of it.
-    await waitFor(() => localDomains(p.dir).includes('web-01@host-a'), 10_000, 'the orphaned script to finish');
+    await waitFor(() => localDomains(p.dir).includes('web-01@host-a'), 30_000, 'the orphaned script to finish');
     expect(stateGuests(p.dir)).not.toContain('web-01@host-a');
     const plan = await convergeAndCheck();
     expect(plan).toContain('web-01 runs on host-a as planned; recorded');
@@ -114,11 +115,16 @@ describe('crash safety: kill -9 of apply', () => {
   });
 
   it('the next apply takes over a dead holder’s lock once it goes stale', async () => {
-    await killedApply({ HVKIT_TEST_CRASH_AT: 'after-intent:create:web-02', HVKIT_LOCK_STALE_MS: '2000' });
-    const early = await p.run(['apply', '--auto-approve'], { env: { HVKIT_LOCK_STALE_MS: '2000' } });
-    if (early.code !== 0) expect(early.err).toContain('is locked by');
-    await new Promise((r) => setTimeout(r, 2500));
-    const later = await p.run(['apply', '--auto-approve'], { env: { HVKIT_LOCK_STALE_MS: '2000' } });
+    const env = { HVKIT_LOCK_STALE_MS: '60000' };
+    await killedApply({ HVKIT_TEST_CRASH_AT: 'after-intent:create:web-02', ...env });
+    const early = await p.run(['apply', '--auto-approve'], { env });
+    expect(early.code).toBe(1);
+    expect(early.err).toContain('is locked by');
+    // Nobody refreshes the dead holder's lock: make it two minutes old rather than wait for it to age.
+    const lockDir = join(p.dir, '.hvkit/state/tokyo.json.lock');
+    const old = new Date(Date.now() - 120_000);
+    utimesSync(lockDir, old, old);
+    const later = await p.run(['apply', '--auto-approve'], { env });
     expect(later.code, later.err).toBe(0);
     expect(stateGuests(p.dir)).toEqual(localDomains(p.dir));
   });

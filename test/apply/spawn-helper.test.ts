@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { helperPath, SpawnHelper } from '../../lib/apply/private/spawn-helper';
+import { waitFor } from '../helpers/project';
 import { describeWithTool } from '../helpers/tools';
 
 const path = helperPath();
@@ -50,7 +51,8 @@ describeWithTool('the hvkit-spawn helper', 'the compiled spawn helper (npm insta
 describe('without the helper', () => {
   it('reports a helper that cannot run, so callers fall back to Node spawn', async () => {
     const h = SpawnHelper.start(process.env, '/nonexistent/hvkit-spawn')!;
-    await new Promise((r) => setTimeout(r, 200));
+    // The failure to start arrives as an event: wait for it (bounded), not for a fixed time.
+    await waitFor(() => !h.usable, 20_000, 'the helper to fail');
     expect(h.usable).toBe(false);
   });
 });

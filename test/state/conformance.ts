@@ -65,6 +65,30 @@ export function stateStoreConformance(name: string, fresh: () => Promise<StateSt
       await store.unlock(again.id);
     });
 
+    it('waits for the holder to let go when given a lock timeout (-lock-timeout)', async () => {
+      const store = await fresh();
+      const held = await store.lock('apply');
+      const waitedOn: unknown[] = [];
+      // The holder lets go as soon as the waiter starts waiting: no sleep, no race.
+      const got = await store.lock('refresh', { timeoutMs: 60_000, onWait: (h) => { waitedOn.push(h?.id); void store.unlock(held.id); } });
+      expect(waitedOn).toEqual([held.id]);
+      expect(got.operation).toBe('refresh');
+      expect(await store.lockInfo()).toEqual(got);
+      await store.unlock(got.id);
+    });
+
+    it('gives up when the lock timeout passes and names the holder', async () => {
+      const store = await fresh();
+      const held = await store.lock('apply');
+      let waits = 0;
+      const err = await store.lock('apply', { timeoutMs: 150, onWait: () => waits++ }).catch((e) => e);
+      expect(err).toBeInstanceOf(StateLockedError);
+      expect(err.message).toContain(`for 'apply' (lock ID ${held.id}) (gave up after waiting 150ms)`);
+      expect(waits).toBe(1);
+      expect(await store.lockInfo()).toEqual(held);
+      await store.unlock(held.id);
+    });
+
     it('refuses to unlock with the wrong lock ID', async () => {
       const store = await fresh();
       const held = await store.lock('apply');

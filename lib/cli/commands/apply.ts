@@ -7,7 +7,7 @@ import { HvkitError } from '../../errors';
 import { loadPlan } from '../../plan/plan-file';
 import { style } from '../../render/style';
 import { renderText } from '../../render/text';
-import { addFleetOptions, useColor, type FleetOptions, type Io } from '../context';
+import { addFleetOptions, addLockTimeoutOption, useColor, type FleetOptions, type Io } from '../context';
 import { loadFleet, stateStore } from '../fleet';
 
 interface ApplyCliOptions extends FleetOptions {
@@ -24,7 +24,7 @@ function positive(name: string, v: string): number {
 }
 
 export function registerApply(program: Command, io: Io, setCode: (code: number) => void): void {
-  addFleetOptions(
+  addLockTimeoutOption(addFleetOptions(
     program
       .command('apply [planfile]')
       .description('carry out a saved plan (or plan, confirm and apply) through the provider scripts')
@@ -32,7 +32,7 @@ export function registerApply(program: Command, io: Io, setCode: (code: number) 
       .option('--parallelism <n>', 'steps running at once', '4')
       .option('--per-host <n>', 'steps running at once on one host', '2')
       .option('--timeout <seconds>', 'kill a step (its whole process group) after this long', '600'),
-  ).action(async (planfile: string | undefined, opts: ApplyCliOptions) => {
+  )).action(async (planfile: string | undefined, opts: ApplyCliOptions) => {
     const parallelism = positive('--parallelism', opts.parallelism);
     const perHost = positive('--per-host', opts.perHost);
     const timeoutMs = positive('--timeout', opts.timeout) * 1000;

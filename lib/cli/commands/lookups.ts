@@ -11,7 +11,7 @@ import { addFleetOptions, type FleetOptions, type Io } from '../context';
 import { loadFleet, stateStore } from '../fleet';
 
 /** Finds the fleet's state without running the app when it is unambiguous. */
-async function readState(io: Io, opts: FleetOptions): Promise<{ state: State | undefined; fleet: string }> {
+async function readState(io: Io, opts: FleetOptions): Promise<{ state: State | undefined; fleet: string; location: string }> {
   let fleet = opts.fleet;
   if (!fleet && !opts.state) {
     const dir = join(io.cwd, '.hvkit', 'state');
@@ -19,13 +19,13 @@ async function readState(io: Io, opts: FleetOptions): Promise<{ state: State | u
     if (files.length === 1) fleet = files[0].replace(/\.json$/, '');
     else fleet = (await loadFleet(io, opts)).fleet;
   }
-  const store = stateStore(io, opts, fleet ?? 'fleet');
+  const store = stateStore(io, opts, fleet ?? '');
   const state = await store.read();
-  return { state, fleet: state?.fleet ?? fleet ?? 'fleet' };
+  return { state, fleet: state?.fleet ?? fleet ?? '', location: store.location };
 }
 
-function requireState(state: State | undefined, fleet: string): State {
-  if (!state) throw new HvkitError(`fleet ${fleet} has no state yet: nothing is deployed; run \`hvkit apply\` first`);
+function requireState(state: State | undefined, location: string): State {
+  if (!state) throw new HvkitError(`there is no state at ${location}: nothing is deployed; run \`hvkit apply\` first (or pass the right --state / --fleet)`);
   return state;
 }
 
@@ -106,8 +106,8 @@ export function registerLookups(program: Command, io: Io, setCode: (code: number
 
   addFleetOptions(program.command('hosts').description('hosts with memory, vCPUs and disk used of capacity, and guest count (as deployed)').option('--json', 'print JSON'))
     .action(async (opts: FleetOptions & { json?: boolean }) => {
-      const { state, fleet } = await readState(io, opts);
-      const rows = hostRows(requireState(state, fleet));
+      const { state, location } = await readState(io, opts);
+      const rows = hostRows(requireState(state, location));
       if (opts.json) return io.out(JSON.stringify(rows, null, 2) + '\n');
       io.out(await table(['HOST', 'PROVIDER', 'MEMORY', 'VCPUS', 'DISK', 'GUESTS'], rows.map((r) => [
         String(r.host), String(r.provider),
@@ -120,8 +120,8 @@ export function registerLookups(program: Command, io: Io, setCode: (code: number
 
   addFleetOptions(program.command('guests').description('guests with host, role, vCPUs, memory and state (as deployed)').option('--host <host>', 'only guests on this host').option('--json', 'print JSON'))
     .action(async (opts: FleetOptions & { json?: boolean; host?: string }) => {
-      const { state, fleet } = await readState(io, opts);
-      const st = requireState(state, fleet);
+      const { state, location } = await readState(io, opts);
+      const st = requireState(state, location);
       if (opts.host && !st.hosts[opts.host]) {
         const near = nearest(opts.host, Object.keys(st.hosts));
         throw new HvkitError(`unknown host '${opts.host}'${near.length ? `; did you mean ${near.join(', ')}?` : ''}`);

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { refresh } from '../../apply/refresh';
-import { addFleetOptions, type FleetOptions, type Io } from '../context';
+import { addFleetOptions, addLockTimeoutOption, type FleetOptions, type Io } from '../context';
 import { loadFleet, stateStore } from '../fleet';
 
 export function registerRefresh(program: Command, io: Io): void {
-  addFleetOptions(program.command('refresh').description("ask every host's provider what really runs and record it; `hvkit plan` then shows the drift"))
+  addLockTimeoutOption(addFleetOptions(program.command('refresh').description("ask every host's provider what really runs and record it; `hvkit plan` then shows the drift")))
     .action(async (opts: FleetOptions) => {
       const manifest = await loadFleet(io, opts);
       const { state, drift } = await refresh({ manifest, store: stateStore(io, opts, manifest.fleet), projectDir: io.cwd, env: io.env });

@@ -1,0 +1,78 @@
+import { hostname, userInfo } from 'node:os';
+import { StateLockedError } from './errors';
+import type { LockInfo, LockOptions } from './types';
+
+/** Sleeps; tests may pass their own to run the backoff without waiting. */
+export type Sleep = (ms: number) => Promise<void>;
+
+const realSleep: Sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Calls `attempt` until it gets the lock or `timeoutMs` has passed, backing
+ * off from 50 ms to 2 s between attempts (Terraform's -lock-timeout). Only a
+ * StateLockedError is retried; the last one is rethrown with how long it waited.
+ */
+export async function lockWithin(location: string, attempt: () => Promise<LockInfo>, opts: LockOptions = {}, sleep: Sleep = realSleep, now: () => number = Date.now): Promise<LockInfo> {
+  const timeoutMs = Math.max(0, opts.timeoutMs ?? 0);
+  const deadline = now() + timeoutMs;
+  let delay = 50;
+  let told = false;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!(e instanceof StateLockedError)) throw e;
+      const left = deadline - now();
+      if (left <= 0) throw timeoutMs > 0 ? new StateLockedError(location, e.holder, timeoutMs) : e;
+      if (!told) {
+        told = true;
+        opts.onWait?.(e.holder);
+      }
+      await sleep(Math.min(delay, left));
+      delay = Math.min(delay * 2, 2000);
+    }
+  }
+}
+
+/** `user@hostname` of this process, as lock holders are named. */
+export function holderName(): string {
+  try {
+    return `${userInfo().username}@${hostname()}`;
+  } catch {
+    return `uid ${process.getuid?.()}@${hostname()}`;
+  }
+}
+
+/**
+ * Whether a lock's holder still runs: 'alive' or 'dead' when it ran on this
+ * machine (signal 0 to its pid), 'unknown' when it ran elsewhere.
+ */
+export function holderLiveness(info: LockInfo): 'alive' | 'dead' | 'unknown' {
+  const at = info.who.lastIndexOf('@');
+  if (at < 0 || info.who.slice(at + 1) !== hostname()) return 'unknown';
+  try {
+    process.kill(info.pid, 0);
+    return 'alive';
+  } catch (e) {
+    // EPERM: the pid exists but belongs to another user, so it is alive.
+    return (e as NodeJS.ErrnoException).code === 'EPERM' ? 'alive' : 'dead';
+  }
+}
+
+/** A duration as people write it: `500ms`, `30s`, `2m`, `1h`, `1m30s`, or `0`. */
+export function parseDuration(text: string): number | undefined {
+  const t = text.trim();
+  if (t === '0') return 0;
+  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
+  let total = 0;
+  let pos = 0;
+  while (pos < t.length) {
+    re.lastIndex = pos;
+    const m = re.exec(t);
+    if (!m) return undefined;
+    total += Number(m[1]) * unit[m[2]];
+    pos = re.lastIndex;
+  }
+  return pos > 0 ? Math.round(total) : undefined;
+}
