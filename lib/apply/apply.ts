@@ -67,7 +67,10 @@ export async function apply(opts: ApplyOptions): Promise<ApplyOutcome> {
       plan = prepared.plan;
       state = prepared.state;
     }
-    if (!plan.applyable) throw new HvkitError('the plan has errors (listed above or in `hvkit plan`); nothing was applied');
+    if (!plan.applyable) {
+      const errors = plan.diagnostics.filter((d) => d.severity === 'error').map((d) => `\n  ${d.path}: ${d.message}`);
+      throw new HvkitError(`the plan has ${errors.length} error${errors.length === 1 ? '' : 's'}; nothing was applied:${errors.join('')}`);
+    }
     if (plan.steps.length === 0 && !(stored && Object.keys(stored.inflight).length)) return { kind: 'no-changes', plan };
     if (!opts.saved && opts.confirm && !(await opts.confirm(plan))) return { kind: 'cancelled', plan };
 

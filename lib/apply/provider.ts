@@ -152,7 +152,8 @@ export class ProviderRunner {
     const timedOut = timeout.stop();
     const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8') : '');
     const stdout = read(files.stdoutFile);
-    const stderr = (live ? read(opts.logPath!).slice(logStart) : read(files.stderrFile)) + spawnError;
+    // logStart counts bytes: cut the bytes, then decode, or a multi-byte character earlier in the log shifts the cut.
+    const stderr = (live ? (existsSync(opts.logPath!) ? readFileSync(opts.logPath!).subarray(logStart).toString('utf8') : '') : read(files.stderrFile)) + spawnError;
     opts.log?.write(stdout);
     if (!live) opts.log?.write(stderr);
     else if (spawnError) opts.log?.write(spawnError);

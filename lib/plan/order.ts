@@ -1,5 +1,6 @@
 import type { Diagnostic } from '../diagnostics';
 import { capacitiesOf, emptySums, addGuest, memoryUsed, type Sums } from '../capacity/usage';
+import { formatSize } from '../manifest/size';
 import type { GuestSpec, HostSpec } from '../manifest/types';
 import type { Step } from './types';
 
@@ -113,6 +114,18 @@ export function orderSteps(steps: Step[], hosts: Map<string, HostView>): { steps
     const eager = clone(u0);
     for (const g of growth) addPositive(eager, g.d);
     if (!overBy(view.spec, eager, memCap)) continue;
+    // Ordering can only help when the host fits once every step has run. When it does
+    // not, the fit check says why; an ordering error would add an untrue second reason.
+    const end = clone(u0);
+    for (const x of [...frees, ...growth]) addAll(end, x.d);
+    if (overBy(view.spec, end, memAfter)) continue;
+    if (overBy(view.spec, end, memCap)) {
+      diagnostics.push({
+        severity: 'error', code: 'memory-short', path: view.path,
+        message: `${name} reports ${formatSize(view.memoryBefore)} installed, but code says ${formatSize(memAfter)} (a DIMM failed or was removed): its guests would need ${formatSize(memoryUsed(view.spec, end))}; fit the missing memory and run \`hvkit refresh\`, or change the host's dimms in code to what is installed`,
+      });
+      continue;
+    }
     for (const g of growth) for (const f of frees) dep(g.s, f.s);
     const late = clone(u0);
     for (const f of frees) addAll(late, f.d);

@@ -80,4 +80,28 @@ describe('step ordering', () => {
     expect(p.steps.map((s) => s.id)).toEqual(['migrate:mc-b', 'migrate:mc-a']);
     expect(step(p, 'migrate:mc-a').dependsOn).toEqual(['migrate:mc-b']);
   });
+
+  describe('ordering errors only when the end state fits', () => {
+    const s0 = manifestOf({ h: { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB') } } });
+    const errors = (p: Plan) => p.diagnostics.filter((d) => d.severity === 'error');
+
+    it('gives an over-full host its fit error alone: no ordering could make it fit', () => {
+      const over = manifestOf({ h: { props: WEB_HOST_8G, guests: { 'web-01': web('5.5GiB'), 'mc-01': memcached(), 'mc-02': memcached() } } });
+      const p = createPlan({ manifest: over, state: stateOf(s0) });
+      expect(errors(p).map((d) => d.code)).toEqual(['memory-over']);
+      expect(JSON.stringify(p.diagnostics)).not.toContain('split the change into two plans');
+    });
+
+    it('says a host reports less memory than code (a failed DIMM), not that the change cannot be ordered', () => {
+      const full = manifestOf({ h: { props: WEB_HOST_8G, guests: { 'web-01': web('5.5GiB'), 'mc-01': memcached() } } });
+      const state = stateOf(s0);
+      state.hosts.h.installedMiB = 6144;
+      const p = createPlan({ manifest: full, state });
+      expect(p.applyable).toBe(false);
+      expect(errors(p)).toEqual([{
+        severity: 'error', code: 'memory-short', path: 'tokyo/h',
+        message: "h reports 6GiB installed, but code says 8GiB (a DIMM failed or was removed): its guests would need 8GiB; fit the missing memory and run `hvkit refresh`, or change the host's dimms in code to what is installed",
+      }]);
+    });
+  });
 });

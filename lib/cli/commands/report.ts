@@ -17,12 +17,17 @@ export function registerReport(program: Command, io: Io): void {
       .option('--plan <file>', 'show this saved plan before → after instead of what is deployed'),
   ).action(async (opts: FleetOptions & { html: string; plan?: string }) => {
     let model;
-    if (opts.plan) model = modelFromPlan(loadPlan(resolve(io.cwd, opts.plan)).plan);
-    else {
-      const fleet = opts.fleet ?? (await loadFleet(io, opts)).fleet;
-      const state = await stateStore(io, opts, fleet).read();
-      if (!state) throw new HvkitError(`fleet ${fleet} has no state yet: apply it first, or report a plan with --plan FILE`);
+    if (opts.plan) {
+      model = modelFromPlan(loadPlan(resolve(io.cwd, opts.plan)).plan);
+      if (model.hosts.length === 0) throw new HvkitError(`the plan ${opts.plan} has no hosts before or after: there is nothing to report`);
+    } else {
+      // --state names the file itself, so the app need not run to find the fleet.
+      const fleet = opts.fleet ?? (opts.state ? '' : (await loadFleet(io, opts)).fleet);
+      const store = stateStore(io, opts, fleet);
+      const state = await store.read();
+      if (!state) throw new HvkitError(`there is no state at ${store.location}: nothing is deployed to report; apply the fleet first, or report a plan with --plan FILE`);
       model = modelFromState(state);
+      if (model.hosts.length === 0) throw new HvkitError(`the state at ${store.location} records no hosts: nothing is deployed to report; apply the fleet first, or report a plan with --plan FILE`);
     }
     const out = resolve(io.cwd, opts.html);
     try {
