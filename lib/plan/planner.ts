@@ -135,7 +135,7 @@ function rebuildChange(change: GuestChange, applied: string, rendered: string, r
   const same = applied === rendered;
   const where = rebuild.to ? `rebuild on ${rebuild.to}: ${rebuild.host} is down, so recreated from code, not migrated` : 'rebuild';
   const config = same ? 'config byte-identical to the one last applied' : 'config differs from the one last applied: code changed since (diff below)';
-  return { ...change, action: 'replace', restart: true, recordOnly: false, reason: `${where}; ${config}` };
+  return { ...change, action: 'replace', restart: true, recordOnly: false, requested: true, reason: `${where}; ${config}` };
 }
 
 function hostStepOf(c: HostChange): Step | undefined {

@@ -26,6 +26,8 @@ export interface GuestChange {
   restart: boolean;
   /** Only the hypervisor-invisible fields (role, load, tags) change. */
   recordOnly: boolean;
+  /** Replaced because an operator asked (`hvkit rebuild`), not because code changed. @default false */
+  requested?: boolean;
   fields: FieldChange[];
 }
 

@@ -3,6 +3,20 @@ import type { Change, Plan } from '../plan/types';
 
 type TfAction = 'no-op' | 'create' | 'update' | 'delete';
 
+/** Why Terraform would replace or delete a resource: the subset of its closed set hvkit uses. */
+export type ActionReason = 'replace_by_request' | 'replace_because_cannot_update' | 'delete_because_no_resource_config';
+
+/**
+ * The Terraform release whose `show -json` plan format (1.2) this output
+ * follows; tools check `terraform_version` before reading the rest.
+ */
+export const TERRAFORM_FORMAT_RELEASE = '1.11.0';
+
+export interface JsonRenderOptions {
+  /** When the plan was made, as Terraform's `timestamp`. @default now, or SOURCE_DATE_EPOCH when the caller reads it */
+  readonly timestamp?: Date;
+}
+
 function actionsOf(c: Change): TfAction[] {
   if (c.kind === 'host') {
     const action = c.action;
@@ -27,20 +41,44 @@ function actionsOf(c: Change): TfAction[] {
   }
 }
 
+function reasonOf(c: Change): ActionReason | undefined {
+  if (c.kind === 'host') return c.action === 'retire' ? 'delete_because_no_resource_config' : undefined;
+  const action = c.action;
+  switch (action) {
+    // A rebuild is asked for; any other replace is a change the hypervisor cannot make in place (mode, disk shrink).
+    case 'replace': return c.requested ? 'replace_by_request' : 'replace_because_cannot_update';
+    case 'delete': return 'delete_because_no_resource_config';
+    case 'create':
+    case 'update':
+    case 'migrate':
+    case 'noop': return undefined;
+    default: return assertNever(action, 'guest action');
+  }
+}
+
+function providerOf(resourceType: string): { key: string; full: string } {
+  return resourceType === 'terraform_data' ? { key: 'terraform', full: 'terraform.io/builtin/terraform' } : { key: 'null', full: 'registry.terraform.io/hashicorp/null' };
+}
+
 /**
- * The plan in the shape of `terraform show -json` (format_version,
- * resource_changes[].change.actions, before, after) so plan tooling can read
- * it; hvkit's own data lives under the one extra key `hvkit`.
+ * The plan in the shape of `terraform show -json`: every top-level field
+ * Terraform 1.x writes (format_version, terraform_version, planned_values,
+ * resource_changes, configuration, timestamp, applyable, complete, errored;
+ * prior_state once there is state), so plan tooling can read it. hvkit's own
+ * data lives under the one extra key `hvkit`.
  */
-export function renderJson(plan: Plan, resourceType: string): string {
-  const resource_changes = plan.changes.map((c) => {
+export function renderJson(plan: Plan, resourceType: string, opts: JsonRenderOptions = {}): string {
+  const provider = providerOf(resourceType);
+  const resource = (c: Change) => {
     const name = `${c.kind}_${c.name}`;
+    return { address: `${resourceType}.${name}`, mode: 'managed', type: resourceType, name };
+  };
+  const values = (c: Change, v: unknown) => ({ ...resource(c), provider_name: provider.full, schema_version: 0, values: v, sensitive_values: {} });
+  const resource_changes = plan.changes.map((c) => {
+    const reason = reasonOf(c);
     return {
-      address: `${resourceType}.${name}`,
-      mode: 'managed',
-      type: resourceType,
-      name,
-      provider_name: resourceType === 'terraform_data' ? 'terraform.io/builtin/terraform' : 'registry.terraform.io/hashicorp/null',
+      ...resource(c),
+      provider_name: provider.full,
       change: {
         actions: actionsOf(c),
         before: c.before,
@@ -49,16 +87,35 @@ export function renderJson(plan: Plan, resourceType: string): string {
         before_sensitive: false,
         after_sensitive: false,
       },
-      ...(c.kind === 'guest' && c.action === 'replace' ? { action_reason: 'replace_because_cannot_update' } : {}),
+      ...(reason ? { action_reason: reason } : {}),
       hvkit: { action: c.action, reason: c.reason, construct_path: c.address, ...(c.kind === 'guest' ? { restart: c.restart } : {}) },
     };
   });
+  const errored = !plan.applyable;
+  // A plan made while another apply runs shows the state as it was, so it is not the whole story.
+  const complete = !errored && !plan.diagnostics.some((d) => d.code === 'apply-running');
+  const inCode = plan.changes.filter((c) => c.after !== null);
   const doc = {
     format_version: '1.2',
-    applyable: plan.applyable,
-    complete: true,
-    errored: false,
+    terraform_version: TERRAFORM_FORMAT_RELEASE,
+    planned_values: { root_module: { resources: inCode.map((c) => values(c, c.after)) } },
     resource_changes,
+    ...(plan.stateLineage !== null ? {
+      prior_state: {
+        format_version: '1.0',
+        terraform_version: TERRAFORM_FORMAT_RELEASE,
+        values: { root_module: { resources: plan.changes.filter((c) => c.before !== null).map((c) => values(c, c.before)) } },
+      },
+    } : {}),
+    configuration: {
+      provider_config: { [provider.key]: { name: provider.key, full_name: provider.full } },
+      root_module: { resources: inCode.map((c) => ({ ...resource(c), provider_config_key: provider.key, expressions: {}, schema_version: 0 })) },
+    },
+    timestamp: (opts.timestamp ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    // Terraform's applyable: no errors and something to do.
+    applyable: plan.applyable && plan.steps.length > 0,
+    complete,
+    errored,
     hvkit: {
       formatVersion: plan.formatVersion,
       fleet: plan.fleet,

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPlan } from '../../lib/plan/planner';
+import { renderJson } from '../../lib/render/json';
 import { GITHUB_COMMENT_LIMIT, renderMarkdown } from '../../lib/render/markdown';
-import { manifestOf, stateOf, WEB_HOST_8G, web } from '../helpers/fleet';
+import { manifestOf, memcached, stateOf, WEB_HOST_8G, web } from '../helpers/fleet';
 import { tempProject, type TempProject } from '../helpers/project';
 
 const ESC = String.fromCharCode(27);
@@ -53,14 +54,18 @@ describe('renderers on the example fleet’s memory upgrade', () => {
     expect(byAddr['null_resource.guest_memcached-01']).toEqual(['create']);
     expect(byAddr['null_resource.guest_db-01']).toEqual(['no-op']);
     expect(byAddr['null_resource.host_web-host-01']).toEqual(['update']);
-    expect(Object.keys(doc).sort()).toEqual(['applyable', 'complete', 'errored', 'format_version', 'hvkit', 'resource_changes']);
+    expect(Object.keys(doc)).toEqual(['format_version', 'terraform_version', 'planned_values', 'resource_changes', 'prior_state', 'configuration', 'timestamp', 'applyable', 'complete', 'errored', 'hvkit']);
+    expect([doc.applyable, doc.complete, doc.errored]).toEqual([true, true, false]);
     expect(doc.hvkit.steps.map((s: { id: string }) => s.id)).toContain('upgrade-memory:web-host-01');
   });
 
   it('is deterministic: the same inputs print the same bytes in every format', async () => {
+    // The JSON's timestamp is when the plan was made; SOURCE_DATE_EPOCH pins it, as for reproducible builds.
+    const env = { SOURCE_DATE_EPOCH: '1700000000' };
     for (const flag of [[], ['--json'], ['--markdown']]) {
-      expect((await p.run(['plan', ...flag])).out).toBe((await p.run(['plan', ...flag])).out);
+      expect((await p.run(['plan', ...flag], { env })).out).toBe((await p.run(['plan', ...flag], { env })).out);
     }
+    expect(JSON.parse((await p.run(['plan', '--json'], { env })).out).timestamp).toBe('2023-11-14T22:13:20Z');
   });
 
   it('--detailed-exitcode: 2 with changes, 0 without, 1 on fit errors', async () => {
@@ -99,5 +104,36 @@ describe('markdown size limit', () => {
     expect(md.length).toBeLessThan(GITHUB_COMMENT_LIMIT);
     expect(md).toContain('**Plan: 0 to create, 500 to update in place, 0 to migrate, 0 to destroy.**');
     expect(md).toMatch(/_… \d+ more config diffs not shown \(comment size limit\); run `hvkit plan` for the full list\._/);
+  });
+});
+
+describe('json: Terraform plan fields that reflect the plan', () => {
+  const s0 = manifestOf({ h: { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB'), 'mc-01': memcached() } } });
+  const json = (p: ReturnType<typeof createPlan>) => JSON.parse(renderJson(p, 'null_resource', { timestamp: new Date(0) }));
+  const reasonOf = (doc: any, address: string) => doc.resource_changes.find((c: any) => c.address === address).action_reason;
+
+  it('says replace_by_request for a rebuild and replace_because_cannot_update for a mode change', () => {
+    const rebuilt = json(createPlan({ manifest: s0, state: stateOf(s0), rebuild: { guests: ['web-01'], host: 'h' } }));
+    expect(reasonOf(rebuilt, 'null_resource.guest_web-01')).toBe('replace_by_request');
+    const hvm = manifestOf({ h: { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB', { mode: 'hvm' }), 'mc-01': memcached() } } });
+    const changed = json(createPlan({ manifest: hvm, state: stateOf(s0) }));
+    expect(reasonOf(changed, 'null_resource.guest_web-01')).toBe('replace_because_cannot_update');
+    expect(reasonOf(changed, 'null_resource.guest_mc-01')).toBeUndefined();
+  });
+
+  it('says delete_because_no_resource_config for a guest removed from code', () => {
+    const gone = manifestOf({ h: { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB') } } });
+    expect(reasonOf(json(createPlan({ manifest: gone, state: stateOf(s0) })), 'null_resource.guest_mc-01')).toBe('delete_because_no_resource_config');
+  });
+
+  it('is errored and not applyable when the plan has errors, and not applyable when nothing changes', () => {
+    const over = manifestOf({ h: { props: WEB_HOST_8G, guests: { 'web-01': web('5.5GiB'), 'mc-01': memcached(), 'mc-02': memcached() } } });
+    expect(json(createPlan({ manifest: over, state: stateOf(s0) }))).toMatchObject({ applyable: false, errored: true, complete: false });
+    expect(json(createPlan({ manifest: s0, state: stateOf(s0) }))).toMatchObject({ applyable: false, errored: false, complete: true });
+  });
+
+  it('is not complete when another apply was running as the plan was made', () => {
+    const plan = createPlan({ manifest: s0, diagnostics: [{ severity: 'warning', code: 'apply-running', path: 'tokyo', message: 'an apply is running' }] });
+    expect(json(plan)).toMatchObject({ applyable: true, errored: false, complete: false });
   });
 });
