@@ -69,7 +69,7 @@ export async function apply(opts: ApplyOptions): Promise<ApplyOutcome> {
     }
     if (!plan.applyable) {
       const errors = plan.diagnostics.filter((d) => d.severity === 'error').map((d) => `\n  ${d.path}: ${d.message}`);
-      throw new HvkitError(`the plan has ${errors.length} error${errors.length === 1 ? '' : 's'}; nothing was applied:${errors.join('')}`);
+      throw new HvkitError(`the plan has errors, so nothing was applied:${errors.join('')}`);
     }
     if (plan.steps.length === 0 && !(stored && Object.keys(stored.inflight).length)) return { kind: 'no-changes', plan };
     if (!opts.saved && opts.confirm && !(await opts.confirm(plan))) return { kind: 'cancelled', plan };

@@ -23,7 +23,7 @@ describe('messages that tell the truth', () => {
 
   describe('apply refusing a plan with errors', () => {
     const expected = (out: string) => {
-      expect(out).toContain('Error: the plan has 1 error; nothing was applied:\n  tokyo/host-a: memory ');
+      expect(out).toContain('Error: the plan has errors, so nothing was applied:\n  tokyo/host-a: memory ');
       expect(out).toContain('exceeds 4GiB installed');
       expect(out).not.toContain('listed above');
     };
