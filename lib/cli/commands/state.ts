@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { addFleetOptions, type FleetOptions, type Io } from '../context';
 import { HvkitError } from '../../errors';
 import { releaseLock } from '../../state/unlock';
+import { addFleetOptions, type FleetOptions, type Io } from '../context';
 import { loadFleet, stateStore } from '../fleet';
 
 export function registerState(program: Command, io: Io): void {
@@ -12,10 +12,10 @@ export function registerState(program: Command, io: Io): void {
       .description('release a state lock left by a process that died (ID from the lock error)')
       .option('--force', 'release it even though its holder still runs (or runs on another machine)'),
   ).action(async (id: string, opts: FleetOptions & { force?: boolean }) => {
-      const store = stateStore(io, opts, await fleetName(io, opts));
-      await releaseLock(store, id, { force: opts.force });
-      io.out(`Released lock ${id} on ${store.location}.\n`);
-    });
+    const store = stateStore(io, opts, await fleetName(io, opts));
+    await releaseLock(store, id, { force: opts.force });
+    io.out(`Released lock ${id} on ${store.location}.\n`);
+  });
   addFleetOptions(state.command('show').description('print the state as JSON'))
     .action(async (opts: FleetOptions) => {
       const store = stateStore(io, opts, await fleetName(io, opts));
