@@ -1,9 +1,14 @@
-import { LocalBackend, TerraformStack } from 'cdktf';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LocalBackend, TerraformStack, type IStackSynthesizer, type ISynthesisSession } from 'cdktf';
 import type { Construct } from 'constructs';
 import { buildManifest } from '../manifest/build';
+import { canonicalJson } from '../manifest/canonical';
 import type { FleetInput, FleetProps, GuestInput, HostInput } from '../manifest/props';
 import type { Manifest } from '../manifest/types';
+import { currentSink, ENV_MANIFEST_DIR, MANIFEST_FILE, manifestOnly, report } from '../synth/app-protocol';
 import { Guest, Host } from './host';
+import { checkApp } from './private/check-app';
 import { addTerraformResources } from './terraform';
 
 const FLEET = Symbol.for('hvkit.Fleet');
@@ -11,6 +16,10 @@ const FLEET = Symbol.for('hvkit.Fleet');
 /**
  * A fleet of homemade hypervisor hosts: one Terraform stack, one manifest,
  * one state. Hosts are created inside it, guests inside their host.
+ *
+ * The Fleet writes its own manifest (`hvkit.manifest.json`, next to its
+ * `cdk.tf.json`) when its App synthesizes, whichever App that is: cdktf's
+ * `App`, `Testing.app()` or hvkit's `App`, beside any other stacks.
  */
 export class Fleet extends TerraformStack {
   static isFleet(x: unknown): x is Fleet {
@@ -26,6 +35,12 @@ export class Fleet extends TerraformStack {
     this.props = props;
     // Relative, so the same code synthesizes the same bytes on every machine.
     new LocalBackend(this, { path: 'terraform.tfstate' });
+    // cdktf synthesizes every stack through its synthesizer; wrapping it is how the
+    // manifest comes out of any App, and how Terraform JSON is skipped when only it is wanted.
+    const terraform = this.synthesizer;
+    this.synthesizer = { synthesize: (session) => this.synthesizeFleet(session, terraform) } satisfies IStackSynthesizer;
+    // Lets the CLI say "call app.synth()" when the app never does.
+    report({ kind: 'created', fleet: this.name, path: this.node.path });
   }
 
   get name(): string {
@@ -57,9 +72,14 @@ export class Fleet extends TerraformStack {
     return this.cached;
   }
 
-  /** Builds the Terraform resources only when Terraform JSON is synthesized (`hvkit plan` never needs them). */
+  /**
+   * Called by the App before any stack synthesizes: checks every fleet of the
+   * app (all problems at once), then builds the Terraform resources unless the
+   * hvkit CLI wants the manifest only (`hvkit plan` never waits on them).
+   */
   prepareStack(): void {
-    this.ensureResources();
+    checkApp(this.node.root, Fleet.isFleet);
+    if (!manifestOnly()) this.ensureResources();
     super.prepareStack();
   }
 
@@ -73,5 +93,29 @@ export class Fleet extends TerraformStack {
     if (this.resourcesAdded) return;
     this.resourcesAdded = true;
     addTerraformResources(this, this.manifest());
+  }
+
+  private synthesizeFleet(session: ISynthesisSession, terraform: IStackSynthesizer): void {
+    const m = this.manifest();
+    const sink = currentSink();
+    if (sink) {
+      sink.manifests.push(m);
+      report({ kind: 'synthesized', fleet: this.name });
+      return;
+    }
+    let out: string | undefined;
+    if (!manifestOnly()) {
+      terraform.synthesize(session);
+      out = join(session.outdir, session.manifest.forStack(this).workingDirectory);
+      writeFileSync(join(out, MANIFEST_FILE), canonicalJson(m, 2));
+    }
+    // The CLI reads manifests back from its own folder: it then knows what this run made.
+    const forCli = process.env[ENV_MANIFEST_DIR];
+    if (forCli) {
+      mkdirSync(join(forCli, this.name), { recursive: true });
+      // Compact: faster to write and read, and no one reads it but the CLI.
+      writeFileSync(join(forCli, this.name, MANIFEST_FILE), canonicalJson(m, 0));
+    }
+    report({ kind: 'synthesized', fleet: this.name, out });
   }
 }

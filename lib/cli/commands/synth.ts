@@ -1,7 +1,12 @@
-import { join, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { runApp } from '../../synth/run-app';
+import { pruneStaleFleets } from '../../synth/prune-output';
+import { synthApp } from '../../synth/run-app';
 import type { Io } from '../context';
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
 
 export function registerSynth(program: Command, io: Io): void {
   program
@@ -11,9 +16,13 @@ export function registerSynth(program: Command, io: Io): void {
     .option('--output <dir>', 'output folder', 'cdktf.out')
     .action(async (opts: { app?: string; output: string }) => {
       const outdir = resolve(io.cwd, opts.output);
-      const manifests = await runApp({ projectDir: io.cwd, app: opts.app, mode: 'full', outdir, env: io.env });
-      for (const m of manifests) {
-        io.out(`${m.fleet}: ${m.hosts.length} hosts, ${m.guests.length} guests → ${join(opts.output, 'stacks', m.fleet)}/{cdk.tf.json,hvkit.manifest.json}\n`);
+      const run = await synthApp({ projectDir: io.cwd, app: opts.app, mode: 'full', outdir, env: io.env });
+      for (const m of run.manifests) {
+        const out = relative(io.cwd, run.outputs.get(m.fleet) ?? resolve(outdir, 'stacks', m.fleet)) || '.';
+        io.out(`${m.fleet}: ${count(m.hosts.length, 'host')}, ${count(m.guests.length, 'guest')} → ${out}/{cdk.tf.json,hvkit.manifest.json}\n`);
+      }
+      for (const gone of pruneStaleFleets(outdir, new Set(run.manifests.map((m) => m.fleet)))) {
+        io.out(`${gone}: no longer in the app, its output removed from ${relative(io.cwd, resolve(outdir, 'stacks', gone))}\n`);
       }
     });
 }

@@ -28,14 +28,32 @@ export class App extends Construct {
     this.outdir = config.outdir ?? process.env.CDKTF_OUTDIR ?? 'cdktf.out';
     for (const [k, v] of Object.entries(config.context ?? {})) this.node.setContext(k, v);
   }
+  /** As cdktf's: prepares every stack, then has each one's synthesizer run (a Fleet's hands over its manifest). */
   synth(): void {
-    unavailable('Terraform synthesis');
+    const stacks = this.node.findAll().filter(TerraformStack.isStack);
+    for (const s of stacks) s.prepareStack();
+    const session = { outdir: this.outdir, manifest: undefined };
+    for (const s of stacks) s.synthesizer.synthesize(session);
   }
 }
 
+const STACK = Symbol.for('cdktf/TerraformStack');
+
+export interface IStackSynthesizer {
+  synthesize(session: { readonly outdir: string; readonly manifest: unknown }): void;
+}
+
 export class TerraformStack extends Construct {
+  static isStack(x: unknown): x is TerraformStack {
+    return typeof x === 'object' && x !== null && STACK in x;
+  }
+  synthesizer: IStackSynthesizer = { synthesize: () => unavailable('Terraform synthesis') };
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    Object.defineProperty(this, STACK, { value: true });
+  }
   prepareStack(): void {
-    unavailable('Terraform synthesis');
+    // Nothing to prepare: no Terraform element exists in this mode.
   }
   toTerraform(): Record<string, unknown> {
     return unavailable('Terraform synthesis');
@@ -55,4 +73,7 @@ export class DataResource extends Construct {
   }
 }
 
-export const Testing = new Proxy({}, { get: () => unavailable('cdktf Testing') });
+/** `Testing.app()` builds an App as usual; the rest of cdktf's Testing needs Terraform JSON. */
+export const Testing = new Proxy({ app: (config: AppConfig = {}) => new App(config) } as Record<string | symbol, unknown>, {
+  get: (target, key) => (key in target ? target[key] : unavailable('cdktf Testing')),
+});
