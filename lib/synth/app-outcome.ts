@@ -55,7 +55,8 @@ export function crashMessage(stderr: string, code: number): string {
       if (/^\s+at /.test(l) || (message.length && l.trim() === '') || /^\s*\{$/.test(l)) break;
       message.push(l.trim());
     }
-    return message.join(' ');
+    // A plain Error's name adds nothing to "the app … failed:".
+    return message.join(' ').replace(/^Error: /, '');
   }
   const last = lines.map((l) => l.trim()).filter(Boolean).pop();
   return last ? `${last} (exit ${code})` : `it exited with code ${code}`;

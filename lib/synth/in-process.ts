@@ -51,7 +51,9 @@ export async function runInProcess(file: string, name: string, projectDir: strin
     if (e instanceof AppExit) {
       if (e.code !== 0) failure = `it called process.exit(${e.code})`;
     } else {
-      failure = e instanceof Error ? e.message.split('\n').map((l) => l.trim()).filter(Boolean).join(' ') : String(e);
+      const message = e instanceof Error ? e.message.split('\n').map((l) => l.trim()).filter(Boolean).join(' ') : String(e);
+      // As the child-process path says it: a plain Error's name adds nothing.
+      failure = e instanceof Error && e.name !== 'Error' ? `${e.name}: ${message}` : message;
     }
   } finally {
     process.exit = exit;
