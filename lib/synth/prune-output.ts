@@ -11,23 +11,25 @@ const SYNTHESIZED = ['cdk.tf.json', 'cdk.tf', 'metadata.json', MANIFEST_FILE];
  * is left in it (a `terraform.tfstate` there is kept). Stacks without a
  * manifest are not hvkit's and are never touched; a stack this run wrote as a
  * non-hvkit stack (listed in cdktf's manifest.json) only loses the stale manifest.
- * Returns the names of the fleets removed, sorted.
+ * Returns the fleets removed, sorted, with the files left in their folder.
  */
-export function pruneStaleFleets(outdir: string, made: ReadonlySet<string>): string[] {
+export function pruneStaleFleets(outdir: string, made: ReadonlySet<string>): { fleet: string; kept: string[] }[] {
   const stacksDir = join(outdir, 'stacks');
   if (!existsSync(stacksDir)) return [];
   const current = cdktfStacks(outdir);
-  const removed: string[] = [];
+  const removed: { fleet: string; kept: string[] }[] = [];
   for (const name of readdirSync(stacksDir).sort()) {
     const dir = join(stacksDir, name);
     if (made.has(name) || !existsSync(join(dir, MANIFEST_FILE))) continue;
-    removed.push(name);
     if (current.has(name)) {
       rmSync(join(dir, MANIFEST_FILE));
+      removed.push({ fleet: name, kept: [] });
       continue;
     }
     for (const f of SYNTHESIZED) rmSync(join(dir, f), { force: true });
-    if (readdirSync(dir).length === 0) rmdirSync(dir);
+    const kept = readdirSync(dir).sort();
+    if (kept.length === 0) rmdirSync(dir);
+    removed.push({ fleet: name, kept });
   }
   return removed;
 }

@@ -27,8 +27,9 @@ export function registerSynth(program: Command, io: Io): void {
         const out = shortPath(io.cwd, run.outputs.get(m.fleet) ?? resolve(outdir, 'stacks', m.fleet));
         io.out(`${m.fleet}: ${count(m.hosts.length, 'host')}, ${count(m.guests.length, 'guest')} → ${out}/{cdk.tf.json,hvkit.manifest.json}\n`);
       }
-      for (const gone of pruneStaleFleets(outdir, new Set(run.manifests.map((m) => m.fleet)))) {
-        io.out(`${gone}: no longer in the app, its output removed from ${shortPath(io.cwd, resolve(outdir, 'stacks', gone))}\n`);
+      for (const { fleet, kept } of pruneStaleFleets(outdir, new Set(run.manifests.map((m) => m.fleet)))) {
+        const left = kept.length ? ` (kept ${kept.join(', ')})` : '';
+        io.out(`${fleet}: no longer in the app, its output removed from ${shortPath(io.cwd, resolve(outdir, 'stacks', fleet))}${left}\n`);
       }
     });
 }
