@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -67,6 +67,26 @@ export async function runInProcess(file: string, name: string, projectDir: strin
   return { app: name, events: sink.events, manifests, failure };
 }
 
+/** What the light stand-ins offer an app: `import { App, Testing } from 'cdktf'` and nothing else. */
+const LITE_NAMES = /^(?:type\s+)?(?:App|AppConfig|Testing)(?:\s+as\s+[\w$]+)?$/;
+
+/**
+ * True when every mention of cdktf in the file is a named import of App
+ * (or Testing, for Testing.app()); anything else, or anything unclear, is false.
+ */
+export function onlyAppFromCdktf(file: string): boolean {
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch {
+    return false;
+  }
+  const mentions = source.match(/['"]cdktf['"]/g)?.length ?? 0;
+  const imports = [...source.matchAll(/\bimport\s+(type\s+)?\{([^}]*)\}\s*from\s*['"]cdktf['"]/g)];
+  if (imports.length === 0 || imports.length !== mentions) return false;
+  return imports.every((m) => m[2].split(',').map((n) => n.trim()).filter(Boolean).every((n) => LITE_NAMES.test(n)));
+}
+
 /** Makes process.env exactly `env`. */
 function setEnv(env: NodeJS.ProcessEnv): void {
   for (const k of Object.keys(process.env)) if (!(k in env)) delete process.env[k];
@@ -102,10 +122,12 @@ async function bundleApp(file: string, projectDir: string): Promise<string> {
           // hvkit itself is TypeScript: compile it in rather than leave it to Node.
           b.onResolve({ filter: /^hvkit$/ }, () => ({ path: hvkitEntry }));
           // Reading the manifest needs no Terraform model: hvkit's constructs get light
-          // stand-ins for cdktf, unless the app uses cdktf itself.
+          // stand-ins for cdktf, and so does an app that takes only its App from cdktf;
+          // an app that uses more of cdktf gets the real one throughout.
           b.onResolve({ filter: /^cdktf$/ }, (args) => {
-            if (!args.importer.startsWith(hvkitLib)) appUsesCdktf = true;
-            return useLite && existsSync(lite) && args.importer.startsWith(hvkitLib) ? { path: lite } : undefined;
+            const liteEnough = args.importer.startsWith(hvkitLib) || onlyAppFromCdktf(args.importer);
+            if (!liteEnough) appUsesCdktf = true;
+            return useLite && liteEnough && existsSync(lite) ? { path: lite } : undefined;
           });
         },
       }],

@@ -7,7 +7,8 @@ import { LOCAL_HOST, localDomains, stateGuests, tempProject, type TempProject } 
 
 /** A fleet app as a cdktf user writes it: the App comes from cdktf, the rest from hvkit. */
 function cdktfApp(makeApp: string, extra = '', fleetProps = "{ provider: 'local' }"): string {
-  return `import { App, Testing, TerraformStack, TerraformOutput } from 'cdktf';
+  const names = ['App', 'Testing', 'TerraformStack', 'TerraformOutput'].filter((n) => `${makeApp}\n${extra}`.includes(n));
+  return `import { ${names.join(', ')} } from 'cdktf';
 import { Fleet, Host, Guest } from 'hvkit';
 const app = ${makeApp};
 const fleet = new Fleet(app, 'tokyo', ${fleetProps});
