@@ -143,8 +143,9 @@ describe('building the fleet for plan', () => {
   it('gives the same plan in hvkit’s own process as in a separate app process', async () => {
     const p = tempProject();
     try {
-      const inProcess = await p.run(['plan', '--json']);
-      const separate = await p.run(['plan', '--json'], { env: { HVKIT_APP_PROCESS: 'separate' } });
+      // A fixed plan time: the JSON carries Terraform's `timestamp`.
+      const inProcess = await p.run(['plan', '--json'], { env: { SOURCE_DATE_EPOCH: '1700000000' } });
+      const separate = await p.run(['plan', '--json'], { env: { HVKIT_APP_PROCESS: 'separate', SOURCE_DATE_EPOCH: '1700000000' } });
       expect(inProcess.code).toBe(0);
       expect(separate.out).toBe(inProcess.out);
       expect(JSON.parse(inProcess.out).resource_changes).toHaveLength(10);
