@@ -3,8 +3,11 @@
  * when `hvkit plan` builds the construct tree in its own process to read the
  * manifest. Loading cdktf costs about 0.3 s (it pulls in archiver and the
  * whole Terraform model) and the manifest needs none of it: no Terraform
- * resource is created in that mode. Apps that import cdktf themselves get the
- * real cdktf (lib/synth/run-app.ts checks), and `hvkit synth` always does.
+ * resource is created in that mode. An app that takes only `App` (or
+ * `Testing`) from cdktf gets these too; one that uses more of cdktf gets the
+ * real cdktf (lib/synth/in-process.ts decides), and `hvkit synth` always does.
+ * `App.synth()` works as cdktf's does, so a Fleet hands over its manifest the
+ * same way under both.
  */
 import { Construct } from 'constructs';
 
