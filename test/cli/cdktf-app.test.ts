@@ -91,13 +91,16 @@ describe("a fleet in cdktf's Testing.app()", () => {
   });
   afterAll(() => p.cleanup());
 
-  it('plans, applies, re-plans with no changes and answers look-ups', async () => {
+  it('plans, applies, re-plans with no changes, answers look-ups, reports and refreshes', async () => {
     expect((await p.run(['plan', '--detailed-exitcode'])).code).toBe(2);
     expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
     expect(stateGuests(p.dir)).toEqual(['web-01@h1', 'web-02@h1']);
     expect((await p.run(['plan', '--detailed-exitcode'])).code).toBe(0);
     expect((await p.run(['parent', 'web-01'])).out).toBe('web-01: h1\n');
     expect(JSON.parse((await p.run(['hosts', '--json'])).out)).toMatchObject([{ host: 'h1', guests: 2 }]);
+    expect(JSON.parse((await p.run(['guests', '--json'])).out)).toHaveLength(2);
+    expect((await p.run(['report', '--html', 'report.html'])).code).toBe(0);
+    expect((await p.run(['refresh'])).out).toContain('No drift');
   });
 
   it('synth says where Testing.app() put the output, with the manifest beside cdk.tf.json', async () => {
