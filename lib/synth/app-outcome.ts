@@ -31,10 +31,12 @@ export function settle(o: AppOutcome): AppRun {
   if (o.failure !== undefined) throw new HvkitError(`the app ${o.app} failed: ${o.failure}`);
   const outputs = new Map<string, string | undefined>();
   for (const e of o.events) if (e.kind === 'synthesized') outputs.set(e.fleet, e.out);
-  const forgotten = o.events.filter((e) => e.kind === 'created' && !outputs.has(e.fleet) && !o.manifests.some((m) => m.fleet === e.fleet));
+  const forgotten = o.events
+    .filter((e): e is Extract<AppEvent, { kind: 'created' }> => e.kind === 'created')
+    .filter((e) => !outputs.has(e.fleet) && !o.manifests.some((m) => m.fleet === e.fleet));
   if (forgotten.length) {
-    const names = forgotten.map((e) => (e.kind === 'created' ? e.path : '')).join(', ');
-    throw new HvkitError(`the app ${o.app} created fleet ${names} but never synthesized it: call app.synth() at the end of the app (cdktf apps must)`);
+    const [what, it] = forgotten.length === 1 ? ['fleet', 'it'] : ['fleets', 'them'];
+    throw new HvkitError(`the app ${o.app} created ${what} ${forgotten.map((e) => e.path).join(', ')} but never synthesized ${it}: call app.synth() at the end of the app (cdktf apps must)`);
   }
   if (o.manifests.length === 0) {
     throw new HvkitError(`the app ${o.app} made no fleet: create a Fleet (import { Fleet } from 'hvkit') in its App and call app.synth()`);
