@@ -23,12 +23,18 @@ export class ValidationError extends HvkitError {
   readonly problems: readonly Problem[];
   constructor(problems: readonly Problem[]) {
     super(
-      `${problems.length} problem${problems.length === 1 ? '' : 's'} in the fleet:\n` +
+      `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${fleetsOf(problems)}:\n` +
         problems.map((p) => `  ${p.path}: ${p.message}`).join('\n'),
     );
     this.name = 'ValidationError';
     this.problems = problems;
   }
+}
+
+/** "the fleet" when every problem is in one fleet, else "fleets a, b" (paths start with the fleet, or the App's stack). */
+function fleetsOf(problems: readonly Problem[]): string {
+  const roots = [...new Set(problems.map((p) => p.path.split('/')[0]))].sort();
+  return roots.length > 1 ? `${roots.length} fleets (${roots.join(', ')})` : 'the fleet';
 }
 
 export function assertNever(x: never, what = 'value'): never {

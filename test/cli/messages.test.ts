@@ -100,5 +100,12 @@ describe('messages that tell the truth', () => {
       expect(r.code).toBe(1);
       expect(r.err).toContain(`the state at ${join(p.dir, 'empty.json')} records no hosts: nothing is deployed to report`);
     });
+
+    it('report counts hosts and guests in words that agree with the number', async () => {
+      p.writeStack(stackSource(`new Guest(new Host(fleet, 'host-a', ${LOCAL_HOST}), 'web-01', { role: 'web', vcpus: 1, memory: '1GiB' });`));
+      expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
+      const r = await p.run(['report', '--html', 'r.html']);
+      expect(r.out).toBe('Wrote r.html: 1 host, 1 guest.\n');
+    });
   });
 });

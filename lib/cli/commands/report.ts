@@ -35,6 +35,11 @@ export function registerReport(program: Command, io: Io): void {
     } catch (e) {
       throw new HvkitError(`cannot write the report to ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
-    io.out(`Wrote ${opts.html}: ${model.hosts.length} hosts, ${model.hosts.reduce((a, h) => a + h.guests.length, 0)} guests${model.hosts.some((h) => h.over) ? `, ${model.hosts.filter((h) => h.over).length} over-committed` : ''}.\n`);
+    const guests = model.hosts.reduce((a, h) => a + h.guests.length, 0);
+    io.out(`Wrote ${opts.html}: ${count(model.hosts.length, 'host')}, ${count(guests, 'guest')}${model.hosts.some((h) => h.over) ? `, ${model.hosts.filter((h) => h.over).length} over-committed` : ''}.\n`);
   });
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
