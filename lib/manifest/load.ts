@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { HvkitError } from '../errors';
-import { manifestSchema, parseAndValidate } from './schema';
+import { describeSchemaError, isSchemaChecked, manifestSchema, parseAndValidate, schemaValidator } from './schema';
 import type { Manifest } from './types';
 
 const FIX = 'run `hvkit synth` again to regenerate it';
@@ -23,24 +23,36 @@ export function parseManifest(source: string, text: string): Manifest {
 }
 
 /**
- * A manifest handed over in memory by buildManifest, which tests hold to the
- * schema; only the cross-references are checked again (the schema check costs
- * more than the rest of a 10,000-guest plan's reading).
+ * A manifest handed over in memory. buildManifest holds what it makes to the
+ * schema; anything else (a manifest made another way) is checked here, so
+ * every manifest that reaches the planner has passed the schema once.
  */
 export function checkManifestObject(source: string, m: Manifest): Manifest {
   if (m?.formatVersion !== 1) throw new HvkitError(`${source}: the app built a manifest of format ${m?.formatVersion}, this hvkit reads format 1`);
+  if (!isSchemaChecked(m)) {
+    const validate = schemaValidator(manifestSchema);
+    if (!validate(m)) throw new HvkitError(`${describeSchemaError(source, validate.errors?.[0])}; the app made this manifest without buildManifest: ${FIX}`);
+  }
   checkReferences(source, m);
   return m;
 }
 
-/** What the schema cannot say: guests name hosts that exist, names are unique. */
+/** What the schema cannot say: guests name hosts that exist, names, UUIDs and MACs are unique. */
 function checkReferences(source: string, m: Manifest): void {
   const hosts = new Map(m.hosts.map((h, i) => [h.name, i]));
   if (hosts.size !== m.hosts.length) throw new HvkitError(`${source}: at /hosts: host names repeat; ${FIX}`);
   const guests = new Set<string>();
+  const uuids = new Set<string>();
+  const macs = new Set<string>();
   m.guests.forEach((g, i) => {
     if (guests.has(g.name)) throw new HvkitError(`${source}: at /guests/${i}/name: guest '${g.name}' repeats; ${FIX}`);
     guests.add(g.name);
+    if (uuids.has(g.uuid)) throw new HvkitError(`${source}: at /guests/${i}/uuid: uuid ${g.uuid} repeats; ${FIX}`);
+    uuids.add(g.uuid);
+    g.nics.forEach((n, j) => {
+      if (macs.has(n.mac)) throw new HvkitError(`${source}: at /guests/${i}/nics/${j}/mac: MAC ${n.mac} repeats; ${FIX}`);
+      macs.add(n.mac);
+    });
     const h = hosts.get(g.host);
     if (h === undefined) throw new HvkitError(`${source}: at /guests/${i}/host: host '${g.host}' is not in /hosts; ${FIX}`);
     g.disks.forEach((d, j) => {

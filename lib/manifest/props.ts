@@ -72,8 +72,12 @@ export interface HostProps {
   /** @default the fleet's provider */
   readonly provider?: ProviderName;
   /**
-   * How the provider reaches the host: an ssh target for xen (`root@host-01`),
-   * a libvirt URI for libvirt (`qemu+ssh://root@host-01/system`), a folder for local.
+   * How the provider reaches the host: an ssh target `[user@]host[:port]` for
+   * xen (`root@host-01`), a libvirt URI for libvirt
+   * (`qemu+ssh://root@host-01/system`; schemes qemu, qemu+ssh/tcp/tls/unix/libssh/libssh2,
+   * xen, xen+ssh/tcp/tls/unix; query parameters keyfile, known_hosts,
+   * known_hosts_verify, mode, no_tty, no_verify, pkipath, sshauth), a folder
+   * inside the project for local (relative, no `..` segments). Never starts with `-`.
    * @default the host name (xen), `qemu+ssh://root@<name>/system` (libvirt), `.hvkit/local/<name>` (local)
    */
   readonly address?: string;
@@ -81,7 +85,7 @@ export interface HostProps {
   readonly reserve?: ReserveProps;
   /** Capacity factors for this host, over the fleet's. @default the fleet's */
   readonly capacity?: Partial<CapacityConfig>;
-  /** Folder on the host for guest disk images. @default '/var/lib/hvkit/images' */
+  /** Folder on the host for guest disk images: absolute, only letters, digits and `. _ / -`, no `..`. @default '/var/lib/hvkit/images' */
   readonly storageDir?: string;
   /** @default {} */
   readonly tags?: Readonly<Record<string, string>>;
@@ -96,7 +100,10 @@ export interface GuestDiskProps {
 export interface GuestNicProps {
   /** @default the fleet's bridge */
   readonly bridge?: string;
-  /** @default derived from the guest name, so rebuilds get the same MAC */
+  /**
+   * Six hex pairs; no two NICs of a fleet may share one.
+   * @default derived from the fleet and guest names (the one recorded in state once deployed), so rebuilds get the same MAC
+   */
   readonly mac?: string;
 }
 
@@ -113,6 +120,10 @@ export interface GuestProps {
   /** What the guest does (web, memcached, db, …); reports colour by it. */
   readonly role: string;
   readonly vcpus: number;
+  /**
+   * At least {@link GUEST_MIN_MEMORY_MIB} (32 MiB). A bare number is MiB:
+   * `memory: 4` is 4 MiB and refused; write `'4GiB'`.
+   */
   readonly memory: Size;
   /** vCPUs the guest may grow to while running. @default vcpus */
   readonly maxVcpus?: number;
@@ -128,13 +139,13 @@ export interface GuestProps {
   readonly load?: GuestLoadProps;
   /** Guests of the same group never share a host (e.g. database replicas). @default none */
   readonly antiAffinity?: string;
-  /** Kernel image for pv guests. @default none: boot through `bootloader` */
+  /** Kernel image for pv guests: an absolute path on the host. @default none: boot through `bootloader` */
   readonly kernel?: string;
   /** @default 'pygrub' for pv guests without a kernel, none otherwise */
   readonly bootloader?: string;
-  /** Xen credit-scheduler weight. @default none */
+  /** Xen credit-scheduler weight, 1 to 65535 (Xen's default is 256). @default none */
   readonly cpuWeight?: number;
-  /** CPU cap in percent of one CPU. @default none */
+  /** CPU cap in percent of one CPU, 0 (no cap) to 100 × maxVcpus. @default none */
   readonly cpuCap?: number;
   /** @default {} */
   readonly tags?: Readonly<Record<string, string>>;
@@ -151,3 +162,26 @@ export interface FleetInput {
 }
 export interface HostInput { readonly name: string; readonly path: string; readonly props: HostProps; readonly guests: readonly GuestInput[] }
 export interface GuestInput { readonly name: string; readonly path: string; readonly props: GuestProps }
+
+/** Smallest guest memory hvkit accepts: below it no guest OS boots, and it is most often `memory: 4` meant as 4 GiB. */
+export const GUEST_MIN_MEMORY_MIB = 32;
+
+/** Every prop name of each level, so unknown ones (typos) are refused at run time. */
+export const PROP_KEYS = {
+  fleet: keys<FleetProps>()(['bridge', 'capacity', 'provider', 'reserve', 'resourceType']),
+  reserve: keys<ReserveProps>()(['memory', 'overhead', 'vcpus']),
+  host: keys<HostProps>()(['address', 'capacity', 'cpu', 'disks', 'memory', 'nics', 'provider', 'reserve', 'storageDir', 'tags']),
+  hostCpu: keys<HostCpuProps>()(['cores', 'sockets', 'threads']),
+  hostMemory: keys<HostMemoryProps>()(['dimms', 'maxDimm', 'slots']),
+  hostDisk: keys<HostDiskProps>()(['iops', 'kind', 'mbps', 'name', 'size']),
+  hostNic: keys<HostNicProps>()(['gbps', 'name']),
+  guest: keys<GuestProps>()(['antiAffinity', 'bootloader', 'cpuCap', 'cpuWeight', 'disks', 'kernel', 'load', 'maxMemory', 'maxVcpus', 'memory', 'mode', 'nics', 'role', 'tags', 'vcpus']),
+  guestDisk: keys<GuestDiskProps>()(['on', 'size']),
+  guestNic: keys<GuestNicProps>()(['bridge', 'mac']),
+  guestLoad: keys<GuestLoadProps>()(['cpu', 'iops', 'netMbps']),
+} as const;
+
+/** Lists the keys of T; the compiler refuses a list that misses one or names one T lacks. */
+function keys<T>() {
+  return <const K extends readonly (keyof T & string)[]>(list: K & ([Exclude<keyof T, K[number]>] extends [never] ? unknown : { missing: Exclude<keyof T, K[number]> })): readonly string[] => list;
+}

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Ajv as AjvType, AnySchemaObject, ErrorObject, ValidateFunction } from 'ajv';
-import { HvkitError } from '../errors';
+import { HvkitError, ValidationError } from '../errors';
+import type { Manifest } from './types';
 import manifestSchema from './manifest.schema.json' with { type: 'json' };
 
 let ajv: AjvType | undefined;
@@ -49,4 +50,36 @@ export function parseAndValidate<T>(source: string, text: string, schema: AnySch
     throw new HvkitError(`${describeSchemaError(source, validate.errors?.[0])}; this ${what} was edited by hand or cut short: ${fix}`);
   }
   return data as T;
+}
+
+/**
+ * Manifests buildManifest made and held to the schema. Kept on globalThis, so
+ * a second copy of hvkit (an app bundled with its own) shares it.
+ */
+const CHECKED_KEY = Symbol.for('hvkit.schemaCheckedManifests');
+const checked: WeakSet<object> = ((globalThis as Record<symbol, unknown>)[CHECKED_KEY] ??= new WeakSet<object>()) as WeakSet<object>;
+
+/** True if `m` came from buildManifest, which held it to the schema. */
+export function isSchemaChecked(m: object): boolean {
+  return checked.has(m);
+}
+
+/**
+ * Holds a manifest buildManifest made to the schema: a prop the builder let
+ * through that the schema refuses is a ValidationError on the construct that
+ * has it, not a crash in a renderer later.
+ */
+export function checkBuiltManifest(m: Manifest): Manifest {
+  const validate = schemaValidator(manifestSchema as AnySchemaObject);
+  const data: unknown = m;
+  if (!validate(data)) {
+    const e = validate.errors?.[0];
+    const pointer = e?.instancePath ?? '';
+    const [, list, index] = pointer.split('/');
+    const items: readonly { path: string }[] = list === 'guests' ? m.guests : list === 'hosts' ? m.hosts : [];
+    const owner = items[Number(index)]?.path ?? m.path;
+    throw new ValidationError([{ path: owner, message: `${describeSchemaError('the manifest', e).replace(/^the manifest: /, 'the built manifest ')}: hvkit let a prop through that its manifest schema refuses; please report this` }]);
+  }
+  checked.add(m);
+  return m;
 }

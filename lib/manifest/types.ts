@@ -91,4 +91,9 @@ export interface Manifest {
   capacity: CapacityConfig;
   hosts: HostSpec[];
   guests: GuestSpec[];
+  /**
+   * The MACs written in code (`nics[].mac`), sorted. Every other MAC is
+   * derived, and the planner keeps the one recorded in state for those.
+   */
+  explicitMacs: string[];
 }

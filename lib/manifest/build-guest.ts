@@ -1,0 +1,116 @@
+import { tagsOf } from './build-host';
+import { describeValue, shown, type Collector } from './check';
+import { BRIDGE, MAC, ROLE, SAFE_PATH, checkDnsLabel, hasDotSegment, printable } from './names';
+import { GUEST_MIN_MEMORY_MIB, PROP_KEYS, type GuestInput } from './props';
+import { formatSize, parseSize } from './size';
+import { GUEST_MODES, type GuestMode, type GuestSpec, type HostSpec } from './types';
+
+/** vCPUs of one guest: Xen and QEMU both stop well below this. */
+const MAX_VCPUS = 4096;
+/** Xen's credit-scheduler weight range. */
+const MAX_CPU_WEIGHT = 65535;
+
+/**
+ * A guest's spec with its identities left empty (`uuid` and derived MACs are
+ * '' here), and which NICs have a MAC written in code: identities are given
+ * out once every guest is known, in a stable order (see buildManifest).
+ */
+export interface BuiltGuest {
+  spec: GuestSpec;
+  explicit: boolean[];
+}
+
+export function guestOf(c: Collector, g: GuestInput, host: HostSpec, bridge: string): BuiltGuest {
+  const path = g.path;
+  const nameMsg = checkDnsLabel('guest', g.name);
+  if (nameMsg) c.add(path, nameMsg);
+  const p = c.record(path, 'guest props', g.props, "{ role: 'web', vcpus: 2, memory: '4GiB' }", false) ?? {};
+  c.keys(path, p, PROP_KEYS.guest);
+  const role = c.pattern(path, 'role', p.role, ROLE, 'use a lowercase word such as web, db or memcached');
+  const vcpus = c.count(path, 'vcpus', p.vcpus, 1, MAX_VCPUS);
+  const maxVcpus = p.maxVcpus === undefined ? vcpus : c.count(path, 'maxVcpus', p.maxVcpus, 1, MAX_VCPUS);
+  if (vcpus > maxVcpus) c.add(path, `vcpus ${vcpus} exceeds maxVcpus ${maxVcpus}: raise maxVcpus or lower vcpus`);
+  const memoryMiB = memoryOf(c, path, p.memory);
+  const maxMemoryMiB = p.maxMemory === undefined ? memoryMiB : c.size(path, 'maxMemory', p.maxMemory);
+  if (memoryMiB > maxMemoryMiB) c.add(path, `memory ${formatSize(memoryMiB)} exceeds maxMemory ${formatSize(maxMemoryMiB)}: raise maxMemory or lower memory`);
+  const modeRaw = p.mode ?? 'pv';
+  const mode: GuestMode = GUEST_MODES.includes(modeRaw as GuestMode) ? (modeRaw as GuestMode) : 'pv';
+  if (mode !== modeRaw) c.add(path, `mode ${shown(modeRaw)} must be one of ${GUEST_MODES.join(', ')}`);
+
+  const diskNames = new Set(host.disks.map((d) => d.name));
+  const disks = c.list(path, 'disks', p.disks ?? [], "[{ size: '20GiB', on: 'sda' }]").map((raw, i) => {
+    const d = c.record(path, `disks[${i}]`, raw, "{ size: '20GiB', on: 'sda' }", false) ?? {};
+    c.keys(path, d, PROP_KEYS.guestDisk, `disks[${i}].`);
+    const sizeMiB = c.size(path, `disks[${i}].size`, d.size);
+    const on = typeof d.on === 'string' ? d.on : '';
+    if (!diskNames.has(on)) {
+      c.add(path, `disks[${i}] is on ${shown(d.on)}, which host ${host.name} does not have: use one of ${[...diskNames].join(', ') || '(none: add disks to the host)'}`);
+    }
+    return { on, sizeMiB };
+  });
+
+  const explicit: boolean[] = [];
+  const nics = c.list(path, 'nics', p.nics ?? [{}], "[{ bridge: 'br0' }]").map((raw, i) => {
+    const n = c.record(path, `nics[${i}]`, raw, "{ bridge: 'br0' }", false) ?? {};
+    c.keys(path, n, PROP_KEYS.guestNic, `nics[${i}].`);
+    explicit.push(n.mac !== undefined);
+    return {
+      bridge: c.pattern(path, `nics[${i}].bridge`, n.bridge ?? bridge, BRIDGE, 'use a Linux interface name of at most 15 characters'),
+      mac: n.mac === undefined ? '' : macOf(c, path, i, n.mac),
+    };
+  });
+
+  const loadP = c.record(path, 'load', p.load, '{ cpu: 0.5, iops: 100, netMbps: 50 }') ?? {};
+  c.keys(path, loadP, PROP_KEYS.guestLoad, 'load.');
+  const load = {
+    cpu: c.nonNegative(path, 'load.cpu', loadP.cpu),
+    iops: c.nonNegative(path, 'load.iops', loadP.iops),
+    netMbps: c.nonNegative(path, 'load.netMbps', loadP.netMbps),
+  };
+  const antiAffinity = p.antiAffinity === undefined ? null : c.pattern(path, 'antiAffinity', p.antiAffinity, ROLE, 'use a lowercase group name');
+  const kernel = p.kernel === undefined ? null : fileOf(c, path, 'kernel', p.kernel, true);
+  const bootloader = p.bootloader !== undefined ? fileOf(c, path, 'bootloader', p.bootloader, false) : mode === 'pv' && kernel === null ? 'pygrub' : null;
+  const cpuWeight = p.cpuWeight === undefined ? null : c.count(path, 'cpuWeight', p.cpuWeight, 1, MAX_CPU_WEIGHT);
+  const cpuCap = p.cpuCap === undefined ? null : c.count(path, 'cpuCap', p.cpuCap, 0, 100 * maxVcpus);
+  return {
+    spec: {
+      antiAffinity, bootloader, cpuCap, cpuWeight, disks, host: host.name, kernel, load,
+      maxMemoryMiB, maxVcpus, memoryMiB, mode, name: g.name, nics, path, role,
+      tags: tagsOf(c, path, p.tags), uuid: '', vcpus,
+    },
+    explicit,
+  };
+}
+
+function memoryOf(c: Collector, path: string, value: unknown): number {
+  const r = parseSize(value);
+  if (!r.ok) {
+    c.add(path, `memory: ${r.error}`);
+    return GUEST_MIN_MEMORY_MIB;
+  }
+  if (r.mib >= GUEST_MIN_MEMORY_MIB) return r.mib;
+  const fix = typeof value === 'number' ? `a bare number is MiB: write '${value}GiB' for ${value} GiB` : "write it with a unit, such as '4GiB'";
+  c.add(path, `memory ${formatSize(r.mib)} is under the ${GUEST_MIN_MEMORY_MIB}MiB a guest needs at least: ${fix}`);
+  return GUEST_MIN_MEMORY_MIB;
+}
+
+function macOf(c: Collector, path: string, i: number, value: unknown): string {
+  const mac = typeof value === 'string' ? value.toLowerCase() : value;
+  const ok = c.pattern(path, `nics[${i}].mac`, mac, MAC, "write it as six hex pairs such as '52:54:00:12:34:56'");
+  if (ok && MAC.test(ok) && parseInt(ok.slice(0, 2), 16) & 1) c.add(path, `nics[${i}].mac '${ok}' is a multicast address: a NIC needs a unicast MAC (first byte even), such as '52:54:00:12:34:56'`);
+  return ok;
+}
+
+/** A kernel or bootloader: a path (absolute for a kernel) without `..` segments. */
+function fileOf(c: Collector, path: string, what: string, value: unknown, absolute: boolean): string {
+  if (typeof value !== 'string') {
+    c.add(path, `${what} must be a string path such as '${absolute ? '/boot/vmlinuz' : 'pygrub'}', got ${describeValue(value)}`);
+    return '';
+  }
+  if (!SAFE_PATH.test(value)) {
+    c.add(path, `${what} '${printable(value)}' has characters hvkit does not pass to hypervisors: use letters, digits and _ . / : @ + = , ? & % ~ -`);
+  } else if (value.startsWith('-') || hasDotSegment(value) || (absolute && !value.startsWith('/'))) {
+    c.add(path, `${what} '${printable(value)}' must be ${absolute ? 'an absolute path' : 'a program name or absolute path'} on the host without '.' or '..' segments, not starting with '-'`);
+  }
+  return value;
+}
