@@ -7,6 +7,7 @@ import { formatSize } from '../manifest/size';
 import type { GuestSpec, HostSpec, Manifest } from '../manifest/types';
 import type { State } from '../state/types';
 import { diffGuest, diffHost, fieldChanges } from './diff';
+import { withRecordedIdentities } from './identities';
 import { orderSteps, simulate, type HostView } from './order';
 import { PLAN_FORMAT_VERSION, type Change, type ConfigDiff, type DriftItem, type GuestChange, type HostChange, type Plan, type Recovered, type Step } from './types';
 
@@ -33,10 +34,12 @@ const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1
  * processes, no rendering for people. The same inputs give the same plan.
  */
 export function createPlan(input: PlanInput): Plan {
-  const { manifest, state } = input;
-  if (state && state.fleet !== manifest.fleet) {
-    throw new HvkitError(`state belongs to fleet '${state.fleet}', the code to '${manifest.fleet}': pass the right --state or --fleet`);
+  const { state } = input;
+  if (state && state.fleet !== input.manifest.fleet) {
+    throw new HvkitError(`state belongs to fleet '${state.fleet}', the code to '${input.manifest.fleet}': pass the right --state or --fleet`);
   }
+  // Deployed guests keep the UUIDs and MACs state records; the plan stays bound to the code's manifest.
+  const manifest = withRecordedIdentities(input.manifest, state);
   const hostsAfter = new Map(manifest.hosts.map((h) => [h.name, h]));
   const stateHosts = new Map(Object.entries(state?.hosts ?? {}).map(([n, r]) => [n, r.spec]));
   const stateGuests = Object.values(state?.guests ?? {}).map((r) => r.spec).sort(byName);
@@ -118,7 +121,7 @@ export function createPlan(input: PlanInput): Plan {
     fleet: manifest.fleet,
     stateLineage: state?.lineage ?? null,
     stateSerial: state?.serial ?? 0,
-    manifestDigest: manifestDigest(manifest),
+    manifestDigest: manifestDigest(input.manifest),
     changes,
     steps: ordered.steps,
     fit,
