@@ -146,7 +146,8 @@ export function hostOf(c: Collector, h: HostInput, fleet: FleetDefaults): HostSp
     };
   });
   const address = p.address ?? defaultAddress(provider, h.name);
-  const addressMsg = checkAddress(provider, address);
+  // A default address made of a bad host name would only repeat the name's problem.
+  const addressMsg = p.address === undefined && nameMsg ? undefined : checkAddress(provider, address);
   if (addressMsg) c.add(path, addressMsg);
   const storageDir = p.storageDir ?? '/var/lib/hvkit/images';
   const storageMsg = checkStorageDir(storageDir);

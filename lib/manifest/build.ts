@@ -91,7 +91,7 @@ function assignIdentities(c: Collector, fleet: string, guests: { spec: GuestSpec
     spec.uuid = reg.deriveUuid(ids, spec.path);
     spec.nics.forEach((n, i) => {
       if (explicit[i]) return;
-      const mac = reg.deriveMac(ids, i, `${spec.path} nics[${i}]`);
+      const mac = reg.deriveMac(ids, i, spec.path);
       if (mac === undefined) c.add(spec.path, `nics[${i}] found no free MAC to derive: set nics[${i}].mac`);
       n.mac = mac ?? '';
     });

@@ -42,8 +42,10 @@ export class Collector {
     for (const k of Reflect.ownKeys(obj)) {
       const key = typeof k === 'symbol' ? k.toString() : k;
       if (typeof k === 'string' && known.includes(k)) continue;
-      const near = closest(key, known as string[]);
-      const close = near !== undefined && distance(key, near) <= Math.max(2, Math.floor(key.length / 3));
+      const lower = key.toLowerCase();
+      // A key cut short (`net` for `netMbps`) is as likely a slip as a misspelt one.
+      const near = known.find((x) => lower.length >= 3 && x.toLowerCase().startsWith(lower)) ?? closest(key, known as string[]);
+      const close = near !== undefined && (near.toLowerCase().startsWith(lower) || distance(key, near) <= Math.max(2, Math.floor(key.length / 3)));
       this.add(path, `unknown prop '${prefix}${printable(key)}': ${close ? `did you mean '${prefix}${near}'?` : `use one of ${known.map((x) => prefix + x).join(', ')}`}`);
     }
   }
