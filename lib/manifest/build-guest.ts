@@ -44,7 +44,7 @@ export function guestOf(c: Collector, g: GuestInput, host: HostSpec, bridge: str
     const sizeMiB = c.size(path, `disks[${i}].size`, d.size);
     const on = typeof d.on === 'string' ? d.on : '';
     if (!diskNames.has(on)) {
-      c.add(path, `disks[${i}] is on ${shown(d.on)}, which host ${host.name} does not have: use one of ${[...diskNames].join(', ') || '(none: add disks to the host)'}`);
+      c.add(path, `disks[${i}] is on ${shown(d.on)}, which host ${printable(host.name)} does not have: use one of ${[...diskNames].map(printable).join(', ') || '(none: add disks to the host)'}`);
     }
     return { on, sizeMiB };
   });
@@ -75,7 +75,7 @@ export function guestOf(c: Collector, g: GuestInput, host: HostSpec, bridge: str
   return {
     spec: {
       antiAffinity, bootloader, cpuCap, cpuWeight, disks, host: host.name, kernel, load,
-      maxMemoryMiB, maxVcpus, memoryMiB, mode, name: g.name, nics, path, role,
+      maxMemoryMiB, maxVcpus, memoryMiB, mode, name: typeof g.name === 'string' ? g.name : '', nics, path, role,
       tags: tagsOf(c, path, p.tags), uuid: '', vcpus,
     },
     explicit,

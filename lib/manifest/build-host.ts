@@ -1,6 +1,6 @@
 import { DEFAULT_CAPACITY, DEFAULT_RESERVE_MIB, DEFAULT_RESERVE_OVERHEAD_MIB, DEFAULT_RESERVE_VCPUS } from '../capacity/defaults';
 import { ADDRESS_HINTS, checkAddress, checkStorageDir } from './address';
-import { describeValue, isRecord, shown, type Collector } from './check';
+import { describeValue, isRecord, plainList, shown, type Collector } from './check';
 import { BRIDGE, DISK_NAME, TAG_KEY, TAG_VALUE_MAX, checkDnsLabel, hasControl, printable } from './names';
 import { PROP_KEYS, type HostInput } from './props';
 import { formatSize } from './size';
@@ -86,6 +86,7 @@ export interface FleetDefaults {
 
 export function hostOf(c: Collector, h: HostInput, fleet: FleetDefaults): HostSpec {
   const path = h.path;
+  const name = typeof h.name === 'string' ? h.name : '';
   const nameMsg = checkDnsLabel('host', h.name);
   if (nameMsg) c.add(path, nameMsg);
   const p = c.record(path, 'host props', h.props, "{ cpu: { cores: 4 }, memory: { slots: 4, maxDimm: '4GiB', dimms: ['2GiB'] }, disks: [] }", false) ?? {};
@@ -106,7 +107,7 @@ export function hostOf(c: Collector, h: HostInput, fleet: FleetDefaults): HostSp
   c.keys(path, memP, PROP_KEYS.hostMemory, 'memory.');
   const slots = c.count(path, 'memory.slots', memP.slots, 1, 1024);
   const maxDimmMiB = c.size(path, 'memory.maxDimm', memP.maxDimm);
-  const rawDimms = Array.isArray(memP.dimms) ? memP.dimms : [];
+  const rawDimms = Array.isArray(memP.dimms) ? plainList(memP.dimms) : [];
   if (!Array.isArray(memP.dimms)) c.add(path, `memory.dimms must list the installed DIMMs, e.g. ['2GiB', '2GiB'], got ${describeValue(memP.dimms)}`);
   else if (rawDimms.length === 0) c.add(path, 'memory.dimms is empty: a host needs at least one DIMM');
   // Past the slots, more DIMMs are one mistake, not thousands of problems.
@@ -145,7 +146,7 @@ export function hostOf(c: Collector, h: HostInput, fleet: FleetDefaults): HostSp
       name: c.pattern(path, `nics[${i}].name`, n.name, BRIDGE, 'use a Linux interface name'),
     };
   });
-  const address = p.address ?? defaultAddress(provider, h.name);
+  const address = p.address ?? defaultAddress(provider, name);
   // A default address made of a bad host name would only repeat the name's problem.
   const addressMsg = p.address === undefined && nameMsg ? undefined : checkAddress(provider, address);
   if (addressMsg) c.add(path, addressMsg);
@@ -158,7 +159,7 @@ export function hostOf(c: Collector, h: HostInput, fleet: FleetDefaults): HostSp
     cpu,
     disks: disks.sort(byName),
     memory: { dimmsMiB, maxDimmMiB, slots, totalMiB: dimmsMiB.reduce((a, b) => a + b, 0) },
-    name: h.name,
+    name,
     nics: nics.sort(byName),
     path,
     provider,

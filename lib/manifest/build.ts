@@ -40,19 +40,20 @@ export function buildManifest(fleet: FleetInput): Manifest {
   const guestNames = new Map<string, string>();
   for (const h of c.list(fleet.path, 'hosts', fleet.hosts, '[]') as FleetInput['hosts']) {
     const spec = hostOf(c, h, defaults);
-    const prev = hostNames.get(h.name);
-    if (prev) c.add(h.path, `host name '${printable(h.name)}' is already used by ${prev}: host names must be unique in the fleet`);
-    hostNames.set(h.name, h.path);
+    const prev = hostNames.get(spec.name);
+    if (prev) c.add(h.path, `host name '${printable(spec.name)}' is already used by ${prev}: host names must be unique in the fleet`);
+    hostNames.set(spec.name, h.path);
     hosts.push(spec);
     for (const g of c.list(h.path, 'guests', h.guests, '[]') as typeof h.guests) {
-      const other = guestNames.get(g.name);
-      if (other) c.add(g.path, `guest name '${printable(g.name)}' is already used by ${other}: guest names must be unique across the fleet`);
-      guestNames.set(g.name, g.path);
+      const name = typeof g.name === 'string' ? g.name : '';
+      const other = guestNames.get(name);
+      if (other) c.add(g.path, `guest name '${printable(name)}' is already used by ${other}: guest names must be unique across the fleet`);
+      guestNames.set(name, g.path);
       guests.push({ ...guestOf(c, g, spec, bridge), provider: spec.provider });
     }
   }
   guests.sort((a, b) => byName(a.spec, b.spec));
-  const explicitMacs = assignIdentities(c, String(fleet.name), guests);
+  const explicitMacs = assignIdentities(c, typeof fleet.name === 'string' ? fleet.name : '', guests);
   if (c.problems.length) throw new ValidationError(c.problems);
   // Every object is built with its keys in sorted order, so JSON.stringify of a
   // manifest is already its canonical form (see manifestDigest).

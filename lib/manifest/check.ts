@@ -21,6 +21,16 @@ export function shown(v: unknown): string {
   return typeof v === 'string' ? `'${printable(v)}'` : describeValue(v);
 }
 
+/**
+ * A copy of a list by index: a list with an own `constructor` or a changed
+ * prototype cannot steer `map` or `slice` (species) or hide items.
+ */
+export function plainList(value: readonly unknown[]): unknown[] {
+  const out: unknown[] = [];
+  for (let i = 0; i < value.length; i++) out.push(value[i]);
+  return out;
+}
+
 /** A plain `{ key: value }` object (not a list, a function or null). */
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -59,8 +69,8 @@ export class Collector {
   }
 
   /** `value` as a list, or [] with a problem. */
-  list(path: string, what: string, value: unknown, example: string): readonly unknown[] {
-    if (Array.isArray(value)) return value;
+  list(path: string, what: string, value: unknown, example: string): unknown[] {
+    if (Array.isArray(value)) return plainList(value);
     this.add(path, `${what} must be a list like ${example}, got ${describeValue(value)}`);
     return [];
   }

@@ -30,7 +30,7 @@ describeWithTool("xl configs checked by Xen's own parser (libxlutil)", 'libxluti
     'web-host-01': { props: xen, guests: { 'web-01': web('5.5GiB'), 'memcached-01': memcached() } },
     'db-host-01': { props: { ...xen, memory: { slots: 4, maxDimm: '4GiB', dimms: ['4GiB', '4GiB', '4GiB', '4GiB'] } }, guests: { 'db-01': { role: 'db', vcpus: 2, memory: '14GiB', disks: [{ size: '200GiB', on: 'sda' }] }, 'web-03': web('1GiB') } },
     'edge-host-01': {
-      props: { ...xen, storageDir: '/srv/xen,images/a+b~c' },
+      props: { ...xen, storageDir: '/srv/xen.images/a_b-c' },
       guests: {
         'win-01': { role: 'desktop', vcpus: 2, maxVcpus: 4, memory: '2GiB', mode: 'hvm', disks: [{ size: '40GiB', on: 'sda' }, { size: '10GiB', on: 'sda' }], nics: [{}, { bridge: 'br-dmz.10' }], cpuWeight: 512, cpuCap: 150 },
         'pv-01': { role: 'batch', vcpus: 1, memory: '512MiB', kernel: '/boot/vmlinuz-6.1.0+deb12,x', mode: 'pv' },
