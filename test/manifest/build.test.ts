@@ -137,3 +137,22 @@ describe('buildManifest output', () => {
     expect(parseManifest('m', JSON.stringify(m))).toEqual(m);
   });
 });
+
+describe('manifests handed over in memory', () => {
+  it('holds a manifest not made by buildManifest to the schema (bootloader: 1024 is refused, not rendered)', async () => {
+    const { checkManifestObject } = await import('../../lib/manifest/load');
+    const m = manifestOf({ h1: { props: WEB_HOST_8G, guests: { g: web('1GiB') } } });
+    expect(checkManifestObject('fleet tokyo', m)).toBe(m);
+    const edited = { ...m, guests: [{ ...m.guests[0], bootloader: 1024 as unknown as string }] };
+    expect(() => checkManifestObject('fleet tokyo', edited)).toThrow(
+      'fleet tokyo: at /guests/0/bootloader: must be string,null; the app made this manifest without buildManifest: run `hvkit synth` again to regenerate it',
+    );
+  });
+
+  it('refuses a manifest in which two guests share a MAC', async () => {
+    const { parseManifest } = await import('../../lib/manifest/load');
+    const m = manifestOf({ h1: { props: WEB_HOST_8G, guests: { a: web('1GiB'), b: web('1GiB') } } });
+    const copied = { ...m, guests: [m.guests[0], { ...m.guests[1], nics: m.guests[0].nics }] };
+    expect(() => parseManifest('m.json', JSON.stringify(copied))).toThrow(`m.json: at /guests/1/nics/0/mac: MAC ${m.guests[0].nics[0].mac} repeats`);
+  });
+});
