@@ -49,7 +49,8 @@ export function buildManifest(fleet: FleetInput): Manifest {
       const other = guestNames.get(name);
       if (other) c.add(g.path, `guest name '${printable(name)}' is already used by ${other}: guest names must be unique across the fleet`);
       guestNames.set(name, g.path);
-      guests.push({ ...guestOf(c, g, spec, bridge), provider: spec.provider });
+      const built = guestOf(c, g, spec, bridge);
+      guests.push({ spec: built.spec, explicit: built.explicit, provider: spec.provider });
     }
   }
   guests.sort((a, b) => byName(a.spec, b.spec));

@@ -26,6 +26,7 @@ export function shown(v: unknown): string {
  * prototype cannot steer `map` or `slice` (species) or hide items.
  */
 export function plainList(value: readonly unknown[]): unknown[] {
+  if (Object.getPrototypeOf(value) === Array.prototype && !Object.hasOwn(value, 'constructor')) return value as unknown[];
   const out: unknown[] = [];
   for (let i = 0; i < value.length; i++) out.push(value[i]);
   return out;
@@ -35,6 +36,8 @@ export function plainList(value: readonly unknown[]): unknown[] {
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
+
+const KNOWN = new WeakMap<readonly string[], ReadonlySet<string>>();
 
 /** Collects problems against construct paths; buildManifest throws them all at once. */
 export class Collector {
@@ -49,15 +52,18 @@ export class Collector {
    * known name. `prefix` names the level (`memory.`, `disks[0].`).
    */
   keys(path: string, obj: object, known: readonly string[], prefix = ''): void {
-    for (const k of Reflect.ownKeys(obj)) {
-      const key = typeof k === 'symbol' ? k.toString() : k;
-      if (typeof k === 'string' && known.includes(k)) continue;
-      const lower = key.toLowerCase();
-      // A key cut short (`net` for `netMbps`) is as likely a slip as a misspelt one.
-      const near = known.find((x) => lower.length >= 3 && x.toLowerCase().startsWith(lower)) ?? closest(key, known as string[]);
-      const close = near !== undefined && (near.toLowerCase().startsWith(lower) || distance(key, near) <= Math.max(2, Math.floor(key.length / 3)));
-      this.add(path, `unknown prop '${prefix}${printable(key)}': ${close ? `did you mean '${prefix}${near}'?` : `use one of ${known.map((x) => prefix + x).join(', ')}`}`);
-    }
+    let set = KNOWN.get(known);
+    if (!set) KNOWN.set(known, (set = new Set(known)));
+    for (const k of Object.keys(obj)) if (!set.has(k)) this.unknownKey(path, k, known, prefix);
+    for (const k of Object.getOwnPropertySymbols(obj)) this.unknownKey(path, k.toString(), known, prefix);
+  }
+
+  private unknownKey(path: string, key: string, known: readonly string[], prefix: string): void {
+    const lower = key.toLowerCase();
+    // A key cut short (`net` for `netMbps`) is as likely a slip as a misspelt one.
+    const near = known.find((x) => lower.length >= 3 && x.toLowerCase().startsWith(lower)) ?? closest(key, known as string[]);
+    const close = near !== undefined && (near.toLowerCase().startsWith(lower) || distance(key, near) <= Math.max(2, Math.floor(key.length / 3)));
+    this.add(path, `unknown prop '${prefix}${printable(key)}': ${close ? `did you mean '${prefix}${near}'?` : `use one of ${known.map((x) => prefix + x).join(', ')}`}`);
   }
 
   /** `value` as an object of props, or undefined (with a problem unless it is absent and optional). */
