@@ -89,7 +89,7 @@ function memoryOf(c: Collector, path: string, value: unknown): number {
     return GUEST_MIN_MEMORY_MIB;
   }
   if (r.mib >= GUEST_MIN_MEMORY_MIB) return r.mib;
-  const fix = typeof value === 'number' ? `a bare number is MiB: write '${value}GiB' for ${value} GiB` : "write it with a unit, such as '4GiB'";
+  const fix = typeof value === 'number' ? `a bare number is MiB: write '${value}GiB' for ${value} GiB` : "give the guest more, such as '512MiB'";
   c.add(path, `memory ${formatSize(r.mib)} is under the ${GUEST_MIN_MEMORY_MIB}MiB a guest needs at least: ${fix}`);
   return GUEST_MIN_MEMORY_MIB;
 }

@@ -86,6 +86,9 @@ describe('prop ranges', () => {
     expect(problems({ guest: { memory: 4, maxMemory: undefined } })).toEqual([
       "tokyo/h1/g: memory 4MiB is under the 32MiB a guest needs at least: a bare number is MiB: write '4GiB' for 4 GiB",
     ]);
+    expect(problems({ guest: { memory: '16MiB' } })).toEqual([
+      "tokyo/h1/g: memory 16MiB is under the 32MiB a guest needs at least: give the guest more, such as '512MiB'",
+    ]);
     expect(manifestOf({ h1: { props: WEB_HOST_8G, guests: { g: { role: 'web', vcpus: 1, memory: 64 } } } }).guests[0].memoryMiB).toBe(64);
   });
 });
