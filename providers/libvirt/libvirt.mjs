@@ -1,4 +1,4 @@
-// The libvirt provider: every verb through `virsh -c <host address>` (a libvirt
+// The libvirt provider: every verb through `virsh --connect=<host address>` (a libvirt
 // URI: qemu+ssh://root@host/system in production, qemu:///system in tests),
 // always with an argument vector. See README.md beside this file.
 import { spawnSync } from 'node:child_process';
@@ -6,11 +6,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProviderError, log, run } from '../lib/contract.mjs';
+import { libvirtUri, safeName, safePath } from '../lib/checks.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function virsh(host, args, { allowFail = false } = {}) {
-  const argv = ['-c', host.address, ...args];
+  // `--connect=URI` keeps the URI one token even if it were to start with '-'; it is checked against an allow-list anyway.
+  const argv = [`--connect=${libvirtUri(host.address, `the address of ${host.name}`)}`, ...args];
   log(`$ virsh ${argv.join(' ')}`);
   const r = spawnSync(process.env.HVKIT_VIRSH ?? 'virsh', argv, { encoding: 'utf8', timeout: 300_000 });
   if (r.error) throw new ProviderError(`cannot run virsh: ${r.error.message}`);
@@ -62,7 +64,7 @@ function ensureDisks(host, guest) {
   if (!guest.disks.length) return;
   const pool = 'hvkit';
   if (!virsh(host, ['pool-info', pool], { allowFail: true }).ok) {
-    virsh(host, ['pool-define-as', pool, 'dir', '--target', host.storageDir]);
+    virsh(host, ['pool-define-as', pool, 'dir', '--target', safePath(host.storageDir, `the storageDir of ${host.name}`)]);
     virsh(host, ['pool-build', pool], { allowFail: true });
     virsh(host, ['pool-start', pool]);
     virsh(host, ['pool-autostart', pool]);
@@ -146,11 +148,14 @@ const verbs = {
   migrate: (input) => {
     const { host, guest, target } = input;
     // No shared storage: the disks travel with the domain.
-    virsh(host, ['migrate', '--live', '--persistent', '--undefinesource', ...(guest.disks.length ? ['--copy-storage-all'] : []), '--verbose', guest.name, target.address]);
+    virsh(host, ['migrate', '--live', '--persistent', '--undefinesource', ...(guest.disks.length ? ['--copy-storage-all'] : []), '--verbose', '--domain', guest.name, '--desturi', libvirtUri(target.address, `the address of ${target.name}`)]);
     return {};
   },
 };
 
 export function main(verb) {
-  return run(verb, async (input) => verbs[verb](input));
+  return run(verb, async (input) => {
+    for (const k of ['host', 'guest', 'target']) if (input[k] !== undefined) safeName(input[k]?.name, `${k} name`);
+    return verbs[verb](input);
+  });
 }

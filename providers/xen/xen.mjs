@@ -1,29 +1,34 @@
 // The xen provider: xl on the host over ssh (the host's address is the ssh
-// destination, root@host by default). Every call is an argument vector; the
-// remote command is built only from validated names and fixed paths.
+// destination, root@host by default). ssh joins its remote arguments into one
+// line that the host's shell parses, so every remote word is single-quoted
+// (remoteCommand), every value is checked against an allow-list first, and
+// the destination comes after `--` so it can never be read as an option.
 import { spawnSync } from 'node:child_process';
 import { ProviderError, log, run } from '../lib/contract.mjs';
+import { remoteCommand, safeName, safePath, sshTarget } from '../lib/checks.mjs';
 
 const SSH_OPTS = ['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10'];
 
-function ssh(host, args, { input, allowFail = false } = {}) {
-  const argv = [...SSH_OPTS, host.address, ...args];
+function ssh(host, words, { input, allowFail = false } = {}) {
+  const { dest, port } = sshTarget(host.address, `the address of ${host.name}`);
+  const argv = [...SSH_OPTS, ...(port ? ['-p', String(port)] : []), '--', dest, remoteCommand(words)];
   log(`$ ssh ${argv.join(' ')}`);
   const r = spawnSync(process.env.HVKIT_SSH ?? 'ssh', argv, { encoding: 'utf8', input, timeout: 600_000 });
   if (r.error) throw new ProviderError(`cannot run ssh: ${r.error.message}`);
-  if (r.status !== 0 && !allowFail) throw new ProviderError(`${args.join(' ')} on ${host.name} failed (exit ${r.status}): ${(r.stderr || r.stdout).trim()}`, r.status ?? 1);
+  if (r.status !== 0 && !allowFail) throw new ProviderError(`${words.join(' ')} on ${host.name} failed (exit ${r.status}): ${(r.stderr || r.stdout).trim()}`, r.status ?? 1);
   return { ok: r.status === 0, out: r.stdout ?? '', err: r.stderr ?? '' };
 }
 
-const cfgPath = (guest) => `/etc/xen/${guest.name}.cfg`;
-const diskPaths = (host, guest) => guest.disks.map((d, i) => `${host.storageDir}/${guest.name}-${d.on}-${i}.img`);
+const cfgPath = (guest) => `/etc/xen/${safeName(guest.name, 'guest name')}.cfg`;
+const storageDir = (host) => safePath(host.storageDir, `the storageDir of ${host.name}`);
+const diskPaths = (host, guest) => guest.disks.map((d, i) => safePath(`${storageDir(host)}/${safeName(guest.name, 'guest name')}-${d.on}-${i}.img`, 'disk image path'));
 
 function running(host, name) {
   return ssh(host, ['xl', 'list', name], { allowFail: true }).ok;
 }
 
 function writeConfig(host, input) {
-  ssh(host, ['tee', cfgPath(input.guest)], { input: input.config.text });
+  ssh(host, ['tee', '--', cfgPath(input.guest)], { input: input.config.text });
 }
 
 function domainsOf(host) {
@@ -56,9 +61,9 @@ const verbs = {
     const { host, guest } = input;
     if (running(host, guest.name)) throw new ProviderError(`domain ${guest.name} already runs on ${host.name}`, 4);
     if (guest.disks.length) {
-      ssh(host, ['mkdir', '-p', host.storageDir]);
+      ssh(host, ['mkdir', '-p', '--', storageDir(host)]);
       // Sparse raw images; growing one keeps its data, shrinking is a replace in the plan.
-      guest.disks.forEach((d, i) => ssh(host, ['truncate', '-s', `${d.sizeMiB}M`, diskPaths(host, guest)[i]]));
+      guest.disks.forEach((d, i) => ssh(host, ['truncate', '-s', `${Number(d.sizeMiB)}M`, '--', diskPaths(host, guest)[i]]));
     }
     writeConfig(host, input);
     ssh(host, ['xl', 'create', cfgPath(guest)]);
@@ -68,7 +73,7 @@ const verbs = {
     const { host, guest } = input;
     if (running(host, guest.name)) ssh(host, ['xl', 'destroy', guest.name]);
     else log(`${guest.name} is not running on ${host.name}`);
-    ssh(host, ['rm', '-f', cfgPath(guest), ...diskPaths(host, guest)]);
+    ssh(host, ['rm', '-f', '--', cfgPath(guest), ...diskPaths(host, guest)]);
     return {};
   },
   start: (input) => {
@@ -82,14 +87,14 @@ const verbs = {
   'set-memory': (input) => {
     const { host, guest } = input;
     if (input.memoryMiB > guest.maxMemoryMiB) throw new ProviderError(`${guest.name}: ${input.memoryMiB} MiB is above maxmem ${guest.maxMemoryMiB} MiB`, 5);
-    ssh(host, ['xl', 'mem-set', guest.name, `${input.memoryMiB}m`]);
+    ssh(host, ['xl', 'mem-set', guest.name, `${Number(input.memoryMiB)}m`]);
     writeConfig(host, input);
     return {};
   },
   'set-vcpus': (input) => {
     const { host, guest } = input;
     if (input.vcpus > guest.maxVcpus) throw new ProviderError(`${guest.name}: ${input.vcpus} vCPUs is above maxvcpus ${guest.maxVcpus}`, 5);
-    ssh(host, ['xl', 'vcpu-set', guest.name, String(input.vcpus)]);
+    ssh(host, ['xl', 'vcpu-set', guest.name, String(Number(input.vcpus))]);
     writeConfig(host, input);
     return {};
   },
@@ -99,15 +104,21 @@ const verbs = {
     if (running(host, guest.name)) ssh(host, ['xl', 'shutdown', '-w', guest.name]);
     const src = diskPaths(host, guest);
     const dst = diskPaths(target, guest);
-    if (src.length) ssh(target, ['mkdir', '-p', target.storageDir]);
-    src.forEach((p, i) => ssh(host, ['scp', ...SSH_OPTS, p, `${target.address}:${dst[i]}`]));
+    if (src.length) ssh(target, ['mkdir', '-p', '--', storageDir(target)]);
+    // scp on the source host reaches the target by its address; the path after `:` is read by the target's shell too,
+    // which the allow-list in safePath keeps harmless.
+    const to = sshTarget(target.address, `the address of ${target.name}`);
+    src.forEach((p, i) => ssh(host, ['scp', ...SSH_OPTS, ...(to.port ? ['-P', String(to.port)] : []), '--', p, `${to.dest}:${dst[i]}`]));
     writeConfig(target, input);
     ssh(target, ['xl', 'create', cfgPath(guest)]);
-    ssh(host, ['rm', '-f', cfgPath(guest), ...src]);
+    ssh(host, ['rm', '-f', '--', cfgPath(guest), ...src]);
     return {};
   },
 };
 
 export function main(verb) {
-  return run(verb, async (input) => verbs[verb](input));
+  return run(verb, async (input) => {
+    for (const k of ['host', 'guest', 'target']) if (input[k] !== undefined) safeName(input[k]?.name, `${k} name`);
+    return verbs[verb](input);
+  });
 }

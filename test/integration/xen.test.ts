@@ -73,7 +73,8 @@ describe('xen provider scripts against recording xl and ssh stand-ins', () => {
   let record: string;
   let root: string;
   const env = () => ({ PATH: `${join(ROOT, 'test/xen/bin')}:${process.env.PATH}`, HVKIT_XEN_RECORD: record, HVKIT_XEN_ROOT: root });
-  const calls = () => readFileSync(record, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]).filter((c) => c[0] === 'ssh').map((c) => c.slice(5).join(' '));
+  /** Each ssh call as `destination remote-command-line`. */
+  const calls = () => readFileSync(record, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]).filter((c) => c[0] === 'ssh').map((c) => c.slice(c.indexOf('--') + 1).join(' '));
   const HOST = (n: string) => `new Host(fleet, '${n}', { provider: 'xen', cpu: { cores: 4, threads: 8 }, memory: { slots: 4, maxDimm: '4GiB', dimms: ['4GiB', '4GiB'] }, disks: [{ name: 'sda', size: '100GiB' }] })`;
   const stack = (webMemory: string, webHost = 'a') => stackSource(`
 const a = ${HOST('xen-a')};
@@ -100,23 +101,23 @@ new Guest(b, 'mc-01', { role: 'memcached', vcpus: 1, memory: '512MiB' });
       'root@xen-a xl info',
       'root@xen-b xl info',
       'root@xen-b xl list mc-01',
-      'root@xen-b tee /etc/xen/mc-01.cfg',
+      'root@xen-b tee -- /etc/xen/mc-01.cfg',
       'root@xen-b xl create /etc/xen/mc-01.cfg',
       'root@xen-a xl list web-01',
-      'root@xen-a mkdir -p /var/lib/hvkit/images',
-      'root@xen-a truncate -s 10240M /var/lib/hvkit/images/web-01-sda-0.img',
-      'root@xen-a tee /etc/xen/web-01.cfg',
+      'root@xen-a mkdir -p -- /var/lib/hvkit/images',
+      'root@xen-a truncate -s 10240M -- /var/lib/hvkit/images/web-01-sda-0.img',
+      'root@xen-a tee -- /etc/xen/web-01.cfg',
       'root@xen-a xl create /etc/xen/web-01.cfg',
     ]);
     expect(readFileSync(join(root, 'root@xen-a/etc/xen/web-01.cfg'), 'utf8')).toContain('memory = 1024\nmaxmem = 2048\n');
-    expect(readFileSync(record, 'utf8')).toContain('["ssh","-o","BatchMode=yes","-o","ConnectTimeout=10","root@xen-a","xl","create","/etc/xen/web-01.cfg"]');
+    expect(readFileSync(record, 'utf8')).toContain('["ssh","-o","BatchMode=yes","-o","ConnectTimeout=10","--","root@xen-a","xl create /etc/xen/web-01.cfg"]');
   });
 
   it('grows memory in place with mem-set within maxmem, and rewrites the config', async () => {
     p.writeStack(stack('1.5GiB'));
     const r = await p.run(['apply', '--auto-approve'], { env: env() });
     expect(r.code, r.err + r.out).toBe(0);
-    expect(calls()).toEqual(['root@xen-a xl mem-set web-01 1536m', 'root@xen-a tee /etc/xen/web-01.cfg']);
+    expect(calls()).toEqual(['root@xen-a xl mem-set web-01 1536m', 'root@xen-a tee -- /etc/xen/web-01.cfg']);
   });
 
   it('lists with xl list -l and reads facts with xl info on refresh', async () => {
@@ -133,11 +134,11 @@ new Guest(b, 'mc-01', { role: 'memcached', vcpus: 1, memory: '512MiB' });
     expect(calls()).toEqual([
       'root@xen-a xl list web-01',
       'root@xen-a xl shutdown -w web-01',
-      'root@xen-b mkdir -p /var/lib/hvkit/images',
-      'root@xen-a scp -o BatchMode=yes -o ConnectTimeout=10 /var/lib/hvkit/images/web-01-sda-0.img root@xen-b:/var/lib/hvkit/images/web-01-sda-0.img',
-      'root@xen-b tee /etc/xen/web-01.cfg',
+      'root@xen-b mkdir -p -- /var/lib/hvkit/images',
+      "root@xen-a scp -o 'BatchMode=yes' -o 'ConnectTimeout=10' -- /var/lib/hvkit/images/web-01-sda-0.img root@xen-b:/var/lib/hvkit/images/web-01-sda-0.img",
+      'root@xen-b tee -- /etc/xen/web-01.cfg',
       'root@xen-b xl create /etc/xen/web-01.cfg',
-      'root@xen-a rm -f /etc/xen/web-01.cfg /var/lib/hvkit/images/web-01-sda-0.img',
+      'root@xen-a rm -f -- /etc/xen/web-01.cfg /var/lib/hvkit/images/web-01-sda-0.img',
     ]);
   });
 
@@ -145,7 +146,7 @@ new Guest(b, 'mc-01', { role: 'memcached', vcpus: 1, memory: '512MiB' });
     p.writeStack(stack('1.5GiB', 'b').replace(/new Guest\(b, 'mc-01'.*\n/, ''));
     const r = await p.run(['apply', '--auto-approve'], { env: env() });
     expect(r.code, r.err + r.out).toBe(0);
-    expect(calls()).toEqual(['root@xen-b xl list mc-01', 'root@xen-b xl destroy mc-01', 'root@xen-b rm -f /etc/xen/mc-01.cfg']);
+    expect(calls()).toEqual(['root@xen-b xl list mc-01', 'root@xen-b xl destroy mc-01', 'root@xen-b rm -f -- /etc/xen/mc-01.cfg']);
     expect(existsSync(join(root, 'root@xen-b/domains.json'))).toBe(true);
   });
 
@@ -153,6 +154,6 @@ new Guest(b, 'mc-01', { role: 'memcached', vcpus: 1, memory: '512MiB' });
     p.writeStack(stack('1.5GiB', 'b').replace(/new Guest\(b, 'mc-01'.*\n/, '').replace("vcpus: 1, maxVcpus: 2", 'vcpus: 2, maxVcpus: 2'));
     const r = await p.run(['apply', '--auto-approve'], { env: env() });
     expect(r.code, r.err + r.out).toBe(0);
-    expect(calls()).toEqual(['root@xen-b xl vcpu-set web-01 2', 'root@xen-b tee /etc/xen/web-01.cfg']);
+    expect(calls()).toEqual(['root@xen-b xl vcpu-set web-01 2', 'root@xen-b tee -- /etc/xen/web-01.cfg']);
   });
 });
