@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { HvkitError } from '../errors';
+import { assertNever, HvkitError } from '../errors';
+import { printable } from '../render/printable';
 import { manifestDigest } from '../manifest/canonical';
 import type { Manifest } from '../manifest/types';
-import { staleReason, type SavedPlan } from '../plan/plan-file';
+import { planMismatch, staleReason, type SavedPlan } from '../plan/plan-file';
 import type { Plan } from '../plan/types';
 import { emptyState, type State, type StateStore } from '../state/types';
 import { execute, type ApplyResult } from './executor';
@@ -11,6 +12,7 @@ import type { Progress } from './progress';
 import { preparePlan, runnerFor } from './prepare';
 import type { Verb } from './provider';
 import { callsOf } from './effects';
+import { planRebuild } from './rebuild';
 import { providerLister, recoverInflight } from './recover';
 import { StateWriter } from './state-writer';
 
@@ -50,18 +52,7 @@ export async function apply(opts: ApplyOptions): Promise<ApplyOutcome> {
     let plan: Plan;
     let state: State | undefined;
     if (opts.saved) {
-      plan = opts.saved.plan;
-      if (plan.fleet !== opts.manifest.fleet) throw new HvkitError(`the plan is for fleet '${plan.fleet}', the code is fleet '${opts.manifest.fleet}'`);
-      const stale = staleReason(plan, stored, manifestDigest(opts.manifest));
-      if (stale) throw new HvkitError(`the saved plan is stale: ${stale}. Nothing was applied; make a new plan with \`hvkit plan --out FILE\`, review it, and apply that`);
-      state = stored;
-      if (stored && Object.keys(stored.inflight).length) {
-        const r = await recoverInflight(stored, providerLister(runnerFor(opts.projectDir, opts.env), opts.manifest.fleet));
-        if (JSON.stringify(r.recovered.map((x) => [x.step, x.done])) !== JSON.stringify(plan.recovered.map((x) => [x.step, x.done]))) {
-          throw new HvkitError('the saved plan is stale: the hypervisors changed since the plan settled the steps a dead apply left in flight; make a new plan');
-        }
-        state = r.state;
-      }
+      ({ plan, state } = await rederive(opts, opts.saved, stored));
     } else {
       const prepared = await preparePlan({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state: stored, heldLock: lock });
       plan = prepared.plan;
@@ -103,4 +94,39 @@ export async function apply(opts: ApplyOptions): Promise<ApplyOutcome> {
   } finally {
     await opts.store.unlock(lock.id).catch(() => undefined);
   }
+}
+
+/**
+ * A saved plan is what a reviewer read, not instructions: anyone can edit the
+ * file and recompute its checksum. So the plan is made again from the code
+ * and the state it is bound to, exactly as `hvkit plan` (or `hvkit rebuild`)
+ * made it, and apply goes on only if it is the same plan; it then executes
+ * the re-derived steps, never the file's.
+ */
+async function rederive(opts: ApplyOptions, saved: SavedPlan, stored: State | undefined): Promise<{ plan: Plan; state: State | undefined }> {
+  const filed = saved.plan;
+  if (filed.fleet !== opts.manifest.fleet) throw new HvkitError(`the plan is for fleet '${printable(filed.fleet)}', the code is fleet '${opts.manifest.fleet}'`);
+  const stale = staleReason(filed, stored, manifestDigest(opts.manifest));
+  if (stale) throw new HvkitError(`the saved plan is stale: ${printable(stale)}. Nothing was applied; make a new plan with \`hvkit plan --out FILE\`, review it, and apply that`);
+  const derivation = saved.derivation ?? { kind: 'plan' as const };
+  let plan: Plan;
+  let state: State | undefined;
+  switch (derivation.kind) {
+    case 'plan':
+      ({ plan, state } = await preparePlan({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state: stored }));
+      break;
+    case 'rebuild': {
+      ({ plan } = await planRebuild({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, host: derivation.host, to: derivation.to }));
+      state = stored;
+      if (stored && Object.keys(stored.inflight).length) state = (await recoverInflight(stored, providerLister(runnerFor(opts.projectDir, opts.env), opts.manifest.fleet))).state;
+      break;
+    }
+    default:
+      assertNever(derivation, 'plan derivation');
+  }
+  const mismatch = planMismatch(filed, plan);
+  if (mismatch) {
+    throw new HvkitError(`the saved plan is not the plan its code and state give: ${printable(mismatch)}. Nothing was applied; the file was edited, or made by another hvkit: make a new plan with \`hvkit plan --out FILE\`, review it, and apply that`);
+  }
+  return { plan, state };
 }

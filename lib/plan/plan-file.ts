@@ -1,34 +1,50 @@
 import { readFileSync } from 'node:fs';
 import writeFileAtomic from 'write-file-atomic';
 import { HvkitError } from '../errors';
-import { sha256 } from '../manifest/canonical';
+import { canonicalize, sha256 } from '../manifest/canonical';
+import { describeSchemaError, schemaValidator } from '../manifest/schema';
 import type { Manifest } from '../manifest/types';
 import type { State } from '../state/types';
-import { PLAN_FORMAT_VERSION, type Plan } from './types';
+import planFileSchema from './plan-file.schema.json' with { type: 'json' };
+import { PLAN_FORMAT_VERSION, type Plan, type Step } from './types';
 
-/** A plan saved for `hvkit apply FILE`, bound to the state and code it was made from. */
+/**
+ * How a saved plan was made, so `hvkit apply FILE` can make it again from
+ * the code and state and execute that: `hvkit plan`, or `hvkit rebuild HOST
+ * [--to TARGET]`.
+ * @default { kind: 'plan' } for files saved before this field existed
+ */
+export type PlanDerivation = { kind: 'plan' } | { kind: 'rebuild'; host: string; to?: string };
+
+/**
+ * A plan saved for `hvkit apply FILE`, bound to the state and code it was
+ * made from. The file is what a reviewer read, not a list of instructions:
+ * apply re-derives the plan and refuses unless it is the same (see planDigest).
+ */
 export interface SavedPlan {
   kind: 'hvkit-plan';
   formatVersion: number;
-  /** sha256 of the JSON of `plan`, so a cut-short or edited file is refused. */
+  /** sha256 of the JSON of `plan`, so a cut-short file is refused. Anyone can recompute it: it is no signature. */
   checksum: string;
   plan: Plan;
   resourceType: Manifest['resourceType'];
+  derivation?: PlanDerivation;
 }
 
-export function serializePlan(plan: Plan, resourceType: Manifest['resourceType']): string {
+export function serializePlan(plan: Plan, resourceType: Manifest['resourceType'], derivation: PlanDerivation = { kind: 'plan' }): string {
   const body = JSON.stringify(plan);
-  return JSON.stringify({ kind: 'hvkit-plan', formatVersion: PLAN_FORMAT_VERSION, checksum: sha256(body), resourceType, plan }) + '\n';
+  return JSON.stringify({ kind: 'hvkit-plan', formatVersion: PLAN_FORMAT_VERSION, checksum: sha256(body), resourceType, derivation, plan }) + '\n';
 }
 
-export async function savePlan(file: string, plan: Plan, resourceType: Manifest['resourceType']): Promise<void> {
+export async function savePlan(file: string, plan: Plan, resourceType: Manifest['resourceType'], derivation?: PlanDerivation): Promise<void> {
   try {
-    await writeFileAtomic(file, serializePlan(plan, resourceType));
+    await writeFileAtomic(file, serializePlan(plan, resourceType, derivation));
   } catch (e) {
     throw new HvkitError(`cannot write the plan to ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
 
+/** Reads a saved plan and checks its shape against plan-file.schema.json and its checksum; one clear line when either fails. */
 export function loadPlan(file: string): SavedPlan {
   let text: string;
   try {
@@ -36,16 +52,22 @@ export function loadPlan(file: string): SavedPlan {
   } catch (e) {
     throw new HvkitError(`${file}: cannot read the plan (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  let saved: SavedPlan;
+  let saved: unknown;
   try {
     saved = JSON.parse(text);
   } catch {
     throw new HvkitError(`${file}: is not an hvkit plan (not JSON, or cut short): make it again with \`hvkit plan --out ${file}\``);
   }
-  if (saved?.kind !== 'hvkit-plan' || typeof saved.plan !== 'object') throw new HvkitError(`${file}: is not an hvkit plan: make it with \`hvkit plan --out ${file}\``);
-  if (saved.formatVersion !== PLAN_FORMAT_VERSION) throw new HvkitError(`${file}: plan format ${saved.formatVersion} is not ${PLAN_FORMAT_VERSION}: make it again with this hvkit`);
-  if (sha256(JSON.stringify(saved.plan)) !== saved.checksum) throw new HvkitError(`${file}: the plan was changed after it was saved (checksum mismatch): make it again with \`hvkit plan --out ${file}\``);
-  return saved;
+  const envelope = saved as Partial<SavedPlan> | null;
+  if (!envelope || typeof envelope !== 'object' || envelope.kind !== 'hvkit-plan') throw new HvkitError(`${file}: is not an hvkit plan: make it with \`hvkit plan --out ${file}\``);
+  if (envelope.formatVersion !== PLAN_FORMAT_VERSION) throw new HvkitError(`${file}: plan format ${JSON.stringify(envelope.formatVersion)} is not ${PLAN_FORMAT_VERSION}: make it again with this hvkit`);
+  const validate = schemaValidator(planFileSchema);
+  if (!validate(saved)) {
+    throw new HvkitError(`${describeSchemaError(file, validate.errors?.[0])}; the plan was edited or cut short: make it again with \`hvkit plan --out ${file}\``);
+  }
+  const ok = saved as SavedPlan;
+  if (sha256(JSON.stringify(ok.plan)) !== ok.checksum) throw new HvkitError(`${file}: the plan was changed after it was saved (checksum mismatch): make it again with \`hvkit plan --out ${file}\``);
+  return ok;
 }
 
 /** Why a saved plan no longer applies, or undefined when it still does. */
@@ -56,4 +78,44 @@ export function staleReason(plan: Plan, state: State | undefined, manifestDigest
   if (plan.stateSerial !== serial) return `the state changed since the plan was made (serial ${plan.stateSerial} → ${serial})`;
   if (plan.manifestDigest !== manifestDigest) return 'the code changed since the plan was made (manifest digest differs)';
   return undefined;
+}
+
+/** What a plan does: its changes, steps and the in-flight steps it settles, in canonical form. */
+function executable(plan: Plan): unknown {
+  return canonicalize({ changes: plan.changes, steps: plan.steps, recovered: plan.recovered.map((r) => ({ step: r.step, done: r.done })) });
+}
+
+/** Canonical digest of what a plan would do; two plans with the same digest execute the same steps. */
+export function planDigest(plan: Plan): string {
+  return sha256(JSON.stringify(executable(plan)));
+}
+
+const stepLabel = (s: Step | undefined): string => (s ? `'${s.id}' (${s.description})` : '(none)');
+
+/**
+ * Why the saved plan is not the plan the code and state give now, naming the
+ * first step that differs; undefined when they are the same plan.
+ */
+export function planMismatch(saved: Plan, derived: Plan): string | undefined {
+  if (planDigest(saved) === planDigest(derived)) return undefined;
+  const same = (a: unknown, b: unknown) => JSON.stringify(canonicalize(a)) === JSON.stringify(canonicalize(b));
+  const n = Math.max(saved.steps.length, derived.steps.length);
+  for (let i = 0; i < n; i++) {
+    const a = saved.steps[i];
+    const b = derived.steps[i];
+    if (!same(a, b)) {
+      if (!a) return `the code and state give a step ${i + 1} ${stepLabel(b)} that the file does not have`;
+      if (!b) return `the file has a step ${i + 1} ${stepLabel(a)} that the code and state do not give`;
+      if (a.id !== b.id) return `step ${i + 1} is ${stepLabel(a)} in the file but ${stepLabel(b)} from the code and state`;
+      const field = Object.keys({ ...a, ...b }).sort().find((k) => !same((a as unknown as Record<string, unknown>)[k], (b as unknown as Record<string, unknown>)[k]));
+      return `step ${i + 1} ${stepLabel(b)} differs in '${field}'`;
+    }
+  }
+  if (!same(saved.recovered.map((r) => [r.step, r.done]), derived.recovered.map((r) => [r.step, r.done]))) {
+    return 'the hypervisors changed since the plan settled the steps a dead apply left in flight';
+  }
+  const i = Math.max(saved.changes.length, derived.changes.length);
+  const at = Array.from({ length: i }, (_, k) => k).find((k) => !same(saved.changes[k], derived.changes[k])) ?? 0;
+  const c = saved.changes[at] ?? derived.changes[at];
+  return `change ${at + 1} (${c?.kind} ${c?.name}) differs`;
 }
