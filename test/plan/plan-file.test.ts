@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { digestOf } from '../../lib/manifest/canonical';
-import { loadPlan, savePlan, serializePlan, staleReason } from '../../lib/plan/plan-file';
+import { digestOf, sha256 } from '../../lib/manifest/canonical';
+import { loadPlan, planDigest, planMismatch, savePlan, serializePlan, staleReason } from '../../lib/plan/plan-file';
 import { createPlan } from '../../lib/plan/planner';
 import { WEB_HOST_8G, manifestOf, memcached, stateOf, web } from '../helpers/fleet';
 
@@ -42,5 +42,29 @@ describe('saved plans', () => {
 
   it('are deterministic: the same inputs give the same bytes', () => {
     expect(serializePlan(createPlan({ manifest: m2, state }), 'null_resource')).toBe(serializePlan(plan, 'null_resource'));
+  });
+
+  it('carry how they were made, so apply can make them again', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'hvkit-plan-')), 'plan.json');
+    await savePlan(file, plan, 'null_resource', { kind: 'rebuild', host: 'h', to: 'spare' });
+    expect(loadPlan(file).derivation).toEqual({ kind: 'rebuild', host: 'h', to: 'spare' });
+    await savePlan(file, plan, 'null_resource');
+    expect(loadPlan(file).derivation).toEqual({ kind: 'plan' });
+  });
+
+  it('refuse a schema violation with its JSON pointer, even with a recomputed checksum', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'hvkit-plan-')), 'plan.json');
+    const bad = { ...plan, steps: [{ ...plan.steps[0], kind: 'wipe' }] };
+    writeFileSync(file, JSON.stringify({ kind: 'hvkit-plan', formatVersion: 1, checksum: sha256(JSON.stringify(bad)), resourceType: 'null_resource', plan: bad }));
+    expect(() => loadPlan(file)).toThrow(/plan\.json: at \/plan\/steps\/0\/kind: must be one of "add-host", .*; the plan was edited or cut short/);
+  });
+
+  it('compare by a canonical digest of what they do, and name the first step that differs', () => {
+    const reordered = JSON.parse(JSON.stringify(plan, (_k, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v)));
+    expect(planDigest(reordered)).toBe(planDigest(plan));
+    expect(planMismatch(reordered, plan)).toBeUndefined();
+    const s = plan.steps[0];
+    expect(planMismatch({ ...plan, steps: [{ ...s, dependsOn: [s.id] }] }, plan)).toBe(`step 1 '${s.id}' (${s.description}) differs in 'dependsOn'`);
+    expect(planMismatch({ ...plan, steps: [] }, plan)).toBe(`the code and state give a step 1 '${s.id}' (${s.description}) that the file does not have`);
   });
 });
