@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError } from 'commander';
 import { HvkitError } from '../errors';
 import { terraformStyleFlags, type Io } from './context';
+import { terminalSafe } from '../render/printable';
 import { registerSynth } from './commands/synth';
 import { registerPlan } from './commands/plan';
 import { registerApply } from './commands/apply';
@@ -52,7 +53,9 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
 }
 
 /** Runs one hvkit command; returns the exit code instead of exiting. */
-export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+export async function main(argv: string[], rawIo: Io = processIo()): Promise<number> {
+  // Names, state files, saved plans and provider output all end up in what is printed: no control sequence reaches the terminal.
+  const io: Io = { ...rawIo, out: (t) => rawIo.out(terminalSafe(t)), err: (t) => rawIo.err(terminalSafe(t)) };
   let code = 0;
   const program = buildProgram(io, (c) => (code = c));
   try {

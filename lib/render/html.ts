@@ -17,7 +17,8 @@ const KNOWN: Record<string, string> = {
 
 /** A role's colour, the same in every report. */
 export function roleColor(role: string): string {
-  return KNOWN[role] ?? PALETTE[createHash('sha1').update(role).digest()[0] % PALETTE.length];
+  // Object.hasOwn: a role named `constructor` or `__proto__` must not read Object.prototype.
+  return (Object.hasOwn(KNOWN, role) ? KNOWN[role] : undefined) ?? PALETTE[createHash('sha1').update(role).digest()[0] % PALETTE.length];
 }
 
 const pct = (v: number, scale: number) => (scale > 0 ? Math.round((v / scale) * 10000) / 100 : 0);
