@@ -201,7 +201,7 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
       for (const call of callsOf(step, opts.fleet)) {
         const r = await opts.runner.call(step.provider, call.verb, call.input, { timeoutMs: Math.max(1, deadline - Date.now()), log, logPath });
         if (!r.ok) {
-          const why = r.timedOut ? `timed out after ${Math.round(timeout / 1000)}s and was killed` : `exited with ${r.exitCode ?? r.signal}`;
+          const why = r.startError ? `could not be started: ${r.startError}` : r.timedOut ? `timed out after ${Math.round(timeout / 1000)}s and was killed` : `exited with ${r.exitCode ?? r.signal}`;
           throw new StepFailure(`${call.verb} ${why}${r.stderrTail ? `:\n${indent(r.stderrTail)}` : ''}`, r.exitCode);
         }
         if (call.verb === 'facts') facts = checkFacts(step, r.result);

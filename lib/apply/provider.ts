@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
+import { accessSync, closeSync, constants, createReadStream, existsSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HvkitError } from '../errors';
 import { DNS_LABEL } from '../manifest/names';
+import { printableLine } from '../render/printable';
 import { SpawnHelper } from './private/spawn-helper';
 import type { ProviderName } from '../manifest/types';
 
@@ -18,6 +19,8 @@ export interface CallResult {
   /** Parsed JSON of stdout's last line, when there is one. */
   result: Record<string, unknown> | undefined;
   stderrTail: string;
+  /** Why the script could not be started at all (it never ran), e.g. "its interpreter /nonexistent/node was not found". */
+  startError?: string;
   ms: number;
 }
 
@@ -33,6 +36,14 @@ export interface CallOptions {
 
 /** Grace between SIGTERM and SIGKILL of a timed-out script's process group. */
 const KILL_GRACE_MS = 2000;
+
+/**
+ * What is kept in memory of a script's output: the whole of it goes to the
+ * step log on disk, but only stdout's last line is the answer and stderr's
+ * last lines are shown, so a chatty script cannot grow apply's memory.
+ */
+const STDOUT_KEEP = 4 * 1024 * 1024;
+const STDERR_KEEP = 64 * 1024;
 
 /**
  * Calls `providers/<name>/<verb>` with an argument vector (never a shell),
@@ -96,29 +107,32 @@ export class ProviderRunner {
         // Its own process group, so a timeout kills the script and everything it started.
         detached: true,
       });
-      let stdout = '';
-      let stderr = '';
+      const stdout = new Tail(STDOUT_KEEP);
+      const stderr = new Tail(STDERR_KEEP);
       const timeout = groupTimeout(() => child.pid, opts.timeoutMs);
-      child.stdout.on('data', (d: Buffer) => {
-        stdout += d.toString();
-        opts.log?.write(d);
+      const toLog = (stream: NodeJS.ReadableStream, keep: Tail) => stream.on('data', (d: Buffer) => {
+        keep.push(d);
+        // Backpressure: a script that writes faster than the disk waits, rather than piling up in memory.
+        if (opts.log && !opts.log.write(d)) {
+          stream.pause();
+          opts.log.once('drain', () => stream.resume());
+        }
       });
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        if (stderr.length > 64_000) stderr = stderr.slice(-32_000);
-        opts.log?.write(d);
-      });
+      toLog(child.stdout, stdout);
+      toLog(child.stderr, stderr);
       child.stdin.on('error', () => {
         // A script that does not read its input closes stdin early; that is its choice.
       });
       child.stdin.end(JSON.stringify(input));
       let settled = false;
-      const finish = (exitCode: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
+      const finish = (exitCode: number | null, signal: NodeJS.Signals | null, spawnError?: NodeJS.ErrnoException) => {
         if (settled) return;
         settled = true;
         const timedOut = timeout.stop();
-        if (spawnError) stderr += `\ncannot run ${path}: ${spawnError.message}`;
-        resolve(outcome(stdout, stderr, exitCode, signal, timedOut, started, opts));
+        const startError = spawnError ? whyNotStarted(path, spawnError.code) : undefined;
+        const err = stderr.text() + (startError ? `\nhvkit: ${path} could not be started: ${startError}` : '');
+        if (startError) opts.log?.write(`hvkit: could not be started: ${startError}\n`);
+        resolve(outcome(stdout.text(), err, exitCode, signal, timedOut, started, opts, startError));
       };
       child.on('error', (e) => finish(null, null, e));
       child.on('close', (code, signal) => finish(code, signal));
@@ -139,7 +153,7 @@ export class ProviderRunner {
     const timeout = groupTimeout(() => pidOf, opts.timeoutMs);
     let exitCode: number | null = null;
     let signal: NodeJS.Signals | null = null;
-    let spawnError = '';
+    let startError: string | undefined;
     try {
       const run = this.helper!.run({ cwd: this.cwd, argv: [path, ...args], env: { ...stringEnv(opts.env), HVKIT_VERB: verb }, ...files });
       run.pid.then((p) => (pidOf = p), () => undefined);
@@ -147,21 +161,105 @@ export class ProviderRunner {
       exitCode = r.code;
       signal = r.signal ? (osSignalName(r.signal) as NodeJS.Signals) : null;
     } catch (e) {
-      spawnError = `\ncannot run ${path}: ${(e as Error).message}`;
+      const errno = (e as { errno?: number }).errno;
+      startError = whyNotStarted(path, errno === undefined ? undefined : errnoName(errno), (e as Error).message);
     }
     const timedOut = timeout.stop();
-    const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8') : '');
-    const stdout = read(files.stdoutFile);
-    // logStart counts bytes: cut the bytes, then decode, or a multi-byte character earlier in the log shifts the cut.
-    const stderr = (live ? (existsSync(opts.logPath!) ? readFileSync(opts.logPath!).subarray(logStart).toString('utf8') : '') : read(files.stderrFile)) + spawnError;
-    opts.log?.write(stdout);
-    if (!live) opts.log?.write(stderr);
-    else if (spawnError) opts.log?.write(spawnError);
+    // Only the tails are read into memory (cut as bytes, then decoded); the log gets the whole output from disk.
+    const stdout = readTail(files.stdoutFile, 0, STDOUT_KEEP);
+    let stderr = live ? readTail(opts.logPath!, logStart, STDERR_KEEP) : readTail(files.stderrFile, 0, STDERR_KEEP);
+    if (startError) stderr += `\nhvkit: ${path} could not be started: ${startError}`;
+    if (opts.log) {
+      await appendFileTo(opts.log, files.stdoutFile);
+      if (!live) await appendFileTo(opts.log, files.stderrFile);
+      if (startError) opts.log.write(`hvkit: could not be started: ${startError}\n`);
+    }
     rmSync(files.stdinFile, { force: true });
     rmSync(files.stdoutFile, { force: true });
     if (!live) rmSync(files.stderrFile, { force: true });
-    return outcome(stdout, stderr, exitCode, signal, timedOut, started, opts);
+    return outcome(stdout, stderr, exitCode, signal, timedOut, started, opts, startError);
   }
+}
+
+/** Keeps the last `max` bytes of a stream (give or take a chunk), as text. */
+class Tail {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  constructor(private readonly max: number) {}
+  push(d: Buffer): void {
+    this.chunks.push(d);
+    this.size += d.length;
+    while (this.size - this.chunks[0].length >= this.max) this.size -= this.chunks.shift()!.length;
+  }
+  text(): string {
+    const all = Buffer.concat(this.chunks);
+    return all.subarray(Math.max(0, all.length - this.max)).toString();
+  }
+}
+
+/** The last `max` bytes of a file from `start` on; '' when there is no file. */
+function readTail(file: string, start: number, max: number): string {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return '';
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const from = Math.max(start, size - max);
+    const buf = Buffer.alloc(Math.max(0, size - from));
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, from + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got).toString();
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Streams a file onto the end of a log, with backpressure. */
+async function appendFileTo(log: WriteStream, file: string): Promise<void> {
+  if (!existsSync(file)) return;
+  await new Promise<void>((resolve, reject) => {
+    const src = createReadStream(file);
+    src.on('error', reject);
+    src.on('end', () => resolve());
+    src.pipe(log, { end: false });
+  });
+}
+
+function errnoName(errno: number): string | undefined {
+  return Object.entries(osConstants.errno).find(([, v]) => v === errno)?.[0];
+}
+
+/**
+ * Why exec failed, in words: for a script, ENOENT most often means its `#!`
+ * interpreter is missing, not the script itself.
+ */
+export function whyNotStarted(path: string, code: string | undefined, fallback = 'it could not be run'): string {
+  if (!existsSync(path)) return `${path} does not exist`;
+  let interpreter: string | undefined;
+  try {
+    const head = readHead(path, 256).split('\n')[0];
+    interpreter = head.startsWith('#!') ? head.slice(2).trim().split(/\s+/)[0] : undefined;
+  } catch {
+    interpreter = undefined;
+  }
+  if (interpreter !== undefined && (code === 'ENOENT' || code === 'EACCES' || code === 'ENOEXEC')) {
+    if (!existsSync(interpreter)) return `its interpreter ${printableLine(interpreter)} was not found`;
+    try {
+      accessSync(interpreter, constants.X_OK);
+    } catch {
+      return `its interpreter ${printableLine(interpreter)} is not executable`;
+    }
+  }
+  if (code === 'EACCES') return `${path} is not executable (chmod +x it)`;
+  if (code === 'ENOEXEC') return `${path} is not a program the system can run (no #! line?)`;
+  return code ? `${code}${fallback ? ` (${fallback})` : ''}` : fallback;
 }
 
 /** Kills the process group after the timeout, SIGTERM then SIGKILL; stop() says whether it fired. */
@@ -183,7 +281,7 @@ function groupTimeout(pid: () => number | undefined, ms: number): { stop(): bool
   };
 }
 
-function outcome(stdout: string, stderrText: string, exitCode: number | null, signal: NodeJS.Signals | null, timedOut: boolean, started: number, opts: CallOptions): CallResult {
+function outcome(stdout: string, stderrText: string, exitCode: number | null, signal: NodeJS.Signals | null, timedOut: boolean, started: number, opts: CallOptions, startError?: string): CallResult {
   let stderr = stderrText;
   const last = stdout.trim().split('\n').pop() ?? '';
   let result: Record<string, unknown> | undefined;
@@ -195,8 +293,8 @@ function outcome(stdout: string, stderrText: string, exitCode: number | null, si
   }
   if (timedOut) stderr += `\nhvkit: killed after the ${Math.round(opts.timeoutMs / 1000)}s step timeout`;
   const ms = Date.now() - started;
-  opts.log?.write(`# exit ${exitCode ?? signal} after ${ms} ms${timedOut ? ' (timed out)' : ''}\n`);
-  return { ok: exitCode === 0 && !timedOut, exitCode, signal, timedOut, result, stderrTail: tail(stderr, 10), ms };
+  opts.log?.write(startError ? `# not started after ${ms} ms\n` : `# exit ${exitCode ?? signal} after ${ms} ms${timedOut ? ' (timed out)' : ''}\n`);
+  return { ok: exitCode === 0 && !timedOut && !startError, exitCode, signal, timedOut, result, stderrTail: tail(stderr, 10), ...(startError ? { startError } : {}), ms };
 }
 
 function stringEnv(env: NodeJS.ProcessEnv | undefined): Record<string, string> {
@@ -239,5 +337,16 @@ function assertSafeInput(input: Record<string, unknown>): void {
     if (name !== undefined && (typeof name !== 'string' || !DNS_LABEL.test(name))) {
       throw new HvkitError(`refusing to call a provider with ${key} name ${JSON.stringify(name)}: names must be DNS labels`);
     }
+  }
+}
+
+/** The first `max` bytes of a file. */
+function readHead(file: string, max: number): string {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(max);
+    return buf.subarray(0, readSync(fd, buf, 0, max, 0)).toString();
+  } finally {
+    closeSync(fd);
   }
 }

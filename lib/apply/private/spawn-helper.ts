@@ -85,7 +85,8 @@ export class SpawnHelper {
     if (kind === 'S') p.started(Number(a));
     else if (kind === 'E') {
       this.pending.delete(Number(idText));
-      p.failed(new Error(`cannot start it (errno ${a})`));
+      // The errno travels with the error, so the runner can say why (a missing #! interpreter is ENOENT).
+      p.failed(Object.assign(new Error(`cannot start it (errno ${a})`), { errno: Number(a) }));
     } else if (kind === 'X') {
       this.pending.delete(Number(idText));
       p.exited({ code: Number(a) < 0 ? null : Number(a), signal: Number(b) });
