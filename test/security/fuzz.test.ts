@@ -2,7 +2,7 @@ import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HvkitError } from '../../lib/errors';
-import { sha256 } from '../../lib/manifest/canonical';
+import { canonicalize, sha256 } from '../../lib/manifest/canonical';
 import { loadPlan } from '../../lib/plan/plan-file';
 import { FileStateStore } from '../../lib/state/file-store';
 import { LOCAL_HOST, stackSource, tempProject, type TempProject } from '../helpers/project';
@@ -122,7 +122,12 @@ new Guest(h, 'web-02', { role: 'web', vcpus: 1, memory: '512MiB' });
         if (out.code !== 0) {
           expect(readFileSync(stateFile(), 'utf8'), `case ${i} changed state after refusing: ${out.err}`).toBe(state);
           expect(out.err).toMatch(/^Error: /);
-        } else restore();
+        } else {
+          // Applied: only allowed when the edit left what executes (changes, steps) exactly as reviewed.
+          const executes = (d: { plan?: { changes?: unknown; steps?: unknown } }) => JSON.stringify(canonicalize([d?.plan?.changes, d?.plan?.steps]));
+          expect(executes(doc), `case ${i} applied an edited plan: ${text.slice(0, 300)}`).toBe(executes(plan as never));
+          restore();
+        }
       }
     }
     expect(viaCli).toBeGreaterThan(20);
