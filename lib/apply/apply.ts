@@ -6,7 +6,7 @@ import { manifestDigest } from '../manifest/canonical';
 import type { Manifest } from '../manifest/types';
 import { planMismatch, staleReason, type SavedPlan } from '../plan/plan-file';
 import type { Plan } from '../plan/types';
-import { emptyState, type State, type StateStore } from '../state/types';
+import { emptyState, type LockInfo, type State, type StateStore } from '../state/types';
 import { execute, type ApplyResult } from './executor';
 import type { Progress } from './progress';
 import { preparePlan, runnerFor } from './prepare';
@@ -52,7 +52,7 @@ export async function apply(opts: ApplyOptions): Promise<ApplyOutcome> {
     let plan: Plan;
     let state: State | undefined;
     if (opts.saved) {
-      ({ plan, state } = await rederive(opts, opts.saved, stored));
+      ({ plan, state } = await rederive(opts, opts.saved, stored, lock));
     } else {
       const prepared = await preparePlan({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state: stored, heldLock: lock });
       plan = prepared.plan;
@@ -103,7 +103,7 @@ export async function apply(opts: ApplyOptions): Promise<ApplyOutcome> {
  * made it, and apply goes on only if it is the same plan; it then executes
  * the re-derived steps, never the file's.
  */
-async function rederive(opts: ApplyOptions, saved: SavedPlan, stored: State | undefined): Promise<{ plan: Plan; state: State | undefined }> {
+async function rederive(opts: ApplyOptions, saved: SavedPlan, stored: State | undefined, lock: LockInfo): Promise<{ plan: Plan; state: State | undefined }> {
   const filed = saved.plan;
   if (filed.fleet !== opts.manifest.fleet) throw new HvkitError(`the plan is for fleet '${printable(filed.fleet)}', the code is fleet '${opts.manifest.fleet}'`);
   const stale = staleReason(filed, stored, manifestDigest(opts.manifest));
@@ -113,10 +113,10 @@ async function rederive(opts: ApplyOptions, saved: SavedPlan, stored: State | un
   let state: State | undefined;
   switch (derivation.kind) {
     case 'plan':
-      ({ plan, state } = await preparePlan({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state: stored }));
+      ({ plan, state } = await preparePlan({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state: stored, heldLock: lock }));
       break;
     case 'rebuild': {
-      ({ plan } = await planRebuild({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, host: derivation.host, to: derivation.to }));
+      ({ plan } = await planRebuild({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, host: derivation.host, to: derivation.to, heldLock: lock }));
       state = stored;
       if (stored && Object.keys(stored.inflight).length) state = (await recoverInflight(stored, providerLister(runnerFor(opts.projectDir, opts.env), opts.manifest.fleet))).state;
       break;

@@ -2,7 +2,7 @@ import { HvkitError } from '../errors';
 import { manifestDigest } from '../manifest/canonical';
 import type { Manifest } from '../manifest/types';
 import type { Plan } from '../plan/types';
-import type { StateStore } from '../state/types';
+import type { LockInfo, StateStore } from '../state/types';
 import { preparePlan } from './prepare';
 
 export interface RebuildOptions {
@@ -13,6 +13,8 @@ export interface RebuildOptions {
   host: string;
   /** Recreate the guests on this host instead (their own host is down). */
   to?: string;
+  /** The state lock the caller holds (`hvkit apply FILE` re-deriving a saved rebuild plan), passed on to preparePlan. */
+  heldLock?: LockInfo;
 }
 
 /**
@@ -43,7 +45,7 @@ export async function planRebuild(opts: RebuildOptions): Promise<{ plan: Plan; g
     const moved = new Set(guests);
     manifest = { ...opts.manifest, guests: opts.manifest.guests.map((g) => (moved.has(g.name) ? { ...g, host: opts.to! } : g)) };
   }
-  const { plan } = await preparePlan({ manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state, extra: { rebuild: { guests, host: opts.host, to: opts.to } } });
+  const { plan } = await preparePlan({ manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state, heldLock: opts.heldLock, extra: { rebuild: { guests, host: opts.host, to: opts.to } } });
   // Bound to the code as written, so `hvkit apply FILE` accepts it.
   plan.manifestDigest = manifestDigest(opts.manifest);
   return { plan, guests };
