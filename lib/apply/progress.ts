@@ -1,4 +1,5 @@
 import type { Step } from '../plan/types';
+import { printableLine } from '../render/printable';
 import type { FailedStep } from '../state/types';
 import type { Style } from '../render/style';
 
@@ -60,7 +61,7 @@ export async function ttyProgress(stream: NodeJS.WriteStream, s: Style, total: n
     failed: (st, ms, f) => {
       running.delete(st.id);
       done++;
-      above(`  ${s.paint('red', '✘')} ${st.description} ${s.paint('dim', secs(ms))}: ${f.message.split('\n')[0]}`);
+      above(`  ${s.paint('red', '✘')} ${st.description} ${s.paint('dim', secs(ms))}: ${printableLine(f.message.split('\n')[0])}`);
     },
     skipped: (st) => {
       done++;
