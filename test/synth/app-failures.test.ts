@@ -37,7 +37,7 @@ describe('a fleet app that goes wrong', () => {
         const r = await p.run([...args, '--app', 'npx tsx stacks/broken.ts'], { env });
         expect(r.code).toBe(1);
         expect(r.err).toBe(
-          'Error: 3 problems in the fleet:\n' +
+          'Error: 3 problems in 2 fleets (osaka, tokyo):\n' +
           '  tokyo/h1: memory.dimms[0] 8GiB exceeds maxDimm 4GiB: use DIMMs the mainboard takes\n' +
           "  tokyo/h1/g1: memory: size '8 gigs' is not a size like '512MiB' or '5.5GiB'\n" +
           '  osaka/stray: a Guest must be created inside the Host it runs on, not directly in the Fleet\n',
