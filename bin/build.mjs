@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// Bundles the CLI into dist/hvkit.mjs (run by `npm install` through "prepare").
+// Bundles the CLI into dist/hvkit.mjs and generates the schema validators
+// (dist/schema-validators.cjs); run by `npm install` through "prepare".
 // bin/hvkit.mjs uses the bundle while it is newer than every file in lib/,
 // and otherwise runs the TypeScript through tsx, so a stale bundle never runs.
 import { spawnSync } from 'node:child_process';
+import { tsImport } from 'tsx/esm/api';
 import { existsSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 import { dirname, join } from 'node:path';
@@ -19,6 +21,13 @@ await build({
   packages: 'external',
   logLevel: 'warning',
 });
+
+// The schema validators as code (ajv standalone): compiling the manifest schema
+// costs ~200 ms at every start. lib/manifest/schema.ts uses this file only
+// while the schemas it was made from are unchanged (their sha256 is in it).
+const { writeValidatorModule } = await tsImport(join(root, 'lib', 'manifest', 'schema-codegen.ts'), import.meta.url);
+const { GENERATED_VALIDATORS } = await tsImport(join(root, 'lib', 'manifest', 'schema.ts'), import.meta.url);
+writeValidatorModule(join(root, GENERATED_VALIDATORS));
 
 // The spawn helper (lib/apply/private/spawn-helper.c): optional. Without a C
 // compiler hvkit starts provider scripts with Node's own spawn, a little slower.

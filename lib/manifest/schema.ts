@@ -1,28 +1,135 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Ajv as AjvType, AnySchemaObject, ErrorObject, ValidateFunction } from 'ajv';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Ajv as AjvType, AnySchemaObject, ErrorObject, Options, ValidateFunction } from 'ajv';
 import { HvkitError, ValidationError } from '../errors';
 import type { Manifest } from './types';
 import manifestSchema from './manifest.schema.json' with { type: 'json' };
 
+/** How hvkit's ajv is set up; the generated validators are made with the same options. */
+export const AJV_OPTIONS: Options = { allErrors: false, strict: true, allowUnionTypes: true, validateSchema: false };
+
+/** Where bin/build.mjs writes the generated validators, under hvkit's package root (gitignored). */
+export const GENERATED_VALIDATORS = join('dist', 'schema-validators.cjs');
+
+/** The export of the generated module that holds the sha256 of each schema it was made from, by $id. */
+export const GENERATED_HASHES = '__hvkitSchemaHashes';
+
+/** The sha256 of a schema as parsed: what a generated validator must have been made from to be used. */
+export function schemaHash(schema: AnySchemaObject): string {
+  return createHash('sha256').update(JSON.stringify(schema)).digest('hex');
+}
+
+const require = createRequire(import.meta.url);
 let ajv: AjvType | undefined;
 
 /** ajv is loaded and set up on first use: commands that validate nothing start faster. */
 function instance(): AjvType {
   if (!ajv) {
-    const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+    const { Ajv } = require('ajv') as typeof import('ajv');
     // Our schemas are checked by the tests; skipping the meta-schema check saves ~50 ms per start.
-    ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true, validateSchema: false });
+    ajv = new Ajv(AJV_OPTIONS);
     // Other schemas (state) refer to the manifest's definitions by $id.
     ajv.addSchema(manifestSchema as AnySchemaObject);
   }
   return ajv;
 }
 
-/** The compiled validator of a schema (compiled once, by its $id). */
+let manifestHash: string | undefined;
+const loaded = new Map<string, Record<string, unknown> | null>();
+
+/**
+ * The validator of `schema` in the generated module `file`, if that module
+ * was made from this very schema and from the manifest schema it may refer
+ * to; otherwise (missing, unreadable or stale) undefined.
+ */
+export function generatedValidator(file: string, schema: AnySchemaObject): ValidateFunction | undefined {
+  const id = schema.$id;
+  if (typeof id !== 'string') return undefined;
+  let mod = loaded.get(file);
+  if (mod === undefined) {
+    try {
+      mod = existsSync(file) ? (require(file) as Record<string, unknown>) : null;
+    } catch {
+      // A file that will not load is as good as none: ajv compiles the schema instead.
+      mod = null;
+    }
+    loaded.set(file, mod);
+  }
+  const hashes = mod?.[GENERATED_HASHES] as Record<string, string> | undefined;
+  const validate = mod?.[id];
+  if (!hashes || typeof validate !== 'function') return undefined;
+  manifestHash ??= schemaHash(manifestSchema as AnySchemaObject);
+  if (hashes[manifestSchema.$id] !== manifestHash || hashes[id] !== schemaHash(schema)) return undefined;
+  return validate as ValidateFunction;
+}
+
+/** Files found by any copy of hvkit in this process (an app bundles its own), shared on globalThis. */
+const FOUND_KEY = Symbol.for('hvkit.generatedValidatorFiles');
+const found: Set<string> = ((globalThis as Record<symbol, unknown>)[FOUND_KEY] ??= new Set<string>()) as Set<string>;
+
+/** The package root of a package.json named hvkit at `dir` or above it. */
+function hvkitRootAbove(dir: string): string | undefined {
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      if ((JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')) as { name?: string }).name === 'hvkit') return d;
+    } catch {
+      // No package.json here, or not one we can read: look further up.
+    }
+    if (dirname(d) === d) return undefined;
+  }
+}
+
+/**
+ * Where the generated validators may be. hvkit runs from its source, from
+ * its bundle in dist/, and compiled into an app's bundle under the project's
+ * node_modules/.cache, so the package root is looked for, not a path relative
+ * to this file; a stale or foreign file is harmless as its hashes are checked.
+ */
+function generatedFiles(): string[] {
+  const roots = new Set<string>();
+  let here: string | undefined;
+  try {
+    here = fileURLToPath(import.meta.url);
+  } catch {
+    here = undefined;
+  }
+  if (here) {
+    const r = hvkitRootAbove(dirname(here));
+    if (r) roots.add(r);
+  }
+  for (const from of [here, join(process.cwd(), 'package.json')]) {
+    if (!from) continue;
+    try {
+      roots.add(dirname(createRequire(from).resolve('hvkit/package.json')));
+    } catch {
+      // hvkit is not resolvable from here.
+    }
+  }
+  return [...found, ...[...roots].map((r) => join(r, GENERATED_VALIDATORS))];
+}
+
+const validators = new WeakMap<object, ValidateFunction>();
+
+/** The validator of a schema: the generated one when it was made from this schema, else compiled by ajv (once, by its $id). */
 export function schemaValidator(schema: AnySchemaObject): ValidateFunction {
-  const a = instance();
-  const existing = schema.$id ? a.getSchema(schema.$id) : undefined;
-  return existing ?? a.compile(schema);
+  let v = validators.get(schema);
+  if (v) return v;
+  for (const file of generatedFiles()) {
+    v = generatedValidator(file, schema);
+    if (v) {
+      found.add(file);
+      break;
+    }
+  }
+  if (!v) {
+    const a = instance();
+    v = (schema.$id ? a.getSchema(schema.$id) : undefined) ?? a.compile(schema);
+  }
+  validators.set(schema, v);
+  return v;
 }
 
 export { manifestSchema };
