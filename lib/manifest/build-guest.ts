@@ -37,7 +37,7 @@ export function guestOf(c: Collector, g: GuestInput, host: HostSpec, bridge: str
   const mode: GuestMode = GUEST_MODES.includes(modeRaw as GuestMode) ? (modeRaw as GuestMode) : 'pv';
   if (mode !== modeRaw) c.add(path, `mode ${shown(modeRaw)} must be one of ${GUEST_MODES.join(', ')}`);
 
-  const diskNames = new Set(host.disks.map((d) => d.name));
+  const diskNames = diskNamesOf(host);
   const disks = c.list(path, 'disks', p.disks ?? [], "[{ size: '20GiB', on: 'sda' }]").map((raw, i) => {
     const d = c.record(path, `disks[${i}]`, raw, "{ size: '20GiB', on: 'sda' }", false) ?? {};
     c.keys(path, d, PROP_KEYS.guestDisk, `disks[${i}].`);
@@ -80,6 +80,15 @@ export function guestOf(c: Collector, g: GuestInput, host: HostSpec, bridge: str
     },
     explicit,
   };
+}
+
+const DISK_NAMES = new WeakMap<HostSpec, ReadonlySet<string>>();
+
+/** A host's disk names, gathered once for all its guests. */
+function diskNamesOf(host: HostSpec): ReadonlySet<string> {
+  let names = DISK_NAMES.get(host);
+  if (!names) DISK_NAMES.set(host, (names = new Set(host.disks.map((d) => d.name))));
+  return names;
 }
 
 function memoryOf(c: Collector, path: string, value: unknown): number {

@@ -17,6 +17,16 @@ function fleetOf(names: string[], fleet = 'tokyo'): Manifest {
 }
 
 describe('guest identities', () => {
+  it('are derived as they were released: a UUID or MAC that changed would replace every guest in state', async () => {
+    const { DerivedIds } = await import('../../lib/manifest/identities');
+    const xen = new DerivedIds('xen', 'tokyo', 'web-01');
+    const local = new DerivedIds('local', 'tokyo', 'web-01');
+    expect([xen.uuid(0), xen.uuid(1), xen.mac(0, 0), xen.mac(4, 0), xen.mac(5, 0), xen.mac(0, 1), local.mac(0, 0)]).toEqual([
+      'f22b45a0-fa05-56bf-a580-aea0f00118c5', 'cd57b8c2-9a98-5024-b9d2-7e87cb30748c',
+      '00:16:3e:29:d5:46', '00:16:3e:32:2b:fc', '00:16:3e:40:8f:9f', '00:16:3e:65:7b:75', '52:54:00:29:d5:46',
+    ]);
+  });
+
   it('gives 20,000 generated guests 20,000 different MACs and UUIDs', () => {
     const m = fleetOf(Array.from({ length: 20_000 }, (_, i) => `web-${String(i).padStart(5, '0')}`));
     expect(new Set(m.guests.map((g) => g.nics[0].mac)).size).toBe(20_000);
