@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Ajv as AjvType, AnySchemaObject, ErrorObject, Options, ValidateFunction } from 'ajv';
 import { HvkitError, ValidationError } from '../errors';
@@ -70,9 +70,12 @@ export function generatedValidator(file: string, schema: AnySchemaObject): Valid
 const FOUND_KEY = Symbol.for('hvkit.generatedValidatorFiles');
 const found: Set<string> = ((globalThis as Record<symbol, unknown>)[FOUND_KEY] ??= new Set<string>()) as Set<string>;
 
-/** The package root of a package.json named hvkit at `dir` or above it. */
+/**
+ * The package root of a package.json named hvkit at `dir` or above it, not
+ * looking past a node_modules folder (a package there is not the one above).
+ */
 function hvkitRootAbove(dir: string): string | undefined {
-  for (let d = dir; ; d = dirname(d)) {
+  for (let d = dir; basename(d) !== 'node_modules'; d = dirname(d)) {
     try {
       if ((JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')) as { name?: string }).name === 'hvkit') return d;
     } catch {
@@ -80,16 +83,18 @@ function hvkitRootAbove(dir: string): string | undefined {
     }
     if (dirname(d) === d) return undefined;
   }
+  return undefined;
 }
 
 /**
  * Where the generated validators may be. hvkit runs from its source, from
  * its bundle in dist/, and compiled into an app's bundle under the project's
- * node_modules/.cache, so the package root is looked for, not a path relative
- * to this file; a stale or foreign file is harmless as its hashes are checked.
+ * node_modules/.cache (the project then has hvkit installed, or is hvkit), so
+ * the package root is looked for, not a path relative to this file; a stale
+ * or foreign file is harmless as its hashes are checked.
  */
 function generatedFiles(): string[] {
-  const roots = new Set<string>();
+  const roots: (string | undefined)[] = [];
   let here: string | undefined;
   try {
     here = fileURLToPath(import.meta.url);
@@ -97,18 +102,16 @@ function generatedFiles(): string[] {
     here = undefined;
   }
   if (here) {
-    const r = hvkitRootAbove(dirname(here));
-    if (r) roots.add(r);
-  }
-  for (const from of [here, join(process.cwd(), 'package.json')]) {
-    if (!from) continue;
+    roots.push(hvkitRootAbove(dirname(here)));
     try {
-      roots.add(dirname(createRequire(from).resolve('hvkit/package.json')));
+      roots.push(dirname(createRequire(here).resolve('hvkit/package.json')));
     } catch {
-      // hvkit is not resolvable from here.
+      // hvkit is not installed where this file is.
     }
   }
-  return [...found, ...[...roots].map((r) => join(r, GENERATED_VALIDATORS))];
+  roots.push(hvkitRootAbove(process.cwd()));
+  const files = roots.filter((r): r is string => r !== undefined).map((r) => join(r, GENERATED_VALIDATORS));
+  return [...new Set([...found, ...files])];
 }
 
 const validators = new WeakMap<object, ValidateFunction>();

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Ajv, type AnySchemaObject, type ValidateFunction } from 'ajv';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RUNTIME_SCHEMAS, writeValidatorModule } from '../../lib/manifest/schema-codegen';
@@ -120,5 +120,33 @@ describe('generated schema validators (ajv standalone)', () => {
   it('are looked for under the hvkit package root, where bin/build.mjs writes them', () => {
     expect(GENERATED_VALIDATORS).toBe(join('dist', 'schema-validators.cjs'));
     expect(readFileSync(join(root, 'bin', 'build.mjs'), 'utf8')).toContain('writeValidatorModule(join(root, GENERATED_VALIDATORS))');
+  });
+
+  // hvkit runs from its CLI bundle in dist/ and compiled into an app's bundle under the project's node_modules/.cache.
+  it.each([
+    ['the CLI bundle in dist/', 'cli', join('dist', 'hvkit.mjs')],
+    ["an app's bundle in a project that has hvkit installed", 'app', join('node_modules', '.cache', 'hvkit', 'app-1.mjs')],
+  ])('are found from %s, not only from the source', async (_, name, at) => {
+    const pkg = join(dir, `hvkit-${name}`);
+    mkdirSync(join(pkg, 'dist'), { recursive: true });
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'hvkit' }));
+    const file = join(pkg, GENERATED_VALIDATORS);
+    writeValidatorModule(file);
+    let from = pkg;
+    if (name === 'app') {
+      from = join(dir, 'project');
+      mkdirSync(join(from, 'node_modules'), { recursive: true });
+      writeFileSync(join(from, 'package.json'), JSON.stringify({ name: 'my-fleet' }));
+      symlinkSync(pkg, join(from, 'node_modules', 'hvkit'));
+    }
+    const bundle = join(from, at);
+    const { build } = await import('esbuild');
+    await build({ entryPoints: [join(root, 'lib', 'manifest', 'schema.ts')], outfile: bundle, bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'silent' });
+    // Forget files other copies of hvkit in this process found (the source's dist/), to see what this copy finds.
+    (globalThis as Record<symbol, Set<string>>)[Symbol.for('hvkit.generatedValidatorFiles')]?.clear();
+    const copy = (await import(pathToFileURL(bundle).href)) as typeof import('../../lib/manifest/schema');
+    const made = createRequire(import.meta.url)(file) as Record<string, ValidateFunction>;
+    expect(copy.schemaValidator(copy.manifestSchema as AnySchemaObject)).toBe(made[manifestSchema.$id]);
+    expect(copy.schemaValidator(stateSchema as AnySchemaObject)).toBe(made[stateSchema.$id]);
   });
 });
