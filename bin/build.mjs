@@ -25,9 +25,14 @@ await build({
 // The schema validators as code (ajv standalone): compiling the manifest schema
 // costs ~200 ms at every start. lib/manifest/schema.ts uses this file only
 // while the schemas it was made from are unchanged (their sha256 is in it).
-const { writeValidatorModule } = await tsImport(join(root, 'lib', 'manifest', 'schema-codegen.ts'), import.meta.url);
-const { GENERATED_VALIDATORS } = await tsImport(join(root, 'lib', 'manifest', 'schema.ts'), import.meta.url);
-writeValidatorModule(join(root, GENERATED_VALIDATORS));
+// Without it hvkit still works (ajv compiles the schemas), so a failure only warns.
+try {
+  const { writeValidatorModule } = await tsImport(join(root, 'lib', 'manifest', 'schema-codegen.ts'), import.meta.url);
+  const { GENERATED_VALIDATORS } = await tsImport(join(root, 'lib', 'manifest', 'schema.ts'), import.meta.url);
+  writeValidatorModule(join(root, GENERATED_VALIDATORS));
+} catch (e) {
+  console.warn(`hvkit: could not generate the schema validators (${String(e?.message ?? e).split('\n')[0]}); ajv compiles the schemas at each start instead`);
+}
 
 // The spawn helper (lib/apply/private/spawn-helper.c): optional. Without a C
 // compiler hvkit starts provider scripts with Node's own spawn, a little slower.
