@@ -3,11 +3,12 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Ajv, type AnySchemaObject } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone';
+import planFileSchema from '../plan/plan-file.schema.json' with { type: 'json' };
 import stateSchema from '../state/state.schema.json' with { type: 'json' };
 import { AJV_OPTIONS, GENERATED_HASHES, manifestSchema, schemaHash } from './schema';
 
 /** The schemas hvkit validates at run time: the manifest first, as the others refer to it. */
-export const RUNTIME_SCHEMAS: readonly AnySchemaObject[] = [manifestSchema as AnySchemaObject, stateSchema as AnySchemaObject];
+export const RUNTIME_SCHEMAS: readonly AnySchemaObject[] = [manifestSchema as AnySchemaObject, stateSchema as AnySchemaObject, planFileSchema as AnySchemaObject];
 
 /**
  * The source of a CommonJS module holding ajv's standalone validators of

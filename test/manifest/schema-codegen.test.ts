@@ -6,6 +6,7 @@ import { Ajv, type AnySchemaObject, type ValidateFunction } from 'ajv';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RUNTIME_SCHEMAS, writeValidatorModule } from '../../lib/manifest/schema-codegen';
 import { AJV_OPTIONS, GENERATED_VALIDATORS, describeSchemaError, generatedValidator, manifestSchema, schemaValidator } from '../../lib/manifest/schema';
+import planFileSchema from '../../lib/plan/plan-file.schema.json' with { type: 'json' };
 import stateSchema from '../../lib/state/state.schema.json' with { type: 'json' };
 import { WEB_HOST_8G, manifestOf, web } from '../helpers/fleet';
 
@@ -51,6 +52,7 @@ describe('generated schema validators (ajv standalone)', () => {
   it('are used when made from the current schema', () => {
     expect(fast).toBeTypeOf('function');
     expect(generatedValidator(file, stateSchema as AnySchemaObject)).toBeTypeOf('function');
+    expect(generatedValidator(file, planFileSchema as AnySchemaObject)).toBeTypeOf('function');
   });
 
   it('take a valid manifest as the compiled validator does', () => {
