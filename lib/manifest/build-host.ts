@@ -70,15 +70,18 @@ function reserveOf(c: Collector, path: string, fleet: Record<string, unknown>, h
   return { memoryMiB, overheadMiB, vcpus };
 }
 
-function defaultAddress(provider: ProviderName, name: string): string {
+function defaultAddress(provider: ProviderName, name: string, fleet: string): string {
   switch (provider) {
-    case 'local': return `.hvkit/local/${name}`;
+    // Per fleet: two fleets may each have a db-host-01.
+    case 'local': return `.hvkit/local/${fleet}/${name}`;
     case 'libvirt': return `qemu+ssh://root@${name}/system`;
     case 'xen': return `root@${name}`;
   }
 }
 
 export interface FleetDefaults {
+  /** The fleet's name, for the local simulator's per-fleet folders. */
+  fleet: string;
   provider: ProviderName;
   capacity: CapacityConfig;
   reserve: Record<string, unknown>;
@@ -146,7 +149,7 @@ export function hostOf(c: Collector, h: HostInput, fleet: FleetDefaults): HostSp
       name: c.pattern(path, `nics[${i}].name`, n.name, BRIDGE, 'use a Linux interface name'),
     };
   });
-  const address = p.address ?? defaultAddress(provider, name);
+  const address = p.address ?? defaultAddress(provider, name, fleet.fleet);
   // A default address made of a bad host name would only repeat the name's problem.
   const addressMsg = p.address === undefined && nameMsg ? undefined : checkAddress(provider, address);
   if (addressMsg) c.add(path, addressMsg);

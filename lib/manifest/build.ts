@@ -25,6 +25,7 @@ export function buildManifest(fleet: FleetInput): Manifest {
   const fp = c.record(fleet.path, 'fleet props', fleet.props, "{ provider: 'xen' }") ?? {};
   c.keys(fleet.path, fp, PROP_KEYS.fleet);
   const defaults: FleetDefaults = {
+    fleet: typeof fleet.name === 'string' ? fleet.name : '',
     provider: providerOf(c, fleet.path, fp.provider ?? 'local'),
     capacity: capacityOf(c, fleet.path, DEFAULT_CAPACITY, fp.capacity),
     reserve: reserveProps(c, fleet.path, fp.reserve),

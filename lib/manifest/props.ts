@@ -78,7 +78,7 @@ export interface HostProps {
    * xen, xen+ssh/tcp/tls/unix; query parameters keyfile, known_hosts,
    * known_hosts_verify, mode, no_tty, no_verify, pkipath, sshauth), a folder
    * inside the project for local (relative, no `..` segments). Never starts with `-`.
-   * @default the host name (xen), `qemu+ssh://root@<name>/system` (libvirt), `.hvkit/local/<name>` (local)
+   * @default the host name (xen), `qemu+ssh://root@<name>/system` (libvirt), `.hvkit/local/<fleet>/<name>` (local)
    */
   readonly address?: string;
   /** @default the fleet's reserve */

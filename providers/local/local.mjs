@@ -1,11 +1,15 @@
 // The local provider: a simulated hypervisor. Each host is a folder (its
-// `address`, by default .hvkit/local/<host>) holding host.json (installed
-// memory, as a person fitted it) and one <guest>.json per domain. It enforces
-// the host's memory like a real hypervisor: a guest that does not fit fails.
+// `address`, by default .hvkit/local/<fleet>/<host>) holding host.json
+// (installed memory, threads and disks, as a person built the machine) and one
+// <guest>.json per domain. It enforces the host's memory like a real
+// hypervisor: a guest that does not fit fails.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProviderError, log, run } from '../lib/contract.mjs';
+
+/** The fleet of the call being served (input.fleet): host folders belong to one fleet. */
+let currentFleet;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -43,7 +47,33 @@ async function injectFaults(verb, input) {
 
 function hostDir(host) {
   if (!host?.address) throw new ProviderError('input has no host address');
+  adoptLegacyFolder(host);
   return host.address;
+}
+
+/**
+ * Hosts were once kept at .hvkit/local/<host>, shared by every fleet. The first
+ * time the fleet that racked such a host asks for it at its fleet-scoped
+ * address, the folder moves there, domains and all, so state recorded with the
+ * old address keeps finding its guests. A folder another fleet claimed stays.
+ */
+function adoptLegacyFolder(host) {
+  const fleet = currentFleet;
+  if (!fleet || host.address !== join('.hvkit', 'local', fleet, host.name) || existsSync(host.address)) return;
+  const legacy = join('.hvkit', 'local', host.name);
+  const file = join(legacy, 'host.json');
+  if (!existsSync(file)) return;
+  const m = JSON.parse(readFileSync(file, 'utf8'));
+  if (m.fleet !== undefined && m.fleet !== fleet) return;
+  mkdirSync(join('.hvkit', 'local', fleet), { recursive: true });
+  try {
+    renameSync(legacy, host.address);
+    writeJson(join(host.address, 'host.json'), { ...m, fleet });
+    log(`moved ${legacy} to ${host.address} (host folders are kept per fleet now)`);
+  } catch (e) {
+    // Another step on the same host moved it first.
+    if (!existsSync(host.address)) throw e;
+  }
 }
 
 function writeJson(file, value) {
@@ -52,12 +82,17 @@ function writeJson(file, value) {
   renameSync(tmp, file);
 }
 
-/** The simulated machine; racked with the memory code describes the first time anyone asks. */
+/** The simulated machine; built as code describes it the first time anyone asks. */
 function machine(host) {
   const dir = hostDir(host);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'host.json');
-  if (!existsSync(file)) writeJson(file, { name: host.name, memoryMiB: host.memory.totalMiB, cpus: host.cpu.threads });
+  if (!existsSync(file)) {
+    writeJson(file, {
+      name: host.name, fleet: currentFleet, memoryMiB: host.memory.totalMiB, cpus: host.cpu.threads, threads: host.cpu.threads,
+      disks: (host.disks ?? []).map((d) => ({ name: d.name, sizeMiB: d.sizeMiB })),
+    });
+  }
   return JSON.parse(readFileSync(file, 'utf8'));
 }
 
@@ -95,7 +130,8 @@ function domainOf(input, running = true) {
 const verbs = {
   facts: (input) => {
     const m = machine(input.host);
-    return { memoryMiB: m.memoryMiB, cpus: m.cpus };
+    // Machines racked before threads and disks were recorded report what they have.
+    return { memoryMiB: m.memoryMiB, cpus: m.cpus, threads: m.threads ?? m.cpus, ...(Array.isArray(m.disks) ? { disks: m.disks } : {}) };
   },
   list: (input) => ({
     domains: domains(input.host).map((d) => ({ name: d.name, memoryMiB: d.memoryMiB, maxMemoryMiB: d.maxMemoryMiB, vcpus: d.vcpus, maxVcpus: d.maxVcpus, running: d.running })),
@@ -131,7 +167,8 @@ const verbs = {
     const d = findDomain(input.host, input.guest.name);
     if (!d) throw new ProviderError(`no domain ${input.guest.name} on ${input.host.name}`, 2);
     if (input.memoryMiB > d.maxMemoryMiB) throw new ProviderError(`${d.name}: ${input.memoryMiB} MiB is above its maxmem ${d.maxMemoryMiB} MiB`, 5);
-    if (d.running) checkMemory(input.host, d.name, input.memoryMiB);
+    // Ballooning down never needs free memory; only growth is checked.
+    if (d.running && input.memoryMiB > d.memoryMiB) checkMemory(input.host, d.name, input.memoryMiB);
     writeJson(domainFile(input.host, d.name), { ...d, memoryMiB: input.memoryMiB, config: input.config?.text ?? d.config });
     return {};
   },
@@ -157,6 +194,7 @@ const verbs = {
 
 export function main(verb) {
   return run(verb, async (input) => {
+    currentFleet = typeof input.fleet === 'string' && /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(input.fleet) ? input.fleet : undefined;
     await injectFaults(verb, input);
     return verbs[verb](input);
   });

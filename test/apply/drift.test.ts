@@ -1,7 +1,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LOCAL_HOST, localDomains, readState, stackSource, stateGuests, tempProject, type TempProject } from '../helpers/project';
+import { LOCAL_HOST, localDomains, localHostDir, readState, stackSource, stateGuests, tempProject, type TempProject } from '../helpers/project';
 
 const HOST = LOCAL_HOST;
 const STACK = stackSource(`
@@ -12,7 +12,7 @@ new Guest(a, 'web-02', { role: 'web', vcpus: 1, memory: '1GiB' });
 
 describe('refresh, drift and import on the local provider', () => {
   let p: TempProject;
-  const domainFile = (g: string) => join(p.dir, '.hvkit/local/host-a', `${g}.json`);
+  const domainFile = (g: string) => join(localHostDir(p.dir, 'host-a'), `${g}.json`);
   beforeEach(async () => {
     p = tempProject();
     p.writeStack(STACK);
@@ -58,7 +58,7 @@ describe('refresh, drift and import on the local provider', () => {
   });
 
   it('shows a host whose installed memory differs from code', async () => {
-    const f = join(p.dir, '.hvkit/local/host-a/host.json');
+    const f = join(localHostDir(p.dir, 'host-a'), 'host.json');
     writeFileSync(f, JSON.stringify({ ...JSON.parse(readFileSync(f, 'utf8')), memoryMiB: 3072 }));
     expect((await p.run(['refresh'])).out).toContain('! host-a reports 3GiB installed, code says 4GiB');
     expect((await p.run(['plan'])).out).toContain('Warning: tokyo/host-a: host-a has 3GiB installed but code expects 4GiB: fit the missing DIMMs (or a DIMM failed)');

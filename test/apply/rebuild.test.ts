@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { localDomains, stateGuests, tempProject, type TempProject } from '../helpers/project';
+import { localDomains, localHostDir, stateGuests, tempProject, type TempProject } from '../helpers/project';
 
 describe('hvkit rebuild on the local provider', () => {
   let p: TempProject;
-  const hostDir = (h: string) => join(p.dir, '.hvkit/local', h);
+  const hostDir = (h: string) => localHostDir(p.dir, h);
   const domainConfigs = (h: string) => Object.fromEntries(readdirSync(hostDir(h)).filter((f) => f !== 'host.json').map((f) => [f, JSON.parse(readFileSync(join(hostDir(h), f), 'utf8')).config as string]));
   beforeEach(async () => {
     p = tempProject();

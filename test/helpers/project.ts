@@ -57,11 +57,16 @@ export function stackSource(body: string, fleetProps = "{ provider: 'local' }"):
 }
 
 
-/** Domains the local provider holds, as `guest@host`, sorted. */
-export function localDomains(dir: string): string[] {
-  const root = join(dir, '.hvkit', 'local');
+/** Domains the local provider holds for a fleet, as `guest@host`, sorted. */
+export function localDomains(dir: string, fleet = 'tokyo'): string[] {
+  const root = join(dir, '.hvkit', 'local', fleet);
   if (!existsSync(root)) return [];
   return readdirSync(root).flatMap((h) => readdirSync(join(root, h)).filter((f) => f.endsWith('.json') && f !== 'host.json').map((f) => `${f.slice(0, -5)}@${h}`)).sort();
+}
+
+/** The local provider's folder for a host of a fleet. */
+export function localHostDir(dir: string, host: string, fleet = 'tokyo'): string {
+  return join(dir, '.hvkit', 'local', fleet, host);
 }
 
 /** Guests state records, as `guest@host`, sorted. */

@@ -99,7 +99,7 @@ describe('buildManifest defaults', () => {
 
   it('fills host defaults: 512 MiB reserve, local address, memory total from DIMMs', () => {
     expect(h.reserve).toEqual({ memoryMiB: 512, overheadMiB: 128, vcpus: 0 });
-    expect(h.address).toBe('.hvkit/local/web-host-01');
+    expect(h.address).toBe('.hvkit/local/tokyo/web-host-01');
     expect(h.memory.totalMiB).toBe(8192);
   });
 
