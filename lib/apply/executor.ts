@@ -1,12 +1,13 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { formatSize } from '../manifest/size';
 import type { Step } from '../plan/types';
 import type { FailedStep, State } from '../state/types';
+import { confirmLanded } from './confirm';
 import { applyEffect, callsOf, tallyOf } from './effects';
 import type { ProviderRunner } from './provider';
 import type { Progress } from './progress';
 import type { StateWriter } from './state-writer';
+import { checkFacts, checkResult, factsOf, ResultError, type HostFacts } from './step-results';
 
 export interface ExecuteOptions {
   runId: string;
@@ -87,6 +88,21 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
           if (status.get(s.id) !== 'pending') continue;
           status.set(s.id, 'skipped');
           outcomes.push({ step: s, status: 'skipped', ms: 0 });
+        }
+      }
+      if (!stateBroken) {
+        // A provider that exits 0 without doing the work must not leave a guest in state.
+        const unconfirmed = await confirmLanded({
+          fleet: opts.fleet, runner: opts.runner, writer: opts.writer, logDir: opts.logDir, parallelism, timeoutMs: Math.min(timeoutMs, 60_000),
+          done: outcomes.filter((o) => o.status === 'done').map((o) => o.step),
+        }).catch((e: Error) => {
+          stateBroken = new Error(`recording what \`list\` could not confirm failed: ${e.message}`);
+          return [];
+        });
+        for (const f of unconfirmed) {
+          const o = outcomes.find((x) => x.step.id === f.step)!;
+          o.status = 'failed';
+          o.failure = f;
         }
       }
       const tally = { created: 0, updated: 0, replaced: 0, migrated: 0, destroyed: 0, hosts: 0 };
@@ -195,18 +211,27 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
       }
     };
 
-    const runCalls = async (step: Step, log: WriteStream, logPath: string, timeout: number): Promise<{ memoryMiB?: number } | undefined> => {
+    const runCalls = async (step: Step, log: WriteStream, logPath: string, timeout: number): Promise<HostFacts | undefined> => {
       const deadline = Date.now() + timeout;
-      let facts: { memoryMiB?: number } | undefined;
+      let facts: HostFacts | undefined;
       for (const call of callsOf(step, opts.fleet)) {
         const r = await opts.runner.call(step.provider, call.verb, call.input, { timeoutMs: Math.max(1, deadline - Date.now()), log, logPath });
         if (!r.ok) {
           const why = r.startError ? `could not be started: ${r.startError}` : r.timedOut ? `timed out after ${Math.round(timeout / 1000)}s and was killed` : `exited with ${r.exitCode ?? r.signal}`;
           throw new StepFailure(`${call.verb} ${why}${r.stderrTail ? `:\n${indent(r.stderrTail)}` : ''}`, r.exitCode);
         }
-        if (call.verb === 'facts') facts = checkFacts(step, r.result);
+        try {
+          checkResult(step, call.verb, call.input, r.result);
+          if (call.verb === 'facts') {
+            facts = factsOf(r.result!);
+            checkFacts(step, facts);
+          }
+        } catch (e) {
+          if (e instanceof ResultError) throw new StepFailure(e.message, null);
+          throw e;
+        }
         if (call.verb === 'list' && step.kind === 'retire-host') {
-          const domains = (r.result?.domains as { name: string }[] | undefined) ?? [];
+          const domains = r.result!.domains as { name: string }[];
           if (domains.length) throw new StepFailure(`${step.host} still runs ${domains.map((d) => d.name).join(', ')}: move or destroy them before retiring it`, null);
         }
       }
@@ -219,21 +244,6 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
 
 function crashPoint(crashAt: string | undefined, point: string): void {
   if (crashAt === point) process.kill(process.pid, 'SIGKILL');
-}
-
-function checkFacts(step: Step, result: Record<string, unknown> | undefined): { memoryMiB?: number } {
-  const memoryMiB = typeof result?.memoryMiB === 'number' ? result.memoryMiB : undefined;
-  if (step.kind === 'upgrade-memory') {
-    const want = step.hostSpec!.memory.totalMiB;
-    if (memoryMiB === undefined) throw new StepFailure(`${step.host}: facts did not report memoryMiB; cannot check the memory upgrade`, null);
-    if (memoryMiB < want) {
-      throw new StepFailure(
-        `${step.host} reports ${formatSize(memoryMiB)} installed, the code needs ${formatSize(want)}: fit the new DIMMs (${step.hostSpec!.memory.dimmsMiB.map(formatSize).join(', ')}), boot the host, then run \`hvkit apply\` again`,
-        null,
-      );
-    }
-  }
-  return { memoryMiB };
 }
 
 function indent(text: string): string {

@@ -73,13 +73,20 @@ export function diffHost(b: HostSpec, a: HostSpec): HostChange {
   if (fields.length === 0) return { ...base, action: 'noop', reason: '' };
   const dimms = (h: HostSpec) => describeDimms(h.memory.dimmsMiB);
   if (JSON.stringify(b.memory.dimmsMiB) !== JSON.stringify(a.memory.dimmsMiB)) {
-    const dir = a.memory.totalMiB >= b.memory.totalMiB ? 'upgrade' : 'downgrade';
+    const sizes = `${dimms(b)} → ${dimms(a)} (${formatSize(b.memory.totalMiB)} → ${formatSize(a.memory.totalMiB)})`;
     return {
       ...base, action: 'upgrade-memory',
-      reason: `memory ${dir}: ${dimms(b)} → ${dimms(a)} (${formatSize(b.memory.totalMiB)} → ${formatSize(a.memory.totalMiB)}); a person fits the DIMMs, apply checks the host's real memory`,
+      reason: isMemoryDowngrade(b, a)
+        ? `memory downgrade: ${sizes}; guests shrink or leave first, a person takes the DIMMs out, apply checks the host reports exactly ${formatSize(a.memory.totalMiB)}`
+        : `memory upgrade: ${sizes}; a person fits the DIMMs, apply checks the host's real memory`,
     };
   }
   return { ...base, action: 'update', reason: `${fields.map((f) => f.field).join(', ')} (state only)` };
+}
+
+/** A DIMM change that leaves less memory than before: taken out on purpose, or a DIMM failed. */
+export function isMemoryDowngrade(b: HostSpec, a: HostSpec): boolean {
+  return a.memory.totalMiB < b.memory.totalMiB;
 }
 
 export function describeDimms(dimms: number[]): string {

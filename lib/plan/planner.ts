@@ -6,7 +6,7 @@ import { manifestDigest } from '../manifest/canonical';
 import { formatSize } from '../manifest/size';
 import type { GuestSpec, HostSpec, Manifest } from '../manifest/types';
 import type { State } from '../state/types';
-import { diffGuest, diffHost, fieldChanges } from './diff';
+import { diffGuest, diffHost, fieldChanges, isMemoryDowngrade } from './diff';
 import { withRecordedIdentities } from './identities';
 import { orderSteps, simulate, type HostView } from './order';
 import { PLAN_FORMAT_VERSION, type Change, type ConfigDiff, type DriftItem, type GuestChange, type HostChange, type Plan, type Recovered, type Step } from './types';
@@ -104,7 +104,12 @@ export function createPlan(input: PlanInput): Plan {
   for (const f of fit) if (f.stranded) diagnostics.push({ severity: 'note', code: 'stranded', path: f.path, message: f.stranded.message });
   for (const c of changes) {
     if (c.kind === 'host' && c.action === 'upgrade-memory') {
-      diagnostics.push({ severity: 'note', code: 'memory-upgrade', path: c.address, message: `${c.reason.split(';')[0]}: fit the DIMMs before apply; the upgrade step stops if the host does not report the new memory` });
+      diagnostics.push({
+        severity: 'note', code: 'memory-upgrade', path: c.address,
+        message: isMemoryDowngrade(c.before!, c.after!)
+          ? `${c.reason.split(';')[0]}: guests shrink or leave first; the downgrade step then stops until the host reports exactly the new memory (take the DIMMs out then, or before apply)`
+          : `${c.reason.split(';')[0]}: fit the DIMMs before apply; the upgrade step stops if the host does not report the new memory`,
+      });
     }
   }
   for (const c of changes) {
@@ -147,7 +152,10 @@ function hostStepOf(c: HostChange): Step | undefined {
   switch (c.action) {
     case 'noop': return undefined;
     case 'add': return { ...base, id: `add-host:${c.name}`, kind: 'add-host', description: `add host ${c.name}` };
-    case 'upgrade-memory': return { ...base, id: `upgrade-memory:${c.name}`, kind: 'upgrade-memory', description: `check ${c.name} has ${formatSize(spec.memory.totalMiB)} installed (memory upgrade)` };
+    case 'upgrade-memory': {
+      const down = isMemoryDowngrade(c.before!, c.after!);
+      return { ...base, id: `upgrade-memory:${c.name}`, kind: 'upgrade-memory', memoryBeforeMiB: c.before!.memory.totalMiB, description: `check ${c.name} has ${down ? 'exactly ' : ''}${formatSize(spec.memory.totalMiB)} installed (memory ${down ? 'downgrade' : 'upgrade'})` };
+    }
     case 'update': return { ...base, id: `update-host:${c.name}`, kind: 'update-host', description: `record host ${c.name} (${fieldChanges(c.before!, c.after!).map((f) => f.field).join(', ')})` };
     case 'retire': return { ...base, id: `retire-host:${c.name}`, kind: 'retire-host', description: `retire host ${c.name}` };
   }

@@ -79,6 +79,11 @@ export interface Step {
   after?: GuestSpec;
   /** Rendered config of `after`, as the hypervisor will get it. */
   config?: { format: string; path: string; text: string };
+  /**
+   * For `upgrade-memory`: the memory state recorded before, so apply checks a
+   * downgrade (DIMMs taken out) as one. Absent in plans made before it existed: an upgrade.
+   */
+  memoryBeforeMiB?: number;
   description: string;
 }
 
@@ -115,7 +120,18 @@ export interface Plan {
   applyable: boolean;
 }
 
-export type DriftKind = 'guest-missing' | 'guest-changed' | 'unknown-domain' | 'host-memory' | 'host-unreachable';
+export type DriftKind =
+  | 'guest-missing'
+  | 'guest-changed'
+  /** Recorded and running where state says, but shut off. */
+  | 'guest-stopped'
+  /** Runs on a host other than the one state records, and not on that one: moved outside hvkit. */
+  | 'guest-moved'
+  /** Runs on two hosts at once (a migration cut between its halves, or a copy made by hand). */
+  | 'guest-duplicate'
+  | 'unknown-domain'
+  | 'host-memory'
+  | 'host-unreachable';
 
 /** A difference between state and what the hypervisor really runs (`hvkit refresh`). */
 export interface DriftItem {

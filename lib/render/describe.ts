@@ -3,7 +3,7 @@ import type { Diagnostic } from '../diagnostics';
 import { assertNever } from '../errors';
 import { formatSize } from '../manifest/size';
 import type { GuestSpec, HostSpec } from '../manifest/types';
-import { describeDimms } from '../plan/diff';
+import { describeDimms, isMemoryDowngrade } from '../plan/diff';
 import { summarize, type Change, type FieldChange, type Plan } from '../plan/types';
 
 /** Marker and verb of a change, as every renderer shows it. */
@@ -12,7 +12,7 @@ export function markerOf(c: Change): { marker: string; verb: string } {
     const action = c.action;
     switch (action) {
       case 'add': return { marker: '+', verb: 'add host' };
-      case 'upgrade-memory': return { marker: '~', verb: 'upgrade memory' };
+      case 'upgrade-memory': return { marker: '~', verb: c.before && c.after && isMemoryDowngrade(c.before, c.after) ? 'downgrade memory' : 'upgrade memory' };
       case 'update': return { marker: '~', verb: 'update host' };
       case 'retire': return { marker: '-', verb: 'retire host' };
       case 'noop': return { marker: ' ', verb: 'no change' };

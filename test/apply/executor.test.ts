@@ -13,13 +13,16 @@ import { manifestOf, WEB_HOST_8G, web } from '../helpers/fleet';
 
 const quiet: Progress = { started: () => {}, finished: () => {}, failed: () => {}, skipped: () => {}, close: () => {} };
 
-/** A provider that answers after `ms`, counting how many calls run at once, overall and per host. */
+/** A provider that answers after `ms` as the contract says, counting how many calls run at once, overall and per host. */
 function fakeRunner(ms = 20) {
   let now = 0;
   const perHost = new Map<string, number>();
   const peak = { all: 0, host: 0 };
+  const created = new Map<string, string[]>();
   const runner = {
-    async call(_p: string, _verb: string, input: { host: { name: string } }): Promise<CallResult> {
+    async call(_p: string, verb: string, input: { host: { name: string }; guest?: { name: string } }): Promise<CallResult> {
+      const answer = { ok: true, exitCode: 0, signal: null, timedOut: false, stderrTail: '', ms };
+      if (verb === 'list') return { ...answer, result: { domains: (created.get(input.host.name) ?? []).map((name) => ({ name })) } };
       const h = input.host.name;
       now++;
       perHost.set(h, (perHost.get(h) ?? 0) + 1);
@@ -28,7 +31,8 @@ function fakeRunner(ms = 20) {
       await new Promise((r) => setTimeout(r, ms));
       now--;
       perHost.set(h, perHost.get(h)! - 1);
-      return { ok: true, exitCode: 0, signal: null, timedOut: false, result: { memoryMiB: 8192 }, stderrTail: '', ms };
+      if (verb === 'create') created.set(h, [...(created.get(h) ?? []), input.guest!.name]);
+      return { ...answer, result: verb === 'create' ? { ok: true, domain: input.guest!.name } : { memoryMiB: 8192 } };
     },
   };
   return { runner: runner as unknown as ProviderRunner, peak };

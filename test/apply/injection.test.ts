@@ -23,7 +23,7 @@ new Guest(h, 'g1', { role: 'web', vcpus: 1, memory: '256MiB', tags: { note: ${JS
     const dir = join(p.dir, 'recording', 'local');
     mkdirSync(dir, { recursive: true });
     for (const v of ['facts', 'create']) {
-      writeFileSync(join(dir, v), `#!/bin/sh\nprintf '%s\\n' "$@" > "${p.dir}/argv-${v}"\ncat > "${p.dir}/stdin-${v}"\necho '{"memoryMiB": 4096}'\n`);
+      writeFileSync(join(dir, v), `#!/bin/sh\nprintf '%s\\n' "$@" > "${p.dir}/argv-${v}"\ncat > "${p.dir}/stdin-${v}"\necho '{"memoryMiB": 4096, "domain": "g1"}'\n`);
       chmodSync(join(dir, v), 0o755);
     }
     const r = await p.run(['apply', '--auto-approve'], { env: { HVKIT_PROVIDERS_DIR: 'recording', ...spawnEnv } });
