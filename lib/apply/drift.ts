@@ -2,7 +2,7 @@ import type { Diagnostic } from '../diagnostics';
 import { formatSize } from '../manifest/size';
 import type { Manifest } from '../manifest/types';
 import type { DriftItem } from '../plan/types';
-import type { State } from '../state/types';
+import type { ObservedDomain, State } from '../state/types';
 
 /**
  * Compares state with what `hvkit refresh` last saw on the hypervisors.
@@ -16,7 +16,60 @@ export function driftOf(manifest: Manifest, state: State | undefined): { state: 
   const diagnostics: Diagnostic[] = [];
   const inCode = new Map(manifest.guests.map((g) => [g.name, g]));
   const hostPath = (h: string) => manifest.hosts.find((x) => x.name === h)?.path ?? state.hosts[h]?.spec.path ?? h;
-  for (const [host, obs] of Object.entries(state.observed.hosts).sort(([a], [b]) => (a < b ? -1 : 1))) {
+  const observed = state.observed.hosts;
+  /** Every reachable host that reports a domain of that name. */
+  const seenOn = new Map<string, { host: string; d: ObservedDomain }[]>();
+  const guestPath = (name: string) => inCode.get(name)?.path ?? state.guests[name]?.spec.path ?? name;
+  const guestDrift = (name: string) => {
+    const g = state.guests[name];
+    const home = g.spec.host;
+    const where = seenOn.get(name) ?? [];
+    const atHome = where.find((w) => w.host === home);
+    const elsewhere = where.filter((w) => w.host !== home).map((w) => w.host);
+    const homeAnswered = observed[home]?.reachable === true;
+    if (elsewhere.length && (atHome || elsewhere.length > 1 || !homeAnswered)) {
+      const hosts = [...(atHome ? [home] : []), ...elsewhere];
+      const copies = atHome ? `on ${hosts.join(' and ')}` : `on ${hosts.join(' and ')}${homeAnswered ? '' : ` (state records it on ${home}, which did not answer)`}`;
+      items.push({ kind: 'guest-duplicate', host: home, guest: name, message: `${name} runs ${copies} at once (a migration cut between its halves, or a copy made outside hvkit)` });
+      diagnostics.push({
+        severity: 'error', code: 'drift', path: guestPath(name),
+        message: `${name} runs ${copies}; state records it on ${home}. hvkit will not choose which copy to keep: check which one has the current data, destroy the other on its host by hand, then run \`hvkit refresh\``,
+      });
+      return;
+    }
+    if (elsewhere.length === 1 && !atHome) {
+      const [{ host: there, d }] = where;
+      const codeHost = inCode.get(name)?.host;
+      items.push({ kind: 'guest-moved', host: home, guest: name, message: `${name} runs on ${there}, not on ${home} where state records it: moved outside hvkit` });
+      diagnostics.push({
+        severity: 'warning', code: 'drift', path: guestPath(name),
+        message: codeHost === there
+          ? `${name} was moved to ${there} outside hvkit, where code places it: recorded there`
+          : `${name} was moved to ${there} outside hvkit; the plan ${codeHost ? `migrates it back to ${codeHost}, where code places it` : 'destroys it there, as code no longer has it'} (or place it on ${there} in code)`,
+      });
+      next.guests[name] = { ...g, spec: { ...g.spec, host: there, memoryMiB: d.memoryMiB, vcpus: d.vcpus } };
+      return;
+    }
+    if (!atHome) {
+      if (!homeAnswered) return;
+      items.push({ kind: 'guest-missing', host: home, guest: name, message: `${name} is recorded on ${home} but the hypervisor does not run it (deleted by hand?)` });
+      delete next.guests[name];
+      return;
+    }
+    const d = atHome.d;
+    if (d.running === false) {
+      items.push({ kind: 'guest-stopped', host: home, guest: name, message: `${name} on ${home} is shut off; state records it running (stopped outside hvkit, or it crashed)` });
+      diagnostics.push({ severity: 'warning', code: 'drift', path: guestPath(name), message: `${name} is shut off on ${home}: the plan starts it again (create redefines and starts a stopped domain; its disks are kept)` });
+      // Planned as a create: the provider's create starts a stopped domain, and a stopped guest holds no memory until then.
+      delete next.guests[name];
+      return;
+    }
+    if (d.memoryMiB !== g.spec.memoryMiB || d.vcpus !== g.spec.vcpus) {
+      items.push({ kind: 'guest-changed', host: home, guest: name, message: `${name} on ${home} runs with ${formatSize(d.memoryMiB)} and ${d.vcpus} vCPUs; state says ${formatSize(g.spec.memoryMiB)} and ${g.spec.vcpus} (changed by hand?)` });
+      next.guests[name] = { ...g, spec: { ...g.spec, memoryMiB: d.memoryMiB, vcpus: d.vcpus } };
+    }
+  };
+  for (const [host, obs] of Object.entries(observed).sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (!obs.reachable) {
       items.push({ kind: 'host-unreachable', host, message: `${host} did not answer refresh (${obs.error ?? 'no reason given'}); its guests are planned from state` });
       diagnostics.push({ severity: 'warning', code: 'unreachable', path: hostPath(host), message: `${host} did not answer the last refresh; run \`hvkit refresh\` when it is back` });
@@ -24,7 +77,9 @@ export function driftOf(manifest: Manifest, state: State | undefined): { state: 
     }
     const rec = state.hosts[host];
     const code = manifest.hosts.find((h) => h.name === host);
-    if (obs.memoryMiB !== undefined && code && obs.memoryMiB !== code.memory.totalMiB) {
+    // A host step (add, memory change) reads the facts again when it runs: an earlier refresh's memory would be stale.
+    const recheckedByStep = code && (!rec || JSON.stringify(rec.spec.memory.dimmsMiB) !== JSON.stringify(code.memory.dimmsMiB));
+    if (obs.memoryMiB !== undefined && code && !recheckedByStep && obs.memoryMiB !== code.memory.totalMiB) {
       items.push({ kind: 'host-memory', host, message: `${host} reports ${formatSize(obs.memoryMiB)} installed, code says ${formatSize(code.memory.totalMiB)}` });
       if (rec) next.hosts[host] = { ...rec, installedMiB: obs.memoryMiB };
       diagnostics.push({
@@ -34,29 +89,18 @@ export function driftOf(manifest: Manifest, state: State | undefined): { state: 
           : `${host} has ${formatSize(obs.memoryMiB)} installed, more than the ${formatSize(code.memory.totalMiB)} code describes: update memory.dimms`,
       });
     }
-    const seen = new Set<string>();
     for (const d of obs.domains) {
-      seen.add(d.name);
-      const g = state.guests[d.name];
-      if (!g || g.spec.host !== host) {
-        if (g) continue;
-        const declared = inCode.get(d.name);
-        items.push({ kind: 'unknown-domain', host, guest: d.name, message: `${host} runs ${d.name}, which state does not know${declared ? ' but code declares' : ' and code does not declare'}` });
-        diagnostics.push(declared
-          ? { severity: 'error', code: 'drift', path: declared.path, message: `a domain named ${d.name} already runs on ${host}: adopt it with \`hvkit import ${d.name}\` instead of creating it again` }
-          : { severity: 'warning', code: 'drift', path: hostPath(host), message: `${host} runs ${d.name}, which hvkit does not manage: declare it in code and \`hvkit import\` it, or remove it by hand` });
-        continue;
-      }
-      if (d.memoryMiB !== g.spec.memoryMiB || d.vcpus !== g.spec.vcpus) {
-        items.push({ kind: 'guest-changed', host, guest: d.name, message: `${d.name} on ${host} runs with ${formatSize(d.memoryMiB)} and ${d.vcpus} vCPUs; state says ${formatSize(g.spec.memoryMiB)} and ${g.spec.vcpus} (changed by hand?)` });
-        next.guests[d.name] = { ...g, spec: { ...g.spec, memoryMiB: d.memoryMiB, vcpus: d.vcpus } };
-      }
-    }
-    for (const [name, g] of Object.entries(state.guests)) {
-      if (g.spec.host !== host || seen.has(name)) continue;
-      items.push({ kind: 'guest-missing', host, guest: name, message: `${name} is recorded on ${host} but the hypervisor does not run it (deleted by hand?)` });
-      delete next.guests[name];
+      const list = seenOn.get(d.name);
+      if (list) list.push({ host, d });
+      else seenOn.set(d.name, [{ host, d }]);
+      if (state.guests[d.name]) continue;
+      const declared = inCode.get(d.name);
+      items.push({ kind: 'unknown-domain', host, guest: d.name, message: `${host} runs ${d.name}, which state does not know${declared ? ' but code declares' : ' and code does not declare'}` });
+      diagnostics.push(declared
+        ? { severity: 'error', code: 'drift', path: declared.path, message: `a domain named ${d.name} already runs on ${host}: adopt it with \`hvkit import ${d.name}\` instead of creating it again` }
+        : { severity: 'warning', code: 'drift', path: hostPath(host), message: `${host} runs ${d.name}, which hvkit does not manage: declare it in code and \`hvkit import\` it, or remove it by hand` });
     }
   }
+  for (const name of Object.keys(state.guests).sort()) guestDrift(name);
   return { state: next, items, diagnostics };
 }

@@ -1,4 +1,5 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LOCAL_HOST, localDomains, localHostDir, readState, stackSource, stateGuests, tempProject, type TempProject } from '../helpers/project';
@@ -84,5 +85,75 @@ describe('refresh, drift and import on the local provider', () => {
     expect((await p.run(['import', 'nope'])).err).toContain("guest 'nope' is not declared in code");
     p.writeStack(STACK.replace('app.synth();', "new Guest(fleet.node.findChild('host-a') as Host, 'db-01', { role: 'db', vcpus: 2, memory: '1GiB' });\napp.synth();"));
     expect((await p.run(['import', 'db-01'])).err).toContain('no domain named db-01 runs on host-a: nothing to import');
+  });
+});
+
+describe('refresh finds guests where state does not put them', () => {
+  let p: TempProject;
+  const file = (h: string, g: string) => join(localHostDir(p.dir, h), `${g}.json`);
+  beforeEach(async () => {
+    p = tempProject();
+    p.writeStack(stackSource(`
+const a = new Host(fleet, 'host-a', ${HOST});
+const b = new Host(fleet, 'host-b', ${HOST});
+new Guest(a, 'web-01', { role: 'web', vcpus: 1, memory: '1GiB' });
+new Guest(b, 'db-01', { role: 'db', vcpus: 1, memory: '1GiB' });
+`));
+    expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
+  });
+  afterEach(() => p.cleanup());
+
+  it('reports a guest on two hosts (a migration cut between its halves) as a duplicate, and plans nothing until it is resolved', async () => {
+    writeFileSync(file('host-b', 'web-01'), readFileSync(file('host-a', 'web-01')));
+    const r = await p.run(['refresh']);
+    expect(r.out).not.toContain('No drift');
+    expect(r.out).toContain('! web-01 runs on host-a and host-b at once (a migration cut between its halves, or a copy made outside hvkit)');
+    const plan = await p.run(['plan', '--json']);
+    expect(JSON.parse(plan.out).hvkit.drift).toContainEqual(expect.objectContaining({ kind: 'guest-duplicate', guest: 'web-01' }));
+    const text = await p.run(['plan']);
+    expect(text.code).toBe(1);
+    expect(text.out).toContain('Error: tokyo/host-a/web-01: web-01 runs on host-a and host-b; state records it on host-a. hvkit will not choose which copy to keep');
+    expect((await p.run(['apply', '--auto-approve'])).code).toBe(1);
+    expect(localDomains(p.dir)).toEqual(['db-01@host-b', 'web-01@host-a', 'web-01@host-b']);
+  });
+
+  it('reports a guest moved to another host outside hvkit, and plans to move it back where code places it', async () => {
+    writeFileSync(file('host-b', 'web-01'), readFileSync(file('host-a', 'web-01')));
+    rmSync(file('host-a', 'web-01'));
+    const r = await p.run(['refresh']);
+    expect(r.out).toContain('! web-01 runs on host-b, not on host-a where state records it: moved outside hvkit');
+    expect(r.out).not.toContain('deleted by hand');
+    const plan = await p.run(['plan']);
+    expect(plan.out).toContain('web-01 was moved to host-b outside hvkit; the plan migrates it back to host-a, where code places it');
+    expect(plan.out).toContain('migrate web-01 host-b → host-a');
+    expect(plan.out).not.toContain('create web-01');
+    expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
+    expect(localDomains(p.dir)).toEqual(['db-01@host-b', 'web-01@host-a']);
+  });
+
+  it('reports a guest that is shut off, shows it stopped, and plans to start it', async () => {
+    writeFileSync(file('host-a', 'web-01'), JSON.stringify({ ...JSON.parse(readFileSync(file('host-a', 'web-01'), 'utf8')), running: false }));
+    const r = await p.run(['refresh']);
+    expect(r.out).toContain('! web-01 on host-a is shut off; state records it running');
+    expect((await p.run(['guests'])).out).toMatch(/│ web-01 +│ host-a +│ web +│ 1 +│ 1GiB +│ stopped +│/);
+    const plan = await p.run(['plan', '--detailed-exitcode']);
+    expect(plan.code).toBe(2);
+    expect(plan.out).toContain('web-01 is shut off on host-a: the plan starts it again');
+    expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
+    expect(JSON.parse(readFileSync(file('host-a', 'web-01'), 'utf8')).running).toBe(true);
+    expect((await p.run(['guests'])).out).toMatch(/│ web-01 +│ host-a +│ web +│ 1 +│ 1GiB +│ deployed +│/);
+  });
+
+  it('does not plan from memory an earlier refresh saw on a host whose memory step reads it again', async () => {
+    p.writeStack(readFileSync(join(p.dir, 'stacks/main.ts'), 'utf8').replace(`const a = new Host(fleet, 'host-a', ${HOST});`, `const a = new Host(fleet, 'host-a', ${HOST.replace("dimms: ['2GiB', '2GiB']", "dimms: ['2GiB', '2GiB', '2GiB', '2GiB']")});`));
+    await p.run(['refresh']);
+    const dimms = spawnSync(join(p.dir, 'providers/local/install-dimms'), ['host-a', '2GiB', '2GiB', '2GiB', '2GiB'], { cwd: p.dir, encoding: 'utf8' });
+    expect(dimms.status, dimms.stderr).toBe(0);
+    const plan = await p.run(['plan']);
+    expect(plan.out).not.toContain('host-a has 4GiB installed');
+    const r = await p.run(['apply', '--auto-approve']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).not.toContain('4GiB installed');
+    expect(readState(p.dir).hosts['host-a'].installedMiB).toBe(8192);
   });
 });

@@ -73,10 +73,25 @@ export function hostRows(state: State): Record<string, unknown>[] {
 
 export function guestRows(state: State, host?: string): Record<string, unknown>[] {
   const inflight = new Set(Object.values(state.inflight).map((i) => i.step.guest));
+  /** What the last refresh saw of a guest on its recorded host, when that host answered. */
+  const seen = (name: string, on: string) => {
+    const obs = state.observed?.hosts[on];
+    return obs?.reachable ? { domain: obs.domains.find((d) => d.name === name) } : undefined;
+  };
+  const stateOf = (g: { name: string; host: string }): string => {
+    if (inflight.has(g.name)) return 'in flight';
+    const s = seen(g.name, g.host);
+    if (!s) return 'deployed';
+    if (!s.domain) {
+      const other = Object.keys(state.observed!.hosts).sort().find((h) => h !== g.host && state.observed!.hosts[h].domains.some((d) => d.name === g.name));
+      return other ? `on ${other} (moved)` : 'missing';
+    }
+    return s.domain.running === false ? 'stopped' : 'deployed';
+  };
   return Object.keys(state.guests).sort()
     .map((n) => state.guests[n].spec)
     .filter((g) => !host || g.host === host)
-    .map((g) => ({ guest: g.name, host: g.host, role: g.role, vcpus: g.vcpus, memoryMiB: g.memoryMiB, state: inflight.has(g.name) ? 'in flight' : 'deployed' }));
+    .map((g) => ({ guest: g.name, host: g.host, role: g.role, vcpus: g.vcpus, memoryMiB: g.memoryMiB, state: stateOf(g) }));
 }
 
 const pct = (a: number, b: number) => (b ? ` (${Math.round((a / b) * 100)}%)` : '');
