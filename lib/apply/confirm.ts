@@ -22,6 +22,7 @@ export function landingOf(step: Step): HostSpec | undefined {
     case 'update-host':
     case 'retire-host':
     case 'destroy':
+    case 'destroy-copy':
     case 'update-live':
     case 'update-record':
       return undefined;

@@ -40,6 +40,8 @@ export function callsOf(step: Step, fleet: string): Call[] {
       return [{ verb: 'migrate', input: { ...guestIn(), target: step.targetSpec } }];
     case 'recreate':
       return [{ verb: 'create', input: { fleet, host: step.targetSpec, guest: step.after, config: step.config } }];
+    case 'destroy-copy':
+      return [{ verb: 'destroy', input: { fleet, host: step.hostSpec, guest: step.before } }];
     default:
       return assertNever(step.kind, 'step kind');
   }
@@ -55,6 +57,9 @@ export function applyEffect(state: State, step: Step, facts?: { memoryMiB?: numb
       return;
     case 'retire-host':
       delete state.hosts[step.host];
+      return;
+    case 'destroy-copy':
+      // State already records the guest on the host it was recreated on.
       return;
     case 'destroy':
       delete state.guests[step.guest!];
@@ -83,7 +88,8 @@ export function tallyOf(step: Step): 'created' | 'updated' | 'replaced' | 'migra
     case 'replace':
     case 'recreate': return 'replaced';
     case 'migrate': return 'migrated';
-    case 'destroy': return 'destroyed';
+    case 'destroy':
+    case 'destroy-copy': return 'destroyed';
     case 'add-host':
     case 'upgrade-memory':
     case 'update-host':

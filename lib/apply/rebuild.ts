@@ -1,9 +1,9 @@
 import { HvkitError } from '../errors';
 import { manifestDigest } from '../manifest/canonical';
-import type { Manifest } from '../manifest/types';
+import type { HostSpec, Manifest } from '../manifest/types';
 import type { Plan } from '../plan/types';
 import type { LockInfo, StateStore } from '../state/types';
-import { preparePlan } from './prepare';
+import { preparePlan, runnerFor } from './prepare';
 
 export interface RebuildOptions {
   manifest: Manifest;
@@ -15,6 +15,32 @@ export interface RebuildOptions {
   to?: string;
   /** The state lock the caller holds (`hvkit apply FILE` re-deriving a saved rebuild plan), passed on to preparePlan. */
   heldLock?: LockInfo;
+  /**
+   * With `to`: recreate even though the host answers and still has the guests;
+   * their copies there are destroyed once the new ones run.
+   * @default false
+   */
+  forceWhileUp?: boolean;
+  /** How long to wait for the host's provider to answer whether it is up. @default 30000 */
+  probeTimeoutMs?: number;
+}
+
+/**
+ * Which of `guests` the host really has, asked through its provider; undefined
+ * when the host does not answer (it is down, which is what `--to` is for).
+ */
+async function guestsStillOn(opts: RebuildOptions, host: HostSpec, guests: string[]): Promise<string[] | undefined> {
+  const runner = runnerFor(opts.projectDir, opts.env);
+  const call = { fleet: opts.manifest.fleet, host };
+  const timeoutMs = opts.probeTimeoutMs ?? 30_000;
+  const facts = await runner.call(host.provider, 'facts', call, { timeoutMs });
+  if (!facts.ok) return undefined;
+  const list = await runner.call(host.provider, 'list', call, { timeoutMs });
+  if (!list.ok || !Array.isArray(list.result?.domains)) {
+    throw new HvkitError(`${host.name} answers \`facts\` but not \`list\`, so hvkit cannot tell whether it still runs ${guests.join(', ')}: fix the host's provider, or stop the host, and run \`hvkit rebuild\` again`);
+  }
+  const there = new Set((list.result.domains as { name?: unknown }[]).map((d) => d.name));
+  return guests.filter((g) => there.has(g));
 }
 
 /**
@@ -35,6 +61,7 @@ export async function planRebuild(opts: RebuildOptions): Promise<{ plan: Plan; g
     .sort();
   if (guests.length === 0) throw new HvkitError(`no guest that code places on ${opts.host} is recorded there: nothing to rebuild`);
   let manifest = opts.manifest;
+  let copies: string[] = [];
   if (opts.to) {
     const target = opts.manifest.hosts.find((h) => h.name === opts.to);
     if (!target) throw new HvkitError(`--to ${opts.to}: no such host in code`);
@@ -42,11 +69,43 @@ export async function planRebuild(opts: RebuildOptions): Promise<{ plan: Plan; g
     const disks = new Set(target.disks.map((d) => d.name));
     const problems = guests.flatMap((n) => inCode.get(n)!.disks.filter((d) => !disks.has(d.on)).map((d) => `${n} has a disk on ${d.on}, which ${opts.to} does not have`));
     if (problems.length) throw new HvkitError(`cannot plan onto ${opts.to}: ${problems.join('; ')}`);
+    const source = opts.manifest.hosts.find((h) => h.name === opts.host) ?? state.hosts[opts.host].spec;
+    copies = (await guestsStillOn(opts, source, guests)) ?? [];
+    if (copies.length && !opts.forceWhileUp) {
+      throw new HvkitError(
+        `${opts.host} is up and runs ${copies.join(', ')}: recreating ${copies.length === 1 ? 'it' : 'them'} on ${opts.to} would run ${copies.length === 1 ? 'it' : 'each'} on two hosts. ` +
+        `To move ${copies.length === 1 ? 'it' : 'them'}, place ${copies.length === 1 ? 'it' : 'them'} on ${opts.to} in code and \`hvkit apply\` (a migration), or stop ${opts.host} first; ` +
+        `pass --force-while-up to recreate anyway (the copies on ${opts.host} are destroyed once the new ones run)`,
+      );
+    }
     const moved = new Set(guests);
     manifest = { ...opts.manifest, guests: opts.manifest.guests.map((g) => (moved.has(g.name) ? { ...g, host: opts.to! } : g)) };
   }
   const { plan } = await preparePlan({ manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state, heldLock: opts.heldLock, extra: { rebuild: { guests, host: opts.host, to: opts.to } } });
   // Bound to the code as written, so `hvkit apply FILE` accepts it.
   plan.manifestDigest = manifestDigest(opts.manifest);
+  if (copies.length) destroyCopiesAfter(plan, opts.host, copies);
   return { plan, guests };
+}
+
+/**
+ * A forced rebuild of a host that is up: each guest's copy on the source is
+ * destroyed only after its recreate on the target is done, as steps of their
+ * own, so the plan shows it and a failed recreate leaves the original running.
+ */
+function destroyCopiesAfter(plan: Plan, host: string, copies: string[]): void {
+  const forced = new Set(copies);
+  for (const c of plan.changes) {
+    if (c.kind === 'guest' && forced.has(c.name)) c.reason = c.reason.replace(`${host} is down, so recreated from code, not migrated`, `${host} is up: forced, recreated from code, then its copy on ${host} destroyed`);
+  }
+  for (const name of copies) {
+    const recreate = plan.steps.find((s) => s.kind === 'recreate' && s.guest === name);
+    if (!recreate) continue;
+    recreate.description = `recreate ${name} on ${recreate.target} from code (${host} is up: forced)`;
+    plan.steps.push({
+      id: `destroy-copy:${name}`, kind: 'destroy-copy', provider: recreate.hostSpec!.provider, host, guest: name,
+      dependsOn: [recreate.id], hostSpec: recreate.hostSpec, before: recreate.before,
+      description: `destroy the copy of ${name} left on ${host} (after it runs on ${recreate.target})`,
+    });
+  }
 }

@@ -67,6 +67,13 @@ export async function recoverInflight(state: State, list: Lister): Promise<{ sta
         } else say(false, `${step.guest} still runs on ${step.host}; the plan destroys it`);
         break;
       }
+      case 'destroy-copy': {
+        const d = await find(step.hostSpec);
+        say(!d, d
+          ? `the copy of ${step.guest} is still on ${step.host}: \`hvkit refresh\` shows it on two hosts; destroy the one on ${step.host} by hand`
+          : `the copy of ${step.guest} is gone from ${step.host}`);
+        break;
+      }
       case 'recreate':
       case 'migrate': {
         const onTarget = await find(step.targetSpec);

@@ -57,7 +57,12 @@ export type StepKind =
   | 'update-record'
   | 'migrate'
   /** Create on another host a guest whose own host is down (`hvkit rebuild --to`); the source is not touched. */
-  | 'recreate';
+  | 'recreate'
+  /**
+   * Destroy the copy a forced `hvkit rebuild --to` leaves on a source host that is
+   * up, once the recreate on the target is done; state already records the guest there.
+   */
+  | 'destroy-copy';
 
 /**
  * One unit of work for the executor, with everything it needs: the provider,

@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { localDomains, localHostDir, stateGuests, tempProject, type TempProject } from '../helpers/project';
 
+/** web-host-01 does not answer: its provider's facts fail, as for a host that is off. */
+const HOST_01_DOWN = { HVKIT_LOCAL_FAULTS: JSON.stringify([{ verb: 'facts', host: 'web-host-01', fail: 255, message: 'ssh: connect to host web-host-01: No route to host' }]) };
+
 describe('hvkit rebuild on the local provider', () => {
   let p: TempProject;
   const hostDir = (h: string) => localHostDir(p.dir, h);
@@ -41,10 +44,11 @@ describe('hvkit rebuild on the local provider', () => {
   });
 
   it('plans a down host’s guests onto another host with --to, where they fit', async () => {
-    const r = await p.run(['rebuild', 'web-host-01', '--to', 'spare-host-01', '--out', 'rb.plan']);
+    const r = await p.run(['rebuild', 'web-host-01', '--to', 'spare-host-01', '--out', 'rb.plan'], { env: HOST_01_DOWN });
     expect(r.code, r.err + r.out).toBe(0);
     expect(r.out).toContain('recreate web-01 on spare-host-01 from code (web-host-01 is down)');
     expect(r.out).toContain('rebuild on spare-host-01: web-host-01 is down, so recreated from code, not migrated');
+    expect(r.out).not.toContain('destroy the copy');
     // The host is down: its domains are out of reach. Nothing is asked of it.
     rmSync(hostDir('web-host-01'), { recursive: true });
     const a = await p.run(['apply', 'rb.plan']);
@@ -54,9 +58,40 @@ describe('hvkit rebuild on the local provider', () => {
   });
 
   it('refuses --to a host where they do not fit, with fit errors', async () => {
-    const r = await p.run(['rebuild', 'web-host-01', '--to', 'web-host-02']);
+    const r = await p.run(['rebuild', 'web-host-01', '--to', 'web-host-02'], { env: HOST_01_DOWN });
     expect(r.code).toBe(1);
     expect(r.out).toContain('Error: tokyo/web-host-02: memory 15.5GiB committed');
+  });
+
+  it('refuses --to while the host is up and runs the guests, and says what to do', async () => {
+    const r = await p.run(['rebuild', 'web-host-01', '--to', 'spare-host-01']);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe('Error: web-host-01 is up and runs memcached-01, web-01: recreating them on spare-host-01 would run each on two hosts. To move them, place them on spare-host-01 in code and `hvkit apply` (a migration), or stop web-host-01 first; pass --force-while-up to recreate anyway (the copies on web-host-01 are destroyed once the new ones run)\n');
+    expect(localDomains(p.dir).filter((d) => d.endsWith('@spare-host-01'))).toEqual([]);
+  });
+
+  it('with --force-while-up, destroys the copies on the host only after the new ones run', async () => {
+    const r = await p.run(['rebuild', 'web-host-01', '--to', 'spare-host-01', '--force-while-up', '--out', 'rb.plan']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('rebuild on spare-host-01: web-host-01 is up: forced, recreated from code, then its copy on web-host-01 destroyed');
+    const lines = r.out.split('\n');
+    const num = (text: string) => lines.find((l) => l.includes(text))!.trim().split('.')[0];
+    const recreate = num('recreate web-01 on spare-host-01 from code (web-host-01 is up: forced)');
+    expect(r.out).toContain(`destroy the copy of web-01 left on web-host-01 (after it runs on spare-host-01) after #${recreate}`);
+    const a = await p.run(['apply', 'rb.plan']);
+    expect(a.code, a.err + a.out).toBe(0);
+    expect(localDomains(p.dir).filter((d) => d.includes('web-host-01') || d.includes('spare-host-01'))).toEqual(['memcached-01@spare-host-01', 'web-01@spare-host-01']);
+    expect((await p.run(['refresh'])).out).toContain('No drift');
+  });
+
+  it('keeps the original when the recreate fails, with --force-while-up', async () => {
+    const r = await p.run(['rebuild', 'web-host-01', '--to', 'spare-host-01', '--force-while-up', '--out', 'rb.plan']);
+    expect(r.code, r.err).toBe(0);
+    const a = await p.run(['apply', 'rb.plan'], { env: { HVKIT_LOCAL_FAULTS: JSON.stringify([{ verb: 'create', guest: 'web-01', fail: 9 }]) } });
+    expect(a.code).toBe(1);
+    expect(a.err).toContain('not started because a step they depend on failed: destroy-copy:web-01');
+    expect(localDomains(p.dir)).toContain('web-01@web-host-01');
+    expect(stateGuests(p.dir)).toContain('web-01@web-host-01');
   });
 
   it('names the hosts it knows when asked for one that is not in state', async () => {

@@ -11,6 +11,7 @@ import { planExitCode } from './plan';
 interface RebuildCliOptions extends FleetOptions {
   out?: string;
   to?: string;
+  forceWhileUp?: boolean;
   detailedExitcode?: boolean;
 }
 
@@ -21,10 +22,11 @@ export function registerRebuild(program: Command, io: Io, setCode: (code: number
       .description("plan the re-creation of every guest on a host from code (after a disk or board replacement); apply it with `hvkit apply FILE`")
       .option('--out <file>', 'save the plan for `hvkit apply FILE`')
       .option('--to <host>', 'recreate the guests on another host instead (their host is down)')
+      .option('--force-while-up', 'with --to: recreate even though the host is up and runs them; their copies there are destroyed once the new ones run')
       .option('--detailed-exitcode', 'exit 0 when nothing changes, 1 on errors, 2 when there are changes'),
   ).action(async (host: string, opts: RebuildCliOptions) => {
     const manifest = await loadFleet(io, opts);
-    const { plan, guests } = await planRebuild({ manifest, store: stateStore(io, opts, manifest.fleet), projectDir: io.cwd, env: io.env, host, to: opts.to });
+    const { plan, guests } = await planRebuild({ manifest, store: stateStore(io, opts, manifest.fleet), projectDir: io.cwd, env: io.env, host, to: opts.to, forceWhileUp: Boolean(opts.forceWhileUp) });
     const s = style(useColor(io, opts));
     io.out(renderText(plan, s));
     const { configDiff } = await import('../../render/markdown');
