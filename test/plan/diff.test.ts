@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createPlan } from '../../lib/plan/planner';
+import { markerOf } from '../../lib/render/describe';
 import type { GuestChange, Plan } from '../../lib/plan/types';
 import { WEB_HOST_4G, WEB_HOST_8G, manifestOf, memcached, stateOf, web } from '../helpers/fleet';
 
@@ -72,6 +73,14 @@ describe('diff: host actions', () => {
     const m4 = manifestOf({ 'web-host-01': { props: WEB_HOST_4G, guests: { 'web-01': web('3.5GiB') } } });
     const p = createPlan({ manifest: manifestOf({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB') } } }), state: stateOf(m4) });
     expect(p.changes[0]).toMatchObject({ action: 'upgrade-memory', reason: expect.stringContaining('4×1GiB → 4×2GiB (4GiB → 8GiB)') });
+  });
+
+  it('labels a DIMM removal a memory downgrade, and its step carries the memory before', () => {
+    const m8 = manifestOf({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB') } } });
+    const p = createPlan({ manifest: manifestOf({ 'web-host-01': { props: WEB_HOST_4G, guests: { 'web-01': web('3.5GiB') } } }), state: stateOf(m8) });
+    expect(p.changes[0]).toMatchObject({ action: 'upgrade-memory', reason: expect.stringMatching(/^memory downgrade: 4×2GiB → 4×1GiB \(8GiB → 4GiB\)/) });
+    expect(p.steps[0]).toMatchObject({ kind: 'upgrade-memory', memoryBeforeMiB: 8192, description: 'check web-host-01 has exactly 4GiB installed (memory downgrade)' });
+    expect(markerOf(p.changes[0])).toEqual({ marker: '~', verb: 'downgrade memory' });
   });
 
   it('retires a host that left the code once its guests are gone', () => {
