@@ -68,7 +68,7 @@ function liveReason(f: FieldChange): string {
 
 /** Classifies a host that is in code and in state. */
 export function diffHost(b: HostSpec, a: HostSpec): HostChange {
-  const fields = fieldChanges(b, a);
+  const fields = fieldChanges(b, a).filter((f) => !(f.field === 'address' && isLocalDefaultMove(b, a)));
   const base = { kind: 'host' as const, name: a.name, address: a.path, before: b, after: a, fields };
   if (fields.length === 0) return { ...base, action: 'noop', reason: '' };
   const dimms = (h: HostSpec) => describeDimms(h.memory.dimmsMiB);
@@ -82,6 +82,16 @@ export function diffHost(b: HostSpec, a: HostSpec): HostChange {
     };
   }
   return { ...base, action: 'update', reason: `${fields.map((f) => f.field).join(', ')} (state only)` };
+}
+
+/**
+ * The local simulator's default folder moved from `.hvkit/local/<host>` to
+ * `.hvkit/local/<fleet>/<host>`: a host recorded at the old default is the
+ * same machine (the provider moves its folder on first contact), not a change
+ * to plan or review.
+ */
+function isLocalDefaultMove(b: HostSpec, a: HostSpec): boolean {
+  return b.provider === 'local' && a.provider === 'local' && b.address === `.hvkit/local/${b.name}` && a.address.startsWith('.hvkit/local/') && a.address.endsWith(`/${a.name}`) && a.address.split('/').length === 4;
 }
 
 /** A DIMM change that leaves less memory than before: taken out on purpose, or a DIMM failed. */
