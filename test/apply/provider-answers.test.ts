@@ -49,6 +49,22 @@ describe('apply checks what providers answer', () => {
     expect(stateGuests(p.dir)).toEqual(localDomains(p.dir));
   });
 
+  it('keeps a guest recorded on its source host when migrate claims success but did not move it', async () => {
+    const two = (on: string) => stackSource(`
+const a = new Host(fleet, 'host-a', ${LOCAL_HOST});
+const b = new Host(fleet, 'host-b', ${LOCAL_HOST});
+new Guest(${on}, 'web-01', { role: 'web', vcpus: 1, memory: '1GiB' });
+`);
+    p.writeStack(two('a'));
+    expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
+    p.writeStack(two('b'));
+    const r = await p.run(['apply', '--auto-approve'], { env: breakVerb(p, 'migrate', '#!/bin/sh\ncat > /dev/null\necho \'{"ok":true}\'\n') });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('migrate:web-01 failed: the provider answered that it was done, but `list` on host-b does not show web-01: not recorded (still recorded on host-a)');
+    expect(stateGuests(p.dir)).toEqual(['web-01@host-a']);
+    expect(localDomains(p.dir)).toEqual(['web-01@host-a']);
+  });
+
   it('confirms with one `list` per host, not one per step', async () => {
     const env = breakVerb(p, 'list', `#!/bin/sh\necho x >> "${p.dir}/list-calls"\nexec "$(dirname "$0")/../../providers/local/list" "$@"\n`);
     expect((await p.run(['apply', '--auto-approve'], { env })).code).toBe(0);
