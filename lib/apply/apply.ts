@@ -116,7 +116,7 @@ async function rederive(opts: ApplyOptions, saved: SavedPlan, stored: State | un
       ({ plan, state } = await preparePlan({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state: stored, heldLock: lock }));
       break;
     case 'rebuild': {
-      ({ plan } = await planRebuild({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, host: derivation.host, to: derivation.to, heldLock: lock }));
+      ({ plan } = await planRebuild({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, host: derivation.host, to: derivation.to, forceWhileUp: derivation.forceWhileUp, heldLock: lock }));
       state = stored;
       if (stored && Object.keys(stored.inflight).length) state = (await recoverInflight(stored, providerLister(runnerFor(opts.projectDir, opts.env), opts.manifest.fleet))).state;
       break;

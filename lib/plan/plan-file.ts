@@ -14,7 +14,7 @@ import { PLAN_FORMAT_VERSION, type Plan, type Step } from './types';
  * [--to TARGET]`.
  * @default { kind: 'plan' } for files saved before this field existed
  */
-export type PlanDerivation = { kind: 'plan' } | { kind: 'rebuild'; host: string; to?: string };
+export type PlanDerivation = { kind: 'plan' } | { kind: 'rebuild'; host: string; to?: string; forceWhileUp?: boolean };
 
 /**
  * A plan saved for `hvkit apply FILE`, bound to the state and code it was

@@ -45,7 +45,7 @@ export function registerRebuild(program: Command, io: Io, setCode: (code: number
     }
     if (opts.to) io.out(`\nOnce applied, place these guests on ${opts.to} in code too, or the next plan moves them back to ${host}.\n`);
     if (opts.out) {
-      await savePlan(resolve(io.cwd, opts.out), plan, manifest.resourceType, { kind: 'rebuild', host, ...(opts.to ? { to: opts.to } : {}) });
+      await savePlan(resolve(io.cwd, opts.out), plan, manifest.resourceType, { kind: 'rebuild', host, ...(opts.to ? { to: opts.to } : {}), ...(opts.forceWhileUp ? { forceWhileUp: true } : {}) });
       io.out(`\nSaved the plan to ${opts.out}; apply it with: hvkit apply ${opts.out}\n`);
     }
     setCode(planExitCode(plan, Boolean(opts.detailedExitcode)));
