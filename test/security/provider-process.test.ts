@@ -37,7 +37,7 @@ new Guest(h, 'g1', { role: 'web', vcpus: 1, memory: '256MiB' });
 
   it.each(SPAWNS)('keeps apply’s memory bounded when a step prints 120 MB, and logs all of it (%s)', (_how, spawnEnv) => {
     provider({
-      create: `#!/bin/sh\nyes 'a chatty provider line of output, 0123456789 0123456789 0123456789' | head -c 120000000\nyes 'and on stderr too, 0123456789' | head -c 20000000 >&2\necho '{"ok":true,"domain":"g1"}'\n`,
+      create: `#!/bin/sh\nyes 'a chatty provider line of output, 0123456789 0123456789 0123456789' | head -c 120000000\nyes 'and on stderr too, 0123456789' | head -c 20000000 >&2\necho\necho '{"ok":true,"domain":"g1"}'\n`,
     });
     // The CLI in a child process, so its peak RSS is its own; an exit hook reports it.
     const hook = join(p.dir, 'rss-hook.mjs');
