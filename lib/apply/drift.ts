@@ -19,13 +19,18 @@ export function driftOf(manifest: Manifest, state: State | undefined): { state: 
   const observed = state.observed.hosts;
   /** Every reachable host that reports a domain of that name. */
   const seenOn = new Map<string, { host: string; d: ObservedDomain }[]>();
+  const machineOf = (h: string) => {
+    const spec = manifest.hosts.find((x) => x.name === h) ?? state.hosts[h]?.spec;
+    return spec ? `${spec.provider} ${spec.address}` : h;
+  };
   const guestPath = (name: string) => inCode.get(name)?.path ?? state.guests[name]?.spec.path ?? name;
   const guestDrift = (name: string) => {
     const g = state.guests[name];
     const home = g.spec.host;
-    const where = seenOn.get(name) ?? [];
-    const atHome = where.find((w) => w.host === home);
-    const elsewhere = where.filter((w) => w.host !== home).map((w) => w.host);
+    // Two host names for one hypervisor (the same address) see the same domains: that is not a copy.
+    const where = (seenOn.get(name) ?? []).filter((w, i, all) => all.findIndex((x) => machineOf(x.host) === machineOf(w.host)) === i || w.host === home);
+    const atHome = where.find((w) => w.host === home) ?? where.find((w) => machineOf(w.host) === machineOf(home));
+    const elsewhere = where.filter((w) => machineOf(w.host) !== machineOf(home)).map((w) => w.host);
     const homeAnswered = observed[home]?.reachable === true;
     if (elsewhere.length && (atHome || elsewhere.length > 1 || !homeAnswered)) {
       const hosts = [...(atHome ? [home] : []), ...elsewhere];

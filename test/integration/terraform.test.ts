@@ -41,7 +41,7 @@ describeWithTool('the synthesized stack under a real terraform', 'terraform', ha
     // The local provider created the domains from the manifest, exactly as hvkit apply would.
     const list = spawnSync(join(p.dir, 'providers', 'local', 'list'), [], {
       cwd: p.dir, encoding: 'utf8',
-      input: JSON.stringify({ host: { name: 'web-host-01', address: '.hvkit/local/web-host-01' } }),
+      input: JSON.stringify({ fleet: 'tokyo', host: { name: 'web-host-01', address: '.hvkit/local/tokyo/web-host-01' } }),
     });
     expect(JSON.parse(list.stdout.trim().split('\n').pop()!).domains.map((d: { name: string }) => d.name)).toEqual(['memcached-01', 'web-01']);
   }, 120_000);

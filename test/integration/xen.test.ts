@@ -108,6 +108,9 @@ new Guest(b, 'mc-01', { role: 'memcached', vcpus: 1, memory: '512MiB' });
       'root@xen-a truncate -s 10240M -- /var/lib/hvkit/images/web-01-sda-0.img',
       'root@xen-a tee -- /etc/xen/web-01.cfg',
       'root@xen-a xl create /etc/xen/web-01.cfg',
+      // apply confirms what it created with one list per host
+      'root@xen-a xl list -l',
+      'root@xen-b xl list -l',
     ]);
     expect(readFileSync(join(root, 'root@xen-a/etc/xen/web-01.cfg'), 'utf8')).toContain('memory = 1024\nmaxmem = 2048\n');
     expect(readFileSync(record, 'utf8')).toContain('["ssh","-o","BatchMode=yes","-o","ConnectTimeout=10","--","root@xen-a","xl create /etc/xen/web-01.cfg"]');
@@ -139,6 +142,7 @@ new Guest(b, 'mc-01', { role: 'memcached', vcpus: 1, memory: '512MiB' });
       'root@xen-b tee -- /etc/xen/web-01.cfg',
       'root@xen-b xl create /etc/xen/web-01.cfg',
       'root@xen-a rm -f -- /etc/xen/web-01.cfg /var/lib/hvkit/images/web-01-sda-0.img',
+      'root@xen-b xl list -l',
     ]);
   });
 
