@@ -2,7 +2,7 @@ import type { Diagnostic } from '../diagnostics';
 import { formatSize } from '../manifest/size';
 import type { Manifest } from '../manifest/types';
 import type { DriftItem } from '../plan/types';
-import type { ObservedDomain, State } from '../state/types';
+import { own, type ObservedDomain, type State } from '../state/types';
 
 /**
  * Compares state with what `hvkit refresh` last saw on the hypervisors.
@@ -15,17 +15,17 @@ export function driftOf(manifest: Manifest, state: State | undefined): { state: 
   const items: DriftItem[] = [];
   const diagnostics: Diagnostic[] = [];
   const inCode = new Map(manifest.guests.map((g) => [g.name, g]));
-  const hostPath = (h: string) => manifest.hosts.find((x) => x.name === h)?.path ?? state.hosts[h]?.spec.path ?? h;
+  const hostPath = (h: string) => manifest.hosts.find((x) => x.name === h)?.path ?? own(state.hosts, h)?.spec.path ?? h;
   const observed = state.observed.hosts;
   /** Every reachable host that reports a domain of that name. */
   const seenOn = new Map<string, { host: string; d: ObservedDomain }[]>();
   const machineOf = (h: string) => {
-    const spec = manifest.hosts.find((x) => x.name === h) ?? state.hosts[h]?.spec;
+    const spec = manifest.hosts.find((x) => x.name === h) ?? own(state.hosts, h)?.spec;
     return spec ? `${spec.provider} ${spec.address}` : h;
   };
-  const guestPath = (name: string) => inCode.get(name)?.path ?? state.guests[name]?.spec.path ?? name;
+  const guestPath = (name: string) => inCode.get(name)?.path ?? own(state.guests, name)?.spec.path ?? name;
   const guestDrift = (name: string) => {
-    const g = state.guests[name];
+    const g = state.guests[name]; // name comes from Object.keys(state.guests)
     const home = g.spec.host;
     // Two host names for one hypervisor (the same address) see the same domains: that is not a copy.
     const where = (seenOn.get(name) ?? []).filter((w, i, all) => all.findIndex((x) => machineOf(x.host) === machineOf(w.host)) === i || w.host === home);
@@ -80,7 +80,7 @@ export function driftOf(manifest: Manifest, state: State | undefined): { state: 
       diagnostics.push({ severity: 'warning', code: 'unreachable', path: hostPath(host), message: `${host} did not answer the last refresh; run \`hvkit refresh\` when it is back` });
       continue;
     }
-    const rec = state.hosts[host];
+    const rec = own(state.hosts, host);
     const code = manifest.hosts.find((h) => h.name === host);
     // A host step (add, memory change) reads the facts again when it runs: an earlier refresh's memory would be stale.
     const recheckedByStep = code && (!rec || JSON.stringify(rec.spec.memory.dimmsMiB) !== JSON.stringify(code.memory.dimmsMiB));
@@ -98,7 +98,7 @@ export function driftOf(manifest: Manifest, state: State | undefined): { state: 
       const list = seenOn.get(d.name);
       if (list) list.push({ host, d });
       else seenOn.set(d.name, [{ host, d }]);
-      if (state.guests[d.name]) continue;
+      if (own(state.guests, d.name)) continue;
       const declared = inCode.get(d.name);
       items.push({ kind: 'unknown-domain', host, guest: d.name, message: `${host} runs ${d.name}, which state does not know${declared ? ' but code declares' : ' and code does not declare'}` });
       diagnostics.push(declared

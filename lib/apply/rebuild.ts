@@ -2,7 +2,7 @@ import { HvkitError } from '../errors';
 import { manifestDigest } from '../manifest/canonical';
 import type { HostSpec, Manifest } from '../manifest/types';
 import type { Plan } from '../plan/types';
-import type { LockInfo, StateStore } from '../state/types';
+import { own, type LockInfo, type StateStore } from '../state/types';
 import { preparePlan, runnerFor } from './prepare';
 
 export interface RebuildOptions {
@@ -50,7 +50,7 @@ async function guestsStillOn(opts: RebuildOptions, host: HostSpec, guests: strin
  */
 export async function planRebuild(opts: RebuildOptions): Promise<{ plan: Plan; guests: string[] }> {
   const state = await opts.store.read();
-  if (!state?.hosts[opts.host]) {
+  if (!state || !own(state.hosts, opts.host)) {
     const known = Object.keys(state?.hosts ?? {}).sort();
     throw new HvkitError(`host '${opts.host}' is not in state${known.length ? ` (it has ${known.join(', ')})` : ''}: there is nothing deployed there to rebuild`);
   }
@@ -69,7 +69,7 @@ export async function planRebuild(opts: RebuildOptions): Promise<{ plan: Plan; g
     const disks = new Set(target.disks.map((d) => d.name));
     const problems = guests.flatMap((n) => inCode.get(n)!.disks.filter((d) => !disks.has(d.on)).map((d) => `${n} has a disk on ${d.on}, which ${opts.to} does not have`));
     if (problems.length) throw new HvkitError(`cannot plan onto ${opts.to}: ${problems.join('; ')}`);
-    const source = opts.manifest.hosts.find((h) => h.name === opts.host) ?? state.hosts[opts.host].spec;
+    const source = opts.manifest.hosts.find((h) => h.name === opts.host) ?? own(state.hosts, opts.host)!.spec;
     copies = (await guestsStillOn(opts, source, guests)) ?? [];
     if (copies.length && !opts.forceWhileUp) {
       throw new HvkitError(

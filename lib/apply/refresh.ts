@@ -3,7 +3,7 @@ import { HvkitError } from '../errors';
 import { renderConfig } from '../hypervisor/render';
 import { formatSize } from '../manifest/size';
 import type { HostSpec, Manifest } from '../manifest/types';
-import { emptyState, type ObservedDomain, type ObservedHost, type State, type StateStore } from '../state/types';
+import { emptyState, own, type ObservedDomain, type ObservedHost, type State, type StateStore } from '../state/types';
 import { driftOf } from './drift';
 import { runnerFor } from './prepare';
 import type { ProviderRunner } from './provider';
@@ -79,7 +79,8 @@ export async function importGuest(opts: OpsOptions & { guest: string }): Promise
   return withLock(opts.store, 'import', async () => {
     const stored = await opts.store.read();
     const state = stored ? structuredClone(stored) : emptyState(opts.manifest.fleet, randomUUID());
-    if (state.guests[spec.name]) throw new HvkitError(`${spec.name} is already in state (on ${state.guests[spec.name].spec.host}); nothing to import`);
+    const already = own(state.guests, spec.name);
+    if (already) throw new HvkitError(`${spec.name} is already in state (on ${already.spec.host}); nothing to import`);
     const runner = runnerFor(opts.projectDir, opts.env);
     const seen = await observe(runner, opts.manifest.fleet, host, opts.timeoutMs ?? 60_000);
     if (!seen.reachable) throw new HvkitError(`cannot ask ${host.name} what it runs: ${seen.error}`);

@@ -1,4 +1,6 @@
 import { Construct } from 'constructs';
+import { ValidationError, type Problem } from '../errors';
+import { report } from '../synth/app-protocol';
 import type { GuestProps, HostProps } from '../manifest/props';
 
 const HOST = Symbol.for('hvkit.Host');
@@ -14,6 +16,7 @@ export class Host extends Construct {
   }
   readonly props: HostProps;
   constructor(scope: Construct, id: string, props: HostProps) {
+    refuseReservedId(scope, id);
     super(scope, id);
     Object.defineProperty(this, HOST, { value: true });
     this.props = props;
@@ -31,11 +34,26 @@ export class Guest extends Construct {
   }
   readonly props: GuestProps;
   constructor(scope: Construct, id: string, props: GuestProps) {
+    refuseReservedId(scope, id);
     super(scope, id);
     Object.defineProperty(this, GUEST, { value: true });
     this.props = props;
   }
   get name(): string {
     return this.node.id;
+  }
+}
+
+/**
+ * The constructs library keeps children in a plain object, so it reports an id
+ * of `constructor` (a valid DNS label) as "already used"; say what is wrong instead.
+ */
+function refuseReservedId(scope: Construct, id: string): void {
+  if (id in Object.prototype) {
+    const path = scope?.node?.path ? `${scope.node.path}/${id}` : id;
+    const problems: Problem[] = [{ path, message: `'${id}' cannot be a construct id (the constructs library reserves it): choose another name` }];
+    // The app stops here: tell the hvkit CLI first, so it prints the problem rather than a crash.
+    report({ kind: 'problems', problems });
+    throw new ValidationError(problems);
   }
 }

@@ -5,7 +5,7 @@ import { renderConfig } from '../hypervisor/render';
 import { manifestDigest } from '../manifest/canonical';
 import { formatSize } from '../manifest/size';
 import type { GuestSpec, HostSpec, Manifest } from '../manifest/types';
-import type { State } from '../state/types';
+import { own, type State } from '../state/types';
 import { diffGuest, diffHost, fieldChanges, isMemoryDowngrade } from './diff';
 import { withRecordedIdentities } from './identities';
 import { orderSteps, simulate, type HostView } from './order';
@@ -66,7 +66,7 @@ export function createPlan(input: PlanInput): Plan {
   const guestNames = [...new Set([...guestsAfter.keys(), ...Object.keys(state?.guests ?? {})])].sort();
   for (const name of guestNames) {
     const a = guestsAfter.get(name);
-    const rec = state?.guests[name];
+    const rec = own(state?.guests, name);
     const b = rec?.spec;
     const host = a ? hostsAfter.get(a.host)! : undefined;
     const rendered = a && host ? renderConfig(host, a) : undefined;
@@ -90,7 +90,7 @@ export function createPlan(input: PlanInput): Plan {
     const spec = hostsAfter.get(name) ?? stateHosts.get(name)!;
     views.set(name, {
       name, path: spec.path, spec,
-      memoryBefore: state?.hosts[name]?.installedMiB ?? stateHosts.get(name)?.memory.totalMiB ?? 0,
+      memoryBefore: own(state?.hosts, name)?.installedMiB ?? stateHosts.get(name)?.memory.totalMiB ?? 0,
       guests: stateByHost.get(name) ?? [],
     });
   }
@@ -206,7 +206,7 @@ function fitAll(manifest: Manifest, state: State | undefined, stateHosts: Map<st
   return names.map((n) => fitHost({
     after: hostsAfter.get(n),
     before: stateHosts.get(n),
-    installedBefore: state?.hosts[n]?.installedMiB,
+    installedBefore: own(state?.hosts, n)?.installedMiB,
     guestsBefore: before.get(n) ?? [],
     guestsAfter: after.get(n) ?? [],
   }));

@@ -105,3 +105,12 @@ export interface StateStore {
 export function emptyState(fleet: string, lineage: string): State {
   return { version: STATE_VERSION, lineage, serial: 0, fleet, hosts: {}, guests: {}, inflight: {} };
 }
+
+/**
+ * `map[key]` when `key` is the map's own entry. State maps are keyed by names
+ * users choose, and `constructor` is a valid DNS label: a plain index would
+ * find Object.prototype's.
+ */
+export function own<T>(map: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
+  return map !== undefined && Object.hasOwn(map, key) ? map[key] : undefined;
+}

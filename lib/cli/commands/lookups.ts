@@ -6,7 +6,7 @@ import { capacitiesOf, memoryUsed, sumsOf } from '../../capacity/usage';
 import { HvkitError } from '../../errors';
 import { formatSize } from '../../manifest/size';
 import type { Manifest } from '../../manifest/types';
-import type { State } from '../../state/types';
+import { own, type State } from '../../state/types';
 import { addFleetOptions, type FleetOptions, type Io } from '../context';
 import { loadFleet, stateStore } from '../fleet';
 
@@ -30,7 +30,7 @@ function requireState(state: State | undefined, location: string): State {
 }
 
 export function parentOf(guest: string, state: State | undefined, manifest: Manifest | undefined): { text: string; json: Record<string, unknown> } {
-  const deployed = state?.guests[guest]?.spec.host ?? null;
+  const deployed = own(state?.guests, guest)?.spec.host ?? null;
   const inCode = manifest?.guests.find((g) => g.name === guest)?.host ?? null;
   if (!deployed && !inCode) {
     const names = [...new Set([...Object.keys(state?.guests ?? {}), ...(manifest?.guests.map((g) => g.name) ?? [])])];
@@ -137,7 +137,7 @@ export function registerLookups(program: Command, io: Io, setCode: (code: number
     .action(async (opts: FleetOptions & { json?: boolean; host?: string }) => {
       const { state, location } = await readState(io, opts);
       const st = requireState(state, location);
-      if (opts.host && !st.hosts[opts.host]) {
+      if (opts.host && !own(st.hosts, opts.host)) {
         const near = nearest(opts.host, Object.keys(st.hosts));
         throw new HvkitError(`unknown host '${opts.host}'${near.length ? `; did you mean ${near.join(', ')}?` : ''}`);
       }
