@@ -27,7 +27,7 @@ await build({
 // while the schemas it was made from are unchanged (their sha256 is in it).
 // Without it hvkit still works (ajv compiles the schemas), so a failure only warns.
 try {
-  const { writeValidatorModule } = await tsImport(join(root, 'lib', 'manifest', 'schema-codegen.ts'), import.meta.url);
+  const { writeValidatorModule } = await tsImport(join(root, 'lib', 'build', 'schema-codegen.ts'), import.meta.url);
   const { GENERATED_VALIDATORS } = await tsImport(join(root, 'lib', 'manifest', 'schema.ts'), import.meta.url);
   writeValidatorModule(join(root, GENERATED_VALIDATORS));
 } catch (e) {

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Ajv, type AnySchemaObject, type ValidateFunction } from 'ajv';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RUNTIME_SCHEMAS, writeValidatorModule } from '../../lib/manifest/schema-codegen';
+import { RUNTIME_SCHEMAS, writeValidatorModule } from '../../lib/build/schema-codegen';
 import { AJV_OPTIONS, GENERATED_VALIDATORS, describeSchemaError, generatedValidator, manifestSchema, schemaValidator } from '../../lib/manifest/schema';
 import planFileSchema from '../../lib/plan/plan-file.schema.json' with { type: 'json' };
 import stateSchema from '../../lib/state/state.schema.json' with { type: 'json' };
