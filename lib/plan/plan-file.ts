@@ -60,6 +60,7 @@ export function loadPlan(file: string): SavedPlan {
   }
   const envelope = saved as Partial<SavedPlan> | null;
   if (!envelope || typeof envelope !== 'object' || envelope.kind !== 'hvkit-plan') throw new HvkitError(`${file}: is not an hvkit plan: make it with \`hvkit plan --out ${file}\``);
+  if (!Object.hasOwn(envelope, 'formatVersion')) throw new HvkitError(`${file}: has no plan formatVersion, so it was edited or cut short: make it again with \`hvkit plan --out ${file}\``);
   if (envelope.formatVersion !== PLAN_FORMAT_VERSION) throw new HvkitError(`${file}: plan format ${JSON.stringify(envelope.formatVersion)} is not ${PLAN_FORMAT_VERSION}: make it again with this hvkit`);
   const validate = schemaValidator(planFileSchema);
   if (!validate(saved)) {

@@ -4,18 +4,8 @@ import { renderConfig } from '../../lib/hypervisor/render';
 import { buildManifest } from '../../lib/manifest/build';
 import { parseManifest } from '../../lib/manifest/load';
 import type { FleetInput } from '../../lib/manifest/props';
+import { seededRandom } from '../helpers/random';
 
-/** mulberry32: a small seeded PRNG, so every run tries the same cases. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HOST = {
   cpu: { sockets: 1, cores: 8, threads: 16 },
@@ -108,7 +98,7 @@ describe('buildManifest under random hostile props (seeded)', () => {
   });
 
   it('builds a manifest the schema takes, or refuses with problems that each name a path: 1,000 cases, no other exception', () => {
-    const rnd = prng(20261127);
+    const rnd = seededRandom(20261127);
     const outcomes = { built: 0, refused: 0 };
     for (let i = 0; i < 1000; i++) {
       const fleet = validFleet();

@@ -52,6 +52,14 @@ describe('saved plans', () => {
     expect(loadPlan(file).derivation).toEqual({ kind: 'plan' });
   });
 
+  it('refuse a file without a format version in words, not "undefined"', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'hvkit-plan-')), 'plan.json');
+    const saved = JSON.parse(serializePlan(plan, 'null_resource'));
+    delete saved.formatVersion;
+    writeFileSync(file, JSON.stringify(saved));
+    expect(() => loadPlan(file)).toThrow(`${file}: has no plan formatVersion, so it was edited or cut short: make it again with \`hvkit plan --out ${file}\``);
+  });
+
   it('refuse a schema violation with its JSON pointer, even with a recomputed checksum', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'hvkit-plan-')), 'plan.json');
     const bad = { ...plan, steps: [{ ...plan.steps[0], kind: 'wipe' }] };

@@ -6,18 +6,8 @@ import { canonicalize, sha256 } from '../../lib/manifest/canonical';
 import { loadPlan } from '../../lib/plan/plan-file';
 import { FileStateStore } from '../../lib/state/file-store';
 import { LOCAL_HOST, stackSource, tempProject, type TempProject } from '../helpers/project';
+import { seededRandom } from '../helpers/random';
 
-/** mulberry32: a small seeded generator, so every run fuzzes the same cases. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -95,7 +85,7 @@ new Guest(h, 'web-02', { role: 'web', vcpus: 1, memory: '512MiB' });
   afterAll(() => p.cleanup());
 
   it('refuses mutated saved plans with one clear error, never a crash or a state change (1,000 cases)', async () => {
-    const r = rng(0x5eed);
+    const r = seededRandom(0x5eed);
     let viaCli = 0;
     let accepted = 0;
     for (let i = 0; i < 1000; i++) {
@@ -134,7 +124,7 @@ new Guest(h, 'web-02', { role: 'web', vcpus: 1, memory: '512MiB' });
   });
 
   it('reads mutated state files as state or one clear error, and plan/apply never change a refused one (1,000 cases)', async () => {
-    const r = rng(0xc0ffee);
+    const r = seededRandom(0xc0ffee);
     const base = JSON.parse(state) as Json;
     for (let i = 0; i < 1000; i++) {
       const text = mutate(base, r);
