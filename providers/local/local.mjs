@@ -13,7 +13,12 @@ let currentFleet;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Fault injection for tests: HVKIT_LOCAL_FAULTS (JSON list) or HVKIT_LOCAL_FAULTS_FILE. */
+/**
+ * Fault injection for tests: HVKIT_LOCAL_FAULTS (JSON list) or HVKIT_LOCAL_FAULTS_FILE.
+ * Each entry may match on verb, guest and host, then: delayMs (sleep), gate (a
+ * file path: write <gate>.reached, wait for <gate>.release), hang (never
+ * return; withChild also leaves a grandchild), fail (exit code) with message.
+ */
 function faults() {
   const text = process.env.HVKIT_LOCAL_FAULTS_FILE && existsSync(process.env.HVKIT_LOCAL_FAULTS_FILE)
     ? readFileSync(process.env.HVKIT_LOCAL_FAULTS_FILE, 'utf8')
@@ -31,6 +36,14 @@ async function injectFaults(verb, input) {
     if (f.delayMs) {
       log(`fault injection: ${verb} sleeps ${f.delayMs} ms`);
       await sleep(f.delayMs);
+    }
+    if (f.gate) {
+      // A test holds the script here, at a point it knows, for as long as it needs:
+      // it sees <gate>.reached, does its work, then creates <gate>.release.
+      // The step timeout still bounds the wait.
+      writeFileSync(`${f.gate}.reached`, `${process.pid}\n`);
+      log(`fault injection: ${verb} waits at gate ${f.gate}`);
+      while (!existsSync(`${f.gate}.release`)) await sleep(20);
     }
     if (f.hang) {
       if (f.withChild) {

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, utimesSync } from 'node:fs';
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LOCAL_HOST, localDomains, readState, spawnCli, stackSource, stateGuests, tempProject, waitFor, type TempProject } from '../helpers/project';
@@ -25,11 +25,13 @@ describe('crash safety: kill -9 of apply', () => {
   });
   afterEach(() => p.cleanup());
 
-  async function killedApply(env: NodeJS.ProcessEnv, killWhen?: () => boolean) {
+  async function killedApply(env: NodeJS.ProcessEnv, killWhen?: () => boolean, afterKill?: () => void) {
     const run = spawnCli(p.dir, ['apply', '--auto-approve', '--parallelism', '1'], env);
     if (killWhen) {
       await waitFor(killWhen, 30_000, 'the kill point');
       run.child.kill('SIGKILL');
+      // Apply's output pipes close only once every script it started has let go of them.
+      afterKill?.();
     }
     const r = await run.done;
     expect(r.signal).toBe('SIGKILL');
@@ -65,17 +67,15 @@ describe('crash safety: kill -9 of apply', () => {
   });
 
   it('in the middle of the script', async () => {
-    // Long enough that the kill (a 50 ms poll away) lands inside it even on a loaded machine.
-    const faults = JSON.stringify([{ verb: 'create', guest: 'web-01', delayMs: 4000 }]);
-    // Kill once the script is running: its log shows it sleeping inside create.
-    await killedApply({ HVKIT_LOCAL_FAULTS: faults }, () => {
-      const logs = join(p.dir, '.hvkit/logs');
-      if (!existsSync(logs)) return false;
-      return readdirSync(logs).some((run) => {
-        const f = join(logs, run, 'create_web-01.log');
-        return existsSync(f) && readFileSync(f, 'utf8').includes('fault injection: create sleeps');
-      });
+    // The script stops at a gate until the test has killed apply: the kill lands mid-script however slow the machine.
+    const gate = join(p.dir, 'create-web-01.gate');
+    const faults = JSON.stringify([{ verb: 'create', guest: 'web-01', gate }]);
+    let before: string[] = [];
+    await killedApply({ HVKIT_LOCAL_FAULTS: faults }, () => existsSync(`${gate}.reached`), () => {
+      before = localDomains(p.dir);
+      writeFileSync(`${gate}.release`, '');
     });
+    expect(before).not.toContain('web-01@host-a');
     // The orphaned script finishes on its own: the domain appears although state never heard of it.
     await waitFor(() => localDomains(p.dir).includes('web-01@host-a'), 30_000, 'the orphaned script to finish');
     expect(stateGuests(p.dir)).not.toContain('web-01@host-a');
