@@ -49,7 +49,7 @@ export function driftOf(manifest: Manifest, state: State | undefined): { state: 
       diagnostics.push({
         severity: 'warning', code: 'drift', path: guestPath(name),
         message: codeHost === there
-          ? `${name} was moved to ${there} outside hvkit, where code places it: the plan takes it as there and leaves it`
+          ? `${name} was moved to ${there} outside hvkit, where code places it: the plan records it there and leaves it running`
           : `${name} was moved to ${there} outside hvkit; the plan ${codeHost ? `migrates it back to ${codeHost}, where code places it` : 'destroys it there, as code no longer has it'} (or place it on ${there} in code)`,
       });
       next.guests[name] = { ...g, spec: { ...g.spec, host: there, memoryMiB: d.memoryMiB, vcpus: d.vcpus } };

@@ -4,7 +4,7 @@ import type { GuestSpec, HostSpec } from '../manifest/types';
 import type { FieldChange, GuestChange, HostChange } from './types';
 
 /** Fields that never reach the hypervisor: changing them only updates state. */
-const RECORD_ONLY = new Set(['role', 'load', 'tags', 'antiAffinity', 'path']);
+export const RECORD_ONLY: ReadonlySet<string> = new Set(['role', 'load', 'tags', 'antiAffinity', 'path']);
 /** Fields a running guest takes without a restart, within its maximum. */
 const LIVE = new Set(['memoryMiB', 'vcpus']);
 

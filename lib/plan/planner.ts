@@ -5,8 +5,8 @@ import { renderConfig } from '../hypervisor/render';
 import { manifestDigest } from '../manifest/canonical';
 import { formatSize } from '../manifest/size';
 import type { GuestSpec, HostSpec, Manifest } from '../manifest/types';
-import { own, type State } from '../state/types';
-import { diffGuest, diffHost, fieldChanges, isMemoryDowngrade } from './diff';
+import { own, type GuestRecord, type State } from '../state/types';
+import { diffGuest, diffHost, fieldChanges, isMemoryDowngrade, RECORD_ONLY } from './diff';
 import { withRecordedIdentities } from './identities';
 import { orderSteps, simulate, type HostView } from './order';
 import { PLAN_FORMAT_VERSION, type Change, type ConfigDiff, type DriftItem, type GuestChange, type HostChange, type Plan, type Recovered, type Step } from './types';
@@ -47,6 +47,8 @@ export function createPlan(input: PlanInput): Plan {
   const steps: Step[] = [];
   const configs: ConfigDiff[] = [];
   const rebuild = new Set(input.rebuild?.guests ?? []);
+  /** Guests moved outside hvkit, by the host stored state still records them on. */
+  const movedFrom = new Map((input.drift ?? []).filter((d) => d.kind === 'guest-moved' && d.guest).map((d) => [d.guest!, d.host]));
 
   const hostNames = [...new Set([...hostsAfter.keys(), ...stateHosts.keys()])].sort();
   for (const name of hostNames) {
@@ -76,6 +78,11 @@ export function createPlan(input: PlanInput): Plan {
     else {
       change = diffGuest(b, a, rec!.config !== rendered!.text || rec!.provider !== host!.provider);
       if (rebuild.has(name)) change = rebuildChange(change, rec!.config, rendered!.text, input.rebuild!);
+      else if (movedFrom.has(name)) {
+        const from = movedFrom.get(name)!;
+        const oldHost = hostsAfter.get(from) ?? stateHosts.get(from);
+        if (oldHost && onlyTheMove(change, rec!, oldHost, from, host!, rendered!.text)) change = recordMove(change, from);
+      }
     }
     changes.push(change);
     if (change.action === 'noop') continue;
@@ -144,6 +151,34 @@ function rebuildChange(change: GuestChange, applied: string, rendered: string, r
   const where = rebuild.to ? `rebuild on ${rebuild.to}: ${rebuild.host} is down, so recreated from code, not migrated` : 'rebuild';
   const config = same ? 'config byte-identical to the one last applied' : 'config differs from the one last applied: code changed since (diff below)';
   return { ...change, action: 'replace', restart: true, recordOnly: false, requested: true, reason: `${where}; ${config}` };
+}
+
+/**
+ * Whether a guest moved by hand differs from code only by the move: the same
+ * hypervisor-facing spec, and a rendered config that differs only because it
+ * now names another host (and construct path). A config that differs for any
+ * other reason (renderer changed, provider changed) is planned as usual.
+ */
+function onlyTheMove(change: GuestChange, rec: GuestRecord, oldHost: HostSpec, from: string, host: HostSpec, rendered: string): boolean {
+  if (change.action === 'noop') return true;
+  if (change.action !== 'update' || rec.provider !== host.provider || !change.fields.every((f) => RECORD_ONLY.has(f.field))) return false;
+  return rec.config === rendered || rec.config === renderConfig(oldHost, { ...change.before!, host: from }).text;
+}
+
+/**
+ * A guest moved by hand to the host code places it on needs nothing on the
+ * hypervisor, but stored state still names the old host: without recording
+ * the move, the next plan (once apply clears the refresh) would migrate it
+ * from a host it is not on. Restarting it only to rewrite the host's name in
+ * its config would undo nothing the person did and cost an outage.
+ */
+function recordMove(change: GuestChange, from: string): GuestChange {
+  const there = change.after!.host;
+  return {
+    ...change, action: 'update', restart: false, recordOnly: true,
+    reason: `${change.name} runs on ${there} (moved outside hvkit), where code places it: recorded there`,
+    fields: [{ field: 'host', before: from, after: there }, ...change.fields],
+  };
 }
 
 function hostStepOf(c: HostChange): Step | undefined {

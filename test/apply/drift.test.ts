@@ -131,6 +131,28 @@ new Guest(b, 'db-01', { role: 'db', vcpus: 1, memory: '1GiB' });
     expect(localDomains(p.dir)).toEqual(['db-01@host-b', 'web-01@host-a']);
   });
 
+  it('records a guest moved by hand to the host code places it on, so later plans do not migrate it from where it was', async () => {
+    p.writeStack(readFileSync(join(p.dir, 'stacks/main.ts'), 'utf8').replace("new Guest(a, 'web-01'", "new Guest(b, 'web-01'"));
+    writeFileSync(file('host-b', 'web-01'), readFileSync(file('host-a', 'web-01')));
+    rmSync(file('host-a', 'web-01'));
+    expect((await p.run(['refresh'])).out).toContain('! web-01 runs on host-b, not on host-a where state records it: moved outside hvkit');
+    const plan = await p.run(['plan']);
+    expect(plan.out).toContain('web-01 was moved to host-b outside hvkit, where code places it: the plan records it there and leaves it running');
+    expect(plan.out).toContain('web-01 runs on host-b (moved outside hvkit), where code places it: recorded there');
+    expect(plan.out).not.toContain('migrate web-01');
+    const r = await p.run(['apply', '--auto-approve']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('0 migrated');
+    expect(stateGuests(p.dir)).toEqual(['db-01@host-b', 'web-01@host-b']);
+    // The refresh is cleared now: later plans stand on state alone.
+    expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
+    const again = await p.run(['plan', '--detailed-exitcode']);
+    expect(again.out).toContain('No changes. The fleet matches the code.');
+    expect(again.code).toBe(0);
+    expect(localDomains(p.dir)).toEqual(['db-01@host-b', 'web-01@host-b']);
+    expect((await p.run(['parent', 'web-01'])).out).toBe('web-01: host-b\n');
+  });
+
   it('reports a guest that is shut off, shows it stopped, and plans to start it', async () => {
     writeFileSync(file('host-a', 'web-01'), JSON.stringify({ ...JSON.parse(readFileSync(file('host-a', 'web-01'), 'utf8')), running: false }));
     const r = await p.run(['refresh']);
