@@ -6,7 +6,9 @@ import { FileStateStore } from '../../lib/state/file-store';
 import { emptyState } from '../../lib/state/types';
 import { stateStoreConformance } from './conformance';
 
-const fresh = async () => new FileStateStore(join(mkdtempSync(join(tmpdir(), 'hvkit-state-')), 'state', 'tokyo.json'), { staleMs: 2000 });
+// A held lock must never look stale because a loaded machine paused this process for a few seconds.
+const STALE_MS = 60_000;
+const fresh = async () => new FileStateStore(join(mkdtempSync(join(tmpdir(), 'hvkit-state-')), 'state', 'tokyo.json'), { staleMs: STALE_MS });
 
 stateStoreConformance('local file', fresh, {
   corrupt: async (store) => writeFileSync((store as FileStateStore).file, '{"version": 1, "lineage": "x", "ser'),
@@ -36,7 +38,7 @@ describe('local file backend', () => {
   it('refuses a second lock through another store on the same file', async () => {
     const a = await fresh();
     const held = await a.lock('apply');
-    const b = new FileStateStore(a.file, { staleMs: 2000 });
+    const b = new FileStateStore(a.file, { staleMs: STALE_MS });
     await expect(b.lock('apply')).rejects.toThrow(`for 'apply' (lock ID ${held.id})`);
     await a.unlock(held.id);
     expect(existsSync(`${a.file}.lock`)).toBe(false);
@@ -45,7 +47,7 @@ describe('local file backend', () => {
   it('lets an operator force-unlock a lock held by another store by its ID', async () => {
     const a = await fresh();
     const held = await a.lock('apply');
-    const b = new FileStateStore(a.file, { staleMs: 2000 });
+    const b = new FileStateStore(a.file, { staleMs: STALE_MS });
     await b.unlock(held.id);
     const again = await b.lock('apply');
     await b.unlock(again.id);
