@@ -1,5 +1,5 @@
 /**
- * The example fleet: Hatena's hosts from the source chapter (DESIGN.md, seed-notes.md).
+ * The example fleet: Hatena's hosts from the source chapter (docs/design.md, "The source chapter").
  *
  * Web hosts started with 4 GB and a 3.5 GB web guest. When memory got cheap
  * they went to 8 GB: the web guest grew to 5.5 GB and a 2 GB memcached guest

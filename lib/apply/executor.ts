@@ -218,7 +218,9 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
         const r = await opts.runner.call(step.provider, call.verb, call.input, { timeoutMs: Math.max(1, deadline - Date.now()), log, logPath });
         if (!r.ok) {
           const why = r.startError ? `could not be started: ${r.startError}` : r.timedOut ? `timed out after ${Math.round(timeout / 1000)}s and was killed` : `exited with ${r.exitCode ?? r.signal}`;
-          throw new StepFailure(`${call.verb} ${why}${r.stderrTail ? `:\n${indent(r.stderrTail)}` : ''}`, r.exitCode);
+          // A script that never started printed nothing: its tail would only repeat why.
+          const tail = r.startError ? '' : r.stderrTail;
+          throw new StepFailure(`${call.verb} ${why}${tail ? `:\n${indent(tail)}` : ''}`, r.exitCode);
         }
         try {
           checkResult(step, call.verb, call.input, r.result);

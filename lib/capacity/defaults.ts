@@ -1,6 +1,6 @@
 import type { CapacityConfig } from '../manifest/types';
 
-/** The capacity model's defaults (DESIGN.md); every one can be set per fleet and per host. */
+/** The capacity model's defaults (docs/design.md); every one can be set per fleet and per host. */
 export const DEFAULT_CAPACITY: Readonly<CapacityConfig> = Object.freeze({
   cpuOvercommit: 4,
   overheadPerVcpuMiB: 1,

@@ -20,7 +20,7 @@ export interface FleetProps {
    * @default 'null_resource'
    */
   readonly resourceType?: 'null_resource' | 'terraform_data';
-  /** Capacity model factors for every host. @default DEFAULT_CAPACITY (DESIGN.md) */
+  /** Capacity model factors for every host. @default DEFAULT_CAPACITY (docs/design.md) */
   readonly capacity?: Partial<CapacityConfig>;
   /** Host reserve for every host that does not set its own. @default { memory: '512MiB', overhead: '128MiB', vcpus: 0 } */
   readonly reserve?: ReserveProps;

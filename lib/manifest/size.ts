@@ -12,10 +12,10 @@ function describe(v: unknown): string {
   return typeof v === 'object' ? 'an object' : typeof v;
 }
 
-const UNITS: Record<string, number> = { kib: 1 / 1024, mib: 1, gib: 1024, tib: 1024 * 1024 };
+const UNITS: Record<string, number> = { kib: 1 / 1024, mib: 1, gib: 1024, tib: 1024 * 1024, pib: 1024 * 1024 * 1024 };
 /** Largest size hvkit takes (1 PiB): larger is a typing mistake, and sums of sizes stay exact. */
 export const MAX_SIZE_MIB = 1024 * 1024 * 1024;
-const SIZE_RE = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]iB)\s*$/i;
+const SIZE_RE = /^\s*(\d+(?:\.\d+)?)\s*([KMGTP]iB)\s*$/i;
 
 export type SizeResult = { ok: true; mib: number } | { ok: false; error: string };
 
@@ -29,7 +29,7 @@ export function parseSize(value: unknown): SizeResult {
   if (typeof value !== 'string') return { ok: false, error: `size must be a string like '4GiB' or a number of MiB, got ${describe(value)}` };
   const m = SIZE_RE.exec(value);
   if (!m) {
-    const hint = /\d\s*[kmgt]b\s*$/i.test(value) ? ` (hvkit uses binary units: write '${printable(value.replace(/([kmgt])b/i, '$1iB'))}')` : '';
+    const hint = /\d\s*[kmgtp]b\s*$/i.test(value) ? ` (hvkit uses binary units: write '${printable(value.replace(/([kmgtp])b/i, '$1iB'))}')` : '';
     return { ok: false, error: `size '${printable(value)}' is not a size like '512MiB' or '5.5GiB'${hint}` };
   }
   const mib = Number(m[1]) * UNITS[m[2].toLowerCase()];

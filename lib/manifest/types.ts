@@ -10,7 +10,7 @@ export type GuestMode = 'pv' | 'pvh' | 'hvm';
 export const GUEST_MODES: readonly GuestMode[] = ['pv', 'pvh', 'hvm'];
 export type DiskKind = 'hdd' | 'ssd' | 'nvme';
 
-/** Factors of the capacity model; see DESIGN.md "Capacity model". */
+/** Factors of the capacity model; see docs/design.md "Capacity model". */
 export interface CapacityConfig {
   /** Σ vcpus may reach host threads × this. */
   cpuOvercommit: number;

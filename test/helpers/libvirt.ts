@@ -11,7 +11,7 @@ export function virsh(...args: string[]): { ok: boolean; out: string; err: strin
 const answers = () => spawnSync('virsh', ['-c', URI, 'version'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
 
 /**
- * Starts libvirtd with the QEMU driver the way DESIGN.md describes (no
+ * Starts libvirtd with the QEMU driver the way docs/design.md describes (no
  * systemd): qemu.conf with root user and no security driver, virtlogd, then
  * libvirtd, waiting until it answers. Returns why it cannot, or undefined.
  */

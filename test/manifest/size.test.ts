@@ -3,13 +3,18 @@ import { formatSize, parseSize } from '../../lib/manifest/size';
 
 describe('parseSize', () => {
   it.each([
-    ['512MiB', 512], ['5.5GiB', 5632], ['1TiB', 1048576], [' 2 GiB ', 2048], [4096, 4096],
+    ['512MiB', 512], ['5.5GiB', 5632], ['1TiB', 1048576], ['1PiB', 1073741824], [' 2 GiB ', 2048], [4096, 4096],
   ])('reads %j as %i MiB', (input, mib) => {
     expect(parseSize(input)).toEqual({ ok: true, mib });
   });
 
   it.each(['8 gigs', '4GB', '', '1.5MiB', 'NaN'])('refuses %j', (input) => {
     expect(parseSize(input).ok).toBe(false);
+  });
+
+  it('names the 1 PiB limit in a unit it also reads', () => {
+    expect(parseSize('2PiB')).toEqual({ ok: false, error: "size '2PiB' is more than 1PiB" });
+    expect(parseSize('1.5PB')).toMatchObject({ ok: false, error: expect.stringContaining("write '1.5PiB'") });
   });
 
   it('refuses negative and fractional numbers of MiB', () => {

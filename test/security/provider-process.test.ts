@@ -31,8 +31,10 @@ new Guest(h, 'g1', { role: 'web', vcpus: 1, memory: '256MiB' });
     provider({ create: '#!/nonexistent/node\nconsole.log("never")\n' });
     const r = await p.run(['apply', '--auto-approve'], { env: { HVKIT_PROVIDERS_DIR: 'odd', ...spawnEnv } });
     expect(r.code).toBe(1);
-    expect(r.err).toContain('create:g1 failed: create could not be started: its interpreter /nonexistent/node was not found');
+    expect(r.err).toContain('create:g1 failed: create could not be started: its interpreter /nonexistent/node was not found\n');
     expect(r.err).not.toContain('exited with null');
+    // Said once, not again as the script's "output".
+    expect(r.err.match(/could not be started/g)).toHaveLength(1);
   });
 
   it.each(SPAWNS)('keeps apply’s memory bounded when a step prints 120 MB, and logs all of it (%s)', (_how, spawnEnv) => {
