@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse } from 'shell-quote';
 import { HvkitError } from '../errors';
@@ -30,6 +30,16 @@ export function parseCommand(projectDir: string, app?: string): string[] {
 /** The app command from `--app` or cdktf.json, ready to spawn. */
 export function appCommand(projectDir: string, app?: string): string[] {
   return fastPath(projectDir, parseCommand(projectDir, app));
+}
+
+/**
+ * Which app a command runs, in a form that two spellings of the same app share
+ * (`npx tsx ./stacks/a.ts` and `tsx stacks/a.ts`): without `npx`, its script's
+ * path normalized. Relative as written, so it holds no absolute path.
+ */
+export function appIdentity(argv: string[]): string {
+  const script = appFile(argv);
+  return withoutNpx(argv).map((a) => (a === script ? posix.normalize(a.replaceAll('\\', '/')) : a)).join(' ');
 }
 
 /** The command without a leading `npx [--no-install]`. */

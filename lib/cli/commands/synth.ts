@@ -1,6 +1,7 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { pruneStaleFleets } from '../../synth/prune-output';
+import { appIdentity, parseCommand } from '../../synth/app-command';
+import { describePrune, markFleetOutputs, pruneStaleFleets } from '../../synth/prune-output';
 import { synthApp } from '../../synth/run-app';
 import type { Io } from '../context';
 
@@ -23,13 +24,13 @@ export function registerSynth(program: Command, io: Io): void {
     .action(async (opts: { app?: string; output: string }) => {
       const outdir = resolve(io.cwd, opts.output);
       const run = await synthApp({ projectDir: io.cwd, app: opts.app, mode: 'full', outdir, env: io.env });
+      const app = appIdentity(parseCommand(io.cwd, opts.app));
+      const dirOf = (fleet: string) => run.outputs.get(fleet) ?? resolve(outdir, 'stacks', fleet);
       for (const m of run.manifests) {
-        const out = shortPath(io.cwd, run.outputs.get(m.fleet) ?? resolve(outdir, 'stacks', m.fleet));
-        io.out(`${m.fleet}: ${count(m.hosts.length, 'host')}, ${count(m.guests.length, 'guest')} → ${out}/{cdk.tf.json,hvkit.manifest.json}\n`);
+        io.out(`${m.fleet}: ${count(m.hosts.length, 'host')}, ${count(m.guests.length, 'guest')} → ${shortPath(io.cwd, dirOf(m.fleet))}/{cdk.tf.json,hvkit.manifest.json}\n`);
       }
-      for (const { fleet, kept } of pruneStaleFleets(outdir, new Set(run.manifests.map((m) => m.fleet)))) {
-        const left = kept.length ? ` (kept ${kept.join(', ')})` : '';
-        io.out(`${fleet}: no longer in the app, its output removed from ${shortPath(io.cwd, resolve(outdir, 'stacks', fleet))}${left}\n`);
-      }
+      markFleetOutputs(run.manifests.map((m) => dirOf(m.fleet)), app);
+      const pruned = pruneStaleFleets(outdir, new Set(run.manifests.map((m) => m.fleet)), app);
+      for (const line of describePrune(pruned, (fleet) => shortPath(io.cwd, resolve(outdir, 'stacks', fleet)))) io.out(`${line}\n`);
     });
 }
