@@ -24,6 +24,21 @@ export class StateConflictError extends HvkitError {
   }
 }
 
+/**
+ * The lock this store held was released by someone else (`hvkit state unlock
+ * --force`) while it was held: every further write from this holder is refused,
+ * so two writers never interleave their serials.
+ */
+export class StateLockLostError extends HvkitError {
+  constructor(location: string) {
+    super(
+      `the state lock on ${location} was released by someone else (\`hvkit state unlock --force\`) while this apply held it: ` +
+        'no further step was started; the steps that were running are recorded as in flight, and the next `hvkit plan` settles them with the provider',
+    );
+    this.name = 'StateLockLostError';
+  }
+}
+
 /** Checks that a write continues the stored state: same lineage, serial + 1. */
 export function checkSuccessor(location: string, current: { lineage: string; serial: number } | undefined, next: { lineage: string; serial: number }): void {
   if (!current) {

@@ -6,7 +6,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { HvkitError } from '../errors';
 import { parseAndValidate } from '../manifest/schema';
 import stateSchema from './state.schema.json' with { type: 'json' };
-import { StateConflictError, StateLockedError, checkSuccessor } from './errors';
+import { StateConflictError, StateLockLostError, StateLockedError, checkSuccessor } from './errors';
 import { holderName, lockWithin } from './lock-wait';
 import type { LockInfo, LockOptions, State, StateStore } from './types';
 
@@ -29,6 +29,8 @@ export class FileStateStore implements StateStore {
   readonly location: string;
   private release?: () => Promise<void>;
   private held?: LockInfo;
+  /** The id of a lock this store held and someone else released; writes are refused until the next `lock()`. */
+  private lost?: string;
   private lastWritten?: { lineage: string; serial: number };
   private readonly staleMs: number;
   private readonly lockTimeoutMs: number;
@@ -70,6 +72,7 @@ export class FileStateStore implements StateStore {
     // store holds the lock and wrote the last version itself, nobody else can have
     // changed it, so apply's many small writes skip the re-read.
     const text = JSON.stringify(state) + '\n';
+    this.checkLockStillOurs();
     const current = this.held && this.lastWritten ? this.lastWritten : await this.read();
     checkSuccessor(this.location, current, state);
     mkdirSync(dirname(this.file), { recursive: true });
@@ -85,6 +88,29 @@ export class FileStateStore implements StateStore {
     this.lastWritten = { lineage: state.lineage, serial: state.serial };
   }
 
+  /**
+   * proper-lockfile notices a removed lock only at its next refresh (every few
+   * seconds); checking here makes a forced unlock stop this holder at its next
+   * write at the latest.
+   */
+  private checkLockStillOurs(): void {
+    if (this.lost) throw new StateLockLostError(this.location);
+    if (!this.held) return;
+    const info = existsSync(this.lockDir) ? readLockInfo(this.infoFile) : undefined;
+    if (info?.id !== this.held.id) {
+      this.loseLock(this.held.id);
+      throw new StateLockLostError(this.location);
+    }
+  }
+
+  private loseLock(id: string): void {
+    if (this.held?.id !== id) return;
+    // Not release(): it would remove a lock dir that may be a new holder's by now.
+    this.held = undefined;
+    this.release = undefined;
+    this.lost = id;
+  }
+
   async lock(operation: string, opts: LockOptions = {}): Promise<LockInfo> {
     return lockWithin(this.location, () => this.tryLock(operation), {
       timeoutMs: opts.timeoutMs ?? this.lockTimeoutMs,
@@ -94,29 +120,30 @@ export class FileStateStore implements StateStore {
 
   private async tryLock(operation: string): Promise<LockInfo> {
     mkdirSync(dirname(this.file), { recursive: true });
+    // Known before the lock exists, so a late compromise report of an earlier lock cannot mark this one lost.
+    const id = randomUUID();
     try {
       this.release = await lockfile.lock(this.file, {
         realpath: false,
         retries: 0,
         stale: this.staleMs,
         update: Math.max(1000, Math.floor(this.staleMs / 4)),
-        onCompromised: (err) => {
-          // Someone force-unlocked us; stop writing rather than fight over the state.
-          this.held = undefined;
-          process.emitWarning(`state lock on ${this.file} was lost: ${err.message}`);
-        },
+        // Someone force-unlocked us: the next write is refused rather than fight over the state.
+        onCompromised: () => this.loseLock(id),
       });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ELOCKED') throw new StateLockedError(this.location, await this.lockInfo());
       throw new HvkitError(`cannot lock state ${this.file}: ${(e as Error).message}`);
     }
-    this.held = { id: randomUUID(), who: holderName(), operation, created: new Date().toISOString(), pid: process.pid };
+    this.held = { id, who: holderName(), operation, created: new Date().toISOString(), pid: process.pid };
     this.lastWritten = undefined;
+    this.lost = undefined;
     await writeFileAtomic(this.infoFile, JSON.stringify(this.held) + '\n');
     return this.held;
   }
 
   async unlock(id: string): Promise<void> {
+    if (this.lost === id) return;
     const info = await this.lockInfo();
     if (!info && !existsSync(this.lockDir)) throw new StateConflictError(this.location, 'is not locked');
     if (info && info.id !== id) throw new StateConflictError(this.location, `lock ID ${id} does not match the holder's ${info.id}`);
@@ -133,11 +160,15 @@ export class FileStateStore implements StateStore {
 
   async lockInfo(): Promise<LockInfo | undefined> {
     if (!existsSync(this.lockDir)) return undefined;
-    try {
-      return JSON.parse(readFileSync(this.infoFile, 'utf8')) as LockInfo;
-    } catch {
-      return undefined;
-    }
+    return readLockInfo(this.infoFile);
+  }
+}
+
+function readLockInfo(file: string): LockInfo | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as LockInfo;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { StateConflictError, StateLockedError, checkSuccessor } from './errors';
+import { StateConflictError, StateLockLostError, StateLockedError, checkSuccessor } from './errors';
 import { holderName, lockWithin } from './lock-wait';
 import type { LockInfo, LockOptions, State, StateStore } from './types';
 
@@ -8,6 +8,7 @@ export class MemoryStateStore implements StateStore {
   readonly location = 'memory';
   private state?: string;
   private lockHeld?: LockInfo;
+  private lost?: string;
   /** Every state written, oldest first. */
   readonly history: State[] = [];
 
@@ -20,6 +21,7 @@ export class MemoryStateStore implements StateStore {
   }
   async write(state: State): Promise<void> {
     const text = JSON.stringify(state);
+    if (this.lost) throw new StateLockLostError(this.location);
     checkSuccessor(this.location, await this.read(), state);
     this.state = text;
     this.history.push(JSON.parse(text));
@@ -29,15 +31,23 @@ export class MemoryStateStore implements StateStore {
   }
   private tryLock(operation: string): LockInfo {
     if (this.lockHeld) throw new StateLockedError(this.location, this.lockHeld);
+    this.lost = undefined;
     this.lockHeld = { id: randomUUID(), who: holderName(), operation, created: new Date().toISOString(), pid: process.pid };
     return this.lockHeld;
   }
   async unlock(id: string): Promise<void> {
+    if (this.lost === id) return;
     if (!this.lockHeld) throw new StateConflictError(this.location, 'is not locked');
     if (this.lockHeld.id !== id) throw new StateConflictError(this.location, `lock ID ${id} does not match the holder's ${this.lockHeld.id}`);
     this.lockHeld = undefined;
   }
   async lockInfo(): Promise<LockInfo | undefined> {
     return this.lockHeld;
+  }
+  /** Test hook: another process runs `hvkit state unlock ID --force` on the lock this store holds. */
+  simulateForcedUnlock(): void {
+    if (!this.lockHeld) throw new StateConflictError(this.location, 'is not locked');
+    this.lost = this.lockHeld.id;
+    this.lockHeld = undefined;
   }
 }

@@ -81,14 +81,19 @@ export interface LockOptions {
 
 /**
  * Where state lives. `write` is atomic and only accepts the next serial of the
- * same lineage; `lock` gives one writer at a time.
+ * same lineage; `lock` gives one writer at a time, and a holder whose lock was
+ * released under it (forced unlock) may not write again.
  */
 export interface StateStore {
   /** Where the state is, for messages. */
   readonly location: string;
   /** The state, or undefined when none was written yet; throws on an unreadable state. */
   read(): Promise<State | undefined>;
-  /** Serializes `state` before its first await, so the caller may change the object right after calling. */
+  /**
+   * Serializes `state` before its first await, so the caller may change the object right after calling.
+   * Once the lock this store took was released by someone else (a forced unlock), throws
+   * StateLockLostError and writes nothing, on this and every later write until `lock` is taken again.
+   */
   write(state: State): Promise<void>;
   /**
    * Takes the lock for `operation`. While another holds it, waits up to
@@ -96,7 +101,7 @@ export interface StateStore {
    * naming the holder.
    */
   lock(operation: string, opts?: LockOptions): Promise<LockInfo>;
-  /** Releases a lock by its id (own or forced). */
+  /** Releases a lock by its id (own or forced). Releasing its own lock after losing it is a no-op: the lock may be someone else's by now. */
   unlock(id: string): Promise<void>;
   /** The current lock, if any. */
   lockInfo(): Promise<LockInfo | undefined>;

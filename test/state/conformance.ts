@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HvkitError } from '../../lib/errors';
-import { StateLockedError } from '../../lib/state/errors';
-import { emptyState, type State, type StateStore } from '../../lib/state/types';
+import { StateLockLostError, StateLockedError } from '../../lib/state/errors';
+import { emptyState, type LockInfo, type State, type StateStore } from '../../lib/state/types';
 
 const LINEAGE = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
 
@@ -9,11 +9,18 @@ function next(s: State): State {
   return { ...structuredClone(s), serial: s.serial + 1 };
 }
 
+export interface ConformanceOptions {
+  /** Makes the store's state unreadable. */
+  corrupt?: (store: StateStore) => Promise<void>;
+  /** Does what `hvkit state unlock ID --force` from another process does to the lock `store` holds. */
+  forceUnlock: (store: StateStore, held: LockInfo) => Promise<void>;
+}
+
 /**
  * What every state backend must do. A backend's test file calls this with a
- * factory for fresh, empty stores (and optionally a way to corrupt one).
+ * factory for fresh, empty stores and a way to force-unlock one (and optionally to corrupt one).
  */
-export function stateStoreConformance(name: string, fresh: () => Promise<StateStore>, opts: { corrupt?: (store: StateStore) => Promise<void> } = {}): void {
+export function stateStoreConformance(name: string, fresh: () => Promise<StateStore>, opts: ConformanceOptions): void {
   describe(`StateStore conformance: ${name}`, () => {
     it('reads nothing from an empty store', async () => {
       expect(await (await fresh()).read()).toBeUndefined();
@@ -94,6 +101,26 @@ export function stateStoreConformance(name: string, fresh: () => Promise<StateSt
       const held = await store.lock('apply');
       await expect(store.unlock('not-the-id')).rejects.toThrow(/does not match/);
       await store.unlock(held.id);
+    });
+
+    it('refuses every write from a holder whose lock was force-unlocked, and writes nothing', async () => {
+      const store = await fresh();
+      const held = await store.lock('apply');
+      const s1 = { ...emptyState('tokyo', LINEAGE), serial: 1 };
+      await store.write(s1);
+      await opts.forceUnlock(store, held);
+      const s2 = next(s1);
+      s2.fleet = 'written-without-the-lock';
+      await expect(store.write(s2)).rejects.toBeInstanceOf(StateLockLostError);
+      await expect(store.write(s2)).rejects.toThrow(`the state lock on ${store.location} was released by someone else (\`hvkit state unlock --force\`) while this apply held it`);
+      expect(await store.read()).toEqual(s1);
+      // The holder's own release afterwards is harmless: the lock may be someone else's by now.
+      await store.unlock(held.id);
+      // A lock taken afresh writes again.
+      const again = await store.lock('apply');
+      await store.write(s2);
+      expect((await store.read())?.serial).toBe(2);
+      await store.unlock(again.id);
     });
 
     if (opts.corrupt) {

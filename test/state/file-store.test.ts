@@ -12,6 +12,8 @@ const fresh = async () => new FileStateStore(join(mkdtempSync(join(tmpdir(), 'hv
 
 stateStoreConformance('local file', fresh, {
   corrupt: async (store) => writeFileSync((store as FileStateStore).file, '{"version": 1, "lineage": "x", "ser'),
+  // What `hvkit state unlock --force` does: another store on the same file releases the lock by its ID.
+  forceUnlock: async (store, held) => new FileStateStore((store as FileStateStore).file, { staleMs: STALE_MS }).unlock(held.id),
 });
 
 describe('local file backend', () => {
@@ -42,6 +44,21 @@ describe('local file backend', () => {
     await expect(b.lock('apply')).rejects.toThrow(`for 'apply' (lock ID ${held.id})`);
     await a.unlock(held.id);
     expect(existsSync(`${a.file}.lock`)).toBe(false);
+  });
+
+  it('stops a force-unlocked holder at its next write even after a new holder took the lock, and leaves that lock alone', async () => {
+    const a = await fresh();
+    const lost = await a.lock('apply');
+    await a.write({ ...emptyState('tokyo', L), serial: 1 });
+    const b = new FileStateStore(a.file, { staleMs: STALE_MS });
+    await b.unlock(lost.id);
+    const taken = await b.lock('apply');
+    // Before proper-lockfile's next refresh could notice: the write itself checks the lock.
+    await expect(a.write({ ...emptyState('tokyo', L), serial: 2 })).rejects.toThrow(/was released by someone else/);
+    await a.unlock(lost.id);
+    expect(await b.lockInfo()).toEqual(taken);
+    await b.write({ ...emptyState('tokyo', L), serial: 2 });
+    await b.unlock(taken.id);
   });
 
   it('lets an operator force-unlock a lock held by another store by its ID', async () => {

@@ -1,4 +1,6 @@
 import { MemoryStateStore } from '../../lib/state/memory-store';
 import { stateStoreConformance } from './conformance';
 
-stateStoreConformance('memory (test fake)', async () => new MemoryStateStore());
+stateStoreConformance('memory (test fake)', async () => new MemoryStateStore(), {
+  forceUnlock: async (store) => (store as MemoryStateStore).simulateForcedUnlock(),
+});
