@@ -1,6 +1,7 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Step } from '../plan/types';
+import { StateLockLostError } from '../state/errors';
 import type { FailedStep, State } from '../state/types';
 import { confirmLanded } from './confirm';
 import { applyEffect, callsOf, tallyOf } from './effects';
@@ -45,6 +46,8 @@ export interface ApplyResult {
   skipped: StepOutcome[];
   /** Set when state could not be written: the run stopped starting steps. */
   stateError?: string;
+  /** Whether `stateError` is the state lock having been force-unlocked during the run; its message then says all. @default false */
+  lockLost?: boolean;
 }
 
 class StepFailure extends Error {
@@ -112,6 +115,7 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
         failed: outcomes.filter((o) => o.status === 'failed'),
         skipped: outcomes.filter((o) => o.status === 'skipped'),
         stateError: stateBroken?.message,
+        lockLost: stateBroken instanceof StateLockLostError,
       });
     };
     let failures = 0;
@@ -164,12 +168,18 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
       const logFile = join(opts.logDir, `${step.id.replace(/[^a-z0-9.-]/gi, '_')}.log`);
       let log: WriteStream | undefined;
       try {
-        await opts.writer.commit((s) => {
+        const intent = await opts.writer.commit((s) => {
           s.inflight[step.id] = { run: opts.runId, step, started: new Date().toISOString() };
-        }).catch((e: Error) => {
-          stateBroken = e;
-          throw new Error(`could not record the step's intent in state, so it was not started: ${e.message}`);
-        });
+        }).then(() => undefined, (e: Error) => e);
+        if (intent instanceof StateLockLostError) {
+          // Another holder may own the state now: this step is not started, and nothing more is written.
+          stateBroken = intent;
+          return { step, status: 'skipped', ms: 0 };
+        }
+        if (intent) {
+          stateBroken = intent;
+          throw new Error(`could not record the step's intent in state, so it was not started: ${intent.message}`);
+        }
         crashPoint(opts.crashAt, `after-intent:${step.id}`);
         opts.progress.started(step);
         log = createWriteStream(logFile, { flags: 'a' });
@@ -182,6 +192,7 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
           delete s.inflight[step.id];
           applyEffect(s, step, facts);
         }).catch((e: Error) => {
+          if (e instanceof StateLockLostError) stateBroken ??= e;
           stateBroken ??= new Error(`${step.id} ran but recording it in state failed (the next plan checks it with the provider): ${e.message}`);
         }));
         const ms = Date.now() - t0;
@@ -202,7 +213,8 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
             s.lastApply.failed.push(failure);
           });
         } catch (writeError) {
-          failure.message += `; recording the failure in state failed too: ${(writeError as Error).message}`;
+          if (writeError instanceof StateLockLostError) stateBroken ??= writeError;
+          else failure.message += `; recording the failure in state failed too: ${(writeError as Error).message}`;
         }
         opts.progress.failed(step, ms, failure);
         return { step, status: 'failed', ms, failure };
@@ -254,8 +266,8 @@ function indent(text: string): string {
 
 export function failureSummary(r: ApplyResult): string {
   const lines = r.failed.map((o) => `  ${o.step.id} failed${o.failure?.exitCode != null ? ` (exit ${o.failure.exitCode})` : ''}: ${o.failure?.message}\n    log: ${o.failure?.log}`);
-  if (r.stateError) lines.push(`  state could not be written, so no further step was started: ${r.stateError}`);
-  if (r.skipped.length) lines.push(`  not started because a step they depend on failed: ${r.skipped.map((o) => o.step.id).join(', ')}`);
+  if (r.stateError) lines.push(r.lockLost ? `  ${r.stateError}` : `  state could not be written, so no further step was started: ${r.stateError}`);
+  if (r.skipped.length) lines.push(`  not started${r.stateError ? '' : ' because a step they depend on failed'}: ${r.skipped.map((o) => o.step.id).join(', ')}`);
   return lines.join('\n');
 }
 

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { execute } from '../../lib/apply/executor';
+import { execute, failureSummary } from '../../lib/apply/executor';
 import type { Progress } from '../../lib/apply/progress';
 import type { CallResult, ProviderRunner } from '../../lib/apply/provider';
 import { StateWriter } from '../../lib/apply/state-writer';
@@ -85,5 +85,30 @@ describe('executor', () => {
     expect(r.stateError).toContain('disk full');
     expect(r.tally.created + r.tally.hosts).toBeLessThan(3);
     expect(r.skipped.length).toBeGreaterThan(10);
+  });
+
+  it('stops starting steps once the state lock is force-unlocked, leaving the running step in flight for the next plan', async () => {
+    const store = new MemoryStateStore();
+    await store.lock('apply');
+    const { runner } = fakeRunner(1);
+    const calls: string[] = [];
+    const call = runner.call.bind(runner);
+    runner.call = async (p, verb, input, o) => {
+      const guest = (input as { guest?: { name: string } }).guest?.name;
+      calls.push(`${verb}:${guest ?? (input as { host: { name: string } }).host.name}`);
+      // Someone runs `hvkit state unlock --force` while the first guest is being created.
+      if (verb === 'create' && calls.filter((c) => c.startsWith('create:')).length === 1) store.simulateForcedUnlock();
+      return call(p, verb, input, o);
+    };
+    const r = await run(store, runner, 1, 1);
+    expect(r.lockLost).toBe(true);
+    expect(r.failed).toEqual([]);
+    expect(calls.filter((c) => c.startsWith('create:'))).toEqual(['create:a-g1']);
+    expect(store.history.at(-1)!.inflight).toHaveProperty(['create:a-g1']);
+    expect(failureSummary(r).split('\n')[0]).toBe(
+      '  the state lock on memory was released by someone else (`hvkit state unlock --force`) while this apply held it: no further step was started; ' +
+        'the steps that were running are recorded as in flight, and the next `hvkit plan` settles them with the provider',
+    );
+    expect(failureSummary(r)).toMatch(/^  not started: .*create:a-g2/m);
   });
 });

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileStateStore } from '../../lib/state/file-store';
-import { LOCAL_HOST, spawnCli, stackSource, tempProject, waitFor, type TempProject } from '../helpers/project';
+import { LOCAL_HOST, localDomains, readState, spawnCli, stateGuests, stackSource, tempProject, waitFor, type TempProject } from '../helpers/project';
 
 const STACK = stackSource(`
 const a = new Host(fleet, 'host-a', ${LOCAL_HOST});
@@ -75,6 +75,42 @@ describe('state locks from the command line', () => {
       expect(r.code).toBe(1);
       expect(r.err).toContain('on another machine: hvkit cannot tell whether it still runs');
       expect((await p.run(['state', 'unlock', held.id, '--fleet', 'tokyo', '--force'])).code).toBe(0);
+    });
+  });
+
+  describe('an apply whose lock is force-unlocked under it', () => {
+    it('starts no further step, writes no more state, says why in one line, and the next plan and apply converge', async () => {
+      const gate = join(p.dir, 'create-gate');
+      const run = spawnCli(p.dir, ['apply', '--auto-approve', '--parallelism', '1'], { HVKIT_LOCAL_FAULTS: JSON.stringify([{ verb: 'create', gate }]) });
+      await waitFor(() => existsSync(`${gate}.reached`), 30_000, 'the first create to reach its gate');
+      const id = JSON.parse(readFileSync(`${stateFile}.lockinfo`, 'utf8')).id;
+      const unlock = await p.run(['state', 'unlock', id, '--fleet', 'tokyo', '--force']);
+      expect(unlock.code, unlock.err).toBe(0);
+      const serial = readState(p.dir).serial;
+      writeFileSync(`${gate}.release`, '');
+      const r = await run.done;
+
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(
+        `\n  the state lock on ${stateFile} was released by someone else (\`hvkit state unlock --force\`) while this apply held it: no further step was started; ` +
+          'the steps that were running are recorded as in flight, and the next `hvkit plan` settles them with the provider\n',
+      );
+      expect(r.err).toContain('  not started: create:web-02');
+      expect(r.err).not.toMatch(/Warning|\(node:/);
+      expect(localDomains(p.dir)).toEqual(['web-01@host-a']);
+      // Nothing was written after the lock was gone; the gated step stays in flight.
+      expect(readState(p.dir).serial).toBe(serial);
+      expect(Object.keys(readState(p.dir).inflight)).toEqual(['create:web-01']);
+      expect(existsSync(`${stateFile}.lock`)).toBe(false);
+
+      const plan = await p.run(['plan']);
+      expect(plan.code, plan.err).toBe(0);
+      expect(plan.out).toContain('create:web-01 was in flight when apply');
+      const again = await p.run(['apply', '--auto-approve']);
+      expect(again.code, again.err).toBe(0);
+      expect(localDomains(p.dir).sort()).toEqual(['web-01@host-a', 'web-02@host-a']);
+      expect(stateGuests(p.dir)).toEqual(['web-01@host-a', 'web-02@host-a']);
+      expect((await p.run(['plan'])).out).toContain('No changes');
     });
   });
 

@@ -63,7 +63,7 @@ export function registerApply(program: Command, io: Io, setCode: (code: number) 
       case 'applied': {
         const r = outcome.result;
         if (r.failed.length || r.stateError) {
-          io.err(`\n${s.paint('red', 'Apply failed')}: ${r.failed.length} step${r.failed.length === 1 ? '' : 's'} failed; ${tallyLine(r)}\n${failureSummary(r)}\nState records exactly the finished steps; fix the cause and run \`hvkit plan\` to see what is left.\n`);
+          io.err(`\n${s.paint('red', 'Apply failed')}: ${r.failed.length} step${r.failed.length === 1 ? '' : 's'} failed; ${tallyLine(r)}\n${failureSummary(r)}\n${r.lockLost ? 'Run `hvkit plan` once no other hvkit writes this state, to settle the steps in flight and see what is left.' : 'State records exactly the finished steps; fix the cause and run `hvkit plan` to see what is left.'}\n`);
           setCode(1);
           return;
         }
