@@ -88,6 +88,8 @@ export async function confirmLanded(opts: ConfirmOptions): Promise<FailedStep[]>
     }));
   }
   if (failures.length === 0) return failures;
+  // Steps finish in any order: sort, so every run reports and records the same failures the same way.
+  failures.sort((a, b) => (a.step < b.step ? -1 : a.step > b.step ? 1 : 0));
   const failed = new Set(failures.map((f) => f.step));
   await opts.writer.commit((state) => {
     for (const s of opts.done) {

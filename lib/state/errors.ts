@@ -54,3 +54,19 @@ function formatMs(ms: number): string {
   if (ms % 1000 === 0) return `${ms / 1000}s`;
   return `${ms}ms`;
 }
+
+/** `state unlock` with an ID that is not the current lock's: say which ID is, not "plan again". */
+export class LockIdMismatchError extends HvkitError {
+  constructor(location: string, given: string, holder: LockInfo) {
+    super(`state ${location} is locked with ID ${holder.id} (by ${holder.who}, pid ${holder.pid}, for '${holder.operation}'), not ${given}: check the ID and run \`hvkit state unlock ${holder.id}\` if that holder is gone`);
+    this.name = 'LockIdMismatchError';
+  }
+}
+
+/** `state unlock` when no lock is held. */
+export class NotLockedError extends HvkitError {
+  constructor(location: string) {
+    super(`state ${location} is not locked: nothing to unlock`);
+    this.name = 'NotLockedError';
+  }
+}

@@ -6,7 +6,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { HvkitError } from '../errors';
 import { parseAndValidate } from '../manifest/schema';
 import stateSchema from './state.schema.json' with { type: 'json' };
-import { StateConflictError, StateLockLostError, StateLockedError, checkSuccessor } from './errors';
+import { LockIdMismatchError, NotLockedError, StateLockLostError, StateLockedError, checkSuccessor } from './errors';
 import { holderName, lockWithin } from './lock-wait';
 import type { LockInfo, LockOptions, State, StateStore } from './types';
 
@@ -145,8 +145,8 @@ export class FileStateStore implements StateStore {
   async unlock(id: string): Promise<void> {
     if (this.lost === id) return;
     const info = await this.lockInfo();
-    if (!info && !existsSync(this.lockDir)) throw new StateConflictError(this.location, 'is not locked');
-    if (info && info.id !== id) throw new StateConflictError(this.location, `lock ID ${id} does not match the holder's ${info.id}`);
+    if (!info && !existsSync(this.lockDir)) throw new NotLockedError(this.location);
+    if (info && info.id !== id) throw new LockIdMismatchError(this.location, id, info);
     rmSync(this.infoFile, { force: true });
     if (this.held?.id === id && this.release) {
       const release = this.release;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { StateConflictError, StateLockLostError, StateLockedError, checkSuccessor } from './errors';
+import { LockIdMismatchError, NotLockedError, StateLockLostError, StateLockedError, checkSuccessor } from './errors';
 import { holderName, lockWithin } from './lock-wait';
 import type { LockInfo, LockOptions, State, StateStore } from './types';
 
@@ -37,8 +37,8 @@ export class MemoryStateStore implements StateStore {
   }
   async unlock(id: string): Promise<void> {
     if (this.lost === id) return;
-    if (!this.lockHeld) throw new StateConflictError(this.location, 'is not locked');
-    if (this.lockHeld.id !== id) throw new StateConflictError(this.location, `lock ID ${id} does not match the holder's ${this.lockHeld.id}`);
+    if (!this.lockHeld) throw new NotLockedError(this.location);
+    if (this.lockHeld.id !== id) throw new LockIdMismatchError(this.location, id, this.lockHeld);
     this.lockHeld = undefined;
   }
   async lockInfo(): Promise<LockInfo | undefined> {
@@ -46,7 +46,7 @@ export class MemoryStateStore implements StateStore {
   }
   /** Test hook: another process runs `hvkit state unlock ID --force` on the lock this store holds. */
   simulateForcedUnlock(): void {
-    if (!this.lockHeld) throw new StateConflictError(this.location, 'is not locked');
+    if (!this.lockHeld) throw new NotLockedError(this.location);
     this.lost = this.lockHeld.id;
     this.lockHeld = undefined;
   }

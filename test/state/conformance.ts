@@ -96,11 +96,12 @@ export function stateStoreConformance(name: string, fresh: () => Promise<StateSt
       await store.unlock(held.id);
     });
 
-    it('refuses to unlock with the wrong lock ID', async () => {
+    it('refuses to unlock with the wrong lock ID, naming the ID that holds it', async () => {
       const store = await fresh();
       const held = await store.lock('apply');
-      await expect(store.unlock('not-the-id')).rejects.toThrow(/does not match/);
+      await expect(store.unlock('not-the-id')).rejects.toThrow(`is locked with ID ${held.id} (by ${held.who}, pid ${held.pid}, for 'apply'), not not-the-id: check the ID and run \`hvkit state unlock ${held.id}\` if that holder is gone`);
       await store.unlock(held.id);
+      await expect(store.unlock(held.id)).rejects.toThrow('is not locked: nothing to unlock');
     });
 
     it('refuses every write from a holder whose lock was force-unlocked, and writes nothing', async () => {
