@@ -64,9 +64,20 @@ export function driftOf(manifest: Manifest, state: State | undefined): { state: 
     const d = atHome.d;
     if (d.running === false) {
       items.push({ kind: 'guest-stopped', host: home, guest: name, message: `${name} on ${home} is shut off; state records it running (stopped outside hvkit, or it crashed)` });
-      diagnostics.push({ severity: 'warning', code: 'drift', path: guestPath(name), message: `${name} is shut off on ${home}: the plan starts it again (create redefines and starts a stopped domain; its disks are kept)` });
-      // Planned as a create: the provider's create starts a stopped domain, and a stopped guest holds no memory until then.
-      delete next.guests[name];
+      const codeHost = inCode.get(name)?.host;
+      if (codeHost === home) {
+        diagnostics.push({ severity: 'warning', code: 'drift', path: guestPath(name), message: `${name} is shut off on ${home}: the plan starts it again (create redefines and starts a stopped domain; its disks are kept)` });
+        // Planned as a create: the provider's create starts a stopped domain, and a stopped guest holds no memory until then.
+        delete next.guests[name];
+        return;
+      }
+      // Code removed or moved it: keep the record, so the plan destroys or migrates the domain rather than orphaning it.
+      diagnostics.push({
+        severity: 'warning', code: 'drift', path: guestPath(name),
+        message: codeHost
+          ? `${name} is shut off on ${home}; code places it on ${codeHost}: the plan migrates it there (a hypervisor that cannot migrate a shut-off domain fails that step: start it on ${home} first)`
+          : `${name} is shut off on ${home} and code no longer has it: the plan destroys it`,
+      });
       return;
     }
     if (d.memoryMiB !== g.spec.memoryMiB || d.vcpus !== g.spec.vcpus) {

@@ -166,6 +166,31 @@ new Guest(b, 'db-01', { role: 'db', vcpus: 1, memory: '1GiB' });
     expect((await p.run(['guests'])).out).toMatch(/│ web-01 +│ host-a +│ web +│ 1 +│ 1GiB +│ deployed +│/);
   });
 
+  it('plans to destroy a shut-off guest that code no longer has, instead of forgetting it', async () => {
+    writeFileSync(file('host-a', 'web-01'), JSON.stringify({ ...JSON.parse(readFileSync(file('host-a', 'web-01'), 'utf8')), running: false }));
+    expect((await p.run(['refresh'])).code).toBe(0);
+    p.writeStack(readFileSync(join(p.dir, 'stacks/main.ts'), 'utf8').replace(/new Guest\(a, 'web-01'[^\n]*\n/, ''));
+    const plan = await p.run(['plan', '--detailed-exitcode']);
+    expect(plan.code).toBe(2);
+    expect(plan.out).toContain('web-01 is shut off on host-a and code no longer has it: the plan destroys it');
+    expect(plan.out).toContain('destroy web-01');
+    expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
+    expect(localDomains(p.dir)).not.toContain('web-01@host-a');
+    expect(stateGuests(p.dir)).not.toContain('web-01@host-a');
+  });
+
+  it('plans to migrate a shut-off guest that code moved, so no copy is left behind', async () => {
+    writeFileSync(file('host-a', 'web-01'), JSON.stringify({ ...JSON.parse(readFileSync(file('host-a', 'web-01'), 'utf8')), running: false }));
+    expect((await p.run(['refresh'])).code).toBe(0);
+    p.writeStack(readFileSync(join(p.dir, 'stacks/main.ts'), 'utf8').replace("new Guest(a, 'web-01'", "new Guest(b, 'web-01'"));
+    const plan = await p.run(['plan']);
+    expect(plan.out).toContain('web-01 is shut off on host-a; code places it on host-b: the plan migrates it there');
+    expect(plan.out).toContain('migrate web-01 host-a → host-b');
+    expect(plan.out).not.toContain('create web-01');
+    expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
+    expect(localDomains(p.dir).filter((d) => d.startsWith('web-01@'))).toEqual(['web-01@host-b']);
+  });
+
   it('does not plan from memory an earlier refresh saw on a host whose memory step reads it again', async () => {
     p.writeStack(readFileSync(join(p.dir, 'stacks/main.ts'), 'utf8').replace(`const a = new Host(fleet, 'host-a', ${HOST});`, `const a = new Host(fleet, 'host-a', ${HOST.replace("dimms: ['2GiB', '2GiB']", "dimms: ['2GiB', '2GiB', '2GiB', '2GiB']")});`));
     await p.run(['refresh']);
