@@ -4,7 +4,7 @@ import { assertNever, HvkitError } from '../errors';
 import { printable } from '../render/printable';
 import { manifestDigest } from '../manifest/canonical';
 import type { Manifest } from '../manifest/types';
-import { planMismatch, staleReason, type SavedPlan } from '../plan/plan-file';
+import { derivationFlags, planMismatch, sameDerivation, staleReason, type PlanDerivation, type SavedPlan } from '../plan/plan-file';
 import type { Plan } from '../plan/types';
 import { emptyState, type LockInfo, type State, type StateStore } from '../state/types';
 import { execute, type ApplyResult } from './executor';
@@ -23,6 +23,12 @@ export interface ApplyOptions {
   env: NodeJS.ProcessEnv;
   /** A reviewed plan; without it apply plans first and asks `confirm`. */
   saved?: SavedPlan;
+  /**
+   * What the operator asked to apply (`hvkit apply --rebuild HOST …`). A saved
+   * plan must have been made that way: a file cannot ask for a rebuild itself.
+   * @default { kind: 'plan' }
+   */
+  asked?: PlanDerivation;
   /** Shown the fresh plan; resolves true to go on. */
   confirm?: (plan: Plan) => Promise<boolean>;
   progress: (total: number) => Progress | Promise<Progress>;
@@ -109,6 +115,14 @@ async function rederive(opts: ApplyOptions, saved: SavedPlan, stored: State | un
   const stale = staleReason(filed, stored, manifestDigest(opts.manifest));
   if (stale) throw new HvkitError(`the saved plan is stale: ${printable(stale)}. Nothing was applied; make a new plan with \`hvkit plan --out FILE\`, review it, and apply that`);
   const derivation = saved.derivation ?? { kind: 'plan' as const };
+  // The file says how it was made, but anyone can edit that: a rebuild replaces or destroys every
+  // guest of a host, so the operator must ask for it on the command line, as they did to make it.
+  const asked = opts.asked ?? { kind: 'plan' as const };
+  if (!sameDerivation(derivation, asked)) {
+    const made = derivation.kind === 'plan' ? 'an ordinary plan (hvkit plan --out)' : `a rebuild of ${printable(derivation.host)}${derivation.to ? ` onto ${printable(derivation.to)}` : ''}${derivation.forceWhileUp ? ' while it is up' : ''} (hvkit rebuild --out)`;
+    const flags = derivationFlags(derivation).map((f) => printable(f)).join(' ');
+    throw new HvkitError(`the saved plan is ${made}, which is not what this command asks to apply. Nothing was applied; if that is the plan you reviewed, apply it with \`hvkit apply ${flags ? `${flags} ` : ''}FILE\``);
+  }
   let plan: Plan;
   let state: State | undefined;
   switch (derivation.kind) {

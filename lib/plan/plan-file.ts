@@ -16,6 +16,17 @@ import { PLAN_FORMAT_VERSION, type Plan, type Step } from './types';
  */
 export type PlanDerivation = { kind: 'plan' } | { kind: 'rebuild'; host: string; to?: string; forceWhileUp?: boolean };
 
+/** The command-line flags that ask `hvkit apply` for a derivation: none for a plain plan. */
+export function derivationFlags(d: PlanDerivation): string[] {
+  if (d.kind === 'plan') return [];
+  return ['--rebuild', d.host, ...(d.to ? ['--to', d.to] : []), ...(d.forceWhileUp ? ['--force-while-up'] : [])];
+}
+
+/** Whether two derivations ask for the same plan. */
+export function sameDerivation(a: PlanDerivation, b: PlanDerivation): boolean {
+  return derivationFlags(a).join(' ') === derivationFlags(b).join(' ') && a.kind === b.kind;
+}
+
 /**
  * A plan saved for `hvkit apply FILE`, bound to the state and code it was
  * made from. The file is what a reviewer read, not a list of instructions:

@@ -26,7 +26,8 @@ describe('hvkit rebuild on the local provider', () => {
     expect(r.out).toContain('  ± replace web-01 on web-host-01  (tokyo/web-host-01/web-01)\n      rebuild; config byte-identical to the one last applied');
     expect(r.out).toContain('Rebuild of web-host-01: 2 guests\n  memcached-01: config byte-identical to the one last applied\n  web-01: config byte-identical to the one last applied\n');
     expect(r.out).toContain('Plan: 0 to create, 0 to update in place, 2 to replace, 0 to migrate, 0 to destroy.');
-    const a = await p.run(['apply', 'rebuild.plan']);
+    expect(r.out).toContain('apply it with: hvkit apply --rebuild web-host-01 rebuild.plan');
+    const a = await p.run(['apply', '--rebuild', 'web-host-01', 'rebuild.plan']);
     expect(a.code, a.err).toBe(0);
     expect(a.out).toContain('0 destroyed, 2 replaced');
     expect(domainConfigs('web-host-01')).toEqual(before);
@@ -51,7 +52,7 @@ describe('hvkit rebuild on the local provider', () => {
     expect(r.out).not.toContain('destroy the copy');
     // The host is down: its domains are out of reach. Nothing is asked of it.
     rmSync(hostDir('web-host-01'), { recursive: true });
-    const a = await p.run(['apply', 'rb.plan']);
+    const a = await p.run(['apply', '--rebuild', 'web-host-01', '--to', 'spare-host-01', 'rb.plan']);
     expect(a.code, a.err + a.out).toBe(0);
     expect(localDomains(p.dir).filter((d) => d.endsWith('@spare-host-01'))).toEqual(['memcached-01@spare-host-01', 'web-01@spare-host-01']);
     expect(stateGuests(p.dir)).toContain('web-01@spare-host-01');
@@ -78,7 +79,7 @@ describe('hvkit rebuild on the local provider', () => {
     const num = (text: string) => lines.find((l) => l.includes(text))!.trim().split('.')[0];
     const recreate = num('recreate web-01 on spare-host-01 from code (web-host-01 is up: forced)');
     expect(r.out).toContain(`destroy the copy of web-01 left on web-host-01 (after it runs on spare-host-01) after #${recreate}`);
-    const a = await p.run(['apply', 'rb.plan']);
+    const a = await p.run(['apply', '--rebuild', 'web-host-01', '--to', 'spare-host-01', '--force-while-up', 'rb.plan']);
     expect(a.code, a.err + a.out).toBe(0);
     expect(localDomains(p.dir).filter((d) => d.includes('web-host-01') || d.includes('spare-host-01'))).toEqual(['memcached-01@spare-host-01', 'web-01@spare-host-01']);
     expect((await p.run(['refresh'])).out).toContain('No drift');
@@ -87,11 +88,26 @@ describe('hvkit rebuild on the local provider', () => {
   it('keeps the original when the recreate fails, with --force-while-up', async () => {
     const r = await p.run(['rebuild', 'web-host-01', '--to', 'spare-host-01', '--force-while-up', '--out', 'rb.plan']);
     expect(r.code, r.err).toBe(0);
-    const a = await p.run(['apply', 'rb.plan'], { env: { HVKIT_LOCAL_FAULTS: JSON.stringify([{ verb: 'create', guest: 'web-01', fail: 9 }]) } });
+    const a = await p.run(['apply', '--rebuild', 'web-host-01', '--to', 'spare-host-01', '--force-while-up', 'rb.plan'], { env: { HVKIT_LOCAL_FAULTS: JSON.stringify([{ verb: 'create', guest: 'web-01', fail: 9 }]) } });
     expect(a.code).toBe(1);
     expect(a.err).toContain('not started because a step they depend on failed: destroy-copy:web-01');
     expect(localDomains(p.dir)).toContain('web-01@web-host-01');
     expect(stateGuests(p.dir)).toContain('web-01@web-host-01');
+  });
+
+  it('applies a saved rebuild only when the command asks for that rebuild: a file cannot ask for it itself', async () => {
+    expect((await p.run(['rebuild', 'web-host-01', '--out', 'rb.plan'])).code).toBe(0);
+    const plain = await p.run(['apply', 'rb.plan']);
+    expect(plain.code).toBe(1);
+    expect(plain.err).toBe('Error: the saved plan is a rebuild of web-host-01 (hvkit rebuild --out), which is not what this command asks to apply. Nothing was applied; if that is the plan you reviewed, apply it with `hvkit apply --rebuild web-host-01 FILE`\n');
+    const other = await p.run(['apply', '--rebuild', 'web-host-02', 'rb.plan']);
+    expect(other.code).toBe(1);
+    expect(other.err).toContain('is not what this command asks to apply');
+    expect((await p.run(['plan', '--out', 'plain.plan'])).code).toBe(0);
+    const asked = await p.run(['apply', '--rebuild', 'web-host-01', 'plain.plan']);
+    expect(asked.code).toBe(1);
+    expect(asked.err).toContain('the saved plan is an ordinary plan (hvkit plan --out), which is not what this command asks to apply');
+    expect(localDomains(p.dir)).toContain('web-01@web-host-01');
   });
 
   it('names the hosts it knows when asked for one that is not in state', async () => {

@@ -112,6 +112,13 @@ describe('hvkit apply FILE with a tampered saved plan', () => {
     await refused('rb.json', /the saved plan is not the plan its code and state give: the file has a step 1 'replace:web-01'/);
   });
 
+  it('refuses a plan file turned into a rebuild no one asked for, even when the rebuild is real', async () => {
+    expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
+    expect((await p.run(['rebuild', 'h1', '--out', 'rb.json'])).code).toBe(0);
+    // An attacker swaps the reviewed plan.json for a genuine rebuild plan: code and state do give it.
+    await refused('rb.json', /the saved plan is a rebuild of h1 \(hvkit rebuild --out\), which is not what this command asks to apply/);
+  });
+
   it('still applies an untouched plan, executing the steps it re-derives', async () => {
     expect((await p.run(['plan', '--out', 'plan.json'])).code).toBe(0);
     const r = await p.run(['apply', 'plan.json']);

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { planRebuild } from '../../apply/rebuild';
-import { savePlan } from '../../plan/plan-file';
+import { derivationFlags, savePlan, type PlanDerivation } from '../../plan/plan-file';
 import { style } from '../../render/style';
 import { renderText } from '../../render/text';
 import { addFleetOptions, useColor, type FleetOptions, type Io } from '../context';
@@ -19,7 +19,7 @@ export function registerRebuild(program: Command, io: Io, setCode: (code: number
   addFleetOptions(
     program
       .command('rebuild <host>')
-      .description("plan the re-creation of every guest on a host from code (after a disk or board replacement); apply it with `hvkit apply FILE`")
+      .description("plan the re-creation of every guest on a host from code (after a disk or board replacement); apply it with `hvkit apply --rebuild HOST FILE`")
       .option('--out <file>', 'save the plan for `hvkit apply FILE`')
       .option('--to <host>', 'recreate the guests on another host instead (their host is down)')
       .option('--force-while-up', 'with --to: recreate even though the host is up and runs them; their copies there are destroyed once the new ones run')
@@ -45,8 +45,9 @@ export function registerRebuild(program: Command, io: Io, setCode: (code: number
     }
     if (opts.to) io.out(`\nOnce applied, place these guests on ${opts.to} in code too, or the next plan moves them back to ${host}.\n`);
     if (opts.out) {
-      await savePlan(resolve(io.cwd, opts.out), plan, manifest.resourceType, { kind: 'rebuild', host, ...(opts.to ? { to: opts.to } : {}), ...(opts.forceWhileUp ? { forceWhileUp: true } : {}) });
-      io.out(`\nSaved the plan to ${opts.out}; apply it with: hvkit apply ${opts.out}\n`);
+      const derivation: PlanDerivation = { kind: 'rebuild', host, ...(opts.to ? { to: opts.to } : {}), ...(opts.forceWhileUp ? { forceWhileUp: true } : {}) };
+      await savePlan(resolve(io.cwd, opts.out), plan, manifest.resourceType, derivation);
+      io.out(`\nSaved the plan to ${opts.out}; apply it with: hvkit apply ${derivationFlags(derivation).join(' ')} ${opts.out}\n`);
     }
     setCode(planExitCode(plan, Boolean(opts.detailedExitcode)));
   });
