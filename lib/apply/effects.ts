@@ -1,12 +1,15 @@
 import { assertNever } from '../errors';
 import type { Step } from '../plan/types';
 import type { State } from '../state/types';
+import type { ProviderName } from '../manifest/types';
 import type { Verb } from './provider';
 
 /** One provider call of a step; the executor runs them in order. */
 export interface Call {
   verb: Verb;
   input: Record<string, unknown>;
+  /** The provider to ask, when the call is about another host than the step's. @default the step's provider */
+  provider?: ProviderName;
 }
 
 /** The provider calls that carry out a step. Pure: decided by the step alone. */
@@ -41,7 +44,11 @@ export function callsOf(step: Step, fleet: string): Call[] {
     case 'recreate':
       return [{ verb: 'create', input: { fleet, host: step.targetSpec, guest: step.after, config: step.config } }];
     case 'destroy-copy':
-      return [{ verb: 'destroy', input: { fleet, host: step.hostSpec, guest: step.before } }];
+      // `list` on the target first: the copy goes only once the guest runs there (checkCopyLanded).
+      return [
+        { verb: 'list', input: { fleet, host: step.targetSpec }, ...(step.targetSpec ? { provider: step.targetSpec.provider } : {}) },
+        { verb: 'destroy', input: { fleet, host: step.hostSpec, guest: step.before } },
+      ];
     default:
       return assertNever(step.kind, 'step kind');
   }

@@ -8,7 +8,7 @@ import { applyEffect, callsOf, tallyOf } from './effects';
 import type { ProviderRunner } from './provider';
 import type { Progress } from './progress';
 import type { StateWriter } from './state-writer';
-import { checkFacts, checkResult, factsOf, ResultError, type HostFacts } from './step-results';
+import { checkCopyLanded, checkFacts, checkResult, factsOf, ResultError, type HostFacts } from './step-results';
 
 export interface ExecuteOptions {
   runId: string;
@@ -227,7 +227,7 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
       const deadline = Date.now() + timeout;
       let facts: HostFacts | undefined;
       for (const call of callsOf(step, opts.fleet)) {
-        const r = await opts.runner.call(step.provider, call.verb, call.input, { timeoutMs: Math.max(1, deadline - Date.now()), log, logPath });
+        const r = await opts.runner.call(call.provider ?? step.provider, call.verb, call.input, { timeoutMs: Math.max(1, deadline - Date.now()), log, logPath });
         if (!r.ok) {
           const why = r.startError ? `could not be started: ${r.startError}` : r.timedOut ? `timed out after ${Math.round(timeout / 1000)}s and was killed` : `exited with ${r.exitCode ?? r.signal}`;
           // A script that never started printed nothing: its tail would only repeat why.
@@ -240,6 +240,7 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
             facts = factsOf(r.result!);
             checkFacts(step, facts);
           }
+          if (call.verb === 'list' && step.kind === 'destroy-copy') checkCopyLanded(step, r.result!);
         } catch (e) {
           if (e instanceof ResultError) throw new StepFailure(e.message, null);
           throw e;

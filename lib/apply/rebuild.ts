@@ -2,8 +2,9 @@ import { HvkitError } from '../errors';
 import { manifestDigest } from '../manifest/canonical';
 import type { HostSpec, Manifest } from '../manifest/types';
 import type { Plan } from '../plan/types';
-import { own, type LockInfo, type StateStore } from '../state/types';
+import { own, type LockInfo, type State, type StateStore } from '../state/types';
 import { preparePlan, runnerFor } from './prepare';
+import type { CallResult } from './provider';
 
 export interface RebuildOptions {
   manifest: Manifest;
@@ -26,18 +27,39 @@ export interface RebuildOptions {
 }
 
 /**
+ * The exit status with which a provider's `facts` says it cannot reach the
+ * host (ssh's own status for a failed connection; providers/README.md).
+ */
+export const UNREACHABLE_EXIT = 255;
+
+/** One line on why a provider call failed, for an error message. */
+function whyFailed(r: CallResult, timeoutMs: number): string {
+  if (r.startError) return `could not be started: ${r.startError}`;
+  if (r.timedOut) return `timed out after ${Math.round(timeoutMs / 1000)}s`;
+  const last = r.stderrTail.split('\n').map((l) => l.trim()).filter(Boolean).pop();
+  return `exit ${r.exitCode ?? r.signal}${last ? `: ${last}` : ''}`;
+}
+
+/**
  * Which of `guests` the host really has, asked through its provider; undefined
- * when the host does not answer (it is down, which is what `--to` is for).
+ * when the provider says it cannot reach the host (it is down, which is what
+ * `--to` is for). Any other failure is not taken as "down": a host that is up
+ * behind a broken provider would end up running its guests twice.
  */
 async function guestsStillOn(opts: RebuildOptions, host: HostSpec, guests: string[]): Promise<string[] | undefined> {
   const runner = runnerFor(opts.projectDir, opts.env);
   const call = { fleet: opts.manifest.fleet, host };
   const timeoutMs = opts.probeTimeoutMs ?? 30_000;
   const facts = await runner.call(host.provider, 'facts', call, { timeoutMs });
-  if (!facts.ok) return undefined;
+  if (!facts.ok) {
+    if (facts.timedOut || facts.exitCode === UNREACHABLE_EXIT) return undefined;
+    // Forced: whether it is up no longer gates the rebuild, but which copies to destroy still needs `list`.
+    if (!opts.forceWhileUp) throw new HvkitError(`cannot tell whether ${host.name} is down: facts failed (${whyFailed(facts, timeoutMs)}); fix the provider or pass --force-while-up`);
+  }
   const list = await runner.call(host.provider, 'list', call, { timeoutMs });
   if (!list.ok || !Array.isArray(list.result?.domains)) {
-    throw new HvkitError(`${host.name} answers \`facts\` but not \`list\`, so hvkit cannot tell whether it still runs ${guests.join(', ')}: fix the host's provider, or stop the host, and run \`hvkit rebuild\` again`);
+    const asked = facts.ok ? `${host.name} answers \`facts\` but not \`list\`` : `neither \`facts\` nor \`list\` answers for ${host.name}`;
+    throw new HvkitError(`${asked}, so hvkit cannot tell whether it still runs ${guests.join(', ')}: fix the host's provider, or stop the host, and run \`hvkit rebuild\` again`);
   }
   const there = new Set((list.result.domains as { name?: unknown }[]).map((d) => d.name));
   return guests.filter((g) => there.has(g));
@@ -47,8 +69,11 @@ async function guestsStillOn(opts: RebuildOptions, host: HostSpec, guests: strin
  * Plans the re-creation from code of every guest recorded on a host — after
  * a disk or mainboard replacement, or to prove the code still describes what
  * runs. With `to`, the guests are planned onto another host where they fit.
+ * Returns the plan, the guests rebuilt, and the state it was planned against
+ * (steps a dead apply left in flight settled), so a caller need not ask the
+ * hypervisors again.
  */
-export async function planRebuild(opts: RebuildOptions): Promise<{ plan: Plan; guests: string[] }> {
+export async function planRebuild(opts: RebuildOptions): Promise<{ plan: Plan; guests: string[]; state: State | undefined }> {
   const state = await opts.store.read();
   if (!state || !own(state.hosts, opts.host)) {
     const known = Object.keys(state?.hosts ?? {}).sort();
@@ -81,17 +106,19 @@ export async function planRebuild(opts: RebuildOptions): Promise<{ plan: Plan; g
     const moved = new Set(guests);
     manifest = { ...opts.manifest, guests: opts.manifest.guests.map((g) => (moved.has(g.name) ? { ...g, host: opts.to! } : g)) };
   }
-  const { plan } = await preparePlan({ manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state, heldLock: opts.heldLock, extra: { rebuild: { guests, host: opts.host, to: opts.to } } });
+  const { plan, state: planned } = await preparePlan({ manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state, heldLock: opts.heldLock, extra: { rebuild: { guests, host: opts.host, to: opts.to } } });
   // Bound to the code as written, so `hvkit apply FILE` accepts it.
   plan.manifestDigest = manifestDigest(opts.manifest);
   if (copies.length) destroyCopiesAfter(plan, opts.host, copies);
-  return { plan, guests };
+  return { plan, guests, state: planned };
 }
 
 /**
  * A forced rebuild of a host that is up: each guest's copy on the source is
  * destroyed only after its recreate on the target is done, as steps of their
  * own, so the plan shows it and a failed recreate leaves the original running.
+ * Each first lists the target: a recreate whose provider claimed success
+ * without creating anything must not cost the only copy.
  */
 function destroyCopiesAfter(plan: Plan, host: string, copies: string[]): void {
   const forced = new Set(copies);
@@ -103,8 +130,9 @@ function destroyCopiesAfter(plan: Plan, host: string, copies: string[]): void {
     if (!recreate) continue;
     recreate.description = `recreate ${name} on ${recreate.target} from code (${host} is up: forced)`;
     plan.steps.push({
-      id: `destroy-copy:${name}`, kind: 'destroy-copy', provider: recreate.hostSpec!.provider, host, guest: name,
-      dependsOn: [recreate.id], hostSpec: recreate.hostSpec, before: recreate.before,
+      // The target too: the step first checks there that the recreate's guest really runs.
+      id: `destroy-copy:${name}`, kind: 'destroy-copy', provider: recreate.hostSpec!.provider, host, target: recreate.target, guest: name,
+      dependsOn: [recreate.id], hostSpec: recreate.hostSpec, targetSpec: recreate.targetSpec, before: recreate.before,
       description: `destroy the copy of ${name} left on ${host} (after it runs on ${recreate.target})`,
     });
   }

@@ -52,6 +52,18 @@ export function checkResult(step: Step, verb: Verb, input: Record<string, unknow
   }
 }
 
+/**
+ * Before a `destroy-copy` destroys the copy on the source host: a checked
+ * `list` of the target must show the guest running, or the recreate's
+ * provider claimed success without doing the work and the copy is the only one.
+ */
+export function checkCopyLanded(step: Step, result: Record<string, unknown>): void {
+  const there = (result.domains as { name: string; running?: unknown }[]).find((d) => d.name === step.guest);
+  if (!there || there.running === false) {
+    throw new ResultError(`${step.guest} is not running on ${step.target} (its recreate claimed success): the copy on ${step.host} was kept`);
+  }
+}
+
 /** The facts a checked `facts` answer carries. */
 export function factsOf(result: Record<string, unknown>): HostFacts {
   const threads = typeof result.threads === 'number' ? result.threads : typeof result.cpus === 'number' ? result.cpus : undefined;

@@ -74,7 +74,7 @@ export interface Step {
   provider: ProviderName;
   /** The host the step runs on (the source host of a migration). */
   host: string;
-  /** Migration target host. */
+  /** Migration or recreate target host; for `destroy-copy`, the host its recreate landed on. */
   target?: string;
   guest?: string;
   dependsOn: string[];

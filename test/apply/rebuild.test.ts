@@ -1,10 +1,21 @@
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { localDomains, localHostDir, stateGuests, tempProject, type TempProject } from '../helpers/project';
 
 /** web-host-01 does not answer: its provider's facts fail, as for a host that is off. */
 const HOST_01_DOWN = { HVKIT_LOCAL_FAULTS: JSON.stringify([{ verb: 'facts', host: 'web-host-01', fail: 255, message: 'ssh: connect to host web-host-01: No route to host' }]) };
+
+/** web-host-01 answers, but its provider's facts is broken: that says nothing about whether it is down. */
+const HOST_01_FACTS_BROKEN = { HVKIT_LOCAL_FAULTS: JSON.stringify([{ verb: 'facts', host: 'web-host-01', fail: 1, message: 'xl info: permission denied' }]) };
+
+/** A copy of the local provider in `lying/` whose create prints the ok line and creates nothing. */
+function lyingCreate(p: TempProject): NodeJS.ProcessEnv {
+  cpSync(join(p.dir, 'providers'), join(p.dir, 'lying'), { recursive: true });
+  writeFileSync(join(p.dir, 'lying', 'local', 'create'), '#!/bin/sh\ncat > /dev/null\necho "{\\"ok\\":true,\\"domain\\":\\"$4\\"}"\n');
+  chmodSync(join(p.dir, 'lying', 'local', 'create'), 0o755);
+  return { HVKIT_PROVIDERS_DIR: 'lying' };
+}
 
 describe('hvkit rebuild on the local provider', () => {
   let p: TempProject;
@@ -108,6 +119,31 @@ describe('hvkit rebuild on the local provider', () => {
     expect(asked.code).toBe(1);
     expect(asked.err).toContain('the saved plan is an ordinary plan (hvkit plan --out), which is not what this command asks to apply');
     expect(localDomains(p.dir)).toContain('web-01@web-host-01');
+  });
+
+  it('keeps the copies and state when a recreate’s create claims success but created nothing, with --force-while-up', async () => {
+    const r = await p.run(['rebuild', 'web-host-01', '--to', 'spare-host-01', '--force-while-up', '--out', 'rb.plan']);
+    expect(r.code, r.err).toBe(0);
+    const a = await p.run(['apply', '--rebuild', 'web-host-01', '--to', 'spare-host-01', '--force-while-up', 'rb.plan'], { env: lyingCreate(p) });
+    expect(a.code).toBe(1);
+    expect(a.err).toContain('destroy-copy:web-01 failed: web-01 is not running on spare-host-01 (its recreate claimed success): the copy on web-host-01 was kept');
+    expect(a.err).toContain('destroy-copy:memcached-01 failed: memcached-01 is not running on spare-host-01 (its recreate claimed success): the copy on web-host-01 was kept');
+    expect(a.out).not.toContain('2 destroyed');
+    expect(localDomains(p.dir).filter((d) => d.includes('web-host-01') || d.includes('spare-host-01'))).toEqual(['memcached-01@web-host-01', 'web-01@web-host-01']);
+    expect(stateGuests(p.dir)).toEqual(expect.arrayContaining(['memcached-01@web-host-01', 'web-01@web-host-01']));
+  });
+
+  it('refuses --to when the host’s facts fails other than as unreachable (exit 255), naming the failure', async () => {
+    const r = await p.run(['rebuild', 'web-host-01', '--to', 'spare-host-01'], { env: HOST_01_FACTS_BROKEN });
+    expect(r.code).toBe(1);
+    expect(r.err).toBe('Error: cannot tell whether web-host-01 is down: facts failed (exit 1: facts: xl info: permission denied); fix the provider or pass --force-while-up\n');
+    expect(localDomains(p.dir).filter((d) => d.endsWith('@spare-host-01'))).toEqual([]);
+  });
+
+  it('with --force-while-up and a broken facts, still asks `list` and destroys the copies only after the new ones run', async () => {
+    const r = await p.run(['rebuild', 'web-host-01', '--to', 'spare-host-01', '--force-while-up'], { env: HOST_01_FACTS_BROKEN });
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('destroy the copy of web-01 left on web-host-01 (after it runs on spare-host-01)');
   });
 
   it('names the hosts it knows when asked for one that is not in state', async () => {
