@@ -2,7 +2,13 @@
 // a provider script is the last code before a shell on a host, so it checks
 // every value it passes on itself, with allow-lists, and quotes what a remote
 // shell will read. See "What hvkit trusts" in the README.
+import { readFileSync } from 'node:fs';
 import { ProviderError } from './contract.mjs';
+
+// The address rules hvkit validates manifests with (lib/manifest/address.ts
+// imports the same file), so a provider accepts every address that passes plan.
+// Read, not imported: JSON modules still warn on stderr under Node 20.
+const RULES = JSON.parse(readFileSync(new URL('./address-rules.json', import.meta.url), 'utf8'));
 
 /** Words a POSIX shell reads literally; anything else is single-quoted. `=` and `~` are out (assignments, tilde expansion). */
 const SHELL_SAFE = /^[A-Za-z0-9_./:@%+,-]+$/;
@@ -22,10 +28,7 @@ export function remoteCommand(words) {
   return words.map(shQuote).join(' ');
 }
 
-const USER = '[a-z_][a-z0-9_.-]{0,31}';
-const HOSTNAME = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*';
-const IPV6 = '\\[[0-9A-Fa-f:.]{2,45}\\]';
-const SSH_ADDRESS = new RegExp(`^(?:(${USER})@)?(${HOSTNAME}|${IPV6})(?::(\\d{1,5}))?$`);
+const SSH_ADDRESS = new RegExp(RULES.sshTarget);
 
 /**
  * Parses an ssh address `[user@]host[:port]`. The host starts with a letter or
@@ -56,9 +59,10 @@ export function safeName(name, what = 'name') {
   return name;
 }
 
-const LIBVIRT_URI = /^(qemu|qemu\+ssh|qemu\+tls|qemu\+tcp|qemu\+libssh2|qemu\+libssh|xen|xen\+ssh|lxc|test):\/\/(?:[a-z_][a-z0-9_.-]{0,31}@)?(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])?(?::\d{1,5})?\/[A-Za-z0-9_./-]*(?:\?([A-Za-z0-9_.=&/-]*))?$/;
+const LIBVIRT_URI = new RegExp(RULES.libvirtUri);
+const LIBVIRT_SCHEMES = new Set(RULES.libvirtSchemes);
 /** Query parameters that only tune a connection; `command`, `netcat`, `proxy` and `socket` would run or reach something else. */
-const LIBVIRT_QUERY_KEYS = new Set(['keyfile', 'known_hosts', 'known_hosts_verify', 'no_verify', 'no_tty', 'sshauth', 'pkipath', 'mode']);
+const LIBVIRT_QUERY_KEYS = new Set(RULES.libvirtQueryKeys);
 
 /**
  * A libvirt connection URI such as qemu+ssh://root@host/system or
@@ -67,8 +71,9 @@ const LIBVIRT_QUERY_KEYS = new Set(['keyfile', 'known_hosts', 'known_hosts_verif
  */
 export function libvirtUri(uri, what = 'host address') {
   const m = typeof uri === 'string' ? LIBVIRT_URI.exec(uri) : null;
-  const badKey = m?.[2]?.split('&').map((kv) => kv.split('=')[0]).find((k) => !LIBVIRT_QUERY_KEYS.has(k));
-  if (!m || badKey !== undefined) {
+  const port = m?.[2] === undefined ? undefined : Number(m[2]);
+  const badKey = m?.[3]?.split('&').map((kv) => kv.split('=')[0]).find((k) => !LIBVIRT_QUERY_KEYS.has(k));
+  if (!m || !LIBVIRT_SCHEMES.has(m[1]) || (port !== undefined && (port < 1 || port > 65535)) || badKey !== undefined) {
     throw new ProviderError(`refusing ${what} ${JSON.stringify(uri)}: it must be a libvirt URI such as qemu+ssh://root@host/system${badKey !== undefined ? ` (query parameter '${badKey}' is not allowed)` : ''}`, 2);
   }
   return uri;

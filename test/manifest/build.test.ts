@@ -74,7 +74,7 @@ describe('buildManifest validation', () => {
       },
     }));
     expect(problems).toEqual([
-      "tokyo/h1: storageDir '/var/lib/'x'' is refused: use an absolute path of letters, digits and . _ / - such as '/var/lib/hvkit/images', without '..'",
+      "tokyo/h1: storageDir '/var/lib/'x'' is refused: use an absolute path of letters, digits and . _ / - such as '/var/lib/hvkit/images', with no segment that is empty or starts with '.' and no trailing '/'",
       "tokyo/h1/g: nics[0].bridge 'br0\\n<x>' is invalid: use a Linux interface name of at most 15 characters",
       "tokyo/h1/g: nics[0].mac '52:54:00:00:00:0\\\"' is invalid: write it as six hex pairs such as '52:54:00:12:34:56'",
       "tokyo/h1/g: kernel '/boot/$(reboot)' has characters hvkit does not pass to hypervisors: use letters, digits and _ . / : @ + = , ? & % ~ -",

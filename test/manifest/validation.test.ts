@@ -208,12 +208,12 @@ describe('host addresses and paths', () => {
 
   it('refuses a storageDir outside the strict allow-list', () => {
     expect(withHost({ storageDir: '/srv/img&/tmp/evil.sh' })).toEqual([
-      "tokyo/h1: storageDir '/srv/img&/tmp/evil.sh' is refused: use an absolute path of letters, digits and . _ / - such as '/var/lib/hvkit/images', without '..'",
+      "tokyo/h1: storageDir '/srv/img&/tmp/evil.sh' is refused: use an absolute path of letters, digits and . _ / - such as '/var/lib/hvkit/images', with no segment that is empty or starts with '.' and no trailing '/'",
     ]);
     expect(withHost({ storageDir: '/srv/../etc' })[0]).toContain('is refused');
     expect(withHost({ storageDir: 'images' })[0]).toContain('is refused');
     expect(withHost({ storageDir: 42 })).toEqual([
-      "tokyo/h1: storageDir must be a string: use an absolute path of letters, digits and . _ / - such as '/var/lib/hvkit/images', without '..'",
+      "tokyo/h1: storageDir must be a string: use an absolute path of letters, digits and . _ / - such as '/var/lib/hvkit/images', with no segment that is empty or starts with '.' and no trailing '/'",
     ]);
   });
 
