@@ -13,7 +13,6 @@ import { preparePlan, runnerFor } from './prepare';
 import type { Verb } from './provider';
 import { callsOf } from './effects';
 import { planRebuild } from './rebuild';
-import { providerLister, recoverInflight } from './recover';
 import { StateWriter } from './state-writer';
 
 export interface ApplyOptions {
@@ -72,7 +71,7 @@ export async function apply(opts: ApplyOptions): Promise<ApplyOutcome> {
     if (!opts.saved && opts.confirm && !(await opts.confirm(plan))) return { kind: 'cancelled', plan };
 
     const needed: [Manifest['hosts'][number]['provider'], Verb][] = [];
-    for (const s of plan.steps) for (const c of callsOf(s, plan.fleet)) needed.push([s.provider, c.verb]);
+    for (const s of plan.steps) for (const c of callsOf(s, plan.fleet)) needed.push([c.provider ?? s.provider, c.verb]);
     runnerFor(opts.projectDir, opts.env).checkScripts(needed);
 
     const runId = newRunId();
@@ -130,9 +129,8 @@ async function rederive(opts: ApplyOptions, saved: SavedPlan, stored: State | un
       ({ plan, state } = await preparePlan({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state: stored, heldLock: lock }));
       break;
     case 'rebuild': {
-      ({ plan } = await planRebuild({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, host: derivation.host, to: derivation.to, forceWhileUp: derivation.forceWhileUp, heldLock: lock }));
-      state = stored;
-      if (stored && Object.keys(stored.inflight).length) state = (await recoverInflight(stored, providerLister(runnerFor(opts.projectDir, opts.env), opts.manifest.fleet))).state;
+      // The state the rebuild was planned against, in-flight steps settled once: the same answer the plan was checked on.
+      ({ plan, state } = await planRebuild({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, host: derivation.host, to: derivation.to, forceWhileUp: derivation.forceWhileUp, heldLock: lock }));
       break;
     }
     default:

@@ -94,7 +94,11 @@ async function stop(host, name) {
 
 const verbs = {
   facts: (input) => {
-    const out = virsh(input.host, ['nodeinfo']).out;
+    const r = virsh(input.host, ['nodeinfo'], { allowFail: true });
+    // virsh says "failed to connect" with status 1; the contract's 255 tells hvkit the host is out of reach, not broken.
+    if (!r.ok && /failed to connect to the hypervisor/.test(r.err)) throw new ProviderError(`cannot reach ${input.host.name}: ${r.err.trim().split('\n').pop()}`, 255);
+    if (!r.ok) throw new ProviderError(`virsh nodeinfo failed on ${input.host.name}: ${(r.err || r.out).trim()}`);
+    const out = r.out;
     const cpus = Number(/^CPU\(s\):\s+(\d+)/m.exec(out)?.[1]);
     const memKiB = Number(/^Memory size:\s+(\d+) KiB/m.exec(out)?.[1]);
     return { cpus, memoryMiB: Math.floor(memKiB / 1024) };
