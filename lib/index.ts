@@ -10,5 +10,5 @@ export type * from './manifest/props';
 export type { CapacityConfig, GuestSpec, HostSpec, Manifest, ProviderName, GuestMode, DiskKind } from './manifest/types';
 export { parseSize, formatSize, type Size } from './manifest/size';
 export { buildManifest } from './manifest/build';
-export { DEFAULT_CAPACITY } from './capacity/defaults';
+export { DEFAULT_CAPACITY } from './manifest/defaults';
 export { HvkitError, ValidationError } from './errors';

@@ -15,12 +15,14 @@ export function driftOf(manifest: Manifest, state: State | undefined): { state: 
   const items: DriftItem[] = [];
   const diagnostics: Diagnostic[] = [];
   const inCode = new Map(manifest.guests.map((g) => [g.name, g]));
-  const hostPath = (h: string) => manifest.hosts.find((x) => x.name === h)?.path ?? own(state.hosts, h)?.spec.path ?? h;
+  // Looked up for every observed domain: a Map, not a scan of the hosts each time.
+  const hostsInCode = new Map(manifest.hosts.map((h) => [h.name, h]));
+  const hostPath = (h: string) => hostsInCode.get(h)?.path ?? own(state.hosts, h)?.spec.path ?? h;
   const observed = state.observed.hosts;
   /** Every reachable host that reports a domain of that name. */
   const seenOn = new Map<string, { host: string; d: ObservedDomain }[]>();
   const machineOf = (h: string) => {
-    const spec = manifest.hosts.find((x) => x.name === h) ?? own(state.hosts, h)?.spec;
+    const spec = hostsInCode.get(h) ?? own(state.hosts, h)?.spec;
     return spec ? `${spec.provider} ${spec.address}` : h;
   };
   const guestPath = (name: string) => inCode.get(name)?.path ?? own(state.guests, name)?.spec.path ?? name;
@@ -92,7 +94,7 @@ export function driftOf(manifest: Manifest, state: State | undefined): { state: 
       continue;
     }
     const rec = own(state.hosts, host);
-    const code = manifest.hosts.find((h) => h.name === host);
+    const code = hostsInCode.get(host);
     // A host step (add, memory change) reads the facts again when it runs: an earlier refresh's memory would be stale.
     const recheckedByStep = code && (!rec || JSON.stringify(rec.spec.memory.dimmsMiB) !== JSON.stringify(code.memory.dimmsMiB));
     if (obs.memoryMiB !== undefined && code && !recheckedByStep && obs.memoryMiB !== code.memory.totalMiB) {

@@ -1,4 +1,4 @@
-import { DEFAULT_CAPACITY, DEFAULT_RESERVE_MIB, DEFAULT_RESERVE_OVERHEAD_MIB, DEFAULT_RESERVE_VCPUS } from '../capacity/defaults';
+import { DEFAULT_CAPACITY, DEFAULT_RESERVE_MIB, DEFAULT_RESERVE_OVERHEAD_MIB, DEFAULT_RESERVE_VCPUS } from './defaults';
 import { ADDRESS_HINTS, checkAddress, checkStorageDir } from './address';
 import { describeValue, isRecord, plainList, shown, type Collector } from './check';
 import { BRIDGE, DISK_NAME, TAG_KEY, TAG_VALUE_MAX, checkDnsLabel, hasControl, printable } from './names';

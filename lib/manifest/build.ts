@@ -1,4 +1,4 @@
-import { DEFAULT_CAPACITY } from '../capacity/defaults';
+import { DEFAULT_CAPACITY } from './defaults';
 import { ValidationError } from '../errors';
 import { guestOf } from './build-guest';
 import { byName, capacityOf, hostOf, providerOf, reserveProps, type FleetDefaults } from './build-host';

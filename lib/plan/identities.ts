@@ -1,6 +1,6 @@
 import { DerivedIds, IdentityRegistry } from '../manifest/identities';
 import type { GuestSpec, Manifest } from '../manifest/types';
-import type { GuestRecord, State } from '../state/types';
+import { own, type State } from '../state/types';
 
 /**
  * The manifest as the planner compares it with state: a guest already
@@ -16,7 +16,6 @@ export function withRecordedIdentities(m: Manifest, state: State | undefined): M
   const recorded = state?.guests ?? {};
   const names = Object.keys(recorded);
   if (names.length === 0) return m;
-  const recordOf = (name: string): GuestRecord | undefined => (Object.hasOwn(recorded, name) ? recorded[name] : undefined);
   const explicit = new Set(m.explicitMacs);
   const reg = new IdentityRegistry();
   for (const g of m.guests) for (const n of g.nics) if (explicit.has(n.mac)) reg.claimMac(n.mac, g.name);
@@ -27,7 +26,7 @@ export function withRecordedIdentities(m: Manifest, state: State | undefined): M
   const inCode = new Set<string>();
   m.guests.forEach((g, gi) => {
     inCode.add(g.name);
-    const rec = recordOf(g.name)?.spec;
+    const rec = own(recorded, g.name)?.spec;
     uuids[gi] = rec && reg.claimUuid(rec.uuid, g.name) === undefined ? rec.uuid : undefined;
     macs[gi] = g.nics.map((n, i) => {
       if (explicit.has(n.mac)) return n.mac;
@@ -37,7 +36,7 @@ export function withRecordedIdentities(m: Manifest, state: State | undefined): M
   });
   for (const name of names.sort()) {
     if (inCode.has(name)) continue;
-    const rec = recordOf(name)!.spec;
+    const rec = own(recorded, name)!.spec;
     reg.claimUuid(rec.uuid, name);
     for (const n of rec.nics) reg.claimMac(n.mac, name);
   }

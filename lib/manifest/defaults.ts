@@ -1,4 +1,4 @@
-import type { CapacityConfig } from '../manifest/types';
+import type { CapacityConfig } from './types';
 
 /** The capacity model's defaults (docs/design.md); every one can be set per fleet and per host. */
 export const DEFAULT_CAPACITY: Readonly<CapacityConfig> = Object.freeze({
