@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { apply } from '../../apply/apply';
+import { apply } from '../../ops/apply';
 import { failureSummary, tallyLine } from '../../apply/executor';
 import { plainProgress, ttyProgress } from '../../apply/progress';
 import { HvkitError } from '../../errors';

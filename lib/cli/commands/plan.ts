@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { preparePlan } from '../../apply/prepare';
+import { preparePlan } from '../../ops/prepare';
 import { savePlan } from '../../plan/plan-file';
 import type { Plan } from '../../plan/types';
 import { renderJson } from '../../render/json';

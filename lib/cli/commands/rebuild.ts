@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { planRebuild } from '../../apply/rebuild';
+import { planRebuild } from '../../ops/rebuild';
 import { derivationFlags, savePlan, type PlanDerivation } from '../../plan/plan-file';
 import { style } from '../../render/style';
 import { renderText } from '../../render/text';

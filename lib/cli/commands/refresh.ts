@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { refresh } from '../../apply/refresh';
+import { refresh } from '../../ops/refresh';
 import { addFleetOptions, addLockTimeoutOption, type FleetOptions, type Io } from '../context';
 import { loadFleet, stateStore } from '../fleet';
 

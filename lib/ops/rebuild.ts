@@ -4,7 +4,7 @@ import type { HostSpec, Manifest } from '../manifest/types';
 import type { Plan } from '../plan/types';
 import { own, type LockInfo, type State, type StateStore } from '../state/types';
 import { preparePlan, runnerFor } from './prepare';
-import type { CallResult } from './provider';
+import type { CallResult } from '../apply/provider';
 
 export interface RebuildOptions {
   manifest: Manifest;

@@ -6,7 +6,7 @@ import type { Diagnostic } from '../diagnostics';
 import { holderLiveness } from '../state/lock-wait';
 import type { LockInfo, State, StateStore } from '../state/types';
 import { driftOf } from './drift';
-import { ProviderRunner } from './provider';
+import { ProviderRunner } from '../apply/provider';
 import { providerLister, recoverInflight } from './recover';
 
 export interface PrepareOptions {

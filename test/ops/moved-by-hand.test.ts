@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { driftOf } from '../../lib/apply/drift';
+import { driftOf } from '../../lib/ops/drift';
 import { applyEffect } from '../../lib/apply/effects';
 import type { Manifest } from '../../lib/manifest/types';
 import { createPlan } from '../../lib/plan/planner';

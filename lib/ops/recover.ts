@@ -1,8 +1,8 @@
 import type { HostSpec } from '../manifest/types';
 import type { Recovered, Step } from '../plan/types';
 import type { ObservedDomain, State } from '../state/types';
-import { applyEffect } from './effects';
-import type { ProviderRunner } from './provider';
+import { applyEffect } from '../apply/effects';
+import type { ProviderRunner } from '../apply/provider';
 
 export type Lister = (host: HostSpec) => Promise<ObservedDomain[]>;
 

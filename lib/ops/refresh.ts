@@ -6,7 +6,7 @@ import type { HostSpec, Manifest } from '../manifest/types';
 import { emptyState, own, type ObservedDomain, type ObservedHost, type State, type StateStore } from '../state/types';
 import { driftOf } from './drift';
 import { runnerFor } from './prepare';
-import type { ProviderRunner } from './provider';
+import type { ProviderRunner } from '../apply/provider';
 
 export interface OpsOptions {
   manifest: Manifest;

@@ -7,13 +7,13 @@ import type { Manifest } from '../manifest/types';
 import { derivationFlags, planMismatch, sameDerivation, staleReason, type PlanDerivation, type SavedPlan } from '../plan/plan-file';
 import type { Plan } from '../plan/types';
 import { emptyState, type LockInfo, type State, type StateStore } from '../state/types';
-import { execute, type ApplyResult } from './executor';
-import type { Progress } from './progress';
+import { execute, type ApplyResult } from '../apply/executor';
+import type { Progress } from '../apply/progress';
 import { preparePlan, runnerFor } from './prepare';
-import type { Verb } from './provider';
-import { callsOf } from './effects';
+import type { Verb } from '../apply/provider';
+import { callsOf } from '../apply/effects';
 import { planRebuild } from './rebuild';
-import { StateWriter } from './state-writer';
+import { StateWriter } from '../apply/state-writer';
 
 export interface ApplyOptions {
   manifest: Manifest;
