@@ -5,10 +5,10 @@ import { printable } from '../render/printable';
 import { manifestDigest } from '../manifest/canonical';
 import type { Manifest } from '../manifest/types';
 import { derivationFlags, planMismatch, sameDerivation, staleReason, type PlanDerivation, type SavedPlan } from '../plan/plan-file';
+import type { ApplyListener } from '../plan/apply-events';
 import type { Plan } from '../plan/types';
 import { emptyState, type LockInfo, type State, type StateStore } from '../state/types';
 import { execute, type ApplyResult } from '../apply/executor';
-import type { Progress } from '../apply/progress';
 import { preparePlan, runnerFor } from './prepare';
 import type { Verb } from '../apply/provider';
 import { callsOf } from '../apply/effects';
@@ -30,7 +30,8 @@ export interface ApplyOptions {
   asked?: PlanDerivation;
   /** Shown the fresh plan; resolves true to go on. */
   confirm?: (plan: Plan) => Promise<boolean>;
-  progress: (total: number) => Progress | Promise<Progress>;
+  /** The view told of every step as it runs; made once the number of steps is known. */
+  listener: (total: number) => ApplyListener | Promise<ApplyListener>;
   parallelism?: number;
   perHost?: number;
   timeoutMs?: number;
@@ -84,16 +85,16 @@ export async function apply(opts: ApplyOptions): Promise<ApplyOutcome> {
       s.lastApply = { run: runId, failed: [] };
     });
     const logDir = join(opts.projectDir, '.hvkit', 'logs', runId);
-    const progress = await opts.progress(plan.steps.length);
+    const listener = await opts.listener(plan.steps.length);
     const runner = runnerFor(opts.projectDir, opts.env, { fastSpawn: true });
     try {
       const result = await execute({
-        runId, fleet: plan.fleet, steps: plan.steps, runner, writer, logDir, progress,
+        runId, fleet: plan.fleet, steps: plan.steps, runner, writer, logDir, listener,
         parallelism: opts.parallelism, perHost: opts.perHost, timeoutMs: opts.timeoutMs, crashAt,
       });
       return { kind: 'applied', plan, result, runId, logDir };
     } finally {
-      progress.close();
+      listener.close();
       runner.close();
     }
   } finally {

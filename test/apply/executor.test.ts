@@ -2,25 +2,34 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { execute, failureSummary } from '../../lib/apply/executor';
-import type { Progress } from '../../lib/apply/progress';
+import { execute } from '../../lib/apply/executor';
+import type { ApplyListener } from '../../lib/plan/apply-events';
 import type { CallResult, ProviderRunner } from '../../lib/apply/provider';
 import { StateWriter } from '../../lib/apply/state-writer';
 import { createPlan } from '../../lib/plan/planner';
+import { failureSummary } from '../../lib/render/apply-view';
 import { MemoryStateStore } from '../../lib/state/memory-store';
 import { emptyState, type State } from '../../lib/state/types';
 import { manifestOf, WEB_HOST_8G, web } from '../helpers/fleet';
 
-const quiet: Progress = { started: () => {}, finished: () => {}, failed: () => {}, skipped: () => {}, close: () => {} };
+const quiet: ApplyListener = { event: () => {}, close: () => {} };
 
-/** A provider that answers after `ms` as the contract says, counting how many calls run at once, overall and per host. */
-function fakeRunner(ms = 20) {
+/**
+ * A provider that answers after `ms` as the contract says, counting how many calls run at once, overall and per host.
+ * Given the store, it also checks at each step's call that the step's intent is durable: read back from the store, not the writer's copy.
+ */
+function fakeRunner(ms = 20, store?: MemoryStateStore) {
   let now = 0;
   const perHost = new Map<string, number>();
   const peak = { all: 0, host: 0 };
   const created = new Map<string, string[]>();
+  /** Calls made while their step's intent was not in the store. */
+  const unrecorded: string[] = [];
   const runner = {
     async call(_p: string, verb: string, input: { host: { name: string }; guest?: { name: string } }): Promise<CallResult> {
+      // `list` also runs after the steps, to confirm what landed: only the steps' own calls need an intent.
+      const step = verb === 'create' ? `create:${input.guest!.name}` : verb === 'facts' ? `add-host:${input.host.name}` : undefined;
+      if (step && store && !Object.keys((await store.read())?.inflight ?? {}).includes(step)) unrecorded.push(step);
       const answer = { ok: true, exitCode: 0, signal: null, timedOut: false, stderrTail: '', ms };
       if (verb === 'list') return { ...answer, result: { domains: (created.get(input.host.name) ?? []).map((name) => ({ name })) } };
       const h = input.host.name;
@@ -35,19 +44,19 @@ function fakeRunner(ms = 20) {
       return { ...answer, result: verb === 'create' ? { ok: true, domain: input.guest!.name } : { memoryMiB: 8192 } };
     },
   };
-  return { runner: runner as unknown as ProviderRunner, peak };
+  return { runner: runner as unknown as ProviderRunner, peak, unrecorded };
 }
 
 const fleet = manifestOf(Object.fromEntries(['a', 'b', 'c'].map((h) => [h, {
   props: WEB_HOST_8G, guests: Object.fromEntries([1, 2, 3, 4].map((i) => [`${h}-g${i}`, web('512MiB')])),
 }])));
 
-function run(store: MemoryStateStore, runner: ProviderRunner, parallelism: number, perHost: number) {
-  const plan = createPlan({ manifest: fleet });
+function run(store: MemoryStateStore, runner: ProviderRunner, parallelism: number, perHost: number, listener = quiet, manifest = fleet) {
+  const plan = createPlan({ manifest });
   const state: State = { ...emptyState('tokyo', '00000000-0000-4000-8000-000000000000') };
   return execute({
     runId: 'test', fleet: 'tokyo', steps: plan.steps, runner, writer: new StateWriter(store, state),
-    logDir: mkdtempSync(join(tmpdir(), 'hvkit-logs-')), progress: quiet, parallelism, perHost,
+    logDir: mkdtempSync(join(tmpdir(), 'hvkit-logs-')), listener, parallelism, perHost,
   });
 }
 
@@ -61,9 +70,11 @@ describe('executor', () => {
     expect(peak.host).toBe(2);
   });
 
-  it('records every intent before its call and every result after it', async () => {
+  it.each([[1, 1], [4, 2]])('records every intent before its call and every result after it (parallelism %i, per host %i)', async (parallelism, perHost) => {
     const store = new MemoryStateStore();
-    const r = await run(store, fakeRunner(1).runner, 1, 1);
+    const { runner, unrecorded } = fakeRunner(1, store);
+    const r = await run(store, runner, parallelism, perHost);
+    expect(unrecorded, 'steps whose call ran before their intent was durable').toEqual([]);
     expect(r.tally).toMatchObject({ created: 12, hosts: 3 });
     const last = store.history.at(-1)!;
     expect(Object.keys(last.guests)).toHaveLength(12);

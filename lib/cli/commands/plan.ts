@@ -23,14 +23,14 @@ export function planExitCode(plan: Plan, detailed: boolean): number {
   return plan.steps.length ? 2 : 0;
 }
 
-/** Now, or SOURCE_DATE_EPOCH (seconds) for reproducible output. */
-function planTime(env: NodeJS.ProcessEnv): Date {
+/** Now, or SOURCE_DATE_EPOCH (seconds) for reproducible output (plan --json, apply --json). */
+export function outputTime(env: NodeJS.ProcessEnv): Date {
   const epoch = Number(env.SOURCE_DATE_EPOCH);
   return env.SOURCE_DATE_EPOCH && Number.isInteger(epoch) ? new Date(epoch * 1000) : new Date();
 }
 
 export async function renderPlanOutput(io: Io, plan: Plan, resourceType: string, opts: PlanOptions): Promise<void> {
-  if (opts.json) io.out(renderJson(plan, resourceType, { timestamp: planTime(io.env) }));
+  if (opts.json) io.out(renderJson(plan, resourceType, { timestamp: outputTime(io.env) }));
   else if (opts.markdown) io.out((await import('../../render/markdown')).renderMarkdown(plan));
   else io.out(renderText(plan, style(useColor(io, opts))));
 }

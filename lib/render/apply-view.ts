@@ -1,0 +1,155 @@
+import { assertNever } from '../errors';
+import type { ApplyEvent, ApplyListener, ApplySummary, StepFailureDetail } from '../plan/apply-events';
+import type { Step } from '../plan/types';
+import { printableLine } from './printable';
+import type { Style } from './style';
+
+/** Where the apply view writes, and how. */
+export interface ApplyViewOptions {
+  out: (text: string) => void;
+  /** Where a failed run's summary goes. */
+  err: (text: string) => void;
+  style: Style;
+  /** Steps in the plan, for the `[n/total]` counter. */
+  total: number;
+}
+
+/** A duration as the views show it: `3.4s`. */
+export const secs = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
+
+/** ` (exit 7)` when the script exited by itself, else nothing. */
+export function exitNote(f: StepFailureDetail | undefined): string {
+  return f?.exitCode != null ? ` (exit ${f.exitCode})` : '';
+}
+
+/** What each step did, in one line: `2 created, 1 updated, … in 3.4s`. */
+export function tallyLine(r: ApplySummary): string {
+  const t = r.tally;
+  return `${t.created} created, ${t.updated} updated, ${t.migrated} migrated, ${t.destroyed} destroyed${t.replaced ? `, ${t.replaced} replaced` : ''}${t.hosts ? `, ${t.hosts} host step${t.hosts === 1 ? '' : 's'}` : ''} in ${(r.ms / 1000).toFixed(1)}s`;
+}
+
+/** One indented entry per failed step (its log file included), then why the rest did not start. */
+export function failureSummary(r: ApplySummary): string {
+  const lines = r.failed.map((o) => `  ${o.step.id} failed${exitNote(o.failure)}: ${o.failure?.message}\n    log: ${o.failure?.log}`);
+  if (r.stateError) lines.push(r.lockLost ? `  ${r.stateError}` : `  state could not be written, so no further step was started: ${r.stateError}`);
+  if (r.skipped.length) lines.push(`  not started${r.stateError ? '' : ' because a step they depend on failed'}: ${r.skipped.map((o) => o.step.id).join(', ')}`);
+  return lines.join('\n');
+}
+
+/** Whether the run left work undone: the CLI exits 1 then. */
+export function applyFailed(r: ApplySummary): boolean {
+  return r.failed.length > 0 || r.stateError !== undefined;
+}
+
+/** The closing words of a run: to `out` when it completed, to `err` with what to do next when it did not. */
+export function writeSummary(o: Pick<ApplyViewOptions, 'out' | 'err' | 'style'>, r: ApplySummary): void {
+  const s = o.style;
+  if (!applyFailed(r)) {
+    o.out(`\n${s.paint('green', 'Apply complete')}: ${tallyLine(r)}\n`);
+    return;
+  }
+  const next = r.lockLost
+    ? 'Run `hvkit plan` once no other hvkit writes this state, to settle the steps in flight and see what is left.'
+    : 'State records exactly the finished steps; fix the cause and run `hvkit plan` to see what is left.';
+  o.err(`\n${s.paint('red', 'Apply failed')}: ${r.failed.length} step${r.failed.length === 1 ? '' : 's'} failed; ${tallyLine(r)}\n${failureSummary(r)}\n${next}\n`);
+}
+
+export const NO_CHANGES_TEXT = 'No changes. The fleet matches the code; nothing to apply.\n';
+export const CANCELLED_TEXT = 'Apply cancelled; nothing was changed.\n';
+
+/** How a view shows one step's moves; the summary is the same for every text view. */
+interface StepLines {
+  started(step: Step): void;
+  finished(step: Step, ms: number): void;
+  failed(step: Step, ms: number, message: string): void;
+  skipped(step: Step): void;
+  /** Stops live drawing before the summary is written. */
+  stop(): void;
+}
+
+function textView(o: ApplyViewOptions, lines: StepLines): ApplyListener {
+  let stopped = false;
+  const stop = () => {
+    if (!stopped) lines.stop();
+    stopped = true;
+  };
+  return {
+    event: (e: ApplyEvent) => {
+      switch (e.type) {
+        case 'step-started': return lines.started(e.step);
+        case 'step-finished': return lines.finished(e.step, e.ms);
+        case 'step-failed': return lines.failed(e.step, e.ms, e.failure.message.split('\n')[0]);
+        // Steps given up because state broke, and finished steps `list` did not confirm, are named in the summary.
+        case 'step-skipped': return e.cause === 'dependency-failed' ? lines.skipped(e.step) : undefined;
+        case 'step-unconfirmed': return undefined;
+        case 'apply-complete':
+          stop();
+          return writeSummary(o, e.summary);
+        default: return assertNever(e, 'apply event');
+      }
+    },
+    close: stop,
+  };
+}
+
+/** One plain line per step start and finish: for CI logs and pipes. */
+export function plainApplyView(o: ApplyViewOptions): ApplyListener {
+  let n = 0;
+  const width = String(o.total).length;
+  const count = () => `[${String(++n).padStart(width)}/${o.total}]`;
+  return textView(o, {
+    started: (s) => o.out(`start   ${s.id}: ${s.description}\n`),
+    finished: (s, ms) => o.out(`${count()} done    ${s.id} (${secs(ms)})\n`),
+    failed: (s, ms, why) => o.out(`${count()} FAILED  ${s.id} (${secs(ms)}): ${why}\n`),
+    skipped: (s) => o.out(`${count()} skipped ${s.id} (a step it depends on failed)\n`),
+    stop: () => undefined,
+  });
+}
+
+/** A live view on a terminal: running steps with their elapsed time, finished ones scrolling above. */
+export async function ttyApplyView(stream: NodeJS.WriteStream, o: ApplyViewOptions): Promise<ApplyListener> {
+  // Loaded only for a terminal: log-update costs a tenth of a second to import.
+  const { createLogUpdate } = await import('log-update');
+  const s = o.style;
+  const live = createLogUpdate(stream, { showCursor: true });
+  const running = new Map<string, { step: Step; t0: number }>();
+  let done = 0;
+  const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+  let frame = 0;
+  const draw = () => {
+    frame = (frame + 1) % frames.length;
+    const lines = [...running.values()].map((r) => `  ${s.paint('cyan', frames[frame])} ${r.step.description} ${s.paint('dim', secs(Date.now() - r.t0))}`);
+    live([`${s.paint('bold', `Applying: ${done}/${o.total} steps finished`)}`, ...lines].join('\n'));
+  };
+  const timer = setInterval(draw, 100);
+  const above = (line: string) => {
+    live.clear();
+    stream.write(line + '\n');
+    draw();
+  };
+  return textView(o, {
+    started: (st) => {
+      running.set(st.id, { step: st, t0: Date.now() });
+      draw();
+    },
+    finished: (st, ms) => {
+      running.delete(st.id);
+      done++;
+      above(`  ${s.paint('green', '✔')} ${st.description} ${s.paint('dim', secs(ms))}`);
+    },
+    failed: (st, ms, why) => {
+      running.delete(st.id);
+      done++;
+      above(`  ${s.paint('red', '✘')} ${st.description} ${s.paint('dim', secs(ms))}: ${printableLine(why)}`);
+    },
+    skipped: (st) => {
+      done++;
+      above(`  ${s.paint('yellow', '-')} ${st.description} ${s.paint('dim', '(skipped)')}`);
+    },
+    stop: () => {
+      clearInterval(timer);
+      live.clear();
+      live.done();
+    },
+  });
+}
