@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execute } from '../../lib/apply/executor';
-import type { ApplyListener } from '../../lib/plan/apply-events';
+import type { ApplyEvent, ApplyListener } from '../../lib/plan/apply-events';
 import type { CallResult, ProviderRunner } from '../../lib/apply/provider';
 import { StateWriter } from '../../lib/apply/state-writer';
 import { createPlan } from '../../lib/plan/planner';
@@ -121,5 +121,30 @@ describe('executor', () => {
         'the steps that were running are recorded as in flight, and the next `hvkit plan` settles them with the provider',
     );
     expect(failureSummary(r)).toMatch(/^  not started: .*create:a-g2/m);
+  });
+
+  it('reports a failed step and the steps it leaves unreachable as events, and counts failures and skips apart', async () => {
+    const { runner } = fakeRunner(1);
+    const call = runner.call.bind(runner);
+    runner.call = async (p, verb, input, o) => {
+      if (verb === 'facts' && (input as { host: { name: string } }).host.name === 'a') {
+        return { ok: false, exitCode: 255, signal: null, timedOut: false, stderrTail: 'facts: host a does not answer', ms: 1 };
+      }
+      return call(p, verb, input, o);
+    };
+    const events: ApplyEvent[] = [];
+    const r = await run(new MemoryStateStore(), runner, 2, 1, { event: (e) => events.push(e), close: () => {} });
+    const seen = events.map((e) => (e.type === 'apply-complete' ? e.type : `${e.type} ${e.step.id}${e.type === 'step-skipped' ? ` (${e.cause})` : ''}`));
+    expect(seen.filter((e) => !/ (add-host:[bc]|create:[bc]-)/.test(e))).toEqual([
+      'step-started add-host:a',
+      'step-failed add-host:a',
+      ...[1, 2, 3, 4].map((i) => `step-skipped create:a-g${i} (dependency-failed)`),
+      'apply-complete',
+    ]);
+    expect(r.failed.map((o) => o.step.id)).toEqual(['add-host:a']);
+    expect(r.failed[0].failure).toMatchObject({ exitCode: 255, message: 'facts exited with 255:\n    facts: host a does not answer' });
+    expect(r.skipped.map((o) => o.step.id)).toEqual(['create:a-g1', 'create:a-g2', 'create:a-g3', 'create:a-g4']);
+    expect(r.tally).toMatchObject({ created: 8, hosts: 2 });
+    expect(events.at(-1)).toEqual({ type: 'apply-complete', summary: r });
   });
 });
