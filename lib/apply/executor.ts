@@ -65,8 +65,8 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
       for (const step of health.error ? [] : scheduler.start()) {
         void runStep(step, run).then((o) => {
           outcomes.push(o);
-          // Dependents of a step not started because state broke are not started for that same reason.
-          skip(scheduler.finish(step, o.status), health.error ? 'state-unwritable' : 'dependency-failed');
+          // A step ends skipped only when state broke before it could start: its dependents are not started for that same reason.
+          skip(scheduler.finish(step, o.status), o.status === 'skipped' ? 'state-unwritable' : 'dependency-failed');
           pump();
         });
       }

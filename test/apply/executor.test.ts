@@ -128,7 +128,7 @@ describe('executor', () => {
     const call = runner.call.bind(runner);
     runner.call = async (p, verb, input, o) => {
       if (verb === 'facts' && (input as { host: { name: string } }).host.name === 'a') {
-        return { ok: false, exitCode: 255, signal: null, timedOut: false, stderrTail: 'facts: host a does not answer', ms: 1 };
+        return { ok: false, exitCode: 255, signal: null, timedOut: false, result: undefined, stderrTail: 'facts: host a does not answer', ms: 1 };
       }
       return call(p, verb, input, o);
     };
