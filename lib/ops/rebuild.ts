@@ -106,7 +106,7 @@ export async function planRebuild(opts: RebuildOptions): Promise<{ plan: Plan; g
     const moved = new Set(guests);
     manifest = { ...opts.manifest, guests: opts.manifest.guests.map((g) => (moved.has(g.name) ? { ...g, host: opts.to! } : g)) };
   }
-  const { plan, state: planned } = await preparePlan({ manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state, heldLock: opts.heldLock, extra: { rebuild: { guests, host: opts.host, to: opts.to } } });
+  const { plan, state: planned } = await preparePlan({ manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state, heldLock: opts.heldLock, extra: { rebuild: { guests, host: opts.host, to: opts.to, forced: copies } } });
   // Bound to the code as written, so `hvkit apply FILE` accepts it.
   plan.manifestDigest = manifestDigest(opts.manifest);
   if (copies.length) destroyCopiesAfter(plan, opts.host, copies);
@@ -114,21 +114,17 @@ export async function planRebuild(opts: RebuildOptions): Promise<{ plan: Plan; g
 }
 
 /**
- * A forced rebuild of a host that is up: each guest's copy on the source is
+ * A forced rebuild of a host that is up (the planner already gave those
+ * guests the reason `rebuild-forced`): each guest's copy on the source is
  * destroyed only after its recreate on the target is done, as steps of their
  * own, so the plan shows it and a failed recreate leaves the original running.
  * Each first lists the target: a recreate whose provider claimed success
  * without creating anything must not cost the only copy.
  */
 function destroyCopiesAfter(plan: Plan, host: string, copies: string[]): void {
-  const forced = new Set(copies);
-  for (const c of plan.changes) {
-    if (c.kind === 'guest' && forced.has(c.name)) c.reason = c.reason.replace(`${host} is down, so recreated from code, not migrated`, `${host} is up: forced, recreated from code, then its copy on ${host} destroyed`);
-  }
   for (const name of copies) {
     const recreate = plan.steps.find((s) => s.kind === 'recreate' && s.guest === name);
     if (!recreate) continue;
-    recreate.description = `recreate ${name} on ${recreate.target} from code (${host} is up: forced)`;
     plan.steps.push({
       // The target too: the step first checks there that the recreate's guest really runs.
       id: `destroy-copy:${name}`, kind: 'destroy-copy', provider: recreate.hostSpec!.provider, host, target: recreate.target, guest: name,

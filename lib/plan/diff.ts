@@ -1,12 +1,13 @@
 import { digestOf } from '../manifest/canonical';
 import { formatSize } from '../manifest/size';
 import type { GuestSpec, HostSpec } from '../manifest/types';
+import { bare, type GuestReason, type LiveChange, type LiveField, type ReplaceCause } from './reason';
 import type { FieldChange, GuestChange, HostChange } from './types';
 
 /** Fields that never reach the hypervisor: changing them only updates state. */
 export const RECORD_ONLY: ReadonlySet<string> = new Set(['role', 'load', 'tags', 'antiAffinity', 'path']);
 /** Fields a running guest takes without a restart, within its maximum. */
-const LIVE = new Set(['memoryMiB', 'vcpus']);
+const LIVE: ReadonlySet<string> = new Set<LiveField>(['memoryMiB', 'vcpus']);
 
 export function fieldChanges(before: object, after: object, skip: ReadonlySet<string> = new Set()): FieldChange[] {
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
@@ -20,18 +21,18 @@ export function fieldChanges(before: object, after: object, skip: ReadonlySet<st
   return out;
 }
 
-/** Why a guest must be destroyed and created again, or undefined if it can change in place. */
-function replaceReason(b: GuestSpec, a: GuestSpec): string | undefined {
-  const reasons: string[] = [];
-  if (b.mode !== a.mode) reasons.push(`mode ${b.mode} → ${a.mode} cannot change on an existing domain`);
-  if (b.uuid !== a.uuid) reasons.push('uuid changed');
-  b.disks.forEach((d, i) => {
-    const n = a.disks[i];
-    if (!n) reasons.push(`disk ${i} (${formatSize(d.sizeMiB)} on ${d.on}) removed`);
-    else if (n.on !== d.on) reasons.push(`disk ${i} moves from host disk ${d.on} to ${n.on}`);
-    else if (n.sizeMiB < d.sizeMiB) reasons.push(`disk ${i} shrinks ${formatSize(d.sizeMiB)} → ${formatSize(n.sizeMiB)} (images cannot shrink safely)`);
+/** Why a guest must be destroyed and created again: empty if it can change in place. */
+function replaceCauses(b: GuestSpec, a: GuestSpec): ReplaceCause[] {
+  const causes: ReplaceCause[] = [];
+  if (b.mode !== a.mode) causes.push({ kind: 'mode', from: b.mode, to: a.mode });
+  if (b.uuid !== a.uuid) causes.push({ kind: 'uuid' });
+  b.disks.forEach((d, disk) => {
+    const n = a.disks[disk];
+    if (!n) causes.push({ kind: 'disk-removed', disk, sizeMiB: d.sizeMiB, on: d.on });
+    else if (n.on !== d.on) causes.push({ kind: 'disk-moved', disk, from: d.on, to: n.on });
+    else if (n.sizeMiB < d.sizeMiB) causes.push({ kind: 'disk-shrinks', disk, fromMiB: d.sizeMiB, toMiB: n.sizeMiB });
   });
-  return reasons.length ? reasons.join('; ') : undefined;
+  return causes;
 }
 
 /** Classifies the change of one guest that stays on the same host. */
@@ -39,21 +40,21 @@ export function diffGuest(b: GuestSpec, a: GuestSpec, configChanged: boolean): G
   const fields = fieldChanges(b, a, new Set(['host']));
   const base = { kind: 'guest' as const, name: a.name, address: a.path, before: b, after: a, fields };
   if (a.host !== b.host) {
-    return { ...base, action: 'migrate', reason: `moves ${b.host} → ${a.host}`, restart: false, recordOnly: false, fields: [{ field: 'host', before: b.host, after: a.host }, ...fields] };
+    return { ...base, action: 'migrate', reason: { code: 'moves-host', detail: { from: b.host, to: a.host } }, restart: false, recordOnly: false, fields: [{ field: 'host', before: b.host, after: a.host }, ...fields] };
   }
-  const replace = replaceReason(b, a);
-  if (replace) return { ...base, action: 'replace', reason: replace, restart: true, recordOnly: false };
-  if (fields.length === 0 && !configChanged) return { ...base, action: 'noop', reason: '', restart: false, recordOnly: false };
+  const causes = replaceCauses(b, a);
+  if (causes.length) return { ...base, action: 'replace', reason: { code: 'cannot-update', detail: { causes } }, restart: true, recordOnly: false };
+  if (fields.length === 0 && !configChanged) return { ...base, action: 'noop', reason: bare('noop'), restart: false, recordOnly: false };
   const hv = fields.filter((f) => !RECORD_ONLY.has(f.field));
   if (hv.length === 0 && !configChanged) {
-    return { ...base, action: 'update', reason: `${fields.map((f) => f.field).join(', ')} (state only, no hypervisor change)`, restart: false, recordOnly: true };
+    return { ...base, action: 'update', reason: { code: 'record-only', detail: { fields: fields.map((f) => f.field) } }, restart: false, recordOnly: true };
   }
-  const live = hv.every((f) => LIVE.has(f.field)) && a.memoryMiB <= b.maxMemoryMiB && a.vcpus <= b.maxVcpus && !configChangedBeyond(hv, configChanged);
-  if (live) {
-    return { ...base, action: 'update', reason: hv.map((f) => liveReason(f)).join(', ') + ' while running', restart: false, recordOnly: false };
+  const live = liveChanges(hv);
+  if (live && a.memoryMiB <= b.maxMemoryMiB && a.vcpus <= b.maxVcpus && !configChangedBeyond(hv, configChanged)) {
+    return { ...base, action: 'update', reason: { code: 'live-update', detail: { changes: live } }, restart: false, recordOnly: false };
   }
-  const why = hv.length ? hv.map((f) => f.field).join(', ') : 'rendered config';
-  return { ...base, action: 'update', reason: `${why} changed: needs a restart`, restart: true, recordOnly: false };
+  const reason: GuestReason = hv.length ? { code: 'restart-update', detail: { fields: hv.map((f) => f.field) } } : bare('config-changed');
+  return { ...base, action: 'update', reason, restart: true, recordOnly: false };
 }
 
 function configChangedBeyond(hv: FieldChange[], configChanged: boolean): boolean {
@@ -61,27 +62,26 @@ function configChangedBeyond(hv: FieldChange[], configChanged: boolean): boolean
   return configChanged && hv.length === 0;
 }
 
-function liveReason(f: FieldChange): string {
-  if (f.field === 'memoryMiB') return `memory ${formatSize(f.before as number)} → ${formatSize(f.after as number)}`;
-  return `vcpus ${f.before} → ${f.after}`;
+/** The changes as live ones, or undefined if any field needs a restart. */
+function liveChanges(hv: FieldChange[]): LiveChange[] | undefined {
+  const out: LiveChange[] = [];
+  for (const f of hv) {
+    if (!LIVE.has(f.field)) return undefined;
+    out.push({ field: f.field as LiveField, from: f.before as number, to: f.after as number });
+  }
+  return out;
 }
 
 /** Classifies a host that is in code and in state. */
 export function diffHost(b: HostSpec, a: HostSpec): HostChange {
   const fields = fieldChanges(b, a).filter((f) => !(f.field === 'address' && isLocalDefaultMove(b, a)));
   const base = { kind: 'host' as const, name: a.name, address: a.path, before: b, after: a, fields };
-  if (fields.length === 0) return { ...base, action: 'noop', reason: '' };
-  const dimms = (h: HostSpec) => describeDimms(h.memory.dimmsMiB);
+  if (fields.length === 0) return { ...base, action: 'noop', reason: bare('noop') };
   if (JSON.stringify(b.memory.dimmsMiB) !== JSON.stringify(a.memory.dimmsMiB)) {
-    const sizes = `${dimms(b)} → ${dimms(a)} (${formatSize(b.memory.totalMiB)} → ${formatSize(a.memory.totalMiB)})`;
-    return {
-      ...base, action: 'upgrade-memory',
-      reason: isMemoryDowngrade(b, a)
-        ? `memory downgrade: ${sizes}; guests shrink or leave first, a person takes the DIMMs out, apply checks the host reports exactly ${formatSize(a.memory.totalMiB)}`
-        : `memory upgrade: ${sizes}; a person fits the DIMMs, apply checks the host's real memory`,
-    };
+    const detail = { dimmsBeforeMiB: b.memory.dimmsMiB, dimmsAfterMiB: a.memory.dimmsMiB, totalBeforeMiB: b.memory.totalMiB, totalAfterMiB: a.memory.totalMiB };
+    return { ...base, action: 'upgrade-memory', reason: { code: isMemoryDowngrade(b, a) ? 'memory-downgrade' : 'memory-upgrade', detail } };
   }
-  return { ...base, action: 'update', reason: `${fields.map((f) => f.field).join(', ')} (state only)` };
+  return { ...base, action: 'update', reason: { code: 'host-record-only', detail: { fields: fields.map((f) => f.field) } } };
 }
 
 /**

@@ -55,6 +55,15 @@ export async function savePlan(file: string, plan: Plan, resourceType: Manifest[
   }
 }
 
+/** Why a plan file of another format is refused, and what to do: one line. */
+function formatMismatch(file: string, version: unknown): string {
+  const again = `make it again with \`hvkit plan --out ${file}\``;
+  if (typeof version === 'number' && Number.isInteger(version) && version >= 1 && version < PLAN_FORMAT_VERSION) {
+    return `${file}: was saved by an older hvkit (plan format ${version}; this one reads format ${PLAN_FORMAT_VERSION}): ${again}`;
+  }
+  return `${file}: plan format ${JSON.stringify(version)} is not ${PLAN_FORMAT_VERSION}, the one this hvkit reads: ${again}`;
+}
+
 /** Reads a saved plan and checks its shape against plan-file.schema.json and its checksum; one clear line when either fails. */
 export function loadPlan(file: string): SavedPlan {
   let text: string;
@@ -72,7 +81,7 @@ export function loadPlan(file: string): SavedPlan {
   const envelope = saved as Partial<SavedPlan> | null;
   if (!envelope || typeof envelope !== 'object' || envelope.kind !== 'hvkit-plan') throw new HvkitError(`${file}: is not an hvkit plan: make it with \`hvkit plan --out ${file}\``);
   if (!Object.hasOwn(envelope, 'formatVersion')) throw new HvkitError(`${file}: has no plan formatVersion, so it was edited or cut short: make it again with \`hvkit plan --out ${file}\``);
-  if (envelope.formatVersion !== PLAN_FORMAT_VERSION) throw new HvkitError(`${file}: plan format ${JSON.stringify(envelope.formatVersion)} is not ${PLAN_FORMAT_VERSION}: make it again with this hvkit`);
+  if (envelope.formatVersion !== PLAN_FORMAT_VERSION) throw new HvkitError(formatMismatch(file, envelope.formatVersion));
   const validate = schemaValidator(planFileSchema);
   if (!validate(saved)) {
     throw new HvkitError(`${describeSchemaError(file, validate.errors?.[0])}; the plan was edited or cut short: make it again with \`hvkit plan --out ${file}\``);

@@ -9,6 +9,7 @@ import { own, type GuestRecord, type State } from '../state/types';
 import { diffGuest, diffHost, fieldChanges, isMemoryDowngrade, RECORD_ONLY } from './diff';
 import { withRecordedIdentities } from './identities';
 import { orderSteps, simulate, type HostView } from './order';
+import { bare, memoryHeadline, reasonText, type GuestReason } from './reason';
 import { PLAN_FORMAT_VERSION, type Change, type ConfigDiff, type DriftItem, type GuestChange, type HostChange, type Plan, type Recovered, type Step } from './types';
 
 export interface PlanInput {
@@ -24,7 +25,17 @@ export interface PlanInput {
    * With `to`, the manifest already places them on that host and they are
    * created there without touching their own (down) host.
    */
-  rebuild?: { guests: string[]; host: string; to?: string };
+  rebuild?: {
+    guests: string[];
+    host: string;
+    to?: string;
+    /**
+     * With `to`: the guests still running on `host` that are recreated anyway
+     * (`--force-while-up`); their copies are destroyed once the new ones run.
+     * @default none
+     */
+    forced?: string[];
+  };
 }
 
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -55,9 +66,9 @@ export function createPlan(input: PlanInput): Plan {
     const a = hostsAfter.get(name);
     const b = stateHosts.get(name);
     const change: HostChange = !b
-      ? { kind: 'host', name, address: a!.path, action: 'add', before: null, after: a!, reason: 'new host', fields: [] }
+      ? { kind: 'host', name, address: a!.path, action: 'add', before: null, after: a!, reason: bare('new-host'), fields: [] }
       : !a
-        ? { kind: 'host', name, address: b.path, action: 'retire', before: b, after: null, reason: 'no longer in code', fields: [] }
+        ? { kind: 'host', name, address: b.path, action: 'retire', before: b, after: null, reason: bare('host-retired'), fields: [] }
         : diffHost(b, a);
     changes.push(change);
     const hostStep = hostStepOf(change);
@@ -73,8 +84,8 @@ export function createPlan(input: PlanInput): Plan {
     const host = a ? hostsAfter.get(a.host)! : undefined;
     const rendered = a && host ? renderConfig(host, a) : undefined;
     let change: GuestChange;
-    if (!b) change = { kind: 'guest', name, address: a!.path, action: 'create', before: null, after: a!, reason: 'new guest', restart: false, recordOnly: false, fields: [] };
-    else if (!a) change = { kind: 'guest', name, address: b.path, action: 'delete', before: b, after: null, reason: 'no longer in code', restart: false, recordOnly: false, fields: [] };
+    if (!b) change = { kind: 'guest', name, address: a!.path, action: 'create', before: null, after: a!, reason: bare('new-guest'), restart: false, recordOnly: false, fields: [] };
+    else if (!a) change = { kind: 'guest', name, address: b.path, action: 'delete', before: b, after: null, reason: bare('removed-from-code'), restart: false, recordOnly: false, fields: [] };
     else {
       change = diffGuest(b, a, rec!.config !== rendered!.text || rec!.provider !== host!.provider);
       if (rebuild.has(name)) change = rebuildChange(change, rec!.config, rendered!.text, input.rebuild!);
@@ -110,12 +121,14 @@ export function createPlan(input: PlanInput): Plan {
   }
   for (const f of fit) if (f.stranded) diagnostics.push({ severity: 'note', code: 'stranded', path: f.path, message: f.stranded.message });
   for (const c of changes) {
-    if (c.kind === 'host' && c.action === 'upgrade-memory') {
+    if (c.kind !== 'host') continue;
+    const r = c.reason;
+    if (r.code === 'memory-upgrade') {
+      diagnostics.push({ severity: 'note', code: 'memory-upgrade', path: c.address, message: `${memoryHeadline(r)}: fit the DIMMs before apply; the upgrade step stops if the host does not report the new memory` });
+    } else if (r.code === 'memory-downgrade') {
       diagnostics.push({
         severity: 'note', code: 'memory-upgrade', path: c.address,
-        message: isMemoryDowngrade(c.before!, c.after!)
-          ? `${c.reason.split(';')[0]}: guests shrink or leave first; the downgrade step then stops until the host reports exactly the new memory (take the DIMMs out then, or before apply)`
-          : `${c.reason.split(';')[0]}: fit the DIMMs before apply; the upgrade step stops if the host does not report the new memory`,
+        message: `${memoryHeadline(r)}: guests shrink or leave first; the downgrade step then stops until the host reports exactly the new memory (take the DIMMs out then, or before apply)`,
       });
     }
   }
@@ -147,10 +160,12 @@ export function createPlan(input: PlanInput): Plan {
 
 /** The change of a rebuilt guest, saying whether its config is byte-identical to the one last applied. */
 function rebuildChange(change: GuestChange, applied: string, rendered: string, rebuild: NonNullable<PlanInput['rebuild']>): GuestChange {
-  const same = applied === rendered;
-  const where = rebuild.to ? `rebuild on ${rebuild.to}: ${rebuild.host} is down, so recreated from code, not migrated` : 'rebuild';
-  const config = same ? 'config byte-identical to the one last applied' : 'config differs from the one last applied: code changed since (diff below)';
-  return { ...change, action: 'replace', restart: true, recordOnly: false, requested: true, reason: `${where}; ${config}` };
+  const config = applied === rendered ? 'same' : 'changed';
+  const { host, to } = rebuild;
+  const reason: GuestReason = to && rebuild.forced?.includes(change.name)
+    ? { code: 'rebuild-forced', detail: { host, to, config } }
+    : { code: 'rebuild-requested', detail: { host, ...(to ? { to } : {}), config } };
+  return { ...change, action: 'replace', restart: true, recordOnly: false, reason };
 }
 
 /**
@@ -176,7 +191,7 @@ function recordMove(change: GuestChange, from: string): GuestChange {
   const there = change.after!.host;
   return {
     ...change, action: 'update', restart: false, recordOnly: true,
-    reason: `${change.name} runs on ${there} (moved outside hvkit), where code places it: recorded there`,
+    reason: { code: 'moved-outside-hvkit', detail: { guest: change.name, from, to: there } },
     fields: [{ field: 'host', before: from, after: there }, ...change.fields],
   };
 }
@@ -207,9 +222,10 @@ function guestStep(c: GuestChange, hostsAfter: Map<string, HostSpec>, stateHosts
     case 'replace': {
       if (b && a && b.host !== a.host) {
         const target = hostsAfter.get(a.host)!;
-        return { ...base, provider: target.provider, id: `recreate:${c.name}`, kind: 'recreate', target: target.name, targetSpec: target, description: `recreate ${c.name} on ${target.name} from code (${srcHost.name} is down)` };
+        const why = c.reason.code === 'rebuild-forced' ? 'is up: forced' : 'is down';
+        return { ...base, provider: target.provider, id: `recreate:${c.name}`, kind: 'recreate', target: target.name, targetSpec: target, description: `recreate ${c.name} on ${target.name} from code (${srcHost.name} ${why})` };
       }
-      return { ...base, id: `replace:${c.name}`, kind: 'replace', description: `replace ${c.name} on ${srcHost.name} (${c.reason})` };
+      return { ...base, id: `replace:${c.name}`, kind: 'replace', description: `replace ${c.name} on ${srcHost.name} (${reasonText(c.reason)})` };
     }
     case 'migrate': {
       const target = hostsAfter.get(a!.host)!;
@@ -217,7 +233,7 @@ function guestStep(c: GuestChange, hostsAfter: Map<string, HostSpec>, stateHosts
     }
     case 'update': {
       const kind = c.recordOnly ? 'update-record' : c.restart ? 'update-restart' : 'update-live';
-      return { ...base, id: `${kind}:${c.name}`, kind, description: `update ${c.name} on ${srcHost.name}: ${c.reason}` };
+      return { ...base, id: `${kind}:${c.name}`, kind, description: `update ${c.name} on ${srcHost.name}: ${reasonText(c.reason)}` };
     }
     case 'noop': throw new Error('noop has no step');
   }

@@ -1,8 +1,12 @@
 import type { HostFit } from '../capacity/fit';
 import type { Diagnostic } from '../diagnostics';
 import type { GuestSpec, HostSpec, ProviderName } from '../manifest/types';
+import type { GuestReason, HostReason } from './reason';
 
-export const PLAN_FORMAT_VERSION = 1;
+export type { ChangeReason, GuestReason, HostReason, ReasonCode, ReplaceCause } from './reason';
+
+/** 2: `reason` became `{code, detail}` (it was text) and `requested` went into it. */
+export const PLAN_FORMAT_VERSION = 2;
 
 export type GuestAction = 'create' | 'update' | 'replace' | 'migrate' | 'delete' | 'noop';
 export type HostAction = 'add' | 'upgrade-memory' | 'update' | 'retire' | 'noop';
@@ -13,7 +17,7 @@ export interface FieldChange {
   after: unknown;
 }
 
-/** A change is `{action, before, after, reason}`; reason is for display only. */
+/** A change is `{action, before, after, reason}`; renderers turn the reason's code into words. */
 export interface GuestChange {
   kind: 'guest';
   name: string;
@@ -21,13 +25,11 @@ export interface GuestChange {
   action: GuestAction;
   before: GuestSpec | null;
   after: GuestSpec | null;
-  reason: string;
+  reason: GuestReason;
   /** For updates: does the guest restart? Live changes (balloon, vCPU hotplug) do not. */
   restart: boolean;
   /** Only the hypervisor-invisible fields (role, load, tags) change. */
   recordOnly: boolean;
-  /** Replaced because an operator asked (`hvkit rebuild`), not because code changed. @default false */
-  requested?: boolean;
   fields: FieldChange[];
 }
 
@@ -38,7 +40,7 @@ export interface HostChange {
   action: HostAction;
   before: HostSpec | null;
   after: HostSpec | null;
-  reason: string;
+  reason: HostReason;
   fields: FieldChange[];
 }
 

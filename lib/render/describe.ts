@@ -4,10 +4,14 @@ import { assertNever } from '../errors';
 import { formatSize } from '../manifest/size';
 import type { GuestSpec, HostSpec } from '../manifest/types';
 import { describeDimms, isMemoryDowngrade } from '../plan/diff';
+import { reasonText } from '../plan/reason';
 import { summarize, type Change, type FieldChange, type Plan } from '../plan/types';
 
+/** The symbol before a change: create or add, destroy or retire, update, replace, migrate, nothing. */
+export type ChangeMarker = '+' | '-' | '~' | '±' | '→' | ' ';
+
 /** Marker and verb of a change, as every renderer shows it. */
-export function markerOf(c: Change): { marker: string; verb: string } {
+export function markerOf(c: Change): { marker: ChangeMarker; verb: string } {
   if (c.kind === 'host') {
     const action = c.action;
     switch (action) {
@@ -71,7 +75,8 @@ export function detailsOf(c: Change): string[] {
   }
   // The reason of a memory upgrade already tells the DIMMs before and after.
   const fields = c.kind === 'host' && c.action === 'upgrade-memory' ? c.fields.filter((f) => f.field !== 'memory') : c.fields;
-  return [...(c.reason ? [c.reason] : []), ...fields.map(fieldLine)];
+  const why = reasonText(c.reason);
+  return [...(why ? [why] : []), ...fields.map(fieldLine)];
 }
 
 export function hostShape(h: HostSpec): string {

@@ -1,5 +1,5 @@
 import { assertNever } from '../errors';
-import type { Change, Plan } from '../plan/types';
+import type { Change, ChangeReason, Plan } from '../plan/types';
 
 type TfAction = 'no-op' | 'create' | 'update' | 'delete';
 
@@ -41,18 +41,27 @@ function actionsOf(c: Change): TfAction[] {
   }
 }
 
-function reasonOf(c: Change): ActionReason | undefined {
-  if (c.kind === 'host') return c.action === 'retire' ? 'delete_because_no_resource_config' : undefined;
-  const action = c.action;
-  switch (action) {
-    // A rebuild is asked for; any other replace is a change the hypervisor cannot make in place (mode, disk shrink).
-    case 'replace': return c.requested ? 'replace_by_request' : 'replace_because_cannot_update';
-    case 'delete': return 'delete_because_no_resource_config';
-    case 'create':
-    case 'update':
-    case 'migrate':
+/** Terraform's `action_reason` for a reason code; undefined for the codes Terraform has no twin of (it then omits the key). */
+export function actionReasonOf(r: ChangeReason): ActionReason | undefined {
+  switch (r.code) {
+    case 'cannot-update': return 'replace_because_cannot_update';
+    case 'rebuild-requested':
+    case 'rebuild-forced': return 'replace_by_request';
+    case 'removed-from-code':
+    case 'host-retired': return 'delete_because_no_resource_config';
+    case 'new-guest':
+    case 'new-host':
+    case 'moves-host':
+    case 'live-update':
+    case 'restart-update':
+    case 'config-changed':
+    case 'record-only':
+    case 'host-record-only':
+    case 'moved-outside-hvkit':
+    case 'memory-upgrade':
+    case 'memory-downgrade':
     case 'noop': return undefined;
-    default: return assertNever(action, 'guest action');
+    default: return assertNever(r, 'change reason');
   }
 }
 
@@ -75,7 +84,7 @@ export function renderJson(plan: Plan, resourceType: string, opts: JsonRenderOpt
   };
   const values = (c: Change, v: unknown) => ({ ...resource(c), provider_name: provider.full, schema_version: 0, values: v, sensitive_values: {} });
   const resource_changes = plan.changes.map((c) => {
-    const reason = reasonOf(c);
+    const reason = actionReasonOf(c.reason);
     return {
       ...resource(c),
       provider_name: provider.full,

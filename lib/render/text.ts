@@ -13,7 +13,7 @@ function paintMarker(c: Change, s: Style, text: string): string {
     case '±': return s.paint('magenta', text);
     case '→': return s.paint('cyan', text);
     case ' ': return text;
-    default: return assertNever(marker as never, 'marker');
+    default: return assertNever(marker, 'marker');
   }
 }
 

@@ -36,7 +36,7 @@ describe('plan: a guest moved outside hvkit to the host code places it on', () =
   it('records it there without touching the hypervisor, and plans nothing once recorded', () => {
     const state = movedByHand(code);
     const p = planOf(state);
-    expect(web01(p)).toMatchObject({ action: 'update', recordOnly: true, restart: false, reason: 'web-01 runs on web-host-02 (moved outside hvkit), where code places it: recorded there' });
+    expect(web01(p)).toMatchObject({ action: 'update', recordOnly: true, restart: false, reason: { code: 'moved-outside-hvkit', detail: { guest: 'web-01', from: 'web-host-01', to: 'web-host-02' } } });
     expect(web01(p).fields).toEqual([{ field: 'host', before: 'web-host-01', after: 'web-host-02' }]);
     expect(p.steps.map((s) => [s.id, s.host])).toEqual([['update-record:web-01', 'web-host-02']]);
     // Apply records the step, then clears the refresh: the next plan stands on state alone.

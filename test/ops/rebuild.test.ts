@@ -1,6 +1,7 @@
 import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadPlan } from '../../lib/plan/plan-file';
 import { localDomains, localHostDir, stateGuests, tempProject, type TempProject } from '../helpers/project';
 
 /** web-host-01 does not answer: its provider's facts fail, as for a host that is off. */
@@ -86,6 +87,12 @@ describe('hvkit rebuild on the local provider', () => {
     const r = await p.run(['rebuild', 'web-host-01', '--to', 'spare-host-01', '--force-while-up', '--out', 'rb.plan']);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('rebuild on spare-host-01: web-host-01 is up: forced, recreated from code, then its copy on web-host-01 destroyed');
+    // The planner gives the forced guests their reason as data; nothing rewrites display text afterwards.
+    const forced = loadPlan(join(p.dir, 'rb.plan')).plan.changes.filter((c) => c.kind === 'guest' && c.action === 'replace').map((c) => [c.name, c.reason]);
+    expect(forced).toEqual([
+      ['memcached-01', { code: 'rebuild-forced', detail: { host: 'web-host-01', to: 'spare-host-01', config: 'changed' } }],
+      ['web-01', { code: 'rebuild-forced', detail: { host: 'web-host-01', to: 'spare-host-01', config: 'changed' } }],
+    ]);
     const lines = r.out.split('\n');
     const num = (text: string) => lines.find((l) => l.includes(text))!.trim().split('.')[0];
     const recreate = num('recreate web-01 on spare-host-01 from code (web-host-01 is up: forced)');

@@ -12,47 +12,55 @@ const planWith = (hosts: Parameters<typeof manifestOf>[0]) => createPlan({ manif
 describe('diff: guest actions', () => {
   it('creates a guest that is only in code', () => {
     const p = planWith({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB'), 'old-01': web('1GiB'), 'mc-01': memcached() } }, 'web-host-02': { props: WEB_HOST_8G } });
-    expect(guest(p, 'mc-01')).toMatchObject({ action: 'create', before: null, reason: 'new guest' });
+    expect(guest(p, 'mc-01')).toMatchObject({ action: 'create', before: null, reason: { code: 'new-guest', detail: {} } });
     expect(p.steps.map((s) => s.id)).toEqual(['create:mc-01']);
   });
 
   it('deletes a guest that is only in state', () => {
     const p = planWith({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB') } }, 'web-host-02': { props: WEB_HOST_8G } });
-    expect(guest(p, 'old-01')).toMatchObject({ action: 'delete', after: null });
+    expect(guest(p, 'old-01')).toMatchObject({ action: 'delete', after: null, reason: { code: 'removed-from-code', detail: {} } });
     expect(p.steps.map((s) => s.kind)).toEqual(['destroy']);
   });
 
   it('grows memory in place while running, up to maxMemory', () => {
     const p = planWith({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('5.5GiB'), 'old-01': web('1GiB') } }, 'web-host-02': { props: WEB_HOST_8G } });
-    expect(guest(p, 'web-01')).toMatchObject({ action: 'update', restart: false, reason: 'memory 3.5GiB → 5.5GiB while running' });
+    expect(guest(p, 'web-01')).toMatchObject({ action: 'update', restart: false, reason: { code: 'live-update', detail: { changes: [{ field: 'memoryMiB', from: 3584, to: 5632 }] } } });
     expect(p.steps.map((s) => s.kind)).toEqual(['update-live']);
   });
 
   it('shows a change past maxMemory as an update with a restart', () => {
     const p = planWith({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB', { maxMemory: '6GiB' }), 'old-01': web('1GiB') } }, 'web-host-02': { props: WEB_HOST_8G } });
-    expect(guest(p, 'web-01')).toMatchObject({ action: 'update', restart: true, reason: 'maxMemoryMiB changed: needs a restart' });
+    expect(guest(p, 'web-01')).toMatchObject({ action: 'update', restart: true, reason: { code: 'restart-update', detail: { fields: ['maxMemoryMiB'] } } });
     expect(p.steps.map((s) => s.kind)).toEqual(['update-restart']);
   });
 
   it('replaces a guest whose mode changes, with the reason', () => {
     const p = planWith({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB', { mode: 'hvm' }), 'old-01': web('1GiB') } }, 'web-host-02': { props: WEB_HOST_8G } });
-    expect(guest(p, 'web-01')).toMatchObject({ action: 'replace', reason: 'mode pv → hvm cannot change on an existing domain' });
+    expect(guest(p, 'web-01')).toMatchObject({ action: 'replace', reason: { code: 'cannot-update', detail: { causes: [{ kind: 'mode', from: 'pv', to: 'hvm' }] } } });
   });
 
-  it('replaces a guest whose disk shrinks', () => {
+  it('replaces a guest whose disk shrinks, carrying the shrink as data: which disk, from and to what size', () => {
     const p = planWith({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB', { disks: [{ size: '10GiB', on: 'sda' }] }), 'old-01': web('1GiB') } }, 'web-host-02': { props: WEB_HOST_8G } });
-    expect(guest(p, 'web-01').reason).toBe('disk 0 shrinks 20GiB → 10GiB (images cannot shrink safely)');
+    expect(guest(p, 'web-01')).toMatchObject({ action: 'replace', reason: { code: 'cannot-update', detail: { causes: [{ kind: 'disk-shrinks', disk: 0, fromMiB: 20480, toMiB: 10240 }] } } });
+    expect(p.steps.map((s) => s.description)).toEqual(['replace web-01 on web-host-01 (disk 0 shrinks 20GiB → 10GiB (images cannot shrink safely))']);
+  });
+
+  it('lists every cause of a replace, in order: a mode change and a disk moved to another host disk', () => {
+    const two = { ...WEB_HOST_8G, disks: [{ name: 'sda', size: '500GiB' }, { name: 'sdb', size: '500GiB' }] };
+    const s2 = stateOf(manifestOf({ 'web-host-01': { props: two, guests: { 'web-01': web('3.5GiB') } } }));
+    const p = createPlan({ manifest: manifestOf({ 'web-host-01': { props: two, guests: { 'web-01': web('3.5GiB', { mode: 'hvm', disks: [{ size: '20GiB', on: 'sdb' }] }) } } }), state: s2 });
+    expect(guest(p, 'web-01').reason).toEqual({ code: 'cannot-update', detail: { causes: [{ kind: 'mode', from: 'pv', to: 'hvm' }, { kind: 'disk-moved', disk: 0, from: 'sda', to: 'sdb' }] } });
   });
 
   it('migrates a guest whose host changes — never destroy + create', () => {
     const p = planWith({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB') } }, 'web-host-02': { props: WEB_HOST_8G, guests: { 'old-01': web('1GiB') } } });
-    expect(guest(p, 'old-01')).toMatchObject({ action: 'migrate', reason: 'moves web-host-01 → web-host-02' });
+    expect(guest(p, 'old-01')).toMatchObject({ action: 'migrate', reason: { code: 'moves-host', detail: { from: 'web-host-01', to: 'web-host-02' } } });
     expect(p.steps.map((s) => [s.kind, s.host, s.target])).toEqual([['migrate', 'web-host-01', 'web-host-02']]);
   });
 
   it('records a role or load change without touching the hypervisor', () => {
     const p = planWith({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB', { load: { cpu: 2 } }), 'old-01': web('1GiB') } }, 'web-host-02': { props: WEB_HOST_8G } });
-    expect(guest(p, 'web-01')).toMatchObject({ action: 'update', recordOnly: true });
+    expect(guest(p, 'web-01')).toMatchObject({ action: 'update', recordOnly: true, reason: { code: 'record-only', detail: { fields: ['load'] } } });
     expect(p.steps.map((s) => s.kind)).toEqual(['update-record']);
   });
 
@@ -66,26 +74,61 @@ describe('diff: guest actions', () => {
 describe('diff: host actions', () => {
   it('adds a new host', () => {
     const p = planWith({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB'), 'old-01': web('1GiB') } }, 'web-host-02': { props: WEB_HOST_8G }, 'web-host-03': { props: WEB_HOST_8G } });
-    expect(p.changes.find((c) => c.name === 'web-host-03')).toMatchObject({ kind: 'host', action: 'add' });
+    expect(p.changes.find((c) => c.name === 'web-host-03')).toMatchObject({ kind: 'host', action: 'add', reason: { code: 'new-host', detail: {} } });
   });
 
   it('plans a memory upgrade when the DIMMs change', () => {
     const m4 = manifestOf({ 'web-host-01': { props: WEB_HOST_4G, guests: { 'web-01': web('3.5GiB') } } });
     const p = createPlan({ manifest: manifestOf({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB') } } }), state: stateOf(m4) });
-    expect(p.changes[0]).toMatchObject({ action: 'upgrade-memory', reason: expect.stringContaining('4×1GiB → 4×2GiB (4GiB → 8GiB)') });
+    expect(p.changes[0]).toMatchObject({ action: 'upgrade-memory', reason: { code: 'memory-upgrade', detail: { dimmsBeforeMiB: [1024, 1024, 1024, 1024], dimmsAfterMiB: [2048, 2048, 2048, 2048], totalBeforeMiB: 4096, totalAfterMiB: 8192 } } });
+    expect(p.diagnostics.find((d) => d.code === 'memory-upgrade')?.message).toBe('memory upgrade: 4×1GiB → 4×2GiB (4GiB → 8GiB): fit the DIMMs before apply; the upgrade step stops if the host does not report the new memory');
   });
 
   it('labels a DIMM removal a memory downgrade, and its step carries the memory before', () => {
     const m8 = manifestOf({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB') } } });
     const p = createPlan({ manifest: manifestOf({ 'web-host-01': { props: WEB_HOST_4G, guests: { 'web-01': web('3.5GiB') } } }), state: stateOf(m8) });
-    expect(p.changes[0]).toMatchObject({ action: 'upgrade-memory', reason: expect.stringMatching(/^memory downgrade: 4×2GiB → 4×1GiB \(8GiB → 4GiB\)/) });
+    expect(p.changes[0]).toMatchObject({ action: 'upgrade-memory', reason: { code: 'memory-downgrade', detail: { totalBeforeMiB: 8192, totalAfterMiB: 4096 } } });
+    expect(p.diagnostics.find((d) => d.code === 'memory-upgrade')?.message).toMatch(/^memory downgrade: 4×2GiB → 4×1GiB \(8GiB → 4GiB\): guests shrink or leave first;/);
     expect(p.steps[0]).toMatchObject({ kind: 'upgrade-memory', memoryBeforeMiB: 8192, description: 'check web-host-01 has exactly 4GiB installed (memory downgrade)' });
     expect(markerOf(p.changes[0])).toEqual({ marker: '~', verb: 'downgrade memory' });
   });
 
   it('retires a host that left the code once its guests are gone', () => {
     const p = planWith({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB'), 'old-01': web('1GiB') } } });
-    expect(p.changes.find((c) => c.name === 'web-host-02')).toMatchObject({ action: 'retire' });
+    expect(p.changes.find((c) => c.name === 'web-host-02')).toMatchObject({ action: 'retire', reason: { code: 'host-retired', detail: {} } });
     expect(p.applyable).toBe(true);
+  });
+});
+
+describe('diff: rebuilds', () => {
+  // What planRebuild hands the planner for `hvkit rebuild web-host-01 --to web-host-02`: code already places old-01 there.
+  const onto = manifestOf({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB') } }, 'web-host-02': { props: WEB_HOST_8G, guests: { 'old-01': web('1GiB') } } });
+  const rebuild = { guests: ['old-01'], host: 'web-host-01', to: 'web-host-02' };
+
+  it('rebuilds in place as a requested replace, saying the config is byte-identical', () => {
+    const p = createPlan({ manifest: before, state, rebuild: { guests: ['web-01'], host: 'web-host-01' } });
+    expect(guest(p, 'web-01')).toMatchObject({ action: 'replace', reason: { code: 'rebuild-requested', detail: { host: 'web-host-01', config: 'same' } } });
+    expect(p.steps.map((s) => s.description)).toEqual(['replace web-01 on web-host-01 (rebuild; config byte-identical to the one last applied)']);
+  });
+
+  it('recreates onto another host whose source is down', () => {
+    const p = createPlan({ manifest: onto, state, rebuild });
+    expect(guest(p, 'old-01').reason).toEqual({ code: 'rebuild-requested', detail: { host: 'web-host-01', to: 'web-host-02', config: 'changed' } });
+    expect(p.steps.map((s) => s.description)).toEqual(['recreate old-01 on web-host-02 from code (web-host-01 is down)']);
+  });
+
+  it('gives a guest forced off a host that is up its own reason, and its step says so', () => {
+    const p = createPlan({ manifest: onto, state, rebuild: { ...rebuild, forced: ['old-01'] } });
+    expect(guest(p, 'old-01').reason).toEqual({ code: 'rebuild-forced', detail: { host: 'web-host-01', to: 'web-host-02', config: 'changed' } });
+    expect(p.steps.map((s) => s.description)).toEqual(['recreate old-01 on web-host-02 from code (web-host-01 is up: forced)']);
+  });
+});
+
+describe('diff: restarts', () => {
+  it('restarts a guest whose rendered config changed although its spec did not, saying so', () => {
+    const s = { ...state, guests: { ...state.guests, 'web-01': { ...state.guests['web-01'], config: 'rendered by an older hvkit\n' } } };
+    const p = createPlan({ manifest: before, state: s });
+    expect(guest(p, 'web-01')).toMatchObject({ action: 'update', restart: true, reason: { code: 'config-changed', detail: {} } });
+    expect(p.steps.map((s) => s.description)).toEqual(['update web-01 on web-host-01: rendered config changed: needs a restart']);
   });
 });

@@ -1,10 +1,12 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { HvkitError } from '../../lib/errors';
 import { digestOf, sha256 } from '../../lib/manifest/canonical';
 import { loadPlan, planDigest, planMismatch, savePlan, serializePlan, staleReason } from '../../lib/plan/plan-file';
 import { createPlan } from '../../lib/plan/planner';
+import { PLAN_FORMAT_VERSION } from '../../lib/plan/types';
 import { WEB_HOST_8G, manifestOf, memcached, stateOf, web } from '../helpers/fleet';
 
 const m = manifestOf({ h: { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB') } } });
@@ -63,8 +65,28 @@ describe('saved plans', () => {
   it('refuse a schema violation with its JSON pointer, even with a recomputed checksum', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'hvkit-plan-')), 'plan.json');
     const bad = { ...plan, steps: [{ ...plan.steps[0], kind: 'wipe' }] };
-    writeFileSync(file, JSON.stringify({ kind: 'hvkit-plan', formatVersion: 1, checksum: sha256(JSON.stringify(bad)), resourceType: 'null_resource', plan: bad }));
+    writeFileSync(file, JSON.stringify({ kind: 'hvkit-plan', formatVersion: PLAN_FORMAT_VERSION, checksum: sha256(JSON.stringify(bad)), resourceType: 'null_resource', plan: bad }));
     expect(() => loadPlan(file)).toThrow(/plan\.json: at \/plan\/steps\/0\/kind: must be one of "add-host", .*; the plan was edited or cut short/);
+  });
+
+  it('refuse a change reason outside the closed set of codes, even with a recomputed checksum', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'hvkit-plan-')), 'plan.json');
+    const bad = { ...plan, changes: plan.changes.map((c) => (c.name === 'mc-01' ? { ...c, reason: { code: 'because', detail: {} } } : c)) };
+    writeFileSync(file, JSON.stringify({ kind: 'hvkit-plan', formatVersion: PLAN_FORMAT_VERSION, checksum: sha256(JSON.stringify(bad)), resourceType: 'null_resource', plan: bad }));
+    expect(() => loadPlan(file)).toThrow(/plan\.json: at \/plan\/changes\/\d+.*; the plan was edited or cut short/);
+  });
+
+  it('refuse a plan saved by an older hvkit (format 1, reasons as text) in one line that says to plan again', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hvkit-plan-'));
+    const file = join(dir, 'plan.json');
+    cpSync(join(import.meta.dirname, '..', 'fixtures', 'plan-format-1', 'plan.json'), file);
+    expect(() => loadPlan(file)).toThrow(new HvkitError(`${file}: was saved by an older hvkit (plan format 1; this one reads format 2): make it again with \`hvkit plan --out ${file}\``));
+  });
+
+  it('refuse a plan of an unknown format in one line', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'hvkit-plan-')), 'plan.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(serializePlan(plan, 'null_resource')), formatVersion: 99 }));
+    expect(() => loadPlan(file)).toThrow(`${file}: plan format 99 is not 2, the one this hvkit reads: make it again with \`hvkit plan --out ${file}\``);
   });
 
   it('compare by a canonical digest of what they do, and name the first step that differs', () => {

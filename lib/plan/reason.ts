@@ -1,0 +1,141 @@
+import { assertNever } from '../errors';
+import { formatSize } from '../manifest/size';
+import type { GuestMode } from '../manifest/types';
+import { describeDimms } from './diff';
+
+/** No detail: the code says it all. */
+export type NoDetail = Record<string, never>;
+
+/**
+ * A change the hypervisor cannot make to an existing domain, so the guest is
+ * destroyed and created again. `disk` is the index of the guest's disk.
+ */
+export type ReplaceCause =
+  | { kind: 'mode'; from: GuestMode; to: GuestMode }
+  | { kind: 'uuid' }
+  | { kind: 'disk-removed'; disk: number; sizeMiB: number; on: string }
+  | { kind: 'disk-moved'; disk: number; from: string; to: string }
+  | { kind: 'disk-shrinks'; disk: number; fromMiB: number; toMiB: number };
+
+/** A field a running guest takes without a restart, within its maximum. */
+export type LiveField = 'memoryMiB' | 'vcpus';
+
+export interface LiveChange {
+  field: LiveField;
+  from: number;
+  to: number;
+}
+
+/** Whether a rebuilt guest's rendered config is byte-identical to the one last applied. */
+export type RebuildConfig = 'same' | 'changed';
+
+export interface MemoryChange {
+  dimmsBeforeMiB: number[];
+  dimmsAfterMiB: number[];
+  totalBeforeMiB: number;
+  totalAfterMiB: number;
+}
+
+/** Why a guest changes as it does: a closed set of codes, with the data a reader needs. */
+export type GuestReason =
+  | { code: 'new-guest'; detail: NoDetail }
+  | { code: 'removed-from-code'; detail: NoDetail }
+  | { code: 'moves-host'; detail: { from: string; to: string } }
+  | { code: 'cannot-update'; detail: { causes: ReplaceCause[] } }
+  | { code: 'live-update'; detail: { changes: LiveChange[] } }
+  | { code: 'restart-update'; detail: { fields: string[] } }
+  /** Only the rendered config differs (the renderer or the provider changed): restart to be safe. */
+  | { code: 'config-changed'; detail: NoDetail }
+  /** Only fields the hypervisor never sees (role, load, tags) change. */
+  | { code: 'record-only'; detail: { fields: string[] } }
+  /** `hvkit rebuild HOST`, or `--to TARGET` for a host that is down. */
+  | { code: 'rebuild-requested'; detail: { host: string; to?: string; config: RebuildConfig } }
+  /** `hvkit rebuild HOST --to TARGET --force-while-up` of a guest still running on HOST. */
+  | { code: 'rebuild-forced'; detail: { host: string; to: string; config: RebuildConfig } }
+  | { code: 'moved-outside-hvkit'; detail: { guest: string; from: string; to: string } }
+  | { code: 'noop'; detail: NoDetail };
+
+/** Why a host changes as it does. */
+export type HostReason =
+  | { code: 'new-host'; detail: NoDetail }
+  | { code: 'host-retired'; detail: NoDetail }
+  | { code: 'memory-upgrade'; detail: MemoryChange }
+  | { code: 'memory-downgrade'; detail: MemoryChange }
+  | { code: 'host-record-only'; detail: { fields: string[] } }
+  | { code: 'noop'; detail: NoDetail };
+
+export type ChangeReason = GuestReason | HostReason;
+export type ReasonCode = ChangeReason['code'];
+
+/** A reason whose code needs no detail. */
+export function bare<C extends Extract<ChangeReason, { detail: NoDetail }>['code']>(code: C): { code: C; detail: NoDetail } {
+  return { code, detail: {} };
+}
+
+function causeText(c: ReplaceCause): string {
+  switch (c.kind) {
+    case 'mode': return `mode ${c.from} → ${c.to} cannot change on an existing domain`;
+    case 'uuid': return 'uuid changed';
+    case 'disk-removed': return `disk ${c.disk} (${formatSize(c.sizeMiB)} on ${c.on}) removed`;
+    case 'disk-moved': return `disk ${c.disk} moves from host disk ${c.from} to ${c.to}`;
+    case 'disk-shrinks': return `disk ${c.disk} shrinks ${formatSize(c.fromMiB)} → ${formatSize(c.toMiB)} (images cannot shrink safely)`;
+    default: return assertNever(c, 'replace cause');
+  }
+}
+
+function liveText(c: LiveChange): string {
+  switch (c.field) {
+    case 'memoryMiB': return `memory ${formatSize(c.from)} → ${formatSize(c.to)}`;
+    case 'vcpus': return `vcpus ${c.from} → ${c.to}`;
+    default: return assertNever(c.field, 'live field');
+  }
+}
+
+function rebuildConfigText(config: RebuildConfig): string {
+  switch (config) {
+    case 'same': return 'config byte-identical to the one last applied';
+    case 'changed': return 'config differs from the one last applied: code changed since (diff below)';
+    default: return assertNever(config, 'rebuild config');
+  }
+}
+
+/** `memory upgrade: 4×1GiB → 4×2GiB (4GiB → 8GiB)`: the first words of a memory change, also used by its diagnostic. */
+export function memoryHeadline(r: Extract<HostReason, { code: 'memory-upgrade' | 'memory-downgrade' }>): string {
+  const d = r.detail;
+  const sizes = `${describeDimms(d.dimmsBeforeMiB)} → ${describeDimms(d.dimmsAfterMiB)} (${formatSize(d.totalBeforeMiB)} → ${formatSize(d.totalAfterMiB)})`;
+  return `${r.code === 'memory-upgrade' ? 'memory upgrade' : 'memory downgrade'}: ${sizes}`;
+}
+
+/**
+ * The reason in words, as every renderer and step description shows it;
+ * empty for a noop. It lives beside the codes, not in lib/render, because
+ * the planner writes step descriptions and diagnostics with the same words.
+ */
+export function reasonText(r: ChangeReason): string {
+  switch (r.code) {
+    case 'new-guest': return 'new guest';
+    case 'new-host': return 'new host';
+    case 'removed-from-code':
+    case 'host-retired': return 'no longer in code';
+    case 'moves-host': return `moves ${r.detail.from} → ${r.detail.to}`;
+    case 'cannot-update': return r.detail.causes.map(causeText).join('; ');
+    case 'live-update': return `${r.detail.changes.map(liveText).join(', ')} while running`;
+    case 'restart-update': return `${r.detail.fields.join(', ')} changed: needs a restart`;
+    case 'config-changed': return 'rendered config changed: needs a restart';
+    case 'record-only': return `${r.detail.fields.join(', ')} (state only, no hypervisor change)`;
+    case 'host-record-only': return `${r.detail.fields.join(', ')} (state only)`;
+    case 'rebuild-requested': {
+      const { host, to, config } = r.detail;
+      return `${to ? `rebuild on ${to}: ${host} is down, so recreated from code, not migrated` : 'rebuild'}; ${rebuildConfigText(config)}`;
+    }
+    case 'rebuild-forced': {
+      const { host, to, config } = r.detail;
+      return `rebuild on ${to}: ${host} is up: forced, recreated from code, then its copy on ${host} destroyed; ${rebuildConfigText(config)}`;
+    }
+    case 'moved-outside-hvkit': return `${r.detail.guest} runs on ${r.detail.to} (moved outside hvkit), where code places it: recorded there`;
+    case 'memory-upgrade': return `${memoryHeadline(r)}; a person fits the DIMMs, apply checks the host's real memory`;
+    case 'memory-downgrade': return `${memoryHeadline(r)}; guests shrink or leave first, a person takes the DIMMs out, apply checks the host reports exactly ${formatSize(r.detail.totalAfterMiB)}`;
+    case 'noop': return '';
+    default: return assertNever(r, 'change reason');
+  }
+}
