@@ -6,8 +6,9 @@ import { HvkitError } from '../../lib/errors';
 import { digestOf, sha256 } from '../../lib/manifest/canonical';
 import { loadPlan, planDigest, planMismatch, savePlan, serializePlan, staleReason } from '../../lib/plan/plan-file';
 import { createPlan } from '../../lib/plan/planner';
-import { PLAN_FORMAT_VERSION } from '../../lib/plan/types';
+import { PLAN_FORMAT_VERSION, type Change, type ReasonCode } from '../../lib/plan/types';
 import { WEB_HOST_8G, manifestOf, memcached, stateOf, web } from '../helpers/fleet';
+import { SAMPLE_REASONS } from '../helpers/reasons';
 
 const m = manifestOf({ h: { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB') } } });
 const state = stateOf(m, 7);
@@ -67,6 +68,16 @@ describe('saved plans', () => {
     const bad = { ...plan, steps: [{ ...plan.steps[0], kind: 'wipe' }] };
     writeFileSync(file, JSON.stringify({ kind: 'hvkit-plan', formatVersion: PLAN_FORMAT_VERSION, checksum: sha256(JSON.stringify(bad)), resourceType: 'null_resource', plan: bad }));
     expect(() => loadPlan(file)).toThrow(/plan\.json: at \/plan\/steps\/0\/kind: must be one of "add-host", .*; the plan was edited or cut short/);
+  });
+
+  it('take every reason code with its detail, as the schema describes them', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'hvkit-plan-')), 'plan.json');
+    const guest = plan.changes.find((c) => c.kind === 'guest')!;
+    const host = plan.changes.find((c) => c.kind === 'host')!;
+    const HOST_CODES = new Set<ReasonCode>(['new-host', 'host-retired', 'memory-upgrade', 'memory-downgrade', 'host-record-only']);
+    const changes = Object.values(SAMPLE_REASONS).map((reason) => (HOST_CODES.has(reason.code) ? { ...host, reason } : { ...guest, reason })) as Change[];
+    await savePlan(file, { ...plan, changes }, 'null_resource');
+    expect(loadPlan(file).plan.changes).toEqual(changes);
   });
 
   it('refuse a change reason outside the closed set of codes, even with a recomputed checksum', () => {
