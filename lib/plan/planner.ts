@@ -121,16 +121,11 @@ export function createPlan(input: PlanInput): Plan {
   }
   for (const f of fit) if (f.stranded) diagnostics.push({ severity: 'note', code: 'stranded', path: f.path, message: f.stranded.message });
   for (const c of changes) {
-    if (c.kind !== 'host') continue;
-    const r = c.reason;
-    if (r.code === 'memory-upgrade') {
-      diagnostics.push({ severity: 'note', code: 'memory-upgrade', path: c.address, message: `${memoryHeadline(r)}: fit the DIMMs before apply; the upgrade step stops if the host does not report the new memory` });
-    } else if (r.code === 'memory-downgrade') {
-      diagnostics.push({
-        severity: 'note', code: 'memory-upgrade', path: c.address,
-        message: `${memoryHeadline(r)}: guests shrink or leave first; the downgrade step then stops until the host reports exactly the new memory (take the DIMMs out then, or before apply)`,
-      });
-    }
+    if (c.kind !== 'host' || (c.reason.code !== 'memory-upgrade' && c.reason.code !== 'memory-downgrade')) continue;
+    const then = c.reason.code === 'memory-downgrade'
+      ? 'guests shrink or leave first; the downgrade step then stops until the host reports exactly the new memory (take the DIMMs out then, or before apply)'
+      : 'fit the DIMMs before apply; the upgrade step stops if the host does not report the new memory';
+    diagnostics.push({ severity: 'note', code: 'memory-upgrade', path: c.address, message: `${memoryHeadline(c.reason)}: ${then}` });
   }
   for (const c of changes) {
     if (c.kind !== 'host' || c.action !== 'retire') continue;
