@@ -54,8 +54,14 @@ export function callsOf(step: Step, fleet: string): Call[] {
   }
 }
 
+/**
+ * The fields of a step its effect on state depends on: a plan step has them,
+ * and so has the step recovery reads back from an intent record.
+ */
+export type EffectStep = Pick<Step, 'kind' | 'host' | 'guest' | 'hostSpec' | 'targetSpec' | 'after'> & { config?: { text: string } };
+
 /** Records a finished step in state (mutates `state`). */
-export function applyEffect(state: State, step: Step, facts?: { memoryMiB?: number }): void {
+export function applyEffect(state: State, step: EffectStep, facts?: { memoryMiB?: number }): void {
   switch (step.kind) {
     case 'add-host':
     case 'upgrade-memory':

@@ -4,6 +4,7 @@ import type { ApplyEvent, StepOutcome } from '../plan/apply-events';
 import type { Step } from '../plan/types';
 import { StateLockLostError } from '../state/errors';
 import type { FailedStep } from '../state/types';
+import { intentOf } from './intent';
 import { applyEffect, callsOf } from './effects';
 import type { ProviderRunner } from './provider';
 import type { StateWriter } from './state-writer';
@@ -57,7 +58,7 @@ export async function runStep(step: Step, opts: RunStepOptions): Promise<StepOut
   let log: WriteStream | undefined;
   try {
     const intent = await opts.writer.commit((s) => {
-      s.inflight[step.id] = { run: opts.runId, step, started: new Date().toISOString() };
+      s.inflight[step.id] = intentOf(step, opts.runId);
     }).then(() => undefined, (e: Error) => e);
     if (intent instanceof StateLockLostError) {
       // Another holder may own the state now: this step is not started, and nothing more is written.

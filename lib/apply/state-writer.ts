@@ -1,8 +1,8 @@
 import type { State, StateStore } from '../state/types';
 
 /**
- * Records apply progress in state. Every change is written atomically with
- * serial + 1; changes that arrive while a write is under way go out together
+ * Records apply progress in state. Every change is written atomically as the
+ * store's next version; changes that arrive while a write is under way go out together
  * in the next write (group commit), and each caller waits until a write that
  * contains its change is on disk.
  */
@@ -31,15 +31,14 @@ export class StateWriter {
     while (this.waiters.length) {
       const batch = this.waiters;
       this.waiters = [];
-      this.state.serial += 1;
       try {
         // Stores serialize synchronously inside write(), so no copy is needed here.
         const pending = this.store.write(this.state);
         if (++this.writes === this.crashDuringWrite) setImmediate(() => process.kill(process.pid, 'SIGKILL'));
-        await pending;
+        // The store numbers the version; the next write goes on from it.
+        this.state.serial = await pending;
         for (const w of batch) w.resolve();
       } catch (e) {
-        this.state.serial -= 1;
         for (const w of batch) w.reject(e);
       }
     }

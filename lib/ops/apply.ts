@@ -14,6 +14,7 @@ import type { Verb } from '../apply/provider';
 import { callsOf } from '../apply/effects';
 import { planRebuild } from './rebuild';
 import { StateWriter } from '../apply/state-writer';
+import { withStateLock, type LockRelease } from '../state/with-lock';
 
 export interface ApplyOptions {
   manifest: Manifest;
@@ -37,10 +38,11 @@ export interface ApplyOptions {
   timeoutMs?: number;
 }
 
-export type ApplyOutcome =
+export type ApplyOutcome = (
   | { kind: 'no-changes'; plan: Plan }
   | { kind: 'cancelled'; plan: Plan }
-  | { kind: 'applied'; plan: Plan; result: ApplyResult; runId: string; logDir: string };
+  | { kind: 'applied'; plan: Plan; result: ApplyResult; runId: string; logDir: string }
+) & LockRelease;
 
 export function newRunId(): string {
   return `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(2).toString('hex')}`;
@@ -52,8 +54,7 @@ export function newRunId(): string {
  * executes the steps and records each one.
  */
 export async function apply(opts: ApplyOptions): Promise<ApplyOutcome> {
-  const lock = await opts.store.lock('apply');
-  try {
+  const { value, unlockWarning } = await withStateLock(opts.store, 'apply', async (lock): Promise<ApplyOutcome> => {
     const stored = await opts.store.read();
     let plan: Plan;
     let state: State | undefined;
@@ -97,9 +98,8 @@ export async function apply(opts: ApplyOptions): Promise<ApplyOutcome> {
       listener.close();
       runner.close();
     }
-  } finally {
-    await opts.store.unlock(lock.id).catch(() => undefined);
-  }
+  });
+  return unlockWarning ? { ...value, unlockWarning } : value;
 }
 
 /**

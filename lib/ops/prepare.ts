@@ -48,9 +48,10 @@ export async function preparePlan(opts: PrepareOptions): Promise<{ plan: Plan; s
       message: `${running.operation === 'apply' ? 'an apply' : `hvkit ${running.operation}`} (pid ${running.pid}, ${running.who}, since ${running.created}) is running; this plan shows the state as of serial ${original?.serial ?? 0}${inflight ? `, with ${inflight} step${inflight === 1 ? '' : 's'} of it in flight` : ''}: plan again when it has finished`,
     });
   } else if (state && Object.keys(state.inflight).length) {
-    const r = await recoverInflight(state, providerLister(runnerFor(opts.projectDir, opts.env), opts.manifest.fleet));
+    const r = await recoverInflight(state, providerLister(runnerFor(opts.projectDir, opts.env), opts.manifest.fleet), opts.store.location);
     state = r.state;
     recovered = r.recovered;
+    notes.push(...r.diagnostics);
   }
   const drift = driftOf(opts.manifest, state);
   const plan = createPlan({ manifest: opts.manifest, state: drift.state, recovered, drift: drift.items, diagnostics: [...drift.diagnostics, ...notes], ...opts.extra });

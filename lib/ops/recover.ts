@@ -1,5 +1,8 @@
+import type { Diagnostic } from '../diagnostics';
+import { assertNever } from '../errors';
 import type { HostSpec } from '../manifest/types';
-import type { Recovered, Step } from '../plan/types';
+import type { Recovered, StepKind } from '../plan/types';
+import { isCurrentIntent, type IntentStep, type StoredIntent } from '../state/intent';
 import type { ObservedDomain, State } from '../state/types';
 import { applyEffect } from '../apply/effects';
 import type { ProviderRunner } from '../apply/provider';
@@ -17,7 +20,35 @@ export function providerLister(runner: ProviderRunner, fleet: string, timeoutMs 
   };
 }
 
-function matches(d: ObservedDomain | undefined, step: Step): boolean {
+/** Every step kind, so a kind read from state is checked against the plan's union. */
+const STEP_KINDS: Record<StepKind, true> = {
+  'add-host': true, 'upgrade-memory': true, 'update-host': true, 'retire-host': true,
+  create: true, destroy: true, replace: true, 'update-live': true, 'update-restart': true, 'update-record': true,
+  migrate: true, recreate: true, 'destroy-copy': true,
+};
+
+/** A step as recovery settles it: what its intent record kept, the kind checked. */
+type RecoveryStep = Omit<IntentStep, 'kind' | 'configText'> & { kind: StepKind; config?: { text: string } };
+
+/** The step an in-flight record stands for, or why this hvkit cannot read it. */
+function readIntent(intent: StoredIntent): RecoveryStep | { unreadable: string } {
+  if (!isCurrentIntent(intent)) return { unreadable: `its record is intent version ${intent.version}, which this hvkit cannot read (a newer hvkit wrote it)` };
+  const { kind, configText, ...rest } = intent.step;
+  if (!Object.hasOwn(STEP_KINDS, kind)) return { unreadable: `its step kind '${kind}' is not one this hvkit knows (a newer hvkit wrote it)` };
+  return { ...rest, kind: kind as StepKind, ...(configText !== undefined ? { config: { text: configText } } : {}) };
+}
+
+/** An in-flight record recovery cannot settle: an error, so apply stops, saying what to do by hand. */
+function unreadable(intent: StoredIntent, why: string, location: string): Diagnostic {
+  const { id, guest, host } = intent.step;
+  const what = typeof guest === 'string' && typeof host === 'string' ? `${guest} on ${host}` : typeof host === 'string' ? `host ${host}` : 'what it changes';
+  return {
+    severity: 'error', code: 'recovered', path: id,
+    message: `${id} was in flight when apply ${intent.run} stopped, but ${why}, so hvkit cannot tell whether it ran: settle it with that hvkit, or check ${what} by hand, delete inflight["${id}"] from the state at ${location}, then run \`hvkit refresh\` and plan again`,
+  };
+}
+
+function matches(d: ObservedDomain | undefined, step: RecoveryStep): boolean {
   if (!d || !step.after) return false;
   return d.memoryMiB === step.after.memoryMiB && d.vcpus === step.after.vcpus && d.running;
 }
@@ -25,11 +56,14 @@ function matches(d: ObservedDomain | undefined, step: Step): boolean {
 /**
  * Settles steps a dead apply left in flight by asking the hypervisor what is
  * really there, so no guest is orphaned and none is recorded that does not
- * exist. Returns a reconciled copy of the state (never writes it).
+ * exist. Returns a reconciled copy of the state (never writes it). A record
+ * this hvkit cannot read stays in flight and comes back as an error
+ * diagnostic, so apply stops rather than guess.
+ * @param location where the state is, named in those errors
  */
-export async function recoverInflight(state: State, list: Lister): Promise<{ state: State; recovered: Recovered[] }> {
+export async function recoverInflight(state: State, list: Lister, location: string): Promise<{ state: State; recovered: Recovered[]; diagnostics: Diagnostic[] }> {
   const intents = Object.values(state.inflight).sort((a, b) => (a.step.id < b.step.id ? -1 : 1));
-  if (intents.length === 0) return { state, recovered: [] };
+  if (intents.length === 0) return { state, recovered: [], diagnostics: [] };
   const next = structuredClone(state);
   const cache = new Map<string, Promise<ObservedDomain[]>>();
   const domainsOn = (h: HostSpec) => {
@@ -37,8 +71,13 @@ export async function recoverInflight(state: State, list: Lister): Promise<{ sta
     return cache.get(h.name)!;
   };
   const recovered: Recovered[] = [];
+  const diagnostics: Diagnostic[] = [];
   for (const intent of intents) {
-    const step = intent.step;
+    const step = readIntent(intent);
+    if ('unreadable' in step) {
+      diagnostics.push(unreadable(intent, step.unreadable, location));
+      continue;
+    }
     delete next.inflight[step.id];
     const say = (done: boolean, message: string) => recovered.push({ step: step.id, run: intent.run, done, message: `${step.id} was in flight when apply ${intent.run} stopped: ${message}` });
     const find = async (h: HostSpec | undefined) => (h ? (await domainsOn(h)).find((d) => d.name === step.guest) : undefined);
@@ -95,7 +134,9 @@ export async function recoverInflight(state: State, list: Lister): Promise<{ sta
       case 'retire-host':
         say(false, 'it changes nothing on the hypervisor; the plan repeats it');
         break;
+      default:
+        assertNever(step.kind, 'step kind');
     }
   }
-  return { state: next, recovered };
+  return { state: next, recovered, diagnostics };
 }

@@ -4,6 +4,7 @@ import { renderConfig } from '../hypervisor/render';
 import { formatSize } from '../manifest/size';
 import type { HostSpec, Manifest } from '../manifest/types';
 import { emptyState, own, type ObservedDomain, type ObservedHost, type State, type StateStore } from '../state/types';
+import { withStateLock, type LockRelease } from '../state/with-lock';
 import { driftOf } from './drift';
 import { runnerFor } from './prepare';
 import type { ProviderRunner } from '../apply/provider';
@@ -30,22 +31,13 @@ async function observe(runner: ProviderRunner, fleet: string, host: HostSpec, ti
   };
 }
 
-async function withLock<T>(store: StateStore, operation: string, fn: () => Promise<T>): Promise<T> {
-  const lock = await store.lock(operation);
-  try {
-    return await fn();
-  } finally {
-    await store.unlock(lock.id).catch(() => undefined);
-  }
-}
-
 /**
  * Asks every host (in state or in code) what really runs, through its
  * provider's `facts` and `list`, and records it; `hvkit plan` then shows the
  * drift and plans to converge.
  */
-export async function refresh(opts: OpsOptions): Promise<{ state: State; drift: ReturnType<typeof driftOf> }> {
-  return withLock(opts.store, 'refresh', async () => {
+export async function refresh(opts: OpsOptions): Promise<{ state: State; drift: ReturnType<typeof driftOf> } & LockRelease> {
+  const { value, unlockWarning } = await withStateLock(opts.store, 'refresh', async () => {
     const stored = await opts.store.read();
     const state = stored ? structuredClone(stored) : emptyState(opts.manifest.fleet, randomUUID());
     const hosts = new Map<string, HostSpec>();
@@ -61,10 +53,10 @@ export async function refresh(opts: OpsOptions): Promise<{ state: State; drift: 
       batch.forEach((n, k) => (observed[n] = got[k]));
     }
     state.observed = { at: new Date().toISOString(), hosts: observed };
-    state.serial += 1;
-    await opts.store.write(state);
+    state.serial = await opts.store.write(state);
     return { state, drift: driftOf(opts.manifest, state) };
   });
+  return { ...value, ...(unlockWarning ? { unlockWarning } : {}) };
 }
 
 /**
@@ -72,11 +64,11 @@ export async function refresh(opts: OpsOptions): Promise<{ state: State; drift: 
  * declares it: recorded as it runs, so the next plan shows what to change
  * rather than creating it again.
  */
-export async function importGuest(opts: OpsOptions & { guest: string }): Promise<{ state: State; domain: ObservedDomain; host: string }> {
+export async function importGuest(opts: OpsOptions & { guest: string }): Promise<{ state: State; domain: ObservedDomain; host: string } & LockRelease> {
   const spec = opts.manifest.guests.find((g) => g.name === opts.guest);
   if (!spec) throw new HvkitError(`guest '${opts.guest}' is not declared in code: declare it in its Host, then import it`);
   const host = opts.manifest.hosts.find((h) => h.name === spec.host)!;
-  return withLock(opts.store, 'import', async () => {
+  const { value, unlockWarning } = await withStateLock(opts.store, 'import', async () => {
     const stored = await opts.store.read();
     const state = stored ? structuredClone(stored) : emptyState(opts.manifest.fleet, randomUUID());
     const already = own(state.guests, spec.name);
@@ -95,10 +87,10 @@ export async function importGuest(opts: OpsOptions & { guest: string }): Promise
     };
     state.hosts[host.name] ??= { spec: host, ...(seen.memoryMiB !== undefined ? { installedMiB: seen.memoryMiB } : {}) };
     state.guests[spec.name] = { spec: recorded, provider: host.provider, config: renderConfig(host, recorded).text };
-    state.serial += 1;
-    await opts.store.write(state);
+    state.serial = await opts.store.write(state);
     return { state, domain, host: host.name };
   });
+  return { ...value, ...(unlockWarning ? { unlockWarning } : {}) };
 }
 
 export function describeDomain(d: ObservedDomain): string {

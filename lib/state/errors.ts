@@ -39,14 +39,19 @@ export class StateLockLostError extends HvkitError {
   }
 }
 
-/** Checks that a write continues the stored state: same lineage, serial + 1. */
-export function checkSuccessor(location: string, current: { lineage: string; serial: number } | undefined, next: { lineage: string; serial: number }): void {
+/**
+ * Checks that a write from a state read at `base.serial` may replace `current`
+ * (compare-and-swap on lineage and serial) and returns the serial it gets.
+ */
+export function nextSerial(location: string, current: { lineage: string; serial: number } | undefined, base: { lineage: string; serial: number }): number {
   if (!current) {
-    if (next.serial !== 1) throw new StateConflictError(location, `the first write must have serial 1, got ${next.serial}`);
-    return;
+    if (base.serial !== 0) throw new StateConflictError(location, `it was read at serial ${base.serial}, but no state is stored any more`);
+  } else if (current.lineage !== base.lineage) {
+    throw new StateConflictError(location, `lineage ${base.lineage} does not match the stored ${current.lineage}`);
+  } else if (base.serial !== current.serial) {
+    throw new StateConflictError(location, `it changed since it was read (serial ${base.serial} → ${current.serial})`);
   }
-  if (current.lineage !== next.lineage) throw new StateConflictError(location, `lineage ${next.lineage} does not match the stored ${current.lineage}`);
-  if (next.serial !== current.serial + 1) throw new StateConflictError(location, `serial ${next.serial} does not follow the stored ${current.serial}`);
+  return base.serial + 1;
 }
 
 function formatMs(ms: number): string {

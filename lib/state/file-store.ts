@@ -4,12 +4,10 @@ import { dirname } from 'node:path';
 import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
 import { HvkitError } from '../errors';
-import { parseAndValidate } from '../manifest/schema';
-import stateSchema from './state.schema.json' with { type: 'json' };
-import { LockIdMismatchError, NotLockedError, StateLockLostError, StateLockedError, checkSuccessor } from './errors';
+import { LockIdMismatchError, NotLockedError, StateLockLostError, StateLockedError, nextSerial } from './errors';
 import { holderName, lockWithin } from './lock-wait';
+import { readState } from './read-state';
 import type { LockInfo, LockOptions, State, StateStore } from './types';
-
 
 export interface FileStateStoreOptions {
   /** A lock whose holder stopped refreshing it this long ago is taken over. @default 10000 */
@@ -61,20 +59,18 @@ export class FileStateStore implements StateStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new HvkitError(`cannot read state ${this.file}: ${(e as Error).message}`);
     }
-    return parseAndValidate<State>(
-      `state ${this.file}`, text, stateSchema, 'state file',
-      `it was left untouched; restore ${this.backupFile} or fix it by hand before running hvkit again`,
-    );
+    return readState(this.file, text, `it was left untouched; restore ${this.backupFile} or fix it by hand before running hvkit again`);
   }
 
-  async write(state: State): Promise<void> {
+  async write(state: State): Promise<number> {
     // Reading first refuses to overwrite a state this store cannot read. While this
     // store holds the lock and wrote the last version itself, nobody else can have
     // changed it, so apply's many small writes skip the re-read.
-    const text = JSON.stringify(state) + '\n';
+    const base = { lineage: state.lineage, serial: state.serial };
+    const text = JSON.stringify({ ...state, serial: base.serial + 1 }) + '\n';
     this.checkLockStillOurs();
     const current = this.held && this.lastWritten ? this.lastWritten : await this.read();
-    checkSuccessor(this.location, current, state);
+    const serial = nextSerial(this.location, current, base);
     mkdirSync(dirname(this.file), { recursive: true });
     if (current) {
       // The previous version becomes the backup by a hard link: no copy, and atomic.
@@ -85,7 +81,8 @@ export class FileStateStore implements StateStore {
     }
     await writeFileAtomic(this.file, text, { fsync: true });
     fsyncDir(dirname(this.file));
-    this.lastWritten = { lineage: state.lineage, serial: state.serial };
+    this.lastWritten = { lineage: base.lineage, serial };
+    return serial;
   }
 
   /**

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { LockIdMismatchError, NotLockedError, StateLockLostError, StateLockedError, checkSuccessor } from './errors';
+import { LockIdMismatchError, NotLockedError, StateLockLostError, StateLockedError, nextSerial } from './errors';
+import { readState } from './read-state';
 import { holderName, lockWithin } from './lock-wait';
 import type { LockInfo, LockOptions, State, StateStore } from './types';
 
@@ -17,14 +18,16 @@ export class MemoryStateStore implements StateStore {
     if (initial) this.state = JSON.stringify(initial);
   }
   async read(): Promise<State | undefined> {
-    return this.state ? (JSON.parse(this.state) as State) : undefined;
+    return this.state ? readState(this.location, this.state) : undefined;
   }
-  async write(state: State): Promise<void> {
-    const text = JSON.stringify(state);
+  async write(state: State): Promise<number> {
+    const base = { lineage: state.lineage, serial: state.serial };
+    const text = JSON.stringify({ ...state, serial: base.serial + 1 });
     if (this.lost) throw new StateLockLostError(this.location);
-    checkSuccessor(this.location, await this.read(), state);
+    const serial = nextSerial(this.location, await this.read(), base);
     this.state = text;
     this.history.push(JSON.parse(text));
+    return serial;
   }
   async lock(operation: string, opts: LockOptions = {}): Promise<LockInfo> {
     return lockWithin(this.location, async () => this.tryLock(operation), { ...opts, timeoutMs: opts.timeoutMs ?? this.lockTimeoutMs });
@@ -43,6 +46,10 @@ export class MemoryStateStore implements StateStore {
   }
   async lockInfo(): Promise<LockInfo | undefined> {
     return this.lockHeld;
+  }
+  /** Test hook: the store holds `stored` as it is, as if another hvkit version had written it. */
+  seedStored(stored: object): void {
+    this.state = JSON.stringify(stored);
   }
   /** Test hook: another process runs `hvkit state unlock ID --force` on the lock this store holds. */
   simulateForcedUnlock(): void {

@@ -1,5 +1,5 @@
 import type { GuestSpec, HostSpec, ProviderName } from '../manifest/types';
-import type { Step } from '../plan/types';
+import type { StoredIntent } from './intent';
 
 export const STATE_VERSION = 1;
 
@@ -36,13 +36,6 @@ export interface HostRecord {
   installedMiB?: number;
 }
 
-/** A step that started and has not been recorded as finished. */
-export interface Intent {
-  run: string;
-  step: Step;
-  started: string;
-}
-
 export interface FailedStep {
   step: string;
   exitCode: number | null;
@@ -57,7 +50,8 @@ export interface State {
   fleet: string;
   hosts: Record<string, HostRecord>;
   guests: Record<string, GuestRecord>;
-  inflight: Record<string, Intent>;
+  /** Steps started and not recorded as finished, by step id. */
+  inflight: Record<string, StoredIntent>;
   observed?: { at: string; hosts: Record<string, ObservedHost> };
   lastApply?: { run: string; failed: FailedStep[] };
 }
@@ -80,9 +74,9 @@ export interface LockOptions {
 }
 
 /**
- * Where state lives. `write` is atomic and only accepts the next serial of the
- * same lineage; `lock` gives one writer at a time, and a holder whose lock was
- * released under it (forced unlock) may not write again.
+ * Where state lives. `write` is atomic and compare-and-swap: the store, not
+ * its caller, numbers each version; `lock` gives one writer at a time, and a
+ * holder whose lock was released under it (forced unlock) may not write again.
  */
 export interface StateStore {
   /** Where the state is, for messages. */
@@ -90,11 +84,17 @@ export interface StateStore {
   /** The state, or undefined when none was written yet; throws on an unreadable state. */
   read(): Promise<State | undefined>;
   /**
+   * Stores `state` as the next version and resolves to its serial. `state.serial` is the
+   * serial the caller read (0 when nothing was stored): unless that is still the stored
+   * serial and `state.lineage` the stored lineage, throws StateConflictError and writes
+   * nothing, so a writer that missed another's write never wins over it. The version is
+   * stored with serial `state.serial + 1`; `state` itself is not changed, so a caller that
+   * writes again from it sets `state.serial` to the answer first.
    * Serializes `state` before its first await, so the caller may change the object right after calling.
    * Once the lock this store took was released by someone else (a forced unlock), throws
    * StateLockLostError and writes nothing, on this and every later write until `lock` is taken again.
    */
-  write(state: State): Promise<void>;
+  write(state: State): Promise<number>;
   /**
    * Takes the lock for `operation`. While another holds it, waits up to
    * `opts.timeoutMs` (polling with backoff), then throws StateLockedError

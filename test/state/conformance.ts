@@ -1,12 +1,30 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { HvkitError } from '../../lib/errors';
-import { StateLockLostError, StateLockedError } from '../../lib/state/errors';
+import { StateConflictError, StateLockLostError, StateLockedError } from '../../lib/state/errors';
 import { emptyState, type LockInfo, type State, type StateStore } from '../../lib/state/types';
 
 const LINEAGE = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
 
-function next(s: State): State {
-  return { ...structuredClone(s), serial: s.serial + 1 };
+/** A state file as hvkit wrote it before intents had a version: apply killed right after recording create:web-01's intent. */
+function legacyState(): { inflight: Record<string, { run: string; started: string; step: Record<string, any> }> } {
+  return JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'legacy-intent-state.json'), 'utf8'));
+}
+
+/** What the legacy record of create:web-01 reads as: what recovery needs of the step, nothing rendered for display. */
+const LEGACY_AS_RECORD = (() => {
+  const old = legacyState().inflight['create:web-01'];
+  return {
+    version: 1, run: old.run, started: old.started,
+    step: { id: 'create:web-01', kind: 'create', provider: 'local', host: 'host-a', guest: 'web-01', hostSpec: old.step.hostSpec, after: old.step.after, configText: old.step.config.text },
+  };
+})();
+
+/** What a caller does after a write: goes on from the serial the store gave. */
+async function written(store: StateStore, s: State): Promise<State> {
+  return { ...structuredClone(s), serial: await store.write(s) };
 }
 
 export interface ConformanceOptions {
@@ -14,6 +32,8 @@ export interface ConformanceOptions {
   corrupt?: (store: StateStore) => Promise<void>;
   /** Does what `hvkit state unlock ID --force` from another process does to the lock `store` holds. */
   forceUnlock: (store: StateStore, held: LockInfo) => Promise<void>;
+  /** Makes the store hold `stored` as it is (a state as another hvkit version wrote it), bypassing `write`. */
+  seed: (store: StateStore, stored: object) => Promise<void>;
 }
 
 /**
@@ -26,34 +46,79 @@ export function stateStoreConformance(name: string, fresh: () => Promise<StateSt
       expect(await (await fresh()).read()).toBeUndefined();
     });
 
-    it('reads back what it wrote', async () => {
+    it('reads back what it wrote, under the serial it gave', async () => {
       const store = await fresh();
-      const s = { ...emptyState('tokyo', LINEAGE), serial: 1 };
-      await store.write(s);
-      expect(await store.read()).toEqual(s);
+      const s = emptyState('tokyo', LINEAGE);
+      expect(await store.write(s)).toBe(1);
+      expect(await store.read()).toEqual({ ...s, serial: 1 });
     });
 
-    it('accepts only the next serial of the same lineage', async () => {
+    it('numbers every version itself: the next serial of the one the writer read, without changing the object given', async () => {
       const store = await fresh();
-      const s1 = { ...emptyState('tokyo', LINEAGE), serial: 1 };
-      await store.write(s1);
-      await expect(store.write(s1)).rejects.toThrow(/serial 1 does not follow the stored 1/);
-      await expect(store.write({ ...next(s1), lineage: 'ffffffff-bbbb-4ccc-8ddd-eeeeeeeeeeee' })).rejects.toThrow(/lineage/);
-      await store.write(next(s1));
-      expect((await store.read())?.serial).toBe(2);
+      const s = emptyState('tokyo', LINEAGE);
+      expect(await store.write(s)).toBe(1);
+      expect(s.serial).toBe(0);
+      const s1 = { ...s, serial: 1, fleet: 'tokyo' };
+      expect(await store.write(s1)).toBe(2);
+      expect(await store.write({ ...s1, serial: 2 })).toBe(3);
+      expect((await store.read())?.serial).toBe(3);
+    });
+
+    it('refuses a write from a state read before another writer wrote (compare-and-swap), and keeps that writer\'s version', async () => {
+      const store = await fresh();
+      const base = await written(store, emptyState('tokyo', LINEAGE));
+      const first = { ...structuredClone(base), fleet: 'first' };
+      const second = { ...structuredClone(base), fleet: 'second' };
+      expect(await store.write(first)).toBe(2);
+      const err = await store.write(second).catch((e) => e);
+      expect(err).toBeInstanceOf(StateConflictError);
+      expect(err.message).toBe(`state ${store.location}: it changed since it was read (serial 1 → 2); run \`hvkit plan\` again`);
+      expect(await store.read()).toEqual({ ...first, serial: 2 });
+    });
+
+    it('refuses a write from a state of another lineage, and writes nothing', async () => {
+      const store = await fresh();
+      const s1 = await written(store, emptyState('tokyo', LINEAGE));
+      await expect(store.write({ ...s1, lineage: 'ffffffff-bbbb-4ccc-8ddd-eeeeeeeeeeee', fleet: 'other' })).rejects.toThrow(
+        `state ${store.location}: lineage ffffffff-bbbb-4ccc-8ddd-eeeeeeeeeeee does not match the stored ${LINEAGE}; run \`hvkit plan\` again`,
+      );
+      expect(await store.read()).toEqual(s1);
+    });
+
+    it('refuses a write that claims to continue a version it does not hold', async () => {
+      const store = await fresh();
+      await expect(store.write({ ...emptyState('tokyo', LINEAGE), serial: 5 })).rejects.toThrow(`state ${store.location}: it was read at serial 5, but no state is stored any more`);
+      expect(await store.read()).toBeUndefined();
+      const s1 = await written(store, emptyState('tokyo', LINEAGE));
+      await expect(store.write({ ...s1, serial: 7 })).rejects.toThrow('it changed since it was read (serial 7 → 1)');
+      expect(await store.read()).toEqual(s1);
+    });
+
+    it('keeps an in-flight record of an intent version it cannot read as it is, for recovery to report', async () => {
+      const store = await fresh();
+      const later = { version: 2, run: 'r1', started: '2030-01-01T00:00:00.000Z', step: { id: 'teleport:web-01', kind: 'teleport', guest: 'web-01', host: 'host-a', beam: { power: 3 } } };
+      await opts.seed(store, { ...emptyState('tokyo', LINEAGE), serial: 1, inflight: { 'teleport:web-01': later } });
+      expect((await store.read())?.inflight).toEqual({ 'teleport:web-01': later });
     });
 
     it('takes a snapshot at write(): changing the object afterwards changes nothing stored', async () => {
       const store = await fresh();
-      const s = { ...emptyState('tokyo', LINEAGE), serial: 1 };
+      const s = emptyState('tokyo', LINEAGE);
       const pending = store.write(s);
       s.fleet = 'changed';
+      s.serial = 41;
       await pending;
-      expect((await store.read())?.fleet).toBe('tokyo');
+      expect(await store.read()).toMatchObject({ fleet: 'tokyo', serial: 1 });
     });
 
-    it('refuses a first write that does not start at serial 1', async () => {
-      await expect((await fresh()).write({ ...emptyState('tokyo', LINEAGE), serial: 5 })).rejects.toThrow(/first write must have serial 1/);
+    it('reads in-flight records written before intents had a version as current intent records', async () => {
+      const store = await fresh();
+      await opts.seed(store, legacyState());
+      const s = await store.read();
+      expect(s?.inflight).toEqual({ 'create:web-01': LEGACY_AS_RECORD });
+      // And writes them back in the current shape.
+      await store.write(s!);
+      expect((await store.read())?.inflight).toEqual({ 'create:web-01': LEGACY_AS_RECORD });
     });
 
     it('gives one lock at a time and names the holder to the second', async () => {
@@ -107,11 +172,9 @@ export function stateStoreConformance(name: string, fresh: () => Promise<StateSt
     it('refuses every write from a holder whose lock was force-unlocked, and writes nothing', async () => {
       const store = await fresh();
       const held = await store.lock('apply');
-      const s1 = { ...emptyState('tokyo', LINEAGE), serial: 1 };
-      await store.write(s1);
+      const s1 = await written(store, emptyState('tokyo', LINEAGE));
       await opts.forceUnlock(store, held);
-      const s2 = next(s1);
-      s2.fleet = 'written-without-the-lock';
+      const s2 = { ...structuredClone(s1), fleet: 'written-without-the-lock' };
       await expect(store.write(s2)).rejects.toBeInstanceOf(StateLockLostError);
       await expect(store.write(s2)).rejects.toThrow(`the state lock on ${store.location} was released by someone else (\`hvkit state unlock --force\`) while this apply held it`);
       expect(await store.read()).toEqual(s1);
@@ -127,10 +190,10 @@ export function stateStoreConformance(name: string, fresh: () => Promise<StateSt
     if (opts.corrupt) {
       it('refuses a corrupted state and never overwrites it', async () => {
         const store = await fresh();
-        await store.write({ ...emptyState('tokyo', LINEAGE), serial: 1 });
+        await store.write(emptyState('tokyo', LINEAGE));
         await opts.corrupt!(store);
         await expect(store.read()).rejects.toBeInstanceOf(HvkitError);
-        await expect(store.write({ ...emptyState('tokyo', LINEAGE), serial: 2 })).rejects.toBeInstanceOf(HvkitError);
+        await expect(store.write({ ...emptyState('tokyo', LINEAGE), serial: 1 })).rejects.toBeInstanceOf(HvkitError);
       });
     }
   });

@@ -1,6 +1,6 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileStateStore } from '../../lib/state/file-store';
 import { emptyState } from '../../lib/state/types';
@@ -14,6 +14,10 @@ stateStoreConformance('local file', fresh, {
   corrupt: async (store) => writeFileSync((store as FileStateStore).file, '{"version": 1, "lineage": "x", "ser'),
   // What `hvkit state unlock --force` does: another store on the same file releases the lock by its ID.
   forceUnlock: async (store, held) => new FileStateStore((store as FileStateStore).file, { staleMs: STALE_MS }).unlock(held.id),
+  seed: async (store, stored) => {
+    mkdirSync(dirname((store as FileStateStore).file), { recursive: true });
+    writeFileSync((store as FileStateStore).file, JSON.stringify(stored) + '\n');
+  },
 });
 
 describe('local file backend', () => {
@@ -21,19 +25,19 @@ describe('local file backend', () => {
 
   it('keeps one backup of the previous version', async () => {
     const store = await fresh();
+    await store.write({ ...emptyState('tokyo', L), serial: 0 });
     await store.write({ ...emptyState('tokyo', L), serial: 1 });
     await store.write({ ...emptyState('tokyo', L), serial: 2 });
-    await store.write({ ...emptyState('tokyo', L), serial: 3 });
     expect(JSON.parse(readFileSync(store.backupFile, 'utf8')).serial).toBe(2);
   });
 
   it('leaves a corrupted state file byte for byte as it was, and says what to do', async () => {
     const store = await fresh();
-    await store.write({ ...emptyState('tokyo', L), serial: 1 });
+    await store.write(emptyState('tokyo', L));
     const torn = '{"version":1,"lineage":"' + L + '","serial":1,"fleet":"tokyo","hosts":{},"guests":{},"inflight":{},"extra":true}';
     writeFileSync(store.file, torn);
     await expect(store.read()).rejects.toThrow(`state ${store.file}: at /: has unknown field 'extra'; this state file was edited by hand or cut short: it was left untouched; restore ${store.file}.backup or fix it by hand before running hvkit again`);
-    await expect(store.write({ ...emptyState('tokyo', L), serial: 2 })).rejects.toThrow();
+    await expect(store.write({ ...emptyState('tokyo', L), serial: 1 })).rejects.toThrow();
     expect(readFileSync(store.file, 'utf8')).toBe(torn);
   });
 
@@ -49,15 +53,15 @@ describe('local file backend', () => {
   it('stops a force-unlocked holder at its next write even after a new holder took the lock, and leaves that lock alone', async () => {
     const a = await fresh();
     const lost = await a.lock('apply');
-    await a.write({ ...emptyState('tokyo', L), serial: 1 });
+    await a.write(emptyState('tokyo', L));
     const b = new FileStateStore(a.file, { staleMs: STALE_MS });
     await b.unlock(lost.id);
     const taken = await b.lock('apply');
     // Before proper-lockfile's next refresh could notice: the write itself checks the lock.
-    await expect(a.write({ ...emptyState('tokyo', L), serial: 2 })).rejects.toThrow(/was released by someone else/);
+    await expect(a.write({ ...emptyState('tokyo', L), serial: 1 })).rejects.toThrow(/was released by someone else/);
     await a.unlock(lost.id);
     expect(await b.lockInfo()).toEqual(taken);
-    await b.write({ ...emptyState('tokyo', L), serial: 2 });
+    await b.write({ ...emptyState('tokyo', L), serial: 1 });
     await b.unlock(taken.id);
   });
 

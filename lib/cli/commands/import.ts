@@ -9,5 +9,6 @@ export function registerImport(program: Command, io: Io): void {
       const manifest = await loadFleet(io, opts);
       const r = await importGuest({ manifest, store: stateStore(io, opts, manifest.fleet), projectDir: io.cwd, env: io.env, guest });
       io.out(`Imported ${guest} on ${r.host} (${describeDomain(r.domain)}). Run \`hvkit plan\` to see what differs from code.\n`);
+      if (r.unlockWarning) io.err(`Warning: ${r.unlockWarning}\n`);
     });
 }

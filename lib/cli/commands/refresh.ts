@@ -7,7 +7,8 @@ export function registerRefresh(program: Command, io: Io): void {
   addLockTimeoutOption(addFleetOptions(program.command('refresh').description("ask every host's provider what really runs and record it; `hvkit plan` then shows the drift")))
     .action(async (opts: FleetOptions) => {
       const manifest = await loadFleet(io, opts);
-      const { state, drift } = await refresh({ manifest, store: stateStore(io, opts, manifest.fleet), projectDir: io.cwd, env: io.env });
+      const { state, drift, unlockWarning } = await refresh({ manifest, store: stateStore(io, opts, manifest.fleet), projectDir: io.cwd, env: io.env });
+      if (unlockWarning) io.err(`Warning: ${unlockWarning}\n`);
       const hosts = Object.entries(state.observed!.hosts);
       io.out(`Refreshed ${hosts.length} host${hosts.length === 1 ? '' : 's'}: ${hosts.filter(([, h]) => h.reachable).length} answered, ${hosts.reduce((a, [, h]) => a + h.domains.length, 0)} domains.\n`);
       if (drift.items.length === 0) io.out('No drift: the hypervisors run what state records.\n');
