@@ -63,18 +63,7 @@ export function isCurrentIntent(intent: StoredIntent): intent is IntentRecord {
  * lib/apply/intent.ts), and so was the whole step that records written before
  * intents had a version embedded.
  */
-export interface IntentSource {
-  id: string;
-  kind: string;
-  provider: ProviderName;
-  host: string;
-  target?: string;
-  guest?: string;
-  hostSpec?: HostSpec;
-  targetSpec?: HostSpec;
-  after?: GuestSpec;
-  config?: { text: string };
-}
+export type IntentSource = Omit<IntentStep, 'configText'> & { config?: { text: string } };
 
 /** The intent record of `step`, started by apply `run` at `started`. */
 export function intentRecord(step: IntentSource, run: string, started: string): IntentRecord {
