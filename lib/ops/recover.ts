@@ -27,6 +27,10 @@ const STEP_KINDS: Record<StepKind, true> = {
   migrate: true, recreate: true, 'destroy-copy': true,
 };
 
+function isStepKind(kind: string): kind is StepKind {
+  return Object.hasOwn(STEP_KINDS, kind);
+}
+
 /** A step as recovery settles it: what its intent record kept, the kind checked. */
 type RecoveryStep = Omit<IntentStep, 'kind' | 'configText'> & { kind: StepKind; config?: { text: string } };
 
@@ -34,8 +38,8 @@ type RecoveryStep = Omit<IntentStep, 'kind' | 'configText'> & { kind: StepKind; 
 function readIntent(intent: StoredIntent): RecoveryStep | { unreadable: string } {
   if (!isCurrentIntent(intent)) return { unreadable: `its record is intent version ${intent.version}, which this hvkit cannot read (a newer hvkit wrote it)` };
   const { kind, configText, ...rest } = intent.step;
-  if (!Object.hasOwn(STEP_KINDS, kind)) return { unreadable: `its step kind '${kind}' is not one this hvkit knows (a newer hvkit wrote it)` };
-  return { ...rest, kind: kind as StepKind, ...(configText !== undefined ? { config: { text: configText } } : {}) };
+  if (!isStepKind(kind)) return { unreadable: `its step kind '${kind}' is not one this hvkit knows (a newer hvkit wrote it)` };
+  return { ...rest, kind, ...(configText !== undefined ? { config: { text: configText } } : {}) };
 }
 
 /** An in-flight record recovery cannot settle: an error, so apply stops, saying what to do by hand. */
