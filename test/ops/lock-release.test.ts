@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Progress } from '../../lib/apply/progress';
 import { apply } from '../../lib/ops/apply';
+import type { ApplyListener } from '../../lib/plan/apply-events';
 import { refresh } from '../../lib/ops/refresh';
 import { manifestOf, WEB_HOST_8G } from '../helpers/fleet';
 import { tempProject, type TempProject } from '../helpers/project';
 import { unreleasableStore, type UnreleasableStore } from '../helpers/stores';
 
-const quiet: Progress = { started: () => {}, finished: () => {}, failed: () => {}, skipped: () => {}, close: () => {} };
+const quiet: ApplyListener = { event: () => {}, close: () => {} };
 const m = manifestOf({ a: { props: WEB_HOST_8G } });
 
 /** The warning for the lock `store` still holds. */
@@ -28,7 +28,7 @@ describe('an operation whose state lock cannot be released', () => {
   });
 
   it('apply: the run stands, and the outcome carries the warning', async () => {
-    const outcome = await apply({ manifest: m, store, projectDir: p.dir, env: process.env, progress: () => quiet });
+    const outcome = await apply({ manifest: m, store, projectDir: p.dir, env: process.env, listener: () => quiet });
     expect(outcome.kind).toBe('applied');
     expect((await store.read())?.hosts).toHaveProperty('a');
     expect(outcome.unlockWarning).toBe(await warningFor(store));
