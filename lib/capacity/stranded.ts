@@ -1,6 +1,7 @@
 import { formatSize } from '../manifest/size';
 import type { GuestSpec, HostSpec } from '../manifest/types';
-import { guestOverheadMiB, memoryUsed, round2, type Capacities, type Sums } from './usage';
+import type { HostUsage } from './admit';
+import { guestOverheadMiB, memoryUsed, round2, type Sums } from './usage';
 
 /** A host whose memory is nearly all committed while CPU and I/O idle, or the reverse. */
 export interface Stranded {
@@ -15,8 +16,10 @@ export interface Stranded {
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 
-export function findStranded(h: HostSpec, s: Sums, cap: Capacities, guests: readonly GuestSpec[]): Stranded | null {
-  if (guests.length === 0 || cap.memory === 0) return null;
+/** Whether a host's capacity is stranded, and the largest guest that would use it; null when it is not. */
+export function strandedOf(u: HostUsage): Stranded | null {
+  const { host: h, sums: s, capacities: cap } = u;
+  if (s.guests === 0 || cap.memory === 0) return null;
   const c = h.capacity;
   const memory = memoryUsed(h, s) / cap.memory;
   const cpu = cap.cpu ? s.cpu / cap.cpu : 0;

@@ -33,6 +33,36 @@ export function addGuest(s: Sums, g: GuestSpec, c: CapacityConfig, sign: 1 | -1 
   s.guests += sign;
 }
 
+export function cloneSums(s: Sums): Sums {
+  return { ...s, disks: { ...s.disks } };
+}
+
+/**
+ * Adds a change's sums (a delta: negative where guests leave) to running sums;
+ * with `growthOnly`, only what the change takes, as if its frees had not run yet.
+ */
+export function addSums(into: Sums, d: Sums, growthOnly = false): void {
+  const f = growthOnly ? positive : same;
+  into.memory += f(d.memory);
+  into.overhead += f(d.overhead);
+  into.vcpus += f(d.vcpus);
+  for (const k in d.disks) into.disks[k] = (into.disks[k] ?? 0) + f(d.disks[k]);
+  into.cpu += f(d.cpu);
+  into.iops += f(d.iops);
+  into.net += f(d.net);
+  into.guests += f(d.guests);
+}
+
+const positive = (x: number) => Math.max(0, x);
+const same = (x: number) => x;
+
+/** Whether a delta takes more of a hard resource (memory, overhead, vCPUs or a disk) on its host. */
+export function takesMore(d: Sums): boolean {
+  if (d.memory > 0 || d.overhead > 0 || d.vcpus > 0) return true;
+  for (const k in d.disks) if (d.disks[k] > 0) return true;
+  return false;
+}
+
 export function sumsOf(guests: readonly GuestSpec[], c: CapacityConfig): Sums {
   const s = emptySums();
   for (const g of guests) addGuest(s, g, c);

@@ -1,5 +1,7 @@
 import type { Diagnostic } from '../diagnostics';
-import { capacitiesOf, emptySums, addGuest, memoryUsed, type Sums } from '../capacity/usage';
+import { hardBreaches, usageOfSums } from '../capacity/admit';
+import { breachSummary } from '../capacity/breach-text';
+import { addGuest, addSums, capacitiesOf, cloneSums, emptySums, memoryUsed, takesMore, type Capacities, type Sums } from '../capacity/usage';
 import { formatSize } from '../manifest/size';
 import type { GuestSpec, HostSpec } from '../manifest/types';
 import type { Step } from './types';
@@ -33,36 +35,10 @@ function deltaOn(step: Step, host: string, cfg: HostSpec['capacity']): Delta | u
   return touched ? d : undefined;
 }
 
-function grows(d: Delta): boolean {
-  return d.memory > 0 || d.overhead > 0 || d.vcpus > 0 || Object.values(d.disks).some((x) => x > 0);
-}
-
-function addPositive(into: Sums, d: Delta): void {
-  into.memory += Math.max(0, d.memory);
-  into.overhead += Math.max(0, d.overhead);
-  into.vcpus += Math.max(0, d.vcpus);
-  for (const [k, v] of Object.entries(d.disks)) into.disks[k] = (into.disks[k] ?? 0) + Math.max(0, v);
-}
-
-function addAll(into: Sums, d: Delta): void {
-  into.memory += d.memory;
-  into.overhead += d.overhead;
-  into.vcpus += d.vcpus;
-  for (const [k, v] of Object.entries(d.disks)) into.disks[k] = (into.disks[k] ?? 0) + v;
-}
-
-function clone(s: Sums): Sums {
-  return { ...s, disks: { ...s.disks } };
-}
-
-/** Which hard limit a usage breaks, if any. */
-function overBy(h: HostSpec, s: Sums, memoryCap: number): string | undefined {
-  const cap = capacitiesOf(h);
-  const mem = memoryUsed(h, s);
-  if (mem > memoryCap) return `memory ${mem} MiB > ${memoryCap} MiB`;
-  if (s.vcpus > cap.vcpus) return `vCPUs ${s.vcpus} > ${cap.vcpus}`;
-  for (const [d, v] of Object.entries(s.disks)) if (v > (cap.disks[d] ?? 0)) return `disk ${d} ${v} MiB > ${cap.disks[d] ?? 0} MiB`;
-  return undefined;
+/** The first hard limit `s` breaks on the host with `memoryCap` MiB in force, in words; undefined when it fits. */
+function overBy(spec: HostSpec, caps: Capacities, s: Sums, memoryCap: number): string | undefined {
+  const breaches = hardBreaches(usageOfSums(spec, s, caps.memory === memoryCap ? caps : { ...caps, memory: memoryCap }));
+  return breaches && breachSummary(breaches[0]);
 }
 
 /**
@@ -100,7 +76,7 @@ export function orderSteps(steps: Step[], hosts: Map<string, HostView>): { steps
       if (add) dep(s, add);
       const d = deltaOn(s, name, cfg);
       if (!d) continue;
-      (grows(d) ? growth : frees).push({ s, d });
+      (takesMore(d) ? growth : frees).push({ s, d });
     }
     if (retire) for (const s of hs) if (s !== retire) dep(retire, s);
     const memAfter = view.spec.memory.totalMiB;
@@ -111,15 +87,16 @@ export function orderSteps(steps: Step[], hosts: Map<string, HostView>): { steps
     }
     const memCap = upgrade ? memAfter : Math.min(memAfter, view.memoryBefore || memAfter);
     if (growth.length === 0) continue;
-    const eager = clone(u0);
-    for (const g of growth) addPositive(eager, g.d);
-    if (!overBy(view.spec, eager, memCap)) continue;
+    const caps = capacitiesOf(view.spec);
+    const eager = cloneSums(u0);
+    for (const g of growth) addSums(eager, g.d, true);
+    if (!overBy(view.spec, caps, eager, memCap)) continue;
     // Ordering can only help when the host fits once every step has run. When it does
     // not, the fit check says why; an ordering error would add an untrue second reason.
-    const end = clone(u0);
-    for (const x of [...frees, ...growth]) addAll(end, x.d);
-    if (overBy(view.spec, end, memAfter)) continue;
-    if (overBy(view.spec, end, memCap)) {
+    const end = cloneSums(u0);
+    for (const x of [...frees, ...growth]) addSums(end, x.d);
+    if (overBy(view.spec, caps, end, memAfter)) continue;
+    if (overBy(view.spec, caps, end, memCap)) {
       diagnostics.push({
         severity: 'error', code: 'memory-short', path: view.path,
         message: `${name} reports ${formatSize(view.memoryBefore)} installed, but code says ${formatSize(memAfter)} (a DIMM failed or was removed): its guests would need ${formatSize(memoryUsed(view.spec, end))}; fit the missing memory and run \`hvkit refresh\`, or change the host's dimms in code to what is installed`,
@@ -127,10 +104,10 @@ export function orderSteps(steps: Step[], hosts: Map<string, HostView>): { steps
       continue;
     }
     for (const g of growth) for (const f of frees) dep(g.s, f.s);
-    const late = clone(u0);
-    for (const f of frees) addAll(late, f.d);
-    for (const g of growth) addPositive(late, g.d);
-    const over = overBy(view.spec, late, memCap);
+    const late = cloneSums(u0);
+    for (const f of frees) addSums(late, f.d);
+    for (const g of growth) addSums(late, g.d, true);
+    const over = overBy(view.spec, caps, late, memCap);
     if (over) {
       diagnostics.push({
         severity: 'error', code: 'unorderable', path: view.path,
@@ -195,11 +172,13 @@ function topoSort(steps: Step[], diagnostics: Diagnostic[]): { steps: Step[]; di
 export function simulate(steps: Step[], hosts: Map<string, HostView>): string | undefined {
   const sums = new Map<string, Sums>();
   const memCap = new Map<string, number>();
+  const caps = new Map<string, Capacities>();
   for (const [name, v] of hosts) {
     const s = emptySums();
     for (const g of v.guests) addGuest(s, g, v.spec.capacity);
     sums.set(name, s);
     memCap.set(name, v.memoryBefore || v.spec.memory.totalMiB);
+    caps.set(name, capacitiesOf(v.spec));
   }
   for (const step of steps) {
     if (step.kind === 'upgrade-memory' && step.hostSpec) memCap.set(step.host, step.hostSpec.memory.totalMiB);
@@ -209,10 +188,9 @@ export function simulate(steps: Step[], hosts: Map<string, HostView>): string | 
       const d = deltaOn(step, h, v.spec.capacity);
       if (!d) continue;
       const s = sums.get(h)!;
-      addAll(s, d);
-      s.guests += d.guests;
-      const over = overBy(v.spec, s, memCap.get(h)!);
-      if (over && grows(d)) return `after ${step.id}, ${h}: ${over}`;
+      addSums(s, d);
+      const over = overBy(v.spec, caps.get(h)!, s, memCap.get(h)!);
+      if (over && takesMore(d)) return `after ${step.id}, ${h}: ${over}`;
     }
   }
   return undefined;

@@ -26,7 +26,7 @@ const pct = (v: number, scale: number) => (scale > 0 ? Math.round((v / scale) * 
 function bar(b: Bar, which: string): string {
   // The bar spans the capacity, or the use when that is larger: over-commit shows past the marker.
   const scale = Math.max(b.capacity, b.used);
-  const over = b.used > b.capacity;
+  const over = b.over;
   const segs = b.segments.map((s) => {
     const w = pct(s.value, scale);
     const style = s.kind === 'guest' ? `width:${w}%;background:${roleColor(s.role!)}` : `width:${w}%`;

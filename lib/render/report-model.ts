@@ -1,5 +1,7 @@
-import { findStranded } from '../capacity/stranded';
-import { capacitiesOf, guestOverheadMiB, memoryUsed, sumsOf } from '../capacity/usage';
+import { hardBreaches, hostUsage, totalsOf, type HostUsage } from '../capacity/admit';
+import { emptiableHosts } from '../capacity/emptiable';
+import { strandedOf } from '../capacity/stranded';
+import { guestOverheadMiB } from '../capacity/usage';
 import { formatSize } from '../manifest/size';
 import type { GuestSpec, HostSpec } from '../manifest/types';
 import type { Plan } from '../plan/types';
@@ -20,6 +22,8 @@ export interface Bar {
   capacity: number;
   used: number;
   hard: boolean;
+  /** Over the limit, as the capacity engine judges it (for disk: any one disk). */
+  over: boolean;
   segments: Segment[];
   /** `3.5GiB / 4GiB`-style figure. */
   figure: string;
@@ -49,87 +53,54 @@ export interface ReportModel {
 
 const fmt = (unit: string, v: number) => (unit === 'MiB' ? formatSize(v) : `${Math.round(v * 100) / 100}`);
 
-/** The six bars of a host: each guest a segment, memory with the reserve and overhead beyond it. */
-export function barsOf(h: HostSpec, guests: readonly GuestSpec[], installedMiB?: number): Bar[] {
-  const cap = capacitiesOf(h, installedMiB);
-  const s = sumsOf(guests, h.capacity);
+/**
+ * The six bars of a host: each guest a segment, memory with the reserve and
+ * overhead beyond it. Used, capacity and over come from the capacity engine.
+ */
+export function barsOf(u: HostUsage, guests: readonly GuestSpec[]): Bar[] {
+  const h = u.host;
+  const t = totalsOf(u);
   const seg = (g: GuestSpec, value: number, text: string): Segment => ({ kind: 'guest', guest: g.name, role: g.role, value, text });
   const sorted = [...guests].sort((a, b) => (a.name < b.name ? -1 : 1));
-  const overheadBeyond = Math.max(0, s.overhead - h.reserve.overheadMiB);
-  const memUsed = memoryUsed(h, s);
-  const bar = (key: Bar['key'], label: string, unit: string, capacity: number, hard: boolean, segments: Segment[]): Bar => {
-    const used = segments.reduce((a, x) => a + x.value, 0);
-    return { key, label, capacity, used, hard, segments, figure: `${fmt(unit, used)} / ${fmt(unit, capacity)}` };
+  const overheadBeyond = Math.max(0, u.sums.overhead - h.reserve.overheadMiB);
+  const bar = (key: Bar['key'], label: string, unit: string, hard: boolean, segments: Segment[]): Bar => {
+    const { used, capacity, over } = t[key];
+    return { key, label, capacity, used, hard, over, segments, figure: `${fmt(unit, used)} / ${fmt(unit, capacity)}` };
   };
-  const diskCap = Object.values(cap.disks).reduce((a, b) => a + b, 0);
   return [
-    bar('memory', 'memory', 'MiB', cap.memory, true, [
+    bar('memory', 'memory', 'MiB', true, [
       { kind: 'reserve', value: h.reserve.memoryMiB, text: `reserve ${formatSize(h.reserve.memoryMiB)} (dom0 and hypervisor)` },
       ...(overheadBeyond ? [{ kind: 'overhead' as const, value: overheadBeyond, text: `guest overhead beyond the reserve ${formatSize(overheadBeyond)}` }] : []),
       ...sorted.map((g) => seg(g, g.memoryMiB, `${g.name} (${g.role}): ${formatSize(g.memoryMiB)} + ${guestOverheadMiB(g, h.capacity)}MiB overhead`)),
     ]),
-    bar('vcpus', 'vCPUs', 'vCPU', cap.vcpus, true, [
-      ...(h.reserve.vcpus ? [{ kind: 'reserve' as const, value: h.reserve.vcpus, text: `reserve ${h.reserve.vcpus} vCPUs` }] : []),
-      ...sorted.map((g) => seg(g, g.vcpus, `${g.name} (${g.role}): ${g.vcpus} vCPUs`)),
-    ]),
-    bar('disk', 'disk', 'MiB', diskCap, true, sorted.filter((g) => g.disks.length).map((g) => {
+    // The vCPU capacity is already net of the host's reserved vCPUs, so only guests take a share of it.
+    bar('vcpus', 'vCPUs', 'vCPU', true, sorted.map((g) => seg(g, g.vcpus, `${g.name} (${g.role}): ${g.vcpus} vCPUs`))),
+    bar('disk', 'disk', 'MiB', true, sorted.filter((g) => g.disks.length).map((g) => {
       const v = g.disks.reduce((a, d) => a + d.sizeMiB, 0);
       return seg(g, v, `${g.name} (${g.role}): ${formatSize(v)} on ${g.disks.map((d) => d.on).join(', ')}`);
     })),
-    bar('cpu', 'CPU load (cores)', 'cores', cap.cpu, false, sorted.filter((g) => g.load.cpu).map((g) => seg(g, g.load.cpu, `${g.name} (${g.role}): ${g.load.cpu} cores`))),
-    bar('iops', 'disk IOPS', 'IOPS', cap.iops, false, sorted.filter((g) => g.load.iops).map((g) => seg(g, g.load.iops, `${g.name} (${g.role}): ${g.load.iops} IOPS`))),
-    bar('network', 'network (Mbit/s)', 'Mbps', cap.net, false, sorted.filter((g) => g.load.netMbps).map((g) => seg(g, g.load.netMbps, `${g.name} (${g.role}): ${g.load.netMbps} Mbit/s`))),
-  ].map((b) => (b.key === 'memory' ? { ...b, used: memUsed, figure: `${formatSize(memUsed)} / ${formatSize(b.capacity)}` } : b));
+    bar('cpu', 'CPU load (cores)', 'cores', false, sorted.filter((g) => g.load.cpu).map((g) => seg(g, g.load.cpu, `${g.name} (${g.role}): ${g.load.cpu} cores`))),
+    bar('iops', 'disk IOPS', 'IOPS', false, sorted.filter((g) => g.load.iops).map((g) => seg(g, g.load.iops, `${g.name} (${g.role}): ${g.load.iops} IOPS`))),
+    bar('network', 'network (Mbit/s)', 'Mbps', false, sorted.filter((g) => g.load.netMbps).map((g) => seg(g, g.load.netMbps, `${g.name} (${g.role}): ${g.load.netMbps} Mbit/s`))),
+  ];
 }
 
 function hostSummary(h: HostSpec): string {
   return `${h.provider} · ${h.cpu.cores} cores / ${h.cpu.threads} threads · ${h.memory.dimmsMiB.length}×DIMM = ${formatSize(h.memory.totalMiB)} in ${h.memory.slots} slots · ${h.disks.map((d) => `${d.name} ${formatSize(d.sizeMiB)} ${d.kind}`).join(', ') || 'no disks'}`;
 }
 
-/** Hosts whose guests would all fit elsewhere (first fit, largest first), with where they would go. */
-function emptiableHosts(hosts: { spec: HostSpec; guests: GuestSpec[]; installed?: number }[]): { host: string; moves: string[] }[] {
-  const out: { host: string; moves: string[] }[] = [];
-  const free = (x: (typeof hosts)[number], extra: GuestSpec[]) => {
-    const all = [...x.guests, ...extra];
-    const s = sumsOf(all, x.spec.capacity);
-    const cap = capacitiesOf(x.spec, x.installed);
-    return { mem: cap.memory - memoryUsed(x.spec, s), vcpus: cap.vcpus - s.vcpus };
-  };
-  for (const h of hosts) {
-    if (h.guests.length === 0) continue;
-    const added = new Map<string, GuestSpec[]>();
-    const moves: string[] = [];
-    const order = [...h.guests].sort((a, b) => b.memoryMiB - a.memoryMiB || (a.name < b.name ? -1 : 1));
-    for (const g of order) {
-      const target = hosts.find((t) => {
-        if (t === h || t.spec.provider !== h.spec.provider) return false;
-        if (!g.disks.every((d) => t.spec.disks.some((td) => td.name === d.on))) return false;
-        const f = free(t, [...(added.get(t.spec.name) ?? []), g]);
-        return f.mem >= 0 && f.vcpus >= 0;
-      });
-      if (!target) break;
-      added.set(target.spec.name, [...(added.get(target.spec.name) ?? []), g]);
-      moves.push(`${g.name} → ${target.spec.name}`);
-    }
-    if (moves.length === h.guests.length) out.push({ host: h.spec.name, moves });
-  }
-  return out;
-}
-
 function model(fleet: string, source: ReportModel['source'], rows: { spec: HostSpec; guests: GuestSpec[]; before: Bar[] | null; installed?: number; findings: string[] }[]): ReportModel {
   const hosts: HostReport[] = rows.map((r) => {
-    const after = barsOf(r.spec, r.guests, r.installed);
-    const cap = capacitiesOf(r.spec, r.installed);
-    const stranded = findStranded(r.spec, sumsOf(r.guests, r.spec.capacity), cap, r.guests);
+    const usage = hostUsage(r.spec, r.guests, r.installed);
     return {
       name: r.spec.name,
       provider: r.spec.provider,
       summary: hostSummary(r.spec),
       guests: [...r.guests].sort((a, b) => (a.name < b.name ? -1 : 1)).map((g) => ({ name: g.name, role: g.role, vcpus: g.vcpus, memoryMiB: g.memoryMiB, tags: g.tags })),
       before: r.before,
-      after,
-      over: after.some((b) => b.used > b.capacity && b.hard),
-      stranded: stranded?.message ?? null,
+      after: barsOf(usage, r.guests),
+      over: hardBreaches(usage) !== undefined,
+      stranded: strandedOf(usage)?.message ?? null,
       findings: r.findings,
     };
   });
@@ -147,7 +118,8 @@ function model(fleet: string, source: ReportModel['source'], rows: { spec: HostS
     roles: [...new Set(rows.flatMap((r) => r.guests.map((g) => g.role)))].sort(),
     utilization,
     stranded: hosts.filter((h) => h.stranded).map((h) => ({ host: h.name, message: h.stranded! })),
-    emptiable: emptiableHosts(rows.map((r) => ({ spec: r.spec, guests: r.guests, installed: r.installed }))),
+    emptiable: emptiableHosts(rows.map((r) => ({ spec: r.spec, guests: r.guests, installed: r.installed })))
+      .map((e) => ({ host: e.host, moves: e.moves.map((m) => `${m.guest} → ${m.to}`) })),
   };
 }
 
@@ -168,10 +140,11 @@ export function modelFromPlan(plan: Plan): ReportModel {
   const rows = [...specs.keys()].sort().filter((n) => specs.get(n)!.after).map((n) => {
     const { before, after } = specs.get(n)!;
     const fit = plan.fit.find((f) => f.host === n);
+    const was = guestsOn('before', n);
     return {
       spec: after!,
       guests: guestsOn('after', n),
-      before: before ? barsOf(before, guestsOn('before', n)) : null,
+      before: before ? barsOf(hostUsage(before, was), was) : null,
       findings: fit?.diagnostics.map((d) => `${d.severity}: ${d.message}`) ?? [],
     };
   });

@@ -114,4 +114,10 @@ describe('report model', () => {
     expect(mem.segments.map((s) => [s.kind, s.value])).toEqual([['reserve', 512], ['guest', 1024]]);
     expect(model.emptiable).toEqual([{ host: 'a', moves: ['g1 → b'] }]);
   });
+
+  it('does not propose emptying a host onto one whose disk is too small', () => {
+    const small = { ...WEB_HOST_8G, disks: [{ name: 'sda', size: '100GiB', kind: 'hdd' as const, iops: 150 }] };
+    const m = manifestOf({ a: { props: WEB_HOST_8G, guests: { g1: web('1GiB', { disks: [{ size: '200GiB', on: 'sda' }] }) } }, b: { props: small } });
+    expect(modelFromState(stateOf(m)).emptiable).toEqual([]);
+  });
 });

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { distance } from 'fastest-levenshtein';
-import { capacitiesOf, memoryUsed, sumsOf } from '../../capacity/usage';
+import { hostUsage, totalsOf } from '../../capacity/admit';
 import { HvkitError } from '../../errors';
 import { formatSize } from '../../manifest/size';
 import type { Manifest } from '../../manifest/types';
@@ -55,23 +55,43 @@ export function nearest(name: string, names: string[], n = 3): string[] {
     .map((x) => x.c);
 }
 
-export function hostRows(state: State): Record<string, unknown>[] {
+/** One host as deployed: what its guests commit of what it offers (the capacity engine's figures). */
+export interface HostRow {
+  host: string;
+  provider: string;
+  guests: number;
+  memoryUsedMiB: number;
+  memoryMiB: number;
+  vcpusUsed: number;
+  vcpus: number;
+  diskUsedMiB: number;
+  diskMiB: number;
+}
+
+export function hostRows(state: State): HostRow[] {
   return Object.keys(state.hosts).sort().map((name) => {
     const h = state.hosts[name].spec;
     const guests = Object.values(state.guests).filter((g) => g.spec.host === name).map((g) => g.spec);
-    const s = sumsOf(guests, h.capacity);
-    const cap = capacitiesOf(h, state.hosts[name].installedMiB);
-    const diskCap = Object.values(cap.disks).reduce((a, b) => a + b, 0);
-    const diskUsed = Object.values(s.disks).reduce((a, b) => a + b, 0);
+    const t = totalsOf(hostUsage(h, guests, state.hosts[name].installedMiB));
     return {
       host: name, provider: h.provider, guests: guests.length,
-      memoryUsedMiB: memoryUsed(h, s), memoryMiB: cap.memory,
-      vcpusUsed: s.vcpus, vcpus: cap.vcpus, diskUsedMiB: diskUsed, diskMiB: diskCap,
+      memoryUsedMiB: t.memory.used, memoryMiB: t.memory.capacity,
+      vcpusUsed: t.vcpus.used, vcpus: t.vcpus.capacity, diskUsedMiB: t.disk.used, diskMiB: t.disk.capacity,
     };
   });
 }
 
-export function guestRows(state: State, host?: string): Record<string, unknown>[] {
+/** One guest as deployed, with what the last refresh saw of it. */
+export interface GuestRow {
+  guest: string;
+  host: string;
+  role: string;
+  vcpus: number;
+  memoryMiB: number;
+  state: string;
+}
+
+export function guestRows(state: State, host?: string): GuestRow[] {
   const inflight = new Set(Object.values(state.inflight).map((i) => i.step.guest));
   /** What the last refresh saw of a guest on its recorded host, when that host answered. */
   const seen = (name: string, on: string) => {
@@ -125,10 +145,10 @@ export function registerLookups(program: Command, io: Io, setCode: (code: number
       const rows = hostRows(requireState(state, location));
       if (opts.json) return io.out(JSON.stringify(rows, null, 2) + '\n');
       io.out(await table(['HOST', 'PROVIDER', 'MEMORY', 'VCPUS', 'DISK', 'GUESTS'], rows.map((r) => [
-        String(r.host), String(r.provider),
-        `${formatSize(r.memoryUsedMiB as number)} / ${formatSize(r.memoryMiB as number)}${pct(r.memoryUsedMiB as number, r.memoryMiB as number)}`,
-        `${r.vcpusUsed} / ${r.vcpus}${pct(r.vcpusUsed as number, r.vcpus as number)}`,
-        `${formatSize(r.diskUsedMiB as number)} / ${formatSize(r.diskMiB as number)}${pct(r.diskUsedMiB as number, r.diskMiB as number)}`,
+        r.host, r.provider,
+        `${formatSize(r.memoryUsedMiB)} / ${formatSize(r.memoryMiB)}${pct(r.memoryUsedMiB, r.memoryMiB)}`,
+        `${r.vcpusUsed} / ${r.vcpus}${pct(r.vcpusUsed, r.vcpus)}`,
+        `${formatSize(r.diskUsedMiB)} / ${formatSize(r.diskMiB)}${pct(r.diskUsedMiB, r.diskMiB)}`,
         String(r.guests),
       ])));
     });
@@ -143,6 +163,6 @@ export function registerLookups(program: Command, io: Io, setCode: (code: number
       }
       const rows = guestRows(st, opts.host);
       if (opts.json) return io.out(JSON.stringify(rows, null, 2) + '\n');
-      io.out(await table(['GUEST', 'HOST', 'ROLE', 'VCPUS', 'MEMORY', 'STATE'], rows.map((r) => [String(r.guest), String(r.host), String(r.role), String(r.vcpus), formatSize(r.memoryMiB as number), String(r.state)])));
+      io.out(await table(['GUEST', 'HOST', 'ROLE', 'VCPUS', 'MEMORY', 'STATE'], rows.map((r) => [r.guest, r.host, r.role, String(r.vcpus), formatSize(r.memoryMiB), r.state])));
     });
 }
