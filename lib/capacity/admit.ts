@@ -30,7 +30,10 @@ export interface HostUsage {
   readonly groups: ReadonlyMap<string, readonly string[]>;
 }
 
-/** The new usage (with any soft-limit warnings), or why the host cannot take the change. */
+/**
+ * The new usage (with the soft limits it crosses as warnings), or every limit
+ * the change would break when at least one of them stops it.
+ */
 export type OpResult = { ok: true; usage: HostUsage; warnings: Breach[] } | { ok: false; breaches: Breach[] };
 
 /** One guest leaving or arriving on a host. */
@@ -154,8 +157,7 @@ export function release(u: HostUsage, guest: GuestSpec): HostUsage {
 export function applyMoves(u: HostUsage, moves: readonly Move[]): OpResult {
   const next = step(u, moves);
   const all = breachesOf(next);
-  const breaches = all.filter((b) => blocks(b, u.host));
-  return breaches.length ? { ok: false, breaches } : { ok: true, usage: next, warnings: all };
+  return all.some((b) => blocks(b, u.host)) ? { ok: false, breaches: all } : { ok: true, usage: next, warnings: all };
 }
 
 function step(u: HostUsage, moves: readonly Move[]): HostUsage {
@@ -180,5 +182,7 @@ function step(u: HostUsage, moves: readonly Move[]): HostUsage {
         assertNever(m, 'move');
     }
   }
+  // A disk no guest uses any more is dropped, so the usage equals one computed from scratch.
+  for (const d in sums.disks) if (sums.disks[d] === 0) delete sums.disks[d];
   return { host: u.host, capacities: u.capacities, sums, groups: groups ?? u.groups };
 }

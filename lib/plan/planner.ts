@@ -36,6 +36,12 @@ export interface PlanInput {
      */
     forced?: string[];
   };
+  /**
+   * Orders the steps; tests pass a faulty one to prove the step-by-step
+   * simulation still refuses an order that over-commits a host.
+   * @default orderSteps
+   */
+  order?: typeof orderSteps;
 }
 
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -112,7 +118,7 @@ export function createPlan(input: PlanInput): Plan {
       guests: stateByHost.get(name) ?? [],
     });
   }
-  const ordered = orderSteps(steps, views);
+  const ordered = (input.order ?? orderSteps)(steps, views);
   const diagnostics: Diagnostic[] = [...fit.flatMap((f) => f.diagnostics), ...ordered.diagnostics, ...(input.diagnostics ?? [])];
   const fitErrors = diagnostics.some((d) => d.severity === 'error');
   if (!fitErrors) {

@@ -18,9 +18,11 @@ describe('fit: the chapter’s web host, 4 GB → 8 GB', () => {
   //   Σ overhead 63 MiB ≤ 128 MiB, so committed = 384 + 128 + 5632 + 2048 = 8192 MiB.
   const guests = { 'web-01': web('5.5GiB'), 'memcached-01': memcached() };
 
-  it('computes the per-guest overhead by hand', () => {
+  it('computes the per-guest overhead by hand: ⌈vcpus × 1 MiB + maxMemory / 128⌉ with the host’s config', () => {
     const m = manifestOf({ h: { props: WEB_HOST_8G, guests } });
-    expect(m.guests.map((g) => [g.name, guestOverheadMiB(g, g === m.guests[0] ? m.capacity : m.capacity)])).toEqual([['memcached-01', 17], ['web-01', 46]]);
+    const config = m.hosts[0].capacity;
+    expect(config).toMatchObject({ overheadPerVcpuMiB: 1, overheadMemoryDivisor: 128 });
+    expect(m.guests.map((g) => [g.name, guestOverheadMiB(g, config)])).toEqual([['memcached-01', 17], ['web-01', 46]]);
   });
 
   it('fits 512 MiB reserve + 5.5 GiB web + 2 GiB memcached + overheads in 8 GiB, exactly', () => {
@@ -73,6 +75,13 @@ describe('fit: other hard limits', () => {
   it('limits guest disks to the host disk they are placed on', () => {
     const { fit } = fitAfter({ h: { props: WEB_HOST_8G, guests: { a: web('1GiB', { disks: [{ size: '300GiB', on: 'sda' }] }), b: web('1GiB', { disks: [{ size: '300GiB', on: 'sda' }] }) } } });
     expect(fit.diagnostics.map((d) => d.message)).toEqual(['disk sda: guest disks take 600GiB of 500GiB, 100GiB too much: shrink or move a guest disk']);
+  });
+
+  it('refuses a guest disk on a disk the host does not have, naming the disks it has', () => {
+    const twoDisks = { ...WEB_HOST_8G, disks: [...WEB_HOST_8G.disks!, { name: 'sdb', size: '100GiB', kind: 'ssd' as const, iops: 5000 }] };
+    const m = manifestOf({ x: { props: twoDisks, guests: { g: web('1GiB', { disks: [{ size: '10GiB', on: 'sdb' }] }) } }, y: { props: WEB_HOST_8G } });
+    const fit = fitHost({ after: m.hosts[1], guestsBefore: [], guestsAfter: m.guests });
+    expect(fit.diagnostics).toEqual([{ severity: 'error', code: 'disk-over', path: 'tokyo/y', message: 'disk sdb: guest disks take 10GiB, but y has no disk sdb: place them on one of sda' }]);
   });
 
   it('refuses two guests of one anti-affinity group on a host, naming both', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { simulate, type HostView } from '../../lib/plan/order';
+import { orderSteps, simulate, type HostView } from '../../lib/plan/order';
 import { createPlan } from '../../lib/plan/planner';
 import type { Plan, Step } from '../../lib/plan/types';
 import { WEB_HOST_4G, WEB_HOST_8G, manifestOf, memcached, stateOf, web } from '../helpers/fleet';
@@ -26,6 +26,22 @@ describe('step ordering', () => {
     const reversed: Step[] = [...p.steps].reverse();
     expect(simulate(p.steps, views(m, full))).toBeUndefined();
     expect(simulate(reversed, views(m, full))).toBe('after create:mc-02, web-host-01: memory 10240 MiB > 8192 MiB');
+  });
+
+  it('refuses a plan whose step order would over-commit a host, even when ordering let it through', () => {
+    const m = manifestOf({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('5.5GiB'), 'mc-02': memcached() } }, 'web-host-02': { props: WEB_HOST_8G } });
+    // An ordering that puts the create before the destroy that makes room for it, and says nothing.
+    const careless: typeof orderSteps = (steps, hosts) => {
+      const ordered = orderSteps(steps, hosts).steps.reverse();
+      for (const s of ordered) s.dependsOn = [];
+      return { steps: ordered, diagnostics: [] };
+    };
+    const p = createPlan({ manifest: m, state: stateOf(full), order: careless });
+    expect(p.applyable).toBe(false);
+    expect(p.diagnostics.filter((d) => d.severity === 'error')).toEqual([{
+      severity: 'error', code: 'unorderable', path: 'tokyo',
+      message: 'step order over-commits a host: after create:mc-02, web-host-01: memory 10240 MiB > 8192 MiB',
+    }]);
   });
 
   it('lets growth that fits without frees run alongside them', () => {

@@ -115,6 +115,15 @@ describe('report model', () => {
     expect(model.emptiable).toEqual([{ host: 'a', moves: ['g1 → b'] }]);
   });
 
+  it('judges over-commitment as fit does: vCPUs the host reserves are not counted twice', () => {
+    // 8 threads × 4 − 4 reserved = 28 vCPUs for guests, all taken.
+    const guests = Object.fromEntries(Array.from({ length: 14 }, (_, i) => [`g${i}`, { role: 'web', vcpus: 2, memory: '64MiB' }]));
+    const m = manifestOf({ a: { props: { ...WEB_HOST_8G, reserve: { vcpus: 4 } }, guests } });
+    const host = modelFromState(stateOf(m)).hosts[0];
+    expect(host.after.find((b) => b.key === 'vcpus')).toMatchObject({ used: 28, capacity: 28, over: false, figure: '28 / 28' });
+    expect(host.over).toBe(false);
+  });
+
   it('does not propose emptying a host onto one whose disk is too small', () => {
     const small = { ...WEB_HOST_8G, disks: [{ name: 'sda', size: '100GiB', kind: 'hdd' as const, iops: 150 }] };
     const m = manifestOf({ a: { props: WEB_HOST_8G, guests: { g1: web('1GiB', { disks: [{ size: '200GiB', on: 'sda' }] }) } }, b: { props: small } });

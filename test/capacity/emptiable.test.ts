@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { emptiableHosts, type FleetHost } from '../../lib/capacity/emptiable';
+import type { Manifest } from '../../lib/manifest/types';
+import { WEB_HOST_8G, manifestOf, memcached, web, type HostDef } from '../helpers/fleet';
+
+const SMALL_DISK = { ...WEB_HOST_8G, disks: [{ name: 'sda', size: '100GiB', kind: 'hdd' as const, iops: 150 }] };
+
+function hostsOf(m: Manifest): FleetHost[] {
+  return m.hosts.map((h) => ({ spec: h, guests: m.guests.filter((g) => g.host === h.name) }));
+}
+const emptiable = (hosts: Record<string, HostDef>) => emptiableHosts(hostsOf(manifestOf(hosts)));
+
+describe('emptiable hosts: whose guests would all fit elsewhere', () => {
+  it('empties a host onto another with room, saying where each guest goes', () => {
+    expect(emptiable({ a: { props: WEB_HOST_8G, guests: { g1: web('1GiB') } }, b: { props: WEB_HOST_8G } })).toEqual([
+      { host: 'a', moves: [{ guest: 'g1', to: 'b' }] },
+    ]);
+  });
+
+  it('rejects a target whose disk is too small for the guest’s disk', () => {
+    expect(emptiable({ a: { props: WEB_HOST_8G, guests: { g1: web('1GiB', { disks: [{ size: '200GiB', on: 'sda' }] }) } }, b: { props: SMALL_DISK } })).toEqual([]);
+  });
+
+  it('rejects a target that already runs a guest of the same anti-affinity group', () => {
+    const db = { role: 'db', vcpus: 1, memory: '1GiB', antiAffinity: 'db' };
+    expect(emptiable({ a: { props: WEB_HOST_8G, guests: { 'db-01': db } }, b: { props: WEB_HOST_8G, guests: { 'db-02': db } } })).toEqual([]);
+  });
+
+  it('counts the guests already sent to a target: two 3 GiB guests do not both fit in 4 GiB of room', () => {
+    // b commits 512 MiB reserve + 3.5 GiB of web: 4 GiB of 8 GiB left, room for g1 or g2 but not both;
+    // a, with 6.5 GiB committed, has no room for b's guest either.
+    const hosts = { a: { props: WEB_HOST_8G, guests: { g1: web('3GiB'), g2: web('3GiB') } }, b: { props: WEB_HOST_8G, guests: { w: web('3.5GiB') } } };
+    expect(emptiable(hosts)).toEqual([]);
+  });
+
+  it('spreads a host’s guests over several targets, largest first', () => {
+    const hosts = {
+      a: { props: WEB_HOST_8G, guests: { big: web('5.5GiB'), small: memcached() } },
+      b: { props: WEB_HOST_8G, guests: { w: web('3.5GiB') } },
+      c: { props: WEB_HOST_8G, guests: { x: web('1GiB') } },
+    };
+    expect(emptiable(hosts).find((e) => e.host === 'a')).toEqual({ host: 'a', moves: [{ guest: 'big', to: 'c' }, { guest: 'small', to: 'b' }] });
+  });
+});
