@@ -72,8 +72,10 @@ export function breachesOf(u: HostUsage): Breach[] {
   if (round2(s.cpu) > c.cpu) out.push({ mode: 'cpu-load', hard: false, used: round2(s.cpu), capacity: c.cpu });
   if (round2(s.iops) > c.iops) out.push({ mode: 'iops', hard: false, used: round2(s.iops), capacity: c.iops });
   if (round2(s.net) > c.net) out.push({ mode: 'network', hard: false, used: round2(s.net), capacity: c.net });
-  for (const [group, names] of [...u.groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (names.length > 1) out.push({ mode: 'anti-affinity', hard: true, group, guests: [...names].sort() });
+  if (u.groups.size) {
+    for (const [group, names] of [...u.groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (names.length > 1) out.push({ mode: 'anti-affinity', hard: true, group, guests: [...names].sort() });
+    }
   }
   return out;
 }

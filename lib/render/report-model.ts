@@ -136,15 +136,27 @@ export function modelFromState(state: State): ReportModel {
 export function modelFromPlan(plan: Plan): ReportModel {
   const specs = new Map<string, { before?: HostSpec; after?: HostSpec }>();
   for (const c of plan.changes) if (c.kind === 'host') specs.set(c.name, { before: c.before ?? undefined, after: c.after ?? undefined });
-  const guestsOn = (side: 'before' | 'after', host: string) => plan.changes.flatMap((c) => (c.kind === 'guest' && c[side]?.host === host ? [c[side]!] : []));
+  // Grouped once: a scan of every change per host is quadratic on large fleets.
+  const bySide = { before: new Map<string, GuestSpec[]>(), after: new Map<string, GuestSpec[]>() };
+  for (const c of plan.changes) {
+    if (c.kind !== 'guest') continue;
+    for (const side of ['before', 'after'] as const) {
+      const g = c[side];
+      if (!g) continue;
+      const list = bySide[side].get(g.host);
+      if (list) list.push(g);
+      else bySide[side].set(g.host, [g]);
+    }
+  }
+  const guestsOn = (side: 'before' | 'after', host: string) => bySide[side].get(host) ?? [];
+  const fits = new Map(plan.fit.map((f) => [f.host, f]));
   const rows = [...specs.keys()].sort().filter((n) => specs.get(n)!.after).map((n) => {
     const { before, after } = specs.get(n)!;
-    const fit = plan.fit.find((f) => f.host === n);
-    const was = guestsOn('before', n);
+    const fit = fits.get(n);
     return {
       spec: after!,
       guests: guestsOn('after', n),
-      before: before ? barsOf(hostUsage(before, was), was) : null,
+      before: before ? barsOf(hostUsage(before, guestsOn('before', n)), guestsOn('before', n)) : null,
       findings: fit?.diagnostics.map((d) => `${d.severity}: ${d.message}`) ?? [],
     };
   });
