@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError } from 'commander';
-import { HvkitError } from '../errors';
+import { isHvkitError } from '../errors';
 import { terraformStyleFlags, type Io } from './context';
 import { terminalSafe } from '../render/printable';
 import { registerSynth } from './commands/synth';
@@ -63,7 +63,7 @@ export async function main(argv: string[], rawIo: Io = processIo()): Promise<num
     return code;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
-    if (e instanceof HvkitError) {
+    if (isHvkitError(e)) {
       io.err(`Error: ${e.message}\n`);
       return e.exitCode;
     }

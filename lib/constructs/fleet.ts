@@ -4,9 +4,10 @@ import { LocalBackend, TerraformStack, type IStackSynthesizer, type ISynthesisSe
 import type { Construct } from 'constructs';
 import { buildManifest } from '../manifest/build';
 import { canonicalJson } from '../manifest/canonical';
+import { isSchemaChecked } from '../manifest/schema';
 import type { FleetInput, FleetProps, GuestInput, HostInput } from '../manifest/props';
 import type { Manifest } from '../manifest/types';
-import { currentSink, ENV_MANIFEST_DIR, MANIFEST_FILE, manifestOnly, report } from '../synth/app-protocol';
+import { ENV_MANIFEST_DIR, MANIFEST_FILE, manifestOnly, post, report } from '../synth/app-protocol';
 import { Guest, Host } from './host';
 import { checkApp } from './private/check-app';
 import { addTerraformResources } from './terraform';
@@ -97,9 +98,8 @@ export class Fleet extends TerraformStack {
 
   private synthesizeFleet(session: ISynthesisSession, terraform: IStackSynthesizer): void {
     const m = this.manifest();
-    const sink = currentSink();
-    if (sink) {
-      sink.manifests.push(m);
+    // In the CLI's synthesis worker the manifest goes to the CLI as a message.
+    if (post({ kind: 'manifest', fleet: this.name, json: JSON.stringify(m), heldToSchema: isSchemaChecked(m) })) {
       report({ kind: 'synthesized', fleet: this.name });
       return;
     }

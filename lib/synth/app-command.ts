@@ -38,8 +38,9 @@ export function appCommand(projectDir: string, app?: string): string[] {
  * path normalized. Relative as written, so it holds no absolute path.
  */
 export function appIdentity(argv: string[]): string {
-  const script = appFile(argv);
-  return withoutNpx(argv).map((a) => (a === script ? posix.normalize(a.replaceAll('\\', '/')) : a)).join(' ');
+  const script = appScript(argv);
+  const rest = withoutNpx(argv);
+  return rest.map((a, i) => (script && i === script.at ? posix.normalize(a.replaceAll('\\', '/')) : a)).join(' ');
 }
 
 /** The command without a leading `npx [--no-install]`. */
@@ -47,15 +48,41 @@ function withoutNpx(argv: string[]): string[] {
   return argv[0] === 'npx' ? argv.slice(1).filter((a, i) => !(i === 0 && a === '--no-install')) : argv;
 }
 
-/** The TypeScript file of a `[npx] tsx FILE` app, which hvkit can build in its own process. */
-export function tsxFile(argv: string[]): string | undefined {
-  const rest = withoutNpx(argv);
-  return rest[0] === 'tsx' && rest.length === 2 && !rest[1].startsWith('-') ? rest[1] : undefined;
+/** How an app command runs its script: `[npx] tsx FILE`, `ts-node FILE`, `node [OPTIONS] FILE [ARGS]`, … */
+export interface AppScript {
+  /** The program, `npx` removed: `tsx`, `ts-node`, `node`, or whatever the command starts with. */
+  readonly runner: string;
+  /** What comes between the program and the script (`--enable-source-maps`, `watch`). */
+  readonly options: readonly string[];
+  /** The script, as written. */
+  readonly file: string;
+  /** The script's own arguments. */
+  readonly args: readonly string[];
+  /** Where the script is in the command without `npx`. */
+  readonly at: number;
+}
+
+/**
+ * The one reading of an app command: the script it runs (the first argument
+ * after the program that names a JavaScript or TypeScript file) and what
+ * surrounds it; undefined when the command names no script (`make synth`).
+ */
+export function appScript(argv: string[]): AppScript | undefined {
+  const [runner, ...rest] = withoutNpx(argv);
+  const i = rest.findIndex((a) => !a.startsWith('-') && /\.[cm]?[jt]sx?$/.test(a));
+  if (runner === undefined || i < 0) return undefined;
+  return { runner, options: rest.slice(0, i), file: rest[i], args: rest.slice(i + 1), at: i + 1 };
 }
 
 /** The script an app command runs (`tsx stacks/main.ts`, `node dist/main.js`), if it names one. */
 export function appFile(argv: string[]): string | undefined {
-  return withoutNpx(argv).slice(1).find((a) => !a.startsWith('-') && /\.[cm]?[jt]sx?$/.test(a));
+  return appScript(argv)?.file;
+}
+
+/** The TypeScript file of a plain `[npx] tsx FILE` app, which hvkit can build itself and run in a worker. */
+export function tsxFile(argv: string[]): string | undefined {
+  const s = appScript(argv);
+  return s?.runner === 'tsx' && s.options.length === 0 && s.args.length === 0 ? s.file : undefined;
 }
 
 /**
@@ -64,10 +91,11 @@ export function appFile(argv: string[]): string | undefined {
  */
 function fastPath(projectDir: string, argv: string[]): string[] {
   const rest = withoutNpx(argv);
-  if (rest[0] === 'tsx' && rest.length >= 2 && !rest[1].startsWith('-')) {
+  const script = appScript(argv);
+  if (script?.runner === 'tsx' && script.options.length === 0) {
     try {
       const loader = require.resolve('tsx', { paths: [projectDir] });
-      return [process.execPath, '--import', pathToFileURL(loader).href, ...rest.slice(1)];
+      return [process.execPath, '--import', pathToFileURL(loader).href, script.file, ...script.args];
     } catch {
       // tsx not installed in the project: fall through to the command as written.
     }

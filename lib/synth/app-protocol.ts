@@ -1,10 +1,12 @@
 import { appendFileSync } from 'node:fs';
-import type { Problem } from '../errors';
-import type { Manifest } from '../manifest/types';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isHvkitError, isValidationError, type Problem } from '../errors';
 
 /**
  * How the hvkit CLI (lib/synth/run-app.ts) and the Fleets in a fleet app
  * (lib/constructs/fleet.ts) talk. Kept free of cdktf so the CLI can use it.
+ * The app runs either in a child process (environment variables and files)
+ * or in a synthesis worker of the CLI (messages to the CLI's thread).
  */
 export const MANIFEST_FILE = 'hvkit.manifest.json';
 /** `full` (Terraform JSON too) or `manifest` (manifests only). */
@@ -13,8 +15,10 @@ export const ENV_MODE = 'HVKIT_SYNTH_MODE';
 export const ENV_MANIFEST_DIR = 'HVKIT_MANIFEST_DIR';
 /** Where a child-process app appends its {@link AppEvent}s, one JSON document a line. */
 export const ENV_REPORT_FILE = 'HVKIT_REPORT_FILE';
-/** Where manifests go when the CLI builds the app inside its own process. */
-export const MANIFEST_SINK = Symbol.for('hvkit.manifestSink');
+/** The key of a synthesis worker's `workerData`; its value is {@link SESSION_VERSION}. */
+export const SESSION_KEY = 'hvkit.synthesisSession';
+/** Raised when a message changes shape, so a worker of another hvkit is not misread. */
+export const SESSION_VERSION = 1;
 
 /** What a fleet app tells the CLI besides its manifests. */
 export type AppEvent =
@@ -25,33 +29,65 @@ export type AppEvent =
   /** A fleet was created (so the CLI can tell an app that never calls app.synth()). */
   | { readonly kind: 'created'; readonly fleet: string; readonly path: string };
 
-/** The in-process channel: the CLI sets it on globalThis while it imports the app. */
-export interface ManifestSink {
-  manifests: Manifest[];
-  events: AppEvent[];
+/**
+ * An error thrown in a synthesis worker, as data: errors are structured-cloned
+ * across the worker boundary, which keeps neither their class nor their brand.
+ */
+export interface ErrorData {
+  readonly name: string;
+  readonly message: string;
+  /** A ValidationError's problems (of any copy of hvkit: recognised by its brand). */
+  readonly problems?: readonly Problem[];
 }
 
-export function currentSink(): ManifestSink | undefined {
-  return (globalThis as Record<symbol, ManifestSink | undefined>)[MANIFEST_SINK];
+/** What a synthesis worker posts to the CLI, in order; `ended` or `failed` comes last. */
+export type SessionMessage =
+  | AppEvent
+  /**
+   * A fleet's manifest as JSON text, in place of the file a child-process app
+   * writes: a string crosses to the CLI's thread as one copy, where a
+   * structured clone of a 10,000-guest object tree costs three times the parse.
+   * `heldToSchema`: buildManifest made it, so the CLI need not validate it again.
+   */
+  | { readonly kind: 'manifest'; readonly fleet: string; readonly json: string; readonly heldToSchema: boolean }
+  /** The app's module ran to its end. */
+  | { readonly kind: 'ended' }
+  /** The app threw. */
+  | { readonly kind: 'failed'; readonly error: ErrorData };
+
+/** The port to the CLI when this thread is a synthesis worker; undefined otherwise. */
+function sessionPort(): { postMessage(m: SessionMessage): void } | undefined {
+  const data = workerData as Record<string, unknown> | null | undefined;
+  return !isMainThread && parentPort && data?.[SESSION_KEY] === SESSION_VERSION ? parentPort : undefined;
+}
+
+/** True when this thread is the CLI's synthesis worker. */
+export function inSession(): boolean {
+  return sessionPort() !== undefined;
+}
+
+/** Sends a message to the CLI; false when this thread is no synthesis worker. */
+export function post(message: SessionMessage): boolean {
+  const port = sessionPort();
+  port?.postMessage(message);
+  return port !== undefined;
+}
+
+/** `e` as data to post: its class's name, its message, and a ValidationError's problems. */
+export function errorData(e: unknown): ErrorData {
+  if (isValidationError(e)) return { name: e.name, message: e.message, problems: e.problems.map((p) => ({ path: String(p.path), message: String(p.message) })) };
+  if (e instanceof Error || isHvkitError(e)) return { name: String(e.name), message: String(e.message) };
+  return { name: 'Error', message: String(e) };
 }
 
 /** True when the CLI wants manifests only: Terraform JSON is not built at all. */
 export function manifestOnly(): boolean {
-  return currentSink() !== undefined || process.env[ENV_MODE] === 'manifest';
+  return process.env[ENV_MODE] === 'manifest';
 }
 
-/** True when the app runs under the hvkit CLI rather than on its own (or under cdktf's CLI). */
-export function underHvkit(): boolean {
-  return currentSink() !== undefined || process.env[ENV_REPORT_FILE] !== undefined;
-}
-
-/** Tells the CLI, in process or through the report file; a no-op without the CLI. */
+/** Tells the CLI, through the worker's port or the report file; a no-op without the CLI. */
 export function report(event: AppEvent): void {
-  const sink = currentSink();
-  if (sink) {
-    sink.events.push(event);
-    return;
-  }
+  if (post(event)) return;
   const file = process.env[ENV_REPORT_FILE];
   if (file) appendFileSync(file, `${JSON.stringify(event)}\n`);
 }

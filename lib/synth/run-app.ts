@@ -1,14 +1,15 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { HvkitError } from '../errors';
 import { loadManifest } from '../manifest/load';
 import type { Manifest } from '../manifest/types';
 import { appCommand, appFile, parseCommand, tsxFile } from './app-command';
-import { crashMessage, settle, type AppRun } from './app-outcome';
+import { bundleApp } from './app-bundle';
+import { crashMessage, settle, type AppOutcome, type AppRun } from './app-outcome';
 import { ENV_MANIFEST_DIR, ENV_MODE, ENV_REPORT_FILE, MANIFEST_FILE, type AppEvent } from './app-protocol';
-import { runInProcess } from './in-process';
+import { runInWorker } from './app-worker';
 
 export { appCommand } from './app-command';
 export type { AppRun } from './app-outcome';
@@ -46,12 +47,22 @@ export async function synthApp(opts: RunAppOptions): Promise<AppRun> {
   const file = tsxFile(written);
   const env = opts.env ?? process.env;
   if (opts.mode === 'manifest' && file && env.HVKIT_APP_PROCESS !== 'separate') {
-    return settle(await runInProcess(resolve(opts.projectDir, file), name, opts.projectDir, env));
+    const bundle = await bundleApp(resolve(opts.projectDir, file), opts.projectDir);
+    if (bundle) {
+      try {
+        // A worker shares hvkit's working directory; an app whose relative paths mean another folder runs in its own process there.
+        const inWorker = realpathSync(opts.projectDir) === realpathSync(process.cwd());
+        return settle(inWorker ? await runInWorker(bundle.file, name, env) : await runChild([process.execPath, bundle.file], name, opts, env));
+      } finally {
+        bundle.dispose();
+      }
+    }
   }
-  return runChild(appCommand(opts.projectDir, opts.app), name, opts, env);
+  return settle(await runChild(appCommand(opts.projectDir, opts.app), name, opts, env));
 }
 
-async function runChild(argv: string[], name: string, opts: RunAppOptions, baseEnv: NodeJS.ProcessEnv): Promise<AppRun> {
+/** Runs the app as a child process in the project folder; it talks through files named in its environment. */
+async function runChild(argv: string[], name: string, opts: RunAppOptions, baseEnv: NodeJS.ProcessEnv): Promise<AppOutcome> {
   const work = mkdtempSync(join(tmpdir(), 'hvkit-app-'));
   const manifestDir = join(work, 'manifests');
   const reportFile = join(work, 'report.jsonl');
@@ -71,7 +82,7 @@ async function runChild(argv: string[], name: string, opts: RunAppOptions, baseE
     const manifests = code === 0 && existsSync(manifestDir)
       ? readdirSync(manifestDir).sort().filter((f) => existsSync(join(manifestDir, f, MANIFEST_FILE))).map((f) => loadManifest(join(manifestDir, f, MANIFEST_FILE)))
       : [];
-    return settle({ app: name, events, manifests, failure: code === 0 ? undefined : crashMessage(stderr, code) });
+    return { app: name, events, manifests, failure: code === 0 ? undefined : crashMessage(stderr, code) };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

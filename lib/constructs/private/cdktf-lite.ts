@@ -5,7 +5,7 @@
  * whole Terraform model) and the manifest needs none of it: no Terraform
  * resource is created in that mode. An app that takes only `App` (or
  * `Testing`) from cdktf gets these too; one that uses more of cdktf gets the
- * real cdktf (lib/synth/in-process.ts decides), and `hvkit synth` always does.
+ * real cdktf (lib/synth/app-bundle.ts decides), and `hvkit synth` always does.
  * `App.synth()` works as cdktf's does, so a Fleet hands over its manifest the
  * same way under both.
  */

@@ -1,5 +1,5 @@
 import type { Construct } from 'constructs';
-import { ValidationError, type Problem } from '../../errors';
+import { isValidationError, ValidationError, type Problem } from '../../errors';
 import { report } from '../../synth/app-protocol';
 import { Guest, Host } from '../host';
 
@@ -33,7 +33,7 @@ export function checkApp(root: Construct, isFleet: (c: unknown) => c is FleetLik
     try {
       f.manifest();
     } catch (e) {
-      if (!(e instanceof ValidationError)) throw e;
+      if (!isValidationError(e)) throw e;
       problems.push(...e.problems);
     }
   }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { onlyAppFromCdktf } from '../../lib/synth/in-process';
+import { onlyAppFromCdktf } from '../../lib/synth/app-bundle';
 
 describe('onlyAppFromCdktf (may the app get the light cdktf stand-ins?)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hvkit-lite-'));
