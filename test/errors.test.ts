@@ -13,9 +13,12 @@ describe('ValidationError', () => {
   });
 });
 
+/** The brand every copy of hvkit puts on its errors. */
+const BRAND: unique symbol = Symbol.for('hvkit.error');
+
 /** An HvkitError of another copy of hvkit (an app's bundle has its own classes): same brand, another class. */
 class OtherCopyValidationError extends Error {
-  readonly [Symbol.for('hvkit.error')] = true;
+  readonly [BRAND] = true;
   readonly exitCode = 1;
   constructor(readonly problems: { path: string; message: string }[]) {
     super(`${problems.length} problems in the fleet`);

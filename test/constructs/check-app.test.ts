@@ -3,9 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../lib/errors';
 import { checkApp } from '../../lib/constructs/private/check-app';
 
+/** The brand every copy of hvkit puts on its errors. */
+const BRAND: unique symbol = Symbol.for('hvkit.error');
+
 /** A ValidationError of another copy of hvkit (a library the app uses may bundle its own): the brand, another class. */
 class OtherCopyValidationError extends Error {
-  readonly [Symbol.for('hvkit.error')] = true;
+  readonly [BRAND] = true;
   readonly exitCode = 1;
   constructor(readonly problems: { path: string; message: string }[]) {
     super('1 problem in the fleet');
