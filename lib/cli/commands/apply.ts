@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { apply } from '../../ops/apply';
-import { assertNever, HvkitError } from '../../errors';
+import { assertNever, HvkitError, isHvkitError } from '../../errors';
 import { loadPlan, type PlanDerivation } from '../../plan/plan-file';
 import { ApplyJsonWriter } from '../../render/apply-json';
 import { applyFailed, CANCELLED_TEXT, NO_CHANGES_TEXT, plainApplyView, ttyApplyView } from '../../render/apply-view';
@@ -49,7 +49,7 @@ export function registerApply(program: Command, io: Io, setCode: (code: number) 
       await applyCommand(planfile, opts, io, setCode, json);
     } catch (e) {
       // Errors a user can act on are a diagnostic line like any other; a bug still shows its stack.
-      if (!(e instanceof HvkitError)) throw e;
+      if (!isHvkitError(e)) throw e;
       json.diagnostic(e.message);
       setCode(e.exitCode);
     }
