@@ -1,6 +1,7 @@
 import type { Diagnostic } from '../diagnostics';
+import { assertNever } from '../errors';
 import type { GuestSpec, HostSpec } from '../manifest/types';
-import { breachesOf, hostUsage } from './admit';
+import { breachesOf, hostUsage, type Breach } from './admit';
 import { breachDiagnostic } from './breach-text';
 import { strandedOf, type Stranded } from './stranded';
 import { capacitiesOf, memoryUsed, round2, sumsOf, type Capacities, type Sums } from './usage';
@@ -20,6 +21,8 @@ export interface ResourceFit {
   capacity: number;
   before: number;
   after: number;
+  /** Whether, after the plan, the host breaks this resource's limit (the admission check's verdict). */
+  over: boolean;
 }
 
 export interface HostFit {
@@ -54,6 +57,8 @@ export function fitHost(input: FitInput): HostFit {
   const sb = sumsOf(input.guestsBefore, (input.before ?? host).capacity);
   const sa = usage?.sums ?? sumsOf(input.guestsAfter, host.capacity);
   const usedB = (h: HostSpec | undefined, s: Sums) => (h ? memoryUsed(h, s) : 0);
+  const breaches = usage ? breachesOf(usage) : [];
+  const overLabels = new Set(breaches.map(rowLabel));
   const resources: ResourceFit[] = [];
   const add = (key: ResourceKey, label: string, unit: ResourceUnit, hard: boolean, pick: (c: Capacities) => number, before: number, after: number) => {
     resources.push({
@@ -62,6 +67,7 @@ export function fitHost(input: FitInput): HostFit {
       capacity: capAfter ? pick(capAfter) : 0,
       before: round2(before),
       after: round2(after),
+      over: overLabels.has(label),
     });
   };
   add('memory', 'memory', 'MiB', true, (c) => c.memory, input.guestsBefore.length || input.before ? usedB(input.before, sb) : 0, input.after ? usedB(input.after, sa) : 0);
@@ -83,7 +89,21 @@ export function fitHost(input: FitInput): HostFit {
       overheadMiB: input.after ? Math.max(0, sa.overhead - input.after.reserve.overheadMiB) : 0,
       guestsMiB: sa.memory,
     },
-    diagnostics: usage ? breachesOf(usage).map((b) => breachDiagnostic(usage.host, b)) : [],
+    diagnostics: usage ? breaches.map((b) => breachDiagnostic(usage.host, b)) : [],
     stranded: usage ? strandedOf(usage) : null,
   };
+}
+
+/** The fit-table row a breach is about; anti-affinity has none. */
+function rowLabel(b: Breach): string | undefined {
+  switch (b.mode) {
+    case 'memory': return 'memory';
+    case 'vcpus': return 'vcpus';
+    case 'disk': return `disk ${b.disk}`;
+    case 'cpu-load': return 'cpu load';
+    case 'iops': return 'iops';
+    case 'network': return 'network';
+    case 'anti-affinity': return undefined;
+    default: return assertNever(b, 'breach');
+  }
 }

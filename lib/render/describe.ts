@@ -105,8 +105,9 @@ export function fitCell(r: ResourceFit): string {
   return `${use} / ${cap}${pct}`;
 }
 
+/** The capacity engine's verdict, carried in the plan: renderers do not compare amounts. */
 export function isOver(r: ResourceFit): boolean {
-  return r.after > r.capacity;
+  return r.over;
 }
 
 export function severityLabel(d: Diagnostic): string {

@@ -50,6 +50,13 @@ describe('fit: the chapter’s web host, 4 GB → 8 GB', () => {
     expect(fit.diagnostics.map((d) => d.code)).toEqual(['memory-over']);
   });
 
+  it('marks exactly the rows the admission check finds over, so renderers need not compare amounts', () => {
+    const over = fitAfter({ 'web-host-01': { props: WEB_HOST_4G, guests: { 'web-01': web('5.5GiB') } } }).fit;
+    expect(over.resources.filter((r) => r.over).map((r) => r.label)).toEqual(['memory']);
+    const full = fitAfter({ 'web-host-01': { props: WEB_HOST_8G, guests } }).fit;
+    expect(full.resources.some((r) => r.over)).toBe(false);
+  });
+
   it('counts overhead beyond the reserve’s share against the host', () => {
     // maxMemory 32 GiB: overhead ⌈1 + 32768/128⌉ = 257 MiB, 129 MiB more than the reserve holds.
     const big = { ...WEB_HOST_8G, memory: { slots: 4, maxDimm: '16GiB', dimms: ['16GiB', '16GiB', '16GiB'] } };
