@@ -117,10 +117,11 @@ export interface ResourceTotal {
   over: boolean;
 }
 
-export type TotalKey = 'memory' | 'vcpus' | 'disk' | 'cpu' | 'iops' | 'network';
+/** The six resources a host offers, as fit tables, bars and totals name them. */
+export type ResourceKey = 'memory' | 'vcpus' | 'disk' | 'cpu' | 'iops' | 'network';
 
 /** A host's use of each resource, all disks together, for figures and bars. */
-export function totalsOf(u: HostUsage): Record<TotalKey, ResourceTotal> {
+export function totalsOf(u: HostUsage): Record<ResourceKey, ResourceTotal> {
   const { host: h, sums: s, capacities: c } = u;
   const over = new Set<FailMode>(breachesOf(u).map((b) => b.mode));
   let diskUsed = 0;

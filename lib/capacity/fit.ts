@@ -1,12 +1,13 @@
 import type { Diagnostic } from '../diagnostics';
 import { assertNever } from '../errors';
 import type { GuestSpec, HostSpec } from '../manifest/types';
-import { breachesOf, hostUsage, type Breach } from './admit';
+import { breachesOf, hostUsage, type Breach, type ResourceKey } from './admit';
+
+export type { ResourceKey };
 import { breachDiagnostic } from './breach-text';
 import { strandedOf, type Stranded } from './stranded';
 import { capacitiesOf, memoryUsed, round2, sumsOf, type Capacities, type Sums } from './usage';
 
-export type ResourceKey = 'memory' | 'vcpus' | 'disk' | 'cpu' | 'iops' | 'network';
 export type ResourceUnit = 'MiB' | 'vCPU' | 'cores' | 'IOPS' | 'Mbps';
 
 /** One resource of one host: capacity and use before and after the plan. */

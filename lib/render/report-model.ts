@@ -1,4 +1,4 @@
-import { hardBreaches, hostUsage, totalsOf, type HostUsage } from '../capacity/admit';
+import { hardBreaches, hostUsage, totalsOf, type HostUsage, type ResourceKey } from '../capacity/admit';
 import { emptiableHosts } from '../capacity/emptiable';
 import { strandedOf } from '../capacity/stranded';
 import { guestOverheadMiB } from '../capacity/usage';
@@ -17,7 +17,7 @@ export interface Segment {
 }
 
 export interface Bar {
-  key: 'memory' | 'vcpus' | 'disk' | 'cpu' | 'iops' | 'network';
+  key: ResourceKey;
   label: string;
   capacity: number;
   used: number;
