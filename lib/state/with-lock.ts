@@ -1,4 +1,4 @@
-import { HvkitError } from '../errors';
+import { isHvkitError } from '../errors';
 import type { LockInfo, StateStore } from './types';
 
 /** What an operation run under the state lock returns besides its own result. */
@@ -14,7 +14,7 @@ export interface LockRelease {
 /**
  * Runs `fn` holding the state lock for `operation` and releases it after.
  * A lock that cannot be released does not undo what `fn` did: on success it
- * comes back as `unlockWarning`; when `fn` failed with an HvkitError, its
+ * comes back as `unlockWarning`; when `fn` failed with an HvkitError (of any copy of hvkit), its
  * message gets the warning as a line of its own (other errors are bugs and
  * go on as they are).
  */
@@ -25,7 +25,8 @@ export async function withStateLock<T>(store: StateStore, operation: string, fn:
     value = await fn(lock);
   } catch (e) {
     const warning = await release(store, lock);
-    if (warning && e instanceof HvkitError) e.message += `\n${warning}`;
+    // By brand, not class: an error from another copy of hvkit (an app's bundle) is the user's to act on too.
+    if (warning && isHvkitError(e)) (e as { message: string }).message += `\n${warning}`;
     throw e;
   }
   const warning = await release(store, lock);

@@ -3,6 +3,19 @@ import { HvkitError } from '../../lib/errors';
 import { withStateLock } from '../../lib/state/with-lock';
 import { unreleasableStore, type UnreleasableStore } from '../helpers/stores';
 
+/** The brand every copy of hvkit puts on its errors. */
+const BRAND: unique symbol = Symbol.for('hvkit.error');
+
+/** An HvkitError of another copy of hvkit (an app's bundle has its own classes): same brand, another class. */
+class OtherCopyHvkitError extends Error {
+  readonly [BRAND] = true;
+  readonly exitCode = 1;
+  constructor(message: string) {
+    super(message);
+    this.name = 'HvkitError';
+  }
+}
+
 describe('withStateLock', () => {
   let store: UnreleasableStore | undefined;
   afterEach(async () => store?.releaseForReal());
@@ -34,6 +47,20 @@ describe('withStateLock', () => {
     const held = (await store.lockInfo())!;
     expect(err).toBeInstanceOf(HvkitError);
     expect(err.message).toBe(`the saved plan is stale\ncould not release the state lock ${held.id} on ${store.file} (EACCES: permission denied, rmdir '${store.file}.lock'); once no hvkit process uses this state, release it with: hvkit state unlock ${held.id}`);
+  });
+
+  it('adds the warning to an hvkit error of another copy of hvkit too (recognised by its brand, not its class)', async () => {
+    store = unreleasableStore();
+    const foreign = new OtherCopyHvkitError('the app has 2 fleets: choose one with --fleet NAME');
+    const err = await withStateLock(store, 'apply', async () => {
+      throw foreign;
+    }).catch((e) => e);
+    const held = (await store.lockInfo())!;
+    expect(err).toBe(foreign);
+    expect(err.message.split('\n')).toEqual([
+      'the app has 2 fleets: choose one with --fleet NAME',
+      `could not release the state lock ${held.id} on ${store.file} (EACCES: permission denied, rmdir '${store.file}.lock'); once no hvkit process uses this state, release it with: hvkit state unlock ${held.id}`,
+    ]);
   });
 
   it('leaves an error that is a bug as it is', async () => {
