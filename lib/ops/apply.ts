@@ -33,8 +33,11 @@ export interface ApplyOptions {
   confirm?: (plan: Plan) => Promise<boolean>;
   /** The view told of every step as it runs; made once the number of steps is known. */
   listener: (total: number) => ApplyListener | Promise<ApplyListener>;
+  /** Steps running at once. @default 4 */
   parallelism?: number;
+  /** Steps running at once that touch one host. @default 2 */
   perHost?: number;
+  /** How long one step may run before it is killed. @default 600000 (10 minutes) */
   timeoutMs?: number;
 }
 
