@@ -15,8 +15,9 @@ export interface LockRelease {
  * Runs `fn` holding the state lock for `operation` and releases it after.
  * A lock that cannot be released does not undo what `fn` did: on success it
  * comes back as `unlockWarning`; when `fn` failed with an HvkitError (of any copy of hvkit), its
- * message gets the warning as a line of its own (other errors are bugs and
- * go on as they are).
+ * message gets the warning as a line of its own; any other error is a bug,
+ * whose message stays as it is and whose stack (what the CLI prints for a
+ * bug) ends with the warning.
  */
 export async function withStateLock<T>(store: StateStore, operation: string, fn: (lock: LockInfo) => Promise<T>): Promise<{ value: T } & LockRelease> {
   const lock = await store.lock(operation);
@@ -27,6 +28,8 @@ export async function withStateLock<T>(store: StateStore, operation: string, fn:
     const warning = await release(store, lock);
     // By brand, not class: an error from another copy of hvkit (an app's bundle) is the user's to act on too.
     if (warning && isHvkitError(e)) (e as { message: string }).message += `\n${warning}`;
+    // A bug keeps its own message, but the CLI prints its stack: the held lock must not go unsaid there either.
+    else if (warning && e instanceof Error && typeof e.stack === 'string') e.stack += `\n${warning}`;
     throw e;
   }
   const warning = await release(store, lock);

@@ -63,10 +63,19 @@ describe('withStateLock', () => {
     ]);
   });
 
-  it('leaves an error that is a bug as it is', async () => {
+  it('leaves the message of an error that is a bug as it is', async () => {
     store = unreleasableStore();
     const bug = new TypeError('x is undefined');
     await expect(withStateLock(store, 'apply', async () => { throw bug; })).rejects.toBe(bug);
     expect(bug.message).toBe('x is undefined');
+  });
+
+  it('still reports the lock it could not release after a bug: the warning ends the stack the CLI prints, the message stays the bug’s', async () => {
+    store = unreleasableStore();
+    const bug = new TypeError('x is undefined');
+    await expect(withStateLock(store, 'apply', async () => { throw bug; })).rejects.toBe(bug);
+    const held = (await store.lockInfo())!;
+    expect(bug.message).toBe('x is undefined');
+    expect(bug.stack!.split('\n').at(-1)).toBe(`could not release the state lock ${held.id} on ${store.file} (EACCES: permission denied, rmdir '${store.file}.lock'); once no hvkit process uses this state, release it with: hvkit state unlock ${held.id}`);
   });
 });
