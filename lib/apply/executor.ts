@@ -63,7 +63,7 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
   await new Promise<void>((allEnded) => {
     const pump = () => {
       for (const step of health.error ? [] : scheduler.start()) {
-        void runStep(step, run).then((o) => {
+        void runStep(step, run).catch((e: Error) => bugOutcome(step, e)).then((o) => {
           outcomes.push(o);
           // A step ends skipped only when state broke before it could start: its dependents are not started for that same reason.
           skip(scheduler.finish(step, o.status), o.status === 'skipped' ? 'state-unwritable' : 'dependency-failed');
@@ -105,4 +105,14 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
   };
   emit({ type: 'apply-complete', summary });
   return summary;
+}
+
+/**
+ * runStep records its own failures; it rejects only on a bug (a listener that
+ * throws). The step then counts as failed, its intent stays in flight for the
+ * next plan to settle with the provider, and the run goes on rather than
+ * dying on an unhandled rejection.
+ */
+function bugOutcome(step: Step, e: Error): StepOutcome {
+  return { step, status: 'failed', ms: 0, failure: { exitCode: null, message: `hvkit failed while running the step (its intent stays in flight; the next plan checks it with the provider): ${e.message}`, log: '' } };
 }

@@ -105,3 +105,12 @@ export function capacitiesOf(h: HostSpec, installedMiB?: number): Capacities {
 export function round2(n: number): number {
   return Math.round(n * 100) / 100;
 }
+
+/**
+ * The memory a host can be counted on for until its memory step (if any) has
+ * run: what it last reported, but never more than code gives it.
+ * @param reportedMiB 0 or undefined when the host never reported
+ */
+export function memoryInForce(codedMiB: number, reportedMiB: number | undefined): number {
+  return reportedMiB ? Math.min(codedMiB, reportedMiB) : codedMiB;
+}

@@ -1,3 +1,4 @@
+import { breachesOf, hostUsage } from '../capacity/admit';
 import { HvkitError } from '../errors';
 import { manifestDigest } from '../manifest/canonical';
 import type { HostSpec, Manifest } from '../manifest/types';
@@ -91,8 +92,10 @@ export async function planRebuild(opts: RebuildOptions): Promise<{ plan: Plan; g
     const target = opts.manifest.hosts.find((h) => h.name === opts.to);
     if (!target) throw new HvkitError(`--to ${opts.to}: no such host in code`);
     if (opts.to === opts.host) throw new HvkitError('--to names the host being rebuilt; leave it out to rebuild in place');
-    const disks = new Set(target.disks.map((d) => d.name));
-    const problems = guests.flatMap((n) => inCode.get(n)!.disks.filter((d) => !disks.has(d.on)).map((d) => `${n} has a disk on ${d.on}, which ${opts.to} does not have`));
+    // The admission check says which disks the target lacks; the message names the guests placed on them.
+    const movedSpecs = guests.map((n) => inCode.get(n)!);
+    const lacking = new Set(breachesOf(hostUsage(target, movedSpecs)).flatMap((b) => (b.mode === 'disk' && b.missing ? [b.disk] : [])));
+    const problems = movedSpecs.flatMap((g) => g.disks.filter((d) => lacking.has(d.on)).map((d) => `${g.name} has a disk on ${d.on}, which ${opts.to} does not have`));
     if (problems.length) throw new HvkitError(`cannot plan onto ${opts.to}: ${problems.join('; ')}`);
     const source = opts.manifest.hosts.find((h) => h.name === opts.host) ?? own(state.hosts, opts.host)!.spec;
     copies = (await guestsStillOn(opts, source, guests)) ?? [];

@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../diagnostics';
 import { hardBreaches, usageOfSums } from '../capacity/admit';
 import { breachSummary } from '../capacity/breach-text';
-import { addGuest, addSums, capacitiesOf, cloneSums, emptySums, memoryUsed, takesMore, type Capacities, type Sums } from '../capacity/usage';
+import { addGuest, addSums, capacitiesOf, cloneSums, emptySums, memoryInForce, memoryUsed, takesMore, type Capacities, type Sums } from '../capacity/usage';
 import { formatSize } from '../manifest/size';
 import type { GuestSpec, HostSpec } from '../manifest/types';
 import type { Step } from './types';
@@ -85,7 +85,7 @@ export function orderSteps(steps: Step[], hosts: Map<string, HostView>): { steps
       // A downgrade must wait until enough has left the host.
       if (memAfter < view.memoryBefore) for (const f of frees) dep(upgrade, f.s);
     }
-    const memCap = upgrade ? memAfter : Math.min(memAfter, view.memoryBefore || memAfter);
+    const memCap = upgrade ? memAfter : memoryInForce(memAfter, view.memoryBefore);
     if (growth.length === 0) continue;
     const caps = capacitiesOf(view.spec);
     const eager = cloneSums(u0);
@@ -177,7 +177,7 @@ export function simulate(steps: Step[], hosts: Map<string, HostView>): string | 
     const s = emptySums();
     for (const g of v.guests) addGuest(s, g, v.spec.capacity);
     sums.set(name, s);
-    memCap.set(name, v.memoryBefore || v.spec.memory.totalMiB);
+    memCap.set(name, memoryInForce(v.spec.memory.totalMiB, v.memoryBefore));
     caps.set(name, capacitiesOf(v.spec));
   }
   for (const step of steps) {

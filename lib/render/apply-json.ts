@@ -93,6 +93,11 @@ export class ApplyJsonWriter {
     this.line('error', `Error: ${summary}`, 'diagnostic', { diagnostic: { severity: 'error', summary, detail, ...(address ? { address } : {}) } });
   }
 
+  /** Something the user must act on that did not stop the command (a lock hvkit could not release). */
+  warning(summary: string, detail = ''): void {
+    this.line('warn', `Warning: ${summary}`, 'diagnostic', { diagnostic: { severity: 'warning', summary, detail } });
+  }
+
   /** Nothing to apply: a change summary of zeros. */
   noChanges(): void {
     this.line('info', 'Apply complete! Resources: 0 added, 0 changed, 0 destroyed.', 'change_summary', changeSummary({ created: 0, updated: 0, replaced: 0, migrated: 0, destroyed: 0, hosts: 0 }, 0, 0));

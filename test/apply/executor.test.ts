@@ -147,4 +147,22 @@ describe('executor', () => {
     expect(r.tally).toMatchObject({ created: 8, hosts: 2 });
     expect(events.at(-1)).toEqual({ type: 'apply-complete', summary: r });
   });
+  it('counts a step as failed, leaving its intent in flight, when the listener throws while it fails, and finishes the run', async () => {
+    const { runner } = fakeRunner(1);
+    const call = runner.call.bind(runner);
+    runner.call = async (p, verb, input, o) => {
+      if (verb === 'facts' && (input as { host: { name: string } }).host.name === 'a') {
+        return { ok: false, exitCode: 255, signal: null, timedOut: false, result: undefined, stderrTail: 'facts: host a does not answer', ms: 1 };
+      }
+      return call(p, verb, input, o);
+    };
+    const store = new MemoryStateStore();
+    const throwing: ApplyListener = { event: (e) => { if (e.type === 'step-failed') throw new Error('view broke'); }, close: () => {} };
+    const r = await run(store, runner, 2, 1, throwing);
+    expect(r.failed.map((o) => [o.step.id, o.failure?.message])).toEqual([
+      ['add-host:a', expect.stringMatching(/^hvkit failed while running the step .*: view broke$/)],
+    ]);
+    expect(r.skipped.map((o) => o.step.id)).toEqual(['create:a-g1', 'create:a-g2', 'create:a-g3', 'create:a-g4']);
+    expect(r.tally).toMatchObject({ created: 8, hosts: 2 });
+  });
 });

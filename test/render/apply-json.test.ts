@@ -54,4 +54,11 @@ describe('apply view (JSON lines)', () => {
     expect(ms[0].diagnostic).toEqual({ severity: 'error', summary: 'state could not be written, so no further step was started', detail: 'disk full' });
     expect(ms[1]).toMatchObject({ changes: { add: 1, change: 0, import: 0, remove: 1, operation: 'apply' }, hvkit: { replaced: 1, failed: 0, skipped: 1 } });
   });
+  it('reports a lock it could not release as a warning diagnostic line', () => {
+    expect(lines((w) => w.warning('could not release the state lock L1 on /p/.hvkit/state/tokyo.json (EACCES)'))).toEqual([{
+      '@level': 'warn', '@message': 'Warning: could not release the state lock L1 on /p/.hvkit/state/tokyo.json (EACCES)', '@module': 'hvkit.ui', '@timestamp': '1970-01-01T00:00:00.000Z',
+      diagnostic: { severity: 'warning', summary: 'could not release the state lock L1 on /p/.hvkit/state/tokyo.json (EACCES)', detail: '' },
+      type: 'diagnostic',
+    }]);
+  });
 });

@@ -89,8 +89,11 @@ async function applyCommand(planfile: string | undefined, opts: ApplyCliOptions,
       return io.isTty && s.color ? ttyApplyView(process.stdout, view) : plainApplyView(view);
     },
   });
-  // On stderr in both modes: with --json, stdout carries only the event lines.
-  if (outcome.unlockWarning) io.err(`Warning: ${outcome.unlockWarning}\n`);
+  // With --json it is one more event line, as Terraform reports warnings; CI reads only stdout.
+  if (outcome.unlockWarning) {
+    if (json) json.warning(outcome.unlockWarning);
+    else io.err(`Warning: ${outcome.unlockWarning}\n`);
+  }
   switch (outcome.kind) {
     case 'no-changes':
       if (json) json.noChanges();
