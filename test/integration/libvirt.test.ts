@@ -1,6 +1,8 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { domainType, startLibvirtd, URI, virsh } from '../helpers/libvirt';
-import { stackSource, tempProject, type TempProject } from '../helpers/project';
+import { readState, ROOT, stackSource, tempProject, type TempProject } from '../helpers/project';
 import { describeWithTool } from '../helpers/tools';
 
 const reason = startLibvirtd();
@@ -29,21 +31,40 @@ function cleanup(): void {
 
 const configMemory = (n: string) => Number(/<currentMemory unit='KiB'>(\d+)</.exec(virsh('dumpxml', '--inactive', n).out)?.[1]) / 1024;
 
+/** What the daemon itself says of its node, read with `virsh nodeinfo`. */
+function nodeInfo(): { cpus: number; memoryMiB: number } {
+  const out = virsh('nodeinfo').out;
+  const cpus = Number(/^CPU\(s\):\s+(\d+)$/m.exec(out)?.[1]);
+  const kib = Number(/^Memory size:\s+(\d+) KiB$/m.exec(out)?.[1]);
+  expect(cpus, out).toBeGreaterThan(0);
+  expect(kib, out).toBeGreaterThan(0);
+  return { cpus, memoryMiB: Math.floor(kib / 1024) };
+}
+
+/**
+ * Each test starts from its own project and a daemon without the test's
+ * domains, and applies what it needs first: the tests pass in any order.
+ */
 describeWithTool('libvirt provider against a real libvirtd (QEMU driver)', 'libvirtd', !reason, reason ?? '', () => {
   let p: TempProject;
-  beforeAll(() => {
+  beforeEach(() => {
     cleanup();
     p = tempProject();
   });
-  afterAll(() => {
+  afterEach(() => {
     cleanup();
     p?.cleanup();
   });
 
-  it('creates the domains with the planned memory and vCPUs', async () => {
-    p.writeStack(stack({ webMemory: '64MiB', webVcpus: 1, withDb: true }));
+  const BASE = { webMemory: '64MiB', webVcpus: 1, withDb: true };
+  async function applied(opts: Parameters<typeof stack>[0]): Promise<void> {
+    p.writeStack(stack(opts));
     const r = await p.run(['apply', '--auto-approve']);
     expect(r.code, r.err + r.out).toBe(0);
+  }
+
+  it('creates the domains with the planned memory and vCPUs', async () => {
+    await applied(BASE);
     for (const n of names) expect(virsh('domstate', n).out.trim()).toBe('running');
     const xml = virsh('dumpxml', '--inactive', names[0]).out;
     expect(xml).toContain("<memory unit='KiB'>131072</memory>");
@@ -55,8 +76,9 @@ describeWithTool('libvirt provider against a real libvirtd (QEMU driver)', 'libv
   });
 
   it('grows memory and vCPUs in place: same domain id, live and persistent config', async () => {
+    await applied(BASE);
     const id = virsh('domid', names[0]).out.trim();
-    p.writeStack(stack({ webMemory: '96MiB', webVcpus: 2, withDb: true }));
+    p.writeStack(stack({ ...BASE, webMemory: '96MiB', webVcpus: 2 }));
     const plan = await p.run(['plan']);
     expect(plan.out).toContain(`update ${names[0]} on ${prefix}-h1: memory 64MiB → 96MiB, vcpus 1 → 2 while running`);
     const r = await p.run(['apply', '--auto-approve']);
@@ -68,14 +90,14 @@ describeWithTool('libvirt provider against a real libvirtd (QEMU driver)', 'libv
   });
 
   it('destroys a guest removed from code', async () => {
-    p.writeStack(stack({ webMemory: '96MiB', webVcpus: 2, withDb: false }));
-    const r = await p.run(['apply', '--auto-approve']);
-    expect(r.code, r.err + r.out).toBe(0);
+    await applied(BASE);
+    await applied({ ...BASE, withDb: false });
     expect(virsh('domstate', names[2]).ok).toBe(false);
     expect(virsh('domstate', names[1]).out.trim()).toBe('running');
   });
 
   it('shows memory changed by hand with virsh setmem --config as drift', async () => {
+    await applied(BASE);
     expect(virsh('setmem', names[1], '80M', '--config').ok).toBe(true);
     const r = await p.run(['refresh']);
     expect(r.out).toContain(`! ${names[1]} on ${prefix}-h2 runs with 80MiB and 1 vCPUs; state says 64MiB and 1 (changed by hand?)`);
@@ -85,9 +107,26 @@ describeWithTool('libvirt provider against a real libvirtd (QEMU driver)', 'libv
     expect(configMemory(names[1])).toBe(64);
   });
 
-  it('reports the node’s memory and CPUs through facts', async () => {
-    const r = await p.run(['hosts', '--json']);
-    const hosts = JSON.parse(r.out);
-    expect(hosts.map((h: { host: string }) => h.host)).toEqual([`${prefix}-h1`, `${prefix}-h2`]);
+  it('facts answers with the node’s memory and CPUs as virsh nodeinfo reports them, in the contract’s shape', () => {
+    const r = spawnSync(join(ROOT, 'providers/libvirt/facts'), [], {
+      input: JSON.stringify({ fleet: 'tokyo', host: { name: `${prefix}-h1`, address: URI } }),
+      encoding: 'utf8', timeout: 60_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    // providers/README.md: the result is one JSON object on stdout's last line.
+    const answer = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(answer).toEqual({ ok: true, ...nodeInfo() });
+  });
+
+  it('refresh records the node’s memory and CPUs for each host from facts', async () => {
+    p.writeStack(stack({ ...BASE, withDb: false }));
+    const r = await p.run(['refresh']);
+    expect(r.code, r.err + r.out).toBe(0);
+    const node = nodeInfo();
+    // Both hosts are the same libvirtd here, so both report this one node.
+    expect(readState(p.dir).observed.hosts).toEqual({
+      [`${prefix}-h1`]: { reachable: true, ...node, domains: [] },
+      [`${prefix}-h2`]: { reachable: true, ...node, domains: [] },
+    });
   });
 });
