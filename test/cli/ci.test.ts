@@ -1,29 +1,40 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GITHUB_COMMENT_LIMIT } from '../../lib/render/markdown';
 import { spawnCli, tempProject, type TempProject } from '../helpers/project';
 
 const ESC = String.fromCharCode(27);
 const ci = { CI: 'true', NO_COLOR: '', FORCE_COLOR: '' };
 
-/** The commands docs/ci.md documents, run as CI runs them: CI=true, no terminal. */
+/**
+ * The commands docs/ci.md documents, run as CI runs them: CI=true, no
+ * terminal. Each test gets its own project and runs the workflow's earlier
+ * commands itself, so the tests pass in any order.
+ */
 describe('the documented CI workflow', () => {
   let p: TempProject;
-  beforeAll(() => {
+  beforeEach(() => {
     p = tempProject();
   });
-  afterAll(() => p.cleanup());
+  afterEach(() => p.cleanup());
+
+  /** The pull request's `hvkit plan --out plan.bin` (in this process: it sets the scene, it is not under test). */
+  async function reviewedPlan(): Promise<void> {
+    const r = await p.run(['plan', '--out', 'plan.bin', '--detailed-exitcode'], { env: ci });
+    expect(r.code, r.err).toBe(2);
+  }
 
   it('plan on the pull request: markdown, saved plan, exit 2 for changes, no colour', async () => {
     const r = await spawnCli(p.dir, ['plan', '--out', 'plan.bin', '--markdown', '--detailed-exitcode'], ci).done;
     expect(r.code).toBe(2);
     expect(r.out + r.err).not.toContain(ESC);
     expect(r.out).toMatch(/^### hvkit plan: fleet `tokyo`\n\n\*\*Plan: 6 to create, 0 to update in place, 0 to migrate, 0 to destroy; 4 host changes\.\*\*/);
-    writeFileSync(join(p.dir, 'plan.md'), r.out);
+    expect(existsSync(join(p.dir, 'plan.bin'))).toBe(true);
   });
 
   it('apply after merge: exactly the reviewed plan, one plain line per step, exit 0', async () => {
+    await reviewedPlan();
     const r = await spawnCli(p.dir, ['apply', 'plan.bin'], ci).done;
     expect(r.code, r.err).toBe(0);
     expect(r.out + r.err).not.toContain(ESC);
@@ -35,12 +46,18 @@ describe('the documented CI workflow', () => {
   });
 
   it('the same plan again is refused as stale, changing nothing (exit 1)', async () => {
+    await reviewedPlan();
+    expect((await p.run(['apply', 'plan.bin'], { env: ci })).code).toBe(0);
+    const state = readFileSync(join(p.dir, '.hvkit/state/tokyo.json'), 'utf8');
     const r = await spawnCli(p.dir, ['apply', 'plan.bin'], ci).done;
     expect(r.code).toBe(1);
     expect(r.err).toContain('the saved plan is stale');
+    expect(readFileSync(join(p.dir, '.hvkit/state/tokyo.json'), 'utf8')).toBe(state);
   });
 
   it('re-plan after merge: exit 0 when nothing is left', async () => {
+    await reviewedPlan();
+    expect((await p.run(['apply', 'plan.bin'], { env: ci })).code).toBe(0);
     expect((await spawnCli(p.dir, ['plan', '--detailed-exitcode'], ci).done).code).toBe(0);
   });
 
@@ -54,7 +71,7 @@ describe('the documented CI workflow', () => {
     const a = await spawnCli(p.dir, ['apply', 'bad.bin'], ci).done;
     expect(a.code).toBe(1);
     expect(a.err).toContain('the plan has errors');
-    p.writeStack(src);
+    expect(existsSync(join(p.dir, '.hvkit/state/tokyo.json'))).toBe(false);
   });
 
   it('keeps the comment under 65,536 characters for a 500-guest change', async () => {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderConfig } from '../../lib/hypervisor/render';
 import type { GuestSpec } from '../../lib/manifest/types';
 import { WEB_HOST_8G, manifestOf, memcached, web } from '../helpers/fleet';
@@ -68,6 +68,11 @@ describeWithTool("xl configs checked by Xen's own parser (libxlutil)", 'libxluti
   });
 });
 
+/**
+ * Each test gets its own project and stand-in hosts, applies the fleet it
+ * starts from, and then records only the calls of the change under test: the
+ * tests pass in any order.
+ */
 describe('xen provider scripts against recording xl and ssh stand-ins', () => {
   let p: TempProject;
   let record: string;
@@ -82,16 +87,23 @@ const b = ${HOST('xen-b')};
 new Guest(${webHost}, 'web-01', { role: 'web', vcpus: 1, maxVcpus: 2, memory: '${webMemory}', maxMemory: '2GiB', disks: [{ size: '10GiB', on: 'sda' }] });
 new Guest(b, 'mc-01', { role: 'memcached', vcpus: 1, memory: '512MiB' });
 `);
+  const withoutMc = (src: string) => src.replace(/new Guest\(b, 'mc-01'.*\n/, '');
 
-  beforeAll(() => {
-    p = tempProject();
-  });
-  afterAll(() => p.cleanup());
   beforeEach(() => {
-    record = join(p.dir, `record-${Math.random().toString(36).slice(2)}.jsonl`);
+    p = tempProject();
+    record = join(p.dir, 'record.jsonl');
     writeFileSync(record, '');
-    root ??= join(p.dir, 'xen-root');
+    root = join(p.dir, 'xen-root');
   });
+  afterEach(() => p.cleanup());
+
+  /** Applies the fleet a test starts from, then forgets its calls. */
+  async function startFrom(source: string): Promise<void> {
+    p.writeStack(source);
+    const r = await p.run(['apply', '--auto-approve'], { env: env() });
+    expect(r.code, r.err + r.out).toBe(0);
+    writeFileSync(record, '');
+  }
 
   it('creates: facts, then disks, config and xl create per guest', async () => {
     p.writeStack(stack('1GiB'));
@@ -117,13 +129,16 @@ new Guest(b, 'mc-01', { role: 'memcached', vcpus: 1, memory: '512MiB' });
   });
 
   it('grows memory in place with mem-set within maxmem, and rewrites the config', async () => {
+    await startFrom(stack('1GiB'));
     p.writeStack(stack('1.5GiB'));
     const r = await p.run(['apply', '--auto-approve'], { env: env() });
     expect(r.code, r.err + r.out).toBe(0);
     expect(calls()).toEqual(['root@xen-a xl mem-set web-01 1536m', 'root@xen-a tee -- /etc/xen/web-01.cfg']);
+    expect(readFileSync(join(root, 'root@xen-a/etc/xen/web-01.cfg'), 'utf8')).toContain('memory = 1536\nmaxmem = 2048\n');
   });
 
   it('lists with xl list -l and reads facts with xl info on refresh', async () => {
+    await startFrom(stack('1.5GiB'));
     const r = await p.run(['refresh'], { env: env() });
     expect(r.out).toContain('No drift');
     // Hosts are asked in parallel: compare without their interleaving.
@@ -131,6 +146,7 @@ new Guest(b, 'mc-01', { role: 'memcached', vcpus: 1, memory: '512MiB' });
   });
 
   it('migrates with local disks: shut down, copy the image, create on the target, clean up the source', async () => {
+    await startFrom(stack('1.5GiB'));
     p.writeStack(stack('1.5GiB', 'b'));
     const r = await p.run(['apply', '--auto-approve'], { env: env() });
     expect(r.code, r.err + r.out).toBe(0);
@@ -147,15 +163,18 @@ new Guest(b, 'mc-01', { role: 'memcached', vcpus: 1, memory: '512MiB' });
   });
 
   it('destroys with xl destroy and removes config and images', async () => {
-    p.writeStack(stack('1.5GiB', 'b').replace(/new Guest\(b, 'mc-01'.*\n/, ''));
+    await startFrom(stack('1.5GiB', 'b'));
+    p.writeStack(withoutMc(stack('1.5GiB', 'b')));
     const r = await p.run(['apply', '--auto-approve'], { env: env() });
     expect(r.code, r.err + r.out).toBe(0);
     expect(calls()).toEqual(['root@xen-b xl list mc-01', 'root@xen-b xl destroy mc-01', 'root@xen-b rm -f -- /etc/xen/mc-01.cfg']);
     expect(existsSync(join(root, 'root@xen-b/domains.json'))).toBe(true);
+    expect(existsSync(join(root, 'root@xen-b/etc/xen/mc-01.cfg'))).toBe(false);
   });
 
   it('changes vCPUs in place through vcpu-set within maxvcpus', async () => {
-    p.writeStack(stack('1.5GiB', 'b').replace(/new Guest\(b, 'mc-01'.*\n/, '').replace("vcpus: 1, maxVcpus: 2", 'vcpus: 2, maxVcpus: 2'));
+    await startFrom(withoutMc(stack('1.5GiB', 'b')));
+    p.writeStack(withoutMc(stack('1.5GiB', 'b')).replace('vcpus: 1, maxVcpus: 2', 'vcpus: 2, maxVcpus: 2'));
     const r = await p.run(['apply', '--auto-approve'], { env: env() });
     expect(r.code, r.err + r.out).toBe(0);
     expect(calls()).toEqual(['root@xen-b xl vcpu-set web-01 2', 'root@xen-b tee -- /etc/xen/web-01.cfg']);
