@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { commandWorks, describeWithTool } from '../helpers/tools';
 import { LOCAL_HOST, localDomains, stateGuests, tempProject, type TempProject } from '../helpers/project';
 
@@ -24,13 +24,19 @@ app.synth();
 const OTHER_STACK = `const other = new TerraformStack(app, 'dns');
 new TerraformOutput(other, 'zone', { value: 'example.org' });`;
 
+/** Each test has its own project and applies the fleet first when it needs one running: any order passes. */
 describe('a fleet whose app imports App from cdktf', () => {
   let p: TempProject;
-  beforeAll(() => {
+  beforeEach(() => {
     p = tempProject();
     p.writeStack(cdktfApp('new App()'));
   });
-  afterAll(() => p.cleanup());
+  afterEach(() => p.cleanup());
+
+  async function applied(): Promise<void> {
+    const r = await p.run(['apply', '--auto-approve']);
+    expect(r.code, r.err).toBe(0);
+  }
 
   it('synth writes Terraform JSON and the manifest side by side', async () => {
     const r = await p.run(['synth']);
@@ -60,18 +66,21 @@ describe('a fleet whose app imports App from cdktf', () => {
   });
 
   it('parent, hosts and guests answer from the fleet', async () => {
+    await applied();
     expect(await p.run(['parent', 'web-02'])).toMatchObject({ code: 0, out: 'web-02: h1\n' });
     expect(JSON.parse((await p.run(['hosts', '--json'])).out)).toMatchObject([{ host: 'h1', guests: 2 }]);
     expect(JSON.parse((await p.run(['guests', '--json'])).out).map((g: { guest: string; state: string }) => `${g.guest} ${g.state}`)).toEqual(['web-01 deployed', 'web-02 deployed']);
   });
 
   it('report --html writes the capacity report', async () => {
+    await applied();
     const r = await p.run(['report', '--html', 'report.html']);
     expect(r.code, r.err).toBe(0);
     expect(readFileSync(join(p.dir, 'report.html'), 'utf8')).toContain('web-02');
   });
 
   it('refresh, rebuild and import read the fleet too', async () => {
+    await applied();
     const refresh = await p.run(['refresh']);
     expect(refresh.code, refresh.err).toBe(0);
     expect(refresh.out).toContain('No drift');
@@ -115,11 +124,11 @@ describe("a fleet in cdktf's Testing.app()", () => {
 
 describe('a fleet beside a non-hvkit TerraformStack in one App', () => {
   let p: TempProject;
-  beforeAll(() => {
+  beforeEach(() => {
     p = tempProject();
     p.writeStack(cdktfApp('new App()', OTHER_STACK));
   });
-  afterAll(() => p.cleanup());
+  afterEach(() => p.cleanup());
 
   it('synth writes both stacks and reports only the fleet', async () => {
     const r = await p.run(['synth']);
@@ -139,6 +148,7 @@ describe('a fleet beside a non-hvkit TerraformStack in one App', () => {
   });
 
   it('plan leaves the output of the last synth alone', async () => {
+    expect((await p.run(['synth'])).code).toBe(0);
     const before = readFileSync(join(p.dir, 'cdktf.out', 'manifest.json'), 'utf8');
     expect((await p.run(['plan', '--app', 'npx tsx stacks/main.ts'], { env: { HVKIT_APP_PROCESS: 'separate' } })).code).toBe(0);
     expect((await p.run(['plan'])).code).toBe(0);

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { commandWorks, describeWithTool } from '../helpers/tools';
 import { tempProject, type TempProject } from '../helpers/project';
 
@@ -52,7 +52,8 @@ describeWithTool('plan --json beside a real terraform show -json', 'terraform', 
     expect(ours.configuration.provider_config).toEqual(theirs.configuration.provider_config);
   };
 
-  beforeAll(async () => {
+  // Each test gets its own stack: the second one's terraform apply must not reach the first one's plan.
+  beforeEach(async () => {
     p = tempProject();
     airGapped(p);
     const r = await p.run(['synth']);
@@ -60,7 +61,7 @@ describeWithTool('plan --json beside a real terraform show -json', 'terraform', 
     dir = join(p.dir, 'cdktf.out', 'stacks', 'tokyo');
     ok(tf('init', '-input=false', '-no-color'));
   }, 120_000);
-  afterAll(() => p.cleanup());
+  afterEach(() => p.cleanup());
 
   it('has every top-level key and every resource_changes[] key Terraform writes, for the same addresses', async () => {
     const theirs = terraformPlan();

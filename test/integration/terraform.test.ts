@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { commandWorks, describeWithTool } from '../helpers/tools';
 import { tempProject, type TempProject } from '../helpers/project';
 
@@ -11,7 +11,8 @@ describeWithTool('the synthesized stack under a real terraform', 'terraform', ha
   let dir: string;
   const tf = (...args: string[]) => spawnSync('terraform', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: undefined } });
 
-  beforeAll(async () => {
+  // Each test gets its own synthesized and initialized stack: apply in one must not be seen by the other's plan.
+  beforeEach(async () => {
     p = tempProject();
     // The air-gapped variant: terraform_data is built in, no provider download.
     const src = (await import('node:fs')).readFileSync(join(p.dir, 'stacks', 'main.ts'), 'utf8')
@@ -20,12 +21,12 @@ describeWithTool('the synthesized stack under a real terraform', 'terraform', ha
     const r = await p.run(['synth']);
     expect(r.code, r.err).toBe(0);
     dir = join(p.dir, 'cdktf.out', 'stacks', 'tokyo');
-  });
-  afterAll(() => p.cleanup());
-
-  it('passes terraform init, validate and plan', () => {
     const init = tf('init', '-input=false', '-no-color');
     expect(init.status, init.stderr + init.stdout).toBe(0);
+  }, 120_000);
+  afterEach(() => p.cleanup());
+
+  it('passes terraform validate and plan', () => {
     const validate = tf('validate', '-no-color');
     expect(validate.status, validate.stderr + validate.stdout).toBe(0);
     const plan = tf('plan', '-input=false', '-no-color', '-detailed-exitcode');

@@ -18,6 +18,20 @@ describe('renderers on the example fleet’s memory upgrade', () => {
   });
   afterAll(() => p.cleanup());
 
+  /** Runs `body` with the stack as `edit` makes it, and puts the shared stack back whatever happens. */
+  async function withStack(edit: (saved: string) => string, body: () => Promise<void>): Promise<void> {
+    const file = join(p.dir, 'stacks', 'main.ts');
+    const saved = readFileSync(file, 'utf8');
+    const edited = edit(saved);
+    expect(edited, 'the edit must change the stack').not.toBe(saved);
+    p.writeStack(edited);
+    try {
+      await body();
+    } finally {
+      p.writeStack(saved);
+    }
+  }
+
   it('text: fit table before → after, changes with markers, steps, summary, no colour when piped', async () => {
     const r = await p.run(['plan']);
     expect(r.code).toBe(0);
@@ -70,25 +84,24 @@ describe('renderers on the example fleet’s memory upgrade', () => {
 
   it('--detailed-exitcode: 2 with changes, 0 without, 1 on fit errors', async () => {
     expect((await p.run(['plan', '--detailed-exitcode'])).code).toBe(2);
-    const saved = readFileSync(join(p.dir, 'stacks', 'main.ts'), 'utf8');
-    // Without the upgrade in code nothing changes.
-    p.writeStack(saved.replace("process.env.HVKIT_EXAMPLE !== 'before-upgrade'", 'false'));
-    expect((await p.run(['plan', '--detailed-exitcode'])).code).toBe(0);
-    // The 5.5 GiB web guest without the DIMMs does not fit: error, exit 1.
-    p.writeStack(saved.replace("dimms: upgraded ? ['2GiB', '2GiB', '2GiB', '2GiB'] : ['1GiB', '1GiB', '1GiB', '1GiB']", "dimms: ['1GiB', '1GiB', '1GiB', '1GiB']"));
-    const bad = await p.run(['plan', '--detailed-exitcode']);
-    expect(bad.code).toBe(1);
-    expect(bad.out).toContain('Error: tokyo/web-host-01: memory 8GiB committed');
-    expect(bad.out).toContain('This plan has errors and cannot be applied.');
-    p.writeStack(saved);
+    await withStack((saved) => saved.replace("process.env.HVKIT_EXAMPLE !== 'before-upgrade'", 'false'), async () => {
+      // Without the upgrade in code nothing changes.
+      expect((await p.run(['plan', '--detailed-exitcode'])).code).toBe(0);
+    });
+    await withStack((saved) => saved.replace("dimms: upgraded ? ['2GiB', '2GiB', '2GiB', '2GiB'] : ['1GiB', '1GiB', '1GiB', '1GiB']", "dimms: ['1GiB', '1GiB', '1GiB', '1GiB']"), async () => {
+      // The 5.5 GiB web guest without the DIMMs does not fit: error, exit 1.
+      const bad = await p.run(['plan', '--detailed-exitcode']);
+      expect(bad.code).toBe(1);
+      expect(bad.out).toContain('Error: tokyo/web-host-01: memory 8GiB committed');
+      expect(bad.out).toContain('This plan has errors and cannot be applied.');
+    });
   });
 
   it('notes the chapter’s stranded DB host once its web guest is removed', async () => {
-    const saved = readFileSync(join(p.dir, 'stacks', 'main.ts'), 'utf8');
-    p.writeStack(saved.replace(/new Guest\(dbHost, 'web-03'[\s\S]*?\}\);\n/, ''));
-    const r = await p.run(['plan']);
-    expect(r.out).toMatch(/Note: tokyo\/db-host-01: stranded capacity: memory 91% committed while CPU 10% and I\/O 10% busy; the largest guest that still fits: 1.5GiB memory/);
-    p.writeStack(saved);
+    await withStack((saved) => saved.replace(/new Guest\(dbHost, 'web-03'[\s\S]*?\}\);\n/, ''), async () => {
+      const r = await p.run(['plan']);
+      expect(r.out).toMatch(/Note: tokyo\/db-host-01: stranded capacity: memory 91% committed while CPU 10% and I\/O 10% busy; the largest guest that still fits: 1.5GiB memory/);
+    });
   });
 });
 
