@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createPlan } from '../../lib/plan/planner';
 import { markerOf } from '../../lib/render/describe';
 import type { GuestChange, Plan } from '../../lib/plan/types';
+import { Match, PlanAssert } from '../helpers/assertions';
 import { WEB_HOST_4G, WEB_HOST_8G, manifestOf, memcached, stateOf, web } from '../helpers/fleet';
 
 const before = manifestOf({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB'), 'old-01': web('1GiB') } }, 'web-host-02': { props: WEB_HOST_8G } });
@@ -13,25 +14,26 @@ describe('diff: guest actions', () => {
   it('creates a guest that is only in code', () => {
     const p = planWith({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB'), 'old-01': web('1GiB'), 'mc-01': memcached() } }, 'web-host-02': { props: WEB_HOST_8G } });
     expect(guest(p, 'mc-01')).toMatchObject({ action: 'create', before: null, reason: { code: 'new-guest', detail: {} } });
-    expect(p.steps.map((s) => s.id)).toEqual(['create:mc-01']);
+    PlanAssert.fromPlan(p).hasSteps([{ id: 'create:mc-01', host: 'web-host-01', dependsOn: [] }]);
   });
 
   it('deletes a guest that is only in state', () => {
     const p = planWith({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB') } }, 'web-host-02': { props: WEB_HOST_8G } });
-    expect(guest(p, 'old-01')).toMatchObject({ action: 'delete', after: null, reason: { code: 'removed-from-code', detail: {} } });
-    expect(p.steps.map((s) => s.kind)).toEqual(['destroy']);
+    const a = PlanAssert.fromPlan(p);
+    a.hasChange('old-01', { action: 'delete', before: Match.objectLike({ host: 'web-host-01' }), after: null, reason: { code: 'removed-from-code', detail: {} } });
+    a.hasSteps([{ kind: 'destroy', guest: 'old-01' }]);
   });
 
   it('grows memory in place while running, up to maxMemory', () => {
     const p = planWith({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('5.5GiB'), 'old-01': web('1GiB') } }, 'web-host-02': { props: WEB_HOST_8G } });
     expect(guest(p, 'web-01')).toMatchObject({ action: 'update', restart: false, reason: { code: 'live-update', detail: { changes: [{ field: 'memoryMiB', from: 3584, to: 5632 }] } } });
-    expect(p.steps.map((s) => s.kind)).toEqual(['update-live']);
+    PlanAssert.fromPlan(p).hasSteps([{ kind: 'update-live', guest: 'web-01', after: Match.objectLike({ memoryMiB: 5632 }) }]);
   });
 
   it('shows a change past maxMemory as an update with a restart', () => {
     const p = planWith({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB', { maxMemory: '6GiB' }), 'old-01': web('1GiB') } }, 'web-host-02': { props: WEB_HOST_8G } });
     expect(guest(p, 'web-01')).toMatchObject({ action: 'update', restart: true, reason: { code: 'restart-update', detail: { fields: ['maxMemoryMiB'] } } });
-    expect(p.steps.map((s) => s.kind)).toEqual(['update-restart']);
+    PlanAssert.fromPlan(p).hasSteps([{ kind: 'update-restart', guest: 'web-01', after: Match.objectLike({ maxMemoryMiB: 6144 }) }]);
   });
 
   it('replaces a guest whose mode changes, with the reason', () => {
@@ -55,26 +57,30 @@ describe('diff: guest actions', () => {
   it('migrates a guest whose host changes — never destroy + create', () => {
     const p = planWith({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB') } }, 'web-host-02': { props: WEB_HOST_8G, guests: { 'old-01': web('1GiB') } } });
     expect(guest(p, 'old-01')).toMatchObject({ action: 'migrate', reason: { code: 'moves-host', detail: { from: 'web-host-01', to: 'web-host-02' } } });
-    expect(p.steps.map((s) => [s.kind, s.host, s.target])).toEqual([['migrate', 'web-host-01', 'web-host-02']]);
+    PlanAssert.fromPlan(p).hasSteps([{ kind: 'migrate', host: 'web-host-01', target: 'web-host-02', guest: 'old-01' }]);
   });
 
   it('records a role or load change without touching the hypervisor', () => {
     const p = planWith({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB', { load: { cpu: 2 } }), 'old-01': web('1GiB') } }, 'web-host-02': { props: WEB_HOST_8G } });
-    expect(guest(p, 'web-01')).toMatchObject({ action: 'update', recordOnly: true, reason: { code: 'record-only', detail: { fields: ['load'] } } });
-    expect(p.steps.map((s) => s.kind)).toEqual(['update-record']);
+    const a = PlanAssert.fromPlan(p);
+    a.hasChange('web-01', { action: 'update', recordOnly: true, restart: false, reason: { code: 'record-only', detail: { fields: ['load'] } } });
+    a.hasSteps([{ kind: 'update-record', guest: 'web-01' }]);
   });
 
   it('leaves an unchanged guest as noop with no step', () => {
     const p = createPlan({ manifest: before, state });
-    expect(p.changes.every((c) => c.action === 'noop')).toBe(true);
-    expect(p.steps).toEqual([]);
+    const a = PlanAssert.fromPlan(p);
+    a.changeCount('noop', p.changes.length);
+    a.hasSteps([]);
   });
 });
 
 describe('diff: host actions', () => {
   it('adds a new host', () => {
     const p = planWith({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB'), 'old-01': web('1GiB') } }, 'web-host-02': { props: WEB_HOST_8G }, 'web-host-03': { props: WEB_HOST_8G } });
-    expect(p.changes.find((c) => c.name === 'web-host-03')).toMatchObject({ kind: 'host', action: 'add', reason: { code: 'new-host', detail: {} } });
+    const a = PlanAssert.fromPlan(p);
+    a.hasChange('web-host-03', { kind: 'host', action: 'add', before: null, reason: { code: 'new-host', detail: {} } });
+    a.hasStep({ kind: 'add-host', host: 'web-host-03' });
   });
 
   it('plans a memory upgrade when the DIMMs change', () => {
@@ -89,13 +95,13 @@ describe('diff: host actions', () => {
     const p = createPlan({ manifest: manifestOf({ 'web-host-01': { props: WEB_HOST_4G, guests: { 'web-01': web('3.5GiB') } } }), state: stateOf(m8) });
     expect(p.changes[0]).toMatchObject({ action: 'upgrade-memory', reason: { code: 'memory-downgrade', detail: { totalBeforeMiB: 8192, totalAfterMiB: 4096 } } });
     expect(p.diagnostics.find((d) => d.code === 'memory-upgrade')?.message).toMatch(/^memory downgrade: 4×2GiB → 4×1GiB \(8GiB → 4GiB\): guests shrink or leave first;/);
-    expect(p.steps[0]).toMatchObject({ kind: 'upgrade-memory', memoryBeforeMiB: 8192, description: 'check web-host-01 has exactly 4GiB installed (memory downgrade)' });
+    PlanAssert.fromPlan(p).hasStep({ kind: 'upgrade-memory', memoryBeforeMiB: 8192, description: 'check web-host-01 has exactly 4GiB installed (memory downgrade)' });
     expect(markerOf(p.changes[0])).toEqual({ marker: '~', verb: 'downgrade memory' });
   });
 
   it('retires a host that left the code once its guests are gone', () => {
     const p = planWith({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB'), 'old-01': web('1GiB') } } });
-    expect(p.changes.find((c) => c.name === 'web-host-02')).toMatchObject({ action: 'retire', reason: { code: 'host-retired', detail: {} } });
+    PlanAssert.fromPlan(p).hasChange('web-host-02', { kind: 'host', action: 'retire', after: null, reason: { code: 'host-retired', detail: {} } });
     expect(p.applyable).toBe(true);
   });
 });

@@ -7,6 +7,7 @@ import { createPlan } from '../../lib/plan/planner';
 import { summaryLine } from '../../lib/render/describe';
 import { FileStateStore } from '../../lib/state/file-store';
 import { COLLIDED, UPGRADE, type FixtureFleet } from '../fixtures/identity-upgrade/fleets';
+import { Match, PlanAssert } from '../helpers/assertions';
 import { WEB_HOST_8G, manifestOf, stateOf, web } from '../helpers/fleet';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'identity-upgrade');
@@ -31,25 +32,27 @@ describe('planning against state written before identities included the fleet', 
     // The derivation did change: without state, no recorded identity would survive but the one written in code.
     for (const g of m.guests) expect(g.uuid).not.toBe(recorded.find((r) => r.name === g.name)!.uuid);
     const plan = createPlan({ manifest: m, state });
-    expect(plan.changes.filter((c) => c.action !== 'noop')).toEqual([]);
+    const a = PlanAssert.fromPlan(plan);
+    a.changeCount('noop', plan.changes.length);
+    a.hasSteps([]);
     expect(summaryLine(plan)).toBe('No changes. The fleet matches the code.');
   });
 
   it('keeps the MAC written in code and the recorded one of the derived NIC beside it', async () => {
     const state = await readFixture('upgrade');
     const plan = createPlan({ manifest: manifestOfFixture(UPGRADE), state });
-    const db = plan.changes.find((c) => c.name === 'db-01')!;
-    expect(db.kind === 'guest' && db.after!.nics.map((n) => n.mac)).toEqual(state.guests['db-01'].spec.nics.map((n) => n.mac));
+    PlanAssert.fromPlan(plan).hasChange('db-01', { kind: 'guest', after: Match.objectLike({ nics: state.guests['db-01'].spec.nics }) });
   });
 
   it('moves one of two deployed guests that shared a MAC, by a restart, never a replace', async () => {
     const state = await readFixture('collided');
     expect(state.guests['web-00111'].spec.nics[0].mac).toBe(state.guests['web-02450'].spec.nics[0].mac);
     const plan = createPlan({ manifest: manifestOfFixture(COLLIDED), state });
-    expect(plan.steps.map((s) => s.id)).toEqual(['update-restart:web-02450']);
-    const after = plan.steps[0].after!;
-    expect(after.uuid).toBe(state.guests['web-02450'].spec.uuid);
-    expect(after.nics[0].mac).not.toBe(state.guests['web-00111'].spec.nics[0].mac);
+    const taken = state.guests['web-00111'].spec.nics[0].mac;
+    PlanAssert.fromPlan(plan).hasSteps([{
+      id: 'update-restart:web-02450',
+      after: Match.objectLike({ uuid: state.guests['web-02450'].spec.uuid, nics: [expect.not.objectContaining({ mac: taken })] }),
+    }]);
   });
 });
 
@@ -63,9 +66,9 @@ describe('recorded identities in the planner', () => {
     state.guests.a.spec = { ...state.guests.a.spec, nics: [{ bridge: 'br0', mac: taken }] };
     const withC = manifestOf({ h1: { props: WEB_HOST_8G, guests: { a: web('1GiB'), b: web('1GiB'), c: web('1GiB') } } });
     const plan = createPlan({ manifest: withC, state });
-    const created = plan.steps.find((s) => s.id === 'create:c')!.after!;
-    expect(created.nics[0].mac).not.toBe(taken);
-    expect(plan.changes.find((c) => c.name === 'a')!.action).toBe('update');
+    const a = PlanAssert.fromPlan(plan);
+    a.hasStep({ id: 'create:c', after: Match.objectLike({ nics: [expect.not.objectContaining({ mac: taken })] }) });
+    a.hasChange('a', { action: 'update' });
   });
 
   it('lets a MAC written in code take a deployed guest\'s derived MAC: that guest moves, by a restart', () => {
@@ -76,7 +79,10 @@ describe('recorded identities in the planner', () => {
     const macs = plan.changes.flatMap((c) => (c.kind === 'guest' ? [c.after!.nics[0].mac] : []));
     expect(macs[0]).toBe(bMac);
     expect(new Set(macs).size).toBe(2);
-    expect(plan.steps.map((s) => s.id).sort()).toEqual(['update-restart:a', 'update-restart:b']);
+    const a = PlanAssert.fromPlan(plan);
+    a.hasStep({ id: 'update-restart:a' });
+    a.hasStep({ id: 'update-restart:b' });
+    a.changeCount('update', 2);
   });
 
   it('binds the plan to the code\'s manifest, not the one with recorded identities', async () => {
