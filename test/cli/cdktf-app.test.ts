@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadManifest } from '../../lib/manifest/load';
+import { ManifestAssert, PlanAssert } from '../helpers/assertions';
 import { commandWorks, describeWithTool } from '../helpers/tools';
 import { LOCAL_HOST, localDomains, stateGuests, tempProject, type TempProject } from '../helpers/project';
 
@@ -44,7 +46,7 @@ describe('a fleet whose app imports App from cdktf', () => {
     expect(r.out).toBe('tokyo: 1 host, 2 guests → cdktf.out/stacks/tokyo/{cdk.tf.json,hvkit.manifest.json}\n');
     const dir = join(p.dir, 'cdktf.out', 'stacks', 'tokyo');
     expect(Object.keys(JSON.parse(readFileSync(join(dir, 'cdk.tf.json'), 'utf8')).resource.null_resource).sort()).toEqual(['guest_web-01', 'guest_web-02', 'host_h1']);
-    expect(JSON.parse(readFileSync(join(dir, 'hvkit.manifest.json'), 'utf8')).guests.map((g: { name: string }) => g.name)).toEqual(['web-01', 'web-02']);
+    expect(ManifestAssert.fromSynth(p.dir).placements()).toEqual(['web-01@h1', 'web-02@h1']);
   });
 
   it('plan shows the fleet, in hvkit’s process and in a separate one alike', async () => {
@@ -118,7 +120,7 @@ describe("a fleet in cdktf's Testing.app()", () => {
     const out = /→ (\/\S+)\/\{cdk\.tf\.json,hvkit\.manifest\.json\}/.exec(r.out)?.[1];
     expect(out).toMatch(/cdktf\.outdir\..*\/stacks\/tokyo$/);
     expect(existsSync(join(out!, 'cdk.tf.json'))).toBe(true);
-    expect(existsSync(join(out!, 'hvkit.manifest.json'))).toBe(true);
+    expect(ManifestAssert.fromManifest(loadManifest(join(out!, 'hvkit.manifest.json'))).placements()).toEqual(['web-01@h1', 'web-02@h1']);
   });
 });
 
@@ -143,6 +145,11 @@ describe('a fleet beside a non-hvkit TerraformStack in one App', () => {
     const plan = await p.run(['plan']);
     expect(plan.code, plan.err).toBe(0);
     expect(plan.out).not.toContain('dns');
+    const json = await p.run(['plan', '--json']);
+    const planned = PlanAssert.fromJson(json.out);
+    planned.changeCount('create', 2);
+    planned.hasChange('h1', { kind: 'host', action: 'add', tfAddress: 'null_resource.host_h1' });
+    planned.hasNoChange('zone');
     expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
     expect(stateGuests(p.dir)).toEqual(['web-01@h1', 'web-02@h1']);
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildManifest } from '../../lib/manifest/build';
 import { WEB_HOST_8G, manifestOf, problemsOf, web } from '../helpers/fleet';
+import { ManifestAssert, Match } from '../helpers/assertions';
 
 describe('buildManifest validation', () => {
   it('rejects memory above maxMemory, naming the construct path', () => {
@@ -90,17 +91,20 @@ describe('buildManifest validation', () => {
 describe('buildManifest defaults', () => {
   const m = manifestOf({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': { role: 'web', vcpus: 2, memory: '5.5GiB' } } } });
   const g = m.guests[0];
-  const h = m.hosts[0];
 
   it('fills guest defaults: pv, max = current, one NIC on br0 with a name-derived MAC', () => {
-    expect(g).toMatchObject({ mode: 'pv', maxVcpus: 2, memoryMiB: 5632, maxMemoryMiB: 5632, bootloader: 'pygrub', antiAffinity: null });
-    expect(g.nics).toEqual([{ bridge: 'br0', mac: expect.stringMatching(/^52:54:00(:[0-9a-f]{2}){3}$/) }]);
+    ManifestAssert.fromManifest(m).hasGuest('web-01', {
+      mode: 'pv', maxVcpus: 2, memoryMiB: 5632, maxMemoryMiB: 5632, bootloader: 'pygrub', antiAffinity: null,
+      nics: [{ bridge: 'br0', mac: Match.stringLikeRegexp(/^52:54:00(:[0-9a-f]{2}){3}$/) }],
+    });
   });
 
   it('fills host defaults: 512 MiB reserve, local address, memory total from DIMMs', () => {
-    expect(h.reserve).toEqual({ memoryMiB: 512, overheadMiB: 128, vcpus: 0 });
-    expect(h.address).toBe('.hvkit/local/tokyo/web-host-01');
-    expect(h.memory.totalMiB).toBe(8192);
+    ManifestAssert.fromManifest(m).hasHost('web-host-01', {
+      reserve: { memoryMiB: 512, overheadMiB: 128, vcpus: 0 },
+      address: '.hvkit/local/tokyo/web-host-01',
+      memory: Match.objectLike({ totalMiB: 8192 }),
+    });
   });
 
   it('derives the same MAC and UUID from the same name every time', () => {
@@ -112,7 +116,7 @@ describe('buildManifest defaults', () => {
 
   it('uses Xen MACs for xen hosts', () => {
     const x = manifestOf({ h: { props: { ...WEB_HOST_8G, provider: 'xen' }, guests: { g: web('1GiB') } } });
-    expect(x.guests[0].nics[0].mac.startsWith('00:16:3e:')).toBe(true);
+    ManifestAssert.fromManifest(x).hasGuest('g', { nics: [Match.objectLike({ mac: Match.stringLikeRegexp(/^00:16:3e(:[0-9a-f]{2}){3}$/) })] });
   });
 
   it('sorts hosts and guests by name', () => {
@@ -121,6 +125,7 @@ describe('buildManifest defaults', () => {
       { name: 'a', path: 'f/a', props: WEB_HOST_8G, guests: [{ name: 'y', path: 'f/a/y', props: web('1GiB') }] },
     ] });
     expect(s.hosts.map((x) => x.name)).toEqual(['a', 'b']);
+    expect(ManifestAssert.fromManifest(s).placements()).toEqual(['y@a', 'z@b']);
     expect(s.guests.map((x) => x.name)).toEqual(['y', 'z']);
   });
 });
