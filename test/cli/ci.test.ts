@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GITHUB_COMMENT_LIMIT } from '../../lib/render/markdown';
+import { Match, PlanAssert } from '../helpers/assertions';
 import { spawnCli, tempProject, type TempProject } from '../helpers/project';
 
 const ESC = String.fromCharCode(27);
@@ -30,7 +31,12 @@ describe('the documented CI workflow', () => {
     expect(r.code).toBe(2);
     expect(r.out + r.err).not.toContain(ESC);
     expect(r.out).toMatch(/^### hvkit plan: fleet `tokyo`\n\n\*\*Plan: 6 to create, 0 to update in place, 0 to migrate, 0 to destroy; 4 host changes\.\*\*/);
-    expect(existsSync(join(p.dir, 'plan.bin'))).toBe(true);
+    // The saved plan says what the comment says.
+    const saved = PlanAssert.fromJson(readFileSync(join(p.dir, 'plan.bin'), 'utf8'));
+    saved.changeCount('create', 6);
+    saved.changeCount('add', 4);
+    saved.hasChange('web-01', { action: 'create', after: Match.objectLike({ host: 'web-host-01', memoryMiB: 5632 }) });
+    saved.hasNoDiagnostics('error');
   });
 
   it('apply after merge: exactly the reviewed plan, one plain line per step, exit 0', async () => {
@@ -68,6 +74,7 @@ describe('the documented CI workflow', () => {
     expect(r.code).toBe(1);
     expect(r.out).toContain('❌ This plan has errors and cannot be applied.');
     expect(r.out).toContain('#### Errors');
+    PlanAssert.fromJson(readFileSync(join(p.dir, 'bad.bin'), 'utf8')).hasDiagnostic({ severity: 'error', code: 'memory-over', path: 'tokyo/web-host-01' });
     const a = await spawnCli(p.dir, ['apply', 'bad.bin'], ci).done;
     expect(a.code).toBe(1);
     expect(a.err).toContain('the plan has errors');

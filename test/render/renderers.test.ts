@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPlan } from '../../lib/plan/planner';
 import { renderJson } from '../../lib/render/json';
 import { GITHUB_COMMENT_LIMIT, renderMarkdown } from '../../lib/render/markdown';
+import { Match, PlanAssert } from '../helpers/assertions';
 import { manifestOf, memcached, stateOf, WEB_HOST_8G, web } from '../helpers/fleet';
 import { tempProject, type TempProject } from '../helpers/project';
 
@@ -61,16 +62,18 @@ describe('renderers on the example fleet’s memory upgrade', () => {
   });
 
   it('json: the terraform show -json shape, hvkit data under one key', async () => {
-    const doc = JSON.parse((await p.run(['plan', '--json'])).out);
+    const out = (await p.run(['plan', '--json'])).out;
+    const doc = JSON.parse(out);
     expect(doc.format_version).toBe('1.2');
-    const byAddr = Object.fromEntries(doc.resource_changes.map((c: { address: string; change: { actions: string[] } }) => [c.address, c.change.actions]));
-    expect(byAddr['null_resource.guest_web-01']).toEqual(['update']);
-    expect(byAddr['null_resource.guest_memcached-01']).toEqual(['create']);
-    expect(byAddr['null_resource.guest_db-01']).toEqual(['no-op']);
-    expect(byAddr['null_resource.host_web-host-01']).toEqual(['update']);
+    const plan = PlanAssert.fromJson(out);
+    plan.hasChange('web-01', { tfAddress: 'null_resource.guest_web-01', actions: ['update'], action: 'update', restart: false, after: Match.objectLike({ memoryMiB: 5632 }) });
+    plan.hasChange('memcached-01', { tfAddress: 'null_resource.guest_memcached-01', actions: ['create'], before: null });
+    plan.hasChange('db-01', { tfAddress: 'null_resource.guest_db-01', actions: ['no-op'], action: 'noop' });
+    plan.hasChange('web-host-01', { tfAddress: 'null_resource.host_web-host-01', actions: ['update'], action: 'upgrade-memory' });
     expect(Object.keys(doc)).toEqual(['format_version', 'terraform_version', 'planned_values', 'resource_changes', 'prior_state', 'configuration', 'timestamp', 'applyable', 'complete', 'errored', 'hvkit']);
     expect([doc.applyable, doc.complete, doc.errored]).toEqual([true, true, false]);
-    expect(doc.hvkit.steps.map((s: { id: string }) => s.id)).toContain('upgrade-memory:web-host-01');
+    plan.hasStep({ id: 'upgrade-memory:web-host-01', kind: 'upgrade-memory', host: 'web-host-01' });
+    plan.hasStep({ id: 'update-live:web-01', dependsOn: Match.arrayWith(['upgrade-memory:web-host-01']) });
   });
 
   it('is deterministic: the same inputs print the same bytes in every format', async () => {
@@ -122,21 +125,21 @@ describe('markdown size limit', () => {
 
 describe('json: Terraform plan fields that reflect the plan', () => {
   const s0 = manifestOf({ h: { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB'), 'mc-01': memcached() } } });
-  const json = (p: ReturnType<typeof createPlan>) => JSON.parse(renderJson(p, 'null_resource', { timestamp: new Date(0) }));
-  const reasonOf = (doc: any, address: string) => doc.resource_changes.find((c: any) => c.address === address).action_reason;
+  const text = (p: ReturnType<typeof createPlan>) => renderJson(p, 'null_resource', { timestamp: new Date(0) });
+  const json = (p: ReturnType<typeof createPlan>) => JSON.parse(text(p));
 
   it('says replace_by_request for a rebuild and replace_because_cannot_update for a mode change', () => {
-    const rebuilt = json(createPlan({ manifest: s0, state: stateOf(s0), rebuild: { guests: ['web-01'], host: 'h' } }));
-    expect(reasonOf(rebuilt, 'null_resource.guest_web-01')).toBe('replace_by_request');
+    const rebuilt = PlanAssert.fromJson(text(createPlan({ manifest: s0, state: stateOf(s0), rebuild: { guests: ['web-01'], host: 'h' } })));
+    rebuilt.hasChange('web-01', { tfAddress: 'null_resource.guest_web-01', actions: ['delete', 'create'], actionReason: 'replace_by_request' });
     const hvm = manifestOf({ h: { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB', { mode: 'hvm' }), 'mc-01': memcached() } } });
-    const changed = json(createPlan({ manifest: hvm, state: stateOf(s0) }));
-    expect(reasonOf(changed, 'null_resource.guest_web-01')).toBe('replace_because_cannot_update');
-    expect(reasonOf(changed, 'null_resource.guest_mc-01')).toBeUndefined();
+    const changed = PlanAssert.fromJson(text(createPlan({ manifest: hvm, state: stateOf(s0) })));
+    changed.hasChange('web-01', { actions: ['delete', 'create'], actionReason: 'replace_because_cannot_update' });
+    changed.hasChange('mc-01', { actions: ['no-op'], actionReason: Match.absent() });
   });
 
   it('says delete_because_no_resource_config for a guest removed from code', () => {
     const gone = manifestOf({ h: { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB') } } });
-    expect(reasonOf(json(createPlan({ manifest: gone, state: stateOf(s0) })), 'null_resource.guest_mc-01')).toBe('delete_because_no_resource_config');
+    PlanAssert.fromJson(text(createPlan({ manifest: gone, state: stateOf(s0) }))).hasChange('mc-01', { actions: ['delete'], after: null, actionReason: 'delete_because_no_resource_config' });
   });
 
   it('is errored and not applyable when the plan has errors, and not applyable when nothing changes', () => {
