@@ -47,7 +47,7 @@ describe('PlanAssert', () => {
 
     it('tells Match.absent() from a present key', () => {
       a.hasChange('web-01', { requested: Match.absent() });
-      expect(failure(() => a.hasChange('web-01', { reason: Match.absent() }))).toContain('reason is "moves web-host-01 → db-host-01", want Match.absent()');
+      expect(failure(() => a.hasChange('web-01', { restart: Match.absent() }))).toContain('restart is false, want Match.absent()');
     });
   });
 
