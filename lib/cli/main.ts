@@ -15,9 +15,21 @@ import { registerRebuild } from './commands/rebuild';
 import { registerReport } from './commands/report';
 
 export function processIo(): Io {
+  // A reader that goes away (`hvkit apply | head -1`) must not stop an apply between a
+  // step's call and its record: what it would have read is dropped, the work goes on.
+  const readerGone = (stream: NodeJS.WriteStream) => {
+    let gone = false;
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      gone = true;
+    });
+    return (t: string) => gone || stream.write(t);
+  };
+  const out = readerGone(process.stdout);
+  const err = readerGone(process.stderr);
   return {
-    out: (t) => process.stdout.write(t),
-    err: (t) => process.stderr.write(t),
+    out,
+    err,
     isTty: Boolean(process.stdout.isTTY),
     cwd: process.cwd(),
     env: process.env,

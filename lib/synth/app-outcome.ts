@@ -18,6 +18,11 @@ export interface AppOutcome {
   readonly manifests: Manifest[];
   /** Why the app failed (thrown error, exit code), on one line; undefined when it ran to the end. */
   readonly failure?: string;
+  /**
+   * The app did what only a process of its own may (process.chdir, umask,
+   * setuid): a worker refused it, so the app must run again as a process. @default false
+   */
+  readonly needsProcess?: boolean;
 }
 
 /**

@@ -38,6 +38,8 @@ export interface ErrorData {
   readonly message: string;
   /** A ValidationError's problems (of any copy of hvkit: recognised by its brand). */
   readonly problems?: readonly Problem[];
+  /** Node's error code (`ERR_WORKER_UNSUPPORTED_OPERATION` tells the app needs a process of its own). */
+  readonly code?: string;
 }
 
 /** What a synthesis worker posts to the CLI, in order; `ended` or `failed` comes last. */
@@ -76,7 +78,10 @@ export function post(message: SessionMessage): boolean {
 /** `e` as data to post: its class's name, its message, and a ValidationError's problems. */
 export function errorData(e: unknown): ErrorData {
   if (isValidationError(e)) return { name: e.name, message: e.message, problems: e.problems.map((p) => ({ path: String(p.path), message: String(p.message) })) };
-  if (e instanceof Error || isHvkitError(e)) return { name: String(e.name), message: String(e.message) };
+  if (e instanceof Error || isHvkitError(e)) {
+    const code = (e as { code?: unknown }).code;
+    return { name: String(e.name), message: String(e.message), ...(typeof code === 'string' ? { code } : {}) };
+  }
   return { name: 'Error', message: String(e) };
 }
 

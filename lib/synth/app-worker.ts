@@ -26,11 +26,15 @@ export async function runInWorker(bundle: string, name: string, env: NodeJS.Proc
   // Other stacks of a cdktf App still write Terraform JSON: keep it out of the project's cdktf.out.
   const outdir = mkdtempSync(join(tmpdir(), 'hvkit-out-'));
   try {
-    const run = await runWorker(new Worker(bundle, {
+    const worker = new Worker(bundle, {
       env: definedOnly({ ...env, CDKTF_OUTDIR: outdir, [ENV_MODE]: 'manifest' }),
       argv: [],
       workerData: { [SESSION_KEY]: SESSION_VERSION },
-    }));
+      stdout: true,
+    });
+    // hvkit's stdout carries its own output only (a plan, JSON lines): what the app prints goes to stderr.
+    worker.stdout.pipe(process.stderr, { end: false });
+    const run = await runWorker(worker);
     return outcomeOf(name, run);
   } finally {
     rmSync(outdir, { recursive: true, force: true });
@@ -79,9 +83,12 @@ export function outcomeOf(name: string, run: WorkerRun): AppOutcome {
   if (thrown?.problems?.length && !events.some((e) => e.kind === 'problems')) events.push({ kind: 'problems', problems: thrown.problems });
   if (run.uncaught !== undefined) thrown ??= errorData(run.uncaught);
   const failure = thrown ? oneLine(thrown) : !ended && run.exitCode !== 0 ? `it called process.exit(${run.exitCode})` : undefined;
+  if (thrown?.code === WORKER_UNSUPPORTED || /is not supported in workers/.test(thrown?.message ?? '')) return { app: name, events: [], manifests: [], failure, needsProcess: true };
   // Same checks as a manifest read from disk: the app may run another hvkit version.
   return { app: name, events, manifests: failure === undefined ? manifests.map((m) => checkManifestObject(`fleet ${m.fleet}`, JSON.parse(m.json), m.heldToSchema)) : [], failure };
 }
+
+const WORKER_UNSUPPORTED = 'ERR_WORKER_UNSUPPORTED_OPERATION';
 
 /** An error on one line; as the child-process path says it, a plain Error's name adds nothing. */
 function oneLine(e: ErrorData): string {

@@ -52,7 +52,11 @@ export async function synthApp(opts: RunAppOptions): Promise<AppRun> {
       try {
         // A worker shares hvkit's working directory; an app whose relative paths mean another folder runs in its own process there.
         const inWorker = realpathSync(opts.projectDir) === realpathSync(process.cwd());
-        return settle(inWorker ? await runInWorker(bundle.file, name, env) : await runChild([process.execPath, bundle.file], name, opts, env));
+        const child = () => runChild([process.execPath, bundle.file], name, opts, env);
+        let outcome = inWorker ? await runInWorker(bundle.file, name, env) : await child();
+        // An app that changes its process (chdir, umask) gets a process of its own, as under tsx.
+        if (outcome.needsProcess) outcome = await child();
+        return settle(outcome);
       } finally {
         bundle.dispose();
       }
@@ -90,7 +94,8 @@ async function runChild(argv: string[], name: string, opts: RunAppOptions, baseE
 
 function run(argv: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['ignore', 'inherit', 'pipe'] });
+    // hvkit's stdout carries its own output only (a plan, JSON lines): what the app prints goes to stderr.
+    const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['ignore', process.stderr, 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();

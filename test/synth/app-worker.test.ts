@@ -48,6 +48,31 @@ describe('a tsx app run in hvkit’s synthesis worker', () => {
     expect(existsSync(join(projectDir, 'cdktf.json'))).toBe(true);
   });
 
+  it('runs an app that changes its working directory or umask in a process of its own, and hvkit’s stay as they were', async () => {
+    const cwd = process.cwd();
+    const umask = process.umask();
+    const run = await synth(app('chdir.ts', `process.chdir('/tmp');\nprocess.umask(0o027);\n${FLEETS}app.synth();\n`));
+    expect(run.manifests.map((m) => m.fleet)).toEqual(['osaka', 'tokyo']);
+    expect(process.cwd()).toBe(cwd);
+    expect(process.umask()).toBe(umask);
+  });
+
+  it('sends what the app prints to stderr, so hvkit’s stdout carries only its own output', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const write = { out: process.stdout.write, err: process.stderr.write };
+    process.stdout.write = ((c: string | Uint8Array) => (out.push(String(c)), true)) as typeof process.stdout.write;
+    process.stderr.write = ((c: string | Uint8Array) => (err.push(String(c)), true)) as typeof process.stderr.write;
+    try {
+      await synth(app('chatty.ts', `console.log('hello from app');\n${FLEETS}app.synth();\n`));
+      await waitFor(() => err.join('').includes('hello from app'));
+    } finally {
+      process.stdout.write = write.out;
+      process.stderr.write = write.err;
+    }
+    expect(out.join('')).not.toContain('hello from app');
+  });
+
   it('hands over the manifest of every fleet, sorted by name', async () => {
     const run = await synth(app('fleets.ts', `${FLEETS}app.synth();\n`));
     expect(run.manifests.map((m) => `${m.fleet}: ${m.guests.map((g) => g.name).join(', ')}`)).toEqual(['osaka: g1', 'tokyo: g1']);
