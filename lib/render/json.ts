@@ -65,8 +65,19 @@ export function actionReasonOf(r: ChangeReason): ActionReason | undefined {
   }
 }
 
-function providerOf(resourceType: string): { key: string; full: string } {
+/** The provider a resource type belongs to: its configuration key (Terraform's `implied_provider`) and full source address. */
+export function providerOf(resourceType: string): { key: string; full: string } {
   return resourceType === 'terraform_data' ? { key: 'terraform', full: 'terraform.io/builtin/terraform' } : { key: 'null', full: 'registry.terraform.io/hashicorp/null' };
+}
+
+/**
+ * The Terraform resource a guest or host is in `resource_changes` (and so in
+ * the generated Terraform): one resource per guest and per host, named by kind
+ * so a guest and a host of the same name do not collide.
+ */
+export function resourceOf(resourceType: string, kind: Change['kind'], name: string): { address: string; mode: 'managed'; type: string; name: string } {
+  const resourceName = `${kind}_${name}`;
+  return { address: `${resourceType}.${resourceName}`, mode: 'managed', type: resourceType, name: resourceName };
 }
 
 /**
@@ -78,10 +89,7 @@ function providerOf(resourceType: string): { key: string; full: string } {
  */
 export function renderJson(plan: Plan, resourceType: string, opts: JsonRenderOptions = {}): string {
   const provider = providerOf(resourceType);
-  const resource = (c: Change) => {
-    const name = `${c.kind}_${c.name}`;
-    return { address: `${resourceType}.${name}`, mode: 'managed', type: resourceType, name };
-  };
+  const resource = (c: Change) => resourceOf(resourceType, c.kind, c.name);
   const values = (c: Change, v: unknown) => ({ ...resource(c), provider_name: provider.full, schema_version: 0, values: v, sensitive_values: {} });
   const resource_changes = plan.changes.map((c) => {
     const reason = actionReasonOf(c.reason);

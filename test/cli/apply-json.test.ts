@@ -10,6 +10,14 @@ new Guest(a, 'web-01', { role: 'web', vcpus: 1, memory: '1GiB' });
 new Guest(a, 'web-02', { role: 'web', vcpus: 1, memory: '1GiB' });
 new Guest(b, 'db-01', { role: 'db', vcpus: 2, memory: '2GiB' });
 `);
+/** SMALL a day later: host-b and its guest gone, host-c with a new guest, web-02 given more memory. */
+const CHANGED = stackSource(`
+const a = new Host(fleet, 'host-a', ${LOCAL_HOST});
+const c = new Host(fleet, 'host-c', ${LOCAL_HOST});
+new Guest(a, 'web-01', { role: 'web', vcpus: 1, memory: '1GiB' });
+new Guest(a, 'web-02', { role: 'web', vcpus: 1, memory: '2GiB' });
+new Guest(c, 'api-01', { role: 'api', vcpus: 1, memory: '1GiB' });
+`);
 const EPOCH = { SOURCE_DATE_EPOCH: '1700000000' };
 const STEPS = ['add-host:host-a', 'add-host:host-b', 'create:db-01', 'create:web-01', 'create:web-02'];
 
@@ -24,6 +32,15 @@ function messages(out: string): Message[] {
     return m;
   });
 }
+/** plan --json's resource_changes: the addresses it names, and Terraform's add/change/remove counts of their actions. */
+async function planned(p: TempProject): Promise<{ addresses: Set<string>; counts: { add: number; change: number; remove: number } }> {
+  const r = await p.run(['plan', '--json']);
+  expect(r.code, r.err).toBe(0);
+  const changes = (JSON.parse(r.out) as { resource_changes: { address: string; change: { actions: string[] } }[] }).resource_changes;
+  const count = (action: string) => changes.filter((c) => c.change.actions.includes(action)).length;
+  return { addresses: new Set(changes.map((c) => c.address)), counts: { add: count('create'), change: count('update'), remove: count('delete') } };
+}
+
 const hooked = (ms: Message[], type: string) => ms.filter((m) => m.type === type).map((m) => m.hook.step.id).sort();
 
 describe('hvkit apply --json', () => {
@@ -48,13 +65,31 @@ describe('hvkit apply --json', () => {
       '@level': 'info', hook: { action: 'create', step: { id: 'create:web-01', kind: 'create', guest: 'web-01', host: 'host-a' } },
     });
     expect(ms.at(-1)).toMatchObject({
-      '@level': 'info', '@message': 'Apply complete! Resources: 3 added, 0 changed, 0 destroyed.', type: 'change_summary',
-      changes: { add: 3, change: 0, import: 0, remove: 0, operation: 'apply' },
+      '@level': 'info', '@message': 'Apply complete! Resources: 5 added, 0 changed, 0 destroyed.', type: 'change_summary',
+      changes: { add: 5, change: 0, import: 0, remove: 0, operation: 'apply' },
       hvkit: { created: 3, updated: 0, replaced: 0, migrated: 0, destroyed: 0, hosts: 2, failed: 0, skipped: 0 },
     });
     // SOURCE_DATE_EPOCH pins every timestamp, as for plan --json.
     expect(new Set(ms.map((m) => m['@timestamp']))).toEqual(new Set(['2023-11-14T22:13:20.000Z']));
     expect(stateGuests(p.dir)).toEqual(localDomains(p.dir));
+  });
+
+  it('names in every step event a resource plan --json lists, and counts what plan --json counts, hosts included', async () => {
+    // The second round retires host-b, adds host-c and changes a guest, so all three counts are exercised.
+    for (const [stack, counts] of [[SMALL, { add: 5, change: 0, remove: 0 }], [CHANGED, { add: 2, change: 1, remove: 2 }]] as const) {
+      p.writeStack(stack);
+      const plan = await planned(p);
+      expect(plan.counts).toEqual(counts);
+      const r = await p.run(['apply', '--json', '--auto-approve'], { env: EPOCH });
+      expect(r.code, r.out).toBe(0);
+      const ms = messages(r.out);
+      const hooks = ms.filter((m) => m.hook);
+      expect(hooks.length).toBeGreaterThan(0);
+      for (const m of hooks) expect(plan.addresses, `${m.type} ${m.hook.step.id}`).toContain(m.hook.resource.addr);
+      const summary = ms.at(-1)!;
+      expect(summary.type).toBe('change_summary');
+      expect(summary.changes).toMatchObject(plan.counts);
+    }
   });
 
   it('reports a failed step as apply_errored and a diagnostic, names the steps it left, and exits 1', async () => {
@@ -74,7 +109,7 @@ describe('hvkit apply --json', () => {
     expect(diagnostics).toHaveLength(1);
     expect(diagnostics[0]).toMatchObject({
       '@level': 'error', '@message': 'Error: add-host:host-a failed (exit 7)',
-      diagnostic: { severity: 'error', summary: 'add-host:host-a failed (exit 7)', address: 'add-host:host-a', detail: expect.stringContaining('host-a is not racked') },
+      diagnostic: { severity: 'error', summary: 'add-host:host-a failed (exit 7)', address: 'null_resource.host_host-a', hvkit: { step: 'add-host:host-a' }, detail: expect.stringContaining('host-a is not racked') },
     });
     expect(ms.at(-1)).toMatchObject({ '@level': 'error', type: 'change_summary', hvkit: { created: 1, hosts: 1, failed: 1, skipped: 2 } });
   });

@@ -84,7 +84,7 @@ async function applyCommand(planfile: string | undefined, opts: ApplyCliOptions,
       return answer.trim() === 'yes';
     },
     listener: (total) => {
-      if (json) return json.listener();
+      if (json) return json.listener(manifest.resourceType);
       const view = { out: io.out, err: io.err, style: s, total };
       return io.isTty && s.color ? ttyApplyView(process.stdout, view) : plainApplyView(view);
     },
