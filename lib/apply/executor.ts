@@ -109,10 +109,9 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
 
 /**
  * runStep records its own failures; it rejects only on a bug (a listener that
- * throws). The step then counts as failed, its intent stays in flight for the
- * next plan to settle with the provider, and the run goes on rather than
- * dying on an unhandled rejection.
+ * throws once the step's end is recorded). The step then counts as failed and
+ * the run goes on, rather than dying on an unhandled rejection.
  */
 function bugOutcome(step: Step, e: Error): StepOutcome {
-  return { step, status: 'failed', ms: 0, failure: { exitCode: null, message: `hvkit failed while running the step (its intent stays in flight; the next plan checks it with the provider): ${e.message}`, log: '' } };
+  return { step, status: 'failed', ms: 0, failure: { exitCode: null, message: `hvkit failed while running the step (a bug; state holds what was recorded before it): ${e.message}`, log: '' } };
 }

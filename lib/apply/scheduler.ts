@@ -1,4 +1,4 @@
-import type { Step } from '../plan/types';
+import { hostsOf, type Step } from '../plan/types';
 
 export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
 
@@ -105,8 +105,4 @@ export class Scheduler {
     if (skipped.length) this.waiting = this.waiting.filter((s) => this.status.get(s.id) === 'pending');
     return skipped;
   }
-}
-
-function hostsOf(s: Step): string[] {
-  return [...new Set([s.host, s.target].filter((x): x is string => !!x))];
 }

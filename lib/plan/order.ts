@@ -4,7 +4,7 @@ import { breachSummary } from '../capacity/breach-text';
 import { addGuest, addSums, capacitiesOf, cloneSums, emptySums, memoryInForce, memoryUsed, takesMore, type Capacities, type Sums } from '../capacity/usage';
 import { formatSize } from '../manifest/size';
 import type { GuestSpec, HostSpec } from '../manifest/types';
-import type { Step } from './types';
+import { hostsOf, type Step } from './types';
 
 /** What ordering needs to know about each host. */
 export interface HostView {
@@ -54,7 +54,7 @@ export function orderSteps(steps: Step[], hosts: Map<string, HostView>): { steps
     if (s.id !== on.id && !s.dependsOn.includes(on.id)) s.dependsOn.push(on.id);
   };
   for (const s of steps) {
-    for (const h of new Set([s.host, s.target].filter((x): x is string => !!x))) {
+    for (const h of hostsOf(s)) {
       const list = byHost.get(h);
       if (list) list.push(s);
       else byHost.set(h, [s]);
@@ -182,7 +182,7 @@ export function simulate(steps: Step[], hosts: Map<string, HostView>): string | 
   }
   for (const step of steps) {
     if (step.kind === 'upgrade-memory' && step.hostSpec) memCap.set(step.host, step.hostSpec.memory.totalMiB);
-    for (const h of new Set([step.host, step.target].filter((x): x is string => !!x))) {
+    for (const h of hostsOf(step)) {
       const v = hosts.get(h);
       if (!v) continue;
       const d = deltaOn(step, h, v.spec.capacity);

@@ -94,6 +94,11 @@ export interface Step {
   description: string;
 }
 
+/** The hosts a step runs on: its host, and a migration's or recreate's target. */
+export function hostsOf(step: Pick<Step, 'host' | 'target'>): string[] {
+  return step.target && step.target !== step.host ? [step.host, step.target] : [step.host];
+}
+
 /** A step that was in flight when a previous apply died, and what the hypervisor says of it. */
 export interface Recovered {
   step: string;

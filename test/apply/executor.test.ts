@@ -60,6 +60,19 @@ function run(store: MemoryStateStore, runner: ProviderRunner, parallelism: numbe
   });
 }
 
+/** The fake provider, with host a not answering `facts` (so add-host:a fails). */
+function hostADown(): ProviderRunner {
+  const { runner } = fakeRunner(1);
+  const call = runner.call.bind(runner);
+  runner.call = async (p, verb, input, o) => {
+    if (verb === 'facts' && (input as { host: { name: string } }).host.name === 'a') {
+      return { ok: false, exitCode: 255, signal: null, timedOut: false, result: undefined, stderrTail: 'facts: host a does not answer', ms: 1 };
+    }
+    return call(p, verb, input, o);
+  };
+  return runner;
+}
+
 describe('executor', () => {
   it('keeps to the overall parallelism and the per-host limit', async () => {
     const { runner, peak } = fakeRunner();
@@ -124,14 +137,7 @@ describe('executor', () => {
   });
 
   it('reports a failed step and the steps it leaves unreachable as events, and counts failures and skips apart', async () => {
-    const { runner } = fakeRunner(1);
-    const call = runner.call.bind(runner);
-    runner.call = async (p, verb, input, o) => {
-      if (verb === 'facts' && (input as { host: { name: string } }).host.name === 'a') {
-        return { ok: false, exitCode: 255, signal: null, timedOut: false, result: undefined, stderrTail: 'facts: host a does not answer', ms: 1 };
-      }
-      return call(p, verb, input, o);
-    };
+    const runner = hostADown();
     const events: ApplyEvent[] = [];
     const r = await run(new MemoryStateStore(), runner, 2, 1, { event: (e) => events.push(e), close: () => {} });
     const seen = events.map((e) => (e.type === 'apply-complete' ? e.type : `${e.type} ${e.step.id}${e.type === 'step-skipped' ? ` (${e.cause})` : ''}`));
@@ -147,15 +153,8 @@ describe('executor', () => {
     expect(r.tally).toMatchObject({ created: 8, hosts: 2 });
     expect(events.at(-1)).toEqual({ type: 'apply-complete', summary: r });
   });
-  it('counts a step as failed, leaving its intent in flight, when the listener throws while it fails, and finishes the run', async () => {
-    const { runner } = fakeRunner(1);
-    const call = runner.call.bind(runner);
-    runner.call = async (p, verb, input, o) => {
-      if (verb === 'facts' && (input as { host: { name: string } }).host.name === 'a') {
-        return { ok: false, exitCode: 255, signal: null, timedOut: false, result: undefined, stderrTail: 'facts: host a does not answer', ms: 1 };
-      }
-      return call(p, verb, input, o);
-    };
+  it('counts a step as failed when the listener throws while it fails, and finishes the run', async () => {
+    const runner = hostADown();
     const store = new MemoryStateStore();
     const throwing: ApplyListener = { event: (e) => { if (e.type === 'step-failed') throw new Error('view broke'); }, close: () => {} };
     const r = await run(store, runner, 2, 1, throwing);
