@@ -1,15 +1,17 @@
 import { parseAndValidate } from '../manifest/schema';
 import { upgradeIntents } from './intent';
+import { upgradeGuestRecords } from './upgrade-records';
 import stateSchema from './state.schema.json' with { type: 'json' };
 import type { State } from './types';
 
 /**
  * Parses and schema-checks a stored state, and upgrades what older hvkit
- * versions wrote (in-flight records without a version) to the current shape.
+ * versions wrote (in-flight records without a version, guest specs without
+ * fields added since) to the current shape.
  * @param location where the state is, for messages
  * @param fix what the user should do when it is unreadable @default restore or fix it by hand
  */
 export function readState(location: string, text: string, fix = 'restore it or fix it by hand before running hvkit again'): State {
   const stored = parseAndValidate<State>(`state ${location}`, text, stateSchema, 'state file', fix);
-  return { ...stored, inflight: upgradeIntents(stored.inflight) };
+  return { ...stored, guests: upgradeGuestRecords(stored.guests), inflight: upgradeIntents(stored.inflight) };
 }
