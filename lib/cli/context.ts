@@ -42,9 +42,10 @@ export function addLockTimeoutOption(cmd: Command): Command {
 }
 
 /**
- * Terraform spells its flags with one dash (`-lock-timeout=30s`); commander
- * would read that as a bundle of short flags, so it becomes `--lock-timeout=30s`.
+ * Terraform spells its flags with one dash (`-lock-timeout=30s`, `-version`);
+ * commander would read that as a bundle of short flags, so it becomes
+ * `--lock-timeout=30s`.
  */
 export function terraformStyleFlags(argv: readonly string[]): string[] {
-  return argv.map((a) => (a === '-lock-timeout' || a.startsWith('-lock-timeout=') ? `-${a}` : a));
+  return argv.map((a) => (a === '-lock-timeout' || a.startsWith('-lock-timeout=') || a === '-version' ? `-${a}` : a));
 }

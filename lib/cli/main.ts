@@ -13,6 +13,9 @@ import { registerRefresh } from './commands/refresh';
 import { registerImport } from './commands/import';
 import { registerRebuild } from './commands/rebuild';
 import { registerReport } from './commands/report';
+import { registerValidate } from './commands/validate';
+import { registerShow } from './commands/show';
+import { hvkitVersion, registerVersion } from './version';
 
 export function processIo(): Io {
   // A reader that goes away (`hvkit apply | head -1`) must not stop an apply between a
@@ -47,12 +50,14 @@ export function processIo(): Io {
 export function buildProgram(io: Io, setCode: (code: number) => void): Command {
   const program = new Command('hvkit')
     .description('Infrastructure as code for homemade hypervisor hosts and the guests packed onto them')
-    .version('0.1.0')
+    .version(hvkitVersion(), '-v, --version', 'print the hvkit version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   registerSynth(program, io);
+  registerValidate(program, io, setCode);
   registerPlan(program, io, setCode);
+  registerShow(program, io);
   registerApply(program, io, setCode);
   registerLookups(program, io, setCode);
   registerRefresh(program, io);
@@ -61,6 +66,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
   registerImport(program, io);
   registerState(program, io);
   registerProviderInput(program, io);
+  registerVersion(program, io);
   return program;
 }
 

@@ -10,6 +10,7 @@ import { renderText } from '../../render/text';
 import { addFleetOptions, addLockTimeoutOption, useColor, type FleetOptions, type Io } from '../context';
 import { loadFleet, stateStore } from '../fleet';
 import { outputTime } from './plan';
+import { hvkitVersion } from '../version';
 
 interface ApplyCliOptions extends FleetOptions {
   autoApprove?: boolean;
@@ -44,7 +45,7 @@ export function registerApply(program: Command, io: Io, setCode: (code: number) 
   )).action(async (planfile: string | undefined, opts: ApplyCliOptions) => {
     if (!opts.json) return applyCommand(planfile, opts, io, setCode);
     const json = new ApplyJsonWriter({ write: io.out, now: () => outputTime(io.env) });
-    json.version(program.version() ?? '');
+    json.version(hvkitVersion());
     try {
       await applyCommand(planfile, opts, io, setCode, json);
     } catch (e) {
@@ -66,21 +67,19 @@ async function applyCommand(planfile: string | undefined, opts: ApplyCliOptions,
     ? { kind: 'rebuild', host: opts.rebuild, ...(opts.to ? { to: opts.to } : {}), ...(opts.forceWhileUp ? { forceWhileUp: true } : {}) }
     : { kind: 'plan' };
   const saved = planfile ? loadPlan(resolve(io.cwd, planfile)) : undefined;
-  // With --json, as with terraform apply -json, nothing is asked: a reviewed plan file or --auto-approve says go.
-  if (json && !saved && !opts.autoApprove) {
-    throw new HvkitError('apply --json never asks for confirmation: pass --auto-approve, or apply a saved plan (hvkit plan --out FILE)');
-  }
-  if (!saved && !opts.autoApprove && !(io.isTty && io.ask)) {
-    throw new HvkitError('apply without a plan file asks for confirmation on a terminal; without one, pass --auto-approve or apply a saved plan (hvkit plan --out FILE)');
-  }
   const manifest = await loadFleet(io, opts);
   const store = stateStore(io, opts, manifest.fleet);
   const s = style(!json && useColor(io, opts));
   const outcome = await apply({
     manifest, store, projectDir: io.cwd, env: io.env, saved, asked, parallelism, perHost, timeoutMs,
-    confirm: opts.autoApprove || json ? undefined : async (plan) => {
+    // Asked only when there is something to do: with nothing to apply, apply says "No changes." and exits 0 wherever it runs.
+    confirm: opts.autoApprove ? undefined : async (plan) => {
+      // With --json, as with terraform apply -json, nothing is asked: a reviewed plan file or --auto-approve says go.
+      if (json) throw new HvkitError('apply --json never asks for confirmation: pass --auto-approve, or apply a saved plan (hvkit plan --out FILE)');
       io.out(renderText(plan, s));
-      const answer = await io.ask!('\nApply these changes? Only "yes" is accepted: ');
+      // As Terraform without a terminal: the plan is shown, then refused before any step runs.
+      if (!(io.isTty && io.ask)) throw new HvkitError('apply without a plan file asks for confirmation on a terminal; without one, pass --auto-approve or apply a saved plan (hvkit plan --out FILE)');
+      const answer = await io.ask('\nApply these changes? Only "yes" is accepted: ');
       return answer.trim() === 'yes';
     },
     listener: (total) => {
