@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { isHvkitError } from '../errors';
 import { terraformStyleFlags, type Io } from './context';
 import { terminalSafe } from '../render/printable';
+import { withUsage } from './help';
 import { registerSynth } from './commands/synth';
 import { registerPlan } from './commands/plan';
 import { registerApply } from './commands/apply';
@@ -15,7 +16,8 @@ import { registerRebuild } from './commands/rebuild';
 import { registerReport } from './commands/report';
 import { registerValidate } from './commands/validate';
 import { registerShow } from './commands/show';
-import { hvkitVersion, registerVersion } from './version';
+import { registerVersion } from './commands/version';
+import { hvkitVersion } from './version';
 
 export function processIo(): Io {
   // A reader that goes away (`hvkit apply | head -1`) must not stop an apply between a
@@ -67,7 +69,10 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
   registerState(program, io);
   registerProviderInput(program, io);
   registerVersion(program, io);
-  return program;
+  return withUsage(program, {
+    examples: ['hvkit synth && hvkit plan', 'hvkit apply --auto-approve', 'hvkit COMMAND --help  # examples and exit codes of a command'],
+    exitCodes: { 2: '`hvkit plan --detailed-exitcode` (and rebuild): the plan has changes' },
+  });
 }
 
 /** Runs one hvkit command; returns the exit code instead of exiting. */

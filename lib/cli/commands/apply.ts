@@ -11,6 +11,7 @@ import { addFleetOptions, addLockTimeoutOption, useColor, type FleetOptions, typ
 import { loadFleet, stateStore } from '../fleet';
 import { outputTime } from './plan';
 import { hvkitVersion } from '../version';
+import { withUsage } from '../help';
 
 interface ApplyCliOptions extends FleetOptions {
   autoApprove?: boolean;
@@ -30,7 +31,7 @@ function positive(name: string, v: string): number {
 }
 
 export function registerApply(program: Command, io: Io, setCode: (code: number) => void): void {
-  addLockTimeoutOption(addFleetOptions(
+  withUsage(addLockTimeoutOption(addFleetOptions(
     program
       .command('apply [planfile]')
       .description('carry out a saved plan (or plan, confirm and apply) through the provider scripts')
@@ -42,7 +43,17 @@ export function registerApply(program: Command, io: Io, setCode: (code: number) 
       .option('--rebuild <host>', 'the saved plan is a rebuild of this host (hvkit rebuild HOST --out FILE): say so, as a file cannot ask for it')
       .option('--to <host>', 'with --rebuild: the plan recreates the guests on this host')
       .option('--force-while-up', 'with --rebuild --to: the plan was made with --force-while-up'),
-  )).action(async (planfile: string | undefined, opts: ApplyCliOptions) => {
+  )), {
+    examples: [
+      'hvkit apply plan.bin                # exactly the reviewed plan (refused if stale)',
+      'hvkit apply                         # plan, show, ask "yes" on a terminal',
+      'hvkit apply --auto-approve --json   # in CI, one JSON object per line',
+    ],
+    exitCodes: {
+      0: 'applied, or nothing to apply ("No changes.", without asking, even without a terminal)',
+      1: 'a step failed, the plan has errors or is stale, the answer was not "yes", or changes need confirming without a terminal (--auto-approve or a plan file)',
+    },
+  }).action(async (planfile: string | undefined, opts: ApplyCliOptions) => {
     if (!opts.json) return applyCommand(planfile, opts, io, setCode);
     const json = new ApplyJsonWriter({ write: io.out, now: () => outputTime(io.env) });
     json.version(hvkitVersion());

@@ -9,6 +9,7 @@ import type { Manifest } from '../../manifest/types';
 import { own, type State } from '../../state/types';
 import { addFleetOptions, type FleetOptions, type Io } from '../context';
 import { loadFleet, stateStore } from '../fleet';
+import { withUsage } from '../help';
 
 /** Finds the fleet's state without running the app when it is unambiguous. */
 async function readState(io: Io, opts: FleetOptions): Promise<{ state: State | undefined; fleet: string; location: string }> {
@@ -124,8 +125,10 @@ async function table(head: string[], rows: string[][]): Promise<string> {
 }
 
 export function registerLookups(program: Command, io: Io, setCode: (code: number) => void): void {
-  addFleetOptions(program.command('parent <guest>').description('which host a guest is on (deployed, and where code moves it)').option('--json', 'print JSON'))
-    .action(async (guest: string, opts: FleetOptions & { json?: boolean }) => {
+  withUsage(addFleetOptions(program.command('parent <guest>').description('which host a guest is on (deployed, and where code moves it)').option('--json', 'print JSON')), {
+    examples: ['hvkit parent web-03          # web-03: db-host-01 (moving to spare-host-01 in code)', 'hvkit parent web-03 --json'],
+    exitCodes: { 1: 'neither state nor code knows the guest (the closest names are suggested)' },
+  }).action(async (guest: string, opts: FleetOptions & { json?: boolean }) => {
       const { state, fleet } = await readState(io, opts);
       let manifest: Manifest | undefined;
       try {
@@ -139,8 +142,10 @@ export function registerLookups(program: Command, io: Io, setCode: (code: number
       setCode(0);
     });
 
-  addFleetOptions(program.command('hosts').description('hosts with memory, vCPUs and disk used of capacity, and guest count (as deployed)').option('--json', 'print JSON'))
-    .action(async (opts: FleetOptions & { json?: boolean }) => {
+  withUsage(addFleetOptions(program.command('hosts').description('hosts with memory, vCPUs and disk used of capacity, and guest count (as deployed)').option('--json', 'print JSON')), {
+    examples: ['hvkit hosts', 'hvkit hosts --json | jq \'.[] | select(.guests == 0) | .host\''],
+    exitCodes: { 1: 'there is no state (nothing applied yet) or it cannot be read' },
+  }).action(async (opts: FleetOptions & { json?: boolean }) => {
       const { state, location } = await readState(io, opts);
       const rows = hostRows(requireState(state, location));
       if (opts.json) return io.out(JSON.stringify(rows, null, 2) + '\n');
@@ -153,8 +158,10 @@ export function registerLookups(program: Command, io: Io, setCode: (code: number
       ])));
     });
 
-  addFleetOptions(program.command('guests').description('guests with host, role, vCPUs, memory and state (as deployed)').option('--host <host>', 'only guests on this host').option('--json', 'print JSON'))
-    .action(async (opts: FleetOptions & { json?: boolean; host?: string }) => {
+  withUsage(addFleetOptions(program.command('guests').description('guests with host, role, vCPUs, memory and state (as deployed)').option('--host <host>', 'only guests on this host').option('--json', 'print JSON')), {
+    examples: ['hvkit guests', 'hvkit guests --host db-host-01 --json'],
+    exitCodes: { 1: 'there is no state, or --host names a host state does not record' },
+  }).action(async (opts: FleetOptions & { json?: boolean; host?: string }) => {
       const { state, location } = await readState(io, opts);
       const st = requireState(state, location);
       if (opts.host && !own(st.hosts, opts.host)) {

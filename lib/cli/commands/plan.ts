@@ -8,6 +8,7 @@ import { style } from '../../render/style';
 import { renderText } from '../../render/text';
 import { addFleetOptions, useColor, type FleetOptions, type Io } from '../context';
 import { loadFleet, stateStore } from '../fleet';
+import { withUsage } from '../help';
 
 interface PlanOptions extends FleetOptions {
   out?: string;
@@ -36,7 +37,7 @@ export async function renderPlanOutput(io: Io, plan: Plan, resourceType: string,
 }
 
 export function registerPlan(program: Command, io: Io, setCode: (code: number) => void): void {
-  addFleetOptions(
+  withUsage(addFleetOptions(
     program
       .command('plan')
       .description('check that every guest fits its host and show what would change')
@@ -44,7 +45,18 @@ export function registerPlan(program: Command, io: Io, setCode: (code: number) =
       .option('--json', 'print the plan as JSON (terraform show -json shape)')
       .option('--markdown', 'print the plan as markdown for a pull-request comment')
       .option('--detailed-exitcode', 'exit 0 when nothing changes, 1 on errors, 2 when there are changes'),
-  ).action(async (opts: PlanOptions) => {
+  ), {
+    examples: [
+      'hvkit plan',
+      'hvkit plan --out plan.bin --markdown --detailed-exitcode > plan.md  # in CI: save, comment, exit 2 on changes',
+      'hvkit plan --json | jq .resource_changes',
+    ],
+    exitCodes: {
+      0: 'the plan has no errors (with --detailed-exitcode: and nothing changes)',
+      1: 'an error, fit errors included (the plan is still printed); apply refuses such a plan',
+      2: 'with --detailed-exitcode only: the plan has changes and no errors',
+    },
+  }).action(async (opts: PlanOptions) => {
     const manifest = await loadFleet(io, opts);
     const store = stateStore(io, opts, manifest.fleet);
     const { plan } = await preparePlan({ manifest, store, projectDir: io.cwd, env: io.env });

@@ -3,15 +3,22 @@ import { HvkitError } from '../../errors';
 import { renderConfig } from '../../hypervisor/render';
 import { loadManifest } from '../../manifest/load';
 import type { Io } from '../context';
+import { withUsage } from '../help';
 
 /** Hidden: builds a provider script's stdin from a manifest, for Terraform's local-exec. */
 export function registerProviderInput(program: Command, io: Io): void {
-  program
-    .command('provider-input', { hidden: true })
-    .requiredOption('--manifest <file>')
-    .requiredOption('--guest <name>')
-    .requiredOption('--verb <verb>')
-    .action((opts: { manifest: string; guest: string; verb: string }) => {
+  withUsage(
+    program
+      .command('provider-input', { hidden: true })
+      .description("print a provider script's stdin for a guest of a manifest (Terraform's local-exec runs it)")
+      .requiredOption('--manifest <file>')
+      .requiredOption('--guest <name>')
+      .requiredOption('--verb <verb>'),
+    {
+      examples: ['hvkit provider-input --manifest cdktf.out/stacks/tokyo/hvkit.manifest.json --guest web-01 --verb create | providers/local/create'],
+      exitCodes: { 1: 'the manifest cannot be read, or has no such guest' },
+    },
+  ).action((opts: { manifest: string; guest: string; verb: string }) => {
       const m = loadManifest(opts.manifest);
       const guest = m.guests.find((g) => g.name === opts.guest);
       if (!guest) throw new HvkitError(`${opts.manifest}: no guest '${opts.guest}'`);

@@ -7,6 +7,7 @@ import { renderText } from '../../render/text';
 import { addFleetOptions, useColor, type FleetOptions, type Io } from '../context';
 import { loadFleet, stateStore } from '../fleet';
 import { planExitCode } from './plan';
+import { withUsage } from '../help';
 
 interface RebuildCliOptions extends FleetOptions {
   out?: string;
@@ -16,7 +17,7 @@ interface RebuildCliOptions extends FleetOptions {
 }
 
 export function registerRebuild(program: Command, io: Io, setCode: (code: number) => void): void {
-  addFleetOptions(
+  withUsage(addFleetOptions(
     program
       .command('rebuild <host>')
       .description("plan the re-creation of every guest on a host from code (after a disk or board replacement); apply it with `hvkit apply --rebuild HOST FILE`")
@@ -24,7 +25,17 @@ export function registerRebuild(program: Command, io: Io, setCode: (code: number
       .option('--to <host>', 'recreate the guests on another host instead (their host is down)')
       .option('--force-while-up', 'with --to: recreate even though the host is up and runs them; their copies there are destroyed once the new ones run')
       .option('--detailed-exitcode', 'exit 0 when nothing changes, 1 on errors, 2 when there are changes'),
-  ).action(async (host: string, opts: RebuildCliOptions) => {
+  ), {
+    examples: [
+      'hvkit rebuild web-host-01 --out rebuild.bin && hvkit apply --rebuild web-host-01 rebuild.bin',
+      'hvkit rebuild web-host-01 --to spare-host-01 --out rebuild.bin  # the host is down',
+    ],
+    exitCodes: {
+      0: 'the plan has no errors (with --detailed-exitcode: and nothing changes)',
+      1: 'an error, fit errors included (a host not in state, a --to host without their disks, or still up and running them without --force-while-up)',
+      2: 'with --detailed-exitcode only: the plan has changes and no errors',
+    },
+  }).action(async (host: string, opts: RebuildCliOptions) => {
     const manifest = await loadFleet(io, opts);
     const { plan, guests } = await planRebuild({ manifest, store: stateStore(io, opts, manifest.fleet), projectDir: io.cwd, env: io.env, host, to: opts.to, forceWhileUp: Boolean(opts.forceWhileUp) });
     const s = style(useColor(io, opts));

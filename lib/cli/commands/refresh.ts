@@ -2,10 +2,13 @@ import type { Command } from 'commander';
 import { refresh } from '../../ops/refresh';
 import { addFleetOptions, addLockTimeoutOption, type FleetOptions, type Io } from '../context';
 import { loadFleet, stateStore } from '../fleet';
+import { withUsage } from '../help';
 
 export function registerRefresh(program: Command, io: Io): void {
-  addLockTimeoutOption(addFleetOptions(program.command('refresh').description("ask every host's provider what really runs and record it; `hvkit plan` then shows the drift")))
-    .action(async (opts: FleetOptions) => {
+  withUsage(addLockTimeoutOption(addFleetOptions(program.command('refresh').description("ask every host's provider what really runs and record it; `hvkit plan` then shows the drift"))), {
+    examples: ['hvkit refresh && hvkit plan   # see and converge the drift', 'hvkit refresh --lock-timeout 2m'],
+    exitCodes: { 0: 'refreshed, drift or not (unreachable hosts are recorded as such)', 1: 'the code is not valid, the state cannot be read, or its lock is held' },
+  }).action(async (opts: FleetOptions) => {
       const manifest = await loadFleet(io, opts);
       const { state, drift, unlockWarning } = await refresh({ manifest, store: stateStore(io, opts, manifest.fleet), projectDir: io.cwd, env: io.env });
       if (unlockWarning) io.err(`Warning: ${unlockWarning}\n`);

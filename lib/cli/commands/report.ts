@@ -7,15 +7,19 @@ import { renderHtml } from '../../render/html';
 import { modelFromPlan, modelFromState } from '../../render/report-model';
 import { addFleetOptions, type FleetOptions, type Io } from '../context';
 import { loadFleet, stateStore } from '../fleet';
+import { withUsage } from '../help';
 
 export function registerReport(program: Command, io: Io): void {
-  addFleetOptions(
+  withUsage(addFleetOptions(
     program
       .command('report')
       .description('write a self-contained HTML capacity report (as deployed, or a saved plan before → after)')
       .requiredOption('--html <file>', 'where to write the report')
       .option('--plan <file>', 'show this saved plan before → after instead of what is deployed'),
-  ).action(async (opts: FleetOptions & { html: string; plan?: string }) => {
+  ), {
+    examples: ['hvkit report --html report.html', 'hvkit report --html report.html --plan plan.bin  # before → after'],
+    exitCodes: { 1: 'no state (or it records no hosts), an unreadable plan file, or the report cannot be written' },
+  }).action(async (opts: FleetOptions & { html: string; plan?: string }) => {
     let model;
     if (opts.plan) {
       model = modelFromPlan(loadPlan(resolve(io.cwd, opts.plan)).plan);

@@ -4,6 +4,7 @@ import { appIdentity, parseCommand } from '../../synth/app-command';
 import { describePrune, markFleetOutputs, pruneStaleFleets } from '../../synth/prune-output';
 import { synthApp } from '../../synth/run-app';
 import type { Io } from '../context';
+import { withUsage } from '../help';
 
 function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
@@ -16,12 +17,17 @@ function shortPath(cwd: string, path: string): string {
 }
 
 export function registerSynth(program: Command, io: Io): void {
-  program
-    .command('synth')
-    .description('run the fleet app and write Terraform JSON and the manifest to cdktf.out/stacks/<fleet>/')
-    .option('--app <command>', 'command that runs the fleet app (default: "app" in cdktf.json)')
-    .option('--output <dir>', 'output folder', 'cdktf.out')
-    .action(async (opts: { app?: string; output: string }) => {
+  withUsage(
+    program
+      .command('synth')
+      .description('run the fleet app and write Terraform JSON and the manifest to cdktf.out/stacks/<fleet>/')
+      .option('--app <command>', 'command that runs the fleet app (default: "app" in cdktf.json)')
+      .option('--output <dir>', 'output folder', 'cdktf.out'),
+    {
+      examples: ['hvkit synth                                # tokyo: 4 hosts, 6 guests → cdktf.out/stacks/tokyo/…', 'hvkit synth --app "npx tsx stacks/other.ts"'],
+      exitCodes: { 1: 'the code is not valid (every problem, with its construct path), or the app failed' },
+    },
+  ).action(async (opts: { app?: string; output: string }) => {
       const outdir = resolve(io.cwd, opts.output);
       const run = await synthApp({ projectDir: io.cwd, app: opts.app, mode: 'full', outdir, env: io.env });
       const app = appIdentity(parseCommand(io.cwd, opts.app));
