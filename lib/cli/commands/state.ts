@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { HvkitError } from '../../errors';
 import { moveRecord, removeRecords, stateAddresses } from '../../state/edit-records';
+import type { State } from '../../state/types';
 import { releaseLock } from '../../state/unlock';
 import { addFleetOptions, addLockTimeoutOption, type FleetOptions, type Io } from '../context';
 import { loadFleet, stateStore } from '../fleet';
@@ -26,24 +27,19 @@ export function registerState(program: Command, io: Io): void {
     await releaseLock(store, id, { force: opts.force });
     io.out(`Released lock ${id} on ${store.location}.\n`);
   });
-  withUsage(addFleetOptions(state.command('show').description('print the state as JSON')), {
-    examples: ['hvkit state show', "hvkit state show | jq '.guests | keys'"],
-    exitCodes: { 1: 'there is no state (nothing applied yet) or it cannot be read' },
-  }).action(async (opts: FleetOptions) => {
-    const store = stateStore(io, opts, await fleetName(io, opts));
-    const s = await store.read();
-    if (!s) throw new HvkitError(`there is no state at ${store.location}: nothing was applied yet (or pass the right --state / --fleet)`);
-    io.out(JSON.stringify(s, null, 2) + '\n');
-  });
-  withUsage(addFleetOptions(state.command('list').description('list what state records, one construct path a line: each host, then its guests')), {
-    examples: ['hvkit state list', 'hvkit state list | grep web-'],
-    exitCodes: { 1: 'there is no state (nothing applied yet) or it cannot be read' },
-  }).action(async (opts: FleetOptions) => {
-    const store = stateStore(io, opts, await fleetName(io, opts));
-    const s = await store.read();
-    if (!s) throw new HvkitError(`there is no state at ${store.location}: nothing was applied yet (or pass the right --state / --fleet)`);
-    io.out(stateAddresses(s).map((a) => `${a.path}\n`).join(''));
-  });
+  const reader = (name: string, description: string, examples: string[], print: (s: State) => string) =>
+    withUsage(addFleetOptions(state.command(name).description(description)), {
+      examples,
+      exitCodes: { 1: 'there is no state (nothing applied yet) or it cannot be read' },
+    }).action(async (opts: FleetOptions) => {
+      const store = stateStore(io, opts, await fleetName(io, opts));
+      const s = await store.read();
+      if (!s) throw new HvkitError(`there is no state at ${store.location}: nothing was applied yet (or pass the right --state / --fleet)`);
+      io.out(print(s));
+    });
+  reader('show', 'print the state as JSON', ['hvkit state show', "hvkit state show | jq '.guests | keys'"], (s) => JSON.stringify(s, null, 2) + '\n');
+  reader('list', 'list what state records, one construct path a line: each host, then its guests', ['hvkit state list', 'hvkit state list | grep web-'],
+    (s) => stateAddresses(s).map((a) => `${a.path}\n`).join(''));
   withUsage(addLockTimeoutOption(addFleetOptions(
     state
       .command('rm <address...>')
