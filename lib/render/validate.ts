@@ -41,7 +41,7 @@ export function renderValidateText(r: ValidateReport): { out: string; err: strin
   const warned = warnings ? ` (${count(warnings, 'warning')})` : '';
   const out = errors
     ? `${what} not valid: ${count(errors, 'error')}${warnings ? `, ${count(warnings, 'warning')}` : ''}.\n`
-    : `${what} valid: ${sizes}${fit}.${warned}\n`;
+    : `${what} valid: ${sizes}${fit}${warned}.\n`;
   return { out, err };
 }
 

@@ -90,6 +90,24 @@ describe('hvkit validate', () => {
     expect(r.out).toBe('The fleet is not valid: 1 error.\n');
   });
 
+  it('checks every fleet of the app, or the one --fleet names', async () => {
+    p.writeStack(`import { App, Fleet, Host, Guest } from 'hvkit';
+const app = new App();
+for (const name of ['tokyo', 'osaka']) {
+  const h = new Host(new Fleet(app, name, { provider: 'local' }), 'host-a', ${LOCAL_HOST});
+  new Guest(h, 'web-01', { role: 'web', vcpus: 1, memory: '1GiB' });
+}
+app.synth();
+`);
+    const all = await p.run(['validate']);
+    expect(all.code, all.err).toBe(0);
+    expect(all.out).toBe('The fleets are valid: osaka (1 host, 1 guest), tokyo (1 host, 1 guest).\n');
+    expect((await p.run(['validate', '--fleet', 'osaka'])).out).toBe('The fleet is valid: 1 host, 1 guest.\n');
+    const none = await p.run(['validate', '--fleet', 'kyoto']);
+    expect(none.code).toBe(1);
+    expect(none.err).toBe('Error: no fleet \'kyoto\' in the app: it has osaka, tokyo\n');
+  });
+
   it('--fit says so when every host fits', async () => {
     const r = await p.run(['validate', '--fit']);
     expect(r.code).toBe(0);
