@@ -15,7 +15,9 @@ export type DiagnosticCode =
   | 'apply-running'
   | 'memory-short'
   | 'drift'
-  | 'unreachable';
+  | 'unreachable'
+  /** `--target` limited the plan: it may be incomplete. */
+  | 'targeting';
 
 export type Severity = 'error' | 'warning' | 'note';
 

@@ -4,7 +4,8 @@ import { assertNever, HvkitError } from '../errors';
 import { printable } from '../render/printable';
 import { manifestDigest } from '../manifest/canonical';
 import type { Manifest } from '../manifest/types';
-import { derivationFlags, planMismatch, sameDerivation, staleReason, type PlanDerivation, type SavedPlan } from '../plan/plan-file';
+import { derivationFlags, planMismatch, sameDerivation, staleReason, targetsOf, type PlanDerivation, type SavedPlan } from '../plan/plan-file';
+import { normalizeAddresses } from '../plan/targets';
 import type { ApplyListener } from '../plan/apply-events';
 import type { Plan } from '../plan/types';
 import { emptyState, type LockInfo, type State, type StateStore } from '../state/types';
@@ -24,8 +25,11 @@ export interface ApplyOptions {
   /** A reviewed plan; without it apply plans first and asks `confirm`. */
   saved?: SavedPlan;
   /**
-   * What the operator asked to apply (`hvkit apply --rebuild HOST …`). A saved
-   * plan must have been made that way: a file cannot ask for a rebuild itself.
+   * What the operator asked to apply (`hvkit apply --rebuild HOST …`,
+   * `--replace`, `--destroy`, `--target`). A saved plan must have been made
+   * that way: a file cannot ask for what destroys guests by itself; its
+   * targets it may carry (derivationFlags). Without a saved plan, the plan
+   * made and asked about (a rebuild needs a saved plan).
    * @default { kind: 'plan' }
    */
   asked?: PlanDerivation;
@@ -64,7 +68,9 @@ export async function apply(opts: ApplyOptions): Promise<ApplyOutcome> {
     if (opts.saved) {
       ({ plan, state } = await rederive(opts, opts.saved, stored, lock));
     } else {
-      const prepared = await preparePlan({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state: stored, heldLock: lock });
+      const asked = opts.asked ?? { kind: 'plan' as const };
+      if (asked.kind === 'rebuild') throw new HvkitError('--rebuild applies a saved rebuild plan: make it with `hvkit rebuild HOST --out FILE` and pass FILE');
+      const prepared = await preparePlan({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state: stored, heldLock: lock, scope: asked });
       plan = prepared.plan;
       state = prepared.state;
     }
@@ -122,15 +128,20 @@ async function rederive(opts: ApplyOptions, saved: SavedPlan, stored: State | un
   // guest of a host, so the operator must ask for it on the command line, as they did to make it.
   const asked = opts.asked ?? { kind: 'plan' as const };
   if (!sameDerivation(derivation, asked)) {
-    const made = derivation.kind === 'plan' ? 'an ordinary plan (hvkit plan --out)' : `a rebuild of ${printable(derivation.host)}${derivation.to ? ` onto ${printable(derivation.to)}` : ''}${derivation.forceWhileUp ? ' while it is up' : ''} (hvkit rebuild --out)`;
     const flags = derivationFlags(derivation).map((f) => printable(f)).join(' ');
-    throw new HvkitError(`the saved plan is ${made}, which is not what this command asks to apply. Nothing was applied; if that is the plan you reviewed, apply it with \`hvkit apply ${flags ? `${flags} ` : ''}FILE\``);
+    throw new HvkitError(`the saved plan is ${madeAs(derivation)}, which is not what this command asks to apply. Nothing was applied; if that is the plan you reviewed, apply it with \`hvkit apply ${flags ? `${flags} ` : ''}FILE\``);
+  }
+  // Targets may come from the file (a part of what the full plan does); named on the command line, they must be the file's.
+  const [filedTargets, askedTargets] = [normalizeAddresses(targetsOf(derivation)), normalizeAddresses(targetsOf(asked))];
+  if (askedTargets.length && askedTargets.join(',') !== filedTargets.join(',')) {
+    throw new HvkitError(`the saved plan was made with ${filedTargets.length ? `--target ${printable(filedTargets.join(','))}` : 'no --target'}, not --target ${printable(askedTargets.join(','))}. Nothing was applied; apply the file without --target (it carries its own), or make a new plan with the targets you mean`);
   }
   let plan: Plan;
   let state: State | undefined;
   switch (derivation.kind) {
     case 'plan':
-      ({ plan, state } = await preparePlan({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state: stored, heldLock: lock }));
+    case 'destroy':
+      ({ plan, state } = await preparePlan({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state: stored, heldLock: lock, scope: derivation }));
       break;
     case 'rebuild': {
       // The state the rebuild was planned against, in-flight steps settled once: the same answer the plan was checked on.
@@ -145,4 +156,14 @@ async function rederive(opts: ApplyOptions, saved: SavedPlan, stored: State | un
     throw new HvkitError(`the saved plan is not the plan its code and state give: ${printable(mismatch)}. Nothing was applied; the file was edited, or made by another hvkit: make a new plan with \`hvkit plan --out FILE\`, review it, and apply that`);
   }
   return { plan, state };
+}
+
+/** How a saved plan was made, in words, for the error that refuses to apply it as something else. */
+function madeAs(d: PlanDerivation): string {
+  switch (d.kind) {
+    case 'plan': return d.replace?.length ? `a plan that replaces ${printable(d.replace.join(', '))} (hvkit plan --replace … --out)` : 'an ordinary plan (hvkit plan --out)';
+    case 'destroy': return 'a destroy plan (hvkit plan --destroy --out)';
+    case 'rebuild': return `a rebuild of ${printable(d.host)}${d.to ? ` onto ${printable(d.to)}` : ''}${d.forceWhileUp ? ' while it is up' : ''} (hvkit rebuild --out)`;
+    default: return assertNever(d, 'plan derivation');
+  }
 }

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
+import { manifestDigest } from '../manifest/canonical';
 import type { Manifest } from '../manifest/types';
+import type { PlanScope } from '../plan/plan-file';
 import { createPlan, type PlanInput } from '../plan/planner';
 import type { Plan } from '../plan/types';
 import type { Diagnostic } from '../diagnostics';
@@ -8,6 +10,7 @@ import type { LockInfo, State, StateStore } from '../state/types';
 import { driftOf } from './drift';
 import { ProviderRunner } from '../apply/provider';
 import { providerLister, recoverInflight } from './recover';
+import { scopedInput } from './scope';
 
 export interface PrepareOptions {
   manifest: Manifest;
@@ -16,6 +19,8 @@ export interface PrepareOptions {
   env: NodeJS.ProcessEnv;
   /** Extra planner input (rebuild). */
   extra?: Pick<PlanInput, 'rebuild'>;
+  /** `--target` / `--replace`, or a destroy (scope.ts). @default a plan of everything code asks for */
+  scope?: PlanScope;
   /** Use this state instead of reading the store (apply passes what it read under lock). */
   state?: State;
   /** The lock the caller holds (apply): in-flight steps are then a dead run's, and settled. */
@@ -54,7 +59,14 @@ export async function preparePlan(opts: PrepareOptions): Promise<{ plan: Plan; s
     notes.push(...r.diagnostics);
   }
   const drift = driftOf(opts.manifest, state);
-  const plan = createPlan({ manifest: opts.manifest, state: drift.state, recovered, drift: drift.items, diagnostics: [...drift.diagnostics, ...notes], ...opts.extra });
+  const scoped = scopedInput(opts.manifest, drift.state, state, opts.scope);
+  const plan = createPlan({
+    manifest: scoped.manifest, state: scoped.state, recovered, drift: drift.items, diagnostics: [...drift.diagnostics, ...notes, ...scoped.diagnostics],
+    keep: scoped.keep, replace: scoped.replace, ...opts.extra,
+  });
+  // Bound to the code as written, whatever part of it the scope planned.
+  if (scoped.manifest !== opts.manifest) plan.manifestDigest = manifestDigest(opts.manifest);
+  if (scoped.targets) plan.targets = scoped.targets;
   // Bind the plan to the state as stored, so apply can tell whether it changed since.
   plan.stateLineage = original?.lineage ?? null;
   plan.stateSerial = original?.serial ?? 0;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import writeFileAtomic from 'write-file-atomic';
-import { HvkitError } from '../errors';
+import { assertNever, HvkitError } from '../errors';
 import { canonicalize, sha256 } from '../manifest/canonical';
 import { describeSchemaError, schemaValidator } from '../manifest/schema';
 import type { Manifest } from '../manifest/types';
@@ -10,21 +10,43 @@ import { PLAN_FORMAT_VERSION, type Plan, type Step } from './types';
 
 /**
  * How a saved plan was made, so `hvkit apply FILE` can make it again from
- * the code and state and execute that: `hvkit plan`, or `hvkit rebuild HOST
- * [--to TARGET]`.
+ * the code and state and execute that: `hvkit plan [--target …] [--replace …]`,
+ * `hvkit plan --destroy [--target …]`, or `hvkit rebuild HOST [--to TARGET]`.
+ * Addresses are normalized (normalizeAddresses); empty lists are left out.
  * @default { kind: 'plan' } for files saved before this field existed
  */
-export type PlanDerivation = { kind: 'plan' } | { kind: 'rebuild'; host: string; to?: string; forceWhileUp?: boolean };
+export type PlanDerivation =
+  | { kind: 'plan'; targets?: string[]; replace?: string[] }
+  | { kind: 'destroy'; targets?: string[] }
+  | { kind: 'rebuild'; host: string; to?: string; forceWhileUp?: boolean };
 
-/** The command-line flags that ask `hvkit apply` for a derivation: none for a plain plan. */
+/** The derivations `hvkit plan` and `hvkit destroy` make (a rebuild is planned by planRebuild). */
+export type PlanScope = Exclude<PlanDerivation, { kind: 'rebuild' }>;
+
+/**
+ * The command-line flags with which the operator must ask `hvkit apply FILE`
+ * for a derivation: those that destroy guests (a rebuild, a replace, a
+ * destroy), never taken from a file that anyone can edit. Targets are not
+ * among them: a targeted plan does a part of what the full plan does, so the
+ * file may carry them (as Terraform applies a targeted saved plan).
+ */
 export function derivationFlags(d: PlanDerivation): string[] {
-  if (d.kind === 'plan') return [];
-  return ['--rebuild', d.host, ...(d.to ? ['--to', d.to] : []), ...(d.forceWhileUp ? ['--force-while-up'] : [])];
+  switch (d.kind) {
+    case 'plan': return (d.replace ?? []).flatMap((r) => ['--replace', r]);
+    case 'destroy': return ['--destroy'];
+    case 'rebuild': return ['--rebuild', d.host, ...(d.to ? ['--to', d.to] : []), ...(d.forceWhileUp ? ['--force-while-up'] : [])];
+    default: return assertNever(d, 'plan derivation');
+  }
 }
 
-/** Whether two derivations ask for the same plan. */
+/** Whether the operator asked for what the file's derivation needs them to say (targets aside). */
 export function sameDerivation(a: PlanDerivation, b: PlanDerivation): boolean {
   return derivationFlags(a).join(' ') === derivationFlags(b).join(' ') && a.kind === b.kind;
+}
+
+/** The `--target` addresses of a derivation, or none. */
+export function targetsOf(d: PlanDerivation): string[] {
+  return d.kind === 'rebuild' ? [] : (d.targets ?? []);
 }
 
 /**

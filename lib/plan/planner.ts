@@ -37,6 +37,15 @@ export interface PlanInput {
     forced?: string[];
   };
   /**
+   * Guests a `--target`ed plan leaves as state records them (the manifest
+   * carries their recorded spec, lib/plan/targets.ts): a config that would
+   * render differently now (a targeted host's change) does not restart them.
+   * @default none
+   */
+  keep?: readonly string[];
+  /** Guests to destroy and create again although code did not change them (`--replace`). @default none */
+  replace?: readonly string[];
+  /**
    * Orders the steps; tests pass a faulty one to prove the step-by-step
    * simulation still refuses an order that over-commits a host.
    * @default orderSteps
@@ -64,6 +73,8 @@ export function createPlan(input: PlanInput): Plan {
   const steps: Step[] = [];
   const configs: ConfigDiff[] = [];
   const rebuild = new Set(input.rebuild?.guests ?? []);
+  const keep = new Set(input.keep ?? []);
+  const replace = new Set(input.replace ?? []);
   /** Guests moved outside hvkit, by the host stored state still records them on. */
   const movedFrom = new Map((input.drift ?? []).filter((d) => d.kind === 'guest-moved' && d.guest).map((d) => [d.guest!, d.host]));
 
@@ -93,8 +104,9 @@ export function createPlan(input: PlanInput): Plan {
     if (!b) change = { kind: 'guest', name, address: a!.path, action: 'create', before: null, after: a!, reason: bare('new-guest'), restart: false, recordOnly: false, fields: [] };
     else if (!a) change = { kind: 'guest', name, address: b.path, action: 'delete', before: b, after: null, reason: bare('removed-from-code'), restart: false, recordOnly: false, fields: [] };
     else {
-      change = diffGuest(b, a, rec!.config !== rendered!.text || rec!.provider !== host!.provider);
+      change = diffGuest(b, a, !keep.has(name) && (rec!.config !== rendered!.text || rec!.provider !== host!.provider));
       if (rebuild.has(name)) change = rebuildChange(change, rec!.config, rendered!.text, input.rebuild!);
+      else if (replace.has(name) && change.action !== 'migrate') change = { ...change, action: 'replace', restart: true, recordOnly: false, reason: bare('replace-requested') };
       else if (movedFrom.has(name)) {
         const from = movedFrom.get(name)!;
         const oldHost = hostsAfter.get(from) ?? stateHosts.get(from);

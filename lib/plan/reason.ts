@@ -53,6 +53,8 @@ export type GuestReason =
   /** `hvkit rebuild HOST --to TARGET --force-while-up` of a guest still running on HOST. */
   | { code: 'rebuild-forced'; detail: { host: string; to: string; config: RebuildConfig } }
   | { code: 'moved-outside-hvkit'; detail: { guest: string; from: string; to: string } }
+  /** `--replace GUEST`: destroyed and created again although code may not have changed it. */
+  | { code: 'replace-requested'; detail: NoDetail }
   | { code: 'noop'; detail: NoDetail };
 
 /** Why a host changes as it does. */
@@ -132,6 +134,7 @@ export function reasonText(r: ChangeReason): string {
       const { host, to, config } = r.detail;
       return `rebuild on ${to}: ${host} is up: forced, recreated from code, then its copy on ${host} destroyed; ${rebuildConfigText(config)}`;
     }
+    case 'replace-requested': return 'replace requested (--replace)';
     case 'moved-outside-hvkit': return `${r.detail.guest} runs on ${r.detail.to} (moved outside hvkit), where code places it: recorded there`;
     case 'memory-upgrade': return `${memoryHeadline(r)}; a person fits the DIMMs, apply checks the host's real memory`;
     case 'memory-downgrade': return `${memoryHeadline(r)}; guests shrink or leave first, a person takes the DIMMs out, apply checks the host reports exactly ${formatSize(r.detail.totalAfterMiB)}`;

@@ -130,6 +130,12 @@ export interface Plan {
   recovered: Recovered[];
   drift: DriftItem[];
   applyable: boolean;
+  /**
+   * The `--target` addresses a partial plan was limited to (normalized);
+   * absent for a plan of everything.
+   * @default absent
+   */
+  targets?: string[];
 }
 
 export type DriftKind =

@@ -46,7 +46,8 @@ export function actionReasonOf(r: ChangeReason): ActionReason | undefined {
   switch (r.code) {
     case 'cannot-update': return 'replace_because_cannot_update';
     case 'rebuild-requested':
-    case 'rebuild-forced': return 'replace_by_request';
+    case 'rebuild-forced':
+    case 'replace-requested': return 'replace_by_request';
     case 'removed-from-code':
     case 'host-retired': return 'delete_because_no_resource_config';
     case 'new-guest':
@@ -110,7 +111,8 @@ export function renderJson(plan: Plan, resourceType: string, opts: JsonRenderOpt
   });
   const errored = !plan.applyable;
   // A plan made while another apply runs shows the state as it was, so it is not the whole story.
-  const complete = !errored && !plan.diagnostics.some((d) => d.code === 'apply-running');
+  // As Terraform's: a --target plan leaves changes out, so applying it does not converge.
+  const complete = !errored && !plan.targets && !plan.diagnostics.some((d) => d.code === 'apply-running');
   const inCode = plan.changes.filter((c) => c.after !== null);
   const doc = {
     format_version: '1.2',
@@ -144,6 +146,7 @@ export function renderJson(plan: Plan, resourceType: string, opts: JsonRenderOpt
       diagnostics: plan.diagnostics,
       drift: plan.drift,
       recovered: plan.recovered,
+      ...(plan.targets ? { targets: plan.targets } : {}),
     },
   };
   return JSON.stringify(doc, null, 2) + '\n';

@@ -18,6 +18,7 @@ const TERRAFORM: Record<ReasonCode, ActionReason | undefined> = {
   'rebuild-requested': 'replace_by_request',
   'rebuild-forced': 'replace_by_request',
   'moved-outside-hvkit': undefined,
+  'replace-requested': 'replace_by_request',
   'new-host': undefined,
   'host-retired': 'delete_because_no_resource_config',
   'memory-upgrade': undefined,
