@@ -41,11 +41,28 @@ export function addLockTimeoutOption(cmd: Command): Command {
   return cmd.option('--lock-timeout <duration>', 'wait this long for a state lock another process holds (500ms, 30s, 2m), then fail naming it', '0s');
 }
 
+/** The flags hvkit also takes in Terraform's one-dash spelling. */
+const TERRAFORM_FLAGS = ['-lock-timeout', '-target', '-replace', '-destroy'];
+/** Terraform's flags that take no value and have no `=` form. */
+const TERRAFORM_SWITCHES = ['-version'];
+
 /**
- * Terraform spells its flags with one dash (`-lock-timeout=30s`, `-version`);
- * commander would read that as a bundle of short flags, so it becomes
- * `--lock-timeout=30s`.
+ * Terraform spells its flags with one dash (`-lock-timeout=30s`,
+ * `-target=web-01`, `-version`); commander would read that as a bundle of
+ * short flags, so it becomes `--lock-timeout=30s`.
  */
 export function terraformStyleFlags(argv: readonly string[]): string[] {
-  return argv.map((a) => (a === '-lock-timeout' || a.startsWith('-lock-timeout=') || a === '-version' ? `-${a}` : a));
+  return argv.map((a) => (TERRAFORM_SWITCHES.includes(a) || TERRAFORM_FLAGS.some((f) => a === f || a.startsWith(`${f}=`)) ? `-${a}` : a));
+}
+
+/** For a repeatable option: `--target a --target b,c` collects every value (split on commas later, by normalizeAddresses). */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** `--target` (and `--replace` where a plan can recreate guests), as Terraform's -target and -replace. */
+export function addTargetOptions(cmd: Command, opts: { replace: boolean }): Command {
+  cmd.option('--target <address>', 'limit the plan to these guests or hosts (name or construct path; repeat or separate with commas) and what they depend on', collect);
+  if (opts.replace) cmd.option('--replace <guest>', 'destroy and create these guests again although code did not change them (repeat or separate with commas)', collect);
+  return cmd;
 }

@@ -7,6 +7,7 @@ import { withUsage } from './help';
 import { registerSynth } from './commands/synth';
 import { registerPlan } from './commands/plan';
 import { registerApply } from './commands/apply';
+import { registerDestroy } from './commands/destroy';
 import { registerState } from './commands/state';
 import { registerLookups } from './commands/lookups';
 import { registerProviderInput } from './commands/provider-input';
@@ -61,6 +62,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
   registerPlan(program, io, setCode);
   registerShow(program, io);
   registerApply(program, io, setCode);
+  registerDestroy(program, io, setCode);
   registerLookups(program, io, setCode);
   registerRefresh(program, io);
   registerRebuild(program, io, setCode);

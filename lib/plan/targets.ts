@@ -4,6 +4,7 @@ import { HvkitError } from '../errors';
 import type { GuestSpec, HostSpec, Manifest } from '../manifest/types';
 import { own, type State } from '../state/types';
 import { withRecordedIdentities } from './identities';
+import type { PlanScope } from './plan-file';
 
 /**
  * Addresses as the command line gives them (repeated flags, comma-separated
@@ -11,6 +12,21 @@ import { withRecordedIdentities } from './identities';
  */
 export function normalizeAddresses(addresses: readonly string[] | undefined): string[] {
   return [...new Set((addresses ?? []).flatMap((a) => a.split(',')).map((a) => a.trim()).filter(Boolean))].sort();
+}
+
+/**
+ * The scope a command line asks for (`--target`, `--replace`, `--destroy`),
+ * normalized, with empty lists left out: a plain plan is `{ kind: 'plan' }`,
+ * as plans saved before targeting existed say.
+ */
+export function planScope(opts: { targets?: readonly string[]; replace?: readonly string[]; destroy?: boolean }): PlanScope {
+  const targets = normalizeAddresses(opts.targets);
+  const replace = normalizeAddresses(opts.replace);
+  if (opts.destroy) {
+    if (replace.length) throw new HvkitError('--replace recreates guests and --destroy removes them: use one or the other');
+    return { kind: 'destroy', ...(targets.length ? { targets } : {}) };
+  }
+  return { kind: 'plan', ...(targets.length ? { targets } : {}), ...(replace.length ? { replace } : {}) };
 }
 
 /** Guests and hosts named by `--target` / `--replace` addresses. */

@@ -40,6 +40,8 @@ export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
     for (const d of errors) head.push(`- **${severityLabel(d)}** \`${d.path}\`: ${md(d.message)}`);
     head.push('');
   }
+  // A partial plan says so before anything else a reviewer reads.
+  for (const d of plan.diagnostics) if (d.code === 'targeting') head.push(`> **${severityLabel(d)}** ${md(d.message)}`, '');
   const shown = interestingHosts(plan);
   const fits = plan.fit.filter((f) => shown.has(f.host));
   const body: string[] = [];
@@ -67,7 +69,7 @@ export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
     const { marker } = markerOf(c);
     changeLines.push(`- \`${marker}\` **${md(titleOf(c))}** — ${md(detailsOf(c).join('; '))}`);
   }
-  const rest = plan.diagnostics.filter((d) => d.severity !== 'error');
+  const rest = plan.diagnostics.filter((d) => d.severity !== 'error' && d.code !== 'targeting');
   const diagLines = rest.map((d) => `- **${severityLabel(d)}** \`${d.path}\`: ${md(d.message)}`);
   const details = plan.configs.map((c) => {
     const diff = configDiff(c.guest, c.before, c.after).replace(/```/g, '`\u200b``');

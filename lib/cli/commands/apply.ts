@@ -7,18 +7,22 @@ import { ApplyJsonWriter } from '../../render/apply-json';
 import { applyFailed, CANCELLED_TEXT, NO_CHANGES_TEXT, plainApplyView, ttyApplyView } from '../../render/apply-view';
 import { style } from '../../render/style';
 import { renderText } from '../../render/text';
-import { addFleetOptions, addLockTimeoutOption, useColor, type FleetOptions, type Io } from '../context';
+import { planScope } from '../../plan/targets';
+import { addFleetOptions, addLockTimeoutOption, addTargetOptions, useColor, type FleetOptions, type Io } from '../context';
 import { loadFleet, stateStore } from '../fleet';
 import { outputTime } from './plan';
 import { hvkitVersion } from '../version';
 import { withUsage } from '../help';
 
-interface ApplyCliOptions extends FleetOptions {
+export interface ApplyCliOptions extends FleetOptions {
   autoApprove?: boolean;
   json?: boolean;
   rebuild?: string;
   to?: string;
   forceWhileUp?: boolean;
+  target?: string[];
+  replace?: string[];
+  destroy?: boolean;
   parallelism: string;
   perHost: string;
   timeout: string;
@@ -30,19 +34,28 @@ function positive(name: string, v: string): number {
   return n;
 }
 
-export function registerApply(program: Command, io: Io, setCode: (code: number) => void): void {
-  withUsage(addLockTimeoutOption(addFleetOptions(
-    program
-      .command('apply [planfile]')
-      .description('carry out a saved plan (or plan, confirm and apply) through the provider scripts')
+/** The options apply and destroy share: confirmation, JSON events, how steps run, the state lock. */
+export function addApplyOptions(cmd: Command): Command {
+  return addLockTimeoutOption(addFleetOptions(
+    cmd
       .option('--auto-approve', 'apply a fresh plan without asking (needed without a terminal)')
       .option('--json', 'stream one JSON object per line per event, as `terraform apply -json` does (with changes to apply, needs --auto-approve or a plan file)')
       .option('--parallelism <n>', 'steps running at once', '4')
       .option('--per-host <n>', 'steps running at once on one host', '2')
-      .option('--timeout <seconds>', 'kill a step (its whole process group) after this long', '600')
+      .option('--timeout <seconds>', 'kill a step (its whole process group) after this long', '600'),
+  ));
+}
+
+export function registerApply(program: Command, io: Io, setCode: (code: number) => void): void {
+  withUsage(addApplyOptions(addTargetOptions(
+    program
+      .command('apply [planfile]')
+      .description('carry out a saved plan (or plan, confirm and apply) through the provider scripts')
       .option('--rebuild <host>', 'the saved plan is a rebuild of this host (hvkit rebuild HOST --out FILE): say so, as a file cannot ask for it')
       .option('--to <host>', 'with --rebuild: the plan recreates the guests on this host')
-      .option('--force-while-up', 'with --rebuild --to: the plan was made with --force-while-up'),
+      .option('--force-while-up', 'with --rebuild --to: the plan was made with --force-while-up')
+      .option('--destroy', 'apply a teardown (as `hvkit destroy`); with a plan file, say so, as a file cannot ask for it'),
+    { replace: true },
   )), {
     examples: [
       'hvkit apply plan.bin                # exactly the reviewed plan (refused if stale)',
@@ -54,29 +67,56 @@ export function registerApply(program: Command, io: Io, setCode: (code: number) 
       1: 'a step failed, the plan has errors or is stale, the answer was not "yes", or changes need confirming without a terminal (--auto-approve or a plan file)',
     },
   }).action(async (planfile: string | undefined, opts: ApplyCliOptions) => {
-    if (!opts.json) return applyCommand(planfile, opts, io, setCode);
-    const json = new ApplyJsonWriter({ write: io.out, now: () => outputTime(io.env) });
-    json.version(hvkitVersion());
-    try {
-      await applyCommand(planfile, opts, io, setCode, json);
-    } catch (e) {
-      // Errors a user can act on are a diagnostic line like any other; a bug still shows its stack.
-      if (!isHvkitError(e)) throw e;
-      json.diagnostic(e.message);
-      setCode(e.exitCode);
-    }
+    await runApply(io, setCode, planfile, opts, () => {
+      if (!opts.rebuild && (opts.to || opts.forceWhileUp)) throw new HvkitError('--to and --force-while-up go with --rebuild HOST');
+      if (opts.rebuild && (opts.target || opts.replace || opts.destroy)) throw new HvkitError('--rebuild applies a saved rebuild plan as it was made: leave out --target, --replace and --destroy');
+      const asked: PlanDerivation = opts.rebuild
+        ? { kind: 'rebuild', host: opts.rebuild, ...(opts.to ? { to: opts.to } : {}), ...(opts.forceWhileUp ? { forceWhileUp: true } : {}) }
+        : planScope({ targets: opts.target, replace: opts.replace, destroy: opts.destroy });
+      return { asked, question: asked.kind === 'destroy' ? DESTROY_QUESTION : APPLY_QUESTION, showPlan: asked.kind === 'destroy' };
+    });
   });
 }
 
-async function applyCommand(planfile: string | undefined, opts: ApplyCliOptions, io: Io, setCode: (code: number) => void, json?: ApplyJsonWriter): Promise<void> {
+const APPLY_QUESTION = '\nApply these changes? Only "yes" is accepted: ';
+/** As terraform destroy asks. */
+export const DESTROY_QUESTION = '\nDestroy these guests and retire these hosts\' records? There is no undo. Only "yes" is accepted: ';
+
+/** What apply is asked to do, and how it asks for confirmation. */
+export interface ApplyRequest {
+  asked: PlanDerivation;
+  question: string;
+  /** Print the plan before applying even with --auto-approve (destroy does, as terraform destroy). */
+  showPlan: boolean;
+  /** The command, in the refusal to go on unasked. @default 'apply' */
+  command?: string;
+  /** What to do instead, when there is neither a terminal to ask on nor --auto-approve. @default apply's words */
+  unattended?: string;
+  /** Printed when there is nothing to do. @default NO_CHANGES_TEXT */
+  noChanges?: string;
+}
+
+/** Applies, with --json errors as a diagnostic line; `hvkit destroy` runs it too. */
+export async function runApply(io: Io, setCode: (code: number) => void, planfile: string | undefined, opts: ApplyCliOptions, request: () => ApplyRequest): Promise<void> {
+  if (!opts.json) return applyCommand(planfile, opts, io, setCode, request());
+  const json = new ApplyJsonWriter({ write: io.out, now: () => outputTime(io.env) });
+  json.version(hvkitVersion());
+  try {
+    await applyCommand(planfile, opts, io, setCode, request(), json);
+  } catch (e) {
+    // Errors a user can act on are a diagnostic line like any other; a bug still shows its stack.
+    if (!isHvkitError(e)) throw e;
+    json.diagnostic(e.message);
+    setCode(e.exitCode);
+  }
+}
+
+async function applyCommand(planfile: string | undefined, opts: ApplyCliOptions, io: Io, setCode: (code: number) => void, req: ApplyRequest, json?: ApplyJsonWriter): Promise<void> {
   const parallelism = positive('--parallelism', opts.parallelism);
   const perHost = positive('--per-host', opts.perHost);
   const timeoutMs = positive('--timeout', opts.timeout) * 1000;
-  if (!opts.rebuild && (opts.to || opts.forceWhileUp)) throw new HvkitError('--to and --force-while-up go with --rebuild HOST');
-  if (opts.rebuild && !planfile) throw new HvkitError('--rebuild applies a saved rebuild plan: make it with `hvkit rebuild HOST --out FILE` and pass FILE');
-  const asked: PlanDerivation = opts.rebuild
-    ? { kind: 'rebuild', host: opts.rebuild, ...(opts.to ? { to: opts.to } : {}), ...(opts.forceWhileUp ? { forceWhileUp: true } : {}) }
-    : { kind: 'plan' };
+  const { asked } = req;
+  if (asked.kind === 'rebuild' && !planfile) throw new HvkitError('--rebuild applies a saved rebuild plan: make it with `hvkit rebuild HOST --out FILE` and pass FILE');
   const saved = planfile ? loadPlan(resolve(io.cwd, planfile)) : undefined;
   const manifest = await loadFleet(io, opts);
   const store = stateStore(io, opts, manifest.fleet);
@@ -84,13 +124,17 @@ async function applyCommand(planfile: string | undefined, opts: ApplyCliOptions,
   const outcome = await apply({
     manifest, store, projectDir: io.cwd, env: io.env, saved, asked, parallelism, perHost, timeoutMs,
     // Asked only when there is something to do: with nothing to apply, apply says "No changes." and exits 0 wherever it runs.
-    confirm: opts.autoApprove ? undefined : async (plan) => {
+    confirm: opts.autoApprove && !req.showPlan ? undefined : async (plan) => {
+      if (opts.autoApprove) {
+        if (!json) io.out(renderText(plan, s));
+        return true;
+      }
       // With --json, as with terraform apply -json, nothing is asked: a reviewed plan file or --auto-approve says go.
-      if (json) throw new HvkitError('apply --json never asks for confirmation: pass --auto-approve, or apply a saved plan (hvkit plan --out FILE)');
+      if (json) throw new HvkitError(`${req.command ?? 'apply'} --json never asks for confirmation: ${req.unattended ?? 'pass --auto-approve, or apply a saved plan (hvkit plan --out FILE)'}`);
       io.out(renderText(plan, s));
       // As Terraform without a terminal: the plan is shown, then refused before any step runs.
-      if (!(io.isTty && io.ask)) throw new HvkitError('apply without a plan file asks for confirmation on a terminal; without one, pass --auto-approve or apply a saved plan (hvkit plan --out FILE)');
-      const answer = await io.ask('\nApply these changes? Only "yes" is accepted: ');
+      if (!(io.isTty && io.ask)) throw new HvkitError(`${req.command ?? 'apply without a plan file'} asks for confirmation on a terminal; without one, ${req.unattended ?? 'pass --auto-approve or apply a saved plan (hvkit plan --out FILE)'}`);
+      const answer = await io.ask(req.question);
       return answer.trim() === 'yes';
     },
     listener: (total) => {
@@ -107,7 +151,7 @@ async function applyCommand(planfile: string | undefined, opts: ApplyCliOptions,
   switch (outcome.kind) {
     case 'no-changes':
       if (json) json.noChanges();
-      else io.out(NO_CHANGES_TEXT);
+      else io.out(req.noChanges ?? NO_CHANGES_TEXT);
       return;
     case 'cancelled':
       io.out(CANCELLED_TEXT);

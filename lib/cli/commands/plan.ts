@@ -1,17 +1,21 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { preparePlan } from '../../ops/prepare';
-import { savePlan } from '../../plan/plan-file';
+import { derivationFlags, savePlan, type PlanScope } from '../../plan/plan-file';
+import { planScope } from '../../plan/targets';
 import type { Plan } from '../../plan/types';
 import { renderJson } from '../../render/json';
 import { style } from '../../render/style';
 import { renderText } from '../../render/text';
-import { addFleetOptions, useColor, type FleetOptions, type Io } from '../context';
+import { addFleetOptions, addTargetOptions, useColor, type FleetOptions, type Io } from '../context';
 import { loadFleet, stateStore } from '../fleet';
 import { withUsage } from '../help';
 
-interface PlanOptions extends FleetOptions {
+export interface PlanOptions extends FleetOptions {
   out?: string;
+  target?: string[];
+  replace?: string[];
+  destroy?: boolean;
   json?: boolean;
   markdown?: boolean;
   detailedExitcode?: boolean;
@@ -37,15 +41,17 @@ export async function renderPlanOutput(io: Io, plan: Plan, resourceType: string,
 }
 
 export function registerPlan(program: Command, io: Io, setCode: (code: number) => void): void {
-  withUsage(addFleetOptions(
+  withUsage(addFleetOptions(addTargetOptions(
     program
       .command('plan')
       .description('check that every guest fits its host and show what would change')
       .option('--out <file>', 'save the plan for `hvkit apply FILE`')
+      .option('--destroy', 'plan the teardown of the fleet (or of the --target guests and hosts), as `hvkit destroy` does')
       .option('--json', 'print the plan as JSON (terraform show -json shape)')
       .option('--markdown', 'print the plan as markdown for a pull-request comment')
       .option('--detailed-exitcode', 'exit 0 when nothing changes, 1 on errors, 2 when there are changes'),
-  ), {
+    { replace: true },
+  )), {
     examples: [
       'hvkit plan',
       'hvkit plan --out plan.bin --markdown --detailed-exitcode > plan.md  # in CI: save, comment, exit 2 on changes',
@@ -57,12 +63,18 @@ export function registerPlan(program: Command, io: Io, setCode: (code: number) =
       2: 'with --detailed-exitcode only: the plan has changes and no errors',
     },
   }).action(async (opts: PlanOptions) => {
-    const manifest = await loadFleet(io, opts);
-    const store = stateStore(io, opts, manifest.fleet);
-    const { plan } = await preparePlan({ manifest, store, projectDir: io.cwd, env: io.env });
-    if (opts.out) await savePlan(resolve(io.cwd, opts.out), plan, manifest.resourceType);
-    await renderPlanOutput(io, plan, manifest.resourceType, opts);
-    if (opts.out && !opts.json && !opts.markdown) io.out(`\nSaved the plan to ${opts.out}; apply exactly this plan with: hvkit apply ${opts.out}\n`);
-    setCode(planExitCode(plan, Boolean(opts.detailedExitcode)));
+    await planCommand(io, setCode, opts, planScope({ targets: opts.target, replace: opts.replace, destroy: opts.destroy }));
   });
+}
+
+/** Plans (a scope), prints it and saves it with how it was made; `hvkit destroy --out` shares it. */
+export async function planCommand(io: Io, setCode: (code: number) => void, opts: PlanOptions, scope: PlanScope): Promise<void> {
+  const manifest = await loadFleet(io, opts);
+  const store = stateStore(io, opts, manifest.fleet);
+  const { plan } = await preparePlan({ manifest, store, projectDir: io.cwd, env: io.env, scope });
+  if (opts.out) await savePlan(resolve(io.cwd, opts.out), plan, manifest.resourceType, scope);
+  await renderPlanOutput(io, plan, manifest.resourceType, opts);
+  const flags = derivationFlags(scope).join(' ');
+  if (opts.out && !opts.json && !opts.markdown) io.out(`\nSaved the plan to ${opts.out}; apply exactly this plan with: hvkit apply ${flags ? `${flags} ` : ''}${opts.out}\n`);
+  setCode(planExitCode(plan, Boolean(opts.detailedExitcode)));
 }
