@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { destroyedWorld, destroyState } from '../../lib/ops/destroy';
+import { createPlan } from '../../lib/plan/planner';
+import type { Plan } from '../../lib/plan/types';
+import { WEB_HOST_8G, manifestOf, memcached, stateOf, web } from '../helpers/fleet';
+
+const FLEET = manifestOf({
+  'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('5.5GiB'), 'memcached-01': memcached() } },
+  'web-host-02': { props: WEB_HOST_8G, guests: { 'web-02': web('5.5GiB') } },
+});
+const steps = (p: Plan) => p.steps.map((s) => s.id);
+
+describe('destroyedWorld', () => {
+  it('plans every guest destroyed, then every host record retired', () => {
+    const state = stateOf(FLEET);
+    const w = destroyedWorld(FLEET, state);
+    const p = createPlan({ manifest: w.manifest, state, keep: w.keep });
+    expect(steps(p)).toEqual(['destroy:memcached-01', 'destroy:web-01', 'destroy:web-02', 'retire-host:web-host-01', 'retire-host:web-host-02']);
+    expect(p.changes.map((c) => `${c.action} ${c.name}`)).toEqual(['retire web-host-01', 'retire web-host-02', 'delete memcached-01', 'delete web-01', 'delete web-02']);
+    expect(p.steps.find((s) => s.id === 'retire-host:web-host-01')!.dependsOn.sort()).toEqual(['destroy:memcached-01', 'destroy:web-01']);
+  });
+
+  it('with targets, destroys only those guests and a named host with its guests, from state whatever code says', () => {
+    const state = stateOf(FLEET);
+    const code = manifestOf({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('3GiB') } } });
+    const w = destroyedWorld(code, state, { guests: new Set(['memcached-01']), hosts: new Set(['web-host-02']) });
+    expect(w.guests).toEqual(['memcached-01', 'web-02']);
+    expect(w.hosts).toEqual(['web-host-02']);
+    const p = createPlan({ manifest: w.manifest, state, keep: w.keep });
+    expect(steps(p)).toEqual(['destroy:memcached-01', 'destroy:web-02', 'retire-host:web-host-02']);
+  });
+
+  it('destroys a guest refresh found shut off or missing, which a plan would create again', () => {
+    const recorded = stateOf(FLEET);
+    const drifted = structuredClone(recorded);
+    delete drifted.guests['web-02'];
+    const state = destroyState(drifted, recorded);
+    expect(Object.keys(state!.guests).sort()).toEqual(['memcached-01', 'web-01', 'web-02']);
+    const w = destroyedWorld(FLEET, state, { guests: new Set(['web-02']), hosts: new Set() });
+    expect(steps(createPlan({ manifest: w.manifest, state, keep: w.keep }))).toEqual(['destroy:web-02']);
+  });
+});
