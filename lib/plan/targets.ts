@@ -162,6 +162,7 @@ export function checkReplace(guests: ReadonlySet<string>, hosts: ReadonlySet<str
   for (const h of [...hosts].sort()) {
     throw new HvkitError(`--replace ${h}: is a host; --replace takes guests (to recreate every guest of a host from code, use \`hvkit rebuild ${h}\`)`);
   }
+  if (guests.size === 0) return;
   const inCode = new Map(manifest.guests.map((g) => [g.name, g]));
   for (const name of [...guests].sort()) {
     const rec = own(state?.guests, name)?.spec;

@@ -56,6 +56,8 @@ export function writeSummary(o: Pick<ApplyViewOptions, 'out' | 'err' | 'style'>,
 
 export const NO_CHANGES_TEXT = 'No changes. The fleet matches the code; nothing to apply.\n';
 export const CANCELLED_TEXT = 'Apply cancelled; nothing was changed.\n';
+/** After a `--target`ed apply, as Terraform warns: what was left out is still to do. */
+export const PARTIAL_APPLY_TEXT = '\nWarning: Applied changes may be incomplete: resource targeting was in effect, so changes code asks for outside the targets were left out. Run `hvkit plan` to see them.\n';
 
 /** How a view shows one step's moves; the summary is the same for every text view. */
 interface StepLines {

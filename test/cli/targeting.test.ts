@@ -116,6 +116,7 @@ describe('plan and apply --target / --replace, and hvkit destroy', () => {
       const r = await p.run(['apply', 'partial.json']);
       expect(r.code).toBe(0);
       expect(r.out).toContain('Apply complete: 0 created, 0 updated, 1 migrated, 0 destroyed in');
+      expect(r.err).toContain('Warning: Applied changes may be incomplete: resource targeting was in effect');
       expect(stateGuests(p.dir)).toEqual(['db-01@host-b', 'web-01@host-a', 'web-02@host-b']);
       expect(readState(p.dir).guests['web-01'].spec.vcpus).toBe(1);
       expect(readState(p.dir).hosts['host-c']).toBeUndefined();

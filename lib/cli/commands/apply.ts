@@ -4,7 +4,7 @@ import { apply } from '../../ops/apply';
 import { assertNever, HvkitError, isHvkitError } from '../../errors';
 import { loadPlan, type PlanDerivation } from '../../plan/plan-file';
 import { ApplyJsonWriter } from '../../render/apply-json';
-import { applyFailed, CANCELLED_TEXT, NO_CHANGES_TEXT, plainApplyView, ttyApplyView } from '../../render/apply-view';
+import { applyFailed, CANCELLED_TEXT, NO_CHANGES_TEXT, PARTIAL_APPLY_TEXT, plainApplyView, ttyApplyView } from '../../render/apply-view';
 import { style } from '../../render/style';
 import { renderText } from '../../render/text';
 import { planScope } from '../../plan/targets';
@@ -159,6 +159,7 @@ async function applyCommand(planfile: string | undefined, opts: ApplyCliOptions,
       return;
     case 'applied':
       // The view wrote the summary as the run ended.
+      if (outcome.plan.targets && !json) io.err(PARTIAL_APPLY_TEXT);
       if (applyFailed(outcome.result)) setCode(1);
       return;
     default:
