@@ -159,7 +159,7 @@ async function applyCommand(planfile: string | undefined, opts: ApplyCliOptions,
       return;
     case 'applied':
       // The view wrote the summary as the run ended.
-      if (outcome.plan.targets && !json) io.err(PARTIAL_APPLY_TEXT);
+      if (outcome.plan.targets && asked.kind === 'plan' && !json) io.err(PARTIAL_APPLY_TEXT);
       if (applyFailed(outcome.result)) setCode(1);
       return;
     default:
