@@ -61,8 +61,8 @@ export function collect(value: string, previous: string[] = []): string[] {
 }
 
 /** `--target` (and `--replace` where a plan can recreate guests), as Terraform's -target and -replace. */
-export function addTargetOptions(cmd: Command, opts: { replace: boolean }): Command {
-  cmd.option('--target <address>', 'limit the plan to these guests or hosts (name or construct path; repeat or separate with commas) and what they depend on', collect);
+export function addTargetOptions(cmd: Command, opts: { replace: boolean; target?: string }): Command {
+  cmd.option('--target <address>', opts.target ?? 'limit the plan to these guests or hosts (name or construct path; repeat or separate with commas) and what they depend on', collect);
   if (opts.replace) cmd.option('--replace <guest>', 'destroy and create these guests again although code did not change them (repeat or separate with commas)', collect);
   return cmd;
 }

@@ -17,7 +17,7 @@ export function registerDestroy(program: Command, io: Io, setCode: (code: number
       .description('plan and apply the teardown of the fleet (every guest destroyed, every host record retired) or of the --target guests and hosts; shows the plan, then asks as apply does')
       .option('--out <file>', 'only plan, and save it for `hvkit apply --destroy FILE` (as `hvkit plan --destroy --out FILE`)')
       .option('--detailed-exitcode', 'with --out: exit 0 when nothing changes, 1 on errors, 2 when there are changes'),
-    { replace: false },
+    { replace: false, target: 'destroy only these guests, or these hosts with every guest state records on them (name or construct path; repeat or separate with commas)' },
   ));
   withUsage(cmd, {
     examples: [
