@@ -116,6 +116,11 @@ export function targetedManifest(code: Manifest, state: State | undefined, named
   const targeted = new Set(named.guests);
   for (const g of manifest.guests) if (named.hosts.has(g.host)) targeted.add(g.name);
   for (const [name, r] of Object.entries(recorded)) if (named.hosts.has(r.spec.host)) targeted.add(name);
+  // A renamed guest (`movedFrom`, where the spec has it) takes its old record along: left untargeted, it would stay beside it.
+  for (const name of [...targeted]) {
+    const from = (inCode.get(name) as { movedFrom?: unknown } | undefined)?.movedFrom;
+    if (typeof from === 'string') targeted.add(from);
+  }
   const needed = new Set<string>(named.hosts);
   for (const name of targeted) {
     const c = inCode.get(name);
