@@ -182,11 +182,11 @@ export function checkReplace(guests: ReadonlySet<string>, hosts: ReadonlySet<str
 export function targetingWarning(manifest: Manifest, addresses: readonly string[], scope: { guests: readonly string[]; hosts: readonly string[] }, destroy: boolean): Diagnostic {
   const list = (what: string, xs: readonly string[]) => (xs.length ? `${what} ${xs.join(', ')}` : '');
   const covers = [list(xs(scope.guests.length, 'guest'), scope.guests), list(xs(scope.hosts.length, 'host'), scope.hosts)].filter(Boolean).join(' and ') || 'nothing';
-  const rest = destroy ? 'everything else stays as it is' : 'every other change in code is left out and its guests and hosts stay as state records them';
-  return {
-    severity: 'warning', code: 'targeting', path: manifest.path,
-    message: `Resource targeting is in effect (--target ${addresses.join(', ')}): the plan covers only the ${covers}; ${rest}, so the plan may be incomplete. Run \`hvkit plan\` without --target to see every change code asks for`,
-  };
+  const head = `Resource targeting is in effect (--target ${addresses.join(', ')}):`;
+  const message = destroy
+    ? `${head} the destroy covers only the ${covers}; everything else stays as it is`
+    : `${head} the plan covers only the ${covers}; every other change in code is left out and its guests and hosts stay as state records them, so the plan may be incomplete. Run \`hvkit plan\` without --target to see every change code asks for`;
+  return { severity: 'warning', code: 'targeting', path: manifest.path, message };
 }
 
 function xs(n: number, word: string): string {
