@@ -165,6 +165,14 @@ describe('plan and apply --target / --replace, and hvkit destroy', () => {
       expect((await p.run(['destroy', '--auto-approve'])).out).toContain('No changes. State records nothing this destroy would remove.');
     });
 
+    it('streams apply --json events for a destroy, counting every guest and host record removed', async () => {
+      const r = await p.run(['destroy', '--json', '--auto-approve']);
+      expect(r.code).toBe(0);
+      const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+      expect(lines.at(-1)).toMatchObject({ type: 'change_summary', changes: { add: 0, change: 0, remove: 5 } });
+      expect(localDomains(p.dir)).toEqual([]);
+    });
+
     it('with --target removes only those guests, and a named host with all its guests', async () => {
       expect((await p.run(['destroy', '--auto-approve', '--target', 'web-02'])).code).toBe(0);
       expect(localDomains(p.dir)).toEqual(['db-01@host-b', 'web-01@host-a']);
