@@ -119,7 +119,7 @@ export function targetedManifest(code: Manifest, state: State | undefined, named
   // A renamed guest (`movedFrom`, where the spec has it) takes its old record along: left untargeted, it would stay beside it.
   for (const name of [...targeted]) {
     const from = (inCode.get(name) as { movedFrom?: unknown } | undefined)?.movedFrom;
-    if (typeof from === 'string') targeted.add(from);
+    if (typeof from === 'string' && own(recorded, from)) targeted.add(from);
   }
   const needed = new Set<string>(named.hosts);
   for (const name of targeted) {
@@ -150,7 +150,10 @@ export function targetedManifest(code: Manifest, state: State | undefined, named
     if (spec) hosts.set(name, spec);
   }
   // A kept guest must keep a host to stand on, whatever the records of hosts say.
-  for (const g of guests) if (!hosts.has(g.host)) { const h = hostsInCode.get(g.host) ?? own(state?.hosts, g.host)?.spec; if (h) hosts.set(g.host, h); }
+  for (const g of guests) {
+    const h = hosts.has(g.host) ? undefined : (hostsInCode.get(g.host) ?? own(state?.hosts, g.host)?.spec);
+    if (h) hosts.set(g.host, h);
+  }
   return {
     manifest: { ...manifest, hosts: [...hosts.values()].sort(byName), guests },
     keep,
