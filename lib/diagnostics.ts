@@ -17,7 +17,11 @@ export type DiagnosticCode =
   | 'drift'
   | 'unreachable'
   /** `--target` limited the plan: it may be incomplete. */
-  | 'targeting';
+  | 'targeting'
+  /** A plan would destroy the data of a guest with lifecycle.preventDestroy. */
+  | 'prevent-destroy'
+  /** A value lifecycle.ignoreChanges keeps no longer fits the code's limits. */
+  | 'ignore-changes';
 
 export type Severity = 'error' | 'warning' | 'note';
 

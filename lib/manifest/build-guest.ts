@@ -1,9 +1,10 @@
 import { tagsOf } from './build-host';
 import { describeValue, shown, type Collector } from './check';
+import { lifecycleProps, resolveLifecycle } from './lifecycle';
 import { BRIDGE, MAC, ROLE, SAFE_PATH, checkDnsLabel, hasDotSegment, printable } from './names';
 import { GUEST_MIN_MEMORY_MIB, PROP_KEYS, type GuestInput } from './props';
 import { formatSize, parseSize } from './size';
-import { GUEST_MODES, type GuestMode, type GuestSpec, type HostSpec } from './types';
+import { GUEST_MODES, type GuestLifecycle, type GuestMode, type GuestSpec, type HostSpec } from './types';
 
 /** vCPUs of one guest: Xen and QEMU both stop well below this. */
 const MAX_VCPUS = 4096;
@@ -20,7 +21,8 @@ export interface BuiltGuest {
   explicit: boolean[];
 }
 
-export function guestOf(c: Collector, g: GuestInput, host: HostSpec, bridge: string): BuiltGuest {
+/** `inherited`: the host's and the fleet's lifecycle props, already checked, nearest first. */
+export function guestOf(c: Collector, g: GuestInput, host: HostSpec, bridge: string, inherited: Partial<GuestLifecycle>[] = []): BuiltGuest {
   const path = g.path;
   const nameMsg = checkDnsLabel('guest', g.name);
   if (nameMsg) c.add(path, nameMsg);
@@ -74,7 +76,8 @@ export function guestOf(c: Collector, g: GuestInput, host: HostSpec, bridge: str
   const cpuCap = p.cpuCap === undefined ? null : c.count(path, 'cpuCap', p.cpuCap, 0, 100 * maxVcpus);
   return {
     spec: {
-      antiAffinity, bootloader, cpuCap, cpuWeight, disks, host: host.name, kernel, load,
+      antiAffinity, bootloader, cpuCap, cpuWeight, disks, host: host.name, kernel,
+      lifecycle: resolveLifecycle(lifecycleProps(c, path, p.lifecycle), ...inherited), load,
       maxMemoryMiB, maxVcpus, memoryMiB, mode, name: typeof g.name === 'string' ? g.name : '', nics, path, role,
       tags: tagsOf(c, path, p.tags), uuid: '', vcpus,
     },

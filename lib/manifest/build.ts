@@ -2,7 +2,8 @@ import { DEFAULT_CAPACITY } from './defaults';
 import { ValidationError } from '../errors';
 import { guestOf } from './build-guest';
 import { byName, capacityOf, hostOf, providerOf, reserveProps, type FleetDefaults } from './build-host';
-import { Collector, shown } from './check';
+import { Collector, isRecord, shown } from './check';
+import { lifecycleProps } from './lifecycle';
 import { DerivedIds, IdentityRegistry } from './identities';
 import { BRIDGE, checkDnsLabel, printable } from './names';
 import { PROP_KEYS, type FleetInput } from './props';
@@ -30,6 +31,7 @@ export function buildManifest(fleet: FleetInput): Manifest {
     capacity: capacityOf(c, fleet.path, DEFAULT_CAPACITY, fp.capacity),
     reserve: reserveProps(c, fleet.path, fp.reserve),
   };
+  const fleetLifecycle = lifecycleProps(c, fleet.path, fp.lifecycle);
   const bridge = c.pattern(fleet.path, 'bridge', fp.bridge ?? 'br0', BRIDGE, 'use a Linux interface name of at most 15 characters');
   const rt = fp.resourceType ?? 'null_resource';
   const resourceType = rt === 'terraform_data' ? rt : 'null_resource';
@@ -45,12 +47,13 @@ export function buildManifest(fleet: FleetInput): Manifest {
     if (prev) c.add(h.path, `host name '${printable(spec.name)}' is already used by ${prev}: host names must be unique in the fleet`);
     hostNames.set(spec.name, h.path);
     hosts.push(spec);
+    const hostLifecycle = lifecycleProps(c, h.path, isRecord(h.props) ? h.props.lifecycle : undefined);
     for (const g of c.list(h.path, 'guests', h.guests, '[]') as typeof h.guests) {
       const name = typeof g.name === 'string' ? g.name : '';
       const other = guestNames.get(name);
       if (other) c.add(g.path, `guest name '${printable(name)}' is already used by ${other}: guest names must be unique across the fleet`);
       guestNames.set(name, g.path);
-      const built = guestOf(c, g, spec, bridge);
+      const built = guestOf(c, g, spec, bridge, [hostLifecycle, fleetLifecycle]);
       guests.push({ spec: built.spec, explicit: built.explicit, provider: spec.provider });
     }
   }

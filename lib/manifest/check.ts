@@ -37,6 +37,15 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** The known name a mistyped one most likely meant, or undefined when none is close. */
+export function nearestName(name: string, known: readonly string[]): string | undefined {
+  const lower = name.toLowerCase();
+  // A name cut short (`net` for `netMbps`) is as likely a slip as a misspelt one.
+  const near = known.find((x) => lower.length >= 3 && x.toLowerCase().startsWith(lower)) ?? closest(name, known as string[]);
+  const close = near !== undefined && (near.toLowerCase().startsWith(lower) || distance(name, near) <= Math.max(2, Math.floor(name.length / 3)));
+  return close ? near : undefined;
+}
+
 const KNOWN = new WeakMap<readonly string[], ReadonlySet<string>>();
 
 /** Collects problems against construct paths; buildManifest throws them all at once. */
@@ -59,11 +68,8 @@ export class Collector {
   }
 
   private unknownKey(path: string, key: string, known: readonly string[], prefix: string): void {
-    const lower = key.toLowerCase();
-    // A key cut short (`net` for `netMbps`) is as likely a slip as a misspelt one.
-    const near = known.find((x) => lower.length >= 3 && x.toLowerCase().startsWith(lower)) ?? closest(key, known as string[]);
-    const close = near !== undefined && (near.toLowerCase().startsWith(lower) || distance(key, near) <= Math.max(2, Math.floor(key.length / 3)));
-    this.add(path, `unknown prop '${prefix}${printable(key)}': ${close ? `did you mean '${prefix}${near}'?` : `use one of ${known.map((x) => prefix + x).join(', ')}`}`);
+    const near = nearestName(key, known);
+    this.add(path, `unknown prop '${prefix}${printable(key)}': ${near ? `did you mean '${prefix}${near}'?` : `use one of ${known.map((x) => prefix + x).join(', ')}`}`);
   }
 
   /** `value` as an object of props, or undefined (with a problem unless it is absent and optional). */

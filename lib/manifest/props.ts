@@ -1,4 +1,4 @@
-import type { CapacityConfig, DiskKind, GuestMode, ProviderName } from './types';
+import type { CapacityConfig, DiskKind, GuestMode, IgnorableProp, ProviderName } from './types';
 import type { Size } from './size';
 
 /** Memory held back on a host for dom0 / the host OS. */
@@ -9,6 +9,29 @@ export interface ReserveProps {
   readonly overhead?: Size;
   /** vCPUs kept for dom0, taken off the host's vCPU capacity. @default 0 */
   readonly vcpus?: number;
+}
+
+/**
+ * What hvkit may do to a guest (Terraform's `lifecycle` block). Settable on a
+ * Fleet and a Host as a default for their guests: the guest's own setting
+ * wins, then its host's, then the fleet's, key by key.
+ */
+export interface LifecycleProps {
+  /**
+   * Refuse (as a plan error) every plan that would destroy this guest's data:
+   * a delete, a replace, a rebuild. Updates in place and migrations still run.
+   * Unlike Terraform, a guest removed from code keeps the protection recorded
+   * in state: set it to false and apply before removing the guest.
+   * @default false
+   */
+  readonly preventDestroy?: boolean;
+  /**
+   * Props whose difference between code and state is not planned: the
+   * value recorded in state is kept (Terraform's `ignore_changes`). A typo is
+   * refused with the nearest name.
+   * @default []
+   */
+  readonly ignoreChanges?: readonly (IgnorableProp | 'all')[];
 }
 
 export interface FleetProps {
@@ -26,6 +49,8 @@ export interface FleetProps {
   readonly reserve?: ReserveProps;
   /** Bridge of guest NICs that do not name one. @default 'br0' */
   readonly bridge?: string;
+  /** Lifecycle of every guest, under its host's and its own. @default { preventDestroy: false, ignoreChanges: [] } */
+  readonly lifecycle?: LifecycleProps;
 }
 
 export interface HostCpuProps {
@@ -89,6 +114,8 @@ export interface HostProps {
   readonly storageDir?: string;
   /** @default {} */
   readonly tags?: Readonly<Record<string, string>>;
+  /** Lifecycle of the host's guests, over the fleet's and under each guest's own. @default the fleet's */
+  readonly lifecycle?: LifecycleProps;
 }
 
 export interface GuestDiskProps {
@@ -149,6 +176,8 @@ export interface GuestProps {
   readonly cpuCap?: number;
   /** @default {} */
   readonly tags?: Readonly<Record<string, string>>;
+  /** What hvkit may do to the guest; each key over the host's and the fleet's. @default the host's */
+  readonly lifecycle?: LifecycleProps;
 }
 
 /** The construct tree as plain data: what the constructs hand to `buildManifest`. */
@@ -168,17 +197,18 @@ export const GUEST_MIN_MEMORY_MIB = 32;
 
 /** Every prop name of each level, so unknown ones (typos) are refused at run time. */
 export const PROP_KEYS = {
-  fleet: keys<FleetProps>()(['bridge', 'capacity', 'provider', 'reserve', 'resourceType']),
+  fleet: keys<FleetProps>()(['bridge', 'capacity', 'lifecycle', 'provider', 'reserve', 'resourceType']),
   reserve: keys<ReserveProps>()(['memory', 'overhead', 'vcpus']),
-  host: keys<HostProps>()(['address', 'capacity', 'cpu', 'disks', 'memory', 'nics', 'provider', 'reserve', 'storageDir', 'tags']),
+  host: keys<HostProps>()(['address', 'capacity', 'cpu', 'disks', 'lifecycle', 'memory', 'nics', 'provider', 'reserve', 'storageDir', 'tags']),
   hostCpu: keys<HostCpuProps>()(['cores', 'sockets', 'threads']),
   hostMemory: keys<HostMemoryProps>()(['dimms', 'maxDimm', 'slots']),
   hostDisk: keys<HostDiskProps>()(['iops', 'kind', 'mbps', 'name', 'size']),
   hostNic: keys<HostNicProps>()(['gbps', 'name']),
-  guest: keys<GuestProps>()(['antiAffinity', 'bootloader', 'cpuCap', 'cpuWeight', 'disks', 'kernel', 'load', 'maxMemory', 'maxVcpus', 'memory', 'mode', 'nics', 'role', 'tags', 'vcpus']),
+  guest: keys<GuestProps>()(['antiAffinity', 'bootloader', 'cpuCap', 'cpuWeight', 'disks', 'kernel', 'lifecycle', 'load', 'maxMemory', 'maxVcpus', 'memory', 'mode', 'nics', 'role', 'tags', 'vcpus']),
   guestDisk: keys<GuestDiskProps>()(['on', 'size']),
   guestNic: keys<GuestNicProps>()(['bridge', 'mac']),
   guestLoad: keys<GuestLoadProps>()(['cpu', 'iops', 'netMbps']),
+  lifecycle: keys<LifecycleProps>()(['ignoreChanges', 'preventDestroy']),
 } as const;
 
 /** Lists the keys of T; the compiler refuses a list that misses one or names one T lacks. */

@@ -60,6 +60,25 @@ export interface GuestDisk { sizeMiB: number; on: string }
 export interface GuestNic { bridge: string; mac: string }
 export interface GuestLoad { cpu: number; iops: number; netMbps: number }
 
+/**
+ * Props of a guest that `lifecycle.ignoreChanges` can name: those an operator
+ * tunes by hand on a running guest (`xl mem-set`, `virsh setvcpus`,
+ * `xl sched-credit`) or that only state records. `'all'` names every one.
+ * Disks, mode, NICs, kernel and bootloader are not among them: a change of
+ * those replaces or restarts the guest and must be planned.
+ */
+export type IgnorableProp = 'memory' | 'maxMemory' | 'vcpus' | 'maxVcpus' | 'cpuWeight' | 'cpuCap' | 'role' | 'load' | 'tags';
+
+/**
+ * A guest's lifecycle as resolved from its own, its host's and its fleet's
+ * props. Only state records it: a change of it never touches the hypervisor.
+ */
+export interface GuestLifecycle {
+  /** Props whose code/state difference is not planned, sorted, without repeats (`'all'` as written). */
+  ignoreChanges: (IgnorableProp | 'all')[];
+  preventDestroy: boolean;
+}
+
 export interface GuestSpec {
   name: string;
   path: string;
@@ -81,6 +100,7 @@ export interface GuestSpec {
   cpuWeight: number | null;
   cpuCap: number | null;
   tags: Record<string, string>;
+  lifecycle: GuestLifecycle;
 }
 
 export interface Manifest {

@@ -5,7 +5,7 @@ import { bare, type GuestReason, type LiveChange, type LiveField, type ReplaceCa
 import type { FieldChange, GuestChange, HostChange } from './types';
 
 /** Fields that never reach the hypervisor: changing them only updates state. */
-export const RECORD_ONLY: ReadonlySet<string> = new Set(['role', 'load', 'tags', 'antiAffinity', 'path']);
+export const RECORD_ONLY: ReadonlySet<string> = new Set(['role', 'load', 'tags', 'antiAffinity', 'path', 'lifecycle']);
 /** Fields a running guest takes without a restart, within its maximum. */
 const LIVE: ReadonlySet<string> = new Set<LiveField>(['memoryMiB', 'vcpus']);
 

@@ -7,7 +7,9 @@ import { formatSize } from '../manifest/size';
 import type { GuestSpec, HostSpec, Manifest } from '../manifest/types';
 import { own, type GuestRecord, type State } from '../state/types';
 import { diffGuest, diffHost, fieldChanges, isMemoryDowngrade, RECORD_ONLY } from './diff';
+import { markDataLoss } from './data-loss';
 import { withRecordedIdentities } from './identities';
+import { preventDestroyDiagnostics, withIgnoredChanges } from './lifecycle';
 import { orderSteps, simulate, type HostView } from './order';
 import { bare, memoryHeadline, reasonText, type GuestReason } from './reason';
 import { PLAN_FORMAT_VERSION, type Change, type ConfigDiff, type DriftItem, type GuestChange, type HostChange, type Plan, type Recovered, type Step } from './types';
@@ -65,7 +67,8 @@ export function createPlan(input: PlanInput): Plan {
     throw new HvkitError(`state belongs to fleet '${state.fleet}', the code to '${input.manifest.fleet}': pass the right --state or --fleet`);
   }
   // Deployed guests keep the UUIDs and MACs state records; the plan stays bound to the code's manifest.
-  const manifest = withRecordedIdentities(input.manifest, state);
+  const kept = withIgnoredChanges(withRecordedIdentities(input.manifest, state), state);
+  const manifest = kept.manifest;
   const hostsAfter = new Map(manifest.hosts.map((h) => [h.name, h]));
   const stateHosts = new Map(Object.entries(state?.hosts ?? {}).map(([n, r]) => [n, r.spec]));
   const stateGuests = Object.values(state?.guests ?? {}).map((r) => r.spec).sort(byName);
@@ -154,13 +157,15 @@ export function createPlan(input: PlanInput): Plan {
     }
   }
   for (const r of input.recovered ?? []) diagnostics.push({ severity: 'note', code: 'recovered', path: r.step, message: r.message });
+  const marked = markDataLoss(changes);
+  diagnostics.push(...kept.diagnostics, ...preventDestroyDiagnostics(marked));
   return {
     formatVersion: PLAN_FORMAT_VERSION,
     fleet: manifest.fleet,
     stateLineage: state?.lineage ?? null,
     stateSerial: state?.serial ?? 0,
     manifestDigest: manifestDigest(input.manifest),
-    changes,
+    changes: marked,
     steps: ordered.steps,
     fit,
     diagnostics: sortDiagnostics(diagnostics),

@@ -1,8 +1,10 @@
 import type { HostFit } from '../capacity/fit';
 import type { Diagnostic } from '../diagnostics';
 import type { GuestSpec, HostSpec, ProviderName } from '../manifest/types';
+import type { DataLoss } from './data-loss';
 import type { GuestReason, HostReason } from './reason';
 
+export type { DataLoss, DataLossKind, LostDisk } from './data-loss';
 export type { ChangeReason, GuestReason, HostReason, ReasonCode, ReplaceCause } from './reason';
 
 /** 2: `reason` became `{code, detail}` (it was text) and `requested` went into it. */
@@ -31,6 +33,12 @@ export interface GuestChange {
   /** Only the hypervisor-invisible fields (role, load, tags) change. */
   recordOnly: boolean;
   fields: FieldChange[];
+  /**
+   * The guest data this change loses (every disk, by index, size, host disk
+   * and host): set by the planner on every delete and replace, absent on
+   * changes that keep the disks. Renderers show it; they never work it out.
+   */
+  dataLoss?: DataLoss;
 }
 
 export interface HostChange {
@@ -161,21 +169,37 @@ export interface DriftItem {
 
 export interface PlanSummary {
   create: number;
+  /** Updates in place, live and with a restart. */
   update: number;
+  /** Of `update`, those that restart the guest. */
+  restart: number;
   replace: number;
   migrate: number;
   delete: number;
   hostChanges: number;
+  /** MiB of guest disks that replaces destroy. */
+  replaceDestroysMiB: number;
+  /** MiB of guest disks that replaces onto another host (`rebuild --to`) leave behind, not carried over. */
+  replaceLeavesMiB: number;
+  /** MiB of guest disks that deletes destroy. */
+  deleteDestroysMiB: number;
 }
 
+/** The one count of a plan's changes, for every renderer's summary. */
 export function summarize(plan: Plan): PlanSummary {
-  const s: PlanSummary = { create: 0, update: 0, replace: 0, migrate: 0, delete: 0, hostChanges: 0 };
+  const s: PlanSummary = { create: 0, update: 0, restart: 0, replace: 0, migrate: 0, delete: 0, hostChanges: 0, replaceDestroysMiB: 0, replaceLeavesMiB: 0, deleteDestroysMiB: 0 };
   for (const c of plan.changes) {
     if (c.kind === 'host') {
       if (c.action !== 'noop') s.hostChanges++;
       continue;
     }
     if (c.action !== 'noop') s[c.action]++;
+    if (c.action === 'update' && c.restart) s.restart++;
+    const loss = c.dataLoss;
+    if (!loss) continue;
+    if (c.action === 'delete') s.deleteDestroysMiB += loss.totalMiB;
+    else if (loss.kind === 'left-behind') s.replaceLeavesMiB += loss.totalMiB;
+    else s.replaceDestroysMiB += loss.totalMiB;
   }
   return s;
 }

@@ -4,8 +4,9 @@ import { assertNever } from '../errors';
 import { formatSize } from '../manifest/size';
 import type { GuestSpec, HostSpec } from '../manifest/types';
 import { describeDimms, isMemoryDowngrade } from '../plan/diff';
+import { dataLossText } from '../plan/data-loss';
 import { reasonText } from '../plan/reason';
-import { summarize, type Change, type FieldChange, type Plan } from '../plan/types';
+import { summarize, type Change, type DataLoss, type FieldChange, type Plan } from '../plan/types';
 
 /** The symbol before a change: create or add, destroy or retire, update, replace, migrate, nothing. */
 export type ChangeMarker = '+' | '-' | '~' | '±' | '→' | ' ';
@@ -63,7 +64,12 @@ export function fieldLine(f: FieldChange): string {
   return `${f.field}: ${valueText(f.field, f.before)} → ${valueText(f.field, f.after)}`;
 }
 
-/** The detail lines under a change. */
+/** `DATA LOSS: destroys 20GiB on sda of web-host-01`: shown by every renderer before a change's other details. */
+export function lossLine(loss: DataLoss): string {
+  return `DATA LOSS: ${dataLossText(loss)}`;
+}
+
+/** The detail lines under a change (its data loss apart: see lossLine). */
 export function detailsOf(c: Change): string[] {
   if (c.kind === 'guest') {
     if (c.action === 'create') return [guestShape(c.after!)];
@@ -83,12 +89,18 @@ export function hostShape(h: HostSpec): string {
   return `${h.provider} at ${h.address}, ${h.cpu.cores} cores / ${h.cpu.threads} threads, ${describeDimms(h.memory.dimmsMiB)} = ${formatSize(h.memory.totalMiB)} in ${h.memory.slots} slots, disks ${h.disks.map((d) => `${d.name} ${formatSize(d.sizeMiB)} ${d.kind}`).join(', ') || 'none'}`;
 }
 
+/** ` (destroys 20GiB)` after a count, or nothing when the changes lose no data. */
+function lossNote(destroysMiB: number, leavesMiB = 0): string {
+  const notes = [...(destroysMiB ? [`destroys ${formatSize(destroysMiB)}`] : []), ...(leavesMiB ? [`${formatSize(leavesMiB)} not carried over`] : [])];
+  return notes.length ? ` (${notes.join(', ')})` : '';
+}
+
 export function summaryLine(plan: Plan): string {
   const s = summarize(plan);
   if (plan.steps.length === 0) return 'No changes. The fleet matches the code.';
-  const parts = [`${s.create} to create`, `${s.update} to update in place`];
-  if (s.replace) parts.push(`${s.replace} to replace`);
-  parts.push(`${s.migrate} to migrate`, `${s.delete} to destroy`);
+  const parts = [`${s.create} to create`, `${s.update} to update in place${s.restart ? ` (${s.restart} with restart)` : ''}`];
+  if (s.replace) parts.push(`${s.replace} to replace${lossNote(s.replaceDestroysMiB, s.replaceLeavesMiB)}`);
+  parts.push(`${s.migrate} to migrate`, `${s.delete} to destroy${lossNote(s.deleteDestroysMiB)}`);
   const hosts = s.hostChanges ? `; ${s.hostChanges} host change${s.hostChanges === 1 ? '' : 's'}` : '';
   return `Plan: ${parts.join(', ')}${hosts}.`;
 }

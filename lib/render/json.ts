@@ -106,7 +106,11 @@ export function renderJson(plan: Plan, resourceType: string, opts: JsonRenderOpt
         after_sensitive: false,
       },
       ...(reason ? { action_reason: reason } : {}),
-      hvkit: { action: c.action, reason: c.reason, construct_path: c.address, ...(c.kind === 'guest' ? { restart: c.restart } : {}) },
+      hvkit: {
+        action: c.action, reason: c.reason, construct_path: c.address,
+        ...(c.kind === 'guest' ? { restart: c.restart } : {}),
+        ...(c.kind === 'guest' && c.dataLoss ? { data_loss: c.dataLoss } : {}),
+      },
     };
   });
   const errored = !plan.applyable;

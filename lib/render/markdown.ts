@@ -1,5 +1,6 @@
 import { createTwoFilesPatch } from 'diff';
-import type { Plan } from '../plan/types';
+import { dataLossText } from '../plan/data-loss';
+import type { Change, GuestChange, Plan } from '../plan/types';
 import { detailsOf, fitCell, interestingHosts, isOver, markerOf, severityLabel, summaryLine, titleOf } from './describe';
 
 /** GitHub refuses comments longer than this. */
@@ -34,6 +35,15 @@ export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
   const limit = opts.limit ?? GITHUB_COMMENT_LIMIT;
   const head: string[] = [];
   head.push(`### hvkit plan: fleet \`${plan.fleet}\``, '', `**${summaryLine(plan)}**${plan.applyable ? '' : ' ❌ This plan has errors and cannot be applied.'}`, '');
+  const changes = plan.changes.filter((c) => c.action !== 'noop');
+  const changeLine = (c: Change, details: string[]) => `- \`${markerOf(c).marker}\` **${md(titleOf(c))}** — ${md(details.join('; '))}`;
+  // Changes that lose guest data come first, in an alert GitHub shows in colour, and never fall to the size limit.
+  const losing = changes.filter((c) => c.kind === 'guest' && c.dataLoss);
+  if (losing.length) {
+    head.push('> [!WARNING]', `> **${losing.length === 1 ? 'This change loses' : `These ${losing.length} changes lose`} guest data:**`);
+    for (const c of losing) head.push(`> ${changeLine(c, [dataLossText((c as GuestChange).dataLoss!), ...detailsOf(c)])}`);
+    head.push('');
+  }
   const errors = plan.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) {
     head.push('#### Errors', '');
@@ -63,12 +73,7 @@ export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
     for (const d of plan.drift) body.push(`- ${md(d.message)}`);
     body.push('');
   }
-  const changes = plan.changes.filter((c) => c.action !== 'noop');
-  const changeLines: string[] = [];
-  for (const c of changes) {
-    const { marker } = markerOf(c);
-    changeLines.push(`- \`${marker}\` **${md(titleOf(c))}** — ${md(detailsOf(c).join('; '))}`);
-  }
+  const changeLines = changes.filter((c) => !losing.includes(c)).map((c) => changeLine(c, detailsOf(c)));
   const rest = plan.diagnostics.filter((d) => d.severity !== 'error' && d.code !== 'targeting');
   const diagLines = rest.map((d) => `- **${severityLabel(d)}** \`${d.path}\`: ${md(d.message)}`);
   const details = plan.configs.map((c) => {

@@ -1,6 +1,6 @@
 import { assertNever } from '../errors';
 import type { Change, Plan } from '../plan/types';
-import { detailsOf, interestingHosts, markerOf, severityLabel, summaryLine, titleOf } from './describe';
+import { detailsOf, interestingHosts, lossLine, markerOf, severityLabel, summaryLine, titleOf } from './describe';
 import { fitTable } from './fit-table';
 import type { Style } from './style';
 
@@ -41,6 +41,7 @@ export function renderText(plan: Plan, s: Style): string {
     for (const c of changes) {
       const { marker } = markerOf(c);
       out.push(paintMarker(c, s, `  ${marker} ${titleOf(c)}`) + s.paint('dim', `  (${c.address})`));
+      if (c.kind === 'guest' && c.dataLoss) out.push(`      ${s.paint('red', lossLine(c.dataLoss))}`);
       for (const line of detailsOf(c)) out.push(`      ${line}`);
     }
     out.push('');

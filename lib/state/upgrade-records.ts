@@ -8,7 +8,9 @@ import type { GuestRecord } from './types';
  * every guest. The manifest schema lists these fields as optional so that
  * such a state still validates; synth always writes them.
  */
-export const RECORDED_GUEST_DEFAULTS: Partial<GuestSpec> = {};
+export const RECORDED_GUEST_DEFAULTS: Partial<GuestSpec> = {
+  lifecycle: { ignoreChanges: [], preventDestroy: false },
+};
 
 /** The records with every field a current spec has. */
 export function upgradeGuestRecords(guests: Record<string, GuestRecord>): Record<string, GuestRecord> {

@@ -1,0 +1,93 @@
+import { assertNever } from '../errors';
+import { formatSize } from '../manifest/size';
+import type { GuestSpec } from '../manifest/types';
+import type { Change, GuestChange } from './types';
+
+/** One guest disk whose data a change loses. */
+export interface LostDisk {
+  /** Index of the disk in the guest's `disks`. */
+  disk: number;
+  sizeMiB: number;
+  /** The host disk the image lives on (`sda`). */
+  hostDisk: string;
+  /** The host the image lives on. */
+  host: string;
+}
+
+/**
+ * How a change loses a guest's data:
+ * - `destroyed`: the provider's `destroy` deletes the domain and every disk
+ *   image of it (delete, replace, rebuild in place, the copy a forced
+ *   `rebuild --to` leaves behind);
+ * - `left-behind`: the guest is created again with empty disks on another host
+ *   (`rebuild --to` of a host that is down); the old images stay on the old
+ *   host and are not carried over.
+ */
+export type DataLossKind = 'destroyed' | 'left-behind';
+
+/** What of a guest's data a change loses: the planner decides it, renderers show it. */
+export interface DataLoss {
+  kind: DataLossKind;
+  /** Every disk of the guest as recorded in state, in order; empty for a guest without disks. */
+  disks: LostDisk[];
+  /** Σ disks[].sizeMiB. */
+  totalMiB: number;
+}
+
+function lossOf(kind: DataLossKind, spec: GuestSpec): DataLoss {
+  const disks = spec.disks.map((d, disk) => ({ disk, sizeMiB: d.sizeMiB, hostDisk: d.on, host: spec.host }));
+  return { kind, disks, totalMiB: disks.reduce((a, d) => a + d.sizeMiB, 0) };
+}
+
+/**
+ * What a guest change loses of the guest's data, from the change alone (not
+ * from how it was asked for), so a delete planned by `hvkit destroy` or a
+ * rename's fallback is marked as every other delete. A replace is provider
+ * `destroy` then `create` (`virsh undefine --remove-all-storage`, `rm -f` of
+ * the images): every disk the guest had is lost, not only one that shrinks.
+ * Undefined for changes that keep the guest's disks (updates, migrations).
+ */
+export function dataLossOf(c: GuestChange): DataLoss | undefined {
+  switch (c.action) {
+    case 'delete': return lossOf('destroyed', c.before!);
+    case 'replace': {
+      const b = c.before!;
+      // A replace onto another host is `rebuild --to`: a forced one destroys the copy it leaves, else the images stay on the down host.
+      const elsewhere = c.after !== null && c.after.host !== b.host;
+      return lossOf(elsewhere && c.reason.code !== 'rebuild-forced' ? 'left-behind' : 'destroyed', b);
+    }
+    case 'create':
+    case 'update':
+    case 'migrate':
+    case 'noop': return undefined;
+    default: return assertNever(c.action, 'guest action');
+  }
+}
+
+/** The changes with their data loss marked on each guest change that loses data. */
+export function markDataLoss(changes: Change[]): Change[] {
+  return changes.map((c) => {
+    if (c.kind !== 'guest') return c;
+    const loss = dataLossOf(c);
+    return loss ? { ...c, dataLoss: loss } : c;
+  });
+}
+
+function where(loss: DataLoss): string {
+  const host = loss.disks[0].host;
+  if (loss.disks.length === 1) return `${formatSize(loss.totalMiB)} on ${loss.disks[0].hostDisk} of ${host}`;
+  return `${formatSize(loss.totalMiB)} on ${host}: ${loss.disks.map((d) => `disk ${d.disk} (${formatSize(d.sizeMiB)} on ${d.hostDisk})`).join(', ')}`;
+}
+
+/**
+ * The loss in words, as every renderer and the preventDestroy error show it:
+ * `destroys 20GiB on sda of web-host-01`. It lives beside the type, as
+ * reasonText does, because the planner's diagnostics use the same words.
+ */
+export function dataLossText(loss: DataLoss): string {
+  switch (loss.kind) {
+    case 'destroyed': return loss.disks.length ? `destroys ${where(loss)}` : 'destroys the domain (it has no disks)';
+    case 'left-behind': return loss.disks.length ? `recreated with empty disks: ${where(loss)} not carried over` : 'recreated from code (it has no disks to carry over)';
+    default: return assertNever(loss.kind, 'data loss kind');
+  }
+}

@@ -1,0 +1,66 @@
+import type { Diagnostic } from '../diagnostics';
+import { ignoredFields } from '../manifest/lifecycle';
+import { formatSize } from '../manifest/size';
+import type { GuestSpec, Manifest } from '../manifest/types';
+import { own, type State } from '../state/types';
+import { dataLossText } from './data-loss';
+import { reasonText } from './reason';
+import type { Change } from './types';
+
+/** Limits in code that a kept (recorded) value must still respect: [value field, prop, limit field, limit prop]. */
+const BOUNDS: readonly [keyof GuestSpec, string, keyof GuestSpec, string][] = [
+  ['memoryMiB', 'memory', 'maxMemoryMiB', 'maxMemory'],
+  ['vcpus', 'vcpus', 'maxVcpus', 'maxVcpus'],
+];
+
+/**
+ * The manifest as the planner applies it: for a deployed guest, the fields
+ * its `lifecycle.ignoreChanges` names keep the value state records
+ * (Terraform's `ignore_changes`), so their differences are not planned and
+ * fit, configs and steps all use what the guest really keeps. A kept value
+ * that no longer fits the code's limit (memory above a lowered maxMemory) is
+ * an error naming the guest.
+ */
+export function withIgnoredChanges(m: Manifest, state: State | undefined): { manifest: Manifest; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  let changed = false;
+  const guests = m.guests.map((g) => {
+    const rec = own(state?.guests, g.name)?.spec;
+    const fields = rec ? ignoredFields(g.lifecycle) : [];
+    if (!rec || fields.length === 0) return g;
+    const kept: GuestSpec = { ...g };
+    for (const f of fields) (kept as unknown as Record<string, unknown>)[f] = rec[f];
+    for (const [value, prop, limit, limitProp] of BOUNDS) {
+      if ((kept[value] as number) <= (kept[limit] as number)) continue;
+      const show = (f: keyof GuestSpec) => (f.endsWith('MiB') ? formatSize(kept[f] as number) : String(kept[f]));
+      diagnostics.push({
+        severity: 'error', code: 'ignore-changes', path: g.path,
+        message: `lifecycle.ignoreChanges keeps the recorded ${prop} ${show(value)}, above ${limitProp} ${show(limit)}: raise ${limitProp}, or ignore it too, or stop ignoring ${prop}`,
+      });
+    }
+    changed = true;
+    return kept;
+  });
+  return { manifest: changed ? { ...m, guests } : m, diagnostics };
+}
+
+/**
+ * An error for each change that would destroy the data of a guest with
+ * `lifecycle.preventDestroy` (Terraform's prevent_destroy). The setting in
+ * code decides; for a guest gone from code, the one state records does, so
+ * removing a protected guest from code does not remove its protection.
+ */
+export function preventDestroyDiagnostics(changes: readonly Change[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const c of changes) {
+    if (c.kind !== 'guest' || !c.dataLoss) continue;
+    const inCode = c.after !== null;
+    if (!(c.after ?? c.before)!.lifecycle.preventDestroy) continue;
+    const what = `${c.action === 'delete' ? 'destroy' : c.action}: ${reasonText(c.reason)}; ${dataLossText(c.dataLoss)}`;
+    const fix = inCode
+      ? 'remove the setting or change the plan'
+      : 'to delete it, put it back in code with lifecycle.preventDestroy: false and apply, then remove it';
+    out.push({ severity: 'error', code: 'prevent-destroy', path: c.address, message: `${c.name} has lifecycle.preventDestroy: this plan would destroy its data (${what}); ${fix}` });
+  }
+  return out;
+}
