@@ -1,7 +1,8 @@
 import type { Diagnostic } from '../diagnostics';
 import { ignoredFields } from '../manifest/lifecycle';
 import { formatSize } from '../manifest/size';
-import type { GuestSpec, Manifest } from '../manifest/types';
+import { renderConfig } from '../hypervisor/render';
+import type { GuestSpec, HostSpec, Manifest } from '../manifest/types';
 import { own, type State } from '../state/types';
 import { dataLossText } from './data-loss';
 import { reasonText } from './reason';
@@ -21,8 +22,9 @@ const BOUNDS: readonly [keyof GuestSpec, string, keyof GuestSpec, string][] = [
  * that no longer fits the code's limit (memory above a lowered maxMemory) is
  * an error naming the guest.
  */
-export function withIgnoredChanges(m: Manifest, state: State | undefined): { manifest: Manifest; diagnostics: Diagnostic[] } {
+export function withIgnoredChanges(m: Manifest, state: State | undefined): KeptChanges {
   const diagnostics: Diagnostic[] = [];
+  const code = new Map<string, GuestSpec>();
   let changed = false;
   const guests = m.guests.map((g) => {
     const rec = own(state?.guests, g.name)?.spec;
@@ -39,9 +41,29 @@ export function withIgnoredChanges(m: Manifest, state: State | undefined): { man
       });
     }
     changed = true;
+    code.set(g.name, g);
     return kept;
   });
-  return { manifest: changed ? { ...m, guests } : m, diagnostics };
+  return { manifest: changed ? { ...m, guests } : m, diagnostics, code };
+}
+
+/** The manifest the planner applies, and what keeping recorded values found. */
+export interface KeptChanges {
+  manifest: Manifest;
+  diagnostics: Diagnostic[];
+  /** The code's own spec of each guest that keeps a recorded value. */
+  code: ReadonlyMap<string, GuestSpec>;
+}
+
+/**
+ * Whether a guest's applied config differs from its config in code only by
+ * values `ignoreChanges` keeps: `hvkit refresh` records a memory set by hand,
+ * but the config file on the host is still the one hvkit rendered. That is
+ * no change to plan (no restart to rewrite it).
+ */
+export function configMatchesCode(kept: KeptChanges, host: HostSpec, name: string, applied: string): boolean {
+  const code = kept.code.get(name);
+  return code !== undefined && renderConfig(host, code).text === applied;
 }
 
 /**

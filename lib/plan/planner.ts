@@ -9,7 +9,7 @@ import { own, type GuestRecord, type State } from '../state/types';
 import { diffGuest, diffHost, fieldChanges, isMemoryDowngrade, RECORD_ONLY } from './diff';
 import { markDataLoss } from './data-loss';
 import { withRecordedIdentities } from './identities';
-import { preventDestroyDiagnostics, withIgnoredChanges } from './lifecycle';
+import { configMatchesCode, preventDestroyDiagnostics, withIgnoredChanges } from './lifecycle';
 import { orderSteps, simulate, type HostView } from './order';
 import { bare, memoryHeadline, reasonText, type GuestReason } from './reason';
 import { PLAN_FORMAT_VERSION, type Change, type ConfigDiff, type DriftItem, type GuestChange, type HostChange, type Plan, type Recovered, type Step } from './types';
@@ -107,7 +107,8 @@ export function createPlan(input: PlanInput): Plan {
     if (!b) change = { kind: 'guest', name, address: a!.path, action: 'create', before: null, after: a!, reason: bare('new-guest'), restart: false, recordOnly: false, fields: [] };
     else if (!a) change = { kind: 'guest', name, address: b.path, action: 'delete', before: b, after: null, reason: bare('removed-from-code'), restart: false, recordOnly: false, fields: [] };
     else {
-      change = diffGuest(b, a, !keep.has(name) && (rec!.config !== rendered!.text || rec!.provider !== host!.provider));
+      const configChanged = rec!.config !== rendered!.text && !configMatchesCode(kept, host!, name, rec!.config);
+      change = diffGuest(b, a, !keep.has(name) && (configChanged || rec!.provider !== host!.provider));
       if (rebuild.has(name)) change = rebuildChange(change, rec!.config, rendered!.text, input.rebuild!);
       else if (replace.has(name) && change.action !== 'migrate') change = { ...change, action: 'replace', restart: true, recordOnly: false, reason: bare('replace-requested') };
       else if (movedFrom.has(name)) {

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import type { GuestProps } from '../../lib/manifest/props';
+import type { Manifest } from '../../lib/manifest/types';
+import { createPlan, type PlanInput } from '../../lib/plan/planner';
+import { summarize, type GuestChange, type Plan } from '../../lib/plan/types';
+import { WEB_HOST_8G, manifestOf, memcached, stateOf, web } from '../helpers/fleet';
+
+/** A web guest with two disks: a replace loses both, not only the one that changes. */
+const twoDisks = (extra: Partial<GuestProps> = {}): GuestProps => web('3.5GiB', { disks: [{ size: '20GiB', on: 'sda' }, { size: '10GiB', on: 'sda' }], ...extra });
+
+function fleet(guests: Record<string, GuestProps>, spare: Record<string, GuestProps> = {}): Manifest {
+  return manifestOf({ 'web-host-01': { props: WEB_HOST_8G, guests }, 'web-host-02': { props: WEB_HOST_8G, guests: spare } });
+}
+
+const deployed = fleet({ 'web-01': twoDisks(), 'mc-01': memcached() });
+
+function plan(code: Manifest, extra: Partial<PlanInput> = {}): Plan {
+  return createPlan({ manifest: code, state: stateOf(deployed), ...extra });
+}
+
+function change(p: Plan, name: string): GuestChange {
+  const c = p.changes.find((x) => x.kind === 'guest' && x.name === name);
+  if (!c || c.kind !== 'guest') throw new Error(`no change of ${name}`);
+  return c;
+}
+
+const BOTH_DISKS = {
+  kind: 'destroyed',
+  disks: [{ disk: 0, sizeMiB: 20480, hostDisk: 'sda', host: 'web-host-01' }, { disk: 1, sizeMiB: 10240, hostDisk: 'sda', host: 'web-host-01' }],
+  totalMiB: 30720,
+};
+
+describe('data loss: the planner marks every change that loses guest data', () => {
+  it('marks a guest removed from code: every disk it had, on its host', () => {
+    expect(change(plan(fleet({ 'mc-01': memcached() })), 'web-01')).toMatchObject({ action: 'delete', dataLoss: BOTH_DISKS });
+  });
+
+  it('marks a replace by a mode change with all the guest’s disks', () => {
+    expect(change(plan(fleet({ 'web-01': twoDisks({ mode: 'hvm' }), 'mc-01': memcached() })), 'web-01')).toMatchObject({ action: 'replace', dataLoss: BOTH_DISKS });
+  });
+
+  it('marks a disk shrink with every disk, not only the one that shrinks (destroy then create removes them all)', () => {
+    const shrunk = twoDisks({ disks: [{ size: '20GiB', on: 'sda' }, { size: '5GiB', on: 'sda' }] });
+    expect(change(plan(fleet({ 'web-01': shrunk, 'mc-01': memcached() })), 'web-01').dataLoss).toEqual(BOTH_DISKS);
+  });
+
+  it('marks a rebuild in place', () => {
+    const p = plan(deployed, { rebuild: { guests: ['web-01'], host: 'web-host-01' } });
+    expect(change(p, 'web-01')).toMatchObject({ action: 'replace', reason: { code: 'rebuild-requested' }, dataLoss: BOTH_DISKS });
+  });
+
+  it('marks a rebuild --to of a down host as disks left behind, not carried over', () => {
+    const onto = fleet({ 'mc-01': memcached() }, { 'web-01': twoDisks() });
+    const p = plan(onto, { rebuild: { guests: ['web-01'], host: 'web-host-01', to: 'web-host-02' } });
+    expect(p.steps.find((s) => s.guest === 'web-01')!.kind).toBe('recreate');
+    expect(change(p, 'web-01').dataLoss).toEqual({ ...BOTH_DISKS, kind: 'left-behind' });
+  });
+
+  it('marks a forced rebuild --to as destroying the copy on the source host', () => {
+    const onto = fleet({ 'mc-01': memcached() }, { 'web-01': twoDisks() });
+    const p = plan(onto, { rebuild: { guests: ['web-01'], host: 'web-host-01', to: 'web-host-02', forced: ['web-01'] } });
+    expect(change(p, 'web-01').dataLoss).toEqual(BOTH_DISKS);
+  });
+
+  it('marks a guest without disks as losing none, so a replace still says what it destroys', () => {
+    const p = plan(fleet({ 'web-01': twoDisks(), 'mc-01': memcached({ mode: 'hvm' }) }));
+    expect(change(p, 'mc-01').dataLoss).toEqual({ kind: 'destroyed', disks: [], totalMiB: 0 });
+  });
+
+  it('leaves updates in place, restarts and migrations unmarked: they keep the disks', () => {
+    const p = plan(fleet({ 'web-01': twoDisks({ memory: '4GiB' }), 'mc-01': memcached({ vcpus: 2 }) }));
+    expect(change(p, 'web-01')).toMatchObject({ action: 'update', restart: false });
+    expect(change(p, 'mc-01')).toMatchObject({ action: 'update', restart: true });
+    const moved = plan(fleet({ 'web-01': twoDisks() }, { 'mc-01': memcached() }));
+    expect(change(moved, 'mc-01').action).toBe('migrate');
+    for (const c of [...p.changes, ...moved.changes]) expect(c).not.toHaveProperty('dataLoss');
+  });
+});
+
+describe('summarize', () => {
+  it('counts restarts apart and totals the data replaces and deletes destroy', () => {
+    const before = fleet({ 'web-01': twoDisks(), 'mc-01': memcached(), 'web-02': web('1GiB'), 'web-03': web('1GiB') });
+    // web-01 removed, mc-01 restarted, web-02 replaced, web-03 grown while running.
+    const code = fleet({ 'mc-01': memcached({ vcpus: 2 }), 'web-02': web('1GiB', { mode: 'hvm' }), 'web-03': web('2GiB') });
+    const s = summarize(createPlan({ manifest: code, state: stateOf(before) }));
+    expect(s).toMatchObject({ update: 2, restart: 1, replace: 1, replaceDestroysMiB: 20480, replaceLeavesMiB: 0, delete: 1, deleteDestroysMiB: 30720 });
+  });
+});
