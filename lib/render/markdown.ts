@@ -36,12 +36,12 @@ export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
   const head: string[] = [];
   head.push(`### hvkit plan: fleet \`${plan.fleet}\``, '', `**${summaryLine(plan)}**${plan.applyable ? '' : ' ❌ This plan has errors and cannot be applied.'}`, '');
   const changes = plan.changes.filter((c) => c.action !== 'noop');
-  const changeLine = (c: Change, details: string[]) => `- \`${markerOf(c).marker}\` **${md(titleOf(c))}** — ${md(details.join('; '))}`;
+  const changeLine = (c: Change, details: string[], loss = '') => `- \`${markerOf(c).marker}\` **${md(titleOf(c))}** — ${loss ? `**${md(loss)}**; ` : ''}${md(details.join('; '))}`;
   // Changes that lose guest data come first, in an alert GitHub shows in colour, and never fall to the size limit.
   const losing = changes.filter((c) => c.kind === 'guest' && c.dataLoss);
   if (losing.length) {
     head.push('> [!WARNING]', `> **${losing.length === 1 ? 'This change loses' : `These ${losing.length} changes lose`} guest data:**`);
-    for (const c of losing) head.push(`> ${changeLine(c, [dataLossText((c as GuestChange).dataLoss!), ...detailsOf(c)])}`);
+    for (const c of losing) head.push(`> ${changeLine(c, detailsOf(c), dataLossText((c as GuestChange).dataLoss!))}`);
     head.push('');
   }
   const errors = plan.diagnostics.filter((d) => d.severity === 'error');
