@@ -35,9 +35,9 @@ describe('hvkit rebuild on the local provider', () => {
     for (const f of Object.keys(before)) rmSync(join(hostDir('web-host-01'), f));
     const r = await p.run(['rebuild', 'web-host-01', '--out', 'rebuild.plan']);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toContain('  ± replace web-01 on web-host-01  (tokyo/web-host-01/web-01)\n      rebuild; config byte-identical to the one last applied');
+    expect(r.out).toContain('  ± replace web-01 on web-host-01  (tokyo/web-host-01/web-01)\n      DATA LOSS: destroys 20GiB on sda of web-host-01\n      rebuild; config byte-identical to the one last applied');
     expect(r.out).toContain('Rebuild of web-host-01: 2 guests\n  memcached-01: config byte-identical to the one last applied\n  web-01: config byte-identical to the one last applied\n');
-    expect(r.out).toContain('Plan: 0 to create, 0 to update in place, 2 to replace, 0 to migrate, 0 to destroy.');
+    expect(r.out).toContain('Plan: 0 to create, 0 to update in place, 2 to replace (destroys 20GiB), 0 to migrate, 0 to destroy.');
     expect(r.out).toContain('apply it with: hvkit apply --rebuild web-host-01 rebuild.plan');
     const a = await p.run(['apply', '--rebuild', 'web-host-01', 'rebuild.plan']);
     expect(a.code, a.err).toBe(0);
