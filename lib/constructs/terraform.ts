@@ -40,10 +40,12 @@ export function addTerraformResources(stack: Construct, manifest: Manifest): voi
   for (const g of manifest.guests) {
     const host = manifest.hosts.find((h) => h.name === g.host)!;
     const args = ['--manifest', 'hvkit.manifest.json', '--guest'];
-    make(`guest_${g.name}`, guestTriggers(g), [
+    const r = make(`guest_${g.name}`, guestTriggers(g), [
       { type: 'local-exec', interpreter: [script(host.provider, 'create'), ...args], command: g.name },
       { type: 'local-exec', when: 'destroy', interpreter: [script(host.provider, 'destroy'), ...args], command: g.name },
     ], [hostRes.get(g.host)!]);
+    // Terraform's own check, so a run under Terraform cannot lose a protected guest's disks either.
+    if (g.lifecycle.preventDestroy) r.addOverride('lifecycle.prevent_destroy', true);
   }
 }
 
@@ -52,5 +54,7 @@ function hostTriggers(h: HostSpec): Record<string, string> {
 }
 
 function guestTriggers(g: GuestSpec): Record<string, string> {
-  return { guest: g.name, host: g.host, digest: digestOf(g) };
+  // Without the lifecycle: toggling it changes nothing on the hypervisor, so it must not replace the resource.
+  const { lifecycle: _, ...spec } = g;
+  return { guest: g.name, host: g.host, digest: digestOf(spec) };
 }
