@@ -39,6 +39,16 @@ describe('Fleet synthesis with cdktf Testing', () => {
     expect(g2.triggers.digest).not.toBe(tf.resource.null_resource['guest_web-01'].triggers.digest);
   });
 
+  it('keeps the digest when only the lifecycle changes, and gives a protected guest Terraform’s prevent_destroy', () => {
+    const app2 = Testing.app();
+    const f2 = new Fleet(app2, 'tokyo', { provider: 'local', lifecycle: { preventDestroy: true, ignoreChanges: ['memory'] } });
+    new Guest(new Host(f2, 'web-host-01', WEB_HOST_8G), 'web-01', web('5.5GiB'));
+    const g2 = JSON.parse(Testing.synth(f2)).resource.null_resource['guest_web-01'];
+    expect(g2.triggers).toEqual(tf.resource.null_resource['guest_web-01'].triggers);
+    expect(g2.lifecycle).toEqual({ prevent_destroy: true });
+    expect(tf.resource.null_resource['guest_web-01'].lifecycle).toBeUndefined();
+  });
+
   it('uses the built-in terraform_data resource when asked', () => {
     const app3 = Testing.app();
     const f3 = new Fleet(app3, 'tokyo', { resourceType: 'terraform_data' });
