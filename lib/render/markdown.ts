@@ -1,6 +1,6 @@
 import { createTwoFilesPatch } from 'diff';
 import { dataLossText } from '../plan/data-loss';
-import type { Change, GuestChange, Plan } from '../plan/types';
+import type { Change, DataLoss, GuestChange, Plan } from '../plan/types';
 import { detailsOf, fitCell, interestingHosts, isOver, markerOf, severityLabel, summaryLine, titleOf } from './describe';
 
 /** GitHub refuses comments longer than this. */
@@ -37,11 +37,14 @@ export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
   head.push(`### hvkit plan: fleet \`${plan.fleet}\``, '', `**${summaryLine(plan)}**${plan.applyable ? '' : ' ❌ This plan has errors and cannot be applied.'}`, '');
   const changes = plan.changes.filter((c) => c.action !== 'noop');
   const changeLine = (c: Change, details: string[], loss = '') => `- \`${markerOf(c).marker}\` **${md(titleOf(c))}** — ${loss ? `**${md(loss)}**; ` : ''}${md(details.join('; '))}`;
-  // Changes that lose guest data come first, in an alert GitHub shows in colour, and never fall to the size limit.
-  const losing = changes.filter((c) => c.kind === 'guest' && c.dataLoss);
+  // Changes that lose guest data come first, in an alert GitHub shows in colour, given up to half the comment.
+  const losing = changes.filter((c): c is GuestChange & { dataLoss: DataLoss } => c.kind === 'guest' && c.dataLoss !== undefined);
   if (losing.length) {
     head.push('> [!WARNING]', `> **${losing.length === 1 ? 'This change loses' : `These ${losing.length} changes lose`} guest data:**`);
-    for (const c of losing) head.push(`> ${changeLine(c, detailsOf(c), dataLossText((c as GuestChange).dataLoss!))}`);
+    let size = 0;
+    const lines = losing.map((c) => `> ${changeLine(c, detailsOf(c), dataLossText(c.dataLoss))}`).filter((l) => (size += l.length + 1) <= limit / 2);
+    head.push(...lines);
+    if (lines.length < losing.length) head.push(`> _… ${losing.length - lines.length} more not shown (comment size limit); the summary line counts them all; run \`hvkit plan\` for the full list._`);
     head.push('');
   }
   const errors = plan.diagnostics.filter((d) => d.severity === 'error');
@@ -73,7 +76,7 @@ export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
     for (const d of plan.drift) body.push(`- ${md(d.message)}`);
     body.push('');
   }
-  const changeLines = changes.filter((c) => !losing.includes(c)).map((c) => changeLine(c, detailsOf(c)));
+  const changeLines = changes.filter((c) => !(losing as Change[]).includes(c)).map((c) => changeLine(c, detailsOf(c)));
   const rest = plan.diagnostics.filter((d) => d.severity !== 'error' && d.code !== 'targeting');
   const diagLines = rest.map((d) => `- **${severityLabel(d)}** \`${d.path}\`: ${md(d.message)}`);
   const details = plan.configs.map((c) => {

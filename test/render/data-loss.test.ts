@@ -73,3 +73,15 @@ describe('renderers name the data a change loses, with sizes', () => {
     expect(renderText(p, style(false))).toContain('DATA LOSS: destroys 30GiB on web-host-01: disk 0 (20GiB on sda), disk 1 (10GiB on sda)');
   });
 });
+
+describe('renderMarkdown with many changes that lose data', () => {
+  it('keeps 500 deletes under GitHub’s limit, the warning block first and saying what it cut', () => {
+    const guests = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`w-${String(i).padStart(3, '0')}`, web('64MiB', { maxMemory: '64MiB', disks: [{ size: '1GiB', on: 'sda' }] })]));
+    const big = manifestOf({ 'web-host-01': { props: { ...WEB_HOST_8G, cpu: { cores: 64, threads: 128 } }, guests } });
+    const md = renderMarkdown(createPlan({ manifest: manifestOf({ 'web-host-01': { props: WEB_HOST_8G } }), state: stateOf(big) }));
+    expect(md.length).toBeLessThanOrEqual(65_536);
+    expect(md).toContain('> **These 500 changes lose guest data:**');
+    expect(md).toMatch(/> _… \d+ more not shown \(comment size limit\); the summary line counts them all; run `hvkit plan` for the full list._/);
+    expect(md).toContain('500 to destroy (destroys 500GiB)');
+  });
+});
