@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { GuestProps } from '../../lib/manifest/props';
 import type { Manifest } from '../../lib/manifest/types';
+import { loadPlan, serializePlan } from '../../lib/plan/plan-file';
 import { createPlan, type PlanInput } from '../../lib/plan/planner';
 import { summarize, type GuestChange, type Plan } from '../../lib/plan/types';
 import { WEB_HOST_8G, manifestOf, memcached, stateOf, web } from '../helpers/fleet';
@@ -84,5 +88,22 @@ describe('summarize', () => {
     const code = fleet({ 'mc-01': memcached({ vcpus: 2 }), 'web-02': web('1GiB', { mode: 'hvm' }), 'web-03': web('2GiB') });
     const s = summarize(createPlan({ manifest: code, state: stateOf(before) }));
     expect(s).toMatchObject({ update: 2, restart: 1, replace: 1, replaceDestroysMiB: 20480, replaceLeavesMiB: 0, delete: 1, deleteDestroysMiB: 30720 });
+  });
+});
+
+describe('saved plans', () => {
+  it('carry the data loss, checked by the plan-file schema, so `hvkit show` and apply show it as planned', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hvkit-loss-'));
+    try {
+      const file = join(dir, 'plan.json');
+      writeFileSync(file, serializePlan(plan(fleet({ 'mc-01': memcached() })), 'null_resource'));
+      const saved = loadPlan(file);
+      expect(change(saved.plan, 'web-01').dataLoss).toEqual(BOTH_DISKS);
+      // A file that says a loss is something it is not is refused as edited.
+      writeFileSync(file, serializePlan({ ...saved.plan, changes: saved.plan.changes.map((c) => (c.kind === 'guest' && c.dataLoss ? { ...c, dataLoss: { ...c.dataLoss, kind: 'harmless' as never } } : c)) }, 'null_resource'));
+      expect(() => loadPlan(file)).toThrow(/dataLoss\/kind: must be one of "destroyed", "left-behind"; the plan was edited or cut short/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
