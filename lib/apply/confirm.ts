@@ -25,6 +25,8 @@ export function landingOf(step: Step): HostSpec | undefined {
     case 'destroy-copy':
     case 'update-live':
     case 'update-record':
+    case 'start':
+    case 'stop':
       return undefined;
     default:
       return assertNever(step.kind, 'step kind');

@@ -1,6 +1,6 @@
 import { assertNever } from '../errors';
 import type { Step } from '../plan/types';
-import type { State } from '../state/types';
+import { powerRecord, type State } from '../state/types';
 import type { ProviderName } from '../manifest/types';
 import type { Verb } from './provider';
 
@@ -21,28 +21,32 @@ export function callsOf(step: Step, fleet: string): Call[] {
     case 'upgrade-memory':
       return [{ verb: 'facts', input: base }];
     case 'update-host':
-    case 'update-record':
       return [];
+    case 'update-record':
+      return withThen([], step, fleet);
     case 'retire-host':
       return [{ verb: 'list', input: base }];
     case 'create':
-      return [{ verb: 'create', input: guestIn() }];
+      return withThen([{ verb: 'create', input: guestIn() }], step, fleet);
     case 'destroy':
       return [{ verb: 'destroy', input: { ...base, guest: step.before } }];
     case 'replace':
-      return [{ verb: 'destroy', input: { fleet, host: step.hostSpec, guest: step.before } }, { verb: 'create', input: guestIn() }];
+      return withThen([{ verb: 'destroy', input: { fleet, host: step.hostSpec, guest: step.before } }, { verb: 'create', input: guestIn() }], step, fleet);
     case 'update-live': {
       const calls: Call[] = [];
       if (step.after!.memoryMiB !== step.before!.memoryMiB) calls.push({ verb: 'set-memory', input: { ...guestIn(), memoryMiB: step.after!.memoryMiB } });
       if (step.after!.vcpus !== step.before!.vcpus) calls.push({ verb: 'set-vcpus', input: { ...guestIn(), vcpus: step.after!.vcpus } });
-      return calls;
+      return withThen(calls, step, fleet);
     }
     case 'update-restart':
-      return [{ verb: 'stop', input: { fleet, host: step.hostSpec, guest: step.before } }, { verb: 'create', input: guestIn() }];
+      return withThen([{ verb: 'stop', input: { fleet, host: step.hostSpec, guest: step.before } }, { verb: 'create', input: guestIn() }], step, fleet);
     case 'migrate':
-      return [{ verb: 'migrate', input: { ...guestIn(), target: step.targetSpec } }];
+      return withThen([{ verb: 'migrate', input: { ...guestIn(), target: step.targetSpec } }], step, fleet);
     case 'recreate':
-      return [{ verb: 'create', input: { fleet, host: step.targetSpec, guest: step.after, config: step.config } }];
+      return withThen([{ verb: 'create', input: { fleet, host: step.targetSpec, guest: step.after, config: step.config } }], step, fleet);
+    case 'start':
+    case 'stop':
+      return [{ verb: step.kind, input: { fleet, host: step.hostSpec, guest: step.after } }];
     case 'destroy-copy':
       // `list` on the target first: the copy goes only once the guest runs there (checkCopyLanded).
       return [
@@ -54,11 +58,19 @@ export function callsOf(step: Step, fleet: string): Call[] {
   }
 }
 
+/** A step's calls, then the power call that leaves its guest as its `power` prop says (`step.then`). */
+function withThen(calls: Call[], step: Step, fleet: string): Call[] {
+  if (!step.then) return calls;
+  // Where the guest is once the step's own calls ran: a migration's or recreate's target.
+  const host = step.kind === 'migrate' || step.kind === 'recreate' ? step.targetSpec : step.hostSpec;
+  return [...calls, { verb: step.then, input: { fleet, host, guest: step.after }, ...(host && host !== step.hostSpec ? { provider: host.provider } : {}) }];
+}
+
 /**
  * The fields of a step its effect on state depends on: a plan step has them,
  * and so has the step recovery reads back from an intent record.
  */
-export type EffectStep = Pick<Step, 'kind' | 'host' | 'guest' | 'hostSpec' | 'targetSpec' | 'after'> & { config?: { text: string } };
+export type EffectStep = Pick<Step, 'kind' | 'host' | 'guest' | 'hostSpec' | 'targetSpec' | 'after' | 'then'> & { config?: { text: string } };
 
 /** Records a finished step in state (mutates `state`). */
 export function applyEffect(state: State, step: EffectStep, facts?: { memoryMiB?: number }): void {
@@ -84,8 +96,13 @@ export function applyEffect(state: State, step: EffectStep, facts?: { memoryMiB?
     case 'update-record':
     case 'migrate':
     case 'recreate':
-      state.guests[step.guest!] = { spec: step.after!, provider: (step.targetSpec ?? step.hostSpec)!.provider, config: step.config?.text ?? '' };
+    case 'start':
+    case 'stop': {
+      const power = powerRecord(step.after!.power, step.kind === 'start' || step.kind === 'stop' || step.then !== undefined, 'apply');
+      const config = step.config?.text ?? (step.kind === 'start' || step.kind === 'stop' ? state.guests[step.guest!]?.config : undefined) ?? '';
+      state.guests[step.guest!] = { spec: step.after!, provider: (step.targetSpec ?? step.hostSpec)!.provider, config, ...(power ? { power } : {}) };
       return;
+    }
     default:
       assertNever(step.kind, 'step kind');
   }
@@ -97,7 +114,9 @@ export function tallyOf(step: Step): 'created' | 'updated' | 'replaced' | 'migra
     case 'create': return 'created';
     case 'update-live':
     case 'update-restart':
-    case 'update-record': return 'updated';
+    case 'update-record':
+    case 'start':
+    case 'stop': return 'updated';
     case 'replace':
     case 'recreate': return 'replaced';
     case 'migrate': return 'migrated';

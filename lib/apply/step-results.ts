@@ -48,6 +48,8 @@ export function checkResult(step: Step, verb: Verb, input: Record<string, unknow
     case 'set-memory':
     case 'set-vcpus':
     case 'migrate':
+    case 'reboot':
+    case 'console':
       return;
   }
 }

@@ -19,6 +19,8 @@ import { registerValidate } from './commands/validate';
 import { registerShow } from './commands/show';
 import { registerVersion } from './commands/version';
 import { hvkitVersion } from './version';
+import { registerPower } from './commands/power';
+import { registerConsole } from './commands/console';
 
 export function processIo(): Io {
   // A reader that goes away (`hvkit apply | head -1`) must not stop an apply between a
@@ -71,6 +73,8 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
   registerState(program, io);
   registerProviderInput(program, io);
   registerVersion(program, io);
+  registerPower(program, io);
+  registerConsole(program, io, setCode);
   return withUsage(program, {
     examples: ['hvkit synth && hvkit plan', 'hvkit apply --auto-approve', 'hvkit COMMAND --help  # examples and exit codes of a command'],
     exitCodes: { 2: '`hvkit plan --detailed-exitcode` (and rebuild): the plan has changes' },

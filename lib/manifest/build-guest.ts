@@ -4,7 +4,7 @@ import { lifecycleProps, resolveLifecycle } from './lifecycle';
 import { BRIDGE, MAC, ROLE, SAFE_PATH, checkDnsLabel, hasDotSegment, printable } from './names';
 import { GUEST_MIN_MEMORY_MIB, PROP_KEYS, type GuestInput } from './props';
 import { formatSize, parseSize } from './size';
-import { GUEST_MODES, type GuestLifecycle, type GuestMode, type GuestSpec, type HostSpec } from './types';
+import { GUEST_MODES, POWER_STATES, type GuestLifecycle, type GuestMode, type GuestSpec, type HostSpec, type PowerState } from './types';
 
 /** vCPUs of one guest: Xen and QEMU both stop well below this. */
 const MAX_VCPUS = 4096;
@@ -74,11 +74,14 @@ export function guestOf(c: Collector, g: GuestInput, host: HostSpec, bridge: str
   const bootloader = p.bootloader !== undefined ? fileOf(c, path, 'bootloader', p.bootloader, false) : mode === 'pv' && kernel === null ? 'pygrub' : null;
   const cpuWeight = p.cpuWeight === undefined ? null : c.count(path, 'cpuWeight', p.cpuWeight, 1, MAX_CPU_WEIGHT);
   const cpuCap = p.cpuCap === undefined ? null : c.count(path, 'cpuCap', p.cpuCap, 0, 100 * maxVcpus);
+  const powerRaw = p.power ?? 'running';
+  const power: PowerState = POWER_STATES.includes(powerRaw as PowerState) ? (powerRaw as PowerState) : 'running';
+  if (power !== powerRaw) c.add(path, `power ${shown(powerRaw)} must be one of ${POWER_STATES.map((x) => `'${x}'`).join(', ')}`);
   return {
     spec: {
       antiAffinity, bootloader, cpuCap, cpuWeight, disks, host: host.name, kernel,
       lifecycle: resolveLifecycle(lifecycleProps(c, path, p.lifecycle), ...inherited), load,
-      maxMemoryMiB, maxVcpus, memoryMiB, mode, name: typeof g.name === 'string' ? g.name : '', nics, path, role,
+      maxMemoryMiB, maxVcpus, memoryMiB, mode, name: typeof g.name === 'string' ? g.name : '', nics, path, power, role,
       tags: tagsOf(c, path, p.tags), uuid: '', vcpus,
     },
     explicit,

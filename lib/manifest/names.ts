@@ -1,3 +1,5 @@
+import { distance } from 'fastest-levenshtein';
+
 /**
  * What may appear in names and paths that reach domain XML, xl configs, shell
  * argument vectors and HTML. Anything else is refused before rendering.
@@ -39,4 +41,13 @@ export function printable(value: string): string {
 export function escapeControl(value: string): string {
   const s = JSON.stringify(value).slice(1, -1);
   return s.replace(CONTROL_ALL, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The names closest to a mistyped one, nearest first, ties by name so the answer is stable. */
+export function nearest(name: string, names: string[], n = 3): string[] {
+  return [...new Set(names)]
+    .map((c) => ({ c, d: distance(name, c) }))
+    .sort((a, b) => a.d - b.d || (a.c < b.c ? -1 : a.c > b.c ? 1 : 0))
+    .slice(0, n)
+    .map((x) => x.c);
 }

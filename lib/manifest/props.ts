@@ -1,4 +1,4 @@
-import type { CapacityConfig, DiskKind, GuestMode, IgnorableProp, ProviderName } from './types';
+import type { CapacityConfig, DiskKind, GuestMode, IgnorableProp, PowerState, ProviderName } from './types';
 import type { Size } from './size';
 
 /** Memory held back on a host for dom0 / the host OS. */
@@ -174,6 +174,14 @@ export interface GuestProps {
   readonly cpuWeight?: number;
   /** CPU cap in percent of one CPU, 0 (no cap) to 100 × maxVcpus. @default none */
   readonly cpuCap?: number;
+  /**
+   * Whether the guest should run: the plan starts or stops it to match what
+   * the hypervisor last reported (`hvkit refresh`) or hvkit last did. A new
+   * guest with 'stopped' is created, then shut down. A stopped guest keeps its
+   * memory, vCPUs and disks counted on its host, so it can always start again.
+   * @default 'running'
+   */
+  readonly power?: PowerState;
   /** @default {} */
   readonly tags?: Readonly<Record<string, string>>;
   /** What hvkit may do to the guest; each key over the host's and the fleet's. @default the host's */
@@ -204,7 +212,7 @@ export const PROP_KEYS = {
   hostMemory: keys<HostMemoryProps>()(['dimms', 'maxDimm', 'slots']),
   hostDisk: keys<HostDiskProps>()(['iops', 'kind', 'mbps', 'name', 'size']),
   hostNic: keys<HostNicProps>()(['gbps', 'name']),
-  guest: keys<GuestProps>()(['antiAffinity', 'bootloader', 'cpuCap', 'cpuWeight', 'disks', 'kernel', 'lifecycle', 'load', 'maxMemory', 'maxVcpus', 'memory', 'mode', 'nics', 'role', 'tags', 'vcpus']),
+  guest: keys<GuestProps>()(['antiAffinity', 'bootloader', 'cpuCap', 'cpuWeight', 'disks', 'kernel', 'lifecycle', 'load', 'maxMemory', 'maxVcpus', 'memory', 'mode', 'nics', 'power', 'role', 'tags', 'vcpus']),
   guestDisk: keys<GuestDiskProps>()(['on', 'size']),
   guestNic: keys<GuestNicProps>()(['bridge', 'mac']),
   guestLoad: keys<GuestLoadProps>()(['cpu', 'iops', 'netMbps']),

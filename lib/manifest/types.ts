@@ -9,6 +9,9 @@ export const PROVIDERS: readonly ProviderName[] = ['local', 'libvirt', 'xen'];
 export type GuestMode = 'pv' | 'pvh' | 'hvm';
 export const GUEST_MODES: readonly GuestMode[] = ['pv', 'pvh', 'hvm'];
 export type DiskKind = 'hdd' | 'ssd' | 'nvme';
+/** Whether a guest runs: desired (a Guest's `power` prop) or observed (state's record). */
+export type PowerState = 'running' | 'stopped';
+export const POWER_STATES: readonly PowerState[] = ['running', 'stopped'];
 
 /** Factors of the capacity model; see docs/design.md "Capacity model". */
 export interface CapacityConfig {
@@ -99,6 +102,8 @@ export interface GuestSpec {
   bootloader: string | null;
   cpuWeight: number | null;
   cpuCap: number | null;
+  /** The power state code wants; the planner starts or stops the guest to match. */
+  power: PowerState;
   tags: Record<string, string>;
   lifecycle: GuestLifecycle;
 }

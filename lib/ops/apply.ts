@@ -16,6 +16,7 @@ import { callsOf } from '../apply/effects';
 import { planRebuild } from './rebuild';
 import { StateWriter } from '../apply/state-writer';
 import { withStateLock, type LockRelease } from '../state/with-lock';
+import { keepObservedPower } from './drift';
 
 export interface ApplyOptions {
   manifest: Manifest;
@@ -91,6 +92,7 @@ export async function apply(opts: ApplyOptions): Promise<ApplyOutcome> {
     const writer = new StateWriter(opts.store, structuredClone(state ?? { ...emptyState(opts.manifest.fleet, randomUUID()) }), crashWrite);
     // The first write settles recovered steps and drops refresh observations this run makes obsolete.
     await writer.commit((s) => {
+      keepObservedPower(s, opts.manifest);
       delete s.observed;
       s.lastApply = { run: runId, failed: [] };
     });

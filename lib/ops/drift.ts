@@ -2,7 +2,7 @@ import type { Diagnostic } from '../diagnostics';
 import { formatSize } from '../manifest/size';
 import type { Manifest } from '../manifest/types';
 import type { DriftItem } from '../plan/types';
-import { own, type ObservedDomain, type State } from '../state/types';
+import { own, recordedPower, type ObservedDomain, type State } from '../state/types';
 
 /**
  * Compares state with what `hvkit refresh` last saw on the hypervisors.
@@ -19,6 +19,7 @@ export function driftOf(manifest: Manifest, state: State | undefined): { state: 
   const hostsInCode = new Map(manifest.hosts.map((h) => [h.name, h]));
   const hostPath = (h: string) => hostsInCode.get(h)?.path ?? own(state.hosts, h)?.spec.path ?? h;
   const observed = state.observed.hosts;
+  const observedAt = state.observed.at;
   /** Every reachable host that reports a domain of that name. */
   const seenOn = new Map<string, { host: string; d: ObservedDomain }[]>();
   const machineOf = (h: string) => {
@@ -59,18 +60,27 @@ export function driftOf(manifest: Manifest, state: State | undefined): { state: 
     }
     if (!atHome) {
       if (!homeAnswered) return;
+      // xl forgets a domain once it shuts down: a xen guest hvkit stopped is not missing, only not running.
+      if (recordedPower(g) === 'stopped' && machineOf(home).startsWith('xen ')) return;
       items.push({ kind: 'guest-missing', host: home, guest: name, message: `${name} is recorded on ${home} but the hypervisor does not run it (deleted by hand?)` });
       delete next.guests[name];
       return;
     }
     const d = atHome.d;
-    if (d.running === false) {
-      items.push({ kind: 'guest-stopped', host: home, guest: name, message: `${name} on ${home} is shut off; state records it running (stopped outside hvkit, or it crashed)` });
-      const codeHost = inCode.get(name)?.host;
+    const codeHost = inCode.get(name)?.host;
+    // What should run: code's power where code keeps the guest here, else what state recorded.
+    const wanted = codeHost === home ? inCode.get(name)!.power : recordedPower(g);
+    const seen = d.running === false ? 'stopped' : 'running';
+    // Recorded as seen, so the plan starts or stops the guest only where code wants otherwise (lib/plan/power.ts).
+    if (seen !== recordedPower(g)) next.guests[name] = { ...g, power: { state: seen, at: observedAt, by: 'refresh' } };
+    if (seen === 'running' && wanted === 'stopped') {
+      items.push({ kind: 'guest-running', host: home, guest: name, message: `${name} on ${home} runs; ${codeHost === home ? "code says power: 'stopped'" : 'state records it stopped'} (started outside hvkit?)` });
+      if (codeHost === home) diagnostics.push({ severity: 'warning', code: 'drift', path: guestPath(name), message: `${name} runs on ${home}, but code says power: 'stopped': the plan shuts it down` });
+    }
+    if (d.running === false && wanted === 'running') {
+      items.push({ kind: 'guest-stopped', host: home, guest: name, message: `${name} on ${home} is shut off; ${recordedPower(g) === 'stopped' ? 'code wants it running' : 'state records it running (stopped outside hvkit, or it crashed)'}` });
       if (codeHost === home) {
-        diagnostics.push({ severity: 'warning', code: 'drift', path: guestPath(name), message: `${name} is shut off on ${home}: the plan starts it again (create redefines and starts a stopped domain; its disks are kept)` });
-        // Planned as a create: the provider's create starts a stopped domain, and a stopped guest holds no memory until then.
-        delete next.guests[name];
+        diagnostics.push({ severity: 'warning', code: 'drift', path: guestPath(name), message: `${name} is shut off on ${home}: the plan starts it again (its config and disks are kept)` });
         return;
       }
       // Code removed or moved it: keep the record, so the plan destroys or migrates the domain rather than orphaning it.
@@ -82,9 +92,10 @@ export function driftOf(manifest: Manifest, state: State | undefined): { state: 
       });
       return;
     }
+    // A stopped domain reports the memory and vCPUs it would boot with: comparing them still finds changes made by hand.
     if (d.memoryMiB !== g.spec.memoryMiB || d.vcpus !== g.spec.vcpus) {
       items.push({ kind: 'guest-changed', host: home, guest: name, message: `${name} on ${home} runs with ${formatSize(d.memoryMiB)} and ${d.vcpus} vCPUs; state says ${formatSize(g.spec.memoryMiB)} and ${g.spec.vcpus} (changed by hand?)` });
-      next.guests[name] = { ...g, spec: { ...g.spec, memoryMiB: d.memoryMiB, vcpus: d.vcpus } };
+      next.guests[name] = { ...next.guests[name], spec: { ...g.spec, memoryMiB: d.memoryMiB, vcpus: d.vcpus } };
     }
   };
   for (const [host, obs] of Object.entries(observed).sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -121,4 +132,18 @@ export function driftOf(manifest: Manifest, state: State | undefined): { state: 
   }
   for (const name of Object.keys(state.guests).sort()) guestDrift(name);
   return { state: next, items, diagnostics };
+}
+
+/**
+ * Copies the power state the last refresh saw into the guest records (mutates
+ * `state`). Apply calls it before it drops the refresh's observations, so a
+ * guest found stopped, which code wants stopped and no step touches, stays
+ * recorded as stopped rather than planned as a stop again.
+ */
+export function keepObservedPower(state: State, manifest: Manifest): void {
+  const seen = driftOf(manifest, state).state;
+  for (const [name, rec] of Object.entries(state.guests)) {
+    const power = own(seen?.guests, name)?.power;
+    if (power && JSON.stringify(power) !== JSON.stringify(rec.power)) state.guests[name] = { ...rec, power };
+  }
 }

@@ -24,7 +24,7 @@ export function providerLister(runner: ProviderRunner, fleet: string, timeoutMs 
 const STEP_KINDS: Record<StepKind, true> = {
   'add-host': true, 'upgrade-memory': true, 'update-host': true, 'retire-host': true,
   create: true, destroy: true, replace: true, 'update-live': true, 'update-restart': true, 'update-record': true,
-  migrate: true, recreate: true, 'destroy-copy': true,
+  migrate: true, recreate: true, 'destroy-copy': true, start: true, stop: true,
 };
 
 function isStepKind(kind: string): kind is StepKind {
@@ -54,7 +54,7 @@ function unreadable(intent: StoredIntent, why: string, location: string): Diagno
 
 function matches(d: ObservedDomain | undefined, step: RecoveryStep): boolean {
   if (!d || !step.after) return false;
-  return d.memoryMiB === step.after.memoryMiB && d.vcpus === step.after.vcpus && d.running;
+  return d.memoryMiB === step.after.memoryMiB && d.vcpus === step.after.vcpus && d.running === (step.after.power !== 'stopped');
 }
 
 /**
@@ -129,6 +129,15 @@ export async function recoverInflight(state: State, list: Lister, location: stri
           delete next.guests[step.guest!];
           say(false, `${step.guest} is on neither ${step.host} nor ${step.target}; recorded as missing, the plan creates it`);
         }
+        break;
+      }
+      case 'start':
+      case 'stop': {
+        const d = await find(step.hostSpec);
+        if (d && d.running === (step.kind === 'start')) {
+          applyEffect(next, step);
+          say(true, `${step.guest} on ${step.host} is ${d.running ? 'running' : 'shut off'} as planned; recorded`);
+        } else say(false, d ? `${step.guest} on ${step.host} is not ${step.kind === 'start' ? 'running' : 'shut off'} yet; the plan repeats it` : `${step.guest} is not on ${step.host}; the plan decides again`);
         break;
       }
       case 'add-host':

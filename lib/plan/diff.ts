@@ -4,8 +4,12 @@ import type { GuestSpec, HostSpec } from '../manifest/types';
 import { bare, type GuestReason, type LiveChange, type LiveField, type ReplaceCause } from './reason';
 import type { FieldChange, GuestChange, HostChange } from './types';
 
-/** Fields that never reach the hypervisor: changing them only updates state. */
-export const RECORD_ONLY: ReadonlySet<string> = new Set(['role', 'load', 'tags', 'antiAffinity', 'path', 'lifecycle']);
+/**
+ * Fields that never reach the hypervisor's config: changing them only updates
+ * state. `power` is among them: whether the guest runs is planned against
+ * what was recorded or seen (lib/plan/power.ts), not against the spec.
+ */
+export const RECORD_ONLY: ReadonlySet<string> = new Set(['role', 'load', 'tags', 'antiAffinity', 'path', 'lifecycle', 'power']);
 /** Fields a running guest takes without a restart, within its maximum. */
 const LIVE: ReadonlySet<string> = new Set<LiveField>(['memoryMiB', 'vcpus']);
 

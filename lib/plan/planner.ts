@@ -11,6 +11,7 @@ import { markDataLoss } from './data-loss';
 import { withRecordedIdentities } from './identities';
 import { configMatchesCode, preventDestroyDiagnostics, withIgnoredChanges } from './lifecycle';
 import { orderSteps, simulate, type HostView } from './order';
+import { withPowerChange, withPowerStep } from './power';
 import { bare, memoryHeadline, reasonText, type GuestReason } from './reason';
 import { PLAN_FORMAT_VERSION, type Change, type ConfigDiff, type DriftItem, type GuestChange, type HostChange, type Plan, type Recovered, type Step } from './types';
 
@@ -117,10 +118,11 @@ export function createPlan(input: PlanInput): Plan {
         if (oldHost && onlyTheMove(change, rec!, oldHost, from, host!, rendered!.text)) change = recordMove(change, from);
       }
     }
+    change = withPowerChange(change, rec);
     changes.push(change);
     if (change.action === 'noop') continue;
     configs.push({ guest: name, before: rec?.config ?? null, after: rendered?.text ?? null });
-    steps.push(guestStep(change, hostsAfter, stateHosts, rendered));
+    steps.push(withPowerStep(change, guestStep(change, hostsAfter, stateHosts, rendered), rec));
   }
 
   const fit = fitAll(manifest, state, stateHosts, stateGuests);

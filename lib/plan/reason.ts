@@ -1,6 +1,6 @@
 import { assertNever } from '../errors';
 import { formatSize } from '../manifest/size';
-import type { GuestMode } from '../manifest/types';
+import type { GuestMode, PowerState } from '../manifest/types';
 import { describeDimms } from './diff';
 
 /** No detail: the code says it all. */
@@ -55,6 +55,8 @@ export type GuestReason =
   | { code: 'moved-outside-hvkit'; detail: { guest: string; from: string; to: string } }
   /** `--replace GUEST`: destroyed and created again although code may not have changed it. */
   | { code: 'replace-requested'; detail: NoDetail }
+  /** Only the power state differs: code's `power` (to) against the one last recorded or seen (from). */
+  | { code: 'power'; detail: { from: PowerState; to: PowerState } }
   | { code: 'noop'; detail: NoDetail };
 
 /** Why a host changes as it does. */
@@ -136,6 +138,7 @@ export function reasonText(r: ChangeReason): string {
     }
     case 'replace-requested': return 'replace requested (--replace)';
     case 'moved-outside-hvkit': return `${r.detail.guest} runs on ${r.detail.to} (moved outside hvkit), where code places it: recorded there`;
+    case 'power': return r.detail.to === 'stopped' ? `power ${r.detail.from} → stopped: shut down (disks and memory reservation kept)` : `power ${r.detail.from} → running: start`;
     case 'memory-upgrade': return `${memoryHeadline(r)}; a person fits the DIMMs, apply checks the host's real memory`;
     case 'memory-downgrade': return `${memoryHeadline(r)}; guests shrink or leave first, a person takes the DIMMs out, apply checks the host reports exactly ${formatSize(r.detail.totalAfterMiB)}`;
     case 'noop': return '';

@@ -72,7 +72,10 @@ export type StepKind =
    * Destroy the copy a forced `hvkit rebuild --to` leaves on a source host that is
    * up, once the recreate on the target is done; state already records the guest there.
    */
-  | 'destroy-copy';
+  | 'destroy-copy'
+  /** Start a stopped guest, or shut a running one down, as its `power` prop says; nothing else changes. */
+  | 'start'
+  | 'stop';
 
 /**
  * One unit of work for the executor, with everything it needs: the provider,
@@ -99,6 +102,12 @@ export interface Step {
    * downgrade (DIMMs taken out) as one. Absent in plans made before it existed: an upgrade.
    */
   memoryBeforeMiB?: number;
+  /**
+   * A power call after the step's own calls, leaving the guest as its `power`
+   * prop says (a created guest with power 'stopped' is stopped once it runs).
+   * @default none: the step leaves the guest running, or as it was
+   */
+  then?: 'start' | 'stop';
   description: string;
 }
 
@@ -149,8 +158,10 @@ export interface Plan {
 export type DriftKind =
   | 'guest-missing'
   | 'guest-changed'
-  /** Recorded and running where state says, but shut off. */
+  /** Recorded where state says, but shut off while code (or state, for a guest code no longer has) wants it running. */
   | 'guest-stopped'
+  /** Runs while code says `power: 'stopped'` (or state recorded it stopped, for a guest code no longer has). */
+  | 'guest-running'
   /** Runs on a host other than the one state records, and not on that one: moved outside hvkit. */
   | 'guest-moved'
   /** Runs on two hosts at once (a migration cut between its halves, or a copy made by hand). */

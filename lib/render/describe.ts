@@ -38,7 +38,7 @@ export function markerOf(c: Change): { marker: ChangeMarker; verb: string } {
 
 export function guestShape(g: GuestSpec): string {
   const disks = g.disks.length ? g.disks.map((d) => `${formatSize(d.sizeMiB)} on ${d.on}`).join(', ') : 'no disks';
-  return `${g.role}, ${g.vcpus} vCPU${g.vcpus === 1 ? '' : 's'}, ${formatSize(g.memoryMiB)} memory, ${disks}`;
+  return `${g.role}, ${g.vcpus} vCPU${g.vcpus === 1 ? '' : 's'}, ${formatSize(g.memoryMiB)} memory, ${disks}${g.power === 'stopped' ? ', power stopped' : ''}`;
 }
 
 /** One-line title of a change: `create web-01 on web-host-01`. */

@@ -59,6 +59,7 @@ export function actionReasonOf(r: ChangeReason): ActionReason | undefined {
     case 'record-only':
     case 'host-record-only':
     case 'moved-outside-hvkit':
+    case 'power':
     case 'memory-upgrade':
     case 'memory-downgrade':
     case 'noop': return undefined;

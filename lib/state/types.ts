@@ -1,4 +1,4 @@
-import type { GuestSpec, HostSpec, ProviderName } from '../manifest/types';
+import type { GuestSpec, HostSpec, PowerState, ProviderName } from '../manifest/types';
 import type { StoredIntent } from './intent';
 
 export const STATE_VERSION = 1;
@@ -9,6 +9,35 @@ export interface GuestRecord {
   provider: ProviderName;
   /** Rendered hypervisor config (local JSON, domain XML or xl.cfg), byte for byte. */
   config: string;
+  /**
+   * Whether the guest runs, as hvkit last made it or saw it.
+   * @default running: absent in states written before hvkit recorded power, and for a guest never stopped
+   */
+  power?: PowerRecord;
+}
+
+/** A guest's observed power state, and when and how hvkit learnt it. */
+export interface PowerRecord {
+  state: PowerState;
+  /** When (ISO 8601). */
+  at: string;
+  /** An apply step, `hvkit start | stop | reboot`, or `hvkit refresh` reading the hypervisor. */
+  by: 'apply' | 'command' | 'refresh';
+}
+
+/** The power state a guest record says: absent means running, as every guest ran before hvkit could stop one. */
+export function recordedPower(rec: Pick<GuestRecord, 'power'> | undefined): PowerState {
+  return rec?.power?.state ?? 'running';
+}
+
+/**
+ * The record of a guest left in `state`: kept when it is stopped or when this
+ * changed its power; otherwise none (running, the default), so records of
+ * guests that never stopped stay as they were.
+ */
+export function powerRecord(state: PowerState | undefined, changed: boolean, by: PowerRecord['by'], at = new Date().toISOString()): PowerRecord | undefined {
+  const s = state ?? 'running';
+  return s === 'stopped' || changed ? { state: s, at, by } : undefined;
 }
 
 /** What `hvkit refresh` last saw on a host (issue: real hypervisors). */

@@ -10,6 +10,7 @@ import type { GuestRecord } from './types';
  */
 export const RECORDED_GUEST_DEFAULTS: Partial<GuestSpec> = {
   lifecycle: { ignoreChanges: [], preventDestroy: false },
+  power: 'running',
 };
 
 /** The records with every field a current spec has. */

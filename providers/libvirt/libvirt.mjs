@@ -79,10 +79,19 @@ function ensureDisks(host, guest) {
   });
 }
 
-async function stop(host, name) {
+/**
+ * A clean shutdown (ACPI), forced off once `graceMs` passes; `force` powers
+ * off at once. `virsh destroy` is libvirt's name for pulling the plug: the
+ * domain and its disks stay defined.
+ */
+async function stop(host, name, { force = false, graceMs } = {}) {
   if (!exists(host, name) || virsh(host, ['domstate', name]).out.trim() !== 'running') return;
+  if (force) {
+    virsh(host, ['destroy', name]);
+    return;
+  }
   virsh(host, ['shutdown', name], { allowFail: true });
-  const grace = Number(process.env.HVKIT_LIBVIRT_SHUTDOWN_GRACE_MS ?? 60_000);
+  const grace = Number(graceMs ?? process.env.HVKIT_LIBVIRT_SHUTDOWN_GRACE_MS ?? 60_000);
   const until = Date.now() + grace;
   while (Date.now() < until) {
     if (virsh(host, ['domstate', name]).out.trim() !== 'running') return;
@@ -132,9 +141,17 @@ const verbs = {
     return {};
   },
   stop: async (input) => {
-    await stop(input.host, input.guest.name);
+    await stop(input.host, input.guest.name, { force: input.force === true, graceMs: Number.isFinite(input.graceMs) ? input.graceMs : undefined });
     return {};
   },
+  // `virsh reset` is a hard reset (no guest cooperation); `virsh reboot` asks the guest.
+  reboot: (input) => {
+    virsh(input.host, [input.force === true ? 'reset' : 'reboot', input.guest.name]);
+    return {};
+  },
+  console: (input) => ({
+    command: ['virsh', `--connect=${libvirtUri(input.host.address, `the address of ${input.host.name}`)}`, 'console', '--domain', input.guest.name],
+  }),
   'set-memory': (input) => {
     const { host, guest } = input;
     const d = describe(host, guest.name);

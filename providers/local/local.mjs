@@ -4,7 +4,7 @@
 // <guest>.json per domain. It enforces the host's memory like a real
 // hypervisor: a guest that does not fit fails.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProviderError, log, run } from '../lib/contract.mjs';
 
@@ -122,6 +122,21 @@ function domainFile(host, name) {
   return join(hostDir(host), `${name}.json`);
 }
 
+/** The simulated serial console: what `hvkit console` shows for a local guest. */
+function consoleLog(host, name) {
+  return join(hostDir(host), `${name}.console.log`);
+}
+
+function say(host, name, line) {
+  appendFileSync(consoleLog(host, name), `[${name}] ${line}\n`);
+}
+
+function requireDomain(host, name) {
+  const d = findDomain(host, name);
+  if (!d) throw new ProviderError(`no domain ${name} on ${host.name}`, 2);
+  return d;
+}
+
 function findDomain(host, name) {
   const f = domainFile(host, name);
   return existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : undefined;
@@ -154,6 +169,7 @@ const verbs = {
     if (existing?.running) throw new ProviderError(`domain ${input.guest.name} already runs on ${input.host.name}`, 4);
     checkMemory(input.host, input.guest.name, input.guest.memoryMiB);
     writeJson(domainFile(input.host, input.guest.name), domainOf(input));
+    say(input.host, input.guest.name, 'booted');
     log(`${existing ? 'redefined and started' : 'created'} ${input.guest.name} on ${input.host.name}`);
     return { domain: input.guest.name };
   },
@@ -161,20 +177,35 @@ const verbs = {
     const f = domainFile(input.host, input.guest.name);
     if (!existsSync(f)) log(`${input.guest.name} is already gone from ${input.host.name}`);
     rmSync(f, { force: true });
+    rmSync(consoleLog(input.host, input.guest.name), { force: true });
     return {};
   },
   start: (input) => {
-    const d = findDomain(input.host, input.guest.name);
-    if (!d) throw new ProviderError(`no domain ${input.guest.name} on ${input.host.name}`, 2);
+    const d = requireDomain(input.host, input.guest.name);
     if (!d.running) checkMemory(input.host, d.name, d.memoryMiB);
     writeJson(domainFile(input.host, d.name), { ...d, running: true });
+    if (!d.running) say(input.host, d.name, 'booted');
     return {};
   },
+  // A simulated guest always obeys a clean shutdown at once; `force` (hard power-off) is the same here.
   stop: (input) => {
-    const d = findDomain(input.host, input.guest.name);
-    if (!d) throw new ProviderError(`no domain ${input.guest.name} on ${input.host.name}`, 2);
+    const d = requireDomain(input.host, input.guest.name);
     writeJson(domainFile(input.host, d.name), { ...d, running: false });
+    if (d.running) say(input.host, d.name, input.force ? 'powered off (forced)' : 'shut down');
     return {};
+  },
+  reboot: (input) => {
+    const d = requireDomain(input.host, input.guest.name);
+    if (!d.running) throw new ProviderError(`${d.name} is not running on ${input.host.name}: start it instead`, 6);
+    writeJson(domainFile(input.host, d.name), { ...d, boots: (d.boots ?? 1) + 1 });
+    say(input.host, d.name, input.force ? 'reset (forced)' : 'rebooted');
+    return {};
+  },
+  // The simulator has no interactive console: its console is the log of what the guest did, printed by tail.
+  console: (input) => {
+    requireDomain(input.host, input.guest.name);
+    appendFileSync(consoleLog(input.host, input.guest.name), '');
+    return { command: ['tail', '-n', '+1', '--', consoleLog(input.host, input.guest.name)] };
   },
   'set-memory': (input) => {
     const d = findDomain(input.host, input.guest.name);
@@ -200,6 +231,7 @@ const verbs = {
     // Local disks, no shared storage: the image goes with the domain.
     writeJson(domainFile(input.target, d.name), domainOf(input));
     rmSync(domainFile(input.host, d.name), { force: true });
+    if (existsSync(consoleLog(input.host, d.name))) renameSync(consoleLog(input.host, d.name), consoleLog(input.target, d.name));
     log(`migrated ${d.name} ${input.host.name} → ${input.target.name} (disk copied)`);
     return {};
   },

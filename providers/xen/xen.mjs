@@ -80,9 +80,38 @@ const verbs = {
     ssh(input.host, ['xl', 'create', cfgPath(input.guest)]);
     return {};
   },
+  // `xl destroy` is xl's name for pulling the plug: the config and disk images stay.
   stop: (input) => {
-    if (running(input.host, input.guest.name)) ssh(input.host, ['xl', 'shutdown', '-w', input.guest.name]);
+    const { host, guest } = input;
+    if (!running(host, guest.name)) return {};
+    if (input.force === true) {
+      ssh(host, ['xl', 'destroy', guest.name]);
+      return {};
+    }
+    if (!Number.isFinite(input.graceMs)) {
+      ssh(host, ['xl', 'shutdown', '-w', guest.name]);
+      return {};
+    }
+    // coreutils' timeout bounds the clean shutdown on the host; then the domain is forced off.
+    const seconds = String(Math.max(1, Math.ceil(input.graceMs / 1000)));
+    if (!ssh(host, ['timeout', seconds, 'xl', 'shutdown', '-w', guest.name], { allowFail: true }).ok && running(host, guest.name)) {
+      log(`${guest.name} did not shut down within ${seconds} s; forcing it off`);
+      ssh(host, ['xl', 'destroy', guest.name]);
+    }
     return {};
+  },
+  // xl has no hard reset: a forced reboot is a power-off and a fresh start from the same config.
+  reboot: (input) => {
+    const { host, guest } = input;
+    if (input.force === true) {
+      if (running(host, guest.name)) ssh(host, ['xl', 'destroy', guest.name]);
+      ssh(host, ['xl', 'create', cfgPath(guest)]);
+    } else ssh(host, ['xl', 'reboot', guest.name]);
+    return {};
+  },
+  console: (input) => {
+    const { dest, port } = sshTarget(input.host.address, `the address of ${input.host.name}`);
+    return { command: ['ssh', '-t', ...(port ? ['-p', String(port)] : []), '--', dest, remoteCommand(['xl', 'console', safeName(input.guest.name, 'guest name')])] };
   },
   'set-memory': (input) => {
     const { host, guest } = input;

@@ -14,6 +14,7 @@ export const SAMPLE_REASONS: { [C in ReasonCode]: Extract<ChangeReason, { code: 
   'rebuild-forced': { code: 'rebuild-forced', detail: { host: 'web-host-01', to: 'spare-host-01', config: 'changed' } },
   'moved-outside-hvkit': { code: 'moved-outside-hvkit', detail: { guest: 'web-01', from: 'web-host-01', to: 'web-host-02' } },
   'replace-requested': { code: 'replace-requested', detail: {} },
+  power: { code: 'power', detail: { from: 'running', to: 'stopped' } },
   'new-host': { code: 'new-host', detail: {} },
   'host-retired': { code: 'host-retired', detail: {} },
   'memory-upgrade': { code: 'memory-upgrade', detail: { dimmsBeforeMiB: [1024, 1024, 1024, 1024], dimmsAfterMiB: [2048, 2048, 2048, 2048], totalBeforeMiB: 4096, totalAfterMiB: 8192 } },

@@ -17,6 +17,7 @@ const WORDS: Record<ReasonCode, string> = {
   'rebuild-forced': 'rebuild on spare-host-01: web-host-01 is up: forced, recreated from code, then its copy on web-host-01 destroyed; config differs from the one last applied: code changed since (diff below)',
   'moved-outside-hvkit': 'web-01 runs on web-host-02 (moved outside hvkit), where code places it: recorded there',
   'replace-requested': 'replace requested (--replace)',
+  power: 'power running → stopped: shut down (disks and memory reservation kept)',
   'new-host': 'new host',
   'host-retired': 'no longer in code',
   'memory-upgrade': "memory upgrade: 4×1GiB → 4×2GiB (4GiB → 8GiB); a person fits the DIMMs, apply checks the host's real memory",

@@ -19,6 +19,7 @@ const TERRAFORM: Record<ReasonCode, ActionReason | undefined> = {
   'rebuild-forced': 'replace_by_request',
   'moved-outside-hvkit': undefined,
   'replace-requested': 'replace_by_request',
+  power: undefined,
   'new-host': undefined,
   'host-retired': 'delete_because_no_resource_config',
   'memory-upgrade': undefined,

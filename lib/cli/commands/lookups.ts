@@ -1,25 +1,27 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { distance } from 'fastest-levenshtein';
 import { hostUsage, totalsOf } from '../../capacity/admit';
 import { HvkitError } from '../../errors';
+import { nearest } from '../../manifest/names';
 import { formatSize } from '../../manifest/size';
 import type { Manifest } from '../../manifest/types';
-import { own, type State } from '../../state/types';
+import { own, recordedPower, type State } from '../../state/types';
 import { addFleetOptions, type FleetOptions, type Io } from '../context';
 import { loadFleet, stateStore } from '../fleet';
 import { withUsage } from '../help';
 
+/** The fleet a command works on: `--fleet`, else the only state file's, else the code's (running the app). */
+export async function fleetOf(io: Io, opts: FleetOptions): Promise<string | undefined> {
+  if (opts.fleet || opts.state) return opts.fleet;
+  const dir = join(io.cwd, '.hvkit', 'state');
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
+  return files.length === 1 ? files[0].replace(/\.json$/, '') : (await loadFleet(io, opts)).fleet;
+}
+
 /** Finds the fleet's state without running the app when it is unambiguous. */
 async function readState(io: Io, opts: FleetOptions): Promise<{ state: State | undefined; fleet: string; location: string }> {
-  let fleet = opts.fleet;
-  if (!fleet && !opts.state) {
-    const dir = join(io.cwd, '.hvkit', 'state');
-    const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
-    if (files.length === 1) fleet = files[0].replace(/\.json$/, '');
-    else fleet = (await loadFleet(io, opts)).fleet;
-  }
+  const fleet = await fleetOf(io, opts);
   const store = stateStore(io, opts, fleet ?? '');
   const state = await store.read();
   return { state, fleet: state?.fleet ?? fleet ?? '', location: store.location };
@@ -47,14 +49,7 @@ export function parentOf(guest: string, state: State | undefined, manifest: Mani
   return { text, json: { guest, host: deployed, codeHost: inCode, moving: Boolean(deployed && inCode && deployed !== inCode) } };
 }
 
-/** The names closest to a mistyped one, nearest first, ties by name so the answer is stable. */
-export function nearest(name: string, names: string[], n = 3): string[] {
-  return [...new Set(names)]
-    .map((c) => ({ c, d: distance(name, c) }))
-    .sort((a, b) => a.d - b.d || (a.c < b.c ? -1 : a.c > b.c ? 1 : 0))
-    .slice(0, n)
-    .map((x) => x.c);
-}
+export { nearest };
 
 /** One host as deployed: what its guests commit of what it offers (the capacity engine's figures). */
 export interface HostRow {
@@ -102,7 +97,8 @@ export function guestRows(state: State, host?: string): GuestRow[] {
   const stateOf = (g: { name: string; host: string }): string => {
     if (inflight.has(g.name)) return 'in flight';
     const s = seen(g.name, g.host);
-    if (!s) return 'deployed';
+    // Without a refresh, the power state hvkit last made or saw.
+    if (!s) return recordedPower(state.guests[g.name]) === 'stopped' ? 'stopped' : 'deployed';
     if (!s.domain) {
       const other = Object.keys(state.observed!.hosts).sort().find((h) => h !== g.host && state.observed!.hosts[h].domains.some((d) => d.name === g.name));
       return other ? `on ${other} (moved)` : 'missing';
