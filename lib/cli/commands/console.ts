@@ -8,6 +8,14 @@ import { loadFleet, stateStore } from '../fleet';
 import { withUsage } from '../help';
 import { fleetOf } from './lookups';
 
+/** Words every POSIX shell reads as they are; shell-quote escapes `@ : =` too, which is valid but hard to read. */
+const PLAIN = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/** The command as one line to paste into a shell. */
+export function shellLine(argv: readonly string[]): string {
+  return argv.map((w) => (PLAIN.test(w) ? w : quote([w]))).join(' ');
+}
+
 /**
  * `hvkit console GUEST`: the provider's console command, run with the
  * terminal (a TTY) or printed shell-quoted for copying (no TTY, `--print`).
@@ -25,7 +33,7 @@ export function registerConsole(program: Command, io: Io, setCode: (code: number
     const manifest: Manifest | undefined = needsCode(state, guest, opts.host) ? await loadFleet(io, { ...opts, fleet }) : undefined;
     const { command } = await consoleCommand({ state, manifest, projectDir: io.cwd, env: io.env, guest, host: opts.host });
     if (opts.print || !io.isTty) {
-      io.out(`${quote(command)}\n`);
+      io.out(`${shellLine(command)}\n`);
       return setCode(0);
     }
     const r = spawnSync(command[0], command.slice(1), { cwd: io.cwd, env: io.env, stdio: 'inherit' });

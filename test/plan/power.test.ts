@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { callsOf } from '../../lib/apply/effects';
+import { createPlan } from '../../lib/plan/planner';
+import type { GuestChange, Plan } from '../../lib/plan/types';
+import { renderJson } from '../../lib/render/json';
+import { renderMarkdown } from '../../lib/render/markdown';
+import { renderText } from '../../lib/render/text';
+import { style } from '../../lib/render/style';
+import type { State } from '../../lib/state/types';
+import { WEB_HOST_8G, manifestOf, stateOf, web } from '../helpers/fleet';
+
+const fleet = (power?: 'running' | 'stopped', memory = '3.5GiB') =>
+  manifestOf({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web(memory, power ? { power } : {}) } } });
+const guest = (p: Plan) => p.changes.find((c) => c.kind === 'guest' && c.name === 'web-01') as GuestChange;
+/** State as if applied, with web-01 recorded in `power`. */
+function recorded(power: 'running' | 'stopped', m = fleet()): State {
+  const s = stateOf(m);
+  s.guests['web-01'].power = { state: power, at: '2026-11-27T09:00:00.000Z', by: 'command' };
+  return s;
+}
+
+describe('planner: power as code', () => {
+  it('plans a stop of a running guest whose code says stopped, and nothing else', () => {
+    const p = createPlan({ manifest: fleet('stopped'), state: stateOf(fleet()) });
+    expect(guest(p)).toMatchObject({ action: 'update', restart: false, recordOnly: false, reason: { code: 'power', detail: { from: 'running', to: 'stopped' } }, fields: [{ field: 'power', before: 'running', after: 'stopped' }] });
+    expect(p.steps.map((s) => [s.id, s.kind, s.description])).toEqual([['stop:web-01', 'stop', "stop web-01 on web-host-01 (power 'stopped' in code)"]]);
+    expect(callsOf(p.steps[0], 'tokyo').map((c) => c.verb)).toEqual(['stop']);
+  });
+
+  it('plans a start of a guest recorded stopped whose code says running (the default)', () => {
+    const p = createPlan({ manifest: fleet(), state: recorded('stopped') });
+    expect(guest(p).reason).toEqual({ code: 'power', detail: { from: 'stopped', to: 'running' } });
+    expect(p.steps.map((s) => s.kind)).toEqual(['start']);
+  });
+
+  it('plans nothing for a guest recorded stopped whose code says stopped', () => {
+    const p = createPlan({ manifest: fleet('stopped'), state: recorded('stopped', fleet('stopped')) });
+    expect(p.steps).toEqual([]);
+    expect(guest(p).action).toBe('noop');
+  });
+
+  it('records a power prop written into code for a guest already in that state, without touching it', () => {
+    const p = createPlan({ manifest: fleet('stopped'), state: recorded('stopped') });
+    expect(guest(p)).toMatchObject({ action: 'update', recordOnly: true, reason: { code: 'record-only', detail: { fields: ['power'] } } });
+    expect(callsOf(p.steps[0], 'tokyo')).toEqual([]);
+  });
+
+  it('creates a new guest with power stopped and then stops it', () => {
+    const p = createPlan({ manifest: fleet('stopped') });
+    const create = p.steps.find((s) => s.guest === 'web-01')!;
+    expect(create).toMatchObject({ kind: 'create', then: 'stop', description: "create web-01 on web-host-01, then stop it (power 'stopped' in code)" });
+    expect(callsOf(create, 'tokyo').map((c) => c.verb)).toEqual(['create', 'stop']);
+  });
+
+  it('starts a stopped guest after a live update when code wants it running', () => {
+    const p = createPlan({ manifest: fleet('running', '4GiB'), state: recorded('stopped') });
+    expect(guest(p)).toMatchObject({ action: 'update', reason: { code: 'live-update' } });
+    expect(guest(p).fields.map((f) => f.field)).toEqual(['memoryMiB', 'power']);
+    expect(p.steps[0]).toMatchObject({ kind: 'update-live', then: 'start' });
+    expect(callsOf(p.steps[0], 'tokyo').map((c) => c.verb)).toEqual(['set-memory', 'start']);
+  });
+
+  it('stops a guest again after a restart when code wants it stopped', () => {
+    const m = manifestOf({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB', { power: 'stopped', mode: 'pv', maxVcpus: 4 }) } } });
+    const p = createPlan({ manifest: m, state: recorded('stopped') });
+    expect(p.steps[0]).toMatchObject({ kind: 'update-restart', then: 'stop' });
+    expect(callsOf(p.steps[0], 'tokyo').map((c) => c.verb)).toEqual(['stop', 'create', 'stop']);
+  });
+
+  it('keeps counting a stopped guest on its host: stopping frees nothing in the fit table', () => {
+    const running = createPlan({ manifest: fleet(), state: stateOf(fleet()) });
+    const stopped = createPlan({ manifest: fleet('stopped'), state: stateOf(fleet()) });
+    expect(stopped.fit).toEqual(running.fit);
+  });
+
+  it('shows a power change in text, markdown and JSON', () => {
+    const p = createPlan({ manifest: fleet('stopped'), state: stateOf(fleet()) });
+    const text = renderText(p, style(false));
+    expect(text).toContain('  ~ update in place web-01 on web-host-01  (tokyo/web-host-01/web-01)\n      power running → stopped: shut down (disks and memory reservation kept)\n');
+    expect(text).toContain("    1. stop web-01 on web-host-01 (power 'stopped' in code)\n");
+    expect(text).toContain('Plan: 0 to create, 1 to update in place, 0 to migrate, 0 to destroy.');
+    expect(renderMarkdown(p)).toContain('power running → stopped: shut down (disks and memory reservation kept)');
+    const json = JSON.parse(renderJson(p, 'null_resource'));
+    const rc = json.resource_changes.find((r: { address: string }) => r.address === 'null_resource.guest_web-01');
+    expect(rc.change.actions).toEqual(['update']);
+    expect(json.hvkit.changes.find((c: { name: string }) => c.name === 'web-01').reason).toEqual({ code: 'power', detail: { from: 'running', to: 'stopped' } });
+    expect(json.hvkit.steps.map((s: { kind: string }) => s.kind)).toEqual(['stop']);
+  });
+});
