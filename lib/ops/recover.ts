@@ -3,7 +3,7 @@ import { assertNever } from '../errors';
 import type { HostSpec } from '../manifest/types';
 import type { Recovered, StepKind } from '../plan/types';
 import { isCurrentIntent, type IntentStep, type StoredIntent } from '../state/intent';
-import type { ObservedDomain, State } from '../state/types';
+import { recordedPower, type ObservedDomain, type State } from '../state/types';
 import { applyEffect } from '../apply/effects';
 import type { ProviderRunner } from '../apply/provider';
 
@@ -54,7 +54,15 @@ function unreadable(intent: StoredIntent, why: string, location: string): Diagno
 
 function matches(d: ObservedDomain | undefined, step: RecoveryStep): boolean {
   if (!d || !step.after) return false;
-  return d.memoryMiB === step.after.memoryMiB && d.vcpus === step.after.vcpus && d.running === (step.after.power !== 'stopped');
+  // A guest code wants stopped may be caught between its create and its stop: that still counts, recorded as it runs.
+  return d.memoryMiB === step.after.memoryMiB && d.vcpus === step.after.vcpus && (d.running || step.after.power === 'stopped');
+}
+
+/** Records the power state a settled step's guest was found in, where it is not what the step was to leave. */
+function notePower(state: State, step: RecoveryStep, d: ObservedDomain | undefined): void {
+  const rec = step.guest ? state.guests[step.guest] : undefined;
+  const seen = d?.running ? 'running' : 'stopped';
+  if (rec && d && seen !== recordedPower(rec)) state.guests[step.guest!] = { ...rec, power: { state: seen, at: new Date().toISOString(), by: 'refresh' } };
 }
 
 /**
@@ -93,6 +101,7 @@ export async function recoverInflight(state: State, list: Lister, location: stri
         const d = await find(step.hostSpec);
         if (matches(d, step)) {
           applyEffect(next, step);
+          notePower(next, step, d);
           say(true, `${step.guest} runs on ${step.host} as planned; recorded`);
         } else if (!d && step.kind !== 'create') {
           delete next.guests[step.guest!];

@@ -4,8 +4,9 @@
 // <guest>.json per domain. It enforces the host's memory like a real
 // hypervisor: a guest that does not fit fails.
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ProviderError, log, run } from '../lib/contract.mjs';
 
 /** The fleet of the call being served (input.fleet): host folders belong to one fleet. */
@@ -122,13 +123,13 @@ function domainFile(host, name) {
   return join(hostDir(host), `${name}.json`);
 }
 
-/** The simulated serial console: what `hvkit console` shows for a local guest. */
-function consoleLog(host, name) {
-  return join(hostDir(host), `${name}.console.log`);
-}
-
-function say(host, name, line) {
-  appendFileSync(consoleLog(host, name), `[${name}] ${line}\n`);
+/**
+ * The simulated serial console: the last lines a guest "printed", kept in its
+ * domain file (the host folder holds only host.json and domains), shown by
+ * `hvkit console` through the console-log helper beside this file.
+ */
+function said(d, line) {
+  return { ...d, console: [...(Array.isArray(d.console) ? d.console : []), `[${d.name}] ${line}`].slice(-200) };
 }
 
 function requireDomain(host, name) {
@@ -168,8 +169,7 @@ const verbs = {
     const existing = findDomain(input.host, input.guest.name);
     if (existing?.running) throw new ProviderError(`domain ${input.guest.name} already runs on ${input.host.name}`, 4);
     checkMemory(input.host, input.guest.name, input.guest.memoryMiB);
-    writeJson(domainFile(input.host, input.guest.name), domainOf(input));
-    say(input.host, input.guest.name, 'booted');
+    writeJson(domainFile(input.host, input.guest.name), said({ ...domainOf(input), console: existing?.console }, 'booted'));
     log(`${existing ? 'redefined and started' : 'created'} ${input.guest.name} on ${input.host.name}`);
     return { domain: input.guest.name };
   },
@@ -177,35 +177,30 @@ const verbs = {
     const f = domainFile(input.host, input.guest.name);
     if (!existsSync(f)) log(`${input.guest.name} is already gone from ${input.host.name}`);
     rmSync(f, { force: true });
-    rmSync(consoleLog(input.host, input.guest.name), { force: true });
     return {};
   },
   start: (input) => {
     const d = requireDomain(input.host, input.guest.name);
     if (!d.running) checkMemory(input.host, d.name, d.memoryMiB);
-    writeJson(domainFile(input.host, d.name), { ...d, running: true });
-    if (!d.running) say(input.host, d.name, 'booted');
+    writeJson(domainFile(input.host, d.name), d.running ? d : said({ ...d, running: true }, 'booted'));
     return {};
   },
   // A simulated guest always obeys a clean shutdown at once; `force` (hard power-off) is the same here.
   stop: (input) => {
     const d = requireDomain(input.host, input.guest.name);
-    writeJson(domainFile(input.host, d.name), { ...d, running: false });
-    if (d.running) say(input.host, d.name, input.force ? 'powered off (forced)' : 'shut down');
+    writeJson(domainFile(input.host, d.name), d.running ? said({ ...d, running: false }, input.force ? 'powered off (forced)' : 'shut down') : d);
     return {};
   },
   reboot: (input) => {
     const d = requireDomain(input.host, input.guest.name);
     if (!d.running) throw new ProviderError(`${d.name} is not running on ${input.host.name}: start it instead`, 6);
-    writeJson(domainFile(input.host, d.name), { ...d, boots: (d.boots ?? 1) + 1 });
-    say(input.host, d.name, input.force ? 'reset (forced)' : 'rebooted');
+    writeJson(domainFile(input.host, d.name), said({ ...d, boots: (d.boots ?? 1) + 1 }, input.force ? 'reset (forced)' : 'rebooted'));
     return {};
   },
   // The simulator has no interactive console: its console is the log of what the guest did, printed by tail.
   console: (input) => {
     requireDomain(input.host, input.guest.name);
-    appendFileSync(consoleLog(input.host, input.guest.name), '');
-    return { command: ['tail', '-n', '+1', '--', consoleLog(input.host, input.guest.name)] };
+    return { command: [join(dirname(fileURLToPath(import.meta.url)), 'console-log'), domainFile(input.host, input.guest.name)] };
   },
   'set-memory': (input) => {
     const d = findDomain(input.host, input.guest.name);
@@ -229,9 +224,8 @@ const verbs = {
     if (findDomain(input.target, d.name)) throw new ProviderError(`${d.name} already exists on ${input.target.name}`, 4);
     checkMemory(input.target, d.name, input.guest.memoryMiB);
     // Local disks, no shared storage: the image goes with the domain.
-    writeJson(domainFile(input.target, d.name), domainOf(input));
+    writeJson(domainFile(input.target, d.name), { ...domainOf(input), console: d.console });
     rmSync(domainFile(input.host, d.name), { force: true });
-    if (existsSync(consoleLog(input.host, d.name))) renameSync(consoleLog(input.host, d.name), consoleLog(input.target, d.name));
     log(`migrated ${d.name} ${input.host.name} → ${input.target.name} (disk copied)`);
     return {};
   },

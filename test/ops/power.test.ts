@@ -13,7 +13,7 @@ new Guest(a, 'db-01', { role: 'db', vcpus: 1, memory: '1GiB' });
 describe('hvkit start | stop | reboot on the local provider', () => {
   let p: TempProject;
   const domain = (g: string) => JSON.parse(readFileSync(join(localHostDir(p.dir, 'host-a'), `${g}.json`), 'utf8'));
-  const consoleLog = (g: string) => readFileSync(join(localHostDir(p.dir, 'host-a'), `${g}.console.log`), 'utf8');
+  const consoleLog = (g: string) => (domain(g).console as string[]).map((l) => `${l}\n`).join('');
   const recorded = (g: string) => readState(p.dir).guests[g].power;
   beforeEach(async () => {
     p = tempProject();
@@ -107,7 +107,7 @@ describe('hvkit console on the local provider', () => {
   afterEach(() => p.cleanup());
 
   it('prints the console command shell-quoted when there is no terminal, or with --print', async () => {
-    const want = 'tail -n +1 -- .hvkit/local/tokyo/host-a/web-01.console.log\n';
+    const want = `${p.dir}/providers/local/console-log .hvkit/local/tokyo/host-a/web-01.json\n`;
     expect((await p.run(['console', 'web-01'])).out).toBe(want);
     expect((await p.run(['console', 'web-01', '--print'], { tty: true })).out).toBe(want);
   });

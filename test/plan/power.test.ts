@@ -79,7 +79,7 @@ describe('planner: power as code', () => {
     expect(text).toContain('  ~ update in place web-01 on web-host-01  (tokyo/web-host-01/web-01)\n      power running → stopped: shut down (disks and memory reservation kept)\n');
     expect(text).toContain("    1. stop web-01 on web-host-01 (power 'stopped' in code)\n");
     expect(text).toContain('Plan: 0 to create, 1 to update in place, 0 to migrate, 0 to destroy.');
-    expect(renderMarkdown(p)).toContain('power running → stopped: shut down (disks and memory reservation kept)');
+    expect(renderMarkdown(p)).toContain('- `~` **update in place web-01 on web-host-01** — power running → stopped: shut down \\(disks and memory reservation kept\\); power: running → stopped\n');
     const json = JSON.parse(renderJson(p, 'null_resource'));
     const rc = json.resource_changes.find((r: { address: string }) => r.address === 'null_resource.guest_web-01');
     expect(rc.change.actions).toEqual(['update']);
