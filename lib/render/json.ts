@@ -147,7 +147,7 @@ export function renderJson(plan: Plan, resourceType: string, opts: JsonRenderOpt
       stateSerial: plan.stateSerial,
       manifestDigest: plan.manifestDigest,
       fit: plan.fit,
-      steps: plan.steps.map((s) => ({ id: s.id, kind: s.kind, host: s.host, target: s.target, guest: s.guest, dependsOn: s.dependsOn, description: s.description })),
+      steps: plan.steps.map((s) => ({ id: s.id, kind: s.kind, host: s.host, target: s.target, guest: s.guest, dependsOn: s.dependsOn, ...(s.then ? { then: s.then } : {}), description: s.description })),
       diagnostics: plan.diagnostics,
       drift: plan.drift,
       recovered: plan.recovered,

@@ -32,8 +32,8 @@ describe("power: 'stopped' planned and applied on the local provider", () => {
     const again = await p.run(['plan', '--detailed-exitcode']);
     expect(again.out).toContain('No changes.');
     expect(again.code).toBe(0);
-    // The stopped guest keeps its memory reservation on its host.
-    expect((await p.run(['hosts'])).out).toMatch(/host-a +│ local +│ 2GiB \/ 4GiB/);
+    // The stopped guest keeps its memory reservation on its host: 512 MiB reserve + 2 × 1 GiB.
+    expect((await p.run(['hosts'])).out).toMatch(/host-a +│ local +│ 2\.5GiB \/ 4GiB/);
   });
 
   it('plans a start when code changes back to running, and a stop when it says stopped again', async () => {

@@ -83,7 +83,9 @@ describe('planner: power as code', () => {
     const json = JSON.parse(renderJson(p, 'null_resource'));
     const rc = json.resource_changes.find((r: { address: string }) => r.address === 'null_resource.guest_web-01');
     expect(rc.change.actions).toEqual(['update']);
-    expect(json.hvkit.changes.find((c: { name: string }) => c.name === 'web-01').reason).toEqual({ code: 'power', detail: { from: 'running', to: 'stopped' } });
+    expect(rc.hvkit).toMatchObject({ action: 'update', restart: false, reason: { code: 'power', detail: { from: 'running', to: 'stopped' } } });
     expect(json.hvkit.steps.map((s: { kind: string }) => s.kind)).toEqual(['stop']);
+    const created = JSON.parse(renderJson(createPlan({ manifest: fleet('stopped') }), 'null_resource'));
+    expect(created.hvkit.steps.find((s: { guest?: string }) => s.guest === 'web-01')).toMatchObject({ kind: 'create', then: 'stop' });
   });
 });
