@@ -48,8 +48,11 @@ describeWithTool('hvkit start | stop | reboot | console against a real libvirtd'
     expect(domstate()).toBe('running');
     expect(readState(p.dir).guests[guest].power).toMatchObject({ state: 'running' });
 
-    const reboot = await p.run(['reboot', guest, '--force']);
+    const reboot = await p.run(['reboot', guest]);
     expect(reboot.code, reboot.err).toBe(0);
+    expect(domstate()).toBe('running');
+    const reset = await p.run(['reboot', guest, '--force']);
+    expect(reset.code, reset.err).toBe(0);
     expect(domstate()).toBe('running');
     expect((await p.run(['plan', '--detailed-exitcode'])).code).toBe(0);
   });
