@@ -13,10 +13,9 @@ interface PowerFlags extends FleetOptions {
   timeout?: string;
 }
 
-const ABOUT: Record<PowerAction, { description: string; force: string; done: string; examples: string[] }> = {
+const ABOUT: Record<PowerAction, { description: string; force?: string; done: string; examples: string[] }> = {
   start: {
     description: 'start a stopped guest through its host\'s provider, and record it running',
-    force: '(no effect: a start is a start)',
     done: 'Started',
     examples: ['hvkit start web-01', 'hvkit start web-01 --host db-host-01   # a guest state does not record there'],
   },
@@ -39,8 +38,8 @@ export function registerPower(program: Command, io: Io): void {
   for (const action of ['start', 'stop', 'reboot'] as const) {
     const about = ABOUT[action];
     let cmd = program.command(`${action} <guest>`).description(about.description)
-      .option('--host <host>', 'the host to ask (default: where state records the guest)')
-      .option('--force', about.force);
+      .option('--host <host>', 'the host to ask (default: where state records the guest)');
+    if (about.force) cmd = cmd.option('--force', about.force);
     if (action === 'stop') cmd = cmd.option('--timeout <duration>', 'how long the clean shutdown may take before the guest is forced off (default: the provider\'s, 60s for libvirt)');
     withUsage(addLockTimeoutOption(addFleetOptions(cmd)), { examples: about.examples, exitCodes: {} })
       .action(async (guest: string, opts: PowerFlags) => {
