@@ -20,11 +20,13 @@ describe("power: 'stopped' planned and applied on the local provider", () => {
 
   it('creates a guest with power stopped, then stops it; the next plan has no changes', async () => {
     p.writeStack(stack('stopped'));
-    const plan = await p.run(['plan']);
+    const plan = await p.run(['plan', '--out', 'create.plan']);
     expect(plan.out).toContain("create db-01 on host-a, then stop it (power 'stopped' in code)");
     expect(plan.out).toContain('web, 1 vCPU, 1GiB memory, no disks\n');
     expect(plan.out).toContain('db, 1 vCPU, 1GiB memory, no disks, power stopped\n');
-    expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
+    // A saved plan with a create-then-stop step is checked against its schema and applied as reviewed.
+    const applied = await p.run(['apply', 'create.plan']);
+    expect(applied.code, applied.err).toBe(0);
     expect(running('db-01')).toBe(false);
     expect(running('web-01')).toBe(true);
     expect(readState(p.dir).guests['db-01'].power).toMatchObject({ state: 'stopped', by: 'apply' });
@@ -44,7 +46,9 @@ describe("power: 'stopped' planned and applied on the local provider", () => {
     expect(start.code).toBe(2);
     expect(start.out).toContain('power stopped → running: start');
     expect(start.out).toContain("1. start db-01 on host-a (power 'running' in code)");
-    expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
+    expect((await p.run(['plan', '--out', 'start.plan'])).code).toBe(0);
+    const applied = await p.run(['apply', 'start.plan']);
+    expect(applied.code, applied.err).toBe(0);
     expect(running('db-01')).toBe(true);
     expect((await p.run(['plan', '--detailed-exitcode'])).code).toBe(0);
     p.writeStack(stack('stopped'));
