@@ -118,7 +118,8 @@ export function createPlan(input: PlanInput): Plan {
         if (oldHost && onlyTheMove(change, rec!, oldHost, from, host!, rendered!.text)) change = recordMove(change, from);
       }
     }
-    change = withPowerChange(change, rec);
+    // A guest a targeted plan keeps as recorded keeps its power state too.
+    if (!keep.has(name)) change = withPowerChange(change, rec);
     changes.push(change);
     if (change.action === 'noop') continue;
     configs.push({ guest: name, before: rec?.config ?? null, after: rendered?.text ?? null });

@@ -89,3 +89,13 @@ describe('planner: power as code', () => {
     expect(created.hvkit.steps.find((s: { guest?: string }) => s.guest === 'web-01')).toMatchObject({ kind: 'create', then: 'stop' });
   });
 });
+
+describe('planner: power and --target', () => {
+  it('leaves the power of a guest a targeted plan keeps as recorded', () => {
+    const m = manifestOf({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB'), 'web-02': web('1GiB') } } });
+    const s = stateOf(m);
+    s.guests['web-01'].power = { state: 'stopped', at: '2026-11-27T09:00:00.000Z', by: 'command' };
+    expect(createPlan({ manifest: m, state: s, keep: ['web-01'] }).steps).toEqual([]);
+    expect(createPlan({ manifest: m, state: s }).steps.map((x) => x.id)).toEqual(['start:web-01']);
+  });
+});
