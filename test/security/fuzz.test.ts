@@ -53,6 +53,13 @@ function mutate(doc: Json, r: () => number): string {
   return extraProto ? text.replace(/^\{/, '{"__proto__":{"polluted":true},') : text;
 }
 
+/**
+ * Each case run through the CLI synthesizes the fleet: dozens of runs, about a minute on a
+ * quiet 2-core machine and several on a loaded one. A test cut off by a timeout would
+ * leave its last apply writing into the next one's project, so the bound is generous.
+ */
+const FUZZ_TIMEOUT_MS = 600_000;
+
 describe('seeded fuzz of saved plans and state files', () => {
   let p: TempProject;
   let plan: Json;
@@ -121,7 +128,7 @@ new Guest(h, 'web-02', { role: 'web', vcpus: 1, memory: '512MiB' });
       }
     }
     expect(viaCli).toBeGreaterThan(20);
-  });
+  }, FUZZ_TIMEOUT_MS);
 
   it('reads mutated state files as state or one clear error, and plan/apply never change a refused one (1,000 cases)', async () => {
     const r = seededRandom(0xc0ffee);
@@ -151,5 +158,5 @@ new Guest(h, 'web-02', { role: 'web', vcpus: 1, memory: '512MiB' });
       expect(existsSync(`${stateFile()}.lock`), `case ${i} left a lock`).toBe(false);
     }
     restore();
-  });
+  }, FUZZ_TIMEOUT_MS);
 });
