@@ -21,7 +21,9 @@ export type DiagnosticCode =
   /** A plan would destroy the data of a guest with lifecycle.preventDestroy. */
   | 'prevent-destroy'
   /** A value lifecycle.ignoreChanges keeps no longer fits the code's limits. */
-  | 'ignore-changes';
+  | 'ignore-changes'
+  /** A guest's `movedFrom`: a rename that cannot be planned, is not needed, or falls back to destroy and create. */
+  | 'rename';
 
 export type Severity = 'error' | 'warning' | 'note';
 

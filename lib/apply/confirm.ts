@@ -13,6 +13,7 @@ export function landingOf(step: Step): HostSpec | undefined {
     case 'create':
     case 'replace':
     case 'update-restart':
+    case 'rename':
       return step.hostSpec;
     case 'migrate':
     case 'recreate':

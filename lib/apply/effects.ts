@@ -42,6 +42,9 @@ export function callsOf(step: Step, fleet: string): Call[] {
       return withThen([{ verb: 'stop', input: { fleet, host: step.hostSpec, guest: step.before } }, { verb: 'create', input: guestIn() }], step, fleet);
     case 'migrate':
       return withThen([{ verb: 'migrate', input: { ...guestIn(), target: step.targetSpec } }], step, fleet);
+    case 'rename':
+      // `from` is the guest as recorded under its old name; `guest` and `config` are it under the new one.
+      return [{ verb: 'rename', input: { ...guestIn(), from: step.before } }];
     case 'recreate':
       return withThen([{ verb: 'create', input: { fleet, host: step.targetSpec, guest: step.after, config: step.config } }], step, fleet);
     case 'start':
@@ -89,6 +92,12 @@ export function applyEffect(state: State, step: EffectStep, facts?: { memoryMiB?
     case 'destroy':
       delete state.guests[step.guest!];
       return;
+    case 'rename':
+      // The old record goes in the same write as the new one: no state ever holds both, or neither.
+      // A rename step's guest always names its old name in `movedFrom` (its intent record keeps `after`).
+      if (step.after!.movedFrom !== null && step.after!.movedFrom !== step.guest) delete state.guests[step.after!.movedFrom];
+      state.guests[step.guest!] = { spec: step.after!, provider: step.hostSpec!.provider, config: step.config?.text ?? '' };
+      return;
     case 'create':
     case 'replace':
     case 'update-live':
@@ -110,13 +119,15 @@ export function applyEffect(state: State, step: EffectStep, facts?: { memoryMiB?
 
 /** Past-tense counter a step adds to the apply summary. */
 export function tallyOf(step: Step): 'created' | 'updated' | 'replaced' | 'migrated' | 'destroyed' | 'hosts' {
+  // A rename counts as an update: the guest stays, as Terraform counts a moved resource that changes.
   switch (step.kind) {
     case 'create': return 'created';
     case 'update-live':
     case 'update-restart':
     case 'update-record':
     case 'start':
-    case 'stop': return 'updated';
+    case 'stop':
+    case 'rename': return 'updated';
     case 'replace':
     case 'recreate': return 'replaced';
     case 'migrate': return 'migrated';

@@ -8,7 +8,7 @@ import { printableLine } from '../render/printable';
 import { SpawnHelper } from './private/spawn-helper';
 import type { ProviderName } from '../manifest/types';
 
-export const VERBS = ['facts', 'list', 'create', 'destroy', 'start', 'stop', 'set-memory', 'set-vcpus', 'migrate', 'reboot', 'console'] as const;
+export const VERBS = ['facts', 'list', 'create', 'destroy', 'start', 'stop', 'set-memory', 'set-vcpus', 'migrate', 'reboot', 'console', 'rename'] as const;
 export type Verb = (typeof VERBS)[number];
 
 export interface CallResult {
@@ -324,15 +324,17 @@ function argsOf(input: Record<string, unknown>): string[] {
   const host = (input.host as { name?: string } | undefined)?.name;
   const guest = (input.guest as { name?: string } | undefined)?.name;
   const target = (input.target as { name?: string } | undefined)?.name;
+  const from = (input.from as { name?: string } | undefined)?.name;
   if (host) args.push('--host', host);
   if (guest) args.push('--guest', guest);
   if (target) args.push('--target', target);
+  if (from) args.push('--from', from);
   return args;
 }
 
 /** Defence in depth: the manifest was validated, but nothing unchecked reaches a script. */
 function assertSafeInput(input: Record<string, unknown>): void {
-  for (const key of ['host', 'guest', 'target']) {
+  for (const key of ['host', 'guest', 'target', 'from']) {
     const name = (input[key] as { name?: unknown } | undefined)?.name;
     if (name !== undefined && (typeof name !== 'string' || !DNS_LABEL.test(name))) {
       throw new HvkitError(`refusing to call a provider with ${key} name ${JSON.stringify(name)}: names must be DNS labels`);

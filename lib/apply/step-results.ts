@@ -21,14 +21,15 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * did not do the work as far as hvkit can tell, so the step is not recorded.
  */
 export function checkResult(step: Step, verb: Verb, input: Record<string, unknown>, result: Record<string, unknown> | undefined): void {
-  const contract = `(providers/README.md: one JSON object on stdout's last line${verb === 'create' ? `, {"ok":true,"domain":"${(input.guest as { name?: string } | undefined)?.name}"}` : ''})`;
+  const contract = `(providers/README.md: one JSON object on stdout's last line${verb === 'create' || verb === 'rename' ? `, {"ok":true,"domain":"${(input.guest as { name?: string } | undefined)?.name}"}` : ''})`;
   if (!isObject(result)) throw new ResultError(`${verb} exited 0 but printed no result ${contract}; treated as not done`);
   if (result.ok === false) throw new ResultError(`${verb} exited 0 but answered "ok": false ${contract}; treated as not done`);
   switch (verb) {
-    case 'create': {
+    case 'create':
+    case 'rename': {
       const want = (input.guest as { name: string }).name;
       if (result.domain !== want) {
-        throw new ResultError(`create exited 0 but did not name the domain it created (got ${JSON.stringify(result.domain ?? null)}, want "${want}") ${contract}; ${step.guest} was not recorded`);
+        throw new ResultError(`${verb} exited 0 but did not name the domain it ${verb}d (got ${JSON.stringify(result.domain ?? null)}, want "${want}") ${contract}; ${step.guest} was not recorded`);
       }
       return;
     }

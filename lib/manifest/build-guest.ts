@@ -77,11 +77,12 @@ export function guestOf(c: Collector, g: GuestInput, host: HostSpec, bridge: str
   const powerRaw = p.power ?? 'running';
   const power: PowerState = POWER_STATES.includes(powerRaw as PowerState) ? (powerRaw as PowerState) : 'running';
   if (power !== powerRaw) c.add(path, `power ${shown(powerRaw)} must be one of ${POWER_STATES.map((x) => `'${x}'`).join(', ')}`);
+  const movedFrom = p.movedFrom === undefined ? null : movedFromOf(c, path, g.name, p.movedFrom);
   return {
     spec: {
       antiAffinity, bootloader, cpuCap, cpuWeight, disks, host: host.name, kernel,
       lifecycle: resolveLifecycle(lifecycleProps(c, path, p.lifecycle), ...inherited), load,
-      maxMemoryMiB, maxVcpus, memoryMiB, mode, name: typeof g.name === 'string' ? g.name : '', nics, path, power, role,
+      maxMemoryMiB, maxVcpus, memoryMiB, mode, movedFrom, name: typeof g.name === 'string' ? g.name : '', nics, path, power, role,
       tags: tagsOf(c, path, p.tags), uuid: '', vcpus,
     },
     explicit,
@@ -107,6 +108,14 @@ function memoryOf(c: Collector, path: string, value: unknown): number {
   const fix = typeof value === 'number' ? `a bare number is MiB: write '${value}GiB' for ${value} GiB` : "give the guest more, such as '512MiB'";
   c.add(path, `memory ${formatSize(r.mib)} is under the ${GUEST_MIN_MEMORY_MIB}MiB a guest needs at least: ${fix}`);
   return GUEST_MIN_MEMORY_MIB;
+}
+
+/** The previous name of a renamed guest: a DNS label other than its own. */
+function movedFromOf(c: Collector, path: string, name: unknown, value: unknown): string {
+  const msg = checkDnsLabel('movedFrom', value);
+  if (msg) c.add(path, `${msg} (movedFrom is the guest's previous name)`);
+  else if (value === name) c.add(path, `movedFrom '${value}' is the guest's own name: remove movedFrom, or set it to the name the guest had before`);
+  return typeof value === 'string' ? value : '';
 }
 
 function macOf(c: Collector, path: string, i: number, value: unknown): string {

@@ -186,6 +186,14 @@ export interface GuestProps {
   readonly tags?: Readonly<Record<string, string>>;
   /** What hvkit may do to the guest; each key over the host's and the fleet's. @default the host's */
   readonly lifecycle?: LifecycleProps;
+  /**
+   * The guest's previous name, as Terraform's `moved` block: when state
+   * records a guest of that name and none of this one, the plan renames it
+   * (same domain, UUID, MACs and disks) instead of destroying it and creating
+   * this one. Harmless once applied; may stay in code.
+   * @default none
+   */
+  readonly movedFrom?: string;
 }
 
 /** The construct tree as plain data: what the constructs hand to `buildManifest`. */
@@ -212,7 +220,7 @@ export const PROP_KEYS = {
   hostMemory: keys<HostMemoryProps>()(['dimms', 'maxDimm', 'slots']),
   hostDisk: keys<HostDiskProps>()(['iops', 'kind', 'mbps', 'name', 'size']),
   hostNic: keys<HostNicProps>()(['gbps', 'name']),
-  guest: keys<GuestProps>()(['antiAffinity', 'bootloader', 'cpuCap', 'cpuWeight', 'disks', 'kernel', 'lifecycle', 'load', 'maxMemory', 'maxVcpus', 'memory', 'mode', 'nics', 'power', 'role', 'tags', 'vcpus']),
+  guest: keys<GuestProps>()(['antiAffinity', 'bootloader', 'cpuCap', 'cpuWeight', 'disks', 'kernel', 'lifecycle', 'load', 'maxMemory', 'maxVcpus', 'memory', 'mode', 'movedFrom', 'nics', 'power', 'role', 'tags', 'vcpus']),
   guestDisk: keys<GuestDiskProps>()(['on', 'size']),
   guestNic: keys<GuestNicProps>()(['bridge', 'mac']),
   guestLoad: keys<GuestLoadProps>()(['cpu', 'iops', 'netMbps']),

@@ -106,6 +106,12 @@ export interface GuestSpec {
   power: PowerState;
   tags: Record<string, string>;
   lifecycle: GuestLifecycle;
+  /**
+   * The name this guest had before (`movedFrom` in code): a guest state
+   * records under that name, and not under this one, is renamed rather than
+   * destroyed and created. Never reaches the hypervisor.
+   */
+  movedFrom: string | null;
 }
 
 export interface Manifest {

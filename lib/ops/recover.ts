@@ -24,7 +24,7 @@ export function providerLister(runner: ProviderRunner, fleet: string, timeoutMs 
 const STEP_KINDS: Record<StepKind, true> = {
   'add-host': true, 'upgrade-memory': true, 'update-host': true, 'retire-host': true,
   create: true, destroy: true, replace: true, 'update-live': true, 'update-restart': true, 'update-record': true,
-  migrate: true, recreate: true, 'destroy-copy': true, start: true, stop: true,
+  migrate: true, recreate: true, 'destroy-copy': true, start: true, stop: true, rename: true,
 };
 
 function isStepKind(kind: string): kind is StepKind {
@@ -117,6 +117,21 @@ export async function recoverInflight(state: State, list: Lister, location: stri
           applyEffect(next, step);
           say(true, `${step.guest} is gone from ${step.host}; recorded`);
         } else say(false, `${step.guest} still runs on ${step.host}; the plan destroys it`);
+        break;
+      }
+      case 'rename': {
+        // The provider renames in place: the guest is under its new name (done), its old one (not yet), or gone.
+        const old = step.after?.movedFrom ?? undefined;
+        const renamed = await find(step.hostSpec);
+        const stayed = renamed || !old ? undefined : (await domainsOn(step.hostSpec!)).find((d) => d.name === old);
+        if (renamed) {
+          applyEffect(next, step);
+          say(true, `${step.guest} runs on ${step.host} under its new name; recorded`);
+        } else if (stayed) say(false, `${old} is still on ${step.host} under its old name; the plan renames it`);
+        else {
+          if (old) delete next.guests[old];
+          say(false, `neither ${old} nor ${step.guest} is on ${step.host}; recorded as missing, the plan creates ${step.guest}`);
+        }
         break;
       }
       case 'destroy-copy': {

@@ -34,6 +34,9 @@ export interface DataLoss {
   totalMiB: number;
 }
 
+/** Reasons of a change that destroys the guest and creates it again on the same host. */
+const REPLACES: ReadonlySet<string> = new Set(['cannot-update', 'replace-requested', 'rebuild-requested', 'rebuild-forced']);
+
 function lossOf(kind: DataLossKind, spec: GuestSpec): DataLoss {
   const disks = spec.disks.map((d, disk) => ({ disk, sizeMiB: d.sizeMiB, hostDisk: d.on, host: spec.host }));
   return { kind, disks, totalMiB: disks.reduce((a, d) => a + d.sizeMiB, 0) };
@@ -56,6 +59,8 @@ export function dataLossOf(c: GuestChange): DataLoss | undefined {
       const elsewhere = c.after !== null && c.after.host !== b.host;
       return lossOf(elsewhere && c.reason.code !== 'rebuild-forced' ? 'left-behind' : 'destroyed', b);
     }
+    // A rename keeps the disks; a replace planned on top of it (mode change, --replace) does not.
+    case 'rename': return c.reason.code === 'renamed' && c.reason.detail.then && REPLACES.has(c.reason.detail.then.code) ? lossOf('destroyed', c.before!) : undefined;
     case 'create':
     case 'update':
     case 'migrate':

@@ -9,7 +9,7 @@ import type { FieldChange, GuestChange, HostChange } from './types';
  * state. `power` is among them: whether the guest runs is planned against
  * what was recorded or seen (lib/plan/power.ts), not against the spec.
  */
-export const RECORD_ONLY: ReadonlySet<string> = new Set(['role', 'load', 'tags', 'antiAffinity', 'path', 'lifecycle', 'power']);
+export const RECORD_ONLY: ReadonlySet<string> = new Set(['role', 'load', 'tags', 'antiAffinity', 'path', 'lifecycle', 'power', 'movedFrom']);
 /** Fields a running guest takes without a restart, within its maximum. */
 const LIVE: ReadonlySet<string> = new Set<LiveField>(['memoryMiB', 'vcpus']);
 

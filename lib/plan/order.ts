@@ -119,7 +119,7 @@ export function orderSteps(steps: Step[], hosts: Map<string, HostView>): { steps
 }
 
 const RANK: Record<Step['kind'], number> = {
-  'add-host': 0, 'update-host': 1, 'upgrade-memory': 2, destroy: 3, 'update-record': 4, 'update-live': 5,
+  'add-host': 0, 'update-host': 1, 'upgrade-memory': 2, destroy: 3, 'update-record': 4, rename: 4, 'update-live': 5,
   'update-restart': 6, replace: 7, migrate: 8, recreate: 8, create: 9, 'destroy-copy': 9, 'retire-host': 10,
   // A stop frees nothing in hvkit's model (a stopped guest keeps its reservation), so power steps need no place among the frees.
   stop: 5, start: 5,

@@ -12,6 +12,7 @@ import { withRecordedIdentities } from './identities';
 import { configMatchesCode, preventDestroyDiagnostics, withIgnoredChanges } from './lifecycle';
 import { orderSteps, simulate, type HostView } from './order';
 import { withPowerChange, withPowerStep } from './power';
+import { findRenames, renameChange, renamedSpec, renameStep, type Capabilities } from './renames';
 import { bare, memoryHeadline, reasonText, type GuestReason } from './reason';
 import { PLAN_FORMAT_VERSION, type Change, type ConfigDiff, type DriftItem, type GuestChange, type HostChange, type Plan, type Recovered, type Step } from './types';
 
@@ -54,6 +55,8 @@ export interface PlanInput {
    * @default orderSteps
    */
   order?: typeof orderSteps;
+  /** What the providers can do (lib/ops/prepare.ts reads their scripts). @default every provider can rename */
+  capabilities?: Capabilities;
 }
 
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -63,7 +66,9 @@ const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1
  * processes, no rendering for people. The same inputs give the same plan.
  */
 export function createPlan(input: PlanInput): Plan {
-  const { state } = input;
+  // Renamed guests (`movedFrom`) are compared with their record under the new name.
+  const renames = findRenames(input.manifest, input.state, input.capabilities);
+  const { state } = renames;
   if (state && state.fleet !== input.manifest.fleet) {
     throw new HvkitError(`state belongs to fleet '${state.fleet}', the code to '${input.manifest.fleet}': pass the right --state or --fleet`);
   }
@@ -101,14 +106,16 @@ export function createPlan(input: PlanInput): Plan {
   for (const name of guestNames) {
     const a = guestsAfter.get(name);
     const rec = own(state?.guests, name);
-    const b = rec?.spec;
+    const rename = renames.from.has(name) ? renameStep(rec!.spec, renamedSpec(rec!.spec, a!), hostsAfter.get(rec!.spec.host) ?? stateHosts.get(rec!.spec.host)!) : undefined;
+    const b = rename?.after ?? rec?.spec;
     const host = a ? hostsAfter.get(a.host)! : undefined;
     const rendered = a && host ? renderConfig(host, a) : undefined;
     let change: GuestChange;
     if (!b) change = { kind: 'guest', name, address: a!.path, action: 'create', before: null, after: a!, reason: bare('new-guest'), restart: false, recordOnly: false, fields: [] };
     else if (!a) change = { kind: 'guest', name, address: b.path, action: 'delete', before: b, after: null, reason: bare('removed-from-code'), restart: false, recordOnly: false, fields: [] };
     else {
-      const configChanged = rec!.config !== rendered!.text && !configMatchesCode(kept, host!, name, rec!.config);
+      const recordedConfig = rename?.config!.text ?? rec!.config;
+      const configChanged = recordedConfig !== rendered!.text && !configMatchesCode(kept, host!, name, recordedConfig);
       change = diffGuest(b, a, !keep.has(name) && (configChanged || rec!.provider !== host!.provider));
       if (rebuild.has(name)) change = rebuildChange(change, rec!.config, rendered!.text, input.rebuild!);
       else if (replace.has(name) && change.action !== 'migrate') change = { ...change, action: 'replace', restart: true, recordOnly: false, reason: bare('replace-requested') };
@@ -120,10 +127,11 @@ export function createPlan(input: PlanInput): Plan {
     }
     // A guest a targeted plan keeps as recorded keeps its power state too.
     if (!keep.has(name)) change = withPowerChange(change, rec);
-    changes.push(change);
-    if (change.action === 'noop') continue;
+    changes.push(rename ? renameChange(change, rec!.spec, rename.provider) : change);
+    if (rename) steps.push(rename);
+    if (change.action === 'noop' && !rename) continue;
     configs.push({ guest: name, before: rec?.config ?? null, after: rendered?.text ?? null });
-    steps.push(withPowerStep(change, guestStep(change, hostsAfter, stateHosts, rendered), rec));
+    if (change.action !== 'noop') steps.push(withPowerStep(change, guestStep(change, hostsAfter, stateHosts, rendered, rename), rec));
   }
 
   const fit = fitAll(manifest, state, stateHosts, stateGuests);
@@ -138,7 +146,7 @@ export function createPlan(input: PlanInput): Plan {
     });
   }
   const ordered = (input.order ?? orderSteps)(steps, views);
-  const diagnostics: Diagnostic[] = [...fit.flatMap((f) => f.diagnostics), ...ordered.diagnostics, ...(input.diagnostics ?? [])];
+  const diagnostics: Diagnostic[] = [...fit.flatMap((f) => f.diagnostics), ...ordered.diagnostics, ...renames.diagnostics, ...(input.diagnostics ?? [])];
   const fitErrors = diagnostics.some((d) => d.severity === 'error');
   if (!fitErrors) {
     const violation = simulate(ordered.steps, views);
@@ -233,11 +241,11 @@ function hostStepOf(c: HostChange): Step | undefined {
   }
 }
 
-function guestStep(c: GuestChange, hostsAfter: Map<string, HostSpec>, stateHosts: Map<string, HostSpec>, rendered: ReturnType<typeof renderConfig> | undefined): Step {
+function guestStep(c: GuestChange, hostsAfter: Map<string, HostSpec>, stateHosts: Map<string, HostSpec>, rendered: ReturnType<typeof renderConfig> | undefined, after?: Step): Step {
   const b = c.before ?? undefined;
   const a = c.after ?? undefined;
   const srcHost = b ? (hostsAfter.get(b.host) ?? stateHosts.get(b.host)!) : hostsAfter.get(a!.host)!;
-  const base = { provider: srcHost.provider, host: srcHost.name, guest: c.name, dependsOn: [] as string[], hostSpec: srcHost, before: b, after: a, config: rendered };
+  const base = { provider: srcHost.provider, host: srcHost.name, guest: c.name, dependsOn: after ? [after.id] : [], hostSpec: srcHost, before: b, after: a, config: rendered };
   switch (c.action) {
     case 'create': return { ...base, id: `create:${c.name}`, kind: 'create', description: `create ${c.name} on ${srcHost.name}` };
     case 'delete': return { ...base, id: `destroy:${c.name}`, kind: 'destroy', config: undefined, description: `destroy ${c.name} on ${srcHost.name}` };
@@ -257,7 +265,8 @@ function guestStep(c: GuestChange, hostsAfter: Map<string, HostSpec>, stateHosts
       const kind = c.recordOnly ? 'update-record' : c.restart ? 'update-restart' : 'update-live';
       return { ...base, id: `${kind}:${c.name}`, kind, description: `update ${c.name} on ${srcHost.name}: ${reasonText(c.reason)}` };
     }
-    case 'noop': throw new Error('noop has no step');
+    case 'rename':
+    case 'noop': throw new Error(`${c.action} is not a change of its own here`);
   }
 }
 

@@ -57,6 +57,14 @@ export type GuestReason =
   | { code: 'replace-requested'; detail: NoDetail }
   /** Only the power state differs: code's `power` (to) against the one last recorded or seen (from). */
   | { code: 'power'; detail: { from: PowerState; to: PowerState } }
+  /**
+   * `movedFrom`: the guest recorded as `from` is renamed `to`, keeping its
+   * domain, UUID, MACs and disks. `stops`: its provider renames only a
+   * stopped domain, so it shuts down and starts again. `then`: why the change
+   * planned on top of the rename (a separate step after it) is made; absent
+   * when the rename is all.
+   */
+  | { code: 'renamed'; detail: { from: string; to: string; stops: boolean; then?: GuestReason } }
   | { code: 'noop'; detail: NoDetail };
 
 /** Why a host changes as it does. */
@@ -137,6 +145,11 @@ export function reasonText(r: ChangeReason): string {
       return `rebuild on ${to}: ${host} is up: forced, recreated from code, then its copy on ${host} destroyed; ${rebuildConfigText(config)}`;
     }
     case 'replace-requested': return 'replace requested (--replace)';
+    case 'renamed': {
+      const { from, stops, then } = r.detail;
+      const why = then ? reasonText(then) : '';
+      return `renamed from ${from} (movedFrom): same domain, UUID, MACs and disks${stops ? '; its provider renames only a stopped domain, so it shuts down and starts again' : ''}${why ? `; then ${why}` : ''}`;
+    }
     case 'moved-outside-hvkit': return `${r.detail.guest} runs on ${r.detail.to} (moved outside hvkit), where code places it: recorded there`;
     case 'power': return r.detail.to === 'stopped' ? `power ${r.detail.from} → stopped: shut down (disks and memory reservation kept)` : `power ${r.detail.from} → running: start`;
     case 'memory-upgrade': return `${memoryHeadline(r)}; a person fits the DIMMs, apply checks the host's real memory`;

@@ -10,7 +10,8 @@ export type { ChangeReason, GuestReason, HostReason, ReasonCode, ReplaceCause } 
 /** 2: `reason` became `{code, detail}` (it was text) and `requested` went into it. */
 export const PLAN_FORMAT_VERSION = 2;
 
-export type GuestAction = 'create' | 'update' | 'replace' | 'migrate' | 'delete' | 'noop';
+/** `rename`: a guest state records under its `movedFrom` name gets its new name, domain and disks kept. */
+export type GuestAction = 'create' | 'update' | 'replace' | 'migrate' | 'delete' | 'rename' | 'noop';
 export type HostAction = 'add' | 'upgrade-memory' | 'update' | 'retire' | 'noop';
 
 export interface FieldChange {
@@ -75,7 +76,13 @@ export type StepKind =
   | 'destroy-copy'
   /** Start a stopped guest, or shut a running one down, as its `power` prop says; nothing else changes. */
   | 'start'
-  | 'stop';
+  | 'stop'
+  /**
+   * Give a recorded guest its new name (`movedFrom`): the provider renames the
+   * domain and its disks. `before` is the guest as recorded, `after` the same
+   * guest under its new name; changes on top are a separate step after it.
+   */
+  | 'rename';
 
 /**
  * One unit of work for the executor, with everything it needs: the provider,
@@ -187,6 +194,7 @@ export interface PlanSummary {
   replace: number;
   migrate: number;
   delete: number;
+  rename: number;
   hostChanges: number;
   /** MiB of guest disks that replaces destroy. */
   replaceDestroysMiB: number;
@@ -198,7 +206,7 @@ export interface PlanSummary {
 
 /** The one count of a plan's changes, for every renderer's summary. */
 export function summarize(plan: Plan): PlanSummary {
-  const s: PlanSummary = { create: 0, update: 0, restart: 0, replace: 0, migrate: 0, delete: 0, hostChanges: 0, replaceDestroysMiB: 0, replaceLeavesMiB: 0, deleteDestroysMiB: 0 };
+  const s: PlanSummary = { create: 0, update: 0, restart: 0, replace: 0, migrate: 0, delete: 0, rename: 0, hostChanges: 0, replaceDestroysMiB: 0, replaceLeavesMiB: 0, deleteDestroysMiB: 0 };
   for (const c of plan.changes) {
     if (c.kind === 'host') {
       if (c.action !== 'noop') s.hostChanges++;

@@ -45,6 +45,7 @@ function actionOf(step: Step): Action {
     case 'update-record':
     case 'start':
     case 'stop':
+    case 'rename':
     case 'migrate':
     case 'upgrade-memory':
     case 'update-host': return 'update';
@@ -75,7 +76,7 @@ interface HookResource {
 const SUBJECT: Record<Step['kind'], Change['kind']> = {
   'add-host': 'host', 'upgrade-memory': 'host', 'update-host': 'host', 'retire-host': 'host',
   create: 'guest', destroy: 'guest', replace: 'guest', 'update-live': 'guest', 'update-restart': 'guest',
-  'update-record': 'guest', migrate: 'guest', recreate: 'guest', 'destroy-copy': 'guest', start: 'guest', stop: 'guest',
+  'update-record': 'guest', migrate: 'guest', recreate: 'guest', 'destroy-copy': 'guest', start: 'guest', stop: 'guest', rename: 'guest',
 };
 
 /** The guest or host whose plan change a step carries out. */

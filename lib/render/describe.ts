@@ -30,6 +30,7 @@ export function markerOf(c: Change): { marker: ChangeMarker; verb: string } {
     case 'update': return { marker: '~', verb: c.restart ? 'update (restart)' : 'update in place' };
     case 'replace': return { marker: '±', verb: 'replace' };
     case 'migrate': return { marker: '→', verb: 'migrate' };
+    case 'rename': return { marker: '~', verb: c.restart ? 'rename (restart)' : 'rename' };
     case 'delete': return { marker: '-', verb: 'destroy' };
     case 'noop': return { marker: ' ', verb: 'no change' };
     default: return assertNever(action, 'guest action');
@@ -49,6 +50,7 @@ export function titleOf(c: Change): string {
     case 'create': return `${verb} ${c.name} on ${c.after!.host}`;
     case 'delete': return `${verb} ${c.name} on ${c.before!.host}`;
     case 'migrate': return `${verb} ${c.name} ${c.before!.host} → ${c.after!.host}`;
+    case 'rename': return `${verb} ${c.before!.name} → ${c.name} on ${c.before!.host}${c.after!.host !== c.before!.host ? ` → ${c.after!.host}` : ''}`;
     default: return `${verb} ${c.name} on ${(c.after ?? c.before)!.host}`;
   }
 }
@@ -101,6 +103,7 @@ export function summaryLine(plan: Plan): string {
   const parts = [`${s.create} to create`, `${s.update} to update in place${s.restart ? ` (${s.restart} with restart)` : ''}`];
   if (s.replace) parts.push(`${s.replace} to replace${lossNote(s.replaceDestroysMiB, s.replaceLeavesMiB)}`);
   parts.push(`${s.migrate} to migrate`, `${s.delete} to destroy${lossNote(s.deleteDestroysMiB)}`);
+  if (s.rename) parts.push(`${s.rename} to rename`);
   const hosts = s.hostChanges ? `; ${s.hostChanges} host change${s.hostChanges === 1 ? '' : 's'}` : '';
   return `Plan: ${parts.join(', ')}${hosts}.`;
 }

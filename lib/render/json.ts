@@ -33,6 +33,7 @@ function actionsOf(c: Change): TfAction[] {
   switch (action) {
     case 'create': return ['create'];
     case 'update':
+    case 'rename':
     case 'migrate': return ['update'];
     case 'replace': return ['delete', 'create'];
     case 'delete': return ['delete'];
@@ -60,6 +61,7 @@ export function actionReasonOf(r: ChangeReason): ActionReason | undefined {
     case 'host-record-only':
     case 'moved-outside-hvkit':
     case 'power':
+    case 'renamed':
     case 'memory-upgrade':
     case 'memory-downgrade':
     case 'noop': return undefined;
@@ -95,8 +97,11 @@ export function renderJson(plan: Plan, resourceType: string, opts: JsonRenderOpt
   const values = (c: Change, v: unknown) => ({ ...resource(c), provider_name: provider.full, schema_version: 0, values: v, sensitive_values: {} });
   const resource_changes = plan.changes.map((c) => {
     const reason = actionReasonOf(c.reason);
+    // Terraform's moved resources name where they were; a rename is one (`movedFrom`).
+    const previous = c.kind === 'guest' && c.action === 'rename' ? resourceOf(resourceType, 'guest', c.before!.name).address : undefined;
     return {
       ...resource(c),
+      ...(previous ? { previous_address: previous } : {}),
       provider_name: provider.full,
       change: {
         actions: actionsOf(c),

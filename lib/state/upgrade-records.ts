@@ -11,6 +11,7 @@ import type { GuestRecord } from './types';
 export const RECORDED_GUEST_DEFAULTS: Partial<GuestSpec> = {
   lifecycle: { ignoreChanges: [], preventDestroy: false },
   power: 'running',
+  movedFrom: null,
 };
 
 /** The records with every field a current spec has. */

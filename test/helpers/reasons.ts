@@ -20,5 +20,6 @@ export const SAMPLE_REASONS: { [C in ReasonCode]: Extract<ChangeReason, { code: 
   'memory-upgrade': { code: 'memory-upgrade', detail: { dimmsBeforeMiB: [1024, 1024, 1024, 1024], dimmsAfterMiB: [2048, 2048, 2048, 2048], totalBeforeMiB: 4096, totalAfterMiB: 8192 } },
   'memory-downgrade': { code: 'memory-downgrade', detail: { dimmsBeforeMiB: [2048, 2048, 2048, 2048], dimmsAfterMiB: [2048, 2048], totalBeforeMiB: 8192, totalAfterMiB: 4096 } },
   'host-record-only': { code: 'host-record-only', detail: { fields: ['tags'] } },
+  renamed: { code: 'renamed', detail: { from: 'web-02', to: 'web-03', stops: false } },
   noop: { code: 'noop', detail: {} },
 };

@@ -23,6 +23,7 @@ const WORDS: Record<ReasonCode, string> = {
   'memory-upgrade': "memory upgrade: 4×1GiB → 4×2GiB (4GiB → 8GiB); a person fits the DIMMs, apply checks the host's real memory",
   'memory-downgrade': 'memory downgrade: 4×2GiB → 2×2GiB (8GiB → 4GiB); guests shrink or leave first, a person takes the DIMMs out, apply checks the host reports exactly 4GiB',
   'host-record-only': 'tags (state only)',
+  renamed: 'renamed from web-02 (movedFrom): same domain, UUID, MACs and disks',
   noop: '',
 };
 
@@ -34,6 +35,11 @@ describe('reasonText', () => {
   it('says where a rebuild onto another host goes, and that its host is down', () => {
     expect(reasonText({ code: 'rebuild-requested', detail: { host: 'web-host-01', to: 'spare-host-01', config: 'changed' } }))
       .toBe('rebuild on spare-host-01: web-host-01 is down, so recreated from code, not migrated; config differs from the one last applied: code changed since (diff below)');
+  });
+
+  it('says a libvirt rename restarts the guest, and what is changed on top of the rename', () => {
+    expect(reasonText({ code: 'renamed', detail: { from: 'web-02', to: 'web-03', stops: true, then: SAMPLE_REASONS['live-update'] } }))
+      .toBe('renamed from web-02 (movedFrom): same domain, UUID, MACs and disks; its provider renames only a stopped domain, so it shuts down and starts again; then memory 3.5GiB → 5.5GiB, vcpus 2 → 3 while running');
   });
 
   const causes: [ReplaceCause, string][] = [

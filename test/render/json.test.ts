@@ -25,6 +25,7 @@ const TERRAFORM: Record<ReasonCode, ActionReason | undefined> = {
   'memory-upgrade': undefined,
   'memory-downgrade': undefined,
   'host-record-only': undefined,
+  renamed: undefined,
   noop: undefined,
 };
 
