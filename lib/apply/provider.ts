@@ -73,6 +73,17 @@ export class ProviderRunner {
     return join(this.providersDir, provider, verb);
   }
 
+  /** Whether `provider` has an executable script for `verb`: a provider may leave out the verbs it cannot do (`rename`). */
+  hasVerb(provider: ProviderName, verb: Verb): boolean {
+    const path = this.scriptPath(provider, verb);
+    try {
+      accessSync(path, constants.X_OK);
+      return statSync(path).isFile();
+    } catch {
+      return false;
+    }
+  }
+
   /** Names every script that is missing or not executable, before anything runs. */
   checkScripts(needed: Iterable<[ProviderName, Verb]>): void {
     const problems: string[] = [];

@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { manifestDigest } from '../manifest/canonical';
-import type { Manifest } from '../manifest/types';
+import { PROVIDERS, type Manifest } from '../manifest/types';
 import type { PlanScope } from '../plan/plan-file';
 import { createPlan, type PlanInput } from '../plan/planner';
+import type { Capabilities } from '../plan/renames';
 import type { Plan } from '../plan/types';
 import type { Diagnostic } from '../diagnostics';
 import { holderLiveness } from '../state/lock-wait';
@@ -35,6 +36,12 @@ export function runnerFor(projectDir: string, env: NodeJS.ProcessEnv, opts: { fa
   return new ProviderRunner(providersDir(projectDir, env), projectDir, env, opts);
 }
 
+/** What each provider's folder can do: the planner stays pure, so it is told (a saved plan re-derived by apply asks again). */
+export function capabilitiesOf(projectDir: string, env: NodeJS.ProcessEnv): Capabilities {
+  const runner = runnerFor(projectDir, env);
+  return { rename: new Set(PROVIDERS.filter((p) => runner.hasVerb(p, 'rename'))) };
+}
+
 /**
  * Reads state, settles steps a dead apply left in flight (asking the
  * providers), folds in drift from the last refresh, and plans.
@@ -62,7 +69,7 @@ export async function preparePlan(opts: PrepareOptions): Promise<{ plan: Plan; s
   const scoped = scopedInput(opts.manifest, drift.state, state, opts.scope);
   const plan = createPlan({
     manifest: scoped.manifest, state: scoped.state, recovered, drift: drift.items, diagnostics: [...drift.diagnostics, ...notes, ...scoped.diagnostics],
-    keep: scoped.keep, replace: scoped.replace, ...opts.extra,
+    keep: scoped.keep, replace: scoped.replace, capabilities: capabilitiesOf(opts.projectDir, opts.env), ...opts.extra,
   });
   // Bound to the code as written, whatever part of it the scope planned.
   if (scoped.manifest !== opts.manifest) plan.manifestDigest = manifestDigest(opts.manifest);

@@ -1,7 +1,9 @@
 // The local provider: a simulated hypervisor. Each host is a folder (its
 // `address`, by default .hvkit/local/<fleet>/<host>) holding host.json
 // (installed memory, threads and disks, as a person built the machine) and one
-// <guest>.json per domain. It enforces the host's memory like a real
+// <guest>.json per domain, with one <guest>-<hostdisk>-<n>.img per guest disk
+// (empty until a test writes to it: the simulator keeps its bytes across
+// rename and migrate, and removes it on destroy). It enforces the host's memory like a real
 // hypervisor: a guest that does not fit fails.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -138,6 +140,11 @@ function requireDomain(host, name) {
   return d;
 }
 
+/** The images of a guest's disks in the host folder, as create makes them. */
+function diskFiles(host, guest) {
+  return (guest.disks ?? []).map((d, i) => join(hostDir(host), `${guest.name}-${d.on}-${i}.img`));
+}
+
 function findDomain(host, name) {
   const f = domainFile(host, name);
   return existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : undefined;
@@ -169,6 +176,7 @@ const verbs = {
     const existing = findDomain(input.host, input.guest.name);
     if (existing?.running) throw new ProviderError(`domain ${input.guest.name} already runs on ${input.host.name}`, 4);
     checkMemory(input.host, input.guest.name, input.guest.memoryMiB);
+    for (const f of diskFiles(input.host, input.guest)) if (!existsSync(f)) writeFileSync(f, '');
     writeJson(domainFile(input.host, input.guest.name), said({ ...domainOf(input), console: existing?.console }, 'booted'));
     log(`${existing ? 'redefined and started' : 'created'} ${input.guest.name} on ${input.host.name}`);
     return { domain: input.guest.name };
@@ -177,6 +185,7 @@ const verbs = {
     const f = domainFile(input.host, input.guest.name);
     if (!existsSync(f)) log(`${input.guest.name} is already gone from ${input.host.name}`);
     rmSync(f, { force: true });
+    for (const img of diskFiles(input.host, input.guest)) rmSync(img, { force: true });
     return {};
   },
   start: (input) => {
@@ -224,10 +233,31 @@ const verbs = {
     if (findDomain(input.target, d.name)) throw new ProviderError(`${d.name} already exists on ${input.target.name}`, 4);
     checkMemory(input.target, d.name, input.guest.memoryMiB);
     // Local disks, no shared storage: the image goes with the domain.
+    const from = diskFiles(input.host, input.guest);
+    diskFiles(input.target, input.guest).forEach((to, i) => existsSync(from[i]) && renameSync(from[i], to));
     writeJson(domainFile(input.target, d.name), { ...domainOf(input), console: d.console });
     rmSync(domainFile(input.host, d.name), { force: true });
     log(`migrated ${d.name} ${input.host.name} → ${input.target.name} (disk copied)`);
     return {};
+  },
+  rename: (input) => {
+    const { host, guest, from } = input;
+    const old = findDomain(host, from.name);
+    if (!old) {
+      // Run again after it finished: the domain already has its new name.
+      if (findDomain(host, guest.name)) return { domain: guest.name };
+      throw new ProviderError(`no domain ${from.name} on ${host.name}`, 2);
+    }
+    const taken = findDomain(host, guest.name);
+    // The same domain under both names: a rename cut short between its two writes, finished here.
+    if (taken && taken.uuid !== old.uuid) throw new ProviderError(`${guest.name} already exists on ${host.name}`, 4);
+    const images = diskFiles(host, from);
+    diskFiles(host, guest).forEach((to, i) => existsSync(images[i]) && renameSync(images[i], to));
+    // The domain file last: its new name is what says the rename is done.
+    writeJson(domainFile(host, guest.name), { ...old, name: guest.name, config: input.config?.text ?? old.config });
+    rmSync(domainFile(host, from.name), { force: true });
+    log(`renamed ${from.name} → ${guest.name} on ${host.name} (disks kept)`);
+    return { domain: guest.name };
   },
 };
 
