@@ -59,10 +59,15 @@ function withConfigFile(input, fn) {
   }
 }
 
+const POOL = 'hvkit';
+/** A guest disk's volume in the pool: the file lib/hypervisor/render.ts names in the domain XML. */
+const volumeOf = (guest, d, i) => `${guest.name}-${d.on}-${i}.qcow2`;
+const hasVolume = (host, vol) => virsh(host, ['vol-info', '--pool', POOL, vol], { allowFail: true }).ok;
+
 /** Guest disks live in a directory pool at the host's storageDir, created on first use. */
 function ensureDisks(host, guest) {
   if (!guest.disks.length) return;
-  const pool = 'hvkit';
+  const pool = POOL;
   if (!virsh(host, ['pool-info', pool], { allowFail: true }).ok) {
     virsh(host, ['pool-define-as', pool, 'dir', '--target', safePath(host.storageDir, `the storageDir of ${host.name}`)]);
     virsh(host, ['pool-build', pool], { allowFail: true });
@@ -70,8 +75,8 @@ function ensureDisks(host, guest) {
     virsh(host, ['pool-autostart', pool]);
   }
   guest.disks.forEach((d, i) => {
-    const vol = `${guest.name}-${d.on}-${i}.qcow2`;
-    if (virsh(host, ['vol-info', '--pool', pool, vol], { allowFail: true }).ok) {
+    const vol = volumeOf(guest, d, i);
+    if (hasVolume(host, vol)) {
       virsh(host, ['vol-resize', '--pool', pool, vol, `${d.sizeMiB}M`], { allowFail: true });
     } else {
       virsh(host, ['vol-create-as', pool, vol, `${d.sizeMiB}M`, '--format', 'qcow2']);
@@ -172,11 +177,39 @@ const verbs = {
     virsh(host, ['migrate', '--live', '--persistent', '--undefinesource', ...(guest.disks.length ? ['--copy-storage-all'] : []), '--verbose', '--domain', guest.name, '--desturi', libvirtUri(target.address, `the address of ${target.name}`)]);
     return {};
   },
+  rename: async (input) => {
+    const { host, guest, from } = input;
+    const hasOld = exists(host, from.name);
+    if (!hasOld && !exists(host, guest.name)) throw new ProviderError(`no domain ${from.name} (or ${guest.name}) on ${host.name}`, 2);
+    if (hasOld && exists(host, guest.name)) throw new ProviderError(`${guest.name} already exists on ${host.name}`, 4);
+    const wasRunning = hasOld && virsh(host, ['domstate', from.name]).out.trim() === 'running';
+    // domrename takes only an inactive domain.
+    if (hasOld) await stop(host, from.name);
+    // A volume cannot be renamed through libvirt: each is cloned to its new name, and the old one deleted
+    // only once the domain points at the clone. Until then the old volume is the one that counts: a
+    // clone left by a rename cut short before domrename is made again; after domrename every clone was whole.
+    const moves = from.disks.map((d, i) => [volumeOf(from, d, i), volumeOf(guest, d, i)]);
+    for (const [a, b] of moves) {
+      if (!hasVolume(host, a)) continue;
+      if (hasVolume(host, b)) {
+        if (!hasOld) continue;
+        virsh(host, ['vol-delete', '--pool', POOL, b]);
+      }
+      virsh(host, ['vol-clone', '--pool', POOL, a, b]);
+    }
+    if (hasOld) virsh(host, ['domrename', from.name, guest.name]);
+    // The XML create would write for the new name: its disks are the clones.
+    withConfigFile(input, (file) => virsh(host, ['define', file]));
+    for (const [a] of moves) if (hasVolume(host, a)) virsh(host, ['vol-delete', '--pool', POOL, a]);
+    if (wasRunning) virsh(host, ['start', guest.name]);
+    log(`renamed ${from.name} → ${guest.name} on ${host.name}${wasRunning ? ' (shut down for it, started again)' : ''}`);
+    return { domain: guest.name };
+  },
 };
 
 export function main(verb) {
   return run(verb, async (input) => {
-    for (const k of ['host', 'guest', 'target']) if (input[k] !== undefined) safeName(input[k]?.name, `${k} name`);
+    for (const k of ['host', 'guest', 'target', 'from']) if (input[k] !== undefined) safeName(input[k]?.name, `${k} name`);
     return verbs[verb](input);
   });
 }

@@ -147,7 +147,7 @@ const verbs = {
 
 export function main(verb) {
   return run(verb, async (input) => {
-    for (const k of ['host', 'guest', 'target']) if (input[k] !== undefined) safeName(input[k]?.name, `${k} name`);
+    for (const k of ['host', 'guest', 'target', 'from']) if (input[k] !== undefined) safeName(input[k]?.name, `${k} name`);
     return verbs[verb](input);
   });
 }
