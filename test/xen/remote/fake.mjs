@@ -1,6 +1,6 @@
 // The remote side of the ssh stand-in: file commands acting inside the fake
 // host root $XL_ROOT (absolute paths are taken relative to it), each recorded.
-import { appendFileSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export function main(cmd) {
@@ -30,6 +30,14 @@ export function main(cmd) {
       break;
     case 'rm':
       for (const f of operands) rmSync(inRoot(f), { force: true });
+      break;
+    case 'mv':
+      renameSync(inRoot(operands[0]), inRoot(operands[1]));
+      break;
+    case 'ls':
+      // `ls -d -- PATH`: whether PATH exists.
+      if (!existsSync(inRoot(operands[0]))) process.exit(2);
+      process.stdout.write(`${operands[0]}\n`);
       break;
     case 'scp': {
       const [src, to] = operands;
