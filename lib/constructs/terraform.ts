@@ -54,7 +54,8 @@ function hostTriggers(h: HostSpec): Record<string, string> {
 }
 
 function guestTriggers(g: GuestSpec): Record<string, string> {
-  // Without the lifecycle: toggling it changes nothing on the hypervisor, so it must not replace the resource.
-  const { lifecycle: _, ...spec } = g;
+  // Without the lifecycle and movedFrom: neither reaches the hypervisor, so toggling one must not replace the resource,
+  // and a digest with them would re-create every guest written before they existed.
+  const { lifecycle: _, movedFrom: _from, ...spec } = g;
   return { guest: g.name, host: g.host, digest: digestOf(spec) };
 }

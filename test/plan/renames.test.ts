@@ -92,7 +92,7 @@ describe('createPlan: movedFrom renames a recorded guest', () => {
     expect(rc.change.actions).toEqual(['update']);
     expect(rc.change.before.name).toBe('web-02');
     expect(rc.change.after.name).toBe('web-03');
-    expect(doc.resource_changes.some((r: { previous_address?: string }) => r.previous_address && r.address !== rc.address)).toBe(false);
+    expect(doc.resource_changes.some((r: { address: string; previous_address?: string }) => r.previous_address && r.address !== rc.address)).toBe(false);
   });
 });
 
