@@ -1,12 +1,13 @@
 // The local provider: a simulated hypervisor. Each host is a folder (its
 // `address`, by default .hvkit/local/<fleet>/<host>) holding host.json
 // (installed memory, threads and disks, as a person built the machine) and one
-// <guest>.json per domain, with one <guest>-<hostdisk>-<n>.img per guest disk
-// (empty until a test writes to it: the simulator keeps its bytes across
-// rename and migrate, and removes it on destroy). It enforces the host's memory like a real
+// <guest>.json per domain. Guest disks are image files <guest>-<hostdisk>-<n>.img
+// in the folder beside it, <address>.disks (empty until a test writes to one:
+// the simulator keeps their bytes across rename and migrate, and removes them
+// on destroy). It enforces the host's memory like a real
 // hypervisor: a guest that does not fit fails.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProviderError, log, run } from '../lib/contract.mjs';
@@ -140,9 +141,18 @@ function requireDomain(host, name) {
   return d;
 }
 
-/** The images of a guest's disks in the host folder, as create makes them. */
+/**
+ * The images of a guest's disks, as create makes them: beside the host folder, not in it, so the host
+ * folder holds only host.json and domains (a `.disks` suffix cannot be a host name, which is a DNS label).
+ */
 function diskFiles(host, guest) {
-  return (guest.disks ?? []).map((d, i) => join(hostDir(host), `${guest.name}-${d.on}-${i}.img`));
+  const dir = `${hostDir(host)}.disks`;
+  return (guest.disks ?? []).map((d, i) => join(dir, `${guest.name}-${d.on}-${i}.img`));
+}
+
+/** A host's disk folder goes with its last image: a simulator emptied by destroy leaves only host folders. */
+function removeIfEmpty(dir) {
+  if (existsSync(dir) && readdirSync(dir).length === 0) rmdirSync(dir);
 }
 
 function findDomain(host, name) {
@@ -176,7 +186,10 @@ const verbs = {
     const existing = findDomain(input.host, input.guest.name);
     if (existing?.running) throw new ProviderError(`domain ${input.guest.name} already runs on ${input.host.name}`, 4);
     checkMemory(input.host, input.guest.name, input.guest.memoryMiB);
-    for (const f of diskFiles(input.host, input.guest)) if (!existsSync(f)) writeFileSync(f, '');
+    for (const f of diskFiles(input.host, input.guest)) {
+      mkdirSync(dirname(f), { recursive: true });
+      if (!existsSync(f)) writeFileSync(f, '');
+    }
     writeJson(domainFile(input.host, input.guest.name), said({ ...domainOf(input), console: existing?.console }, 'booted'));
     log(`${existing ? 'redefined and started' : 'created'} ${input.guest.name} on ${input.host.name}`);
     return { domain: input.guest.name };
@@ -186,6 +199,7 @@ const verbs = {
     if (!existsSync(f)) log(`${input.guest.name} is already gone from ${input.host.name}`);
     rmSync(f, { force: true });
     for (const img of diskFiles(input.host, input.guest)) rmSync(img, { force: true });
+    removeIfEmpty(`${hostDir(input.host)}.disks`);
     return {};
   },
   start: (input) => {
@@ -234,7 +248,12 @@ const verbs = {
     checkMemory(input.target, d.name, input.guest.memoryMiB);
     // Local disks, no shared storage: the image goes with the domain.
     const from = diskFiles(input.host, input.guest);
-    diskFiles(input.target, input.guest).forEach((to, i) => existsSync(from[i]) && renameSync(from[i], to));
+    diskFiles(input.target, input.guest).forEach((to, i) => {
+      if (!existsSync(from[i])) return;
+      mkdirSync(dirname(to), { recursive: true });
+      renameSync(from[i], to);
+    });
+    removeIfEmpty(`${hostDir(input.host)}.disks`);
     writeJson(domainFile(input.target, d.name), { ...domainOf(input), console: d.console });
     rmSync(domainFile(input.host, d.name), { force: true });
     log(`migrated ${d.name} ${input.host.name} → ${input.target.name} (disk copied)`);

@@ -19,7 +19,7 @@ const RENAMED_GROWN = stack(`'web-03', { role: 'web', vcpus: 2, maxVcpus: 2, mem
  */
 describe('rename a guest with movedFrom (local provider)', () => {
   let p: TempProject;
-  const image = (guest: string) => join(localHostDir(p.dir, 'host-a'), `${guest}-sda-0.img`);
+  const image = (guest: string) => join(`${localHostDir(p.dir, 'host-a')}.disks`, `${guest}-sda-0.img`);
   const domain = (guest: string) => JSON.parse(readFileSync(join(localHostDir(p.dir, 'host-a'), `${guest}.json`), 'utf8'));
 
   beforeEach(async () => {
