@@ -33,8 +33,9 @@ function actionsOf(c: Change): TfAction[] {
   switch (action) {
     case 'create': return ['create'];
     case 'update':
-    case 'rename':
     case 'migrate': return ['update'];
+    // A moved resource Terraform also replaces shows both, with its previous_address.
+    case 'rename': return c.reason.code === 'renamed' && (c.reason.detail.then?.code === 'cannot-update' || c.reason.detail.then?.code === 'replace-requested') ? ['delete', 'create'] : ['update'];
     case 'replace': return ['delete', 'create'];
     case 'delete': return ['delete'];
     case 'noop': return ['no-op'];
@@ -49,6 +50,7 @@ export function actionReasonOf(r: ChangeReason): ActionReason | undefined {
     case 'rebuild-requested':
     case 'rebuild-forced':
     case 'replace-requested': return 'replace_by_request';
+    case 'renamed': return r.detail.then && actionReasonOf(r.detail.then);
     case 'removed-from-code':
     case 'host-retired': return 'delete_because_no_resource_config';
     case 'new-guest':
@@ -61,7 +63,6 @@ export function actionReasonOf(r: ChangeReason): ActionReason | undefined {
     case 'host-record-only':
     case 'moved-outside-hvkit':
     case 'power':
-    case 'renamed':
     case 'memory-upgrade':
     case 'memory-downgrade':
     case 'noop': return undefined;

@@ -71,6 +71,14 @@ describe('createPlan: movedFrom renames a recorded guest', () => {
     expect(createPlan({ manifest: fleet({ 'web-03': web('3GiB', { movedFrom: 'web-02' }) }), state: after }).steps).toEqual([]);
   });
 
+  it('shows a rename with a replace on top as Terraform shows a moved resource it replaces', () => {
+    const plan = createPlan({ manifest: fleet({ 'web-03': web('2GiB', { movedFrom: 'web-02', mode: 'hvm' }) }), state: before });
+    expect(plan.steps.map((s) => [s.id, s.dependsOn])).toEqual([['rename:web-03', []], ['replace:web-03', ['rename:web-03']]]);
+    const doc = JSON.parse(renderJson(plan, 'null_resource', { timestamp: new Date(0) }));
+    const rc = doc.resource_changes.find((r: { address: string }) => r.address === 'null_resource.guest_web-03');
+    expect(rc).toMatchObject({ previous_address: 'null_resource.guest_web-02', action_reason: 'replace_because_cannot_update', change: { actions: ['delete', 'create'] } });
+  });
+
   it('says a libvirt rename shuts the guest down and starts it again', () => {
     const plan = createPlan({ manifest: fleet({ 'web-03': web('2GiB', { movedFrom: 'web-02' }) }, 'libvirt'), state: deployed({ 'web-02': web('2GiB') }, 'libvirt') });
     const c = guestChange(plan, 'web-03')!;
