@@ -67,7 +67,7 @@ const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1
  */
 export function createPlan(input: PlanInput): Plan {
   // Renamed guests (`movedFrom`) are compared with their record under the new name.
-  const renames = findRenames(input.manifest, input.state, input.capabilities);
+  const renames = findRenames(input.manifest, input.state, input.capabilities, new Set(input.keep ?? []));
   const { state } = renames;
   if (state && state.fleet !== input.manifest.fleet) {
     throw new HvkitError(`state belongs to fleet '${state.fleet}', the code to '${input.manifest.fleet}': pass the right --state or --fleet`);

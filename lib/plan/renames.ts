@@ -27,8 +27,9 @@ export interface Renames {
  * a rename already applied, or from a name state never had, is nothing to do.
  * Pure: `capabilities` says which providers can rename.
  * @param capabilities @default every provider can rename
+ * @param kept guests a `--target`ed plan leaves as recorded: in its manifest, though not targeted
  */
-export function findRenames(m: Manifest, state: State | undefined, capabilities?: Capabilities): Renames {
+export function findRenames(m: Manifest, state: State | undefined, capabilities?: Capabilities, kept: ReadonlySet<string> = new Set()): Renames {
   const from = new Map<string, string>();
   const diagnostics: Diagnostic[] = [];
   const inCode = new Map(m.guests.map((g) => [g.name, g]));
@@ -40,7 +41,9 @@ export function findRenames(m: Manifest, state: State | undefined, capabilities?
     const other = inCode.get(old);
     const first = claimed.get(old);
     const rec = own(state?.guests, old);
-    if (other) {
+    if (other && kept.has(old)) {
+      say('error', g, `${old} is not targeted, so this plan keeps it as recorded: target ${old} too to rename it into ${g.name}`);
+    } else if (other) {
       say('error', g, other.movedFrom === null
         ? `${old} is still in code (${other.path}): remove that guest, or remove movedFrom from ${g.name}`
         : `${old} is itself moved from ${other.movedFrom}, and hvkit does not follow chains of renames: set movedFrom: '${other.movedFrom}' on ${g.name} and remove ${old}, or apply one rename before writing the next`);

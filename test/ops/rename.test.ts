@@ -61,6 +61,16 @@ describe('rename a guest with movedFrom (local provider)', () => {
     expect((await p.run(['plan', '--detailed-exitcode'])).code).toBe(0);
   });
 
+  it('renames with --target naming the new name (the old record goes along)', async () => {
+    p.writeStack(RENAMED);
+    const r = await p.run(['apply', '--auto-approve', '--target', 'web-03']);
+    expect(r.code, r.err + r.out).toBe(0);
+    expect(r.out).toContain('rename:web-03');
+    expect(r.out).not.toContain('destroy:web-02');
+    expect(localDomains(p.dir)).toEqual(['db-01@host-a', 'web-03@host-a']);
+    expect(readFileSync(image('web-03'), 'utf8')).toBe('the data of web-02\n');
+  });
+
   it('converges after kill -9 at the rename step, before or after its script', async () => {
     for (const point of ['after-intent:rename:web-03', 'after-script:rename:web-03']) {
       p.writeStack(point.startsWith('after-intent') ? RENAMED : BEFORE);

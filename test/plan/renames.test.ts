@@ -113,6 +113,11 @@ describe('createPlan: movedFrom that cannot or need not rename', () => {
     expect(plan.applyable).toBe(false);
   });
 
+  it('is an error when a --target plan keeps the old record untargeted', () => {
+    const plan = createPlan({ manifest: fleet({ 'web-02': web('2GiB'), 'web-03': web('2GiB', { movedFrom: 'web-02' }), 'web-04': web('2GiB') }), state: before, keep: ['web-02', 'web-04'] });
+    expect(errors(plan)).toEqual(["tokyo/web-host-01/web-03: movedFrom 'web-02': web-02 is not targeted, so this plan keeps it as recorded: target web-02 too to rename it into web-03"]);
+  });
+
   it('is an error when two guests are moved from the same name', () => {
     const plan = createPlan({ manifest: fleet({ 'web-03': web('2GiB', { movedFrom: 'web-02' }), 'web-05': web('2GiB', { movedFrom: 'web-02' }) }), state: before });
     expect(errors(plan)).toEqual(["tokyo/web-host-01/web-05: movedFrom 'web-02': web-03 (tokyo/web-host-01/web-03) is moved from web-02 too: only one guest can take its place; remove movedFrom from one of them"]);
