@@ -77,6 +77,9 @@ describe('createPlan: movedFrom renames a recorded guest', () => {
     const doc = JSON.parse(renderJson(plan, 'null_resource', { timestamp: new Date(0) }));
     const rc = doc.resource_changes.find((r: { address: string }) => r.address === 'null_resource.guest_web-03');
     expect(rc).toMatchObject({ previous_address: 'null_resource.guest_web-02', action_reason: 'replace_because_cannot_update', change: { actions: ['delete', 'create'] } });
+    // The replace destroys the disks the rename kept: marked like every other data loss.
+    expect(guestChange(plan, 'web-03')!.dataLoss).toMatchObject({ kind: 'destroyed', totalMiB: 20480 });
+    expect(guestChange(createPlan({ manifest: renamed, state: before }), 'web-03')!.dataLoss).toBeUndefined();
   });
 
   it('says a libvirt rename shuts the guest down and starts it again', () => {
