@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { DataResource, type TerraformResource } from 'cdktf';
 import type { Construct } from 'constructs';
 import { digestOf } from '../manifest/canonical';
+import { resourceName } from '../manifest/resource-address';
 import type { GuestSpec, HostSpec, Manifest } from '../manifest/types';
 
 const require = createRequire(import.meta.url);
@@ -35,12 +36,12 @@ export function addTerraformResources(stack: Construct, manifest: Manifest): voi
     return r;
   };
   for (const h of manifest.hosts) {
-    hostRes.set(h.name, make(`host_${h.name}`, hostTriggers(h), [], []));
+    hostRes.set(h.name, make(resourceName('host', h.name), hostTriggers(h), [], []));
   }
   for (const g of manifest.guests) {
     const host = manifest.hosts.find((h) => h.name === g.host)!;
     const args = ['--manifest', 'hvkit.manifest.json', '--guest'];
-    const r = make(`guest_${g.name}`, guestTriggers(g), [
+    const r = make(resourceName('guest', g.name), guestTriggers(g), [
       { type: 'local-exec', interpreter: [script(host.provider, 'create'), ...args], command: g.name },
       { type: 'local-exec', when: 'destroy', interpreter: [script(host.provider, 'destroy'), ...args], command: g.name },
     ], [hostRes.get(g.host)!]);

@@ -1,6 +1,5 @@
-import { closest, distance } from 'fastest-levenshtein';
 import type { Problem } from '../errors';
-import { escapeControl, printable } from './names';
+import { escapeControl, nearest, printable } from './names';
 import { parseSize } from './size';
 
 /** A value as a message shows it: numbers as they are, the type of anything else, strings quoted. */
@@ -39,11 +38,7 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
 
 /** The known name a mistyped one most likely meant, or undefined when none is close. */
 export function nearestName(name: string, known: readonly string[]): string | undefined {
-  const lower = name.toLowerCase();
-  // A name cut short (`net` for `netMbps`) is as likely a slip as a misspelt one.
-  const near = known.find((x) => lower.length >= 3 && x.toLowerCase().startsWith(lower)) ?? closest(name, known as string[]);
-  const close = near !== undefined && (near.toLowerCase().startsWith(lower) || distance(name, near) <= Math.max(2, Math.floor(name.length / 3)));
-  return close ? near : undefined;
+  return nearest(name, known)[0];
 }
 
 const KNOWN = new WeakMap<readonly string[], ReadonlySet<string>>();

@@ -43,11 +43,26 @@ export function escapeControl(value: string): string {
   return s.replace(CONTROL_ALL, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** The names closest to a mistyped one, nearest first, ties by name so the answer is stable. */
-export function nearest(name: string, names: string[], n = 3): string[] {
-  return [...new Set(names)]
-    .map((c) => ({ c, d: distance(name, c) }))
-    .sort((a, b) => a.d - b.d || (a.c < b.c ? -1 : a.c > b.c ? 1 : 0))
-    .slice(0, n)
-    .map((x) => x.c);
+/**
+ * The known names a mistyped one most likely meant, best first: names it is a
+ * prefix of (`net` for `netMbps`: a name cut short is as likely a slip as a
+ * misspelt one), in the order given, then names within a few edits of it by
+ * distance, ties by name so the answer is stable. Names further off are left
+ * out: suggesting an unrelated name misleads more than suggesting none.
+ * @param opts.max how many names to return @default 1
+ */
+export function nearest(name: string, known: readonly string[], opts: { max?: number } = {}): string[] {
+  const lower = name.toLowerCase();
+  const within = Math.max(2, Math.floor(name.length / 3));
+  const prefixed: string[] = [];
+  const close: { c: string; d: number }[] = [];
+  for (const c of new Set(known)) {
+    if (lower.length >= 3 && c.toLowerCase().startsWith(lower)) prefixed.push(c);
+    else {
+      const d = distance(name, c);
+      if (d <= within) close.push({ c, d });
+    }
+  }
+  close.sort((a, b) => a.d - b.d || (a.c < b.c ? -1 : a.c > b.c ? 1 : 0));
+  return [...prefixed, ...close.map((x) => x.c)].slice(0, opts.max ?? 1);
 }

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { HvkitError } from '../errors';
-import { nearest } from '../manifest/names';
+import { nearest, printable } from '../manifest/names';
+import { parseResourceAddress, resolveResource } from '../manifest/resource-address';
 import type { GuestSpec, HostSpec, Manifest, PowerState } from '../manifest/types';
+import { addressEntries } from '../state/addresses';
 import { own, type State, type StateStore } from '../state/types';
 import { withStateLock, type LockRelease } from '../state/with-lock';
 import type { CallResult } from '../apply/provider';
@@ -23,32 +25,45 @@ export interface PowerTarget {
 /**
  * Finds a guest's host as `hvkit parent` does: where state records it, or
  * `host` when given (a guest state does not know, or one that runs elsewhere).
- * The host's address comes from state, else from code. Unknown names are a
- * one-line error naming the closest known ones.
+ * The guest is named as every command names one (`resolveResource`): name,
+ * construct path or Terraform resource address. The host's address comes
+ * from state, else from code. Unknown names are a one-line error naming the
+ * closest known one.
+ * @param verb the command, for the one-line error
  */
-export function powerTarget(state: State | undefined, manifest: Manifest | undefined, guest: string, host?: string): PowerTarget {
+export function powerTarget(state: State | undefined, manifest: Manifest | undefined, address: string, host: string | undefined, verb: string): PowerTarget {
+  const guest = guestNamed(state, manifest, address, verb, host);
   const rec = own(state?.guests, guest);
   const declared = manifest?.guests.find((g) => g.name === guest);
-  if (!rec && !declared && !host) {
-    const near = nearest(guest, [...Object.keys(state?.guests ?? {}), ...(manifest?.guests.map((g) => g.name) ?? [])]);
-    throw new HvkitError(`unknown guest '${guest}'${near.length ? `; did you mean ${near.join(', ')}?` : ''}`);
-  }
   const hostName = host ?? rec?.spec.host;
   if (!hostName) {
     throw new HvkitError(`${guest} is not deployed (code places it on ${declared!.host}): \`hvkit apply\` creates it; pass --host HOST if it runs there outside hvkit`);
   }
   const spec = own(state?.hosts, hostName)?.spec ?? manifest?.hosts.find((h) => h.name === hostName);
   if (!spec) {
-    const near = nearest(hostName, [...Object.keys(state?.hosts ?? {}), ...(manifest?.hosts.map((h) => h.name) ?? [])]);
+    const near = nearest(hostName, [...Object.keys(state?.hosts ?? {}), ...(manifest?.hosts.map((h) => h.name) ?? [])], { max: 3 });
     throw new HvkitError(`unknown host '${hostName}'${near.length ? `; did you mean ${near.join(', ')}?` : ''}`);
   }
   const fleet = state?.fleet ?? manifest?.fleet ?? '';
   return { guest: rec?.spec ?? declared ?? { name: guest }, host: spec, fleet, recorded: rec?.spec.host === hostName };
 }
 
+/**
+ * The guest name an address resolves to. With `host` given, an address that
+ * names nothing known is taken as the name of a guest outside hvkit.
+ */
+function guestNamed(state: State | undefined, manifest: Manifest | undefined, address: string, verb: string, host?: string): string {
+  const r = resolveResource(address, addressEntries(manifest, state));
+  if (r.ok && r.kind === 'host') throw new HvkitError(`${verb} ${printable(address)}: is a host; ${verb} takes a guest`);
+  if (r.ok) return r.name;
+  if (host !== undefined && !r.error.startsWith('names both')) return parseResourceAddress(address)?.name ?? address;
+  throw new HvkitError(`${verb} ${printable(address)}: ${r.error}`);
+}
+
 /** Whether looking a guest up needs the code: state alone does not know it, or the host asked for. */
-export function needsCode(state: State | undefined, guest: string, host?: string): boolean {
-  return !own(state?.guests, guest) || (host !== undefined && !own(state?.hosts, host));
+export function needsCode(state: State | undefined, address: string, host?: string): boolean {
+  const r = resolveResource(address, addressEntries(undefined, state));
+  return !(r.ok && r.kind === 'guest') || (host !== undefined && !own(state?.hosts, host));
 }
 
 export interface PowerOptions {
@@ -88,7 +103,8 @@ export async function powerGuest(opts: PowerOptions): Promise<PowerOutcome> {
   const { value, unlockWarning } = await withStateLock(opts.store, opts.action, async () => {
     const state = await opts.store.read();
     const manifest = needsCode(state, opts.guest, opts.host) ? await opts.code?.() : undefined;
-    const target = powerTarget(state, manifest, opts.guest, opts.host);
+    const target = powerTarget(state, manifest, opts.guest, opts.host, opts.action);
+    const guest = target.guest.name;
     const input = {
       fleet: target.fleet, host: target.host, guest: target.guest,
       ...(opts.force ? { force: true } : {}),
@@ -101,17 +117,17 @@ export async function powerGuest(opts: PowerOptions): Promise<PowerOutcome> {
     } finally {
       runner.close();
     }
-    if (!r.ok) throw new HvkitError(`${opts.action} ${opts.guest} on ${target.host.name} failed (${failure(r, opts.action)})`);
+    if (!r.ok) throw new HvkitError(`${opts.action} ${guest} on ${target.host.name} failed (${failure(r, opts.action)})`);
     const power: PowerState = opts.action === 'stop' ? 'stopped' : 'running';
     if (state && target.recorded) {
       const at = (opts.now?.() ?? new Date()).toISOString();
-      state.guests[opts.guest] = { ...state.guests[opts.guest], power: { state: power, at, by: 'command' } };
+      state.guests[guest] = { ...state.guests[guest], power: { state: power, at, by: 'command' } };
       // What an earlier refresh saw is no longer true: drift must not undo what was just done.
-      const seen = state.observed?.hosts[target.host.name]?.domains.find((d) => d.name === opts.guest);
+      const seen = state.observed?.hosts[target.host.name]?.domains.find((d) => d.name === guest);
       if (seen) seen.running = power === 'running';
       state.serial = await opts.store.write(state);
     }
-    return { guest: opts.guest, host: target.host.name, power, recorded: Boolean(state && target.recorded) };
+    return { guest: guest, host: target.host.name, power, recorded: Boolean(state && target.recorded) };
   });
   return { ...value, ...(unlockWarning ? { unlockWarning } : {}) };
 }
@@ -142,7 +158,8 @@ export interface ConsoleOptions {
  * console --domain NAME`, `ssh -t HOST xl console NAME`).
  */
 export async function consoleCommand(opts: ConsoleOptions): Promise<{ command: string[]; host: string }> {
-  const target = powerTarget(opts.state, opts.manifest, opts.guest, opts.host);
+  const target = powerTarget(opts.state, opts.manifest, opts.guest, opts.host, 'console');
+  const guest = target.guest.name;
   const runner = runnerFor(opts.projectDir, opts.env);
   const provider = target.host.provider;
   if (!existsSync(runner.scriptPath(provider, 'console'))) throw new HvkitError(`the ${provider} provider has no console (no ${runner.scriptPath(provider, 'console')})`);
@@ -152,10 +169,10 @@ export async function consoleCommand(opts: ConsoleOptions): Promise<{ command: s
   } finally {
     runner.close();
   }
-  if (!r.ok) throw new HvkitError(`console of ${opts.guest} on ${target.host.name} failed (${failure(r, 'console')})`);
+  if (!r.ok) throw new HvkitError(`console of ${guest} on ${target.host.name} failed (${failure(r, 'console')})`);
   const command = r.result?.command;
   if (!Array.isArray(command) || command.length === 0 || !command.every((w) => typeof w === 'string')) {
-    throw new HvkitError(`the ${provider} provider answered no console command for ${opts.guest} (providers/README.md: {"command": [argv...]})`);
+    throw new HvkitError(`the ${provider} provider answered no console command for ${guest} (providers/README.md: {"command": [argv...]})`);
   }
   return { command: command as string[], host: target.host.name };
 }

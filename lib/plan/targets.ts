@@ -1,7 +1,9 @@
-import { closest } from 'fastest-levenshtein';
 import type { Diagnostic } from '../diagnostics';
 import { HvkitError } from '../errors';
+import { printable } from '../manifest/names';
+import { resolveResource } from '../manifest/resource-address';
 import type { GuestSpec, HostSpec, Manifest } from '../manifest/types';
+import { addressEntries } from '../state/addresses';
 import { own, type State } from '../state/types';
 import { withRecordedIdentities } from './identities';
 import type { PlanScope } from './plan-file';
@@ -35,50 +37,21 @@ export interface Named {
   hosts: ReadonlySet<string>;
 }
 
-/** The Terraform resource address `plan --json` gives a guest or host (json.ts resourceOf). */
-const TF_ADDRESS = /^(?:null_resource|terraform_data)\.(guest|host)_(.+)$/;
-
-type Entry = { kind: 'guest' | 'host'; name: string };
-
-/** Every address that names something in code or state: names, construct paths (code's and recorded). */
-function addressIndex(manifest: Manifest, state: State | undefined): Map<string, Entry[]> {
-  const index = new Map<string, Entry[]>();
-  const add = (key: string, e: Entry) => {
-    const list = index.get(key) ?? [];
-    if (!list.some((x) => x.kind === e.kind && x.name === e.name)) list.push(e);
-    index.set(key, list);
-  };
-  const guests: GuestSpec[] = [...manifest.guests, ...Object.values(state?.guests ?? {}).map((r) => r.spec)];
-  const hosts: HostSpec[] = [...manifest.hosts, ...Object.values(state?.hosts ?? {}).map((r) => r.spec)];
-  for (const h of hosts) for (const key of [h.name, h.path]) add(key, { kind: 'host', name: h.name });
-  for (const g of guests) for (const key of [g.name, g.path]) add(key, { kind: 'guest', name: g.name });
-  return index;
-}
-
 /**
  * Resolves the addresses of `flag` (`--target`, `--replace`): each a guest
  * name, a host name, a construct path as code or state has it, or the
- * resource address of `plan --json` (`null_resource.guest_web-01`). An
- * address that names nothing is a one-line error with the nearest known name.
+ * resource address of `plan --json` (`null_resource.guest_web-01`), as
+ * `resolveResource` reads them.
  */
 export function resolveAddresses(flag: string, addresses: readonly string[], manifest: Manifest, state: State | undefined): Named {
   const guests = new Set<string>();
   const hosts = new Set<string>();
   if (addresses.length === 0) return { guests, hosts };
-  const index = addressIndex(manifest, state);
+  const entries = addressEntries(manifest, state);
   for (const address of addresses) {
-    const tf = TF_ADDRESS.exec(address);
-    const found = tf ? (index.get(tf[2]) ?? []).filter((e) => e.kind === tf[1]) : (index.get(address) ?? []);
-    if (found.length === 0) {
-      const known = [...index.keys()].filter((k) => k.includes('/') === address.includes('/')).sort();
-      const near = known.length ? closest(tf ? tf[2] : address, known) : undefined;
-      throw new HvkitError(`${flag} ${address}: no guest or host of that name or construct path in code or state${near ? `; did you mean '${near}'?` : ''}`);
-    }
-    if (found.length > 1) {
-      const paths = found.map((e) => [...index].find(([k, v]) => k.includes('/') && v.some((x) => x.kind === e.kind && x.name === e.name))?.[0] ?? e.name);
-      throw new HvkitError(`${flag} ${address}: names both a host and a guest; give the construct path of the one you mean (${paths.join(' or ')})`);
-    }
-    (found[0].kind === 'guest' ? guests : hosts).add(found[0].name);
+    const r = resolveResource(address, entries);
+    if (!r.ok) throw new HvkitError(`${flag} ${printable(address)}: ${r.error}`);
+    (r.kind === 'guest' ? guests : hosts).add(r.name);
   }
   return { guests, hosts };
 }

@@ -1,4 +1,5 @@
 import { assertNever } from '../errors';
+import { resourceName } from '../manifest/resource-address';
 import type { Change, ChangeReason, Plan } from '../plan/types';
 
 type TfAction = 'no-op' | 'create' | 'update' | 'delete';
@@ -81,8 +82,8 @@ export function providerOf(resourceType: string): { key: string; full: string } 
  * so a guest and a host of the same name do not collide.
  */
 export function resourceOf(resourceType: string, kind: Change['kind'], name: string): { address: string; mode: 'managed'; type: string; name: string } {
-  const resourceName = `${kind}_${name}`;
-  return { address: `${resourceType}.${resourceName}`, mode: 'managed', type: resourceType, name: resourceName };
+  const resource = resourceName(kind, name);
+  return { address: `${resourceType}.${resource}`, mode: 'managed', type: resourceType, name: resource };
 }
 
 /**

@@ -1,6 +1,7 @@
-import { closest } from 'fastest-levenshtein';
 import { HvkitError } from '../errors';
 import { checkDnsLabel, printable } from '../manifest/names';
+import { parseResourceAddress, resolveResource } from '../manifest/resource-address';
+import { addressEntries } from './addresses';
 import { own, type State, type StateStore } from './types';
 import { withStateLock, type LockRelease } from './with-lock';
 
@@ -26,23 +27,15 @@ export function stateAddresses(state: State): StateAddress[] {
 }
 
 /**
- * The record an address names: a construct path as `hvkit state list` prints
- * it, a guest name or a host name. A name that is both a host's and a guest's
- * must be given as a path; an unknown one is an error naming the closest record.
+ * The record an address names, as `resolveResource` reads addresses: a
+ * construct path as `hvkit state list` prints it, a guest or host name, or a
+ * Terraform resource address (`null_resource.guest_web-01`).
+ * @param command the command, for the one-line error @default 'state rm'
  */
-export function resolveAddress(state: State, address: string): StateAddress {
-  const all = stateAddresses(state);
-  const byPath = all.find((a) => a.path === address);
-  if (byPath) return byPath;
-  const byName = all.filter((a) => a.name === address);
-  if (byName.length === 1) return byName[0];
-  if (byName.length > 1) {
-    throw new HvkitError(`'${printable(address)}' names both ${byName.map((a) => `${a.kind} ${a.path}`).join(' and ')}: give the construct path of the one you mean`);
-  }
-  const names = [...all.map((a) => a.name), ...all.map((a) => a.path)];
-  const near = names.length ? closest(address, names) : undefined;
-  const record = near === undefined ? undefined : all.find((a) => a.name === near || a.path === near)!;
-  throw new HvkitError(`state has no record '${printable(address)}'${record ? `; did you mean ${record.path}?` : ' (it records nothing)'} (\`hvkit state list\` lists them)`);
+export function resolveAddress(state: State, address: string, command = 'state rm'): StateAddress {
+  const r = resolveResource(address, addressEntries(undefined, state), 'state');
+  if (!r.ok) throw new HvkitError(`${command} ${printable(address)}: ${r.error}`);
+  return stateAddresses(state).find((a) => a.kind === r.kind && a.name === r.name)!;
 }
 
 /** The in-flight steps a dead apply left that touch a host or guest. */
@@ -110,13 +103,15 @@ export async function removeRecords(store: StateStore, addresses: readonly strin
 export async function moveRecord(store: StateStore, from: string, to: string): Promise<{ from: StateAddress; to: StateAddress; serial: number } & LockRelease> {
   const { value, unlockWarning } = await withStateLock(store, 'state mv', async () => {
     const state = await readOrRefuse(store);
-    const old = resolveAddress(state, from);
+    const old = resolveAddress(state, from, 'state mv');
     if (old.kind !== 'guest') {
       throw new HvkitError(`state mv moves guest records, and ${old.path} is a host: a host's name is the machine's; change it in code and let plan retire the old record and add the new one`);
     }
     const parent = old.path.includes('/') ? old.path.slice(0, old.path.lastIndexOf('/')) : old.path;
-    const slash = to.lastIndexOf('/');
-    const name = slash < 0 ? to : to.slice(slash + 1);
+    const tf = parseResourceAddress(to);
+    if (tf && tf.kind !== 'guest') throw new HvkitError(`state mv ${printable(to)}: names a host; a guest's record moves to a guest name, construct path or guest resource address`);
+    const slash = tf ? -1 : to.lastIndexOf('/');
+    const name = tf ? tf.name : slash < 0 ? to : to.slice(slash + 1);
     if (slash >= 0 && to.slice(0, slash) !== parent) {
       throw new HvkitError(`state mv keeps a guest on its host (${old.host}), and ${printable(to)} is not under ${parent}: a record says where the guest runs; to move the guest, change its host in code and let plan migrate it`);
     }

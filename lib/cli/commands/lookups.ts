@@ -37,7 +37,7 @@ export function parentOf(guest: string, state: State | undefined, manifest: Mani
   const inCode = manifest?.guests.find((g) => g.name === guest)?.host ?? null;
   if (!deployed && !inCode) {
     const names = [...new Set([...Object.keys(state?.guests ?? {}), ...(manifest?.guests.map((g) => g.name) ?? [])])];
-    const near = nearest(guest, names);
+    const near = nearest(guest, names, { max: 3 });
     throw new HvkitError(`unknown guest '${guest}'${near.length ? `; did you mean ${near.join(', ')}?` : ''}`);
   }
   let text: string;
@@ -161,7 +161,7 @@ export function registerLookups(program: Command, io: Io, setCode: (code: number
       const { state, location } = await readState(io, opts);
       const st = requireState(state, location);
       if (opts.host && !own(st.hosts, opts.host)) {
-        const near = nearest(opts.host, Object.keys(st.hosts));
+        const near = nearest(opts.host, Object.keys(st.hosts), { max: 3 });
         throw new HvkitError(`unknown host '${opts.host}'${near.length ? `; did you mean ${near.join(', ')}?` : ''}`);
       }
       const rows = guestRows(st, opts.host);
