@@ -54,7 +54,7 @@ describe('hvkit state list | rm | mv', () => {
     const serial = readState(p.dir).serial;
     const r = await p.run(['state', 'rm', 'web-1']);
     expect(r.code).toBe(1);
-    expect(r.err).toBe("Error: state has no record 'web-1'; did you mean tokyo/host-a/web-01? (`hvkit state list` lists them)\n");
+    expect(r.err).toBe("Error: state rm web-1: no guest or host of that name or construct path in state; did you mean 'web-01'?\n");
     expect(readState(p.dir).serial).toBe(serial);
   });
 

@@ -63,7 +63,7 @@ describe('hvkit start | stop | reboot on the local provider', () => {
   it('names the closest guest for an unknown one', async () => {
     const r = await p.run(['stop', 'web-1']);
     expect(r.code).toBe(1);
-    expect(r.err).toBe("Error: unknown guest 'web-1'; did you mean web-01, db-01?\n");
+    expect(r.err).toBe("Error: stop web-1: no guest or host of that name or construct path in code or state; did you mean 'web-01'?\n");
   });
 
   it('powers a guest off with --force: nothing is removed', async () => {

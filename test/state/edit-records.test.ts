@@ -35,12 +35,23 @@ describe('resolveAddress', () => {
   });
 
   it('asks for the path when a name is both a host and a guest', () => {
-    expect(() => resolveAddress(s, 'cache')).toThrow("'cache' names both host tokyo/cache and guest tokyo/web-host-01/cache: give the construct path of the one you mean");
+    expect(() => resolveAddress(s, 'cache')).toThrow('state rm cache: names both a host and a guest; give the construct path of the one you mean (tokyo/cache or tokyo/web-host-01/cache)');
     expect(resolveAddress(s, 'tokyo/cache').kind).toBe('host');
   });
 
-  it('names the closest record for an unknown address', () => {
-    expect(() => resolveAddress(s, 'web-1')).toThrow("state has no record 'web-1'; did you mean tokyo/web-host-01/web-01? (`hvkit state list` lists them)");
+  it('takes the Terraform resource address plan --json gives a guest or host', () => {
+    expect(resolveAddress(s, 'null_resource.guest_web-01').path).toBe('tokyo/web-host-01/web-01');
+    expect(resolveAddress(s, 'terraform_data.host_cache')).toEqual({ kind: 'host', name: 'cache', path: 'tokyo/cache' });
+  });
+
+  it('names the closest record for an unknown address, in the form it was given', () => {
+    expect(() => resolveAddress(s, 'web-1')).toThrow("state rm web-1: no guest or host of that name or construct path in state; did you mean 'web-01'?");
+    expect(() => resolveAddress(s, 'tokyo/web-host-01/web-1', 'state mv')).toThrow("state mv tokyo/web-host-01/web-1: no guest or host of that name or construct path in state; did you mean 'tokyo/web-host-01/web-01'?");
+    expect(() => resolveAddress(s, 'null_resource.guest_web-1')).toThrow("did you mean 'null_resource.guest_web-01'?");
+  });
+
+  it('suggests nothing for an address far from every record', () => {
+    expect(() => resolveAddress(s, 'zzz')).toThrow('state rm zzz: no guest or host of that name or construct path in state; `hvkit state list` shows what state records');
   });
 });
 
@@ -73,7 +84,7 @@ describe('removeRecords', () => {
 
   it('removes nothing when one address of several is unknown', async () => {
     const store = new MemoryStateStore(applied());
-    await expect(removeRecords(store, ['web-01', 'web-3'])).rejects.toThrow("state has no record 'web-3'");
+    await expect(removeRecords(store, ['web-01', 'web-3'])).rejects.toThrow('state rm web-3: no guest or host of that name');
     expect(store.history).toHaveLength(0);
   });
 
@@ -115,6 +126,12 @@ describe('moveRecord', () => {
   it('takes NEW as a construct path on the same host', async () => {
     const store = new MemoryStateStore(applied());
     expect((await moveRecord(store, 'tokyo/web-host-01/web-01', 'tokyo/web-host-01/web-11')).to.path).toBe('tokyo/web-host-01/web-11');
+  });
+
+  it('takes OLD and NEW as Terraform resource addresses, as `terraform state mv` does', async () => {
+    const store = new MemoryStateStore(applied());
+    const r = await moveRecord(store, 'null_resource.guest_web-01', 'null_resource.guest_web-11');
+    expect(r.to).toEqual({ kind: 'guest', name: 'web-11', path: 'tokyo/web-host-01/web-11', host: 'web-host-01' });
   });
 
   it('refuses to move a record to another host', async () => {
