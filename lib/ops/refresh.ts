@@ -3,7 +3,7 @@ import { HvkitError } from '../errors';
 import { renderConfig } from '../hypervisor/render';
 import { formatSize } from '../manifest/size';
 import type { HostSpec, Manifest } from '../manifest/types';
-import { emptyState, own, type ObservedDomain, type ObservedHost, type State, type StateStore } from '../state/types';
+import { emptyState, own, powerRecord, type ObservedDomain, type ObservedHost, type State, type StateStore } from '../state/types';
 import { withStateLock, type LockRelease } from '../state/with-lock';
 import { driftOf } from './drift';
 import { runnerFor } from './prepare';
@@ -86,7 +86,9 @@ export async function importGuest(opts: OpsOptions & { guest: string }): Promise
       maxVcpus: domain.maxVcpus ?? spec.maxVcpus,
     };
     state.hosts[host.name] ??= { spec: host, ...(seen.memoryMiB !== undefined ? { installedMiB: seen.memoryMiB } : {}) };
-    state.guests[spec.name] = { spec: recorded, provider: host.provider, config: renderConfig(host, recorded).text };
+    // Recorded as the provider's list sees it, so a plan starts a shut-off domain that code wants running.
+    const power = powerRecord(domain.running ? 'running' : 'stopped', false, 'refresh');
+    state.guests[spec.name] = { spec: recorded, provider: host.provider, config: renderConfig(host, recorded).text, ...(power ? { power } : {}) };
     state.serial = await opts.store.write(state);
     return { state, domain, host: host.name };
   });

@@ -64,6 +64,18 @@ describe("power: 'stopped' planned and applied on the local provider", () => {
     const plan = await p.run(['plan']);
     expect(plan.out).toContain("1. start web-01 on host-a (power 'running' in code)");
   });
+
+  it('imports a shut-off domain as stopped, so the next plan starts it', async () => {
+    p.writeStack(stack('running'));
+    expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
+    expect((await p.run(['stop', 'web-01'])).code).toBe(0);
+    expect((await p.run(['state', 'rm', 'web-01'])).code).toBe(0);
+    const imp = await p.run(['import', 'web-01']);
+    expect(imp.code, imp.err).toBe(0);
+    expect(readState(p.dir).guests['web-01'].power).toMatchObject({ state: 'stopped', by: 'refresh' });
+    const plan = await p.run(['plan']);
+    expect(plan.out).toContain("1. start web-01 on host-a (power 'running' in code)");
+  });
 });
 
 describe('refresh and power', () => {
