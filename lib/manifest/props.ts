@@ -28,7 +28,8 @@ export interface LifecycleProps {
   /**
    * Props whose difference between code and state is not planned: the
    * value recorded in state is kept (Terraform's `ignore_changes`). A typo is
-   * refused with the nearest name.
+   * refused with the nearest name. Ignoring `memory` (`vcpus`) also keeps a
+   * `maxMemory` (`maxVcpus`) left to its default, as it follows the value.
    * @default []
    */
   readonly ignoreChanges?: readonly (IgnorableProp | 'all')[];

@@ -32,6 +32,8 @@ export function withIgnoredChanges(m: Manifest, state: State | undefined): KeptC
     if (!rec || fields.length === 0) return g;
     const kept: GuestSpec = { ...g };
     for (const f of fields) (kept as unknown as Record<string, unknown>)[f] = rec[f];
+    // A maximum left to its default follows its value in code: ignoring the value ignores the maximum it drags along.
+    for (const [value, , limit] of BOUNDS) if (fields.includes(value) && g[limit] === g[value]) (kept as unknown as Record<string, unknown>)[limit] = rec[limit];
     for (const [value, prop, limit, limitProp] of BOUNDS) {
       if ((kept[value] as number) <= (kept[limit] as number)) continue;
       const show = (f: keyof GuestSpec) => (f.endsWith('MiB') ? formatSize(kept[f] as number) : String(kept[f]));

@@ -101,6 +101,19 @@ describe('lifecycle.ignoreChanges', () => {
     expect(change(p, 'web-01').action).toBe('noop');
   });
 
+  it('keeps the maxMemory that follows memory: a memory change in code is no change at all', () => {
+    const ignoring = (memory: string) => fleet({ 'web-01': web('3.5GiB'), 'mc-01': memcached({ memory, lifecycle: { ignoreChanges: ['memory'] } }) });
+    const p = plan(ignoring('3GiB'), {}, stateOf(ignoring('2GiB')));
+    expect(change(p, 'mc-01').action).toBe('noop');
+    expect(p.steps).toEqual([]);
+  });
+
+  it('keeps the maxVcpus that follows vcpus when vcpus is ignored', () => {
+    const ignoring = (vcpus: number) => fleet({ 'web-01': web('3.5GiB', { lifecycle: { ignoreChanges: ['vcpus'] }, vcpus }), 'mc-01': memcached() });
+    const p = plan(ignoring(4), {}, stateOf(ignoring(2)));
+    expect(change(p, 'web-01').action).toBe('noop');
+  });
+
   it('refuses a kept memory above a maxMemory lowered in code', () => {
     const state = stateOf(tuned);
     const p = plan(fleet({ 'web-01': web('2GiB', { maxMemory: '3GiB', lifecycle: { ignoreChanges: ['memory'] } }), 'mc-01': memcached() }), {}, state);
