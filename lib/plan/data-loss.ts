@@ -20,8 +20,9 @@ export interface LostDisk {
  *   image of it (delete, replace, rebuild in place, the copy a forced
  *   `rebuild --to` leaves behind);
  * - `left-behind`: the guest is created again with empty disks on another host
- *   (`rebuild --to` of a host that is down); the old images stay on the old
- *   host and are not carried over.
+ *   (`rebuild --to` of a host that is down), or at other image paths or
+ *   through another provider (a host's `storageDir` or `provider` changed);
+ *   the old images are not carried over.
  */
 export type DataLossKind = 'destroyed' | 'left-behind';
 
@@ -57,7 +58,7 @@ export function dataLossOf(c: GuestChange): DataLoss | undefined {
       const b = c.before!;
       // A replace onto another host is `rebuild --to`: a forced one destroys the copy it leaves, else the images stay on the down host.
       const elsewhere = c.after !== null && c.after.host !== b.host;
-      return lossOf(elsewhere && c.reason.code !== 'rebuild-forced' ? 'left-behind' : 'destroyed', b);
+      return lossOf((elsewhere && c.reason.code !== 'rebuild-forced') || leavesImages(c) ? 'left-behind' : 'destroyed', b);
     }
     // A rename keeps the disks; a replace planned on top of it (mode change, --replace) does not.
     case 'rename': return c.reason.code === 'renamed' && c.reason.detail.then && REPLACES.has(c.reason.detail.then.code) ? lossOf('destroyed', c.before!) : undefined;
@@ -67,6 +68,17 @@ export function dataLossOf(c: GuestChange): DataLoss | undefined {
     case 'noop': return undefined;
     default: return assertNever(c.action, 'guest action');
   }
+}
+
+/**
+ * A replace that creates the guest at other image paths or through another
+ * provider: the destroy before it runs against the host as code now declares
+ * it, so whether it deletes the old images depends on the provider (libvirt's
+ * `--remove-all-storage` does, xen's `rm -f` of the new paths does not); what
+ * is sure is that they are not carried over.
+ */
+function leavesImages(c: GuestChange): boolean {
+  return c.reason.code === 'cannot-update' && c.reason.detail.causes.some((x) => x.kind === 'disk-path' || x.kind === 'provider');
 }
 
 /** The changes with their data loss marked on each guest change that loses data. */

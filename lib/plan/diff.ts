@@ -1,3 +1,4 @@
+import { diskPath } from '../hypervisor/render';
 import { digestOf } from '../manifest/canonical';
 import { formatSize } from '../manifest/size';
 import type { GuestSpec, HostSpec } from '../manifest/types';
@@ -25,8 +26,14 @@ export function fieldChanges(before: object, after: object, skip: ReadonlySet<st
   return out;
 }
 
+/** The hosts a guest change is planned between: as state records it, and as code declares it. */
+export interface GuestHosts {
+  before: HostSpec;
+  after: HostSpec;
+}
+
 /** Why a guest must be destroyed and created again: empty if it can change in place. */
-function replaceCauses(b: GuestSpec, a: GuestSpec): ReplaceCause[] {
+function replaceCauses(b: GuestSpec, a: GuestSpec, hosts?: GuestHosts): ReplaceCause[] {
   const causes: ReplaceCause[] = [];
   if (b.mode !== a.mode) causes.push({ kind: 'mode', from: b.mode, to: a.mode });
   if (b.uuid !== a.uuid) causes.push({ kind: 'uuid' });
@@ -36,17 +43,31 @@ function replaceCauses(b: GuestSpec, a: GuestSpec): ReplaceCause[] {
     else if (n.on !== d.on) causes.push({ kind: 'disk-moved', disk, from: d.on, to: n.on });
     else if (n.sizeMiB < d.sizeMiB) causes.push({ kind: 'disk-shrinks', disk, fromMiB: d.sizeMiB, toMiB: n.sizeMiB });
   });
+  if (!hosts) return causes;
+  if (hosts.before.provider !== hosts.after.provider) causes.push({ kind: 'provider', from: hosts.before.provider, to: hosts.after.provider });
+  // A disk already removed or moved is named above; any other kept disk whose image path changes would be created empty at the new path.
+  const named = new Set(causes.flatMap((c) => ('disk' in c ? [c.disk] : [])));
+  b.disks.forEach((_, disk) => {
+    if (disk >= a.disks.length || named.has(disk)) return;
+    const from = diskPath(hosts.before, b, disk);
+    const to = diskPath(hosts.after, a, disk);
+    if (from !== to) causes.push({ kind: 'disk-path', disk, from, to });
+  });
   return causes;
 }
 
-/** Classifies the change of one guest that stays on the same host. */
-export function diffGuest(b: GuestSpec, a: GuestSpec, configChanged: boolean): GuestChange {
+/**
+ * Classifies the change of one guest that stays on the same host.
+ * @param hosts its host as recorded and as in code, to see image paths or a provider change
+ * @default hosts: none (only the guest's own spec is compared)
+ */
+export function diffGuest(b: GuestSpec, a: GuestSpec, configChanged: boolean, hosts?: GuestHosts): GuestChange {
   const fields = fieldChanges(b, a, new Set(['host']));
   const base = { kind: 'guest' as const, name: a.name, address: a.path, before: b, after: a, fields };
   if (a.host !== b.host) {
     return { ...base, action: 'migrate', reason: { code: 'moves-host', detail: { from: b.host, to: a.host } }, restart: false, recordOnly: false, fields: [{ field: 'host', before: b.host, after: a.host }, ...fields] };
   }
-  const causes = replaceCauses(b, a);
+  const causes = replaceCauses(b, a, hosts);
   if (causes.length) return { ...base, action: 'replace', reason: { code: 'cannot-update', detail: { causes } }, restart: true, recordOnly: false };
   if (fields.length === 0 && !configChanged) return { ...base, action: 'noop', reason: bare('noop'), restart: false, recordOnly: false };
   const hv = fields.filter((f) => !RECORD_ONLY.has(f.field));

@@ -116,7 +116,10 @@ export function createPlan(input: PlanInput): Plan {
     else {
       const recordedConfig = rename?.config!.text ?? rec!.config;
       const configChanged = recordedConfig !== rendered!.text && !configMatchesCode(kept, host!, name, recordedConfig);
-      change = diffGuest(b, a, !keep.has(name) && (configChanged || rec!.provider !== host!.provider));
+      // A rename's step moves the images to the paths of the new name on the host it runs on: compare from there.
+      const recordedHost = rename ? rename.hostSpec : stateHosts.get(b.host);
+      const hosts = recordedHost && !keep.has(name) ? { before: { ...recordedHost, provider: rec!.provider }, after: host! } : undefined;
+      change = diffGuest(b, a, !keep.has(name) && (configChanged || rec!.provider !== host!.provider), hosts);
       if (rebuild.has(name)) change = rebuildChange(change, rec!.config, rendered!.text, input.rebuild!);
       else if (replace.has(name) && change.action !== 'migrate') change = { ...change, action: 'replace', restart: true, recordOnly: false, reason: bare('replace-requested') };
       else if (movedFrom.has(name)) {

@@ -1,6 +1,6 @@
 import { assertNever } from '../errors';
 import { formatSize } from '../manifest/size';
-import type { GuestMode, PowerState } from '../manifest/types';
+import type { GuestMode, PowerState, ProviderName } from '../manifest/types';
 import { describeDimms } from './diff';
 
 /** No detail: the code says it all. */
@@ -15,7 +15,11 @@ export type ReplaceCause =
   | { kind: 'uuid' }
   | { kind: 'disk-removed'; disk: number; sizeMiB: number; on: string }
   | { kind: 'disk-moved'; disk: number; from: string; to: string }
-  | { kind: 'disk-shrinks'; disk: number; fromMiB: number; toMiB: number };
+  | { kind: 'disk-shrinks'; disk: number; fromMiB: number; toMiB: number }
+  /** The image path changes (host `storageDir`, guest name): hvkit does not copy images, so the guest would boot on a new, empty one. */
+  | { kind: 'disk-path'; disk: number; from: string; to: string }
+  /** The host's provider changes: the guest is created again through the other one. */
+  | { kind: 'provider'; from: ProviderName; to: ProviderName };
 
 /** A field a running guest takes without a restart, within its maximum. */
 export type LiveField = 'memoryMiB' | 'vcpus';
@@ -91,6 +95,8 @@ function causeText(c: ReplaceCause): string {
     case 'disk-removed': return `disk ${c.disk} (${formatSize(c.sizeMiB)} on ${c.on}) removed`;
     case 'disk-moved': return `disk ${c.disk} moves from host disk ${c.from} to ${c.to}`;
     case 'disk-shrinks': return `disk ${c.disk} shrinks ${formatSize(c.fromMiB)} → ${formatSize(c.toMiB)} (images cannot shrink safely)`;
+    case 'disk-path': return `disk ${c.disk} image path ${c.from} → ${c.to} (hvkit does not copy images)`;
+    case 'provider': return `provider ${c.from} → ${c.to}: created again through ${c.to}`;
     default: return assertNever(c, 'replace cause');
   }
 }

@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { GuestProps } from '../../lib/manifest/props';
+import type { GuestProps, HostProps } from '../../lib/manifest/props';
 import type { Manifest } from '../../lib/manifest/types';
 import { loadPlan, serializePlan } from '../../lib/plan/plan-file';
 import { createPlan, type PlanInput } from '../../lib/plan/planner';
 import { summarize, type GuestChange, type Plan } from '../../lib/plan/types';
+import { reasonText } from '../../lib/plan/reason';
 import { WEB_HOST_8G, manifestOf, memcached, stateOf, web } from '../helpers/fleet';
 
 /** A web guest with two disks: a replace loses both, not only the one that changes. */
@@ -78,6 +79,44 @@ describe('data loss: the planner marks every change that loses guest data', () =
     const moved = plan(fleet({ 'web-01': twoDisks() }, { 'mc-01': memcached() }));
     expect(change(moved, 'mc-01').action).toBe('migrate');
     for (const c of [...p.changes, ...moved.changes]) expect(c).not.toHaveProperty('dataLoss');
+  });
+});
+
+describe('data loss: a host change that gives its guests new, empty disk images', () => {
+  const onHost = (host: Partial<HostProps>, extra: Partial<GuestProps> = {}): Manifest =>
+    manifestOf({ 'web-host-01': { props: { ...WEB_HOST_8G, ...host }, guests: { 'web-01': twoDisks(extra), 'mc-01': memcached() } }, 'web-host-02': { props: WEB_HOST_8G, guests: {} } });
+  const LEFT = { ...BOTH_DISKS, kind: 'left-behind' };
+
+  it('replaces a guest whose image paths a storageDir change moves, naming each path, and marks its disks not carried over', () => {
+    const p = plan(onHost({ storageDir: '/srv/hvkit' }));
+    const c = change(p, 'web-01');
+    expect(c).toMatchObject({ action: 'replace', dataLoss: LEFT });
+    expect(reasonText(c.reason)).toBe(
+      'disk 0 image path /var/lib/hvkit/images/web-01-sda-0.img → /srv/hvkit/web-01-sda-0.img (hvkit does not copy images); '
+      + 'disk 1 image path /var/lib/hvkit/images/web-01-sda-1.img → /srv/hvkit/web-01-sda-1.img (hvkit does not copy images)',
+    );
+    // The host itself stays a state-only change; a guest without disks has nothing at a path to lose.
+    expect(p.changes.find((x) => x.kind === 'host' && x.name === 'web-host-01')).toMatchObject({ action: 'update', reason: { code: 'host-record-only' } });
+    expect(change(p, 'mc-01').action).toBe('noop');
+  });
+
+  it('refuses a storageDir change under a guest with lifecycle.preventDestroy', () => {
+    const p = plan(onHost({ storageDir: '/srv/hvkit' }, { lifecycle: { preventDestroy: true } }));
+    expect(p.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message)).toEqual([
+      expect.stringMatching(/^web-01 has lifecycle.preventDestroy: this plan would destroy its data \(replace: disk 0 image path .*; recreated with empty disks: 30GiB on web-host-01: .* not carried over\); remove the setting or change the plan$/),
+    ]);
+    expect(p.applyable).toBe(false);
+  });
+
+  it('replaces every guest of a host whose provider changes: it is created again through the other provider', () => {
+    const p = plan(onHost({ provider: 'xen' }));
+    expect(change(p, 'web-01')).toMatchObject({ action: 'replace', reason: { code: 'cannot-update', detail: { causes: [{ kind: 'provider', from: 'local', to: 'xen' }] } }, dataLoss: LEFT });
+    expect(change(p, 'mc-01')).toMatchObject({ action: 'replace', reason: { detail: { causes: [{ kind: 'provider', from: 'local', to: 'xen' }] } } });
+    expect(reasonText(change(p, 'mc-01').reason)).toBe('provider local → xen: created again through xen');
+  });
+
+  it('leaves a guest whose image paths do not change as it was planned before', () => {
+    expect(change(plan(onHost({ tags: { rack: 'b2' } })), 'web-01').action).toBe('noop');
   });
 });
 

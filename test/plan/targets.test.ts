@@ -109,8 +109,9 @@ describe('targetedManifest', () => {
   it('does not restart an untargeted guest whose config a targeted host change renders differently', () => {
     const before = manifestOf({ h: { props: WEB_HOST_8G, guests: { 'web-01': web('2GiB'), 'web-02': web('2GiB') } } });
     const after = manifestOf({ h: { props: { ...WEB_HOST_8G, storageDir: '/srv/images' }, guests: { 'web-01': web('2GiB'), 'web-02': web('2GiB') } } });
-    expect(steps(createPlan({ manifest: after, state: stateOf(before) }))).toEqual(['update-host:h', 'update-restart:web-01', 'update-restart:web-02']);
-    expect(steps(targeted(after, stateOf(before), ['web-01']))).toEqual(['update-host:h', 'update-restart:web-01']);
+    expect(steps(createPlan({ manifest: after, state: stateOf(before) }))).toEqual(['update-host:h', 'replace:web-01', 'replace:web-02']);
+    // Issue 12: new image paths are a replace (hvkit does not copy images), not a restart onto empty disks.
+    expect(steps(targeted(after, stateOf(before), ['web-01']))).toEqual(['update-host:h', 'replace:web-01']);
   });
 
   it('gives a targeted new guest the identities the full plan gives it', () => {

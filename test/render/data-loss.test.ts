@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { GuestProps } from '../../lib/manifest/props';
+import type { GuestProps, HostProps } from '../../lib/manifest/props';
 import type { Manifest } from '../../lib/manifest/types';
 import { createPlan, type PlanInput } from '../../lib/plan/planner';
 import type { Plan } from '../../lib/plan/types';
@@ -14,6 +14,8 @@ function fleet(guests: Record<string, GuestProps>, spare: Record<string, GuestPr
 }
 
 const deployed = fleet({ 'web-01': web('3.5GiB'), 'mc-01': memcached() });
+/** The deployed fleet with web-host-01 changed: its guests' images would be at other paths, or made by another provider. */
+const hostChanged = (host: Partial<HostProps>): Manifest => manifestOf({ 'web-host-01': { props: { ...WEB_HOST_8G, ...host }, guests: { 'web-01': web('3.5GiB'), 'mc-01': memcached() } }, 'web-host-02': { props: WEB_HOST_8G, guests: {} } });
 const onto = fleet({ 'mc-01': memcached() }, { 'web-01': web('3.5GiB') });
 const plan = (code: Manifest, extra: Partial<PlanInput> = {}): Plan => createPlan({ manifest: code, state: stateOf(deployed), ...extra });
 
@@ -27,6 +29,7 @@ const CASES: [string, () => Plan, string, string][] = [
   ['disk shrink', () => plan(fleet({ 'web-01': web('3.5GiB', { disks: [{ size: '10GiB', on: 'sda' }] }), 'mc-01': memcached() })), DESTROYS, 'Plan: 0 to create, 0 to update in place, 1 to replace (destroys 20GiB), 0 to migrate, 0 to destroy.'],
   ['rebuild in place', () => plan(deployed, { rebuild: { guests: ['web-01'], host: 'web-host-01' } }), DESTROYS, 'Plan: 0 to create, 0 to update in place, 1 to replace (destroys 20GiB), 0 to migrate, 0 to destroy.'],
   ['rebuild --to (recreate)', () => plan(onto, { rebuild: { guests: ['web-01'], host: 'web-host-01', to: 'web-host-02' } }), LEFT, 'Plan: 0 to create, 0 to update in place, 1 to replace (20GiB not carried over), 0 to migrate, 0 to destroy.'],
+  ['host storageDir change (new image paths)', () => plan(hostChanged({ storageDir: '/srv/hvkit' })), LEFT, 'Plan: 0 to create, 0 to update in place, 1 to replace (20GiB not carried over), 0 to migrate, 0 to destroy; 1 host change.'],
   ['forced rebuild --to (destroy-copy)', () => plan(onto, { rebuild: { guests: ['web-01'], host: 'web-host-01', to: 'web-host-02', forced: ['web-01'] } }), DESTROYS, 'Plan: 0 to create, 0 to update in place, 1 to replace (destroys 20GiB), 0 to migrate, 0 to destroy.'],
 ];
 
