@@ -9,7 +9,7 @@ import { own, recordedPower, type ObservedDomain, type State } from '../state/ty
  * Returns the drift and the state as the hypervisors really have it, so the
  * planner's ordinary diff plans the convergence.
  */
-export function driftOf(manifest: Manifest, state: State | undefined): { state: State | undefined; items: DriftItem[]; diagnostics: Diagnostic[] } {
+export function driftOf(manifest: Manifest, state: State | undefined, covered?: ReadonlySet<string>): { state: State | undefined; items: DriftItem[]; diagnostics: Diagnostic[] } {
   if (!state?.observed) return { state, items: [], diagnostics: [] };
   const next = structuredClone(state);
   const items: DriftItem[] = [];
@@ -130,8 +130,30 @@ export function driftOf(manifest: Manifest, state: State | undefined): { state: 
         : { severity: 'warning', code: 'drift', path: hostPath(host), message: `${host} runs ${d.name}, which hvkit does not manage: declare it in code and \`hvkit import\` it, or remove it by hand` });
     }
   }
-  for (const name of Object.keys(state.guests).sort()) guestDrift(name);
+  for (const name of Object.keys(state.guests).sort()) {
+    const [i, d] = [items.length, diagnostics.length];
+    guestDrift(name);
+    if (covered && !covered.has(name)) leaveOut(name, items.slice(i), diagnostics, d, guestPath(name));
+  }
   return { state: next, items, diagnostics };
+}
+
+/**
+ * Marks the drift of a guest a `--target`ed plan leaves out (`covered` of
+ * driftOf): the plan keeps it as refresh saw it, so the warnings from index
+ * `from` on, which say how the plan converges it, give way to one that says
+ * it does not. Errors stay: they block any plan.
+ */
+function leaveOut(name: string, found: DriftItem[], diagnostics: Diagnostic[], from: number, path: string): void {
+  if (found.length === 0) return;
+  for (const item of found) item.leftOut = true;
+  const kept = diagnostics.splice(from).filter((d) => d.severity === 'error');
+  diagnostics.push(...kept);
+  if (kept.length) return;
+  diagnostics.push({
+    severity: 'warning', code: 'drift', path,
+    message: `${name} has drifted (${found.map((x) => x.message).join('; ')}); --target leaves it out, so this plan does not converge it: plan without --target, or with --target ${name}`,
+  });
 }
 
 /**

@@ -67,8 +67,10 @@ export async function preparePlan(opts: PrepareOptions): Promise<{ plan: Plan; s
   }
   const drift = driftOf(opts.manifest, state);
   const scoped = scopedInput(opts.manifest, drift.state, state, opts.scope);
+  // The same drift, told as a partial plan leaves it: the guests it does not cover keep theirs.
+  const told = scoped.covered ? driftOf(opts.manifest, state, new Set(scoped.covered)) : drift;
   const plan = createPlan({
-    manifest: scoped.manifest, state: scoped.state, recovered, drift: drift.items, diagnostics: [...drift.diagnostics, ...notes, ...scoped.diagnostics],
+    manifest: scoped.manifest, state: scoped.state, recovered, drift: told.items, diagnostics: [...told.diagnostics, ...notes, ...scoped.diagnostics],
     keep: scoped.keep, replace: scoped.replace, capabilities: capabilitiesOf(opts.projectDir, opts.env), ...opts.extra,
   });
   // Bound to the code as written, whatever part of it the scope planned.

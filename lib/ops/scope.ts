@@ -16,6 +16,8 @@ export interface ScopedInput {
   diagnostics: Diagnostic[];
   /** The normalized `--target` addresses, when the plan is partial. */
   targets?: string[];
+  /** The guests a partial plan covers; the drift of the others is left out (drift.ts). */
+  covered?: string[];
 }
 
 /**
@@ -35,13 +37,13 @@ export function scopedInput(code: Manifest, drifted: State | undefined, recorded
       if (!targets.length) return { ...plain, replace };
       // A replaced guest is targeted too: the operator named it.
       const t = targetedManifest(code, drifted, { guests: new Set([...named.guests, ...replace]), hosts: named.hosts });
-      return { ...plain, manifest: t.manifest, keep: t.keep, replace, diagnostics: [targetingWarning(code, targets, t, false)], targets };
+      return { ...plain, manifest: t.manifest, keep: t.keep, replace, diagnostics: [targetingWarning(code, targets, t, false)], targets, covered: t.guests };
     }
     case 'destroy': {
       const state = destroyState(drifted, recorded);
       const w = destroyedWorld(code, state, targets.length ? resolveAddresses('--target', targets, code, state) : undefined);
       if (!targets.length) return { ...plain, manifest: w.manifest, state, keep: w.keep };
-      return { ...plain, manifest: w.manifest, state, keep: w.keep, diagnostics: [targetingWarning(code, targets, w, true)], targets };
+      return { ...plain, manifest: w.manifest, state, keep: w.keep, diagnostics: [targetingWarning(code, targets, w, true)], targets, covered: w.guests };
     }
     default:
       return assertNever(scope, 'plan scope');

@@ -183,6 +183,11 @@ export interface DriftItem {
   host: string;
   guest?: string;
   message: string;
+  /**
+   * The guest is outside a `--target`ed plan, which leaves its drift as it is.
+   * @default absent: the plan converges it
+   */
+  leftOut?: true;
 }
 
 export interface PlanSummary {

@@ -99,7 +99,10 @@ function lossNote(destroysMiB: number, leavesMiB = 0): string {
 
 export function summaryLine(plan: Plan): string {
   const s = summarize(plan);
-  if (plan.steps.length === 0) return 'No changes. The fleet matches the code.';
+  if (plan.steps.length === 0) {
+    if (plan.targets) return 'No changes to the targeted guests and hosts.';
+    return plan.drift.length ? 'No changes to apply; the drift listed above stays as it is.' : 'No changes. The fleet matches the code.';
+  }
   const parts = [`${s.create} to create`, `${s.update} to update in place${s.restart ? ` (${s.restart} with restart)` : ''}`];
   if (s.replace) parts.push(`${s.replace} to replace${lossNote(s.replaceDestroysMiB, s.replaceLeavesMiB)}`);
   parts.push(`${s.migrate} to migrate`, `${s.delete} to destroy${lossNote(s.deleteDestroysMiB)}`);

@@ -73,7 +73,7 @@ export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
   }
   if (plan.drift.length) {
     body.push('#### Drift', '');
-    for (const d of plan.drift) body.push(`- ${md(d.message)}`);
+    for (const d of plan.drift) body.push(`- ${md(d.message)}${d.leftOut ? ' _(left out by --target)_' : ''}`);
     body.push('');
   }
   const changeLines = changes.filter((c) => !(losing as Change[]).includes(c)).map((c) => changeLine(c, detailsOf(c)));

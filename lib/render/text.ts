@@ -30,8 +30,9 @@ export function renderText(plan: Plan, s: Style): string {
   out.push('');
 
   if (plan.drift.length) {
-    out.push(s.paint('bold', 'Drift') + ' (what the hypervisors run differs from state; the plan converges it)');
-    for (const d of plan.drift) out.push(`  ${s.paint('yellow', '!')} ${d.message}`);
+    const partial = plan.drift.some((d) => d.leftOut);
+    out.push(s.paint('bold', 'Drift') + ` (what the hypervisors run differs from state; ${partial ? 'the plan converges it where it is not marked left out by --target' : 'the plan converges it'})`);
+    for (const d of plan.drift) out.push(`  ${s.paint('yellow', '!')} ${d.message}${d.leftOut ? s.paint('dim', ' (left out by --target)') : ''}`);
     out.push('');
   }
 

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { Manifest } from '../../manifest/types';
 import { preparePlan } from '../../ops/prepare';
-import { derivationFlags, savePlan, type PlanScope } from '../../plan/plan-file';
+import { derivationFlags, savePlan, type PlanDerivation, type PlanScope } from '../../plan/plan-file';
 import { planScope } from '../../plan/targets';
 import type { Plan } from '../../plan/types';
 import { renderJson } from '../../render/json';
@@ -67,14 +68,29 @@ export function registerPlan(program: Command, io: Io, setCode: (code: number) =
   });
 }
 
+/**
+ * Saves a plan for `hvkit apply FILE` (plan, destroy and rebuild `--out`),
+ * unless it has errors: as Terraform, a plan that cannot be applied writes no
+ * file, so no stale or unusable plan is left to apply. Returns the line that
+ * says what happened, for the caller to print after the plan.
+ */
+export async function savePlanFile(io: Io, file: string, plan: Plan, resourceType: Manifest['resourceType'], derivation: PlanDerivation): Promise<string> {
+  if (!plan.applyable) return '\nThe plan has errors; no plan file was written.\n';
+  await savePlan(resolve(io.cwd, file), plan, resourceType, derivation);
+  const flags = derivationFlags(derivation).join(' ');
+  const how = derivation.kind === 'rebuild' ? 'apply it with' : 'apply exactly this plan with';
+  return `\nSaved the plan to ${file}; ${how}: hvkit apply ${flags ? `${flags} ` : ''}${file}\n`;
+}
+
 /** Plans (a scope), prints it and saves it with how it was made; `hvkit destroy --out` shares it. */
 export async function planCommand(io: Io, setCode: (code: number) => void, opts: PlanOptions, scope: PlanScope): Promise<void> {
   const manifest = await loadFleet(io, opts);
   const store = stateStore(io, opts, manifest.fleet);
   const { plan } = await preparePlan({ manifest, store, projectDir: io.cwd, env: io.env, scope });
-  if (opts.out) await savePlan(resolve(io.cwd, opts.out), plan, manifest.resourceType, scope);
+  const saved = opts.out ? await savePlanFile(io, opts.out, plan, manifest.resourceType, scope) : undefined;
   await renderPlanOutput(io, plan, manifest.resourceType, opts);
-  const flags = derivationFlags(scope).join(' ');
-  if (opts.out && !opts.json && !opts.markdown) io.out(`\nSaved the plan to ${opts.out}; apply exactly this plan with: hvkit apply ${flags ? `${flags} ` : ''}${opts.out}\n`);
+  // JSON and markdown go to files and comments: the note would spoil them, except the refusal, which goes to stderr.
+  if (saved && !plan.applyable) io.err(saved.trimStart());
+  else if (saved && !opts.json && !opts.markdown) io.out(saved);
   setCode(planExitCode(plan, Boolean(opts.detailedExitcode)));
 }

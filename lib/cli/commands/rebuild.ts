@@ -1,12 +1,11 @@
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { planRebuild } from '../../ops/rebuild';
-import { derivationFlags, savePlan, type PlanDerivation } from '../../plan/plan-file';
+import type { PlanDerivation } from '../../plan/plan-file';
 import { style } from '../../render/style';
 import { renderText } from '../../render/text';
 import { addFleetOptions, useColor, type FleetOptions, type Io } from '../context';
 import { loadFleet, stateStore } from '../fleet';
-import { planExitCode } from './plan';
+import { planExitCode, savePlanFile } from './plan';
 import { withUsage } from '../help';
 
 interface RebuildCliOptions extends FleetOptions {
@@ -57,8 +56,9 @@ export function registerRebuild(program: Command, io: Io, setCode: (code: number
     if (opts.to) io.out(`\nOnce applied, place these guests on ${opts.to} in code too, or the next plan moves them back to ${host}.\n`);
     if (opts.out) {
       const derivation: PlanDerivation = { kind: 'rebuild', host, ...(opts.to ? { to: opts.to } : {}), ...(opts.forceWhileUp ? { forceWhileUp: true } : {}) };
-      await savePlan(resolve(io.cwd, opts.out), plan, manifest.resourceType, derivation);
-      io.out(`\nSaved the plan to ${opts.out}; apply it with: hvkit apply ${derivationFlags(derivation).join(' ')} ${opts.out}\n`);
+      const saved = await savePlanFile(io, opts.out, plan, manifest.resourceType, derivation);
+      if (plan.applyable) io.out(saved);
+      else io.err(saved.trimStart());
     }
     setCode(planExitCode(plan, Boolean(opts.detailedExitcode)));
   });

@@ -1,9 +1,20 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { derivationFlags, loadPlan } from '../../plan/plan-file';
+import { assertNever } from '../../errors';
+import { derivationFlags, loadPlan, type PlanDerivation } from '../../plan/plan-file';
 import type { Io } from '../context';
 import { withUsage } from '../help';
 import { renderPlanOutput } from './plan';
+
+/** What a saved plan is, in the words of the command that made it. */
+function derivationText(d: PlanDerivation): string {
+  switch (d.kind) {
+    case 'plan': return d.replace?.length ? `a plan that replaces ${d.replace.join(', ')}` : 'a plan';
+    case 'destroy': return d.targets?.length ? `a destroy of ${d.targets.join(', ')}` : 'a destroy of the fleet';
+    case 'rebuild': return 'a rebuild';
+    default: return assertNever(d, 'plan derivation');
+  }
+}
 
 export function registerShow(program: Command, io: Io): void {
   withUsage(
@@ -24,8 +35,9 @@ export function registerShow(program: Command, io: Io): void {
   ).action(async (planfile: string, opts: { json?: boolean; markdown?: boolean; color?: boolean }) => {
     const saved = loadPlan(resolve(io.cwd, planfile));
     await renderPlanOutput(io, saved.plan, saved.resourceType, opts);
-    const flags = derivationFlags(saved.derivation ?? { kind: 'plan' });
-    // A file cannot ask for a rebuild by itself: say how this one is applied, as `hvkit rebuild --out` did.
-    if (flags.length && !opts.json && !opts.markdown) io.out(`\nThis plan is a rebuild; apply it with: hvkit apply ${flags.join(' ')} ${planfile}\n`);
+    const derivation = saved.derivation ?? { kind: 'plan' };
+    const flags = derivationFlags(derivation);
+    // A file cannot ask for a rebuild, replace or destroy by itself: say how this one is applied, as `--out` did.
+    if (flags.length && !opts.json && !opts.markdown) io.out(`\nThis plan is ${derivationText(derivation)}; apply it with: hvkit apply ${flags.join(' ')} ${planfile}\n`);
   });
 }
