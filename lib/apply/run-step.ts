@@ -112,6 +112,17 @@ export async function runStep(step: Step, opts: RunStepOptions): Promise<StepOut
   }
 }
 
+/**
+ * The way out when a new guest's create finds its domain already there (exit
+ * 4, providers/README.md): state does not record it (`hvkit state rm`, or an
+ * apply cut short before it recorded the create), so import adopts it.
+ */
+function notInState(step: Step, verb: string, exitCode: number | null): string {
+  return step.kind === 'create' && verb === 'create' && exitCode === 4 && step.guest
+    ? `\n  (it is not in state: \`hvkit import ${step.guest}\` records it)`
+    : '';
+}
+
 async function runCalls(step: Step, opts: RunStepOptions, log: WriteStream, logPath: string): Promise<HostFacts | undefined> {
   const deadline = Date.now() + opts.timeoutMs;
   let facts: HostFacts | undefined;
@@ -121,7 +132,7 @@ async function runCalls(step: Step, opts: RunStepOptions, log: WriteStream, logP
       const why = r.startError ? `could not be started: ${r.startError}` : r.timedOut ? `timed out after ${Math.round(opts.timeoutMs / 1000)}s and was killed` : `exited with ${r.exitCode ?? r.signal}`;
       // A script that never started printed nothing: its tail would only repeat why.
       const tail = r.startError ? '' : r.stderrTail;
-      throw new StepFailure(`${call.verb} ${why}${tail ? `:\n${indent(tail)}` : ''}`, r.exitCode);
+      throw new StepFailure(`${call.verb} ${why}${tail ? `:\n${indent(tail)}` : ''}${notInState(step, call.verb, r.exitCode)}`, r.exitCode);
     }
     try {
       checkResult(step, call.verb, call.input, r.result);

@@ -92,7 +92,9 @@ export function loadPlan(file: string): SavedPlan {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new HvkitError(`${file}: cannot read the plan (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new HvkitError(`${file}: no such file; save a plan with \`hvkit plan --out ${file}\``);
+    throw new HvkitError(`${file}: cannot read the plan (${code ?? (e as Error).message})`);
   }
   let saved: unknown;
   try {

@@ -17,7 +17,8 @@ function cell(text: string): string {
 
 /** Escapes text shown outside code blocks so names cannot become markup. */
 function md(text: string): string {
-  return text.replace(/[\\`*_{}[\]<>()#+!|]/g, (c) => `\\${c}`);
+  // Messages quote commands as `code`: those spans render as code, the rest is escaped.
+  return text.split(/(`[^`\n]+`)/).map((part, i) => (i % 2 ? part : part.replace(/[\\`*_{}[\]<>()#+!|]/g, (c) => `\\${c}`))).join('');
 }
 
 /** Unified diff of a guest's rendered config, before → after. */

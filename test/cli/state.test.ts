@@ -89,8 +89,15 @@ describe('hvkit state list | rm | mv', () => {
     expect(taken.err).toContain('state already records a guest web-01');
   });
 
-  it('list, rm and mv say there is no state when there is none', async () => {
-    for (const args of [['state', 'list'], ['state', 'rm', 'web-01'], ['state', 'mv', 'web-01', 'web-11']]) {
+  it('list of no state prints nothing, notes it on stderr and exits 0, as terraform state list does', async () => {
+    const r = await p.run(['state', 'list', '--state', 'nowhere.json']);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('');
+    expect(r.err).toContain('Note: there is no state at');
+  });
+
+  it('rm and mv say there is no state when there is none', async () => {
+    for (const args of [['state', 'rm', 'web-01'], ['state', 'mv', 'web-01', 'web-11']]) {
       const r = await p.run([...args, '--state', 'nowhere.json']);
       expect(r.code, args.join(' ')).toBe(1);
       expect(r.err).toContain('there is no state at');

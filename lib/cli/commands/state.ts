@@ -27,19 +27,22 @@ export function registerState(program: Command, io: Io): void {
     await releaseLock(store, id, { force: opts.force });
     io.out(`Released lock ${id} on ${store.location}.\n`);
   });
-  const reader = (name: string, description: string, examples: string[], print: (s: State) => string) =>
+  // `list` of no state lists nothing, as `terraform state list` does: a note on stderr keeps stdout a clean (empty) list.
+  const reader = (name: string, description: string, examples: string[], print: (s: State) => string, emptyOk = false) =>
     withUsage(addFleetOptions(state.command(name).description(description)), {
       examples,
-      exitCodes: { 1: 'there is no state (nothing applied yet) or it cannot be read' },
+      exitCodes: { 1: emptyOk ? 'the state cannot be read (no state lists nothing and exits 0)' : 'there is no state (nothing applied yet) or it cannot be read' },
     }).action(async (opts: FleetOptions) => {
       const store = stateStore(io, opts, await fleetName(io, opts));
       const s = await store.read();
-      if (!s) throw new HvkitError(`there is no state at ${store.location}: nothing was applied yet (or pass the right --state / --fleet)`);
+      const none = `there is no state at ${store.location}: nothing was applied yet (or pass the right --state / --fleet)`;
+      if (!s && emptyOk) return io.err(`Note: ${none}\n`);
+      if (!s) throw new HvkitError(none);
       io.out(print(s));
     });
   reader('show', 'print the state as JSON', ['hvkit state show', "hvkit state show | jq '.guests | keys'"], (s) => JSON.stringify(s, null, 2) + '\n');
   reader('list', 'list what state records, one construct path a line: each host, then its guests', ['hvkit state list', 'hvkit state list | grep web-'],
-    (s) => stateAddresses(s).map((a) => `${a.path}\n`).join(''));
+    (s) => stateAddresses(s).map((a) => `${a.path}\n`).join(''), true);
   withUsage(addLockTimeoutOption(addFleetOptions(
     state
       .command('rm <address...>')
