@@ -8,6 +8,7 @@ import { own, type State, type StateStore } from '../state/types';
 import { withStateLock, type LockRelease } from '../state/with-lock';
 import type { CallResult } from '../apply/provider';
 import { runnerFor } from './prepare';
+import { providerLister } from './recover';
 
 /** What `hvkit start | stop | reboot` asks of a guest's hypervisor. */
 export type PowerAction = 'start' | 'stop' | 'reboot';
@@ -92,6 +93,34 @@ export interface PowerOutcome extends LockRelease {
   power: PowerState;
   /** Whether state recorded the new power state (it does for a guest it records on that host). */
   recorded: boolean;
+  /**
+   * The guest was already running (start) or shut off (stop), so nothing was
+   * asked of the hypervisor: start and stop are idempotent, as Ganeti's
+   * startup and shutdown (not as `virsh start`, which fails).
+   * @default absent: the provider was asked
+   */
+  already?: true;
+}
+
+/** The answer for a guest already as asked: no provider call was made. */
+const NOTHING_ASKED: CallResult = { ok: true, exitCode: 0, signal: null, timedOut: false, result: undefined, stderrTail: '', ms: 0 };
+
+/**
+ * Whether the host's provider lists the guest in the power state `start` or
+ * `stop` asks for. A host that does not answer, or a guest it does not list
+ * (xl forgets shut-off domains), is left to the verb itself.
+ */
+async function alreadyThere(opts: PowerOptions, target: PowerTarget): Promise<boolean> {
+  if (opts.action === 'reboot') return false;
+  const runner = runnerFor(opts.projectDir, opts.env);
+  try {
+    const seen = (await providerLister(runner, target.fleet)(target.host)).find((d) => d.name === target.guest.name);
+    return seen !== undefined && (opts.action === 'start' ? seen.running !== false : seen.running === false);
+  } catch {
+    return false;
+  } finally {
+    runner.close();
+  }
 }
 
 /**
@@ -110,10 +139,11 @@ export async function powerGuest(opts: PowerOptions): Promise<PowerOutcome> {
       ...(opts.force ? { force: true } : {}),
       ...(opts.action === 'stop' && opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}),
     };
+    const already = await alreadyThere(opts, target);
     const runner = runnerFor(opts.projectDir, opts.env);
     let r: CallResult;
     try {
-      r = await runner.call(target.host.provider, opts.action, input, { timeoutMs: opts.timeoutMs ?? 600_000 });
+      r = already ? NOTHING_ASKED : await runner.call(target.host.provider, opts.action, input, { timeoutMs: opts.timeoutMs ?? 600_000 });
     } finally {
       runner.close();
     }
@@ -127,7 +157,7 @@ export async function powerGuest(opts: PowerOptions): Promise<PowerOutcome> {
       if (seen) seen.running = power === 'running';
       state.serial = await opts.store.write(state);
     }
-    return { guest: guest, host: target.host.name, power, recorded: Boolean(state && target.recorded) };
+    return { guest: guest, host: target.host.name, power, recorded: Boolean(state && target.recorded), ...(already ? { already } : {}) };
   });
   return { ...value, ...(unlockWarning ? { unlockWarning } : {}) };
 }

@@ -50,7 +50,8 @@ export function registerPower(program: Command, io: Io): void {
           store: stateStore(io, opts, fleet ?? ''), projectDir: io.cwd, env: io.env, guest, host: opts.host, action,
           force: opts.force === true, graceMs, code: () => loadFleet(io, { ...opts, fleet }),
         });
-        io.out(`${about.done} ${r.guest} on ${r.host}${r.recorded ? `; state records it ${r.power}` : ` (state does not record ${r.guest} on ${r.host}: nothing recorded)`}.\n`);
+        const done = r.already ? `${r.guest} is already ${r.power === 'running' ? 'running' : 'shut off'} on ${r.host}` : `${about.done} ${r.guest} on ${r.host}`;
+        io.out(`${done}${r.recorded ? `; state records it ${r.power}` : ` (state does not record ${r.guest} on ${r.host}: nothing recorded)`}.\n`);
         if (r.unlockWarning) io.err(`Warning: ${r.unlockWarning}\n`);
       });
   }
