@@ -93,7 +93,7 @@ export function loadPlan(file: string): SavedPlan {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new HvkitError(`${file}: no such file; save a plan with \`hvkit plan --out ${file}\``);
+    if (code === 'ENOENT') throw new HvkitError(`${file}: no such file; save a plan to show or apply with \`hvkit plan --out FILE\``);
     throw new HvkitError(`${file}: cannot read the plan (${code ?? (e as Error).message})`);
   }
   let saved: unknown;

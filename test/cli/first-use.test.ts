@@ -95,4 +95,41 @@ describe('what a new user trips over', () => {
       expect((await p.run(['show', 'r.json'])).out).toContain('\nThis plan is a plan that replaces web-02; apply it with: hvkit apply --replace web-02 r.json\n');
     });
   });
+
+  describe('small things', () => {
+    beforeEach(async () => {
+      p.writeStack(STACK);
+      expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
+    });
+
+    it('renders commands in the markdown targeting warning as code, without backslashes', async () => {
+      const r = await p.run(['plan', '--target', 'db-01', '--markdown']);
+      expect(r.out).toContain('Run `hvkit plan` without --target');
+      expect(r.out).not.toContain('\\`');
+    });
+
+    it('says a running guest is already running, and a shut-off one already shut off, exiting 0', async () => {
+      const start = await p.run(['start', 'web-02']);
+      expect(start.code, start.err).toBe(0);
+      expect(start.out).toBe('web-02 is already running on host-a; state records it running.\n');
+      const stop = await p.run(['stop', 'batch-01']);
+      expect(stop.code, stop.err).toBe(0);
+      expect(stop.out).toBe('batch-01 is already shut off on host-a; state records it stopped.\n');
+      expect((await p.run(['stop', 'web-02'])).out).toBe('Stopped web-02 on host-a; state records it stopped.\n');
+    });
+
+    it('says a missing plan file does not exist and how to make one', async () => {
+      const r = await p.run(['show', 'nope.json']);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/^Error: \S*nope\.json: no such file; save a plan to show or apply with `hvkit plan --out FILE`\n$/);
+    });
+
+    it('points at import when apply finds the domain of a guest state forgot', async () => {
+      expect((await p.run(['state', 'rm', 'web-02'])).code).toBe(0);
+      const r = await p.run(['apply', '--auto-approve']);
+      expect(r.code).toBe(1);
+      expect(`${r.out}${r.err}`).toContain('domain web-02 already runs on host-a');
+      expect(`${r.out}${r.err}`).toContain('(it is not in state: `hvkit import web-02` records it)');
+    });
+  });
 });

@@ -58,7 +58,7 @@ describe('hvkit show PLANFILE', () => {
       expect(r.err).toContain(expected);
     };
 
-    it('a missing file, saying how to make one', () => oneLine('nope.bin', 'nope.bin: no such file; save a plan with `hvkit plan --out nope.bin`'));
+    it('a missing file, saying how to make one', () => oneLine('nope.bin', 'nope.bin: no such file; save a plan to show or apply with `hvkit plan --out FILE`'));
 
     it('a file that is not a plan, or cut short', async () => {
       writeFileSync(join(p.dir, 'cut.bin'), '{"kind":"hvkit-plan","formatVer');
