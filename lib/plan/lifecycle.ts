@@ -81,8 +81,9 @@ export function preventDestroyDiagnostics(changes: readonly Change[]): Diagnosti
     const inCode = c.after !== null;
     if (!(c.after ?? c.before)!.lifecycle.preventDestroy) continue;
     const what = `${c.action === 'delete' ? 'destroy' : c.action}: ${reasonText(c.reason)}; ${dataLossText(c.dataLoss)}`;
+    // A delete of a guest code still has is `hvkit destroy`: the way out is to unprotect it in code first.
     const fix = inCode
-      ? 'remove the setting or change the plan'
+      ? (c.action === 'delete' ? 'set lifecycle.preventDestroy: false in code and apply, then destroy' : 'remove the setting or change the plan')
       : 'to delete it, put it back in code with lifecycle.preventDestroy: false and apply, then remove it';
     out.push({ severity: 'error', code: 'prevent-destroy', path: c.address, message: `${c.name} has lifecycle.preventDestroy: this plan would destroy its data (${what}); ${fix}` });
   }

@@ -82,6 +82,19 @@ describe('what a new user trips over', () => {
     });
   });
 
+  describe('destroy of a protected guest code still has', () => {
+    it('advises unprotecting it in code, not putting it back in code', async () => {
+      p.writeStack(PROTECTED);
+      expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
+      for (const args of [['destroy', '--target', 'db-01', '--auto-approve'], ['plan', '--destroy']]) {
+        const r = await p.run(args);
+        expect(r.code, args.join(' ')).toBe(1);
+        expect(`${r.out}${r.err}`).toContain('set lifecycle.preventDestroy: false in code and apply, then destroy');
+        expect(`${r.out}${r.err}`).not.toContain('put it back in code');
+      }
+    });
+  });
+
   describe('hvkit show', () => {
     beforeEach(async () => {
       p.writeStack(STACK);
