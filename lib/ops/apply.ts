@@ -28,8 +28,9 @@ export interface ApplyOptions {
   /**
    * What the operator asked to apply (`hvkit apply --rebuild HOST …`,
    * `--replace`, `--destroy`, `--target`). A saved plan must have been made
-   * that way: a file cannot ask for what destroys guests by itself; its
-   * targets it may carry (derivationFlags). Without a saved plan, the plan
+   * that way: a file cannot ask for what destroys guests by itself, nor for
+   * the targets of a destroy or replace; an ordinary plan's targets it may
+   * carry (derivationFlags). Without a saved plan, the plan
    * made and asked about (a rebuild needs a saved plan).
    * @default { kind: 'plan' }
    */
@@ -133,7 +134,7 @@ async function rederive(opts: ApplyOptions, saved: SavedPlan, stored: State | un
     const flags = derivationFlags(derivation).map((f) => printable(f)).join(' ');
     throw new HvkitError(`the saved plan is ${madeAs(derivation)}, which is not what this command asks to apply. Nothing was applied; if that is the plan you reviewed, apply it with \`hvkit apply ${flags ? `${flags} ` : ''}FILE\``);
   }
-  // Targets may come from the file (a part of what the full plan does); named on the command line, they must be the file's.
+  // An ordinary plan's targets may come from the file (a part of what the full plan does); named on the command line, they must be the file's.
   const [filedTargets, askedTargets] = [normalizeAddresses(targetsOf(derivation)), normalizeAddresses(targetsOf(asked))];
   if (askedTargets.length && askedTargets.join(',') !== filedTargets.join(',')) {
     throw new HvkitError(`the saved plan was made with ${filedTargets.length ? `--target ${printable(filedTargets.join(','))}` : 'no --target'}, not --target ${printable(askedTargets.join(','))}. Nothing was applied; apply the file without --target (it carries its own), or make a new plan with the targets you mean`);
@@ -164,7 +165,7 @@ async function rederive(opts: ApplyOptions, saved: SavedPlan, stored: State | un
 function madeAs(d: PlanDerivation): string {
   switch (d.kind) {
     case 'plan': return d.replace?.length ? `a plan that replaces ${printable(d.replace.join(', '))} (hvkit plan --replace … --out)` : 'an ordinary plan (hvkit plan --out)';
-    case 'destroy': return 'a destroy plan (hvkit plan --destroy --out)';
+    case 'destroy': return d.targets?.length ? `a destroy of ${printable(d.targets.join(', '))} (hvkit plan --destroy --target … --out)` : 'a destroy plan (hvkit plan --destroy --out)';
     case 'rebuild': return `a rebuild of ${printable(d.host)}${d.to ? ` onto ${printable(d.to)}` : ''}${d.forceWhileUp ? ' while it is up' : ''} (hvkit rebuild --out)`;
     default: return assertNever(d, 'plan derivation');
   }

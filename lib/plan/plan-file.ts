@@ -26,20 +26,24 @@ export type PlanScope = Exclude<PlanDerivation, { kind: 'rebuild' }>;
 /**
  * The command-line flags with which the operator must ask `hvkit apply FILE`
  * for a derivation: those that destroy guests (a rebuild, a replace, a
- * destroy), never taken from a file that anyone can edit. Targets are not
- * among them: a targeted plan does a part of what the full plan does, so the
- * file may carry them (as Terraform applies a targeted saved plan).
+ * destroy), never taken from a file that anyone can edit. The targets of a
+ * destroy or a replace are among them, or a file swapped for the untargeted
+ * plan would destroy the fleet under the command that was reviewed for one
+ * guest. The targets of an ordinary plan are not: it does a part of what the
+ * full plan does, so the file may carry them (as Terraform applies a
+ * targeted saved plan).
  */
 export function derivationFlags(d: PlanDerivation): string[] {
+  const targets = (d.kind === 'rebuild' ? [] : (d.targets ?? [])).flatMap((t) => ['--target', t]);
   switch (d.kind) {
-    case 'plan': return (d.replace ?? []).flatMap((r) => ['--replace', r]);
-    case 'destroy': return ['--destroy'];
+    case 'plan': return d.replace?.length ? [...d.replace.flatMap((r) => ['--replace', r]), ...targets] : [];
+    case 'destroy': return ['--destroy', ...targets];
     case 'rebuild': return ['--rebuild', d.host, ...(d.to ? ['--to', d.to] : []), ...(d.forceWhileUp ? ['--force-while-up'] : [])];
     default: return assertNever(d, 'plan derivation');
   }
 }
 
-/** Whether the operator asked for what the file's derivation needs them to say (targets aside). */
+/** Whether the operator asked for what the file's derivation needs them to say (an ordinary plan's targets aside). */
 export function sameDerivation(a: PlanDerivation, b: PlanDerivation): boolean {
   return derivationFlags(a).join(' ') === derivationFlags(b).join(' ') && a.kind === b.kind;
 }

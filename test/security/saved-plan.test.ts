@@ -29,9 +29,9 @@ describe('hvkit apply FILE with a tampered saved plan', () => {
     envelope.checksum = sha256(JSON.stringify(envelope.plan));
     writeFileSync(join(p.dir, file), JSON.stringify(envelope));
   }
-  async function refused(file: string, message: string | RegExp): Promise<string> {
+  async function refused(file: string, message: string | RegExp, flags: string[] = []): Promise<string> {
     const before = stateBytes();
-    const r = await p.run(['apply', file]);
+    const r = await p.run(['apply', ...flags, file]);
     expect(r.code, r.out).toBe(1);
     expect(r.err).not.toContain('internal error');
     expect(r.err).toMatch(message);
@@ -117,6 +117,55 @@ describe('hvkit apply FILE with a tampered saved plan', () => {
     expect((await p.run(['rebuild', 'h1', '--out', 'rb.json'])).code).toBe(0);
     // An attacker swaps the reviewed plan.json for a genuine rebuild plan: code and state do give it.
     await refused('rb.json', /the saved plan is a rebuild of h1 \(hvkit rebuild --out\), which is not what this command asks to apply/);
+  });
+
+  describe('a targeted destroy or replace: its targets must be typed again', () => {
+    /** What `tamper` does to a whole file: an attacker puts another genuine plan under the reviewed name. */
+    function swap(reviewed: string, other: string): void {
+      writeFileSync(join(p.dir, reviewed), readFileSync(join(p.dir, other)));
+      tamper(reviewed, () => {});
+    }
+    beforeEach(async () => {
+      expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
+    });
+
+    it('refuses a destroy of web-01 swapped for the whole-fleet destroy, under the command the reviewed plan gave', async () => {
+      const saved = await p.run(['plan', '--destroy', '--target', 'web-01', '--out', 'small.json']);
+      expect(saved.out).toContain('apply exactly this plan with: hvkit apply --destroy --target web-01 small.json');
+      expect((await p.run(['destroy', '--out', 'full.json'])).code).toBe(0);
+      swap('small.json', 'full.json');
+      await refused('small.json', 'the saved plan is a destroy plan (hvkit plan --destroy --out), which is not what this command asks to apply. Nothing was applied', ['--destroy', '--target', 'web-01']);
+      expect(localDomains(p.dir)).toEqual(['web-01@h1', 'web-02@h1']);
+    });
+
+    it('applies a destroy of web-01 only when --target web-01 is typed again', async () => {
+      const saved = await p.run(['destroy', '--target', 'web-01', '--out', 'small.json']);
+      expect(saved.out).toContain('hvkit apply --destroy --target web-01 small.json');
+      await refused('small.json', 'the saved plan is a destroy of web-01 (hvkit plan --destroy --target … --out), which is not what this command asks to apply. Nothing was applied; if that is the plan you reviewed, apply it with `hvkit apply --destroy --target web-01 FILE`', ['--destroy']);
+      expect(localDomains(p.dir)).toEqual(['web-01@h1', 'web-02@h1']);
+      const r = await p.run(['apply', '--destroy', '--target', 'web-01', 'small.json']);
+      expect(r.code, r.err).toBe(0);
+      expect(localDomains(p.dir)).toEqual(['web-02@h1']);
+    });
+
+    it('refuses a replace of web-01 swapped for the full plan that also deletes web-02, and applies the real one with its --target', async () => {
+      p.writeStack(stackSource(`
+const h = new Host(fleet, 'h1', ${LOCAL_HOST});
+new Guest(h, 'web-01', { role: 'web', vcpus: 1, memory: '512MiB' });
+`));
+      const saved = await p.run(['plan', '--replace', 'web-01', '--target', 'web-01', '--out', 'small.json']);
+      expect(saved.out).toContain('hvkit apply --replace web-01 --target web-01 small.json');
+      expect((await p.run(['plan', '--replace', 'web-01', '--out', 'full.json'])).code).toBe(0);
+      await refused('small.json', 'apply it with `hvkit apply --replace web-01 --target web-01 FILE`', ['--replace', 'web-01']);
+      await p.run(['plan', '--replace', 'web-01', '--target', 'web-01', '--out', 'kept.json']);
+      swap('small.json', 'full.json');
+      await refused('small.json', 'which is not what this command asks to apply', ['--replace', 'web-01', '--target', 'web-01']);
+      expect(localDomains(p.dir)).toEqual(['web-01@h1', 'web-02@h1']);
+      const r = await p.run(['apply', '--replace', 'web-01', '--target', 'web-01', 'kept.json']);
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toContain('1 replaced');
+      expect(localDomains(p.dir)).toEqual(['web-01@h1', 'web-02@h1']);
+    });
   });
 
   it('still applies an untouched plan, executing the steps it re-derives', async () => {
