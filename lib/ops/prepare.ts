@@ -71,7 +71,7 @@ export async function preparePlan(opts: PrepareOptions): Promise<{ plan: Plan; s
   const told = scoped.covered ? driftOf(opts.manifest, state, new Set(scoped.covered)) : drift;
   const plan = createPlan({
     manifest: scoped.manifest, state: scoped.state, recovered, drift: told.items, diagnostics: [...told.diagnostics, ...notes, ...scoped.diagnostics],
-    keep: scoped.keep, replace: scoped.replace, capabilities: capabilitiesOf(opts.projectDir, opts.env), ...opts.extra,
+    keep: scoped.keep, replace: scoped.replace, capabilities: capabilitiesOf(opts.projectDir, opts.env), code: opts.manifest, ...opts.extra,
   });
   // Bound to the code as written, whatever part of it the scope planned.
   if (scoped.manifest !== opts.manifest) plan.manifestDigest = manifestDigest(opts.manifest);

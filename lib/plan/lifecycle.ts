@@ -71,21 +71,26 @@ export function configMatchesCode(kept: KeptChanges, host: HostSpec, name: strin
 /**
  * An error for each change that would destroy the data of a guest with
  * `lifecycle.preventDestroy` (Terraform's prevent_destroy). The setting in
- * code decides; for a guest gone from code, the one state records does, so
- * removing a protected guest from code does not remove its protection.
+ * `code` decides for a guest code has, applied or not (`hvkit destroy`
+ * deletes guests code still has); for a guest gone from code, the one state
+ * records does, so removing a protected guest from code does not remove its
+ * protection.
  */
-export function preventDestroyDiagnostics(changes: readonly Change[]): Diagnostic[] {
+export function preventDestroyDiagnostics(changes: readonly Change[], code: Manifest): Diagnostic[] {
+  const inCode = new Map(code.guests.map((g) => [g.name, g]));
   const out: Diagnostic[] = [];
   for (const c of changes) {
     if (c.kind !== 'guest' || !c.dataLoss) continue;
-    const inCode = c.after !== null;
-    if (!(c.after ?? c.before)!.lifecycle.preventDestroy) continue;
-    const what = `${c.action === 'delete' ? 'destroy' : c.action}: ${reasonText(c.reason)}; ${dataLossText(c.dataLoss)}`;
-    // A delete of a guest code still has is `hvkit destroy`: the way out is to unprotect it in code first.
-    const fix = inCode
-      ? (c.action === 'delete' ? 'set lifecycle.preventDestroy: false in code and apply, then destroy' : 'remove the setting or change the plan')
+    const coded = inCode.get(c.name);
+    if (!(coded ?? c.after ?? c.before)!.lifecycle.preventDestroy) continue;
+    // Only `hvkit destroy` deletes a guest code still has: its reason (removed-from-code) would say otherwise.
+    const destroyed = coded !== undefined && c.action === 'delete';
+    const what = `${c.action === 'delete' ? 'destroy' : c.action}: ${destroyed ? 'hvkit destroy' : reasonText(c.reason)}; ${dataLossText(c.dataLoss)}`;
+    // For `hvkit destroy` the way out is to unprotect the guest in code first.
+    const fix = coded
+      ? (destroyed ? 'set lifecycle.preventDestroy: false in code and apply, then destroy' : 'remove the setting or change the plan')
       : 'to delete it, put it back in code with lifecycle.preventDestroy: false and apply, then remove it';
-    out.push({ severity: 'error', code: 'prevent-destroy', path: c.address, message: `${c.name} has lifecycle.preventDestroy: this plan would destroy its data (${what}); ${fix}` });
+    out.push({ severity: 'error', code: 'prevent-destroy', path: coded?.path ?? c.address, message: `${c.name} has lifecycle.preventDestroy: this plan would destroy its data (${what}); ${fix}` });
   }
   return out;
 }

@@ -50,6 +50,13 @@ export interface PlanInput {
   /** Guests to destroy and create again although code did not change them (`--replace`). @default none */
   replace?: readonly string[];
   /**
+   * The code as written, when `manifest` is the world a scope leaves (a
+   * destroy plans towards a manifest without the guests it destroys): its
+   * `lifecycle.preventDestroy` protects a guest it still has, applied or not.
+   * @default manifest
+   */
+  code?: Manifest;
+  /**
    * Orders the steps; tests pass a faulty one to prove the step-by-step
    * simulation still refuses an order that over-commits a host.
    * @default orderSteps
@@ -173,7 +180,7 @@ export function createPlan(input: PlanInput): Plan {
   }
   for (const r of input.recovered ?? []) diagnostics.push({ severity: 'note', code: 'recovered', path: r.step, message: r.message });
   const marked = markDataLoss(changes);
-  diagnostics.push(...kept.diagnostics, ...preventDestroyDiagnostics(marked));
+  diagnostics.push(...kept.diagnostics, ...preventDestroyDiagnostics(marked, input.code ?? input.manifest));
   return {
     formatVersion: PLAN_FORMAT_VERSION,
     fleet: manifest.fleet,

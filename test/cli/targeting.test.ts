@@ -200,6 +200,20 @@ describe('plan and apply --target / --replace, and hvkit destroy', () => {
       expect(localDomains(p.dir)).not.toContain('web-01@host-a');
     });
 
+    it('refuses to destroy a guest code protects, though the protection was never applied, naming its construct path', async () => {
+      p.writeStack(DEPLOYED.replace("new Guest(b, 'db-01', { role: 'db',", "new Guest(b, 'db-01', { lifecycle: { preventDestroy: true }, role: 'db',"));
+      const before = readState(p.dir);
+      for (const args of [['destroy', '--auto-approve'], ['destroy', '--auto-approve', '--target', 'db-01'], ['destroy', '--auto-approve', '--target', 'host-b']]) {
+        const r = await p.run(args);
+        expect(r.code, args.join(' ')).toBe(1);
+        expect(r.err).toBe('Error: the plan has errors, so nothing was applied:\n  tokyo/host-b/db-01: db-01 has lifecycle.preventDestroy: this plan would destroy its data (destroy: hvkit destroy; destroys the domain (it has no disks)); remove the setting or change the plan\n');
+        expect(readState(p.dir)).toEqual(before);
+        expect(localDomains(p.dir)).toEqual(['db-01@host-b', 'web-01@host-a', 'web-02@host-a']);
+      }
+      const unprotected = await p.run(['destroy', '--auto-approve', '--target', 'web-01']);
+      expect(unprotected.code, unprotected.err).toBe(0);
+    });
+
     it('saves a destroy plan that applies only when the operator says --destroy', async () => {
       const saved = await p.run(['plan', '--destroy', '--out', 'teardown.json']);
       expect(saved.out).toContain('apply exactly this plan with: hvkit apply --destroy teardown.json');

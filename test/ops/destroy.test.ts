@@ -39,4 +39,21 @@ describe('destroyedWorld', () => {
     const w = destroyedWorld(FLEET, state, { guests: new Set(['web-02']), hosts: new Set() });
     expect(steps(createPlan({ manifest: w.manifest, state, keep: w.keep }))).toEqual(['destroy:web-02']);
   });
+
+  it('refuses to destroy a guest whose code sets lifecycle.preventDestroy, before that is applied; code saying false lets it go', () => {
+    const protectedInCode = manifestOf({
+      'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('5.5GiB', { lifecycle: { preventDestroy: true } }), 'memcached-01': memcached() } },
+      'web-host-02': { props: WEB_HOST_8G, guests: { 'web-02': web('5.5GiB') } },
+    });
+    const state = stateOf(FLEET);
+    const errors = (p: Plan) => p.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.path}: ${d.message}`);
+    for (const named of [undefined, { guests: new Set(['web-01']), hosts: new Set<string>() }]) {
+      const w = destroyedWorld(protectedInCode, state, named);
+      const p = createPlan({ manifest: w.manifest, state, keep: w.keep, code: protectedInCode });
+      expect(errors(p)).toEqual(['tokyo/web-host-01/web-01: web-01 has lifecycle.preventDestroy: this plan would destroy its data (destroy: hvkit destroy; destroys 20GiB on sda of web-host-01); remove the setting or change the plan']);
+      expect(p.applyable).toBe(false);
+    }
+    const w = destroyedWorld(FLEET, stateOf(protectedInCode));
+    expect(createPlan({ manifest: w.manifest, state: stateOf(protectedInCode), keep: w.keep, code: FLEET }).applyable).toBe(true);
+  });
 });
