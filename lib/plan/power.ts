@@ -17,10 +17,11 @@ export function withPowerChange(change: GuestChange, rec: GuestRecord | undefine
   if (seen === want) return change;
   const field = { field: 'power', before: seen, after: want };
   const fields = [...change.fields.filter((f) => f.field !== 'power'), field].sort((a, b) => (a.field < b.field ? -1 : a.field > b.field ? 1 : 0));
+  const shutdown = want === 'stopped' ? { shutdown: true as const } : {};
   if (change.action === 'noop' || (change.action === 'update' && change.recordOnly)) {
-    return { ...change, action: 'update', restart: false, recordOnly: false, reason: { code: 'power', detail: { from: seen, to: want } }, fields };
+    return { ...change, action: 'update', restart: false, recordOnly: false, reason: { code: 'power', detail: { from: seen, to: want } }, ...shutdown, fields };
   }
-  return { ...change, fields };
+  return { ...change, ...shutdown, fields };
 }
 
 /** Steps whose calls leave the guest running whatever it was before (they create or restart it). */

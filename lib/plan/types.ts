@@ -33,6 +33,12 @@ export interface GuestChange {
   restart: boolean;
   /** Only the hypervisor-invisible fields (role, load, tags) change. */
   recordOnly: boolean;
+  /**
+   * The plan shuts down a guest recorded running (power 'stopped' in code):
+   * an outage a summary counts apart, as it counts restarts.
+   * @default false (absent)
+   */
+  shutdown?: true;
   fields: FieldChange[];
   /**
    * The guest data this change loses (every disk, by index, size, host disk
@@ -196,6 +202,8 @@ export interface PlanSummary {
   update: number;
   /** Of `update`, those that restart the guest. */
   restart: number;
+  /** Of `update`, those that shut a running guest down. */
+  shutdown: number;
   replace: number;
   migrate: number;
   delete: number;
@@ -211,7 +219,7 @@ export interface PlanSummary {
 
 /** The one count of a plan's changes, for every renderer's summary. */
 export function summarize(plan: Plan): PlanSummary {
-  const s: PlanSummary = { create: 0, update: 0, restart: 0, replace: 0, migrate: 0, delete: 0, rename: 0, hostChanges: 0, replaceDestroysMiB: 0, replaceLeavesMiB: 0, deleteDestroysMiB: 0 };
+  const s: PlanSummary = { create: 0, update: 0, restart: 0, shutdown: 0, replace: 0, migrate: 0, delete: 0, rename: 0, hostChanges: 0, replaceDestroysMiB: 0, replaceLeavesMiB: 0, deleteDestroysMiB: 0 };
   for (const c of plan.changes) {
     if (c.kind === 'host') {
       if (c.action !== 'noop') s.hostChanges++;
@@ -219,6 +227,7 @@ export function summarize(plan: Plan): PlanSummary {
     }
     if (c.action !== 'noop') s[c.action]++;
     if (c.action === 'update' && c.restart) s.restart++;
+    if (c.action === 'update' && c.shutdown) s.shutdown++;
     const loss = c.dataLoss;
     if (!loss) continue;
     if (c.action === 'delete') s.deleteDestroysMiB += loss.totalMiB;

@@ -103,7 +103,8 @@ export function summaryLine(plan: Plan): string {
     if (plan.targets) return 'No changes to the targeted guests and hosts.';
     return plan.drift.length ? 'No changes to apply; the drift listed above stays as it is.' : 'No changes. The fleet matches the code.';
   }
-  const parts = [`${s.create} to create`, `${s.update} to update in place${s.restart ? ` (${s.restart} with restart)` : ''}`];
+  const outages = [...(s.restart ? [`${s.restart} with restart`] : []), ...(s.shutdown ? [`${s.shutdown} shut down`] : [])];
+  const parts = [`${s.create} to create`, `${s.update} to update in place${outages.length ? ` (${outages.join(', ')})` : ''}`];
   if (s.replace) parts.push(`${s.replace} to replace${lossNote(s.replaceDestroysMiB, s.replaceLeavesMiB)}`);
   parts.push(`${s.migrate} to migrate`, `${s.delete} to destroy${lossNote(s.deleteDestroysMiB)}`);
   if (s.rename) parts.push(`${s.rename} to rename`);

@@ -117,6 +117,7 @@ export function renderJson(plan: Plan, resourceType: string, opts: JsonRenderOpt
       hvkit: {
         action: c.action, reason: c.reason, construct_path: c.address,
         ...(c.kind === 'guest' ? { restart: c.restart } : {}),
+        ...(c.kind === 'guest' && c.shutdown ? { shutdown: true } : {}),
         ...(c.kind === 'guest' && c.dataLoss ? { data_loss: c.dataLoss } : {}),
       },
     };

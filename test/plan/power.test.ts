@@ -1,11 +1,16 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { callsOf } from '../../lib/apply/effects';
+import { loadPlan, savePlan } from '../../lib/plan/plan-file';
 import { createPlan } from '../../lib/plan/planner';
 import type { GuestChange, Plan } from '../../lib/plan/types';
 import { renderJson } from '../../lib/render/json';
 import { renderMarkdown } from '../../lib/render/markdown';
 import { renderText } from '../../lib/render/text';
 import { style } from '../../lib/render/style';
+import type { GuestProps } from '../../lib/manifest/props';
 import type { State } from '../../lib/state/types';
 import { WEB_HOST_8G, manifestOf, stateOf, web } from '../helpers/fleet';
 
@@ -78,7 +83,7 @@ describe('planner: power as code', () => {
     const text = renderText(p, style(false));
     expect(text).toContain('  ~ update in place web-01 on web-host-01  (tokyo/web-host-01/web-01)\n      power running → stopped: shut down (disks and memory reservation kept)\n');
     expect(text).toContain("    1. stop web-01 on web-host-01 (power 'stopped' in code)\n");
-    expect(text).toContain('Plan: 0 to create, 1 to update in place, 0 to migrate, 0 to destroy.');
+    expect(text).toContain('Plan: 0 to create, 1 to update in place (1 shut down), 0 to migrate, 0 to destroy.');
     expect(renderMarkdown(p)).toContain('- `~` **update in place web-01 on web-host-01** — power running → stopped: shut down \\(disks and memory reservation kept\\); power: running → stopped\n');
     const json = JSON.parse(renderJson(p, 'null_resource'));
     const rc = json.resource_changes.find((r: { address: string }) => r.address === 'null_resource.guest_web-01');
@@ -87,6 +92,46 @@ describe('planner: power as code', () => {
     expect(json.hvkit.steps.map((s: { kind: string }) => s.kind)).toEqual(['stop']);
     const created = JSON.parse(renderJson(createPlan({ manifest: fleet('stopped') }), 'null_resource'));
     expect(created.hvkit.steps.find((s: { guest?: string }) => s.guest === 'web-01')).toMatchObject({ kind: 'create', then: 'stop' });
+  });
+});
+
+describe('plan summary: shutdowns counted apart, as restarts', () => {
+  const two = (web01: Partial<GuestProps>, web02: Partial<GuestProps>) => manifestOf({ 'web-host-01': { props: WEB_HOST_8G, guests: { 'web-01': web('3.5GiB', web01), 'web-02': web('1GiB', web02) } } });
+  const deployed = two({}, {});
+  const summary = (p: Plan) => renderText(p, style(false)).trimEnd().split('\n').pop();
+
+  it('says "1 with restart, 1 shut down" in text and markdown, and marks the stop in JSON', () => {
+    const p = createPlan({ manifest: two({ vcpus: 3, maxVcpus: 3 }, { power: 'stopped' }), state: stateOf(deployed) });
+    const line = 'Plan: 0 to create, 2 to update in place (1 with restart, 1 shut down), 0 to migrate, 0 to destroy.';
+    expect(summary(p)).toBe(line);
+    expect(renderMarkdown(p)).toContain(`**${line}**`);
+    const json = JSON.parse(renderJson(p, 'null_resource'));
+    const hv = (name: string) => json.resource_changes.find((r: { address: string }) => r.address === `null_resource.guest_${name}`).hvkit;
+    expect(hv('web-02')).toMatchObject({ restart: false, shutdown: true });
+    expect(Object.keys(hv('web-01'))).not.toContain('shutdown');
+  });
+
+  it('counts a guest stopped after a live update, but not one already stopped that a restart leaves stopped', () => {
+    const live = createPlan({ manifest: two({ power: 'stopped', memory: '4GiB' }, {}), state: stateOf(deployed) });
+    expect(live.steps[0]).toMatchObject({ kind: 'update-live', then: 'stop' });
+    expect(summary(live)).toBe('Plan: 0 to create, 1 to update in place (1 shut down), 0 to migrate, 0 to destroy.');
+    const s = stateOf(deployed);
+    s.guests['web-01'].power = { state: 'stopped', at: '2026-11-27T09:00:00.000Z', by: 'command' };
+    const restarted = createPlan({ manifest: two({ power: 'stopped', vcpus: 3, maxVcpus: 3 }, {}), state: s });
+    expect(restarted.steps[0]).toMatchObject({ kind: 'update-restart', then: 'stop' });
+    expect(summary(restarted)).toBe('Plan: 0 to create, 1 to update in place (1 with restart), 0 to migrate, 0 to destroy.');
+  });
+
+  it('saves a plan that shuts a guest down to a file that loads again', async () => {
+    const p = createPlan({ manifest: two({}, { power: 'stopped' }), state: stateOf(deployed) });
+    const file = join(mkdtempSync(join(tmpdir(), 'hvkit-plan-')), 'stop.plan');
+    await savePlan(file, p, 'null_resource');
+    expect(loadPlan(file).plan).toEqual(p);
+  });
+
+  it('keeps the summary byte-identical when nothing shuts down', () => {
+    const p = createPlan({ manifest: two({ vcpus: 3, maxVcpus: 3 }, {}), state: stateOf(deployed) });
+    expect(summary(p)).toBe('Plan: 0 to create, 1 to update in place (1 with restart), 0 to migrate, 0 to destroy.');
   });
 });
 
