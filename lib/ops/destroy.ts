@@ -39,9 +39,10 @@ export function destroyedWorld(code: Manifest, state: State | undefined, named?:
 /**
  * The state a destroy is planned against: refresh's view of where guests run
  * (a guest moved outside hvkit is destroyed where it is), but with every
- * guest state records, including those refresh found missing or shut off,
- * which an ordinary plan leaves out to create them again: a destroy must
- * destroy them, or their records (and stopped domains) would outlive it.
+ * guest state records, including those refresh found missing, which an
+ * ordinary plan leaves out to create them again (a shut-off guest it keeps,
+ * to start it): a destroy must destroy them, or their records would
+ * outlive it.
  */
 export function destroyState(drifted: State | undefined, recorded: State | undefined): State | undefined {
   if (!drifted || !recorded) return drifted;

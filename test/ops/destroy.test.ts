@@ -30,7 +30,7 @@ describe('destroyedWorld', () => {
     expect(steps(p)).toEqual(['destroy:memcached-01', 'destroy:web-02', 'retire-host:web-host-02']);
   });
 
-  it('destroys a guest refresh found shut off or missing, which a plan would create again', () => {
+  it('destroys a guest refresh found missing, which a plan would create again', () => {
     const recorded = stateOf(FLEET);
     const drifted = structuredClone(recorded);
     delete drifted.guests['web-02'];
