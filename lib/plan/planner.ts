@@ -135,13 +135,16 @@ export function createPlan(input: PlanInput): Plan {
         if (oldHost && onlyTheMove(change, rec!, oldHost, from, host!, rendered!.text)) change = recordMove(change, from);
       }
     }
-    // A guest a targeted plan keeps as recorded keeps its power state too.
+    // A guest a targeted plan keeps as recorded keeps its power state too: no power change, no power call after a step.
     if (!keep.has(name)) change = withPowerChange(change, rec);
     changes.push(rename ? renameChange(change, rec!.spec, rename.provider) : change);
     if (rename) steps.push(rename);
     if (change.action === 'noop' && !rename) continue;
     configs.push({ guest: name, before: rec?.config ?? null, after: rendered?.text ?? null });
-    if (change.action !== 'noop') steps.push(withPowerStep(change, guestStep(change, hostsAfter, stateHosts, rendered, rename), rec));
+    if (change.action !== 'noop') {
+      const step = guestStep(change, hostsAfter, stateHosts, rendered, rename);
+      steps.push(keep.has(name) ? step : withPowerStep(change, step, rec));
+    }
   }
 
   const fit = fitAll(manifest, state, stateHosts, stateGuests);

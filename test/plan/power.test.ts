@@ -143,4 +143,10 @@ describe('planner: power and --target', () => {
     expect(createPlan({ manifest: m, state: s, keep: ['web-01'] }).steps).toEqual([]);
     expect(createPlan({ manifest: m, state: s }).steps.map((x) => x.id)).toEqual(['start:web-01']);
   });
+
+  it('adds no power call after the step of a kept guest that has another change', () => {
+    // targetedManifest gives a kept guest its recorded spec, so this only guards the planner's own contract.
+    const p = createPlan({ manifest: fleet('stopped', '4GiB'), state: stateOf(fleet()), keep: ['web-01'] });
+    expect(p.steps.map((x) => [x.kind, x.then])).toEqual([['update-live', undefined]]);
+  });
 });
