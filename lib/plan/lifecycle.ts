@@ -72,19 +72,23 @@ export function configMatchesCode(kept: KeptChanges, host: HostSpec, name: strin
  * An error for each change that would destroy the data of a guest with
  * `lifecycle.preventDestroy` (Terraform's prevent_destroy). The setting in
  * `code` decides for a guest code has, applied or not (`hvkit destroy`
- * deletes guests code still has); for a guest gone from code, the one state
+ * deletes guests code still has), under its name or renamed from it
+ * (movedFrom); for a guest gone from code, the one state
  * records does, so removing a protected guest from code does not remove its
  * protection.
  */
 export function preventDestroyDiagnostics(changes: readonly Change[], code: Manifest): Diagnostic[] {
-  const inCode = new Map(code.guests.map((g) => [g.name, g]));
+  // A guest code renames (movedFrom) is still in code: its new name's setting protects the old record.
+  const inCode = new Map<string, GuestSpec>();
+  for (const g of code.guests) if (g.movedFrom !== null && !inCode.has(g.movedFrom)) inCode.set(g.movedFrom, g);
+  for (const g of code.guests) inCode.set(g.name, g);
   const out: Diagnostic[] = [];
   for (const c of changes) {
     if (c.kind !== 'guest' || !c.dataLoss) continue;
     const coded = inCode.get(c.name);
     if (!(coded ?? c.after ?? c.before)!.lifecycle.preventDestroy) continue;
     // Only `hvkit destroy` deletes a guest code still has: its reason (removed-from-code) would say otherwise.
-    const destroyed = coded !== undefined && c.action === 'delete';
+    const destroyed = coded?.name === c.name && c.action === 'delete';
     const what = `${c.action === 'delete' ? 'destroy' : c.action}: ${destroyed ? 'hvkit destroy' : reasonText(c.reason)}; ${dataLossText(c.dataLoss)}`;
     // For `hvkit destroy` the way out is to unprotect the guest in code first.
     const fix = coded

@@ -56,4 +56,17 @@ describe('destroyedWorld', () => {
     const w = destroyedWorld(FLEET, stateOf(protectedInCode));
     expect(createPlan({ manifest: w.manifest, state: stateOf(protectedInCode), keep: w.keep, code: FLEET }).applyable).toBe(true);
   });
+
+  it('protects a guest code renames (movedFrom) by the setting under its new name, before the rename is applied', () => {
+    const renamed = manifestOf({
+      'web-host-01': { props: WEB_HOST_8G, guests: { 'www-01': web('5.5GiB', { movedFrom: 'web-01', lifecycle: { preventDestroy: true } }), 'memcached-01': memcached() } },
+      'web-host-02': { props: WEB_HOST_8G, guests: { 'web-02': web('5.5GiB') } },
+    });
+    const state = stateOf(FLEET);
+    const w = destroyedWorld(renamed, state);
+    const p = createPlan({ manifest: w.manifest, state, keep: w.keep, code: renamed });
+    expect(p.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.path}: ${d.message}`)).toEqual([
+      'tokyo/web-host-01/www-01: web-01 has lifecycle.preventDestroy: this plan would destroy its data (destroy: no longer in code; destroys 20GiB on sda of web-host-01); remove the setting or change the plan',
+    ]);
+  });
 });
