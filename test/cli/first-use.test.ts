@@ -83,8 +83,7 @@ describe('what a new user trips over', () => {
   });
 
   describe('destroy of a protected guest code still has', () => {
-    // Needs wt-fix1 (destroy honours lifecycle.preventDestroy in code): until it is merged, the planner cannot tell a destroy of a guest code has.
-    it.skip('advises unprotecting it in code, not putting it back in code', async () => {
+    it('advises unprotecting it in code, not putting it back in code', async () => {
       p.writeStack(PROTECTED);
       expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
       for (const args of [['destroy', '--target', 'db-01', '--auto-approve'], ['plan', '--destroy']]) {

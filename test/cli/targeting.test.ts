@@ -206,7 +206,7 @@ describe('plan and apply --target / --replace, and hvkit destroy', () => {
       for (const args of [['destroy', '--auto-approve'], ['destroy', '--auto-approve', '--target', 'db-01'], ['destroy', '--auto-approve', '--target', 'host-b']]) {
         const r = await p.run(args);
         expect(r.code, args.join(' ')).toBe(1);
-        expect(r.err).toBe('Error: the plan has errors, so nothing was applied:\n  tokyo/host-b/db-01: db-01 has lifecycle.preventDestroy: this plan would destroy its data (destroy: hvkit destroy; destroys the domain (it has no disks)); remove the setting or change the plan\n');
+        expect(r.err).toBe('Error: the plan has errors, so nothing was applied:\n  tokyo/host-b/db-01: db-01 has lifecycle.preventDestroy: this plan would destroy its data (destroy: hvkit destroy; destroys the domain (it has no disks)); set lifecycle.preventDestroy: false in code and apply, then destroy\n');
         expect(readState(p.dir)).toEqual(before);
         expect(localDomains(p.dir)).toEqual(['db-01@host-b', 'web-01@host-a', 'web-02@host-a']);
       }

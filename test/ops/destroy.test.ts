@@ -50,7 +50,7 @@ describe('destroyedWorld', () => {
     for (const named of [undefined, { guests: new Set(['web-01']), hosts: new Set<string>() }]) {
       const w = destroyedWorld(protectedInCode, state, named);
       const p = createPlan({ manifest: w.manifest, state, keep: w.keep, code: protectedInCode });
-      expect(errors(p)).toEqual(['tokyo/web-host-01/web-01: web-01 has lifecycle.preventDestroy: this plan would destroy its data (destroy: hvkit destroy; destroys 20GiB on sda of web-host-01); remove the setting or change the plan']);
+      expect(errors(p)).toEqual(['tokyo/web-host-01/web-01: web-01 has lifecycle.preventDestroy: this plan would destroy its data (destroy: hvkit destroy; destroys 20GiB on sda of web-host-01); set lifecycle.preventDestroy: false in code and apply, then destroy']);
       expect(p.applyable).toBe(false);
     }
     const w = destroyedWorld(FLEET, stateOf(protectedInCode));
