@@ -30,14 +30,15 @@ new Guest(a, 'web-01', { role: 'web', vcpus: 1, memory: '1GiB', power: '${power}
   it('stops with xl shutdown -w, bounded by --timeout, and powers off with xl destroy under --force', async () => {
     await applied('running');
     expect((await p.run(['stop', 'web-01', '--timeout', '30s'], { env: env() })).code).toBe(0);
-    expect(calls()).toEqual(['root@xen-a xl list web-01', 'root@xen-a timeout 30 xl shutdown -w web-01']);
+    // `xl list -l` first: a guest already shut off is not stopped again.
+    expect(calls()).toEqual(['root@xen-a xl list -l', 'root@xen-a xl list web-01', 'root@xen-a timeout 30 xl shutdown -w web-01']);
     expect(readState(p.dir).guests['web-01'].power).toMatchObject({ state: 'stopped' });
     writeFileSync(record, '');
     expect((await p.run(['start', 'web-01'], { env: env() })).code).toBe(0);
-    expect(calls()).toEqual(['root@xen-a xl create /etc/xen/web-01.cfg']);
+    expect(calls()).toEqual(['root@xen-a xl list -l', 'root@xen-a xl create /etc/xen/web-01.cfg']);
     writeFileSync(record, '');
     expect((await p.run(['stop', 'web-01', '--force'], { env: env() })).code).toBe(0);
-    expect(calls()).toEqual(['root@xen-a xl list web-01', 'root@xen-a xl destroy web-01']);
+    expect(calls()).toEqual(['root@xen-a xl list -l', 'root@xen-a xl list web-01', 'root@xen-a xl destroy web-01']);
   });
 
   it('reboots with xl reboot, and a forced reboot is xl destroy then xl create', async () => {
