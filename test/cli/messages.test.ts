@@ -35,12 +35,15 @@ describe('messages that tell the truth', () => {
       expected(r.err);
     });
 
-    it('prints the errors of a saved plan too', async () => {
+    it('leaves no saved plan to apply: plan --out of a plan with errors prints them and writes no file', async () => {
       p.writeStack(OVER);
-      expect((await p.run(['plan', '--out', 'plan.json'])).code).toBe(1);
+      const plan = await p.run(['plan', '--out', 'plan.json']);
+      expect(plan.code).toBe(1);
+      expect(plan.out).toContain('exceeds 4GiB installed');
+      expect(plan.err).toContain('The plan has errors; no plan file was written.');
       const r = await p.run(['apply', 'plan.json']);
       expect(r.code).toBe(1);
-      expected(r.err);
+      expect(r.err).toMatch(/^Error: .*plan\.json: no such file/);
     });
   });
 
