@@ -72,13 +72,15 @@ describe('what a new user trips over', () => {
       ['plan --destroy', ['plan', '--destroy', '--out', 'r.json']],
       ['destroy --out', ['destroy', '--out', 'r.json']],
       ['rebuild', ['rebuild', 'host-a', '--out', 'r.json']],
-    ])('writes no plan file (%s) and says so', async (_name, args) => {
+    ])('gives no command to apply it (%s), and apply refuses the file', async (_name, args) => {
       const r = await p.run(args);
       expect(r.code).toBe(1);
       expect(r.out).toContain('This plan has errors and cannot be applied.');
-      expect(r.out).not.toContain('Saved the plan');
-      expect(r.err).toContain('The plan has errors; no plan file was written.');
-      expect(existsSync(join(p.dir, 'r.json'))).toBe(false);
+      expect(`${r.out}${r.err}`).not.toContain('hvkit apply');
+      expect(r.err).toContain('Saved the plan to r.json to show it');
+      expect(r.err).toContain('it has errors, so apply refuses it');
+      // Kept for `hvkit report --plan` and `hvkit show`.
+      expect(existsSync(join(p.dir, 'r.json'))).toBe(true);
     });
   });
 

@@ -75,8 +75,9 @@ export function registerPlan(program: Command, io: Io, setCode: (code: number) =
  * says what happened, for the caller to print after the plan.
  */
 export async function savePlanFile(io: Io, file: string, plan: Plan, resourceType: Manifest['resourceType'], derivation: PlanDerivation): Promise<string> {
-  if (!plan.applyable) return '\nThe plan has errors; no plan file was written.\n';
   await savePlan(resolve(io.cwd, file), plan, resourceType, derivation);
+  // Kept for `hvkit report --plan` and `hvkit show`, which show what is wrong; apply refuses it.
+  if (!plan.applyable) return `\nSaved the plan to ${file} to show it (hvkit show ${file}); it has errors, so apply refuses it: fix them and plan again.\n`;
   const flags = derivationFlags(derivation).join(' ');
   const how = derivation.kind === 'rebuild' ? 'apply it with' : 'apply exactly this plan with';
   return `\nSaved the plan to ${file}; ${how}: hvkit apply ${flags ? `${flags} ` : ''}${file}\n`;
