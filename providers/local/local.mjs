@@ -150,9 +150,29 @@ function diskFiles(host, guest) {
   return (guest.disks ?? []).map((d, i) => join(dir, `${guest.name}-${d.on}-${i}.img`));
 }
 
-/** A host's disk folder goes with its last image: a simulator emptied by destroy leaves only host folders. */
+/**
+ * A host's disk folder goes with its last image: a simulator emptied by destroy leaves only host folders.
+ * Steps on one host run in parallel, so another destroy may remove the folder, or a create fill it,
+ * between a check and the rmdir: the rmdir itself is the check.
+ */
 function removeIfEmpty(dir) {
-  if (existsSync(dir) && readdirSync(dir).length === 0) rmdirSync(dir);
+  try {
+    rmdirSync(dir);
+  } catch (e) {
+    if (e.code !== 'ENOENT' && e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
+  }
+}
+
+/** Puts an image at `f` with `put`; a parallel destroy may remove the empty folder between mkdir and put. */
+function intoDisks(f, put) {
+  for (let attempt = 0; ; attempt++) {
+    mkdirSync(dirname(f), { recursive: true });
+    try {
+      return put();
+    } catch (e) {
+      if (e.code !== 'ENOENT' || existsSync(dirname(f)) || attempt >= 5) throw e;
+    }
+  }
 }
 
 function findDomain(host, name) {
@@ -186,10 +206,8 @@ const verbs = {
     const existing = findDomain(input.host, input.guest.name);
     if (existing?.running) throw new ProviderError(`domain ${input.guest.name} already runs on ${input.host.name}`, 4);
     checkMemory(input.host, input.guest.name, input.guest.memoryMiB);
-    for (const f of diskFiles(input.host, input.guest)) {
-      mkdirSync(dirname(f), { recursive: true });
-      if (!existsSync(f)) writeFileSync(f, '');
-    }
+    // Appending nothing makes an empty image and keeps one that is there.
+    for (const f of diskFiles(input.host, input.guest)) intoDisks(f, () => writeFileSync(f, '', { flag: 'a' }));
     writeJson(domainFile(input.host, input.guest.name), said({ ...domainOf(input), console: existing?.console }, 'booted'));
     log(`${existing ? 'redefined and started' : 'created'} ${input.guest.name} on ${input.host.name}`);
     return { domain: input.guest.name };
@@ -250,8 +268,7 @@ const verbs = {
     const from = diskFiles(input.host, input.guest);
     diskFiles(input.target, input.guest).forEach((to, i) => {
       if (!existsSync(from[i])) return;
-      mkdirSync(dirname(to), { recursive: true });
-      renameSync(from[i], to);
+      intoDisks(to, () => renameSync(from[i], to));
     });
     removeIfEmpty(`${hostDir(input.host)}.disks`);
     writeJson(domainFile(input.target, d.name), { ...domainOf(input), console: d.console });
