@@ -54,6 +54,20 @@ export function nextSerial(location: string, current: { lineage: string; serial:
   return base.serial + 1;
 }
 
+/**
+ * Checks that `state` may be stored as it is (`hvkit state push` / `pull`): into a store
+ * holding nothing, or the same lineage at a lower serial, so a move never rolls a fleet back.
+ */
+export function checkAdoptable(location: string, current: { lineage: string; serial: number } | undefined, state: { lineage: string; serial: number }): void {
+  if (!current) return;
+  if (current.lineage !== state.lineage) {
+    throw new HvkitError(`state ${location} holds lineage ${current.lineage}, not ${state.lineage}: it is another fleet's state, or one started afresh; nothing was written`);
+  }
+  if (current.serial >= state.serial) {
+    throw new HvkitError(`state ${location} is already at serial ${current.serial}, not older than serial ${state.serial} being moved there: nothing was written`);
+  }
+}
+
 function formatMs(ms: number): string {
   if (ms % 60_000 === 0) return `${ms / 60_000}m`;
   if (ms % 1000 === 0) return `${ms / 1000}s`;

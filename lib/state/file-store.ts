@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
 import { HvkitError } from '../errors';
-import { LockIdMismatchError, NotLockedError, StateLockLostError, StateLockedError, nextSerial } from './errors';
+import { LockIdMismatchError, NotLockedError, StateLockLostError, StateLockedError, checkAdoptable, nextSerial } from './errors';
 import { holderName, lockWithin } from './lock-wait';
 import { readState } from './read-state';
-import type { LockInfo, LockOptions, State, StateStore } from './types';
+import { versionOf, type LockInfo, type LockOptions, type State, type StateStore, type StateVersion } from './types';
 
 export interface FileStateStoreOptions {
   /** A lock whose holder stopped refreshing it this long ago is taken over. @default 10000 */
@@ -52,14 +52,18 @@ export class FileStateStore implements StateStore {
   }
 
   async read(): Promise<State | undefined> {
+    return this.readFile(this.file);
+  }
+
+  private readFile(file: string): State | undefined {
     let text: string;
     try {
-      text = readFileSync(this.file, 'utf8');
+      text = readFileSync(file, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new HvkitError(`cannot read state ${this.file}: ${(e as Error).message}`);
+      throw new HvkitError(`cannot read state ${file}: ${(e as Error).message}`);
     }
-    return readState(this.file, text, `it was left untouched; restore ${this.backupFile} or fix it by hand before running hvkit again`);
+    return readState(file, text, `it was left untouched; restore ${this.backupFile} or fix it by hand before running hvkit again`);
   }
 
   async write(state: State): Promise<number> {
@@ -71,6 +75,35 @@ export class FileStateStore implements StateStore {
     this.checkLockStillOurs();
     const current = this.held && this.lastWritten ? this.lastWritten : await this.read();
     const serial = nextSerial(this.location, current, base);
+    await this.replaceFile(text, current !== undefined);
+    this.lastWritten = { lineage: base.lineage, serial };
+    return serial;
+  }
+
+  /** The current version and its backup: a file keeps no more. */
+  async history(): Promise<StateVersion[]> {
+    return [this.backupFile, this.file].flatMap((f) => {
+      const s = this.readFile(f);
+      return s ? [versionOf(s, { created: statSync(f).mtime.toISOString() })] : [];
+    });
+  }
+
+  async readSerial(serial: number): Promise<State | undefined> {
+    return [this.file, this.backupFile].map((f) => this.readFile(f)).find((s) => s?.serial === serial);
+  }
+
+  async adopt(state: State): Promise<void> {
+    const text = JSON.stringify(state) + '\n';
+    const current = await this.read();
+    checkAdoptable(this.location, current, state);
+    await this.replaceFile(text, current !== undefined);
+    this.lastWritten = undefined;
+  }
+
+  async close(): Promise<void> {}
+
+  /** Writes the state file atomically, the previous one becoming the backup. */
+  private async replaceFile(text: string, current: boolean): Promise<void> {
     mkdirSync(dirname(this.file), { recursive: true });
     if (current) {
       // The previous version becomes the backup by a hard link: no copy, and atomic.
@@ -81,8 +114,6 @@ export class FileStateStore implements StateStore {
     }
     await writeFileAtomic(this.file, text, { fsync: true });
     fsyncDir(dirname(this.file));
-    this.lastWritten = { lineage: base.lineage, serial };
-    return serial;
   }
 
   /**

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { LockIdMismatchError, NotLockedError, StateLockLostError, StateLockedError, nextSerial } from './errors';
+import { LockIdMismatchError, NotLockedError, StateLockLostError, StateLockedError, checkAdoptable, nextSerial } from './errors';
 import { readState } from './read-state';
 import { holderName, lockWithin } from './lock-wait';
-import type { LockInfo, LockOptions, State, StateStore } from './types';
+import { versionOf, type LockInfo, type LockOptions, type State, type StateStore, type StateVersion } from './types';
 
 /** An in-memory store for unit tests; behaves like the file backend (same conformance suite). */
 export class MemoryStateStore implements StateStore {
@@ -11,7 +11,7 @@ export class MemoryStateStore implements StateStore {
   private lockHeld?: LockInfo;
   private lost?: string;
   /** Every state written, oldest first. */
-  readonly history: State[] = [];
+  readonly written: State[] = [];
 
   /** @param lockTimeoutMs how long `lock()` waits when its caller does not say @default 0 */
   constructor(initial?: State, private readonly lockTimeoutMs = 0) {
@@ -26,7 +26,7 @@ export class MemoryStateStore implements StateStore {
     if (this.lost) throw new StateLockLostError(this.location);
     const serial = nextSerial(this.location, await this.read(), base);
     this.state = text;
-    this.history.push(JSON.parse(text));
+    this.written.push(JSON.parse(text));
     return serial;
   }
   async lock(operation: string, opts: LockOptions = {}): Promise<LockInfo> {
@@ -47,6 +47,20 @@ export class MemoryStateStore implements StateStore {
   async lockInfo(): Promise<LockInfo | undefined> {
     return this.lockHeld;
   }
+  /** Keeps every version, as the pg backend does. */
+  async history(): Promise<StateVersion[]> {
+    return this.written.map((s) => versionOf(s));
+  }
+  async readSerial(serial: number): Promise<State | undefined> {
+    const s = this.written.find((w) => w.serial === serial);
+    return s ? readState(this.location, JSON.stringify(s)) : undefined;
+  }
+  async adopt(state: State): Promise<void> {
+    checkAdoptable(this.location, await this.read(), state);
+    this.state = JSON.stringify(state);
+    this.written.push(JSON.parse(this.state));
+  }
+  async close(): Promise<void> {}
   /** Test hook: the store holds `stored` as it is, as if another hvkit version had written it. */
   seedStored(stored: object): void {
     this.state = JSON.stringify(stored);

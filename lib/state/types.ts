@@ -134,6 +134,41 @@ export interface StateStore {
   unlock(id: string): Promise<void>;
   /** The current lock, if any. */
   lockInfo(): Promise<LockInfo | undefined>;
+  /**
+   * The versions this store keeps, oldest first (`hvkit state history`). The pg backend keeps
+   * every serial; the file backend keeps the current version and its one backup.
+   */
+  history(): Promise<StateVersion[]>;
+  /** The state as stored at `serial` (`hvkit state show --serial N`); undefined when that serial is not kept. */
+  readSerial(serial: number): Promise<State | undefined>;
+  /**
+   * Stores `state` as it is, its lineage and serial kept (`hvkit state push` / `pull`, moving a
+   * fleet's state between backends). Refused with StateConflictError, writing nothing, unless the
+   * store holds no state, or holds the same lineage at a lower serial. Takes no lock: the caller holds it.
+   */
+  adopt(state: State): Promise<void>;
+  /** Lets go of what the store holds open (connections); the store may not be used afterwards. */
+  close(): Promise<void>;
+}
+
+/** One kept version of a fleet's state, as `hvkit state history` lists it. */
+export interface StateVersion {
+  serial: number;
+  lineage: string;
+  /** When it was written (ISO 8601); unknown for a version a file backend kept as its backup. */
+  created?: string;
+  /** The lock holder that wrote it (`who`) and for what (`operation`), where the backend records them. */
+  who?: string;
+  operation?: string;
+  hosts: number;
+  guests: number;
+  /** Steps recorded in flight in that version. */
+  inflight: number;
+}
+
+/** How `hvkit state history` lists a stored state. */
+export function versionOf(s: State, meta: Pick<StateVersion, 'created' | 'who' | 'operation'> = {}): StateVersion {
+  return { serial: s.serial, lineage: s.lineage, ...meta, hosts: Object.keys(s.hosts).length, guests: Object.keys(s.guests).length, inflight: Object.keys(s.inflight).length };
 }
 
 export function emptyState(fleet: string, lineage: string): State {

@@ -89,12 +89,12 @@ describe('executor', () => {
     const r = await run(store, runner, parallelism, perHost);
     expect(unrecorded, 'steps whose call ran before their intent was durable').toEqual([]);
     expect(r.tally).toMatchObject({ created: 12, hosts: 3 });
-    const last = store.history.at(-1)!;
+    const last = store.written.at(-1)!;
     expect(Object.keys(last.guests)).toHaveLength(12);
     expect(last.inflight).toEqual({});
     // Serial rises by one on every write, and the intent of the first step came before its result.
-    expect(store.history.map((s) => s.serial)).toEqual(store.history.map((_, i) => i + 1));
-    expect(Object.keys(store.history[0].inflight)).toEqual(['add-host:a']);
+    expect(store.written.map((s) => s.serial)).toEqual(store.written.map((_, i) => i + 1));
+    expect(Object.keys(store.written[0].inflight)).toEqual(['add-host:a']);
   });
 
   it('starts nothing more once state cannot be written, and says so', async () => {
@@ -128,7 +128,7 @@ describe('executor', () => {
     expect(r.lockLost).toBe(true);
     expect(r.failed).toEqual([]);
     expect(calls.filter((c) => c.startsWith('create:'))).toEqual(['create:a-g1']);
-    expect(store.history.at(-1)!.inflight).toHaveProperty(['create:a-g1']);
+    expect(store.written.at(-1)!.inflight).toHaveProperty(['create:a-g1']);
     expect(failureSummary(r).split('\n')[0]).toBe(
       '  the state lock on memory was released by someone else (`hvkit state unlock --force`) while this apply held it: no further step was started; ' +
         'the steps that were running are recorded as in flight, and the next `hvkit plan` settles them with the provider',

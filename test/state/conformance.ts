@@ -121,6 +121,36 @@ export function stateStoreConformance(name: string, fresh: () => Promise<StateSt
       expect((await store.read())?.inflight).toEqual({ 'create:web-01': LEGACY_AS_RECORD });
     });
 
+    it('lists the current version last in its history, with what it holds, and shows it by serial', async () => {
+      const store = await fresh();
+      expect(await store.history()).toEqual([]);
+      const s1 = await written(store, emptyState('tokyo', LINEAGE));
+      const s2 = { ...structuredClone(s1), inflight: { 'create:web-01': structuredClone(LEGACY_AS_RECORD) } } as State;
+      const serial = await store.write(s2);
+      const last = (await store.history()).at(-1)!;
+      expect(last).toMatchObject({ serial: 2, lineage: LINEAGE, hosts: 0, guests: 0, inflight: 1 });
+      expect(await store.readSerial(serial)).toEqual({ ...s2, serial: 2 });
+      expect(await store.readSerial(9)).toBeUndefined();
+    });
+
+    it('adopts a state moved from another backend with its lineage and serial, and goes on from that serial', async () => {
+      const store = await fresh();
+      const moved = { ...emptyState('tokyo', LINEAGE), serial: 41 };
+      await store.adopt(moved);
+      expect(await store.read()).toEqual(moved);
+      expect(await store.write(moved)).toBe(42);
+    });
+
+    it('refuses to adopt another lineage, or a serial not newer than its own, and writes nothing', async () => {
+      const store = await fresh();
+      const s1 = await written(store, emptyState('tokyo', LINEAGE));
+      await expect(store.adopt({ ...emptyState('osaka', 'ffffffff-bbbb-4ccc-8ddd-eeeeeeeeeeee'), serial: 7 })).rejects.toThrow(
+        `state ${store.location} holds lineage ${LINEAGE}, not ffffffff-bbbb-4ccc-8ddd-eeeeeeeeeeee: it is another fleet's state, or one started afresh; nothing was written`,
+      );
+      await expect(store.adopt({ ...s1, fleet: 'older' })).rejects.toThrow(`state ${store.location} is already at serial 1, not older than serial 1 being moved there: nothing was written`);
+      expect(await store.read()).toEqual(s1);
+    });
+
     it('gives one lock at a time and names the holder to the second', async () => {
       const store = await fresh();
       const held = await store.lock('apply');

@@ -60,7 +60,7 @@ describe('removeRecords', () => {
     const store = new MemoryStateStore(applied());
     const r = await removeRecords(store, ['tokyo/web-host-01/web-01']);
     expect(r.removed.map((a) => a.path)).toEqual(['tokyo/web-host-01/web-01']);
-    expect(store.history).toHaveLength(1);
+    expect(store.written).toHaveLength(1);
     const after = (await store.read())!;
     expect(after.serial).toBe(2);
     expect(Object.keys(after.guests)).not.toContain('web-01');
@@ -70,7 +70,7 @@ describe('removeRecords', () => {
   it('refuses a host that still has guests recorded, naming them, and changes nothing', async () => {
     const store = new MemoryStateStore(applied());
     await expect(removeRecords(store, ['web-host-02'])).rejects.toThrow('cannot remove host tokyo/web-host-02: state records memcached-02, web-02 on it; remove those guests too (in the same command) or first. Nothing was changed');
-    expect(store.history).toHaveLength(0);
+    expect(store.written).toHaveLength(0);
     expect(await store.lockInfo()).toBeUndefined();
   });
 
@@ -78,14 +78,14 @@ describe('removeRecords', () => {
     const store = new MemoryStateStore(applied());
     const r = await removeRecords(store, ['web-host-02', 'web-02', 'tokyo/web-host-02/memcached-02']);
     expect(r.removed.map((a) => a.path)).toEqual(['tokyo/web-host-02', 'tokyo/web-host-02/memcached-02', 'tokyo/web-host-02/web-02']);
-    expect(store.history).toHaveLength(1);
+    expect(store.written).toHaveLength(1);
     expect(Object.keys((await store.read())!.hosts).sort()).toEqual(['cache', 'web-host-01']);
   });
 
   it('removes nothing when one address of several is unknown', async () => {
     const store = new MemoryStateStore(applied());
     await expect(removeRecords(store, ['web-01', 'web-3'])).rejects.toThrow('state rm web-3: no guest or host of that name');
-    expect(store.history).toHaveLength(0);
+    expect(store.written).toHaveLength(0);
   });
 
   it('refuses a guest a dead apply left a step in flight on', async () => {
@@ -93,7 +93,7 @@ describe('removeRecords', () => {
     s.inflight['update-live:web-01'] = { version: 1, run: 'r1', started: '2026-11-27T00:00:00Z', step: { id: 'update-live:web-01', kind: 'update-live', provider: 'local', host: 'web-host-01', guest: 'web-01', hostSpec: s.hosts['web-host-01'].spec } } as never;
     const store = new MemoryStateStore(s);
     await expect(removeRecords(store, ['web-01'])).rejects.toThrow('cannot remove tokyo/web-host-01/web-01: a dead apply left update-live:web-01 in flight on it; run `hvkit apply` (it settles them with the provider) first. Nothing was changed');
-    expect(store.history).toHaveLength(0);
+    expect(store.written).toHaveLength(0);
   });
 
   it('takes the state lock: refused while another holds it', async () => {
@@ -120,7 +120,7 @@ describe('moveRecord', () => {
       ...before.guests['web-01'],
       spec: { ...before.guests['web-01'].spec, name: 'web-11', path: 'tokyo/web-host-01/web-11' },
     });
-    expect(store.history).toHaveLength(1);
+    expect(store.written).toHaveLength(1);
   });
 
   it('takes NEW as a construct path on the same host', async () => {
@@ -137,14 +137,14 @@ describe('moveRecord', () => {
   it('refuses to move a record to another host', async () => {
     const store = new MemoryStateStore(applied());
     await expect(moveRecord(store, 'web-01', 'tokyo/web-host-02/web-01')).rejects.toThrow('state mv keeps a guest on its host (web-host-01), and tokyo/web-host-02/web-01 is not under tokyo/web-host-01');
-    expect(store.history).toHaveLength(0);
+    expect(store.written).toHaveLength(0);
   });
 
   it('refuses a NEW that state already records, or that is not a DNS label', async () => {
     const store = new MemoryStateStore(applied());
     await expect(moveRecord(store, 'web-01', 'web-02')).rejects.toThrow('state already records a guest web-02 (tokyo/web-host-02/web-02): remove it first');
     await expect(moveRecord(store, 'web-01', 'Web_01')).rejects.toThrow("Web_01: guest name 'Web_01' is not a DNS label");
-    expect(store.history).toHaveLength(0);
+    expect(store.written).toHaveLength(0);
   });
 
   it('refuses to move a host record', async () => {
