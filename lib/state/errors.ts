@@ -30,12 +30,32 @@ export class StateConflictError extends HvkitError {
  * so two writers never interleave their serials.
  */
 export class StateLockLostError extends HvkitError {
-  constructor(location: string) {
+  /** @param message @default the lock was released by `hvkit state unlock --force` */
+  constructor(location: string, message?: string) {
     super(
-      `the state lock on ${location} was released by someone else (\`hvkit state unlock --force\`) while this apply held it: ` +
-        'no further step was started; the steps that were running are recorded as in flight, and the next `hvkit plan` settles them with the provider',
+      message ??
+        `the state lock on ${location} was released by someone else (\`hvkit state unlock --force\`) while this apply held it: ` +
+          'no further step was started; the steps that were running are recorded as in flight, and the next `hvkit plan` settles them with the provider',
     );
     this.name = 'StateLockLostError';
+  }
+}
+
+/**
+ * The database session that held the state lock ended (the server restarted or
+ * went away) while it was held: the lock went with it, so every further write
+ * from this holder is refused, as after a forced unlock. What was committed
+ * before stays: the steps running are recorded as in flight.
+ */
+export class StateConnectionLostError extends StateLockLostError {
+  /** @param why what happened to the connection, one line, no password */
+  constructor(location: string, why: string) {
+    super(
+      location,
+      `state ${location}: the connection to the database was lost while this run held the state lock (${why}): ` +
+        'no further step was started; the step(s) running are recorded as in flight; run `hvkit plan` when the database is back',
+    );
+    this.name = 'StateConnectionLostError';
   }
 }
 

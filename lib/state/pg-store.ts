@@ -1,0 +1,382 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import pg from 'pg';
+import { HvkitError } from '../errors';
+import { LockIdMismatchError, NotLockedError, StateConflictError, StateConnectionLostError, StateLockLostError, StateLockedError, checkAdoptable, nextSerial } from './errors';
+import { holderName, lockWithin } from './lock-wait';
+import { readState } from './read-state';
+import { connectFailure, firstLine, isConnectionError, pgTarget, type PgTarget } from './private/pg-connection';
+import { changedRecords, fromRecords, toRecords, type Records } from './private/pg-records';
+import { advisoryKeys, checkSchemaName, ensureSchema } from './private/pg-schema';
+import type { LockInfo, LockOptions, State, StateStore, StateVersion } from './types';
+
+export interface PgStateStoreOptions {
+  /** libpq connection string, URI or key=value (HVKIT_PG_CONN); the PG* variables of `env` fill in what it leaves out (as libpq does). */
+  readonly conn: string | undefined;
+  readonly env: NodeJS.ProcessEnv;
+  /** @default 'hvkit' */
+  readonly schema?: string;
+  readonly fleet: string;
+  /** @default 0 */ readonly lockTimeoutMs?: number;
+  readonly onLockWait?: LockOptions['onWait'];
+}
+
+/** The records of one stored version, as this store last read or wrote them. */
+interface Known {
+  lineage: string;
+  serial: number;
+  records: Records;
+}
+
+const FIX = 'it was left untouched; restore an earlier serial (`hvkit state show --serial N`) or fix it by hand before running hvkit again';
+
+/**
+ * The PostgreSQL backend (docs/architecture.md, "PostgreSQL state"): every serial
+ * kept in insert-only tables, writes compare-and-swap on (lineage, serial) in one
+ * statement, and the lock a session-level advisory lock on this store's one
+ * connection, held for the whole run, with a row naming its holder.
+ */
+export class PgStateStore implements StateStore {
+  readonly location: string;
+  readonly schema: string;
+  readonly fleet: string;
+  private readonly target: PgTarget;
+  private readonly s: string;
+  private readonly keys: [number, number];
+  private readonly lockTimeoutMs: number;
+  private readonly onLockWait?: LockOptions['onWait'];
+  private client?: pg.Client;
+  private connecting?: Promise<pg.Client>;
+  /** Queries under way: the socket keeps the process alive only while one is. */
+  private busy = 0;
+  private held?: LockInfo;
+  /** The connection whose session holds the advisory lock: a write while holding it runs there or nowhere. */
+  private lockSession?: pg.Client;
+  /** The lock this store held and lost (forced unlock, or its session ended), and the error every write gets since. */
+  private lost?: { id: string; error: StateLockLostError };
+  private known?: Known;
+  private closed = false;
+
+  constructor(opts: PgStateStoreOptions) {
+    this.schema = checkSchemaName(opts.schema ?? 'hvkit');
+    this.fleet = opts.fleet;
+    this.target = pgTarget(opts.conn, opts.env);
+    this.location = `${this.target.display} (schema ${this.schema}, fleet ${this.fleet})`;
+    this.s = pg.Client.prototype.escapeIdentifier(this.schema);
+    this.keys = advisoryKeys(`hvkit-state\0${this.schema}\0${this.fleet}`);
+    this.lockTimeoutMs = opts.lockTimeoutMs ?? 0;
+    this.onLockWait = opts.onLockWait;
+  }
+
+  async read(): Promise<State | undefined> {
+    const at = await this.readRecords(undefined);
+    return at ? this.parse(at) : undefined;
+  }
+
+  async readSerial(serial: number): Promise<State | undefined> {
+    if (!Number.isSafeInteger(serial) || serial < 1) return undefined;
+    const at = await this.readRecords(serial);
+    return at ? this.parse(at) : undefined;
+  }
+
+  async history(): Promise<StateVersion[]> {
+    const r = await this.query<{ serial: string; lineage: string; created: Date; who: string | null; operation: string | null; hosts: number; guests: number; inflight: number }>(
+      `SELECT serial, lineage, created, who, operation, hosts, guests, inflight FROM ${this.s}.versions WHERE fleet = $1 ORDER BY serial`,
+      [this.fleet],
+    );
+    return r.rows.map((v) => ({
+      serial: Number(v.serial),
+      lineage: v.lineage,
+      created: v.created.toISOString(),
+      ...(v.who !== null && { who: v.who }),
+      ...(v.operation !== null && { operation: v.operation }),
+      hosts: v.hosts,
+      guests: v.guests,
+      inflight: v.inflight,
+    }));
+  }
+
+  async write(state: State): Promise<number> {
+    const base = { lineage: state.lineage, serial: state.serial };
+    const { records, counts } = toRecords(state);
+    if (this.lost) throw this.lost.error;
+    const held = this.held;
+    // While this store holds the lock and wrote (or read) the base itself, nobody else can have
+    // changed it: apply's many small writes skip the re-read. Otherwise read and check it, as the
+    // file backend does, so a state this store cannot read is never built upon.
+    let known = this.known;
+    if (!(held && known && known.lineage === base.lineage && known.serial === base.serial)) {
+      known = await this.guard(held, async () => {
+        const at = await this.readRecords(undefined, this.lockSession);
+        if (at) this.parse(at);
+        return at;
+      });
+    }
+    nextSerial(this.location, known, base);
+    const serial = base.serial + 1;
+    const changed = changedRecords(known?.records ?? new Map(), records);
+    const r = await this.guard(held, () =>
+      this.query<{ head_serial: string | null; head_lineage: string | null; lock_id: string | null; written: string | null }>(
+        this.insertSql('(base.serial = 0 AND h.serial IS NULL) OR (h.serial = base.serial AND h.lineage = $4)'),
+        [this.fleet, held?.id ?? null, base.serial, base.lineage, serial, holderName(), held?.operation ?? null, hostname(), process.pid, counts.hosts, counts.guests, counts.inflight, changed.keys, changed.values],
+        this.lockSession,
+      ),
+    ).catch(async (e) => {
+      if ((e as { code?: string }).code !== '23505') throw e;
+      // Another writer from the same base committed first: the primary key on versions let only one in.
+      nextSerial(this.location, await this.readRecords(undefined), base);
+      throw new StateConflictError(this.location, `serial ${serial} was written by another writer meanwhile`);
+    });
+    const row = r.rows[0];
+    if (row.written === null) {
+      if (held && row.lock_id !== held.id) throw this.loseLock(held, new StateLockLostError(this.location));
+      const head = row.head_serial === null ? undefined : { lineage: row.head_lineage!, serial: Number(row.head_serial) };
+      nextSerial(this.location, head, base);
+      throw new StateConflictError(this.location, `serial ${serial} was written by another writer meanwhile`);
+    }
+    this.known = { lineage: base.lineage, serial, records };
+    return serial;
+  }
+
+  async adopt(state: State): Promise<void> {
+    const { records, counts } = toRecords(state);
+    const current = await this.readRecords(undefined);
+    checkAdoptable(this.location, current, state);
+    const changed = changedRecords(current?.records ?? new Map(), records);
+    const r = await this.query<{ written: string | null }>(
+      this.insertSql('h.serial IS NULL OR (h.lineage = $4 AND h.serial < $5)'),
+      [this.fleet, null, state.serial - 1, state.lineage, state.serial, holderName(), this.held?.operation ?? null, hostname(), process.pid, counts.hosts, counts.guests, counts.inflight, changed.keys, changed.values],
+    );
+    if (r.rows[0].written === null) {
+      checkAdoptable(this.location, await this.readRecords(undefined), state);
+      throw new StateConflictError(this.location, 'another writer wrote it while it was being moved');
+    }
+    this.known = { lineage: state.lineage, serial: state.serial, records };
+  }
+
+  /**
+   * One statement, so one round trip and atomic: checks the head against `guard`
+   * (h: the head version; base.serial: $3) and, while this store holds the lock ($2),
+   * that the lock row is still its own; then inserts the version ($5) and its changed
+   * records. Two writers from the same base both pass the check; the primary key on
+   * versions lets one of them in and fails the other (unique violation).
+   */
+  private insertSql(guard: string): string {
+    const s = this.s;
+    return `WITH h AS (SELECT serial, lineage FROM ${s}.versions WHERE fleet = $1 ORDER BY serial DESC LIMIT 1),
+      hh AS (SELECT max(serial) AS serial, max(lineage) AS lineage FROM h),
+      base AS (SELECT $3::bigint AS serial),
+      lk AS (SELECT id FROM ${s}.locks WHERE fleet = $1),
+      ok AS (SELECT 1 FROM hh h, base WHERE ($2::text IS NULL OR $2 = (SELECT id FROM lk)) AND (${guard})),
+      v AS (INSERT INTO ${s}.versions (fleet, serial, lineage, who, operation, host, pid, hosts, guests, inflight)
+            SELECT $1, $5::bigint, $4, $6, $7, $8, $9, $10, $11, $12 FROM ok RETURNING serial),
+      r AS (INSERT INTO ${s}.records (fleet, key, serial, value)
+            SELECT $1, k, $5::bigint, val FROM unnest($13::text[], $14::text[]) AS u(k, val) WHERE EXISTS (SELECT 1 FROM v))
+      SELECT (SELECT serial FROM h) AS head_serial, (SELECT lineage FROM h) AS head_lineage, (SELECT id FROM lk) AS lock_id, (SELECT serial FROM v) AS written`;
+  }
+
+  async lock(operation: string, opts: LockOptions = {}): Promise<LockInfo> {
+    return lockWithin(this.location, () => this.tryLock(operation), { timeoutMs: opts.timeoutMs ?? this.lockTimeoutMs, onWait: opts.onWait ?? this.onLockWait });
+  }
+
+  private async tryLock(operation: string): Promise<LockInfo> {
+    // Advisory locks nest within a session: this store's second lock() must be refused, not granted again.
+    if (this.held) throw new StateLockedError(this.location, await this.lockInfo());
+    // The lock and its row on one session: the row's backend_pid is the session holding the lock.
+    const session = await this.connection();
+    const got = await this.query<{ got: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS got', this.keys, session);
+    if (!got.rows[0].got) throw new StateLockedError(this.location, await this.lockInfo());
+    const info: LockInfo = { id: randomUUID(), who: holderName(), operation, created: new Date().toISOString(), pid: process.pid };
+    try {
+      // A row left by a holder whose session died is replaced: its advisory lock went with the session.
+      await this.query(
+        `INSERT INTO ${this.s}.locks (fleet, id, who, operation, host, pid, created, backend_pid) VALUES ($1, $2, $3, $4, $5, $6, $7, pg_backend_pid())
+         ON CONFLICT (fleet) DO UPDATE SET id = excluded.id, who = excluded.who, operation = excluded.operation, host = excluded.host, pid = excluded.pid, created = excluded.created, backend_pid = excluded.backend_pid`,
+        [this.fleet, info.id, info.who, operation, hostname(), info.pid, info.created],
+        session,
+      );
+    } catch (e) {
+      await this.query('SELECT pg_advisory_unlock($1, $2)', this.keys, session).catch(() => undefined);
+      throw e;
+    }
+    this.held = info;
+    this.lockSession = session;
+    this.lost = undefined;
+    this.known = undefined;
+    return info;
+  }
+
+  async unlock(id: string): Promise<void> {
+    if (this.lost?.id === id) return;
+    if (this.held?.id === id) {
+      const session = this.lockSession;
+      this.held = undefined;
+      this.lockSession = undefined;
+      try {
+        await this.query(`WITH d AS (DELETE FROM ${this.s}.locks WHERE fleet = $1 AND id = $2) SELECT pg_advisory_unlock($3, $4)`, [this.fleet, id, ...this.keys], session);
+      } catch (e) {
+        // The session is gone, and the advisory lock with it: the lock is free already.
+        if (!isConnectionError(e)) throw e;
+      }
+      return;
+    }
+    const holder = await this.holder();
+    if (!holder) throw new NotLockedError(this.location);
+    if (holder.info.id !== id) throw new LockIdMismatchError(this.location, id, holder.info);
+    // Forced: the row goes first, so the holder's next write finds the lock not its own; then its
+    // session ends, which frees the advisory lock (waiting for that, so the lock is free on return).
+    await this.query(`DELETE FROM ${this.s}.locks WHERE fleet = $1 AND id = $2`, [this.fleet, id]);
+    const ended = await this.query<{ ended: boolean }>('SELECT pg_terminate_backend($1, 10000) AS ended', [holder.backendPid]).catch((e: Error) => {
+      throw new HvkitError(`lock ${id} on ${this.location}: its row was removed, but the holder's database session (backend pid ${holder.backendPid}) could not be ended (${firstLine(e)}); ask a database administrator to run SELECT pg_terminate_backend(${holder.backendPid})`);
+    });
+    if (!ended.rows[0].ended) throw new HvkitError(`lock ${id} on ${this.location}: the holder's database session (backend pid ${holder.backendPid}) did not end within 10s; run \`hvkit state unlock ${id} --force\` again`);
+  }
+
+  async lockInfo(): Promise<LockInfo | undefined> {
+    return (await this.holder())?.info;
+  }
+
+  /** The lock row, only while its session still holds the advisory lock: a lock whose session died is free. */
+  private async holder(): Promise<{ info: LockInfo; backendPid: number } | undefined> {
+    const r = await this.query<{ id: string; who: string; operation: string; created: Date; pid: number; backend_pid: number }>(
+      `SELECT l.id, l.who, l.operation, l.created, l.pid, l.backend_pid FROM ${this.s}.locks l
+       WHERE l.fleet = $1 AND EXISTS (SELECT 1 FROM pg_locks p WHERE p.locktype = 'advisory' AND p.granted AND p.pid = l.backend_pid
+         AND p.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND p.classid = $2::int::oid AND p.objid = $3::int::oid AND p.objsubid = 2)`,
+      [this.fleet, ...this.keys],
+    );
+    const l = r.rows[0];
+    return l && { info: { id: l.id, who: l.who, operation: l.operation, created: l.created.toISOString(), pid: l.pid }, backendPid: l.backend_pid };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const client = this.client ?? (await this.connecting?.catch(() => undefined));
+    this.client = undefined;
+    this.connecting = undefined;
+    await client?.end().catch(() => undefined);
+  }
+
+  /** The records of the head version (or of `serial`), or undefined when there is none. */
+  private async readRecords(serial: number | undefined, session?: pg.Client): Promise<Known | undefined> {
+    const r = await this.query<{ serial: string; lineage: string; key: string | null; value: string | null }>(
+      `WITH v AS (SELECT serial, lineage FROM ${this.s}.versions WHERE fleet = $1 AND ($2::bigint IS NULL OR serial = $2) ORDER BY serial DESC LIMIT 1)
+       SELECT v.serial, v.lineage, r.key, r.value FROM v LEFT JOIN LATERAL (
+         SELECT DISTINCT ON (key) key, value FROM ${this.s}.records WHERE fleet = $1 AND serial <= v.serial ORDER BY key DESC, serial DESC
+       ) r ON true`,
+      [this.fleet, serial ?? null],
+      session,
+    );
+    if (r.rows.length === 0) return undefined;
+    const records: Records = new Map();
+    // Latest first per key, keys descending (the primary key's order, scanned backwards): reversed, in key order.
+    for (let i = r.rows.length - 1; i >= 0; i--) {
+      const row = r.rows[i];
+      if (row.key !== null && row.value !== null) records.set(row.key, row.value);
+    }
+    const known = { lineage: r.rows[0].lineage, serial: Number(r.rows[0].serial), records };
+    if (serial === undefined && !this.held) this.known = known;
+    return known;
+  }
+
+  private parse(at: Known): State {
+    let text: string;
+    try {
+      text = fromRecords(at.lineage, at.serial, at.records);
+    } catch (e) {
+      throw new HvkitError(`state ${this.location}: the meta record of serial ${at.serial} is not JSON (${firstLine(e)}); ${FIX}`);
+    }
+    return readState(this.location, text, FIX);
+  }
+
+  /**
+   * Runs `fn` on behalf of a write. While this store holds the lock, a connection
+   * that fails means its session, and the advisory lock with it, is gone: from then
+   * on every write is refused, telling a forced unlock (the lock row is gone or
+   * someone else's) from the database going away (the row still ours, or no answer).
+   */
+  private async guard<T>(held: LockInfo | undefined, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!held || !isConnectionError(e)) throw e;
+      let row: string | null | undefined;
+      try {
+        row = (await this.query<{ id: string }>(`SELECT id FROM ${this.s}.locks WHERE fleet = $1`, [this.fleet])).rows[0]?.id ?? null;
+      } catch {
+        row = undefined;
+      }
+      throw this.loseLock(held, row !== undefined && row !== held.id ? new StateLockLostError(this.location) : new StateConnectionLostError(this.location, firstLine(e)));
+    }
+  }
+
+  private loseLock(held: LockInfo, error: StateLockLostError): StateLockLostError {
+    if (this.held?.id === held.id) {
+      this.held = undefined;
+      this.lockSession = undefined;
+    }
+    this.lost = { id: held.id, error };
+    this.known = undefined;
+    return error;
+  }
+
+  /**
+   * A query on this store's one connection, opened (again) when there is none; or,
+   * given `session`, on that connection only: failing when it is no longer open.
+   */
+  private async query<R extends pg.QueryResultRow>(text: string, values?: unknown[], session?: pg.Client): Promise<pg.QueryResult<R>> {
+    if (session && session !== this.client) throw new Error('the database session holding the state lock ended');
+    const client = session ?? (await this.connection());
+    this.busy++;
+    socketOf(client)?.ref();
+    try {
+      return await client.query<R>(text, values);
+    } catch (e) {
+      if (isConnectionError(e)) this.drop(client);
+      throw e;
+    } finally {
+      if (--this.busy === 0) socketOf(client)?.unref();
+    }
+  }
+
+  private async connection(): Promise<pg.Client> {
+    if (this.closed) throw new Error(`PgStateStore for ${this.location} used after close()`);
+    if (this.client) return this.client;
+    this.connecting ??= this.connect().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async connect(): Promise<pg.Client> {
+    const client = new pg.Client(this.target.config);
+    // A dropped connection is noticed at the next query; without a listener the 'error' event would end the process.
+    client.on('error', () => this.drop(client));
+    client.on('end', () => this.drop(client));
+    try {
+      await client.connect();
+    } catch (e) {
+      await client.end().catch(() => undefined);
+      throw connectFailure(this.location, e);
+    }
+    try {
+      await ensureSchema(client, this.schema, this.location);
+    } catch (e) {
+      await client.end().catch(() => undefined);
+      if (e instanceof HvkitError) throw e;
+      throw new HvkitError(`cannot set up PostgreSQL state ${this.location}: ${firstLine(e)}; the user needs CREATE on the database, or its tables made for it`, { cause: e });
+    }
+    // An idle connection must not keep a finished process alive; query() holds it while one runs.
+    socketOf(client)?.unref();
+    this.client = client;
+    return client;
+  }
+
+  private drop(client: pg.Client): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    void client.end().catch(() => undefined);
+  }
+}
+
+/** The socket under a pg.Client: pg has no public handle on it, and an idle store must not keep the process alive. */
+function socketOf(client: pg.Client): { ref(): void; unref(): void } | undefined {
+  return (client as unknown as { connection?: { stream?: { ref?(): void; unref?(): void } } }).connection?.stream as { ref(): void; unref(): void } | undefined;
+}

@@ -1,0 +1,100 @@
+import { userInfo } from 'node:os';
+import parseConnectionString from '@databases/pg-connection-string';
+import pg from 'pg';
+import { HvkitError } from '../../errors';
+
+/** How to reach the server, and how to name it in messages (never with its password). */
+export interface PgTarget {
+  readonly config: pg.ClientConfig;
+  /** `postgres://user@host:port/db`: no password, ever. */
+  readonly display: string;
+}
+
+/**
+ * Reads a libpq connection string (URI or key=value), filling in what it leaves
+ * out from the PG* variables of `env` and then libpq's own defaults, as psql does.
+ */
+export function pgTarget(conn: string | undefined, env: NodeJS.ProcessEnv): PgTarget {
+  let c: ReturnType<typeof parseConnectionString>;
+  try {
+    c = parseConnectionString(conn?.trim() || undefined, { env, invalidOptionMode: 'error', unrecognisedOptionMode: 'error' });
+  } catch (e) {
+    // The parser's messages name the option, never its value: no password leaks here.
+    throw new HvkitError(`HVKIT_PG_CONN is not a PostgreSQL connection string libpq reads (${firstLine(e)}); give a URI (postgresql://user@host:5432/db) or key=value pairs (host=… dbname=…)`);
+  }
+  const host = c.host.find((h) => h !== '') ?? 'localhost';
+  const port = c.port.find((p) => p !== null) ?? 5432;
+  const user = c.user ?? osUser();
+  const database = c.dbname ?? user;
+  const config: pg.ClientConfig = {
+    host,
+    port,
+    user,
+    database,
+    password: c.password,
+    application_name: c.application_name ?? 'hvkit',
+    connectionTimeoutMillis: c.connect_timeout ? Math.max(2, c.connect_timeout) * 1000 : 15_000,
+    ssl: sslOf(c.sslmode),
+    // A lock holder idle between steps must not be mistaken for a dead peer by a NAT or firewall.
+    keepAlive: true,
+  };
+  const where = host.startsWith('/') ? `${encodeURIComponent(host)}` : host.includes(':') ? `[${host}]` : host;
+  return { config, display: `postgres://${encodeURIComponent(user)}@${where}:${port}/${encodeURIComponent(database)}` };
+}
+
+function sslOf(mode: string | undefined): pg.ClientConfig['ssl'] {
+  switch (mode) {
+    case undefined:
+    case 'disable':
+    case 'allow':
+    case 'prefer':
+      return undefined;
+    case 'require':
+      return { rejectUnauthorized: false };
+    default:
+      // verify-ca and verify-full check the certificate against the system's CAs.
+      return { rejectUnauthorized: true };
+  }
+}
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'postgres';
+  }
+}
+
+/**
+ * Whether `e` means the session is gone (server stopped or restarted, socket closed,
+ * session terminated), as against an SQL error the session survives.
+ */
+export function isConnectionError(e: unknown): boolean {
+  if (!(e instanceof pg.DatabaseError)) return true;
+  const code = e.code ?? '';
+  return code.startsWith('08') || code.startsWith('57P') || code === '53300';
+}
+
+/** One line saying why a connection could not be made and what to do; no password, no stack. */
+export function connectFailure(location: string, e: unknown): HvkitError {
+  const code = (e as { code?: string }).code;
+  const fix: Record<string, string> = {
+    ECONNREFUSED: 'connection refused: check that the server runs and HVKIT_PG_CONN (or PGHOST/PGPORT) points at it',
+    ENOTFOUND: 'unknown host: check the host in HVKIT_PG_CONN (or PGHOST)',
+    EAI_AGAIN: 'the host name could not be resolved: check the host in HVKIT_PG_CONN (or PGHOST) and the network',
+    ETIMEDOUT: 'the server did not answer in time: check the host and port, and that a firewall lets hvkit through',
+    ENOENT: 'no server socket in that folder: check that the server runs and the host in HVKIT_PG_CONN (or PGHOST)',
+    '28P01': 'password authentication failed: check the user and password in HVKIT_PG_CONN (or PGUSER/PGPASSWORD, ~/.pgpass)',
+    '28000': 'the server refused this user: check the user in HVKIT_PG_CONN and the server\'s pg_hba.conf',
+    '3D000': 'the database does not exist: create it (createdb) or fix the database name in HVKIT_PG_CONN',
+    '57P03': 'the server is starting up or shutting down: try again in a moment',
+    '53300': 'the server has no free connection slots: try again later, or raise max_connections',
+  };
+  const why = (code && fix[code]) || `${firstLine(e)}: check HVKIT_PG_CONN and that the server is reachable`;
+  return new HvkitError(`cannot connect to PostgreSQL state ${location}: ${why}`, { cause: e });
+}
+
+export function firstLine(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.split('\n')[0] || (e as { code?: string }).code || 'unknown error';
+}
