@@ -6,7 +6,7 @@ import { createPlan, type PlanInput } from '../plan/planner';
 import type { Capabilities } from '../plan/renames';
 import type { Plan } from '../plan/types';
 import type { Diagnostic } from '../diagnostics';
-import { holderLiveness } from '../state/lock-wait';
+import { storeHolderLiveness } from '../state/lock-wait';
 import type { LockInfo, State, StateStore } from '../state/types';
 import { driftOf } from './drift';
 import { ProviderRunner } from '../apply/provider';
@@ -86,5 +86,5 @@ export async function preparePlan(opts: PrepareOptions): Promise<{ plan: Plan; s
 async function runningApply(store: StateStore, own: LockInfo | undefined): Promise<LockInfo | undefined> {
   const lock = await store.lockInfo();
   if (!lock || lock.id === own?.id) return undefined;
-  return holderLiveness(lock) === 'dead' ? undefined : lock;
+  return (await storeHolderLiveness(store, lock)) === 'dead' ? undefined : lock;
 }

@@ -1,6 +1,6 @@
 import { hostname, userInfo } from 'node:os';
 import { StateLockedError } from './errors';
-import type { LockInfo, LockOptions } from './types';
+import type { HolderLiveness, LockInfo, LockOptions, StateStore } from './types';
 
 /** Sleeps; tests may pass their own to run the backoff without waiting. */
 export type Sleep = (ms: number) => Promise<void>;
@@ -47,7 +47,7 @@ export function holderName(): string {
  * Whether a lock's holder still runs: 'alive' or 'dead' when it ran on this
  * machine (signal 0 to its pid), 'unknown' when it ran elsewhere.
  */
-export function holderLiveness(info: LockInfo): 'alive' | 'dead' | 'unknown' {
+export function holderLiveness(info: LockInfo): Exclude<HolderLiveness, 'session-open'> {
   const at = info.who.lastIndexOf('@');
   if (at < 0 || info.who.slice(at + 1) !== hostname()) return 'unknown';
   try {
@@ -57,6 +57,11 @@ export function holderLiveness(info: LockInfo): 'alive' | 'dead' | 'unknown' {
     // EPERM: the pid exists but belongs to another user, so it is alive.
     return (e as NodeJS.ErrnoException).code === 'EPERM' ? 'alive' : 'dead';
   }
+}
+
+/** Whether the holder of `info`, `store`'s current lock, still runs: as the store knows it, or by its pid. */
+export async function storeHolderLiveness(store: StateStore, info: LockInfo): Promise<HolderLiveness> {
+  return store.holderLiveness ? store.holderLiveness(info) : holderLiveness(info);
 }
 
 /** A duration as people write it: `500ms`, `30s`, `2m`, `1h`, `1m30s`, or `0`. */

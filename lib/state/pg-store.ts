@@ -8,7 +8,7 @@ import { readState } from './read-state';
 import { connectFailure, firstLine, isConnectionError, pgTarget, type PgTarget } from './private/pg-connection';
 import { changedRecords, fromRecords, toRecords, type Records } from './private/pg-records';
 import { advisoryKeys, checkSchemaName, ensureSchema } from './private/pg-schema';
-import type { LockInfo, LockOptions, State, StateStore, StateVersion } from './types';
+import type { HolderLiveness, LockInfo, LockOptions, State, StateStore, StateVersion } from './types';
 
 export interface PgStateStoreOptions {
   /** libpq connection string, URI or key=value (HVKIT_PG_CONN); the PG* variables of `env` fill in what it leaves out (as libpq does). */
@@ -230,6 +230,11 @@ export class PgStateStore implements StateStore {
       throw new HvkitError(`lock ${id} on ${this.location}: its row was removed, but the holder's database session (backend pid ${holder.backendPid}) could not be ended (${firstLine(e)}); ask a database administrator to run SELECT pg_terminate_backend(${holder.backendPid})`);
     });
     if (!ended.rows[0].ended) throw new HvkitError(`lock ${id} on ${this.location}: the holder's database session (backend pid ${holder.backendPid}) did not end within 10s; run \`hvkit state unlock ${id} --force\` again`);
+  }
+
+  /** lockInfo() names a holder only while its session holds the advisory lock: a lock it names is held by an open session. */
+  async holderLiveness(info: LockInfo): Promise<HolderLiveness> {
+    return (await this.holder())?.info.id === info.id ? 'session-open' : 'dead';
   }
 
   async lockInfo(): Promise<LockInfo | undefined> {

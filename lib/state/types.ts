@@ -149,7 +149,19 @@ export interface StateStore {
   adopt(state: State): Promise<void>;
   /** Lets go of what the store holds open (connections); the store may not be used afterwards. */
   close(): Promise<void>;
+  /**
+   * Whether the holder of `info` (this store's current lock) still runs, where the store knows
+   * better than a pid check on this machine (the pg backend: whether its database session is open).
+   * @default holderLiveness in lock-wait.ts: signal 0 to the pid when it ran on this machine
+   */
+  holderLiveness?(info: LockInfo): Promise<HolderLiveness>;
 }
+
+/**
+ * Whether a lock's holder still runs: its process is alive or dead on this machine, it ran on
+ * another machine ('unknown'), or the database session that holds the lock is open ('session-open').
+ */
+export type HolderLiveness = 'alive' | 'dead' | 'unknown' | 'session-open';
 
 /** One kept version of a fleet's state, as `hvkit state history` lists it. */
 export interface StateVersion {

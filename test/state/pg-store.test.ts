@@ -1,41 +1,151 @@
-import pg from 'pg';
-import { afterAll, afterEach } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { HvkitError } from '../../lib/errors';
+import { StateConflictError } from '../../lib/state/errors';
 import { PgStateStore } from '../../lib/state/pg-store';
 import type { State, StateStore } from '../../lib/state/types';
+import { WEB_HOST_8G, manifestOf, stateOf, web } from '../helpers/fleet';
+import { pgStores, until } from '../helpers/pg-stores';
 import { describeWithPostgres, freshSchema } from '../helpers/postgres';
 import { stateStoreConformance } from './conformance';
 
+/** A fleet of one host and two guests, never written (serial 0). */
+function fleetState(): State {
+  return stateOf(manifestOf({ 'host-a': { props: WEB_HOST_8G, guests: { 'web-01': web('1GiB'), 'web-02': web('1GiB') } } }), 0);
+}
+
 describeWithPostgres('PostgreSQL state store', (conn) => {
-  const open: PgStateStore[] = [];
-  const schemas = new Set<string>();
-  const store = (schema: string, fleet = 'tokyo'): PgStateStore => {
-    schemas.add(schema);
-    const s = new PgStateStore({ conn, env: {}, schema, fleet });
-    open.push(s);
-    return s;
-  };
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((s) => s.close()));
-  });
-  afterAll(async () => {
-    const c = new pg.Client({ connectionString: conn });
-    await c.connect();
-    for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS ${c.escapeIdentifier(s)} CASCADE`);
-    await c.end();
+  const { store, sql } = pgStores(conn);
+  const rows = async (s: PgStateStore, text: string, values: unknown[] = []) =>
+    sql(async (c) => (await c.query(text.replaceAll('$S', c.escapeIdentifier(s.schema)), values)).rows);
+
+  stateStoreConformance('postgresql', async () => store(), {
+    corrupt: async (s) => void (await rows(s as PgStateStore, `UPDATE $S.records SET value = '{"version": 1, "ser' WHERE key = 'meta'`)),
+    // What `hvkit state unlock ID --force` does from another process: another store on the same schema and fleet.
+    forceUnlock: async (s, held) => store({ schema: (s as PgStateStore).schema, fleet: (s as PgStateStore).fleet }).unlock(held.id),
+    seed: async (s: StateStore, stored) => s.adopt(stored as State),
   });
 
-  stateStoreConformance('postgresql', async () => store(freshSchema()), {
-    corrupt: async (s) => {
-      const c = new pg.Client({ connectionString: conn });
-      await c.connect();
-      await c.query(`UPDATE ${c.escapeIdentifier((s as PgStateStore).schema)}.records SET value = '{"version": 1, "ser' WHERE key = 'meta'`);
-      await c.end();
-    },
-    // What `hvkit state unlock ID --force` does from another process: another store on the same schema and fleet.
-    forceUnlock: async (s, held) => {
-      const other = store((s as PgStateStore).schema, (s as PgStateStore).fleet);
-      await other.unlock(held.id);
-    },
-    seed: async (s: StateStore, stored) => s.adopt(stored as State),
+  describe('every serial kept', () => {
+    it('reads each serial as it was written, after later versions added and removed guests', async () => {
+      const s = store();
+      const v0 = fleetState();
+      const v1 = { ...structuredClone(v0), serial: await s.write(v0) };
+      const v2 = structuredClone(v1);
+      delete v2.guests['web-01'];
+      v2.serial = await s.write(v2);
+      const v3 = { ...structuredClone(v2), lastApply: { run: 'r3', failed: [] } };
+      v3.serial = await s.write(v3);
+      expect(await s.readSerial(1)).toEqual(v1);
+      expect(await s.readSerial(2)).toEqual(v2);
+      expect(await s.read()).toEqual(v3);
+      expect((await s.history()).map((v) => [v.serial, v.guests])).toEqual([[1, 2], [2, 1], [3, 1]]);
+    });
+
+    it('stores only the records a write changed, and never updates or deletes a row', async () => {
+      const s = store();
+      await s.read(); // creates the tables
+      await rows(s, `CREATE FUNCTION $S.refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'rows are never changed in place'; END $$;
+        CREATE TRIGGER keep BEFORE UPDATE OR DELETE ON $S.versions FOR EACH ROW EXECUTE FUNCTION $S.refuse();
+        CREATE TRIGGER keep BEFORE UPDATE OR DELETE ON $S.records FOR EACH ROW EXECUTE FUNCTION $S.refuse();`);
+      const v0 = fleetState();
+      const v1 = { ...structuredClone(v0), serial: await s.write(v0) };
+      const v2 = structuredClone(v1);
+      v2.guests['web-02'].power = { state: 'stopped', at: '2030-01-01T00:00:00.000Z', by: 'command' };
+      delete v2.guests['web-01'];
+      v2.serial = await s.write(v2);
+      await s.write(v2);
+      const perSerial = await rows(s, `SELECT serial::int, array_agg(key || '=' || CASE WHEN value IS NULL THEN 'removed' ELSE 'set' END ORDER BY key) AS keys FROM $S.records GROUP BY serial ORDER BY serial`);
+      expect(perSerial).toEqual([
+        { serial: 1, keys: ['guest/web-01=set', 'guest/web-02=set', 'host/host-a=set', 'meta=set'] },
+        { serial: 2, keys: ['guest/web-01=removed', 'guest/web-02=set'] },
+      ]);
+      expect((await rows(s, 'SELECT serial::int FROM $S.versions ORDER BY serial')).map((r) => r.serial)).toEqual([1, 2, 3]);
+      expect(await s.read()).toEqual({ ...v2, serial: 3 });
+    });
+
+    it('names the lock holder that wrote each version in its history', async () => {
+      const s = store();
+      const held = await s.lock('apply');
+      await s.write(fleetState());
+      await s.unlock(held.id);
+      expect(await s.history()).toEqual([{ serial: 1, lineage: fleetState().lineage, created: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), who: held.who, operation: 'apply', hosts: 1, guests: 2, inflight: 0 }]);
+    });
+  });
+
+  describe('compare-and-swap', () => {
+    it('lets exactly one of two writers from the same base in when they write at the same moment, and stores nothing of the other', async () => {
+      const schema = freshSchema();
+      const [a, b] = [store({ schema }), store({ schema })];
+      const v1 = { ...fleetState(), serial: await a.write(fleetState()) };
+      // Holding serial 2 open in a transaction makes both writers pass the head check and then
+      // wait on the primary key, so both really race for it.
+      await sql(async (blocker) => {
+        await blocker.query('BEGIN');
+        await blocker.query(`INSERT INTO ${blocker.escapeIdentifier(schema)}.versions (fleet, serial, lineage, hosts, guests, inflight) VALUES ('tokyo', 2, $1, 0, 0, 0)`, [v1.lineage]);
+        const writes = [a.write({ ...v1, lastApply: { run: 'from-a', failed: [] } }), b.write({ ...v1, lastApply: { run: 'from-b', failed: [] } })];
+        // Asked on a connection of its own: in the blocker's transaction, pg_stat_activity would stay as it first read it.
+        await until('both writers to wait on serial 2', async () =>
+          (await rows(a, `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%' || $1 || '%versions%'`, [schema])).length === 2);
+        await blocker.query('ROLLBACK');
+        const settled = await Promise.allSettled(writes);
+        expect(settled.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+        const lost = settled.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+        expect(lost.reason).toBeInstanceOf(StateConflictError);
+        expect(lost.reason.message).toBe(`state ${a.location}: it changed since it was read (serial 1 → 2); run \`hvkit plan\` again`);
+      });
+      const winner = (await a.read())!.lastApply!.run;
+      const loser = winner === 'from-a' ? 'from-b' : 'from-a';
+      expect(await rows(a, `SELECT serial::int FROM $S.records WHERE value LIKE '%' || $1 || '%'`, [loser])).toEqual([]);
+      expect((await a.history()).map((v) => v.serial)).toEqual([1, 2]);
+    });
+
+    it('keeps fleets apart in one schema: each has its own serials and lock', async () => {
+      const schema = freshSchema();
+      const [tokyo, osaka] = [store({ schema }), store({ schema, fleet: 'osaka' })];
+      await tokyo.write(fleetState());
+      expect(await osaka.read()).toBeUndefined();
+      const held = await tokyo.lock('apply');
+      const other = await osaka.lock('apply');
+      expect(await osaka.write({ ...fleetState(), fleet: 'osaka' })).toBe(1);
+      await tokyo.unlock(held.id);
+      await osaka.unlock(other.id);
+    });
+  });
+
+  describe('schema and format', () => {
+    it('creates its tables once when several stores use a new schema at the same moment', async () => {
+      const schema = freshSchema();
+      const stores = Array.from({ length: 6 }, () => store({ schema }));
+      expect(await Promise.all(stores.map((s) => s.read()))).toEqual(Array(6).fill(undefined));
+      expect(await rows(stores[0], 'SELECT key, value FROM $S.meta')).toEqual([{ key: 'format', value: '1' }]);
+      await stores[0].write(fleetState());
+      expect((await stores[5].read())?.serial).toBe(1);
+    });
+
+    it('refuses a schema written by a newer hvkit, in one line, and changes nothing', async () => {
+      const schema = freshSchema();
+      const old = store({ schema });
+      await old.write(fleetState());
+      await rows(old, `UPDATE $S.meta SET value = '7' WHERE key = 'format'`);
+      const s = store({ schema });
+      await expect(s.read()).rejects.toThrow(new HvkitError(`state ${s.location} was written by a newer hvkit (format 7); upgrade hvkit`));
+      await expect(s.write({ ...fleetState(), serial: 1 })).rejects.toThrow('upgrade hvkit');
+      expect(await rows(s, 'SELECT count(*)::int AS n FROM $S.versions')).toEqual([{ n: 1 }]);
+    });
+
+    it('works in a schema an administrator created beforehand', async () => {
+      const schema = freshSchema();
+      const s = store({ schema });
+      await sql((c) => c.query(`CREATE SCHEMA ${c.escapeIdentifier(schema)}`));
+      expect(await s.write(fleetState())).toBe(1);
+    });
+
+    it('refuses a schema name that is not a plain lower-case identifier, before connecting', () => {
+      for (const schema of ['Hvkit', 'a"b', 'x; DROP TABLE y', '1abc', '']) {
+        expect(() => new PgStateStore({ conn, env: {}, schema, fleet: 'tokyo' })).toThrow(
+          `PostgreSQL state schema '${schema}' is not a plain lower-case name: use letters a-z, digits and _ (at most 63, not starting with a digit)`,
+        );
+      }
+    });
   });
 });
