@@ -83,6 +83,7 @@ export class PgStateStore implements StateStore {
     const r = await this.query<{ serial: string; lineage: string; created: Date; who: string | null; operation: string | null; hosts: number; guests: number; inflight: number }>(
       `SELECT serial, lineage, created, who, operation, hosts, guests, inflight FROM ${this.s}.versions WHERE fleet = $1 ORDER BY serial`,
       [this.fleet],
+      { retry: true },
     );
     return r.rows.map((v) => ({
       serial: Number(v.serial),
@@ -119,7 +120,7 @@ export class PgStateStore implements StateStore {
       this.query<{ head_serial: string | null; head_lineage: string | null; lock_id: string | null; written: string | null }>(
         this.insertSql('(base.serial = 0 AND h.serial IS NULL) OR (h.serial = base.serial AND h.lineage = $4)'),
         [this.fleet, held?.id ?? null, base.serial, base.lineage, serial, holderName(), held?.operation ?? null, hostname(), process.pid, counts.hosts, counts.guests, counts.inflight, changed.keys, changed.values],
-        this.lockSession,
+        { session: this.lockSession },
       ),
     ).catch(async (e) => {
       if ((e as { code?: string }).code !== '23505') throw e;
@@ -183,8 +184,16 @@ export class PgStateStore implements StateStore {
     // Advisory locks nest within a session: this store's second lock() must be refused, not granted again.
     if (this.held) throw new StateLockedError(this.location, await this.lockInfo());
     // The lock and its row on one session: the row's backend_pid is the session holding the lock.
-    const session = await this.connection();
-    const got = await this.query<{ got: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS got', this.keys, session);
+    let session = await this.connection();
+    let got: pg.QueryResult<{ got: boolean }>;
+    try {
+      got = await this.query('SELECT pg_try_advisory_lock($1, $2) AS got', this.keys, { session });
+    } catch (e) {
+      // A connection that died while idle (the server restarted) is noticed here: lock on a new one.
+      if (!isConnectionError(e)) throw e;
+      session = await this.connection();
+      got = await this.query('SELECT pg_try_advisory_lock($1, $2) AS got', this.keys, { session });
+    }
     if (!got.rows[0].got) throw new StateLockedError(this.location, await this.lockInfo());
     const info: LockInfo = { id: randomUUID(), who: holderName(), operation, created: new Date().toISOString(), pid: process.pid };
     try {
@@ -193,10 +202,10 @@ export class PgStateStore implements StateStore {
         `INSERT INTO ${this.s}.locks (fleet, id, who, operation, host, pid, created, backend_pid) VALUES ($1, $2, $3, $4, $5, $6, $7, pg_backend_pid())
          ON CONFLICT (fleet) DO UPDATE SET id = excluded.id, who = excluded.who, operation = excluded.operation, host = excluded.host, pid = excluded.pid, created = excluded.created, backend_pid = excluded.backend_pid`,
         [this.fleet, info.id, info.who, operation, hostname(), info.pid, info.created],
-        session,
+        { session },
       );
     } catch (e) {
-      await this.query('SELECT pg_advisory_unlock($1, $2)', this.keys, session).catch(() => undefined);
+      await this.query('SELECT pg_advisory_unlock($1, $2)', this.keys, { session }).catch(() => undefined);
       throw e;
     }
     this.held = info;
@@ -213,7 +222,7 @@ export class PgStateStore implements StateStore {
       this.held = undefined;
       this.lockSession = undefined;
       try {
-        await this.query(`WITH d AS (DELETE FROM ${this.s}.locks WHERE fleet = $1 AND id = $2) SELECT pg_advisory_unlock($3, $4)`, [this.fleet, id, ...this.keys], session);
+        await this.query(`WITH d AS (DELETE FROM ${this.s}.locks WHERE fleet = $1 AND id = $2) SELECT pg_advisory_unlock($3, $4)`, [this.fleet, id, ...this.keys], { session });
       } catch (e) {
         // The session is gone, and the advisory lock with it: the lock is free already.
         if (!isConnectionError(e)) throw e;
@@ -225,7 +234,7 @@ export class PgStateStore implements StateStore {
     if (holder.info.id !== id) throw new LockIdMismatchError(this.location, id, holder.info);
     // Forced: the row goes first, so the holder's next write finds the lock not its own; then its
     // session ends, which frees the advisory lock (waiting for that, so the lock is free on return).
-    await this.query(`DELETE FROM ${this.s}.locks WHERE fleet = $1 AND id = $2`, [this.fleet, id]);
+    await this.query(`DELETE FROM ${this.s}.locks WHERE fleet = $1 AND id = $2`, [this.fleet, id], { retry: true });
     const ended = await this.query<{ ended: boolean }>('SELECT pg_terminate_backend($1, 10000) AS ended', [holder.backendPid]).catch((e: Error) => {
       throw new HvkitError(`lock ${id} on ${this.location}: its row was removed, but the holder's database session (backend pid ${holder.backendPid}) could not be ended (${firstLine(e)}); ask a database administrator to run SELECT pg_terminate_backend(${holder.backendPid})`);
     });
@@ -248,6 +257,7 @@ export class PgStateStore implements StateStore {
        WHERE l.fleet = $1 AND EXISTS (SELECT 1 FROM pg_locks p WHERE p.locktype = 'advisory' AND p.granted AND p.pid = l.backend_pid
          AND p.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND p.classid = $2::int::oid AND p.objid = $3::int::oid AND p.objsubid = 2)`,
       [this.fleet, ...this.keys],
+      { retry: true },
     );
     const l = r.rows[0];
     return l && { info: { id: l.id, who: l.who, operation: l.operation, created: l.created.toISOString(), pid: l.pid }, backendPid: l.backend_pid };
@@ -269,7 +279,7 @@ export class PgStateStore implements StateStore {
          SELECT DISTINCT ON (key) key, value FROM ${this.s}.records WHERE fleet = $1 AND serial <= v.serial ORDER BY key DESC, serial DESC
        ) r ON true`,
       [this.fleet, serial ?? null],
-      session,
+      { session, retry: !session },
     );
     if (r.rows.length === 0) return undefined;
     const records: Records = new Map();
@@ -306,7 +316,7 @@ export class PgStateStore implements StateStore {
       if (!held || !isConnectionError(e)) throw e;
       let row: string | null | undefined;
       try {
-        row = (await this.query<{ id: string }>(`SELECT id FROM ${this.s}.locks WHERE fleet = $1`, [this.fleet])).rows[0]?.id ?? null;
+        row = (await this.query<{ id: string }>(`SELECT id FROM ${this.s}.locks WHERE fleet = $1`, [this.fleet], { retry: true })).rows[0]?.id ?? null;
       } catch {
         row = undefined;
       }
@@ -327,16 +337,21 @@ export class PgStateStore implements StateStore {
   /**
    * A query on this store's one connection, opened (again) when there is none; or,
    * given `session`, on that connection only: failing when it is no longer open.
+   * With `retry` (a read, or a change that may be made twice), a connection found
+   * dead is replaced once: one that died idle is only noticed when used.
    */
-  private async query<R extends pg.QueryResultRow>(text: string, values?: unknown[], session?: pg.Client): Promise<pg.QueryResult<R>> {
-    if (session && session !== this.client) throw new Error('the database session holding the state lock ended');
-    const client = session ?? (await this.connection());
+  private async query<R extends pg.QueryResultRow>(text: string, values?: unknown[], opts: { session?: pg.Client; retry?: boolean } = {}): Promise<pg.QueryResult<R>> {
+    if (opts.session && opts.session !== this.client) throw new Error('the database session holding the state lock ended');
+    const reused = this.client !== undefined;
+    const client = opts.session ?? (await this.connection());
     this.busy++;
     socketOf(client)?.ref();
     try {
       return await client.query<R>(text, values);
     } catch (e) {
-      if (isConnectionError(e)) this.drop(client);
+      if (!isConnectionError(e)) throw e;
+      this.drop(client);
+      if (opts.retry && reused && !this.closed) return this.query(text, values, { retry: false });
       throw e;
     } finally {
       if (--this.busy === 0) socketOf(client)?.unref();

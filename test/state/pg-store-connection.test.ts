@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HvkitError } from '../../lib/errors';
+import { StateConnectionLostError, StateLockLostError } from '../../lib/state/errors';
+import { PgStateStore } from '../../lib/state/pg-store';
+import type { State } from '../../lib/state/types';
+import { WEB_HOST_8G, manifestOf, stateOf, web } from '../helpers/fleet';
+import { pgStores } from '../helpers/pg-stores';
+import { PrivateCluster, canStartCluster, describeWithPostgres } from '../helpers/postgres';
+import { describeWithTool } from '../helpers/tools';
+
+const escapeRe = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function fleetState(): State {
+  return stateOf(manifestOf({ 'host-a': { props: WEB_HOST_8G, guests: { 'web-01': web('1GiB') } } }), 0);
+}
+
+/** An intent as apply records it before a step's script starts. */
+const INTENT = { version: 1, run: 'run-1', started: '2030-01-01T00:00:00.000Z', step: { id: 'create:web-02', kind: 'create', provider: 'local', host: 'host-a', guest: 'web-02' } } as const;
+
+describe('PostgreSQL state location', () => {
+  const location = (conn: string | undefined, env: NodeJS.ProcessEnv = {}) => new PgStateStore({ conn, env, fleet: 'tokyo' }).location;
+
+  it('names the server, user and database of a URI, never its password', () => {
+    expect(location('postgresql://ci:hunter2@db.example:6543/state?sslmode=require')).toBe('postgres://ci@db.example:6543/state (schema hvkit, fleet tokyo)');
+  });
+
+  it('reads key=value connection strings and fills in what they leave out from the PG* variables', () => {
+    expect(location("host=db.example password='hunter2' dbname=state", { PGUSER: 'ci', PGPORT: '6543', PGPASSWORD: 'x' })).toBe('postgres://ci@db.example:6543/state (schema hvkit, fleet tokyo)');
+    expect(location(undefined, { PGHOST: '/run/postgresql', PGUSER: 'ci', PGDATABASE: 'state' })).toBe('postgres://ci@%2Frun%2Fpostgresql:5432/state (schema hvkit, fleet tokyo)');
+  });
+
+  it('refuses a connection string libpq would not read, in one line without its password', () => {
+    expect(() => location('postgresql://ci:hunter2@db.example/state?frobnicate=1')).toThrow(/^HVKIT_PG_CONN is not a PostgreSQL connection string libpq reads \(.*\); give a URI/);
+    expect(() => location('postgresql://ci:hunter2@db.example/state?frobnicate=1')).not.toThrow(/hunter2/);
+  });
+});
+
+describeWithPostgres('PostgreSQL state store that cannot connect', (conn) => {
+  const { store } = pgStores(conn);
+  const url = new URL(conn);
+  const failure = async (s: PgStateStore) => {
+    const e = await s.read().catch((x) => x);
+    expect(e).toBeInstanceOf(HvkitError);
+    expect(e.message).not.toContain('hunter2');
+    expect(e.message.split('\n')).toHaveLength(1);
+    return e.message;
+  };
+
+  it('says the server refused the connection, and what to check', async () => {
+    const s = store({ conn: `postgresql://ci:hunter2@127.0.0.1:1/hvkit` });
+    expect(await failure(s)).toBe(`cannot connect to PostgreSQL state ${s.location}: connection refused: check that the server runs and HVKIT_PG_CONN (or PGHOST/PGPORT) points at it`);
+  });
+
+  it('says the database does not exist', async () => {
+    const s = store({ conn: `postgresql://${url.username}:hunter2@${url.host}/no_such_db` });
+    expect(await failure(s)).toBe(`cannot connect to PostgreSQL state ${s.location}: the database does not exist: create it (createdb) or fix the database name in HVKIT_PG_CONN`);
+  });
+
+  it('says the server refused the user', async () => {
+    const s = store({ conn: `postgresql://no_such_user:hunter2@${url.host}/hvkit` });
+    expect(await failure(s)).toBe(`cannot connect to PostgreSQL state ${s.location}: the server refused this user: check the user in HVKIT_PG_CONN and the server's pg_hba.conf`);
+  });
+});
+
+describeWithTool('PostgreSQL state store when the database goes away', 'PostgreSQL server binaries', canStartCluster(), 'no initdb/pg_ctl (see .ci/postgres)', () => {
+  let cluster: PrivateCluster;
+  const open: PgStateStore[] = [];
+  // A schema per test: they run in random order on the one cluster.
+  const store = (schema: string) => {
+    const s = new PgStateStore({ conn: cluster.conn, env: {}, schema, fleet: 'tokyo' });
+    open.push(s);
+    return s;
+  };
+  beforeAll(async () => {
+    cluster = await PrivateCluster.start();
+  });
+  afterAll(async () => {
+    await Promise.all(open.map((s) => s.close()));
+    cluster?.destroy();
+  });
+
+  it('refuses every write once the server restarted under a held lock; what was committed, in-flight steps included, reads back', async () => {
+    const s = store('restarted');
+    const held = await s.lock('apply');
+    const v1 = { ...fleetState(), serial: await s.write(fleetState()) };
+    const v2 = { ...structuredClone(v1), inflight: { [INTENT.step.id]: structuredClone(INTENT) } } as State;
+    v2.serial = await s.write(v2);
+
+    cluster.restart();
+    // Reads reconnect; the lock does not come back with the new session.
+    expect(await s.read()).toEqual(v2);
+    const result = { ...structuredClone(v2), inflight: {} };
+    const err = await s.write(result).catch((e) => e);
+    expect(err).toBeInstanceOf(StateConnectionLostError);
+    // Apply treats it as a lost lock: no further step starts.
+    expect(err).toBeInstanceOf(StateLockLostError);
+    expect(err.message).toMatch(
+      new RegExp(`^state ${escapeRe(s.location)}: the connection to the database was lost while this run held the state lock \\(.+\\): no further step was started; the step\\(s\\) running are recorded as in flight; run \`hvkit plan\` when the database is back$`),
+    );
+    await expect(s.write(result)).rejects.toBe(err);
+
+    // A fresh store sees the last committed version, its in-flight step included, and a free lock.
+    const next = store('restarted');
+    expect(await next.read()).toEqual(v2);
+    const taken = await next.lock('apply', { timeoutMs: 0 });
+    await s.unlock(held.id); // harmless: that lock went with its session
+    expect(await next.lockInfo()).toEqual(taken);
+    expect(await next.write(result)).toBe(3);
+    await next.unlock(taken.id);
+  });
+
+  it('refuses writes while the server is down, reads say it cannot connect, and all works again once it is back', async () => {
+    const s = store('stopped');
+    const held = await s.lock('apply');
+    const v1 = { ...fleetState(), serial: await s.write(fleetState()) };
+    cluster.stop();
+    try {
+      await expect(s.write(v1)).rejects.toBeInstanceOf(StateConnectionLostError);
+      await expect(s.read()).rejects.toThrow(`cannot connect to PostgreSQL state ${s.location}: connection refused`);
+    } finally {
+      cluster.startAgain();
+    }
+    expect(await s.read()).toEqual(v1);
+    await s.unlock(held.id);
+    const again = await s.lock('apply');
+    expect(await s.write(v1)).toBe(v1.serial + 1);
+    await s.unlock(again.id);
+  });
+});
