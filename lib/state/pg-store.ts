@@ -268,7 +268,11 @@ export class PgStateStore implements StateStore {
     const client = this.client ?? (await this.connecting?.catch(() => undefined));
     this.client = undefined;
     this.connecting = undefined;
-    await client?.end().catch(() => undefined);
+    if (!client) return;
+    // Held open until the server acknowledges the end: with an unref'd socket the process could exit
+    // first, and the code after close() (printing, the exit code) would never run.
+    socketOf(client)?.ref();
+    await client.end().catch(() => undefined);
   }
 
   /** The records of the head version (or of `serial`), or undefined when there is none. */

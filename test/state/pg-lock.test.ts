@@ -78,4 +78,11 @@ describeWithPostgres('PostgreSQL state lock', (conn) => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', HOLDER, 'leave', conn, schema], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
     expect({ status: r.status, signal: r.signal, out: r.stdout, err: r.stderr }).toEqual({ status: 0, signal: null, out: 'done\n', err: '' });
   });
+
+  it('lets a process go on after close() when nothing else keeps it alive', () => {
+    const schema = freshSchema();
+    store({ schema });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', HOLDER, 'close', conn, schema], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+    expect({ status: r.status, out: r.stdout, err: r.stderr }).toEqual({ status: 0, out: 'done\nclosed\n', err: '' });
+  });
 });
