@@ -119,7 +119,7 @@ export class PgStateStore implements StateStore {
     const r = await this.guard(held, () =>
       this.query<{ head_serial: string | null; head_lineage: string | null; lock_id: string | null; written: string | null }>(
         this.insertSql('(base.serial = 0 AND h.serial IS NULL) OR (h.serial = base.serial AND h.lineage = $4)'),
-        [this.fleet, held?.id ?? null, base.serial, base.lineage, serial, holderName(), held?.operation ?? null, hostname(), process.pid, counts.hosts, counts.guests, counts.inflight, changed.keys, changed.values],
+        [this.fleet, held?.id ?? null, base.serial, base.lineage, serial, holderName(), held?.operation ?? null, hostname(), process.pid, counts.hosts, counts.guests, counts.inflight, changed.json],
         { session: this.lockSession },
       ),
     ).catch(async (e) => {
@@ -146,7 +146,7 @@ export class PgStateStore implements StateStore {
     const changed = changedRecords(current?.records ?? new Map(), records);
     const r = await this.query<{ written: string | null }>(
       this.insertSql('h.serial IS NULL OR (h.lineage = $4 AND h.serial < $5)'),
-      [this.fleet, null, state.serial - 1, state.lineage, state.serial, holderName(), this.held?.operation ?? null, hostname(), process.pid, counts.hosts, counts.guests, counts.inflight, changed.keys, changed.values],
+      [this.fleet, null, state.serial - 1, state.lineage, state.serial, holderName(), this.held?.operation ?? null, hostname(), process.pid, counts.hosts, counts.guests, counts.inflight, changed.json],
     );
     if (r.rows[0].written === null) {
       checkAdoptable(this.location, await this.readRecords(undefined), state);
@@ -172,7 +172,7 @@ export class PgStateStore implements StateStore {
       v AS (INSERT INTO ${s}.versions (fleet, serial, lineage, who, operation, host, pid, hosts, guests, inflight)
             SELECT $1, $5::bigint, $4, $6, $7, $8, $9, $10, $11, $12 FROM ok RETURNING serial),
       r AS (INSERT INTO ${s}.records (fleet, key, serial, value)
-            SELECT $1, k, $5::bigint, val FROM unnest($13::text[], $14::text[]) AS u(k, val) WHERE EXISTS (SELECT 1 FROM v))
+            SELECT $1, key, $5::bigint, CASE WHEN json_typeof(value) = 'null' THEN NULL ELSE value::text END FROM json_each($13::json) WHERE EXISTS (SELECT 1 FROM v))
       SELECT (SELECT serial FROM h) AS head_serial, (SELECT lineage FROM h) AS head_lineage, (SELECT id FROM lk) AS lock_id, (SELECT serial FROM v) AS written`;
   }
 

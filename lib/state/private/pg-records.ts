@@ -29,28 +29,26 @@ export function toRecords(state: State): { records: Records; counts: RecordCount
   const maps = { hosts, guests, inflight };
   for (const [field, prefix] of MAPS) {
     const map = maps[field] as Record<string, unknown>;
-    for (const name of Object.keys(map)) records.set(prefix + name, JSON.stringify(map[name]));
+    for (const name of Object.keys(map)) {
+      // As JSON.stringify of the whole state would: an entry whose value is undefined is not there.
+      const text = JSON.stringify(map[name]);
+      if (text !== undefined) records.set(prefix + name, text);
+    }
   }
   return { records, counts: { hosts: Object.keys(hosts).length, guests: Object.keys(guests).length, inflight: Object.keys(inflight).length } };
 }
 
-/** The keys of `next` whose text differs from `known`, and those `known` has that `next` lost (value null: removed). */
-export function changedRecords(known: Records, next: Records): { keys: string[]; values: (string | null)[] } {
-  const keys: string[] = [];
-  const values: (string | null)[] = [];
-  for (const [k, v] of next) {
-    if (known.get(k) !== v) {
-      keys.push(k);
-      values.push(v);
-    }
-  }
-  for (const k of known.keys()) {
-    if (!next.has(k)) {
-      keys.push(k);
-      values.push(null);
-    }
-  }
-  return { keys, values };
+/**
+ * The records of `next` whose text differs from `known`, and those `known` has that `next`
+ * lost (null: removed), as one JSON object of key → stored text: the server reads it with
+ * json_each, which gives each value's text back byte for byte (json, not jsonb), at a fraction of the
+ * cost of a text[] parameter (no array-literal escaping of every quote).
+ */
+export function changedRecords(known: Records, next: Records): { count: number; json: string } {
+  const parts: string[] = [];
+  for (const [k, v] of next) if (known.get(k) !== v) parts.push(`${JSON.stringify(k)}:${v}`);
+  for (const k of known.keys()) if (!next.has(k)) parts.push(`${JSON.stringify(k)}:null`);
+  return { count: parts.length, json: `{${parts.join(',')}}` };
 }
 
 /**
