@@ -4,9 +4,9 @@ import pg from 'pg';
 import { HvkitError } from '../errors';
 import { LockIdMismatchError, NotLockedError, StateConflictError, StateConnectionLostError, StateLockLostError, StateLockedError, checkAdoptable, nextSerial } from './errors';
 import { holderName, lockWithin } from './lock-wait';
-import { readState } from './read-state';
+import { checkState } from './read-state';
 import { connectFailure, firstLine, isConnectionError, pgTarget, type PgTarget } from './private/pg-connection';
-import { changedRecords, fromRecords, toRecords, type Records } from './private/pg-records';
+import { BadRecordError, changedRecords, fromRecords, toRecords, type Records } from './private/pg-records';
 import { advisoryKeys, checkSchemaName, ensureSchema } from './private/pg-schema';
 import type { HolderLiveness, LockInfo, LockOptions, State, StateStore, StateVersion } from './types';
 
@@ -298,13 +298,14 @@ export class PgStateStore implements StateStore {
   }
 
   private parse(at: Known): State {
-    let text: string;
+    let data: Record<string, unknown>;
     try {
-      text = fromRecords(at.lineage, at.serial, at.records);
+      data = fromRecords(at.lineage, at.serial, at.records);
     } catch (e) {
-      throw new HvkitError(`state ${this.location}: the meta record of serial ${at.serial} is not JSON (${firstLine(e)}); ${FIX}`);
+      if (!(e instanceof BadRecordError)) throw e;
+      throw new HvkitError(`state ${this.location}: ${e.message} at serial ${at.serial}; ${FIX}`);
     }
-    return readState(this.location, text, FIX);
+    return checkState(this.location, data, FIX);
   }
 
   /**

@@ -72,6 +72,26 @@ describeWithPostgres('PostgreSQL state store', (conn) => {
     });
   });
 
+  describe('an unreadable state', () => {
+    it('names the record that is not JSON and its serial, says what to do, and writes nothing over it', async () => {
+      const s = store();
+      await s.write(fleetState());
+      await rows(s, `UPDATE $S.records SET value = '{"spec": ' WHERE key = 'guest/web-01'`);
+      await expect(s.read()).rejects.toThrow(
+        new RegExp(`^state ${s.location.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: record guest/web-01 is not JSON \\(.+\\) at serial 1; it was left untouched; restore an earlier serial \\(\`hvkit state show --serial N\`\\) or fix it by hand before running hvkit again$`),
+      );
+      await expect(s.write({ ...fleetState(), serial: 1 })).rejects.toThrow('record guest/web-01 is not JSON');
+      expect(await rows(s, 'SELECT count(*)::int AS n FROM $S.versions')).toEqual([{ n: 1 }]);
+    });
+
+    it('names the field a record breaks the state schema with', async () => {
+      const s = store();
+      await s.write(fleetState());
+      await rows(s, `UPDATE $S.records SET value = '{"provider": "local", "config": ""}' WHERE key = 'guest/web-01'`);
+      await expect(s.read()).rejects.toThrow(`state ${s.location}: at /guests/web-01: is missing field 'spec'; this state was edited by hand or written by a broken hvkit: it was left untouched`);
+    });
+  });
+
   describe('compare-and-swap', () => {
     it('lets exactly one of two writers from the same base in when they write at the same moment, and stores nothing of the other', async () => {
       const schema = freshSchema();
