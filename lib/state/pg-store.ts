@@ -21,6 +21,9 @@ export interface PgStateStoreOptions {
   readonly onLockWait?: LockOptions['onWait'];
 }
 
+/** A row of readRecords, in array mode: serial, lineage, key, value (NULL: removed; key NULL: a version without records). */
+type ReadRow = [string, string, string | null, string | null] & pg.QueryResultRow;
+
 /** The records of one stored version, as this store last read or wrote them. */
 interface Known {
   lineage: string;
@@ -277,22 +280,23 @@ export class PgStateStore implements StateStore {
 
   /** The records of the head version (or of `serial`), or undefined when there is none. */
   private async readRecords(serial: number | undefined, session?: pg.Client): Promise<Known | undefined> {
-    const r = await this.query<{ serial: string; lineage: string; key: string | null; value: string | null }>(
-      `WITH v AS (SELECT serial, lineage FROM ${this.s}.versions WHERE fleet = $1 AND ($2::bigint IS NULL OR serial = $2) ORDER BY serial DESC LIMIT 1)
-       SELECT v.serial, v.lineage, r.key, r.value FROM v LEFT JOIN LATERAL (
-         SELECT DISTINCT ON (key) key, value FROM ${this.s}.records WHERE fleet = $1 AND serial <= v.serial ORDER BY key DESC, serial DESC
-       ) r ON true`,
+    // The latest row of each key at or below the version's serial. Rows come as arrays (cheaper
+    // for pg to build than objects: 10,000 guests are 10,000 rows); the version is on every row.
+    const r = await this.query<ReadRow>(
+      {
+        text: `WITH v AS (SELECT serial, lineage FROM ${this.s}.versions WHERE fleet = $1 AND ($2::bigint IS NULL OR serial = $2) ORDER BY serial DESC LIMIT 1)
+          SELECT v.serial, v.lineage, r.key, r.value FROM v LEFT JOIN LATERAL (
+            SELECT DISTINCT ON (key) key, value FROM ${this.s}.records WHERE fleet = $1 AND serial <= v.serial ORDER BY key, serial DESC
+          ) r ON true`,
+        rowMode: 'array',
+      },
       [this.fleet, serial ?? null],
       { session, retry: !session },
     );
     if (r.rows.length === 0) return undefined;
     const records: Records = new Map();
-    // Latest first per key, keys descending (the primary key's order, scanned backwards): reversed, in key order.
-    for (let i = r.rows.length - 1; i >= 0; i--) {
-      const row = r.rows[i];
-      if (row.key !== null && row.value !== null) records.set(row.key, row.value);
-    }
-    const known = { lineage: r.rows[0].lineage, serial: Number(r.rows[0].serial), records };
+    for (const [, , key, value] of r.rows) if (key !== null && value !== null) records.set(key, value);
+    const known = { lineage: r.rows[0][1], serial: Number(r.rows[0][0]), records };
     if (serial === undefined && !this.held) this.known = known;
     return known;
   }
@@ -345,14 +349,15 @@ export class PgStateStore implements StateStore {
    * With `retry` (a read, or a change that may be made twice), a connection found
    * dead is replaced once: one that died idle is only noticed when used.
    */
-  private async query<R extends pg.QueryResultRow>(text: string, values?: unknown[], opts: { session?: pg.Client; retry?: boolean } = {}): Promise<pg.QueryResult<R>> {
+  private async query<R extends pg.QueryResultRow>(text: string | pg.QueryArrayConfig, values?: unknown[], opts: { session?: pg.Client; retry?: boolean } = {}): Promise<pg.QueryResult<R>> {
     if (opts.session && opts.session !== this.client) throw new Error('the database session holding the state lock ended');
     const reused = this.client !== undefined;
     const client = opts.session ?? (await this.connection());
     this.busy++;
     socketOf(client)?.ref();
     try {
-      return await client.query<R>(text, values);
+      // An array-mode query answers rows as arrays: R says which.
+      return (await client.query(text as string, values)) as pg.QueryResult<R>;
     } catch (e) {
       if (!isConnectionError(e)) throw e;
       this.drop(client);
