@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import parseConnectionString from '@databases/pg-connection-string';
 import pg from 'pg';
@@ -34,7 +35,8 @@ export function pgTarget(conn: string | undefined, env: NodeJS.ProcessEnv): PgTa
     password: c.password,
     application_name: c.application_name ?? 'hvkit',
     connectionTimeoutMillis: c.connect_timeout ? Math.max(2, c.connect_timeout) * 1000 : 15_000,
-    ssl: sslOf(c.sslmode),
+    ssl: sslOf(c),
+    options: c.options,
     // A lock holder idle between steps must not be mistaken for a dead peer by a NAT or firewall.
     keepAlive: true,
   };
@@ -42,18 +44,33 @@ export function pgTarget(conn: string | undefined, env: NodeJS.ProcessEnv): PgTa
   return { config, display: `postgres://${encodeURIComponent(user)}@${where}:${port}/${encodeURIComponent(database)}` };
 }
 
-function sslOf(mode: string | undefined): pg.ClientConfig['ssl'] {
-  switch (mode) {
+/** libpq's sslmode and certificate files as node-postgres takes them (the files read now, so a missing one is said at once). */
+function sslOf(c: ReturnType<typeof parseConnectionString>): pg.ClientConfig['ssl'] {
+  const files = {
+    ...(c.sslrootcert && { ca: readPem(c.sslrootcert, 'sslrootcert') }),
+    ...(c.sslcert && { cert: readPem(c.sslcert, 'sslcert') }),
+    ...(c.sslkey && { key: readPem(c.sslkey, 'sslkey') }),
+  };
+  switch (c.sslmode) {
     case undefined:
     case 'disable':
     case 'allow':
     case 'prefer':
       return undefined;
     case 'require':
-      return { rejectUnauthorized: false };
+      // libpq checks the server's certificate under `require` only when a root certificate is given.
+      return { rejectUnauthorized: files.ca !== undefined, ...files };
     default:
-      // verify-ca and verify-full check the certificate against the system's CAs.
-      return { rejectUnauthorized: true };
+      // verify-ca and verify-full: checked against sslrootcert, or the system's CAs.
+      return { rejectUnauthorized: true, ...files };
+  }
+}
+
+function readPem(file: string, option: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new HvkitError(`cannot read the ${option} file ${file} named by HVKIT_PG_CONN (or the PG* variables): ${(e as NodeJS.ErrnoException).code ?? firstLine(e)}`);
   }
 }
 
