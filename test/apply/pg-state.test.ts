@@ -1,0 +1,69 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { execute } from '../../lib/apply/executor';
+import type { CallResult, ProviderRunner } from '../../lib/apply/provider';
+import { StateWriter } from '../../lib/apply/state-writer';
+import { createPlan } from '../../lib/plan/planner';
+import { failureSummary } from '../../lib/render/apply-view';
+import { PgStateStore } from '../../lib/state/pg-store';
+import { emptyState } from '../../lib/state/types';
+import { WEB_HOST_8G, manifestOf, web } from '../helpers/fleet';
+import { PrivateCluster, canStartCluster } from '../helpers/postgres';
+import { describeWithTool } from '../helpers/tools';
+
+const fleet = manifestOf({ a: { props: WEB_HOST_8G, guests: { 'a-g1': web('512MiB'), 'a-g2': web('512MiB'), 'a-g3': web('512MiB') } } });
+
+/** A provider that answers at once; `during(verb, name)` runs inside each call, before it answers. */
+function provider(during: (verb: string, name: string) => void): ProviderRunner {
+  return {
+    async call(_p: string, verb: string, input: { host: { name: string }; guest?: { name: string } }): Promise<CallResult> {
+      during(verb, input.guest?.name ?? input.host.name);
+      const answer = { ok: true, exitCode: 0, signal: null, timedOut: false, stderrTail: '', ms: 1 };
+      if (verb === 'list') return { ...answer, result: { domains: [] } };
+      return { ...answer, result: verb === 'create' ? { ok: true, domain: input.guest!.name } : { memoryMiB: 8192 } };
+    },
+  } as unknown as ProviderRunner;
+}
+
+describeWithTool('apply on PostgreSQL state when the database restarts mid-step', 'PostgreSQL server binaries', canStartCluster(), 'no initdb/pg_ctl (see .ci/postgres)', () => {
+  let cluster: PrivateCluster;
+  const open: PgStateStore[] = [];
+  const store = () => {
+    const s = new PgStateStore({ conn: cluster.conn, env: {}, fleet: 'tokyo' });
+    open.push(s);
+    return s;
+  };
+  beforeAll(async () => {
+    cluster = await PrivateCluster.start();
+  });
+  afterAll(async () => {
+    await Promise.all(open.map((s) => s.close()));
+    cluster?.destroy();
+  });
+
+  it('starts no further step, stops with the connection error, and leaves the running step recorded in flight', async () => {
+    const s = store();
+    await s.lock('apply');
+    const creates: string[] = [];
+    const runner = provider((verb, name) => {
+      if (verb !== 'create') return;
+      creates.push(name);
+      // The server restarts while the first guest is being created: its intent is committed, its result is not yet.
+      if (creates.length === 1) cluster.restart();
+    });
+    const r = await execute({
+      runId: 'test', fleet: 'tokyo', steps: createPlan({ manifest: fleet }).steps, runner,
+      writer: new StateWriter(s, emptyState('tokyo', '00000000-0000-4000-8000-000000000000')),
+      logDir: mkdtempSync(join(tmpdir(), 'hvkit-logs-')), listener: { event: () => {}, close: () => {} }, parallelism: 1, perHost: 1,
+    });
+    expect(creates).toEqual(['a-g1']);
+    expect(r.lockLost).toBe(true);
+    expect(failureSummary(r).split('\n')[0]).toMatch(/^ {2}state .*: the connection to the database was lost while this run held the state lock \(.+\): no further step was started; the step\(s\) running are recorded as in flight; run `hvkit plan` when the database is back$/);
+    const after = await store().read();
+    expect(Object.keys(after!.inflight)).toEqual(['create:a-g1']);
+    expect(Object.keys(after!.guests)).toEqual([]);
+    expect(Object.keys(after!.hosts)).toEqual(['a']);
+  });
+});
