@@ -5,7 +5,7 @@ import { HvkitError } from '../errors';
 import { LockIdMismatchError, NotLockedError, StateConflictError, StateConnectionLostError, StateLockLostError, StateLockedError, checkAdoptable, nextSerial } from './errors';
 import { holderName, lockWithin } from './lock-wait';
 import { checkState } from './read-state';
-import { connectFailure, firstLine, isConnectionError, pgTarget, type PgTarget } from './private/pg-connection';
+import { connectFailure, firstLine, isConnectionError, pgTarget, queryFailure, rootCause, type PgTarget } from './private/pg-connection';
 import { BadRecordError, changedRecords, fromRecords, toRecords, type Records } from './private/pg-records';
 import { advisoryKeys, checkSchemaName, ensureSchema } from './private/pg-schema';
 import type { HolderLiveness, LockInfo, LockOptions, State, StateStore, StateVersion } from './types';
@@ -239,7 +239,7 @@ export class PgStateStore implements StateStore {
     // session ends, which frees the advisory lock (waiting for that, so the lock is free on return).
     await this.query(`DELETE FROM ${this.s}.locks WHERE fleet = $1 AND id = $2`, [this.fleet, id], { retry: true });
     const ended = await this.query<{ ended: boolean }>('SELECT pg_terminate_backend($1, 10000) AS ended', [holder.backendPid]).catch((e: Error) => {
-      throw new HvkitError(`lock ${id} on ${this.location}: its row was removed, but the holder's database session (backend pid ${holder.backendPid}) could not be ended (${firstLine(e)}); ask a database administrator to run SELECT pg_terminate_backend(${holder.backendPid})`);
+      throw new HvkitError(`lock ${id} on ${this.location}: its row was removed, but the holder's database session (backend pid ${holder.backendPid}) could not be ended (${rootCause(e)}); ask a database administrator to run SELECT pg_terminate_backend(${holder.backendPid})`);
     });
     if (!ended.rows[0].ended) throw new HvkitError(`lock ${id} on ${this.location}: the holder's database session (backend pid ${holder.backendPid}) did not end within 10s; run \`hvkit state unlock ${id} --force\` again`);
   }
@@ -329,7 +329,7 @@ export class PgStateStore implements StateStore {
       } catch {
         row = undefined;
       }
-      throw this.loseLock(held, row !== undefined && row !== held.id ? new StateLockLostError(this.location) : new StateConnectionLostError(this.location, firstLine(e)));
+      throw this.loseLock(held, row !== undefined && row !== held.id ? new StateLockLostError(this.location) : new StateConnectionLostError(this.location, rootCause(e)));
     }
   }
 
@@ -350,7 +350,7 @@ export class PgStateStore implements StateStore {
    * dead is replaced once: one that died idle is only noticed when used.
    */
   private async query<R extends pg.QueryResultRow>(text: string | pg.QueryArrayConfig, values?: unknown[], opts: { session?: pg.Client; retry?: boolean } = {}): Promise<pg.QueryResult<R>> {
-    if (opts.session && opts.session !== this.client) throw new Error('the database session holding the state lock ended');
+    if (opts.session && opts.session !== this.client) throw queryFailure(this.location, new Error('the database session holding the state lock ended'));
     const reused = this.client !== undefined;
     const client = opts.session ?? (await this.connection());
     this.busy++;
@@ -359,10 +359,10 @@ export class PgStateStore implements StateStore {
       // An array-mode query answers rows as arrays: R says which.
       return (await client.query(text as string, values)) as pg.QueryResult<R>;
     } catch (e) {
-      if (!isConnectionError(e)) throw e;
+      if (!isConnectionError(e)) throw queryFailure(this.location, e);
       this.drop(client);
       if (opts.retry && reused && !this.closed) return this.query(text, values, { retry: false });
-      throw e;
+      throw queryFailure(this.location, e);
     } finally {
       if (--this.busy === 0) socketOf(client)?.unref();
     }

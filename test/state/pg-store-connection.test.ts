@@ -5,7 +5,7 @@ import { PgStateStore } from '../../lib/state/pg-store';
 import type { State } from '../../lib/state/types';
 import { WEB_HOST_8G, manifestOf, stateOf, web } from '../helpers/fleet';
 import { pgStores } from '../helpers/pg-stores';
-import { PrivateCluster, canStartCluster, describeWithPostgres } from '../helpers/postgres';
+import { PrivateCluster, canStartCluster, describeWithPostgres, freshSchema } from '../helpers/postgres';
 import { describeWithTool } from '../helpers/tools';
 
 const escapeRe = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -59,6 +59,30 @@ describeWithPostgres('PostgreSQL state store that cannot connect', (conn) => {
   it('says the server refused the user', async () => {
     const s = store({ conn: `postgresql://no_such_user:hunter2@${url.host}/hvkit` });
     expect(await failure(s)).toBe(`cannot connect to PostgreSQL state ${s.location}: the server refused this user: check the user in HVKIT_PG_CONN and the server's pg_hba.conf`);
+  });
+});
+
+describeWithPostgres('PostgreSQL state store on a live server', (conn) => {
+  const { store, sql } = pgStores(conn);
+
+  it('reconnects for its next read when its idle connection was ended, and does not crash the process', async () => {
+    // A name of its own, so only this store's session is ended: other tests share the server.
+    const app = `hvkit-${freshSchema()}`;
+    const s = store({ conn: `${conn}${conn.includes('?') ? '&' : '?'}application_name=${app}` });
+    await s.write(fleetState());
+    const ended = await sql((c) => c.query('SELECT pg_terminate_backend(pid, 10000) AS ended FROM pg_stat_activity WHERE application_name = $1', [app]));
+    expect(ended.rows).toEqual([{ ended: true }]);
+    expect((await s.read())?.serial).toBe(1);
+    expect(await s.write({ ...fleetState(), serial: 1 })).toBe(2);
+  });
+
+  it('says in one line what the database refused, with its SQLSTATE', async () => {
+    const s = store();
+    await s.write(fleetState());
+    await sql((c) => c.query(`DROP TABLE ${c.escapeIdentifier(s.schema)}.records`));
+    const err = await s.read().catch((e) => e);
+    expect(err).toBeInstanceOf(HvkitError);
+    expect(err.message).toBe(`PostgreSQL state ${s.location}: relation "${s.schema}.records" does not exist (SQLSTATE 42P01)`);
   });
 });
 

@@ -83,17 +83,40 @@ function osUser(): string {
 }
 
 /**
+ * A failed query or connection, said in one line for the user (never with a password),
+ * keeping the SQLSTATE for the store's own checks and whether the session is gone.
+ */
+export class PgStateError extends HvkitError {
+  constructor(message: string, readonly code: string | undefined, readonly lostConnection: boolean, cause: unknown) {
+    super(message, { cause });
+    this.name = 'PgStateError';
+  }
+}
+
+/**
  * Whether `e` means the session is gone (server stopped or restarted, socket closed,
- * session terminated), as against an SQL error the session survives.
+ * session terminated, no connection to be had), as against an SQL error the session survives.
  */
 export function isConnectionError(e: unknown): boolean {
+  if (e instanceof PgStateError) return e.lostConnection;
+  if (e instanceof HvkitError) return false;
   if (!(e instanceof pg.DatabaseError)) return true;
   const code = e.code ?? '';
   return code.startsWith('08') || code.startsWith('57P') || code === '53300';
 }
 
+/** `e`, thrown by a query on `location`, as the one line the user sees. */
+export function queryFailure(location: string, e: unknown): unknown {
+  if (e instanceof HvkitError) return e;
+  const code = (e as { code?: string }).code;
+  if (isConnectionError(e)) {
+    return new PgStateError(`lost the connection to PostgreSQL state ${location} (${firstLine(e)}); run the command again once the database answers`, code, true, e);
+  }
+  return new PgStateError(`PostgreSQL state ${location}: ${firstLine(e)}${code ? ` (SQLSTATE ${code})` : ''}`, code, false, e);
+}
+
 /** One line saying why a connection could not be made and what to do; no password, no stack. */
-export function connectFailure(location: string, e: unknown): HvkitError {
+export function connectFailure(location: string, e: unknown): PgStateError {
   const code = (e as { code?: string }).code;
   const fix: Record<string, string> = {
     ECONNREFUSED: 'connection refused: check that the server runs and HVKIT_PG_CONN (or PGHOST/PGPORT) points at it',
@@ -108,7 +131,12 @@ export function connectFailure(location: string, e: unknown): HvkitError {
     '53300': 'the server has no free connection slots: try again later, or raise max_connections',
   };
   const why = (code && fix[code]) || `${firstLine(e)}: check HVKIT_PG_CONN and that the server is reachable`;
-  return new HvkitError(`cannot connect to PostgreSQL state ${location}: ${why}`, { cause: e });
+  return new PgStateError(`cannot connect to PostgreSQL state ${location}: ${why}`, code, true, e);
+}
+
+/** What went wrong underneath, one line: the driver's own words, not a wrapping message. */
+export function rootCause(e: unknown): string {
+  return firstLine(e instanceof PgStateError ? e.cause : e);
 }
 
 export function firstLine(e: unknown): string {
