@@ -64,6 +64,18 @@ describeWithPostgres('PostgreSQL state lock', (conn) => {
     });
   });
 
+  it('waits for another store\'s lock with a lock timeout, and gets it once that store lets go', async () => {
+    const schema = freshSchema();
+    const [holder, waiter] = [store({ schema }), store({ schema, lockTimeoutMs: 60_000 })];
+    const held = await holder.lock('apply');
+    const seen: (string | undefined)[] = [];
+    // The holder lets go as soon as the waiter starts waiting: no sleep, no race.
+    const got = await waiter.lock('apply', { onWait: (h) => { seen.push(h?.id); void holder.unlock(held.id); } });
+    expect(seen).toEqual([held.id]);
+    expect(await holder.lockInfo()).toEqual(got);
+    await waiter.unlock(got.id);
+  });
+
   it('takes the lock in one fleet without touching another fleet\'s in the same schema', async () => {
     const schema = freshSchema();
     const [tokyo, osaka] = [store({ schema }), store({ schema, fleet: 'osaka' })];
