@@ -21,15 +21,22 @@ export interface PgStateStoreOptions {
   readonly onLockWait?: LockOptions['onWait'];
 }
 
-/** A row of readRecords, in array mode: serial, lineage, key, value (NULL: removed; key NULL: a version without records). */
-type ReadRow = [string, string, string | null, string | null] & pg.QueryResultRow;
+/** A row of readRecords, in array mode: the version's serial, lineage, base and since_base, then a key and its value (both NULL: a version with no records). */
+type ReadRow = [string, string, string, number, string | null, string | null] & pg.QueryResultRow;
 
 /** The records of one stored version, as this store last read or wrote them. */
 interface Known {
   lineage: string;
   serial: number;
   records: Records;
+  /** The version stored whole that this one's records build on (see `snapshot` in write). */
+  base: number;
+  /** Rows stored from `base` (excluded) up to this version. */
+  sinceBase: number;
 }
+
+/** A version is stored whole again once the rows since the last whole one outnumber the state's own records, and at least this many. */
+const SNAPSHOT_MIN_ROWS = 64;
 
 const FIX = 'it was left untouched; restore an earlier serial (`hvkit state show --serial N`) or fix it by hand before running hvkit again';
 
@@ -118,11 +125,17 @@ export class PgStateStore implements StateStore {
     }
     nextSerial(this.location, known, base);
     const serial = base.serial + 1;
-    const changed = changedRecords(known?.records ?? new Map(), records);
+    let changed = changedRecords(known?.records ?? new Map(), records);
+    // Reading a version scans the rows from its base up: once the rows since the last version
+    // stored whole outnumber the state's own records, this one is stored whole, so a read costs
+    // what the state holds (amortized: at most one extra row per row written), not its history.
+    const snapshot = !known || known.sinceBase + changed.count > Math.max(records.size, SNAPSHOT_MIN_ROWS);
+    if (snapshot) changed = changedRecords(new Map(), records);
+    const next = snapshot ? { base: serial, sinceBase: 0 } : { base: known!.base, sinceBase: known!.sinceBase + changed.count };
     const r = await this.guard(held, () =>
       this.query<{ head_serial: string | null; head_lineage: string | null; lock_id: string | null; written: string | null }>(
         this.insertSql('(base.serial = 0 AND h.serial IS NULL) OR (h.serial = base.serial AND h.lineage = $4)'),
-        [this.fleet, held?.id ?? null, base.serial, base.lineage, serial, holderName(), held?.operation ?? null, hostname(), process.pid, counts.hosts, counts.guests, counts.inflight, changed.json],
+        [this.fleet, held?.id ?? null, base.serial, base.lineage, serial, holderName(), held?.operation ?? null, hostname(), process.pid, counts.hosts, counts.guests, counts.inflight, changed.json, next.base, next.sinceBase],
         { session: this.lockSession },
       ),
     ).catch(async (e) => {
@@ -138,24 +151,23 @@ export class PgStateStore implements StateStore {
       nextSerial(this.location, head, base);
       throw new StateConflictError(this.location, `serial ${serial} was written by another writer meanwhile`);
     }
-    this.known = { lineage: base.lineage, serial, records };
+    this.known = { lineage: base.lineage, serial, records, ...next };
     return serial;
   }
 
   async adopt(state: State): Promise<void> {
     const { records, counts } = toRecords(state);
-    const current = await this.readRecords(undefined);
-    checkAdoptable(this.location, current, state);
-    const changed = changedRecords(current?.records ?? new Map(), records);
+    checkAdoptable(this.location, await this.readRecords(undefined), state);
+    // Stored whole: it continues no version this store holds.
     const r = await this.query<{ written: string | null }>(
       this.insertSql('h.serial IS NULL OR (h.lineage = $4 AND h.serial < $5)'),
-      [this.fleet, null, state.serial - 1, state.lineage, state.serial, holderName(), this.held?.operation ?? null, hostname(), process.pid, counts.hosts, counts.guests, counts.inflight, changed.json],
+      [this.fleet, null, state.serial - 1, state.lineage, state.serial, holderName(), this.held?.operation ?? null, hostname(), process.pid, counts.hosts, counts.guests, counts.inflight, changedRecords(new Map(), records).json, state.serial, 0],
     );
     if (r.rows[0].written === null) {
       checkAdoptable(this.location, await this.readRecords(undefined), state);
       throw new StateConflictError(this.location, 'another writer wrote it while it was being moved');
     }
-    this.known = { lineage: state.lineage, serial: state.serial, records };
+    this.known = { lineage: state.lineage, serial: state.serial, records, base: state.serial, sinceBase: 0 };
   }
 
   /**
@@ -172,8 +184,8 @@ export class PgStateStore implements StateStore {
       base AS (SELECT $3::bigint AS serial),
       lk AS (SELECT id FROM ${s}.locks WHERE fleet = $1),
       ok AS (SELECT 1 FROM hh h, base WHERE ($2::text IS NULL OR $2 = (SELECT id FROM lk)) AND (${guard})),
-      v AS (INSERT INTO ${s}.versions (fleet, serial, lineage, who, operation, host, pid, hosts, guests, inflight)
-            SELECT $1, $5::bigint, $4, $6, $7, $8, $9, $10, $11, $12 FROM ok RETURNING serial),
+      v AS (INSERT INTO ${s}.versions (fleet, serial, lineage, who, operation, host, pid, hosts, guests, inflight, base, since_base)
+            SELECT $1, $5::bigint, $4, $6, $7, $8, $9, $10, $11, $12, $14, $15 FROM ok RETURNING serial),
       r AS (INSERT INTO ${s}.records (fleet, key, serial, value)
             SELECT $1, key, $5::bigint, CASE WHEN json_typeof(value) = 'null' THEN NULL ELSE value::text END FROM json_each($13::json) WHERE EXISTS (SELECT 1 FROM v))
       SELECT (SELECT serial FROM h) AS head_serial, (SELECT lineage FROM h) AS head_lineage, (SELECT id FROM lk) AS lock_id, (SELECT serial FROM v) AS written`;
@@ -280,13 +292,16 @@ export class PgStateStore implements StateStore {
 
   /** The records of the head version (or of `serial`), or undefined when there is none. */
   private async readRecords(serial: number | undefined, session?: pg.Client): Promise<Known | undefined> {
-    // The latest row of each key at or below the version's serial. Rows come as arrays (cheaper
-    // for pg to build than objects: 10,000 guests are 10,000 rows); the version is on every row.
+    // The latest row of each key from the version's base up to its serial, removed keys left out.
+    // Rows come as arrays (cheaper for pg to build than objects: 10,000 guests are 10,000 rows);
+    // the version is on every row.
     const r = await this.query<ReadRow>(
       {
-        text: `WITH v AS (SELECT serial, lineage FROM ${this.s}.versions WHERE fleet = $1 AND ($2::bigint IS NULL OR serial = $2) ORDER BY serial DESC LIMIT 1)
-          SELECT v.serial, v.lineage, r.key, r.value FROM v LEFT JOIN LATERAL (
-            SELECT DISTINCT ON (key) key, value FROM ${this.s}.records WHERE fleet = $1 AND serial <= v.serial ORDER BY key, serial DESC
+        text: `WITH v AS (SELECT serial, lineage, base, since_base FROM ${this.s}.versions WHERE fleet = $1 AND ($2::bigint IS NULL OR serial = $2) ORDER BY serial DESC LIMIT 1)
+          SELECT v.serial, v.lineage, v.base, v.since_base, r.key, r.value FROM v LEFT JOIN LATERAL (
+            SELECT key, value FROM (
+              SELECT DISTINCT ON (key) key, value FROM ${this.s}.records WHERE fleet = $1 AND serial >= v.base AND serial <= v.serial ORDER BY key, serial DESC
+            ) latest WHERE value IS NOT NULL
           ) r ON true`,
         rowMode: 'array',
       },
@@ -295,8 +310,9 @@ export class PgStateStore implements StateStore {
     );
     if (r.rows.length === 0) return undefined;
     const records: Records = new Map();
-    for (const [, , key, value] of r.rows) if (key !== null && value !== null) records.set(key, value);
-    const known = { lineage: r.rows[0][1], serial: Number(r.rows[0][0]), records };
+    for (const row of r.rows) if (row[4] !== null && row[5] !== null) records.set(row[4], row[5]);
+    const [v] = r.rows;
+    const known = { lineage: v[1], serial: Number(v[0]), records, base: Number(v[2]), sinceBase: v[3] };
     if (serial === undefined && !this.held) this.known = known;
     return known;
   }

@@ -63,6 +63,28 @@ describeWithPostgres('PostgreSQL state store', (conn) => {
       expect(await s.read()).toEqual({ ...v2, serial: 3 });
     });
 
+    it('stores a version whole again once the rows since the last whole one outnumber the state\'s records, and still reads every serial as written', async () => {
+      const s = store();
+      const held = await s.lock('apply');
+      const written: State[] = [];
+      let st = { ...fleetState(), serial: 0 };
+      // Apply's pattern: a step's intent in, then its result out, one record each.
+      for (let i = 0; i < 70; i++) {
+        const id = `create:web-${i % 2 ? 'x' : 'y'}`;
+        const next = structuredClone(st);
+        if (next.inflight[id]) delete next.inflight[id];
+        else next.inflight[id] = { version: 1, run: `run-${i}`, started: '2030-01-01T00:00:00.000Z', step: { id, kind: 'create', provider: 'local', host: 'host-a', guest: id.slice(7) } };
+        st = { ...next, serial: await s.write(next) };
+        written.push(st);
+      }
+      await s.unlock(held.id);
+      // Serial 1 is the first whole version; 64 single-record versions later, the 66th is stored whole.
+      expect((await rows(s, 'SELECT serial::int FROM $S.versions WHERE base = serial ORDER BY serial')).map((r) => r.serial)).toEqual([1, 66]);
+      expect(await rows(s, 'SELECT count(*)::int AS n FROM $S.records WHERE serial = 66')).toEqual([{ n: Object.keys(written[65].inflight).length + 4 }]);
+      for (const w of written) expect(await s.readSerial(w.serial)).toEqual(w);
+      expect(await s.read()).toEqual(written.at(-1));
+    });
+
     it('names the lock holder that wrote each version in its history', async () => {
       const s = store();
       const held = await s.lock('apply');
@@ -101,7 +123,7 @@ describeWithPostgres('PostgreSQL state store', (conn) => {
       // wait on the primary key, so both really race for it.
       await sql(async (blocker) => {
         await blocker.query('BEGIN');
-        await blocker.query(`INSERT INTO ${blocker.escapeIdentifier(schema)}.versions (fleet, serial, lineage, hosts, guests, inflight) VALUES ('tokyo', 2, $1, 0, 0, 0)`, [v1.lineage]);
+        await blocker.query(`INSERT INTO ${blocker.escapeIdentifier(schema)}.versions (fleet, serial, lineage, hosts, guests, inflight, base, since_base) VALUES ('tokyo', 2, $1, 0, 0, 0, 2, 0)`, [v1.lineage]);
         const writes = [a.write({ ...v1, lastApply: { run: 'from-a', failed: [] } }), b.write({ ...v1, lastApply: { run: 'from-b', failed: [] } })];
         // Asked on a connection of its own: in the blocker's transaction, pg_stat_activity would stay as it first read it.
         await until('both writers to wait on serial 2', async () =>

@@ -23,6 +23,10 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
       hosts integer NOT NULL,
       guests integer NOT NULL,
       inflight integer NOT NULL,
+      -- The version stored whole that this one's records build on (itself, when it is one), and how
+      -- many records rows were stored after it up to this one: a read scans records from base up.
+      base bigint NOT NULL,
+      since_base integer NOT NULL,
       PRIMARY KEY (fleet, serial)
     );
     CREATE TABLE ${s}.records (
