@@ -159,7 +159,7 @@ describeWithPostgres('PostgreSQL state store', (conn) => {
       const schema = freshSchema();
       const stores = Array.from({ length: 6 }, () => store({ schema }));
       expect(await Promise.all(stores.map((s) => s.read()))).toEqual(Array(6).fill(undefined));
-      expect(await rows(stores[0], 'SELECT key, value FROM $S.meta')).toEqual([{ key: 'format', value: '1' }]);
+      expect(await rows(stores[0], 'SELECT key, value FROM $S.meta')).toEqual([{ key: 'format', value: '2' }]);
       await stores[0].write(fleetState());
       expect((await stores[5].read())?.serial).toBe(1);
     });
@@ -173,6 +173,26 @@ describeWithPostgres('PostgreSQL state store', (conn) => {
       await expect(s.read()).rejects.toThrow(new HvkitError(`state ${s.location} was written by a newer hvkit (format 7); upgrade hvkit`));
       await expect(s.write({ ...fleetState(), serial: 1 })).rejects.toThrow('upgrade hvkit');
       expect(await rows(s, 'SELECT count(*)::int AS n FROM $S.versions')).toEqual([{ n: 1 }]);
+    });
+
+    it('migrates a schema of format 1 (every version stored as changes from the first) and reads and writes on', async () => {
+      const schema = freshSchema();
+      const old = store({ schema });
+      const v1 = { ...fleetState(), serial: await old.write(fleetState()) };
+      const v2 = { ...structuredClone(v1), lastApply: { run: 'r2', failed: [] } };
+      v2.serial = await old.write(v2);
+      const v3 = structuredClone(v2);
+      delete v3.guests['web-01'];
+      v3.serial = await old.write(v3);
+      // What hvkit wrote before format 2: no base columns.
+      await rows(old, `ALTER TABLE $S.versions DROP COLUMN base, DROP COLUMN since_base; UPDATE $S.meta SET value = '1' WHERE key = 'format'`);
+      const s = store({ schema });
+      expect(await s.read()).toEqual(v3);
+      expect(await s.readSerial(1)).toEqual(v1);
+      expect(await rows(s, `SELECT value FROM $S.meta WHERE key = 'format'`)).toEqual([{ value: '2' }]);
+      expect(await s.write(v3)).toBe(4);
+      expect(await rows(s, 'SELECT serial::int, base::int FROM $S.versions WHERE serial IN (3, 4) ORDER BY serial')).toEqual([{ serial: 3, base: 1 }, { serial: 4, base: 4 }]);
+      expect(await s.read()).toEqual({ ...v3, serial: 4 });
     });
 
     it('works in a schema an administrator created beforehand', async () => {

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { HvkitError } from '../../errors';
 
 /** The table layout this hvkit writes; `meta.format` in the database says which one a schema holds. */
-export const PG_FORMAT = 1;
+export const PG_FORMAT = 2;
 
 /**
  * The migrations, in order: entry i brings a schema from format i to i + 1.
@@ -23,10 +23,6 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
       hosts integer NOT NULL,
       guests integer NOT NULL,
       inflight integer NOT NULL,
-      -- The version stored whole that this one's records build on (itself, when it is one), and how
-      -- many records rows were stored after it up to this one: a read scans records from base up.
-      base bigint NOT NULL,
-      since_base integer NOT NULL,
       PRIMARY KEY (fleet, serial)
     );
     CREATE TABLE ${s}.records (
@@ -49,6 +45,15 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
     COMMENT ON TABLE ${s}.versions IS 'hvkit state: one row per serial of each fleet, never updated';
     COMMENT ON TABLE ${s}.records IS 'hvkit state: each key of a fleet''s state as of the serial that changed it; value NULL = removed';
     COMMENT ON TABLE ${s}.locks IS 'hvkit state: who holds the advisory lock of a fleet';`,
+  // Format 2: each version names the version stored whole that its records build on (itself, when
+  // it is one), and how many records rows were stored after that one up to it: a read scans records
+  // from its base up. Format 1 stored every version as changes from the fleet's first, which is
+  // therefore the base of each; the next write stores its version whole.
+  (s) => `
+    ALTER TABLE ${s}.versions ADD COLUMN base bigint, ADD COLUMN since_base integer;
+    UPDATE ${s}.versions v SET base = f.first, since_base = 2147483647
+      FROM (SELECT fleet, min(serial) AS first FROM ${s}.versions GROUP BY fleet) f WHERE v.fleet = f.fleet;
+    ALTER TABLE ${s}.versions ALTER COLUMN base SET NOT NULL, ALTER COLUMN since_base SET NOT NULL;`,
 ];
 
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
