@@ -16,6 +16,8 @@ export interface FleetOptions {
   app?: string;
   fleet?: string;
   state?: string;
+  /** `--state-backend file|pg`. */
+  stateBackend?: string;
   color?: boolean;
   /** `--lock-timeout`, on the commands that take the state lock. */
   lockTimeout?: string;
@@ -26,8 +28,12 @@ export function addFleetOptions(cmd: Command): Command {
     .option('--app <command>', 'command that runs the fleet app (default: "app" in cdktf.json)')
     .option('--fleet <name>', 'fleet to work on when the app has several')
     .option('--state <path>', 'state file (default: .hvkit/state/<fleet>.json)')
+    .option('--state-backend <backend>', STATE_BACKEND_HELP)
     .option('--no-color', 'plain output without colour (also NO_COLOR)');
 }
+
+/** How `--state-backend` is described, on every command that has it. */
+export const STATE_BACKEND_HELP = "where state lives: file (default) or pg (PostgreSQL at HVKIT_PG_CONN); also HVKIT_STATE_BACKEND, or the Fleet's state prop where the command runs the app";
 
 export function useColor(io: Io, opts: { color?: boolean }): boolean {
   if (opts.color === false) return false;

@@ -3,8 +3,10 @@ import { HvkitError } from '../errors';
 import type { Manifest } from '../manifest/types';
 import { FileStateStore } from '../state/file-store';
 import { parseDuration } from '../state/lock-wait';
+import type { LockInfo, StateStore } from '../state/types';
 import { pickFleet, runApp } from '../synth/run-app';
 import type { FleetOptions, Io } from './context';
+import { backendWithoutCode, checkPgSettings, chooseBackend, type BackendChoice } from './state-backend';
 
 /** Runs the app for its manifests only (no Terraform JSON) and picks the fleet. */
 export async function loadFleet(io: Io, opts: FleetOptions): Promise<Manifest> {
@@ -12,18 +14,100 @@ export async function loadFleet(io: Io, opts: FleetOptions): Promise<Manifest> {
   return pickFleet(manifests, opts.fleet);
 }
 
-export function stateFile(io: Io, opts: FleetOptions, fleet: string): string {
+export function stateFile(io: Io, opts: Pick<FleetOptions, 'state'>, fleet: string): string {
   return opts.state ? resolve(io.cwd, opts.state) : join(io.cwd, '.hvkit', 'state', `${fleet}.json`);
 }
 
-export function stateStore(io: Io, opts: FleetOptions, fleet: string): FileStateStore {
-  const stale = Number(io.env.HVKIT_LOCK_STALE_MS);
+/**
+ * Which fleet's state a command opens: its name alone when the command did not
+ * run the app (only --state-backend and HVKIT_STATE_BACKEND then choose the
+ * backend), or its manifest, whose Fleet `state` prop chooses it too.
+ */
+export type StoreTarget = string | Pick<Manifest, 'fleet' | 'state'>;
+
+/**
+ * The fleet of a `state` subcommand: `--fleet` names it and `--state` names its
+ * file, so neither runs the app (and the Fleet's `state` prop is not read:
+ * the flag or HVKIT_STATE_BACKEND chooses); otherwise the app runs.
+ */
+export async function stateTarget(io: Io, opts: FleetOptions): Promise<StoreTarget> {
+  return opts.fleet ?? (opts.state ? '' : await loadFleet(io, opts));
+}
+
+/** The backend a command's options, the environment and (when known) the fleet's code choose. */
+export function backendOf(io: Io, opts: FleetOptions, target: StoreTarget): BackendChoice {
+  const choice = typeof target === 'string' ? backendWithoutCode(opts.stateBackend, io.env) : chooseBackend(opts.stateBackend, io.env, target.state);
+  if (choice.kind === 'pg' && opts.state !== undefined) {
+    throw new HvkitError(`--state names a state file, but the state backend is pg (${howChosenText(choice)}): drop --state (the fleet's state is in PostgreSQL), or pass --state-backend file`);
+  }
+  checkPgSettings(io.env, choice);
+  return choice;
+}
+
+function howChosenText(choice: BackendChoice): string {
+  return choice.source === 'flag' ? '--state-backend pg' : choice.source === 'env' ? 'HVKIT_STATE_BACKEND=pg' : "the Fleet's state prop";
+}
+
+/** Stores a command opened, by the Io of its run: main closes them all when the command ends, however it ends. */
+const opened = new WeakMap<Io, StateStore[]>();
+
+/**
+ * The fleet's state store on the chosen backend (file by default). Every
+ * store opened here is closed by `closeStores` when the command ends, so a
+ * pg connection never outlives its command, whichever way it ends.
+ */
+export async function stateStore(io: Io, opts: FleetOptions, target: StoreTarget): Promise<StateStore> {
+  const fleet = typeof target === 'string' ? target : target.fleet;
+  return openStore(io, opts, fleet, backendOf(io, opts, target));
+}
+
+/** A store on a given backend: `hvkit state push` / `pull` open both sides. */
+export async function openStore(io: Io, opts: FleetOptions, fleet: string, backend: BackendChoice): Promise<StateStore> {
   const timeoutMs = lockTimeoutOf(opts);
-  return new FileStateStore(stateFile(io, opts, fleet), {
-    ...(Number.isFinite(stale) && stale > 0 ? { staleMs: stale } : {}),
-    lockTimeoutMs: timeoutMs,
-    onLockWait: (h) => io.err(`Waiting up to ${opts.lockTimeout} for the state lock${h ? ` held by ${h.who} (pid ${h.pid}) for '${h.operation}' since ${h.created}` : ''}...\n`),
-  });
+  const onLockWait = (h: LockInfo | undefined) => io.err(`Waiting up to ${opts.lockTimeout} for the state lock${h ? ` held by ${holderText(h)} for '${h.operation}' since ${h.created}` : ''}...\n`);
+  let store: StateStore;
+  switch (backend.kind) {
+    case 'file': {
+      const stale = Number(io.env.HVKIT_LOCK_STALE_MS);
+      store = new FileStateStore(stateFile(io, opts, fleet), { ...(Number.isFinite(stale) && stale > 0 ? { staleMs: stale } : {}), lockTimeoutMs: timeoutMs, onLockWait });
+      break;
+    }
+    case 'pg': {
+      // Loaded only for pg: the file backend's commands start without node-postgres.
+      const { PgStateStore } = await import('../state/pg-store');
+      store = new PgStateStore({ conn: io.env.HVKIT_PG_CONN || undefined, env: io.env, schema: backend.schema, fleet, lockTimeoutMs: timeoutMs, onLockWait });
+      break;
+    }
+  }
+  const list = opened.get(io) ?? [];
+  list.push(store);
+  opened.set(io, list);
+  return store;
+}
+
+/**
+ * Closes every store `stateStore` opened for this run, newest first. Returns
+ * what could not be closed, for a warning: the command's own outcome stands.
+ */
+export async function closeStores(io: Io): Promise<string[]> {
+  const list = opened.get(io) ?? [];
+  opened.delete(io);
+  const problems: string[] = [];
+  for (const s of list.reverse()) {
+    try {
+      await s.close();
+    } catch (e) {
+      problems.push(`could not close the state store ${s.location}: ${(e as Error).message}`);
+    }
+  }
+  return problems;
+}
+
+/** A lock holder as messages name it: who, where, which process. */
+export function holderText(h: LockInfo): string {
+  const host = (h as LockInfo & { host?: string }).host;
+  const on = host && !h.who.endsWith(`@${host}`) ? ` on ${host}` : '';
+  return `${h.who}${on} (pid ${h.pid})`;
 }
 
 function lockTimeoutOf(opts: FleetOptions): number {

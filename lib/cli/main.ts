@@ -4,6 +4,7 @@ import { isHvkitError } from '../errors';
 import { terraformStyleFlags, type Io } from './context';
 import { terminalSafe } from '../render/printable';
 import { withUsage } from './help';
+import { closeStores } from './fleet';
 import { registerSynth } from './commands/synth';
 import { registerPlan } from './commands/plan';
 import { registerApply } from './commands/apply';
@@ -98,5 +99,9 @@ export async function main(argv: string[], rawIo: Io = processIo()): Promise<num
     }
     io.err(`hvkit: internal error: ${(e as Error).stack ?? e}\nThis is a bug in hvkit; please report it with the command you ran.\n`);
     return 1;
+  } finally {
+    // One place for every way a command ends: a pg store's connection (and the session lock
+    // it may hold) never outlives the command, and the process is free to exit.
+    for (const problem of await closeStores(io)) io.err(`Warning: ${problem}\n`);
   }
 }

@@ -8,6 +8,7 @@ import { DerivedIds, IdentityRegistry } from './identities';
 import { BRIDGE, checkDnsLabel, printable } from './names';
 import { PROP_KEYS, type FleetInput } from './props';
 import { checkBuiltManifest } from './schema';
+import { stateBackendProps } from './state-backend';
 import { MANIFEST_FORMAT_VERSION, type GuestSpec, type HostSpec, type Manifest } from './types';
 
 /**
@@ -36,6 +37,7 @@ export function buildManifest(fleet: FleetInput): Manifest {
   const rt = fp.resourceType ?? 'null_resource';
   const resourceType = rt === 'terraform_data' ? rt : 'null_resource';
   if (rt !== resourceType) c.add(fleet.path, `resourceType ${shown(rt)} must be 'null_resource' or 'terraform_data'`);
+  const state = stateBackendProps(c, fleet.path, fp.state);
 
   const hosts: HostSpec[] = [];
   const guests: { spec: GuestSpec; explicit: boolean[]; provider: HostSpec['provider'] }[] = [];
@@ -71,6 +73,8 @@ export function buildManifest(fleet: FleetInput): Manifest {
     hosts: hosts.sort(byName),
     path: fleet.path,
     resourceType,
+    // Only when code sets it: every other fleet's manifest (and digest) stays as it was.
+    ...(state ? { state } : {}),
   });
 }
 

@@ -12,6 +12,9 @@ export const DISK_NAME = /^[a-z][a-z0-9]{0,15}$/;
 /** Kernel and bootloader paths: no quotes, spaces, `$`, backticks, `<>`, `;`, `|`, `\` or control characters. */
 export const SAFE_PATH = /^[A-Za-z0-9_./:@+=,?&%~-]{1,255}$/;
 export const TAG_KEY = /^[a-z][a-z0-9_.-]{0,62}$/;
+/** PostgreSQL schema names hvkit uses: plain lowercase identifiers (no quoting surprises), never PostgreSQL's reserved `pg_` ones. */
+export const PG_SCHEMA = /^(?!pg_)[a-z_][a-z0-9_]{0,62}$/;
+export const PG_SCHEMA_HINT = "use 1–63 lowercase letters, digits and '_', not starting with a digit or 'pg_'";
 /** C0 and C1 control characters, DEL, line/paragraph separators and bidi overrides. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 const CONTROL_ALL = new RegExp(CONTROL.source, 'g');

@@ -1,4 +1,4 @@
-import type { CapacityConfig, DiskKind, GuestMode, IgnorableProp, PowerState, ProviderName } from './types';
+import type { CapacityConfig, DiskKind, GuestMode, IgnorableProp, PowerState, ProviderName, StateBackendName } from './types';
 import type { Size } from './size';
 
 /** Memory held back on a host for dom0 / the host OS. */
@@ -35,6 +35,22 @@ export interface LifecycleProps {
   readonly ignoreChanges?: readonly (IgnorableProp | 'all')[];
 }
 
+/**
+ * Where the fleet's state lives. The connection is never in code (it may hold a
+ * password): the pg backend reads it from HVKIT_PG_CONN and the PG* variables.
+ * `--state-backend` and HVKIT_STATE_BACKEND override `backend` for one run.
+ */
+export interface StateBackendProps {
+  /** 'file' (`.hvkit/state/<fleet>.json`) or 'pg' (PostgreSQL, shared by every runner). */
+  readonly backend: StateBackendName;
+  /**
+   * PostgreSQL schema holding the fleet's tables (pg only): lowercase letters,
+   * digits and '_', not starting with a digit or 'pg_', at most 63 characters.
+   * @default HVKIT_PG_SCHEMA, else 'hvkit'
+   */
+  readonly schema?: string;
+}
+
 export interface FleetProps {
   /** Provider of every host that does not set its own. @default 'local' */
   readonly provider?: ProviderName;
@@ -52,6 +68,8 @@ export interface FleetProps {
   readonly bridge?: string;
   /** Lifecycle of every guest, under its host's and its own. @default { preventDestroy: false, ignoreChanges: [] } */
   readonly lifecycle?: LifecycleProps;
+  /** Where the fleet's state lives (file or PostgreSQL); never the connection itself. @default { backend: 'file' } */
+  readonly state?: StateBackendProps;
 }
 
 export interface HostCpuProps {
@@ -214,7 +232,8 @@ export const GUEST_MIN_MEMORY_MIB = 32;
 
 /** Every prop name of each level, so unknown ones (typos) are refused at run time. */
 export const PROP_KEYS = {
-  fleet: keys<FleetProps>()(['bridge', 'capacity', 'lifecycle', 'provider', 'reserve', 'resourceType']),
+  fleet: keys<FleetProps>()(['bridge', 'capacity', 'lifecycle', 'provider', 'reserve', 'resourceType', 'state']),
+  state: keys<StateBackendProps>()(['backend', 'schema']),
   reserve: keys<ReserveProps>()(['memory', 'overhead', 'vcpus']),
   host: keys<HostProps>()(['address', 'capacity', 'cpu', 'disks', 'lifecycle', 'memory', 'nics', 'provider', 'reserve', 'storageDir', 'tags']),
   hostCpu: keys<HostCpuProps>()(['cores', 'sockets', 'threads']),

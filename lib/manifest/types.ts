@@ -12,6 +12,16 @@ export type DiskKind = 'hdd' | 'ssd' | 'nvme';
 /** Whether a guest runs: desired (a Guest's `power` prop) or observed (state's record). */
 export type PowerState = 'running' | 'stopped';
 export const POWER_STATES: readonly PowerState[] = ['running', 'stopped'];
+/** Where a fleet's state lives: a local file, or PostgreSQL shared by a team's runners. */
+export type StateBackendName = 'file' | 'pg';
+export const STATE_BACKENDS: readonly StateBackendName[] = ['file', 'pg'];
+
+/** The state backend a fleet's code chose (the Fleet's `state` prop), as checked. Never a connection string. */
+export interface StateBackendSpec {
+  backend: StateBackendName;
+  /** PostgreSQL schema of the fleet's tables (pg only); absent: HVKIT_PG_SCHEMA, else 'hvkit'. */
+  schema?: string;
+}
 
 /** Factors of the capacity model; see docs/design.md "Capacity model". */
 export interface CapacityConfig {
@@ -127,4 +137,9 @@ export interface Manifest {
    * derived, and the planner keeps the one recorded in state for those.
    */
   explicitMacs: string[];
+  /**
+   * The state backend code chose (the Fleet's `state` prop); absent when code
+   * does not say, so manifests of fleets without it keep their bytes.
+   */
+  state?: StateBackendSpec;
 }

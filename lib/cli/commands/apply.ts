@@ -119,7 +119,7 @@ async function applyCommand(planfile: string | undefined, opts: ApplyCliOptions,
   if (asked.kind === 'rebuild' && !planfile) throw new HvkitError('--rebuild applies a saved rebuild plan: make it with `hvkit rebuild HOST --out FILE` and pass FILE');
   const saved = planfile ? loadPlan(resolve(io.cwd, planfile)) : undefined;
   const manifest = await loadFleet(io, opts);
-  const store = stateStore(io, opts, manifest.fleet);
+  const store = await stateStore(io, opts, manifest);
   const s = style(!json && useColor(io, opts));
   const outcome = await apply({
     manifest, store, projectDir: io.cwd, env: io.env, saved, asked, parallelism, perHost, timeoutMs,

@@ -6,7 +6,7 @@ import { consoleCommand, needsCode } from '../../ops/power';
 import { addFleetOptions, type FleetOptions, type Io } from '../context';
 import { loadFleet, stateStore } from '../fleet';
 import { withUsage } from '../help';
-import { fleetOf } from './lookups';
+import { fleetNameOf, fleetTarget } from './lookups';
 
 /** Words every POSIX shell reads as they are; shell-quote escapes `@ : =` too, which is valid but hard to read. */
 const PLAIN = /^[A-Za-z0-9_@%+=:,./-]+$/;
@@ -28,9 +28,10 @@ export function registerConsole(program: Command, io: Io, setCode: (code: number
     examples: ['hvkit console web-01', 'hvkit console web-01 --print   # virsh --connect=qemu+ssh://root@web-host-01/system console --domain web-01'],
     exitCodes: { 0: 'success (printed), or the console command\'s own status when it ran' },
   }).action(async (guest: string, opts: FleetOptions & { host?: string; print?: boolean }) => {
-    const fleet = await fleetOf(io, opts);
-    const state = await stateStore(io, opts, fleet ?? '').read();
-    const manifest: Manifest | undefined = needsCode(state, guest, opts.host) ? await loadFleet(io, { ...opts, fleet }) : undefined;
+    const target = await fleetTarget(io, opts);
+    const fleet = fleetNameOf(target);
+    const state = await (await stateStore(io, opts, target)).read();
+    const manifest: Manifest | undefined = !needsCode(state, guest, opts.host) ? undefined : typeof target === 'string' ? await loadFleet(io, { ...opts, fleet }) : target;
     const { command } = await consoleCommand({ state, manifest, projectDir: io.cwd, env: io.env, guest, host: opts.host });
     if (opts.print || !io.isTty) {
       io.out(`${shellLine(command)}\n`);

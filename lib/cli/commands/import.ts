@@ -10,7 +10,7 @@ export function registerImport(program: Command, io: Io): void {
     exitCodes: { 1: 'the guest is not in code, already in state, or not running on its host; or the host did not answer' },
   }).action(async (guest: string, opts: FleetOptions) => {
       const manifest = await loadFleet(io, opts);
-      const r = await importGuest({ manifest, store: stateStore(io, opts, manifest.fleet), projectDir: io.cwd, env: io.env, guest });
+      const r = await importGuest({ manifest, store: await stateStore(io, opts, manifest), projectDir: io.cwd, env: io.env, guest });
       io.out(`Imported ${guest} on ${r.host} (${describeDomain(r.domain)}). Run \`hvkit plan\` to see what differs from code.\n`);
       if (r.unlockWarning) io.err(`Warning: ${r.unlockWarning}\n`);
     });

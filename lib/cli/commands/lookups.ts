@@ -8,23 +8,38 @@ import { formatSize } from '../../manifest/size';
 import type { Manifest } from '../../manifest/types';
 import { own, recordedPower, type State } from '../../state/types';
 import { addFleetOptions, type FleetOptions, type Io } from '../context';
-import { loadFleet, stateStore } from '../fleet';
+import { loadFleet, stateStore, type StoreTarget } from '../fleet';
+import { backendWithoutCode } from '../state-backend';
 import { withUsage } from '../help';
 
-/** The fleet a command works on: `--fleet`, else the only state file's, else the code's (running the app). */
-export async function fleetOf(io: Io, opts: FleetOptions): Promise<string | undefined> {
-  if (opts.fleet || opts.state) return opts.fleet;
-  const dir = join(io.cwd, '.hvkit', 'state');
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
-  return files.length === 1 ? files[0].replace(/\.json$/, '') : (await loadFleet(io, opts)).fleet;
+/**
+ * The fleet a command works on: `--fleet` (or `--state`'s file), else the only
+ * state file's when the file backend is chosen, else the code's, running the
+ * app: its manifest then comes back, and its Fleet `state` prop chooses the backend too.
+ */
+export async function fleetTarget(io: Io, opts: FleetOptions): Promise<string | Manifest> {
+  if (opts.fleet || opts.state) return opts.fleet ?? '';
+  // State files say nothing about a pg fleet: only the code names it.
+  if (backendWithoutCode(opts.stateBackend, io.env).kind === 'file') {
+    const dir = join(io.cwd, '.hvkit', 'state');
+    const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
+    if (files.length === 1) return files[0].replace(/\.json$/, '');
+  }
+  return loadFleet(io, opts);
+}
+
+/** The fleet's name as `fleetTarget` finds it; undefined for `--state` without `--fleet`. */
+export function fleetNameOf(target: StoreTarget): string | undefined {
+  return (typeof target === 'string' ? target : target.fleet) || undefined;
 }
 
 /** Finds the fleet's state without running the app when it is unambiguous. */
-async function readState(io: Io, opts: FleetOptions): Promise<{ state: State | undefined; fleet: string; location: string }> {
-  const fleet = await fleetOf(io, opts);
-  const store = stateStore(io, opts, fleet ?? '');
+async function readState(io: Io, opts: FleetOptions): Promise<{ state: State | undefined; fleet: string; location: string; manifest?: Manifest }> {
+  const target = await fleetTarget(io, opts);
+  const fleet = fleetNameOf(target);
+  const store = await stateStore(io, opts, target);
   const state = await store.read();
-  return { state, fleet: state?.fleet ?? fleet ?? '', location: store.location };
+  return { state, fleet: state?.fleet ?? fleet ?? '', location: store.location, ...(typeof target === 'string' ? {} : { manifest: target }) };
 }
 
 function requireState(state: State | undefined, location: string): State {
@@ -113,7 +128,7 @@ export function guestRows(state: State, host?: string): GuestRow[] {
 
 const pct = (a: number, b: number) => (b ? ` (${Math.round((a / b) * 100)}%)` : '');
 
-async function table(head: string[], rows: string[][]): Promise<string> {
+export async function table(head: string[], rows: string[][]): Promise<string> {
   const { default: Table } = await import('cli-table3');
   const t = new Table({ head, style: { head: [], border: [] } });
   t.push(...rows);
@@ -125,10 +140,11 @@ export function registerLookups(program: Command, io: Io, setCode: (code: number
     examples: ['hvkit parent web-03          # web-03: db-host-01 (moving to spare-host-01 in code)', 'hvkit parent web-03 --json'],
     exitCodes: { 1: 'neither state nor code knows the guest (the closest names are suggested)' },
   }).action(async (guest: string, opts: FleetOptions & { json?: boolean }) => {
-      const { state, fleet } = await readState(io, opts);
-      let manifest: Manifest | undefined;
+      const found = await readState(io, opts);
+      const { state, fleet } = found;
+      let manifest: Manifest | undefined = found.manifest;
       try {
-        manifest = await loadFleet(io, { ...opts, fleet: opts.fleet ?? (state ? fleet : undefined) });
+        manifest ??= await loadFleet(io, { ...opts, fleet: opts.fleet ?? (state ? fleet : undefined) });
       } catch (e) {
         if (!state) throw e;
         io.err(`note: could not read the code (${(e as Error).message.split('\n')[0]}); showing state only\n`);

@@ -86,7 +86,7 @@ export async function savePlanFile(io: Io, file: string, plan: Plan, resourceTyp
 /** Plans (a scope), prints it and saves it with how it was made; `hvkit destroy --out` shares it. */
 export async function planCommand(io: Io, setCode: (code: number) => void, opts: PlanOptions, scope: PlanScope): Promise<void> {
   const manifest = await loadFleet(io, opts);
-  const store = stateStore(io, opts, manifest.fleet);
+  const store = await stateStore(io, opts, manifest);
   const { plan } = await preparePlan({ manifest, store, projectDir: io.cwd, env: io.env, scope });
   const saved = opts.out ? await savePlanFile(io, opts.out, plan, manifest.resourceType, scope) : undefined;
   await renderPlanOutput(io, plan, manifest.resourceType, opts);

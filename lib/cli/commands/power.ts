@@ -5,7 +5,7 @@ import { parseDuration } from '../../state/lock-wait';
 import { addFleetOptions, addLockTimeoutOption, type FleetOptions, type Io } from '../context';
 import { loadFleet, stateStore } from '../fleet';
 import { withUsage } from '../help';
-import { fleetOf } from './lookups';
+import { fleetNameOf, fleetTarget } from './lookups';
 
 interface PowerFlags extends FleetOptions {
   host?: string;
@@ -45,10 +45,11 @@ export function registerPower(program: Command, io: Io): void {
       .action(async (guest: string, opts: PowerFlags) => {
         const graceMs = opts.timeout === undefined ? undefined : parseDuration(opts.timeout);
         if (graceMs === undefined && opts.timeout !== undefined) throw new HvkitError(`--timeout must be a duration such as 30s or 2m, got '${opts.timeout}'`);
-        const fleet = await fleetOf(io, opts);
+        const target = await fleetTarget(io, opts);
+        const fleet = fleetNameOf(target);
         const r = await powerGuest({
-          store: stateStore(io, opts, fleet ?? ''), projectDir: io.cwd, env: io.env, guest, host: opts.host, action,
-          force: opts.force === true, graceMs, code: () => loadFleet(io, { ...opts, fleet }),
+          store: await stateStore(io, opts, target), projectDir: io.cwd, env: io.env, guest, host: opts.host, action,
+          force: opts.force === true, graceMs, code: async () => (typeof target === 'string' ? loadFleet(io, { ...opts, fleet }) : target),
         });
         const done = r.already ? `${r.guest} is already ${r.power === 'running' ? 'running' : 'shut off'} on ${r.host}` : `${about.done} ${r.guest} on ${r.host}`;
         io.out(`${done}${r.recorded ? `; state records it ${r.power}` : ` (state does not record ${r.guest} on ${r.host}: nothing recorded)`}.\n`);

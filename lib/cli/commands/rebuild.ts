@@ -36,7 +36,7 @@ export function registerRebuild(program: Command, io: Io, setCode: (code: number
     },
   }).action(async (host: string, opts: RebuildCliOptions) => {
     const manifest = await loadFleet(io, opts);
-    const { plan, guests } = await planRebuild({ manifest, store: stateStore(io, opts, manifest.fleet), projectDir: io.cwd, env: io.env, host, to: opts.to, forceWhileUp: Boolean(opts.forceWhileUp) });
+    const { plan, guests } = await planRebuild({ manifest, store: await stateStore(io, opts, manifest), projectDir: io.cwd, env: io.env, host, to: opts.to, forceWhileUp: Boolean(opts.forceWhileUp) });
     const s = style(useColor(io, opts));
     io.out(renderText(plan, s));
     const { configDiff } = await import('../../render/markdown');

@@ -10,7 +10,7 @@ export function registerRefresh(program: Command, io: Io): void {
     exitCodes: { 0: 'refreshed, drift or not (unreachable hosts are recorded as such)', 1: 'the code is not valid, the state cannot be read, or its lock is held' },
   }).action(async (opts: FleetOptions) => {
       const manifest = await loadFleet(io, opts);
-      const { state, drift, unlockWarning } = await refresh({ manifest, store: stateStore(io, opts, manifest.fleet), projectDir: io.cwd, env: io.env });
+      const { state, drift, unlockWarning } = await refresh({ manifest, store: await stateStore(io, opts, manifest), projectDir: io.cwd, env: io.env });
       if (unlockWarning) io.err(`Warning: ${unlockWarning}\n`);
       const hosts = Object.entries(state.observed!.hosts);
       io.out(`Refreshed ${hosts.length} host${hosts.length === 1 ? '' : 's'}: ${hosts.filter(([, h]) => h.reachable).length} answered, ${hosts.reduce((a, [, h]) => a + h.domains.length, 0)} domains.\n`);

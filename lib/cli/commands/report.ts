@@ -27,7 +27,7 @@ export function registerReport(program: Command, io: Io): void {
     } else {
       // --state names the file itself, so the app need not run to find the fleet.
       const fleet = opts.fleet ?? (opts.state ? '' : (await loadFleet(io, opts)).fleet);
-      const store = stateStore(io, opts, fleet);
+      const store = await stateStore(io, opts, fleet);
       const state = await store.read();
       if (!state) throw new HvkitError(`there is no state at ${store.location}: nothing is deployed to report; apply the fleet first, or report a plan with --plan FILE`);
       model = modelFromState(state);
