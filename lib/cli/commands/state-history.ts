@@ -18,7 +18,7 @@ export async function requireStored(store: StateStore): Promise<State> {
 }
 
 /** What the file backend keeps, said wherever its short history shows. */
-const FILE_KEEPS = 'the file backend keeps the current version and one backup; --state-backend pg keeps every serial (move a fleet there with `hvkit state push --to pg`)';
+const FILE_KEEPS = 'the file backend keeps the current version and one backup; --state-backend pg keeps every serial (`hvkit state push --to pg` moves a fleet there)';
 
 /** `hvkit state show [--serial N]` and `hvkit state history`. */
 export function registerStateHistory(state: Command, io: Io): void {
@@ -80,6 +80,6 @@ async function keptText(store: StateStore): Promise<string> {
     i = j + 1;
   }
   const list = runs.join(', ').replace(/, ([^,]*)$/, ' and $1');
-  const note = store instanceof FileStateStore ? ` (${FILE_KEEPS})` : '';
+  const note = store instanceof FileStateStore ? `: ${FILE_KEEPS}` : '';
   return `it keeps serial${serials.length === 1 ? '' : 's'} ${list}${note}`;
 }
