@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import pg from 'pg';
-import { describeWithPostgres, freshSchema } from '../helpers/postgres';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LOCAL_HOST, readState, stackSource, tempProject, type TempProject } from '../helpers/project';
 
 const STACK = stackSource(`
