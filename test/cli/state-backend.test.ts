@@ -107,3 +107,27 @@ describe('hvkit with the pg backend chosen but unusable', () => {
     expect(r.err).toBe("Error: --to 'file': state push moves the file backend's state into pg; `hvkit state pull` brings it back; use --to pg\n");
   });
 });
+
+describe('a pg connection that fails', () => {
+  const SECRET = 's3cret-Pw0rd';
+  let p: TempProject;
+  beforeAll(() => {
+    p = tempProject();
+    p.writeStack(stackSource(`new Host(fleet, 'host-a', ${LOCAL_HOST});`));
+  });
+  afterAll(() => p.cleanup());
+
+  // Port 1 on the loopback: nothing listens, so the connection is refused at once.
+  it.each([
+    ['a URI', { HVKIT_PG_CONN: `postgresql://hvkit:${SECRET}@127.0.0.1:1/hvkit` }],
+    ['key=value pairs', { HVKIT_PG_CONN: `host=127.0.0.1 port=1 dbname=hvkit user=hvkit password=${SECRET}` }],
+    ['PG* variables', { HVKIT_PG_CONN: '', PGHOST: '127.0.0.1', PGPORT: '1', PGDATABASE: 'hvkit', PGUSER: 'hvkit', PGPASSWORD: SECRET }],
+  ])('is one line without a stack trace that never shows the password (%s)', async (_, conn) => {
+    for (const args of [['plan', '--state-backend', 'pg'], ['state', 'history', '--fleet', 'tokyo', '--state-backend', 'pg']]) {
+      const r = await p.run(args, { env: { HVKIT_STATE_BACKEND: '', PGHOST: '', PGDATABASE: '', ...conn } });
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/^Error: cannot connect to PostgreSQL state postgres:\/\/hvkit@127\.0\.0\.1:1\/hvkit \(schema hvkit, fleet tokyo\): connection refused[^\n]*\n$/);
+      expect(r.err + r.out).not.toContain(SECRET);
+    }
+  });
+});
