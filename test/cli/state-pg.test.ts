@@ -199,6 +199,30 @@ describeWithPostgres('the pg state backend from the command line', (conn) => {
     }
   });
 
+  it('state unlock finds a pg lock from --fleet and --state-backend alone (the app does not run), refusing a live session unless --force', async () => {
+    const s = schema();
+    const env = pgEnv(s);
+    p.writeStack('throw new Error("the app must not run");\n');
+    const holder = new PgStateStore({ conn, env: {}, schema: s, fleet: 'tokyo' });
+    try {
+      const held = await holder.lock('apply');
+      const refused = await p.run(['state', 'unlock', held.id, '--fleet', 'tokyo', '--state-backend', 'pg'], { env });
+      expect(refused.code).toBe(1);
+      expect(refused.err).toContain('its database session is still open');
+      const forced = await p.run(['state', 'unlock', held.id, '--fleet', 'tokyo', '--state-backend', 'pg', '--force'], { env });
+      expect(forced.code, forced.err).toBe(0);
+      expect(forced.out).toMatch(new RegExp(`^Released lock ${held.id} on postgres://\\S+ \\(schema ${s}, fleet tokyo\\)\\.\\n$`));
+      const probe = new PgStateStore({ conn, env: {}, schema: s, fleet: 'tokyo' });
+      try {
+        expect(await probe.lockInfo()).toBeUndefined();
+      } finally {
+        await probe.close();
+      }
+    } finally {
+      await holder.close();
+    }
+  });
+
   it('closes every connection it opened, whether the command succeeds or fails', async () => {
     const app = `hvkit_${freshSchema('c')}`;
     const withApp = `${conn}${conn.includes('?') ? '&' : '?'}application_name=${app}`;
