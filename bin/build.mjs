@@ -11,9 +11,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// Split at dynamic imports: what only some commands need (the pg state backend and
+// node-postgres, the markdown renderer) loads from dist/chunks/ when used, not at every start.
+rmSync(join(root, 'dist', 'chunks'), { recursive: true, force: true });
 await build({
   entryPoints: [join(root, 'lib', 'cli', 'main.ts')],
-  outfile: join(root, 'dist', 'hvkit.mjs'),
+  outdir: join(root, 'dist'),
+  entryNames: 'hvkit',
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
+  splitting: true,
   bundle: true,
   platform: 'node',
   format: 'esm',
