@@ -34,7 +34,7 @@ export function registerState(program: Command, io: Io): void {
   withUsage(addFleetOptions(state.command('list').description('list what state records, one construct path a line: each host, then its guests')), {
     examples: ['hvkit state list', 'hvkit state list | grep web-'],
     exitCodes: { 1: 'the state cannot be read (no state lists nothing and exits 0)' },
-  }).action(async (opts: FleetOptions) => {
+  }).addHelpText('after', `\n${WITHOUT_APP}`).action(async (opts: FleetOptions) => {
     const store = await stateStore(io, opts, await stateTarget(io, opts));
     const s = await store.read();
     if (!s) return io.err(`Note: there is no state at ${store.location}: nothing was applied yet (or pass the right --state / --fleet)\n`);
@@ -47,7 +47,7 @@ export function registerState(program: Command, io: Io): void {
   )), {
     examples: ['hvkit state rm tokyo/web-host-01/web-01   # a path from hvkit state list', 'hvkit state rm web-01 memcached-01           # or guest and host names'],
     exitCodes: NO_STATE,
-  }).action(async (addresses: string[], opts: FleetOptions) => {
+  }).addHelpText('after', `\n${WITHOUT_APP}`).action(async (addresses: string[], opts: FleetOptions) => {
     const store = await stateStore(io, opts, await stateTarget(io, opts));
     const r = await removeRecords(store, addresses);
     for (const a of r.removed) io.out(`Removed ${a.path}\n`);
@@ -61,7 +61,7 @@ export function registerState(program: Command, io: Io): void {
   )), {
     examples: ['hvkit state mv web-01 web-11', 'hvkit state mv tokyo/web-host-01/web-01 tokyo/web-host-01/web-11'],
     exitCodes: { 1: 'no state, an unknown OLD, a NEW that exists, is not a DNS label or is on another host, or a held lock' },
-  }).action(async (from: string, to: string, opts: FleetOptions) => {
+  }).addHelpText('after', `\n${WITHOUT_APP}`).action(async (from: string, to: string, opts: FleetOptions) => {
     const store = await stateStore(io, opts, await stateTarget(io, opts));
     const r = await moveRecord(store, from, to);
     io.out(`Moved ${r.from.path} to ${r.to.path} in ${store.location} (${previousVersion(store, r.serial)}).\n`);
