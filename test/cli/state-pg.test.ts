@@ -2,6 +2,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeEach, expect, it } from 'vitest';
+import { canonicalJson } from '../../lib/manifest/canonical';
 import { holderName } from '../../lib/state/lock-wait';
 import { PgStateStore } from '../../lib/state/pg-store';
 import { describeWithPostgres, freshSchema } from '../helpers/postgres';
@@ -127,22 +128,33 @@ describeWithPostgres('the pg state backend from the command line', (conn) => {
     expect(missing.err).toMatch(new RegExp(`^Error: serial 999 is not kept at postgres://\\S+ \\(schema \\w+, fleet tokyo\\): it keeps serials 1–${before + 1}\\n$`));
   });
 
-  it('push --to pg then pull round-trips lineage and serial, byte for byte', async () => {
-    const env = pgEnv(schema());
+  it('push --to pg then pull round-trips the state: lineage, serial and every byte of its canonical form', async () => {
+    const s = schema();
+    const env = pgEnv(s);
     expect((await p.run(['apply', '--auto-approve'], { env })).code).toBe(0);
     const file = join(p.dir, STATE);
     const bytes = readFileSync(file, 'utf8');
     const { lineage, serial } = readState(p.dir);
     const push = await p.run(['state', 'push', '--to', 'pg'], { env });
     expect(push.code, push.err).toBe(0);
-    expect(push.out).toMatch(new RegExp(`^Moved tokyo's state \\(lineage ${lineage}, serial ${serial}, 1 host, 2 guests\\) from ${file} to postgres://\\S+ \\(schema \\w+, fleet tokyo\\)\\.\\n$`));
+    expect(push.out).toMatch(new RegExp(`^Moved tokyo's state \\(lineage ${lineage}, serial ${serial}, 1 host, 2 guests\\) from ${file} to postgres://\\S+ \\(schema ${s}, fleet tokyo\\)\\.\\n$`));
     expect(readFileSync(file, 'utf8')).toBe(bytes);
     // The database now answers for the fleet: plan on pg has nothing to do.
     expect((await p.run(['plan', '--detailed-exitcode', '--state-backend', 'pg'], { env })).code).toBe(0);
     rmSync(join(p.dir, '.hvkit', 'state'), { recursive: true });
     const pull = await p.run(['state', 'pull'], { env });
     expect(pull.code, pull.err).toBe(0);
-    expect(readFileSync(file, 'utf8')).toBe(bytes);
+    const pulled = readFileSync(file, 'utf8');
+    // Apply records guests in the order their steps finish; the database keeps them by name. Same
+    // content, same lineage and serial: the canonical forms are the same bytes.
+    expect(canonicalJson(JSON.parse(pulled))).toBe(canonicalJson(JSON.parse(bytes)));
+    expect(readState(p.dir)).toMatchObject({ lineage, serial });
+    // And from there, a round trip changes no byte at all.
+    const again = pgEnv(schema());
+    expect((await p.run(['state', 'push', '--to', 'pg'], { env: again })).code).toBe(0);
+    rmSync(join(p.dir, '.hvkit', 'state'), { recursive: true });
+    expect((await p.run(['state', 'pull', '--fleet', 'tokyo'], { env: again })).code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(pulled);
   });
 
   it('push refuses, writing nothing, onto a database state of another lineage', async () => {
@@ -182,6 +194,20 @@ describeWithPostgres('the pg state backend from the command line', (conn) => {
     expect(pull.code).toBe(1);
     expect(pull.err).toMatch(/is already at serial \d+, not older than serial \d+ being moved there: nothing was written\n$/);
     expect(readFileSync(join(p.dir, STATE), 'utf8')).toBe(file);
+  });
+
+  it('look-ups with HVKIT_STATE_BACKEND=pg read the database, not a state file left behind', async () => {
+    const env = pgEnv(schema());
+    expect((await p.run(['apply', '--auto-approve'], { env })).code).toBe(0);
+    expect((await p.run(['state', 'push', '--to', 'pg'], { env })).code).toBe(0);
+    expect((await p.run(['state', 'rm', 'web-02', '--fleet', 'tokyo', '--state-backend', 'pg'], { env })).code).toBe(0);
+    const onPg = { ...env, HVKIT_STATE_BACKEND: 'pg' };
+    const guests = await p.run(['guests', '--json'], { env: onPg });
+    expect(guests.code, guests.err).toBe(0);
+    expect(JSON.parse(guests.out).map((g: { guest: string }) => g.guest)).toEqual(['web-01']);
+    expect((await p.run(['parent', 'web-01'], { env: onPg })).out).toBe('web-01: host-a\n');
+    // Without pg chosen, the file (which still records web-02) answers, as before.
+    expect(JSON.parse((await p.run(['guests', '--json'], { env })).out).map((g: { guest: string }) => g.guest)).toEqual(['web-01', 'web-02']);
   });
 
   it("names the lock's real holder — user@host, pid, command, since — when waiting and when giving up", async () => {
