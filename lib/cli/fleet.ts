@@ -1,12 +1,12 @@
 import { join, resolve } from 'node:path';
-import { HvkitError } from '../errors';
+import { assertNever, HvkitError } from '../errors';
 import type { Manifest } from '../manifest/types';
 import { FileStateStore } from '../state/file-store';
 import { parseDuration } from '../state/lock-wait';
 import type { LockInfo, StateStore } from '../state/types';
 import { pickFleet, runApp } from '../synth/run-app';
 import type { FleetOptions, Io } from './context';
-import { backendWithoutCode, checkPgSettings, chooseBackend, type BackendChoice } from './state-backend';
+import { backendWithoutCode, checkPgSettings, chooseBackend, howChosen, type BackendChoice } from './state-backend';
 
 /** Runs the app for its manifests only (no Terraform JSON) and picks the fleet. */
 export async function loadFleet(io: Io, opts: FleetOptions): Promise<Manifest> {
@@ -45,7 +45,19 @@ export function backendOf(io: Io, opts: FleetOptions, target: StoreTarget): Back
 }
 
 function howChosenText(choice: BackendChoice): string {
-  return choice.source === 'flag' ? '--state-backend pg' : choice.source === 'env' ? 'HVKIT_STATE_BACKEND=pg' : "the Fleet's state prop";
+  switch (choice.source) {
+    case 'flag':
+      return '--state-backend pg';
+    case 'env':
+      return 'HVKIT_STATE_BACKEND=pg';
+    case 'fleet':
+      return "the Fleet's state prop";
+    case 'default':
+    case 'move':
+      return howChosen(choice.source);
+    default:
+      return assertNever(choice.source, 'state backend source');
+  }
 }
 
 /** Stores a command opened, by the Io of its run: main closes them all when the command ends, however it ends. */
@@ -78,6 +90,8 @@ export async function openStore(io: Io, opts: FleetOptions, fleet: string, backe
       store = new PgStateStore({ conn: io.env.HVKIT_PG_CONN || undefined, env: io.env, schema: backend.schema, fleet, lockTimeoutMs: timeoutMs, onLockWait });
       break;
     }
+    default:
+      return assertNever(backend, 'state backend');
   }
   const list = opened.get(io) ?? [];
   list.push(store);

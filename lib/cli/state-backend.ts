@@ -1,9 +1,9 @@
-import { HvkitError } from '../errors';
+import { assertNever, HvkitError } from '../errors';
 import { nearest, PG_SCHEMA, PG_SCHEMA_HINT, printable } from '../manifest/names';
 import { STATE_BACKENDS, type StateBackendName, type StateBackendSpec } from '../manifest/types';
 
 /** What chose the backend, for messages that say how to choose another. */
-export type BackendSource = 'flag' | 'env' | 'fleet' | 'default';
+export type BackendSource = 'flag' | 'env' | 'fleet' | 'default' | 'move';
 
 /** The state backend of one run, with what chose it. */
 export type BackendChoice =
@@ -33,6 +33,8 @@ export function chooseBackend(flag: string | undefined, env: NodeJS.ProcessEnv, 
       return { kind, source };
     case 'pg':
       return { kind, source, schema: code?.schema ?? envSchema(env) ?? DEFAULT_PG_SCHEMA };
+    default:
+      return assertNever(kind, 'state backend');
   }
 }
 
@@ -75,5 +77,9 @@ export function howChosen(source: BackendSource): string {
       return "chosen by the Fleet's state prop";
     case 'default':
       return 'the default';
+    case 'move':
+      return 'named by state push --to or state pull --from';
+    default:
+      return assertNever(source, 'state backend source');
   }
 }

@@ -101,6 +101,15 @@ describe('hvkit with the pg backend chosen but unusable', () => {
     }
   });
 
+  it('state push and pull without a database say in one line what to set, and leave the file as it was', async () => {
+    for (const args of [['state', 'push', '--to', 'pg', '--fleet', 'tokyo'], ['state', 'pull', '--fleet', 'tokyo']]) {
+      const r = await p.run(args, { env: NO_PG });
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/^Error: the pg state backend \(named by state push --to or state pull --from\) needs a database: set HVKIT_PG_CONN [^\n]*\n$/);
+    }
+    expect(existsSync(join(p.dir, '.hvkit', 'state'))).toBe(false);
+  });
+
   it('state push --to something other than pg is one line', async () => {
     const r = await p.run(['state', 'push', '--to', 'file', '--fleet', 'tokyo'], { env: NO_PG });
     expect(r.code).toBe(1);

@@ -33,7 +33,7 @@ export function registerStateMove(state: Command, io: Io): void {
     // A state file says whose it is: the app need not run to name the fleet.
     const fromFile = opts.fleet === undefined && opts.state !== undefined ? await fleetInFile(io, opts) : undefined;
     const { fleet, code } = await fleetOf(io, opts, fromFile);
-    await move(io, opts, fleet, { kind: 'file', source: 'flag' }, pgChoice(io, code), 'state push');
+    await move(io, opts, fleet, { kind: 'file', source: 'move' }, pgChoice(io, code), 'state push');
     io.err(`Note: choose the pg backend for ${fleet} from now on (the Fleet's state: { backend: 'pg' }, HVKIT_STATE_BACKEND=pg or --state-backend pg). ${stateFile(io, opts, fleet)} was left as it was: remove it once every runner uses pg, so that no command reads it by mistake.\n`);
   });
   const pull = moveOptions(state.command('pull')
@@ -45,7 +45,7 @@ export function registerStateMove(state: Command, io: Io): void {
   }).action(async (opts: MoveOptions & { from: string }) => {
     otherBackend('--from', opts.from, 'state pull moves pg\'s state into the file backend; `hvkit state push --to pg` moves it the other way');
     const { fleet, code } = await fleetOf(io, opts, undefined);
-    await move(io, opts, fleet, pgChoice(io, code), { kind: 'file', source: 'flag' }, 'state pull');
+    await move(io, opts, fleet, pgChoice(io, code), { kind: 'file', source: 'move' }, 'state pull');
   });
 }
 
@@ -65,7 +65,7 @@ function otherBackend(flag: string, value: string, why: string): void {
 }
 
 function pgChoice(io: Io, code: Manifest['state']): BackendChoice {
-  const choice = chooseBackend('pg', io.env, code);
+  const choice = { ...chooseBackend('pg', io.env, code), source: 'move' as const };
   checkPgSettings(io.env, choice);
   return choice;
 }
