@@ -2,13 +2,13 @@ import type { Command } from 'commander';
 import { HvkitError } from '../../errors';
 import { printable } from '../../manifest/names';
 import type { Manifest } from '../../manifest/types';
+import { FileStateStore } from '../../state/file-store';
 import { moveState } from '../../state/move-state';
 import type { State } from '../../state/types';
 import { addLockTimeoutOption, type FleetOptions, type Io } from '../context';
 import { loadFleet, openStore, stateFile } from '../fleet';
 import { withUsage } from '../help';
 import { checkPgSettings, chooseBackend, type BackendChoice } from '../state-backend';
-import { FileStateStore } from '../../state/file-store';
 
 const REFUSED = 'nothing to move, or the destination holds another lineage or a serial not older (nothing is written then; there is no --force: the destination is never rolled back or replaced), or a held lock';
 
