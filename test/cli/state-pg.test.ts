@@ -94,6 +94,13 @@ describeWithPostgres('the pg state backend from the command line', (conn) => {
     expect(inSchema).toBe(1);
     expect((await p.run(['plan', '--detailed-exitcode'], { env })).code).toBe(0);
     expect((await p.run(['plan', '--detailed-exitcode'], { env: { ...env, HVKIT_STATE_BACKEND: 'file' } })).code).toBe(2);
+    // Commands that run the app to find the fleet read the prop too.
+    const guests = await p.run(['guests', '--json'], { env });
+    expect(guests.code, guests.err).toBe(0);
+    expect(JSON.parse(guests.out).map((g: { guest: string }) => g.guest)).toEqual(['web-01', 'web-02']);
+    const report = await p.run(['report', '--html', 'report.html'], { env });
+    expect(report.code, report.err).toBe(0);
+    expect(report.out).toBe('Wrote report.html: 1 host, 2 guests.\n');
   });
 
   it('state history lists every serial of an apply, oldest first, with who wrote it and with what', async () => {

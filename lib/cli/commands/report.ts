@@ -6,7 +6,7 @@ import { loadPlan } from '../../plan/plan-file';
 import { renderHtml } from '../../render/html';
 import { modelFromPlan, modelFromState } from '../../render/report-model';
 import { addFleetOptions, type FleetOptions, type Io } from '../context';
-import { loadFleet, stateStore } from '../fleet';
+import { stateStore, stateTarget } from '../fleet';
 import { withUsage } from '../help';
 
 export function registerReport(program: Command, io: Io): void {
@@ -26,8 +26,7 @@ export function registerReport(program: Command, io: Io): void {
       if (model.hosts.length === 0) throw new HvkitError(`the plan ${opts.plan} has no hosts before or after: there is nothing to report`);
     } else {
       // --state names the file itself, so the app need not run to find the fleet.
-      const fleet = opts.fleet ?? (opts.state ? '' : (await loadFleet(io, opts)).fleet);
-      const store = await stateStore(io, opts, fleet);
+      const store = await stateStore(io, opts, await stateTarget(io, opts));
       const state = await store.read();
       if (!state) throw new HvkitError(`there is no state at ${store.location}: nothing is deployed to report; apply the fleet first, or report a plan with --plan FILE`);
       model = modelFromState(state);
