@@ -45,7 +45,8 @@ export function backendWithoutCode(flag: string | undefined, env: NodeJS.Process
 
 function backendName(value: string, where: string): StateBackendName {
   if ((STATE_BACKENDS as readonly string[]).includes(value)) return value as StateBackendName;
-  const near = nearest(value, STATE_BACKENDS)[0];
+  // Terraform's backend is called `pg`; people still type the database's name.
+  const near = /^postgres(ql)?$/i.test(value) ? 'pg' : nearest(value, STATE_BACKENDS)[0];
   throw new HvkitError(`${where} '${printable(value)}' is not a state backend: ${near ? `did you mean '${near}'? ` : ''}use ${STATE_BACKENDS.map((b) => `'${b}'`).join(' or ')}`);
 }
 

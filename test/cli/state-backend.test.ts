@@ -31,7 +31,7 @@ describe('choosing the state backend', () => {
 
   it('refuses a backend it does not have in one line, with the nearest name', () => {
     expect(() => chooseBackend('pq', {}, undefined)).toThrow(/^--state-backend 'pq' is not a state backend: did you mean 'pg'\? use 'file' or 'pg'$/);
-    expect(() => chooseBackend(undefined, { HVKIT_STATE_BACKEND: 'postgres' }, undefined)).toThrow(/^HVKIT_STATE_BACKEND 'postgres' is not a state backend: .*use 'file' or 'pg'$/);
+    expect(() => chooseBackend(undefined, { HVKIT_STATE_BACKEND: 'postgres' }, undefined)).toThrow(/^HVKIT_STATE_BACKEND 'postgres' is not a state backend: did you mean 'pg'\? use 'file' or 'pg'$/);
   });
 
   it('refuses an HVKIT_PG_SCHEMA that is no plain identifier, only when pg uses it', () => {
@@ -97,7 +97,7 @@ describe('hvkit with the pg backend chosen but unusable', () => {
     for (const args of [['plan', '--state-backend', 'postgres'], ['state', 'list', '--fleet', 'tokyo', '--state-backend', 'postgres']]) {
       const r = await p.run(args, { env: NO_PG });
       expect(r.code).toBe(1);
-      expect(r.err).toBe("Error: --state-backend 'postgres' is not a state backend: use 'file' or 'pg'\n");
+      expect(r.err).toBe("Error: --state-backend 'postgres' is not a state backend: did you mean 'pg'? use 'file' or 'pg'\n");
     }
   });
 
