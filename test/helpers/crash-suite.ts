@@ -69,6 +69,8 @@ export function crashSuite(title: string, backend: (dir: string) => StateBackend
       expect(await state.guests()).toEqual(domains);
       expect((await state.read())?.inflight).toEqual({});
       expect((await run(['plan', '--detailed-exitcode'])).code).toBe(0);
+      // The backend under test kept the state: a pg run writes no state file beside the project.
+      expect(existsSync(join(p.dir, '.hvkit', 'state', 'tokyo.json'))).toBe(state.name === 'file');
       return plan.out;
     }
 
@@ -127,6 +129,20 @@ export function crashSuite(title: string, backend: (dir: string) => StateBackend
       expect((await run(['apply', '--auto-approve'])).code).toBe(0);
       expect(await state.guests()).toEqual(['db-01@host-b', 'web-01@host-a']);
       expect(localDomains(p.dir)).toEqual(['db-01@host-b', 'web-01@host-a']);
+    });
+
+    it('a step that fails: apply exits 1 naming it, records the failure with nothing in flight, and the next apply converges', async () => {
+      const faults = JSON.stringify([{ verb: 'create', guest: 'web-02', fail: 7 }]);
+      const r = await spawnCli(p.dir, ['apply', '--auto-approve', '--parallelism', '1'], { ...state.env, HVKIT_LOCAL_FAULTS: faults }).done;
+      expect(r.code, r.out + r.err).toBe(1);
+      expect(r.err).toContain('create:web-02 failed (exit 7)');
+      const after = (await state.read())!;
+      expect(after.inflight).toEqual({});
+      expect(after.lastApply?.failed.map((f) => f.step)).toEqual(['create:web-02']);
+      expect(await state.guests()).toEqual(localDomains(p.dir));
+      const again = await run(['apply', '--auto-approve']);
+      expect(again.code, again.err).toBe(0);
+      expect(await state.guests()).toEqual(['db-01@host-b', 'web-01@host-a', 'web-02@host-a']);
     });
 
     extra?.(() => ({ p, state }));
