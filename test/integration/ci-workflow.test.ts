@@ -83,9 +83,11 @@ const app = new App();
 const fleet = new Fleet(app, 'tokyo', { provider: 'local', state: { backend: 'pg', schema: '${schema}' } });
 const a = new Host(fleet, 'host-a', ${LOCAL_HOST});
 ${guests}
+const b = new Host(fleet, 'host-b', ${LOCAL_HOST});
 app.synth();
 `;
-const guest = (name: string) => `new Guest(a, '${name}', { role: 'web', vcpus: 1, memory: '1GiB' });\n`;
+/** A guest line; two pull requests add theirs in different places of the file, as people do, so they merge cleanly. */
+const guest = (name: string, host = 'a') => `new Guest(${host}, '${name}', { role: 'web', vcpus: 1, memory: '1GiB' });\n`;
 
 /**
  * docs/ci.md's workflow, run for real: one repository, a pull-request runner and
@@ -126,11 +128,13 @@ describeWithPostgres('the pull-request workflow of docs/ci.md, from two clones a
     rmSync(work, { recursive: true, force: true });
   });
 
-  /** A pull request: a branch off main that adds `name`. */
-  function openPullRequest(branch: string, name: string): void {
+  /** A pull request: a branch off main that adds `line` after the line `after`. */
+  function openPullRequest(branch: string, name: string, after: string, line: string): void {
     git(origin, 'checkout', '--quiet', '-b', branch, 'main');
     const file = join(origin, 'stacks', 'main.ts');
-    writeFileSync(file, readFileSync(file, 'utf8').replace('app.synth();', `${guest(name)}app.synth();`));
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain(after);
+    writeFileSync(file, text.replace(after, `${after}${line}`));
     git(origin, 'commit', '--quiet', '-am', `add ${name}`);
     git(origin, 'checkout', '--quiet', 'main');
   }
@@ -169,17 +173,17 @@ describeWithPostgres('the pull-request workflow of docs/ci.md, from two clones a
     expect(readDomains()).toEqual(['web-01@host-a']);
 
     // Two pull requests planned against the same state.
-    openPullRequest('add-web-02', 'web-02');
-    openPullRequest('add-web-03', 'web-03');
+    openPullRequest('add-web-02', 'web-02', guest('web-01'), guest('web-02'));
+    openPullRequest('add-db-01', 'db-01', `const b = new Host(fleet, 'host-b', ${LOCAL_HOST});\n`, guest('db-01', 'b'));
     const pr1 = await planJob('add-web-02', 'pr-1');
-    const pr2 = await planJob('add-web-03', 'pr-2');
+    const pr2 = await planJob('add-db-01', 'pr-2');
     expect(pr1.code, pr1.err).toBe(2);
     expect(pr2.code, pr2.err).toBe(2);
     // The PR runner sees what the main runner applied: only the new guest is planned.
     expect(pr1.steps.filter((s) => s.startsWith('create:'))).toEqual(['create:web-02']);
-    expect(pr2.steps.filter((s) => s.startsWith('create:'))).toEqual(['create:web-03']);
+    expect(pr2.steps.filter((s) => s.startsWith('create:'))).toEqual(['create:db-01']);
     expect(pr1.markdown).toContain('web-02');
-    expect(pr1.markdown).not.toContain('web-03');
+    expect(pr1.markdown).not.toContain('db-01');
 
     // The first merges and applies its reviewed plan.
     merge('add-web-02');
@@ -189,7 +193,7 @@ describeWithPostgres('the pull-request workflow of docs/ci.md, from two clones a
     const serial = (await state.read())!.serial;
 
     // The second merges later: its plan was made before the first applied, so it is stale, and nothing changes.
-    merge('add-web-03');
+    merge('add-db-01');
     const a2 = await applyJob('pr-2');
     expect(a2.code).toBe(1);
     expect(a2.err).toContain('the saved plan is stale: the state changed since the plan was made');
@@ -201,10 +205,10 @@ describeWithPostgres('the pull-request workflow of docs/ci.md, from two clones a
     // As the docs say: plan main again, review, apply.
     const again = await planJob('main', 'main-2');
     expect(again.code, again.err).toBe(2);
-    expect(again.steps.filter((s) => s.startsWith('create:'))).toEqual(['create:web-03']);
+    expect(again.steps.filter((s) => s.startsWith('create:'))).toEqual(['create:db-01']);
     const a3 = await applyJob('main-2');
     expect(a3.code, a3.err + a3.out).toBe(0);
-    const all = ['web-01@host-a', 'web-02@host-a', 'web-03@host-a'];
+    const all = ['db-01@host-b', 'web-01@host-a', 'web-02@host-a'];
     expect(readDomains()).toEqual(all);
     expect(await state.guests()).toEqual(all);
     expect((await state.read())!.inflight).toEqual({});
