@@ -38,6 +38,25 @@ const COMMANDS = documentedCommands(DOC);
 const PLAN = COMMANDS.find((c) => c.startsWith('npx hvkit plan'))!;
 const APPLY = COMMANDS.find((c) => c.startsWith('npx hvkit apply'))!;
 
+/**
+ * The environment the documented workflow gives its jobs (its top-level `env:`),
+ * with `${{ secrets.NAME }}` taken from `secrets`.
+ */
+function workflowEnv(secrets: Record<string, string>): Record<string, string> {
+  const yaml = /```yaml\n([\s\S]*?)```/.exec(DOC.slice(DOC.indexOf('## The workflow')))![1];
+  const block = /\nenv:\n((?:  .*\n)+)/.exec(yaml);
+  if (!block) throw new Error('the workflow in docs/ci.md has no top-level env: block');
+  const env: Record<string, string> = {};
+  for (const line of block[1].split('\n').filter((l) => l.trim())) {
+    const m = /^  ([A-Z_][A-Z0-9_]*): (?:\$\{\{ secrets\.([A-Z_][A-Z0-9_]*) \}\}|'([^']*)'|(\S+))/.exec(line);
+    if (!m) throw new Error(`cannot read the workflow's env line '${line}'`);
+    const [, key, secret, quoted, plain] = m;
+    if (secret !== undefined && !(secret in secrets)) throw new Error(`the workflow uses secret ${secret}, which the test does not know`);
+    env[key] = secret !== undefined ? secrets[secret] : (quoted ?? plain);
+  }
+  return env;
+}
+
 describe('docs/ci.md', () => {
   it('documents one plan and one apply command, and its workflow runs exactly those', () => {
     expect(COMMANDS).toEqual([PLAN, APPLY]);
@@ -45,7 +64,7 @@ describe('docs/ci.md', () => {
     // Each command is a line of a `run:` step, alone or in its script.
     const lines = yaml.split('\n').map((l) => l.trim().replace(/^run: /, ''));
     for (const c of COMMANDS) expect(lines).toContain(c);
-    expect(yaml).toContain('HVKIT_PG_CONN: ${{ secrets.HVKIT_PG_CONN }}');
+    expect(workflowEnv({ HVKIT_PG_CONN: 'conn', HVKIT_PG_PASSWORD: 'pw' })).toEqual({ HVKIT_STATE_BACKEND: 'pg', HVKIT_PG_CONN: 'conn', PGPASSWORD: 'pw', CI: 'true' });
   });
 });
 
@@ -100,8 +119,9 @@ describeWithPostgres('the pull-request workflow of docs/ci.md, from two clones a
   let main: string;
   let hypervisors: string;
   const schema = freshSchema('ci');
-  // Only what CI's secrets give: the code names the backend and schema.
-  const env = Object.fromEntries(Object.entries({ ...process.env, HVKIT_PG_CONN: conn, CI: 'true', NO_COLOR: '1' }).filter(([k]) => !['HVKIT_STATE_BACKEND', 'HVKIT_PG_SCHEMA', 'HVKIT_LOCAL_FAULTS'].includes(k)));
+  // The jobs' environment is the documented workflow's, its secrets this test's database; the code names the schema.
+  const inherited = Object.entries(process.env).filter(([k]) => !k.startsWith('HVKIT_') && !k.startsWith('PG'));
+  const env = { ...Object.fromEntries(inherited), ...workflowEnv({ HVKIT_PG_CONN: conn, HVKIT_PG_PASSWORD: '' }) };
   const state = pgBackend(conn, 'tokyo', schema);
   const artifacts = () => join(work, 'artifacts');
 
