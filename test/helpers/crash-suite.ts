@@ -12,6 +12,9 @@ new Guest(a, 'web-02', { role: 'web', vcpus: 1, memory: '1GiB' });
 new Guest(b, 'db-01', { role: 'db', vcpus: 2, memory: '2GiB' });
 `);
 
+/** The kill points (script and result) or the torn writes (during state write N, and the backend's own tests). */
+export type CrashPart = 'kill-points' | 'writes';
+
 /** A project for one crash test, and the backend its state lives on. */
 export interface CrashFixture {
   p: TempProject;
@@ -25,7 +28,9 @@ export interface CrashFixture {
  * each test's own (a pg backend: its own schema). `extra` adds the backend's own
  * tests, run with the same fixture.
  */
-export function crashSuite(title: string, backend: (dir: string) => StateBackend, extra?: (f: () => CrashFixture) => void): void {
+export function crashSuite(title: string, backend: (dir: string) => StateBackend, extra?: (f: () => CrashFixture) => void, part?: CrashPart): void {
+  /** Whether this suite runs the tests of `p`: a slow backend runs the two parts in two files, which run in parallel. */
+  const runs = (p: CrashPart) => part === undefined || part === p;
   describe(title, () => {
     let p: TempProject;
     let state: StateBackend;
@@ -74,77 +79,81 @@ export function crashSuite(title: string, backend: (dir: string) => StateBackend
       return plan.out;
     }
 
-    it('after the intent is recorded, before the script starts', async () => {
-      await crashedApply({ HVKIT_TEST_CRASH_AT: 'after-intent:create:web-01' });
-      expect(Object.keys((await state.read())!.inflight)).toEqual(['create:web-01']);
-      expect(localDomains(p.dir)).not.toContain('web-01@host-a');
-      const plan = await convergeAndCheck();
-      expect(plan).toContain('create:web-01 was in flight when apply');
-      expect(plan).toContain('web-01 was never created; the plan creates it');
-    });
-
-    it('in the middle of the script', async () => {
-      // The script stops at a gate until the test has killed apply: the kill lands mid-script however slow the machine.
-      const gate = join(p.dir, 'create-web-01.gate');
-      const faults = JSON.stringify([{ verb: 'create', guest: 'web-01', gate }]);
-      let before: string[] = [];
-      await killedApply({ HVKIT_LOCAL_FAULTS: faults }, () => existsSync(`${gate}.reached`), () => {
-        before = localDomains(p.dir);
-        writeFileSync(`${gate}.release`, '');
+    if (runs('kill-points')) {
+      it('after the intent is recorded, before the script starts', async () => {
+        await crashedApply({ HVKIT_TEST_CRASH_AT: 'after-intent:create:web-01' });
+        expect(Object.keys((await state.read())!.inflight)).toEqual(['create:web-01']);
+        expect(localDomains(p.dir)).not.toContain('web-01@host-a');
+        const plan = await convergeAndCheck();
+        expect(plan).toContain('create:web-01 was in flight when apply');
+        expect(plan).toContain('web-01 was never created; the plan creates it');
       });
-      expect(before).not.toContain('web-01@host-a');
-      // The orphaned script finishes on its own: the domain appears although state never heard of it.
-      await waitFor(() => localDomains(p.dir).includes('web-01@host-a'), 30_000, 'the orphaned script to finish');
-      expect(await state.guests()).not.toContain('web-01@host-a');
-      expect(Object.keys((await state.read())!.inflight)).toEqual(['create:web-01']);
-      const plan = await convergeAndCheck();
-      expect(plan).toContain('web-01 runs on host-a as planned; recorded');
-    });
 
-    it('after the script, before its result is recorded', async () => {
-      await crashedApply({ HVKIT_TEST_CRASH_AT: 'after-script:create:db-01' });
-      expect(localDomains(p.dir)).toContain('db-01@host-b');
-      expect(await state.guests()).not.toContain('db-01@host-b');
-      const plan = await convergeAndCheck();
-      expect(plan).toContain('db-01 runs on host-b as planned; recorded');
-    });
+      it('in the middle of the script', async () => {
+        // The script stops at a gate until the test has killed apply: the kill lands mid-script however slow the machine.
+        const gate = join(p.dir, 'create-web-01.gate');
+        const faults = JSON.stringify([{ verb: 'create', guest: 'web-01', gate }]);
+        let before: string[] = [];
+        await killedApply({ HVKIT_LOCAL_FAULTS: faults }, () => existsSync(`${gate}.reached`), () => {
+          before = localDomains(p.dir);
+          writeFileSync(`${gate}.release`, '');
+        });
+        expect(before).not.toContain('web-01@host-a');
+        // The orphaned script finishes on its own: the domain appears although state never heard of it.
+        await waitFor(() => localDomains(p.dir).includes('web-01@host-a'), 30_000, 'the orphaned script to finish');
+        expect(await state.guests()).not.toContain('web-01@host-a');
+        expect(Object.keys((await state.read())!.inflight)).toEqual(['create:web-01']);
+        const plan = await convergeAndCheck();
+        expect(plan).toContain('web-01 runs on host-a as planned; recorded');
+      });
 
-    it.each([2, 3, 5, 8])('during state write %i', async (n) => {
-      await crashedApply({ HVKIT_TEST_CRASH_AT: `during-write:${n}` });
-      // Atomic writes: the state is the old version (serial n - 1) or the new one (serial n), never torn.
-      expect([n - 1, n]).toContain((await state.read())!.serial);
-      await convergeAndCheck();
-    });
+      it('after the script, before its result is recorded', async () => {
+        await crashedApply({ HVKIT_TEST_CRASH_AT: 'after-script:create:db-01' });
+        expect(localDomains(p.dir)).toContain('db-01@host-b');
+        expect(await state.guests()).not.toContain('db-01@host-b');
+        const plan = await convergeAndCheck();
+        expect(plan).toContain('db-01 runs on host-b as planned; recorded');
+      });
 
-    it('a destroy in flight is settled from what the hypervisor says', async () => {
-      expect((await run(['apply', '--auto-approve'])).code).toBe(0);
-      p.writeStack(CRASH_STACK.replace(/new Guest\(a, 'web-02'.*\n/, ''));
-      await crashedApply({ HVKIT_TEST_CRASH_AT: 'after-script:destroy:web-02' });
-      expect(localDomains(p.dir)).not.toContain('web-02@host-a');
-      expect(await state.guests()).toContain('web-02@host-a');
-      await state.releaseDeadHolder(p);
-      const plan = await run(['plan', '--detailed-exitcode']);
-      expect(plan.out).toContain('web-02 is gone from host-a; recorded');
-      expect(plan.code).toBe(0);
-      expect((await run(['apply', '--auto-approve'])).code).toBe(0);
-      expect(await state.guests()).toEqual(['db-01@host-b', 'web-01@host-a']);
-      expect(localDomains(p.dir)).toEqual(['db-01@host-b', 'web-01@host-a']);
-    });
+      it('a destroy in flight is settled from what the hypervisor says', async () => {
+        expect((await run(['apply', '--auto-approve'])).code).toBe(0);
+        p.writeStack(CRASH_STACK.replace(/new Guest\(a, 'web-02'.*\n/, ''));
+        await crashedApply({ HVKIT_TEST_CRASH_AT: 'after-script:destroy:web-02' });
+        expect(localDomains(p.dir)).not.toContain('web-02@host-a');
+        expect(await state.guests()).toContain('web-02@host-a');
+        await state.releaseDeadHolder(p);
+        const plan = await run(['plan', '--detailed-exitcode']);
+        expect(plan.out).toContain('web-02 is gone from host-a; recorded');
+        expect(plan.code).toBe(0);
+        expect((await run(['apply', '--auto-approve'])).code).toBe(0);
+        expect(await state.guests()).toEqual(['db-01@host-b', 'web-01@host-a']);
+        expect(localDomains(p.dir)).toEqual(['db-01@host-b', 'web-01@host-a']);
+      });
 
-    it('a step that fails: apply exits 1 naming it, records the failure with nothing in flight, and the next apply converges', async () => {
-      const faults = JSON.stringify([{ verb: 'create', guest: 'web-02', fail: 7 }]);
-      const r = await spawnCli(p.dir, ['apply', '--auto-approve', '--parallelism', '1'], { ...state.env, HVKIT_LOCAL_FAULTS: faults }).done;
-      expect(r.code, r.out + r.err).toBe(1);
-      expect(r.err).toContain('create:web-02 failed (exit 7)');
-      const after = (await state.read())!;
-      expect(after.inflight).toEqual({});
-      expect(after.lastApply?.failed.map((f) => f.step)).toEqual(['create:web-02']);
-      expect(await state.guests()).toEqual(localDomains(p.dir));
-      const again = await run(['apply', '--auto-approve']);
-      expect(again.code, again.err).toBe(0);
-      expect(await state.guests()).toEqual(['db-01@host-b', 'web-01@host-a', 'web-02@host-a']);
-    });
+      it('a step that fails: apply exits 1 naming it, records the failure with nothing in flight, and the next apply converges', async () => {
+        const faults = JSON.stringify([{ verb: 'create', guest: 'web-02', fail: 7 }]);
+        const r = await spawnCli(p.dir, ['apply', '--auto-approve', '--parallelism', '1'], { ...state.env, HVKIT_LOCAL_FAULTS: faults }).done;
+        expect(r.code, r.out + r.err).toBe(1);
+        expect(r.err).toContain('create:web-02 failed (exit 7)');
+        const after = (await state.read())!;
+        expect(after.inflight).toEqual({});
+        expect(after.lastApply?.failed.map((f) => f.step)).toEqual(['create:web-02']);
+        expect(await state.guests()).toEqual(localDomains(p.dir));
+        const again = await run(['apply', '--auto-approve']);
+        expect(again.code, again.err).toBe(0);
+        expect(await state.guests()).toEqual(['db-01@host-b', 'web-01@host-a', 'web-02@host-a']);
+      });
+    }
 
-    extra?.(() => ({ p, state }));
+    if (runs('writes')) {
+      it.each([2, 3, 5, 8])('during state write %i', async (n) => {
+        await crashedApply({ HVKIT_TEST_CRASH_AT: `during-write:${n}` });
+        // Atomic writes: the state is the old version (serial n - 1) or the new one (serial n), never torn.
+        expect([n - 1, n]).toContain((await state.read())!.serial);
+        await convergeAndCheck();
+      });
+
+      extra?.(() => ({ p, state }));
+    }
   });
 }
