@@ -82,7 +82,7 @@ export function pgBackend(conn: string, fleet = 'tokyo', schema = freshSchema('f
     guests: async () => guestsOf(await withStore(open, (s) => s.read())),
     async releaseDeadHolder() {
       // The server ends a session whose client died as soon as it sees the socket close: a bounded wait, not a sleep.
-      await waitForAsync(async () => (await withStore(open, (s) => s.lockInfo())) === undefined, 5_000, 'the killed apply’s session, and its lock with it, to be gone');
+      await waitForAsync(async () => (await withStore(open, (s) => s.lockInfo())) === undefined, 15_000, 'the killed apply’s session, and its lock with it, to be gone');
     },
     dispose: () => dropSchema(conn, schema),
   };
