@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HvkitError } from '../../lib/errors';
 import { StateConnectionLostError, StateLockLostError } from '../../lib/state/errors';
 import { PgStateStore } from '../../lib/state/pg-store';
+import { pgTarget } from '../../lib/state/private/pg-connection';
 import type { State } from '../../lib/state/types';
 import { WEB_HOST_8G, manifestOf, stateOf, web } from '../helpers/fleet';
 import { pgStores } from '../helpers/pg-stores';
@@ -32,6 +33,40 @@ describe('PostgreSQL state location', () => {
   it('refuses a connection string libpq would not read, in one line without its password', () => {
     expect(() => location('postgresql://ci:hunter2@db.example/state?frobnicate=1')).toThrow(/^HVKIT_PG_CONN is not a PostgreSQL connection string libpq reads \(.*\); give a URI/);
     expect(() => location('postgresql://ci:hunter2@db.example/state?frobnicate=1')).not.toThrow(/hunter2/);
+  });
+
+  const refusal = (conn: string) => {
+    try {
+      location(conn);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    throw new Error(`${conn} was accepted`);
+  };
+
+  it('never repeats a word of an unquoted password with a space, whether the word after it has no value or one', () => {
+    for (const conn of ['host=h password=abc SECRETTAIL', 'host=h password=abc SECRETTAIL=x']) {
+      const message = refusal(conn);
+      expect(message).not.toContain('SECRETTAIL');
+      expect(message).toBe(
+        "HVKIT_PG_CONN is not a PostgreSQL connection string libpq reads (a word in it is not a libpq key=value option; quote values with spaces: password='…'); give a URI (postgresql://user@host:5432/db) or key=value pairs (host=… dbname=…)",
+      );
+    }
+  });
+
+  it('names a libpq keyword that has no value or a bad one, as the parser says it', () => {
+    expect(refusal('host=h port')).toContain('(Missing value for port)');
+    expect(refusal('host=h port=abc')).toContain('(Expected "port" to be an integer)');
+  });
+
+  it('detects a database gone without closing the connection within a minute (TCP keepalive after 10s idle)', () => {
+    const { config } = pgTarget('postgresql://ci@db.example/state', {});
+    expect({ keepAlive: config.keepAlive, delay: config.keepAliveInitialDelayMillis }).toEqual({ keepAlive: true, delay: 10_000 });
+  });
+
+  it('encrypts without checking the certificate under sslmode=no-verify, as node-postgres does', () => {
+    expect(pgTarget('postgresql://ci@db.example/state?sslmode=no-verify', {}).config.ssl).toEqual({ rejectUnauthorized: false });
+    expect(pgTarget('postgresql://ci@db.example/state?sslmode=verify-full', {}).config.ssl).toEqual({ rejectUnauthorized: true });
   });
 });
 

@@ -20,8 +20,7 @@ export function pgTarget(conn: string | undefined, env: NodeJS.ProcessEnv): PgTa
   try {
     c = parseConnectionString(conn?.trim() || undefined, { env, invalidOptionMode: 'error', unrecognisedOptionMode: 'error' });
   } catch (e) {
-    // The parser's messages name the option, never its value: no password leaks here.
-    throw new HvkitError(`HVKIT_PG_CONN is not a PostgreSQL connection string libpq reads (${firstLine(e)}); give a URI (postgresql://user@host:5432/db) or key=value pairs (host=… dbname=…)`);
+    throw new HvkitError(`HVKIT_PG_CONN is not a PostgreSQL connection string libpq reads (${parseProblem(e)}); give a URI (postgresql://user@host:5432/db) or key=value pairs (host=… dbname=…)`);
   }
   const host = c.host.find((h) => h !== '') ?? 'localhost';
   const port = c.port.find((p) => p !== null) ?? 5432;
@@ -37,11 +36,36 @@ export function pgTarget(conn: string | undefined, env: NodeJS.ProcessEnv): PgTa
     connectionTimeoutMillis: c.connect_timeout ? Math.max(2, c.connect_timeout) * 1000 : 15_000,
     ssl: sslOf(c),
     options: c.options,
-    // A lock holder idle between steps must not be mistaken for a dead peer by a NAT or firewall.
+    // A lock holder idle between steps must not be mistaken for a dead peer by a NAT or firewall; and a
+    // server gone without closing the connection is noticed in about a minute, not the kernel's two hours.
     keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
   };
   const where = host.startsWith('/') ? `${encodeURIComponent(host)}` : host.includes(':') ? `[${host}]` : host;
   return { config, display: `postgres://${encodeURIComponent(user)}@${where}:${port}/${encodeURIComponent(database)}` };
+}
+
+/** The keywords libpq reads (libpq-connect, "Parameter Key Words"). */
+const LIBPQ_KEYWORDS = new Set([
+  'host', 'hostaddr', 'port', 'dbname', 'user', 'password', 'passfile', 'require_auth', 'channel_binding', 'connect_timeout',
+  'client_encoding', 'options', 'application_name', 'fallback_application_name', 'keepalives', 'keepalives_idle',
+  'keepalives_interval', 'keepalives_count', 'tcp_user_timeout', 'replication', 'gssencmode', 'sslmode', 'requiressl',
+  'sslcompression', 'sslcert', 'sslkey', 'sslpassword', 'sslcertmode', 'sslrootcert', 'sslcrl', 'sslcrldir', 'sslsni',
+  'requirepeer', 'ssl_min_protocol_version', 'ssl_max_protocol_version', 'krbsrvname', 'gsslib', 'gssdelegation', 'service',
+  'target_session_attrs', 'load_balance_hosts',
+]);
+
+/**
+ * What the parser found wrong, said without a word of the string: its messages quote a
+ * token of it, which for a password with a space unquoted is part of the password.
+ * A message is kept only when the token it names is a libpq keyword (or a PG* variable).
+ */
+function parseProblem(e: unknown): string {
+  const m = firstLine(e);
+  const named = /^(?:Missing value for |Unrecognised option in connection string: |Expected ")([^"]*)/.exec(m)?.[1];
+  if (named !== undefined && (LIBPQ_KEYWORDS.has(named) || /^PG[A-Z]+$/.test(named))) return m;
+  if (m.startsWith('Expected either a Connection URI')) return 'neither a URI nor key=value pairs';
+  return "a word in it is not a libpq key=value option; quote values with spaces: password='…'";
 }
 
 /** libpq's sslmode and certificate files as node-postgres takes them (the files read now, so a missing one is said at once). */
@@ -57,6 +81,9 @@ function sslOf(c: ReturnType<typeof parseConnectionString>): pg.ClientConfig['ss
     case 'allow':
     case 'prefer':
       return undefined;
+    case 'no-verify':
+      // Not libpq's: node-postgres's own, encrypted without checking the certificate.
+      return { rejectUnauthorized: false, ...files };
     case 'require':
       // libpq checks the server's certificate under `require` only when a root certificate is given.
       return { rejectUnauthorized: files.ca !== undefined, ...files };
