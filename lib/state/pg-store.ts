@@ -146,7 +146,7 @@ export class PgStateStore implements StateStore {
     });
     const row = r.rows[0];
     if (row.written === null) {
-      if (held && row.lock_id !== held.id) throw this.loseLock(held, new StateLockLostError(this.location));
+      if (held && row.lock_id !== held.id) throw await this.loseLock(held, new StateLockLostError(this.location));
       const head = row.head_serial === null ? undefined : { lineage: row.head_lineage!, serial: Number(row.head_serial) };
       nextSerial(this.location, head, base);
       throw new StateConflictError(this.location, `serial ${serial} was written by another writer meanwhile`);
@@ -157,13 +157,27 @@ export class PgStateStore implements StateStore {
 
   async adopt(state: State): Promise<void> {
     const { records, counts } = toRecords(state);
-    checkAdoptable(this.location, await this.readRecords(undefined), state);
+    if (this.lost) throw this.lost.error;
+    // As write(): while this store holds the lock, on its session only and only while the lock row is
+    // still its own, so a push whose lock was lost (forced unlock, session ended) never lands.
+    const held = this.held;
+    checkAdoptable(this.location, await this.guard(held, () => this.readRecords(undefined, this.lockSession)), state);
     // Stored whole: it continues no version this store holds.
-    const r = await this.query<{ written: string | null }>(
-      this.insertSql('h.serial IS NULL OR (h.lineage = $4 AND h.serial < $5)'),
-      [this.fleet, null, state.serial - 1, state.lineage, state.serial, holderName(), this.held?.operation ?? null, hostname(), process.pid, counts.hosts, counts.guests, counts.inflight, changedRecords(new Map(), records).json, state.serial, 0],
-    );
-    if (r.rows[0].written === null) {
+    const r = await this.guard(held, () =>
+      this.query<{ lock_id: string | null; written: string | null }>(
+        this.insertSql('h.serial IS NULL OR (h.lineage = $4 AND h.serial < $5)'),
+        [this.fleet, held?.id ?? null, state.serial - 1, state.lineage, state.serial, holderName(), held?.operation ?? null, hostname(), process.pid, counts.hosts, counts.guests, counts.inflight, changedRecords(new Map(), records).json, state.serial, 0],
+        { session: this.lockSession },
+      ),
+    ).catch(async (e) => {
+      if ((e as { code?: string }).code !== '23505') throw e;
+      // Another writer stored this serial first: the primary key on versions let only one in.
+      checkAdoptable(this.location, await this.readRecords(undefined), state);
+      throw new StateConflictError(this.location, 'another writer wrote it while it was being moved');
+    });
+    const row = r.rows[0];
+    if (row.written === null) {
+      if (held && row.lock_id !== held.id) throw await this.loseLock(held, new StateLockLostError(this.location));
       checkAdoptable(this.location, await this.readRecords(undefined), state);
       throw new StateConflictError(this.location, 'another writer wrote it while it was being moved');
     }
@@ -247,13 +261,20 @@ export class PgStateStore implements StateStore {
     const holder = await this.holder();
     if (!holder) throw new NotLockedError(this.location);
     if (holder.info.id !== id) throw new LockIdMismatchError(this.location, id, holder.info);
-    // Forced: the row goes first, so the holder's next write finds the lock not its own; then its
-    // session ends, which frees the advisory lock (waiting for that, so the lock is free on return).
-    await this.query(`DELETE FROM ${this.s}.locks WHERE fleet = $1 AND id = $2`, [this.fleet, id], { retry: true });
-    const ended = await this.query<{ ended: boolean }>('SELECT pg_terminate_backend($1, 10000) AS ended', [holder.backendPid]).catch((e: Error) => {
-      throw new HvkitError(`lock ${id} on ${this.location}: its row was removed, but the holder's database session (backend pid ${holder.backendPid}) could not be ended (${rootCause(e)}); ask a database administrator to run SELECT pg_terminate_backend(${holder.backendPid})`);
+    // Forced: the row goes first, so the holder's next write finds the lock not its own; then the
+    // session the row named ends, which frees the advisory lock (waiting for that, so the lock is free
+    // on return). Only that session, and only while it still holds this fleet's advisory lock: if the
+    // row went meanwhile (its holder let go, another took the lock), nobody is ended.
+    const d = await this.query<{ backend_pid: number }>(`DELETE FROM ${this.s}.locks WHERE fleet = $1 AND id = $2 RETURNING backend_pid`, [this.fleet, id], { retry: true });
+    const backendPid = d.rows[0]?.backend_pid;
+    if (backendPid === undefined) return;
+    const ended = await this.query<{ ended: boolean }>(
+      `SELECT pg_terminate_backend($1, 10000) AS ended WHERE EXISTS (${advisoryHeld('$1', '$2', '$3')})`,
+      [backendPid, ...this.keys],
+    ).catch((e: Error) => {
+      throw new HvkitError(`lock ${id} on ${this.location}: its row was removed, but the holder's database session (backend pid ${backendPid}) could not be ended (${rootCause(e)}); ask a database administrator to run SELECT pg_terminate_backend(${backendPid})`);
     });
-    if (!ended.rows[0].ended) throw new HvkitError(`lock ${id} on ${this.location}: the holder's database session (backend pid ${holder.backendPid}) did not end within 10s; run \`hvkit state unlock ${id} --force\` again`);
+    if (ended.rows.length && !ended.rows[0].ended) throw new HvkitError(`lock ${id} on ${this.location}: the holder's database session (backend pid ${backendPid}) did not end within 10s; run \`hvkit state unlock ${id} --force\` again`);
   }
 
   /** lockInfo() names a holder only while its session holds the advisory lock: a lock it names is held by an open session. */
@@ -269,8 +290,7 @@ export class PgStateStore implements StateStore {
   private async holder(): Promise<{ info: LockInfo; backendPid: number } | undefined> {
     const r = await this.query<{ id: string; who: string; operation: string; created: Date; pid: number; backend_pid: number }>(
       `SELECT l.id, l.who, l.operation, l.created, l.pid, l.backend_pid FROM ${this.s}.locks l
-       WHERE l.fleet = $1 AND EXISTS (SELECT 1 FROM pg_locks p WHERE p.locktype = 'advisory' AND p.granted AND p.pid = l.backend_pid
-         AND p.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND p.classid = $2::int::oid AND p.objid = $3::int::oid AND p.objsubid = 2)`,
+       WHERE l.fleet = $1 AND EXISTS (${advisoryHeld('l.backend_pid', '$2', '$3')})`,
       [this.fleet, ...this.keys],
       { retry: true },
     );
@@ -287,7 +307,7 @@ export class PgStateStore implements StateStore {
     // Held open until the server acknowledges the end: with an unref'd socket the process could exit
     // first, and the code after close() (printing, the exit code) would never run.
     socketOf(client)?.ref();
-    await client.end().catch(() => undefined);
+    await endClient(client);
   }
 
   /** The records of the head version (or of `serial`), or undefined when there is none. */
@@ -345,17 +365,27 @@ export class PgStateStore implements StateStore {
       } catch {
         row = undefined;
       }
-      throw this.loseLock(held, row !== undefined && row !== held.id ? new StateLockLostError(this.location) : new StateConnectionLostError(this.location, rootCause(e)));
+      throw await this.loseLock(held, row !== undefined && row !== held.id ? new StateLockLostError(this.location) : new StateConnectionLostError(this.location, rootCause(e)));
     }
   }
 
-  private loseLock(held: LockInfo, error: StateLockLostError): StateLockLostError {
+  /**
+   * Records that `held` is lost, and ends the session that held it: advisory locks nest per
+   * session, so one left open would still hold the lock (a forced unlock whose terminate failed,
+   * a row removed by hand) and let this store's next lock() in while another holds the row.
+   */
+  private async loseLock(held: LockInfo, error: StateLockLostError): Promise<StateLockLostError> {
+    const session = this.lockSession;
     if (this.held?.id === held.id) {
       this.held = undefined;
       this.lockSession = undefined;
     }
     this.lost = { id: held.id, error };
     this.known = undefined;
+    if (session) {
+      if (this.client === session) this.client = undefined;
+      await endClient(session);
+    }
     return error;
   }
 
@@ -418,9 +448,37 @@ export class PgStateStore implements StateStore {
   private drop(client: pg.Client): void {
     if (this.client !== client) return;
     this.client = undefined;
-    void client.end().catch(() => undefined);
+    void endClient(client);
   }
 }
+
+/** A query for the rows of pg_locks saying session `pid` holds the advisory lock of keys `k1`, `k2` (SQL expressions). */
+function advisoryHeld(pid: string, k1: string, k2: string): string {
+  return `SELECT 1 FROM pg_locks p WHERE p.locktype = 'advisory' AND p.granted AND p.pid = ${pid}
+         AND p.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND p.classid = ${k1}::int::oid AND p.objid = ${k2}::int::oid AND p.objsubid = 2`;
+}
+
+/**
+ * Ends `client`'s session, waiting at most `ms` for the server to acknowledge: a server gone
+ * without closing the connection (a partition) never answers, and the process must not hang at exit.
+ */
+async function endClient(client: pg.Client, ms = END_TIMEOUT_MS): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      (socketOf(client) as { destroy?(): void } | undefined)?.destroy?.();
+      resolve();
+    }, ms);
+  });
+  try {
+    await Promise.race([client.end().catch(() => undefined), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** How long close() waits for the server to acknowledge the end of a session. */
+export const END_TIMEOUT_MS = 5_000;
 
 /** The socket under a pg.Client: pg has no public handle on it, and an idle store must not keep the process alive. */
 function socketOf(client: pg.Client): { ref(): void; unref(): void } | undefined {
