@@ -6,7 +6,7 @@ import { LockIdMismatchError, NotLockedError, StateConflictError, StateConnectio
 import { holderName, lockWithin } from './lock-wait';
 import { checkState } from './read-state';
 import { connectFailure, firstLine, isConnectionError, pgTarget, queryFailure, rootCause, type PgTarget } from './private/pg-connection';
-import { BadRecordError, changedRecords, fromRecords, toRecords, type Records } from './private/pg-records';
+import { BadRecordError, changedRecords, fromRecords, readSql, toRecords, type Records } from './private/pg-records';
 import { advisoryKeys, checkSchemaName, ensureSchema } from './private/pg-schema';
 import type { HolderLiveness, LockInfo, LockOptions, State, StateStore, StateVersion } from './types';
 
@@ -312,19 +312,8 @@ export class PgStateStore implements StateStore {
 
   /** The records of the head version (or of `serial`), or undefined when there is none. */
   private async readRecords(serial: number | undefined, session?: pg.Client): Promise<Known | undefined> {
-    // The latest row of each key from the version's base up to its serial, removed keys left out.
-    // Rows come as arrays (cheaper for pg to build than objects: 10,000 guests are 10,000 rows);
-    // the version is on every row.
     const r = await this.query<ReadRow>(
-      {
-        text: `WITH v AS (SELECT serial, lineage, base, since_base FROM ${this.s}.versions WHERE fleet = $1 AND ($2::bigint IS NULL OR serial = $2) ORDER BY serial DESC LIMIT 1)
-          SELECT v.serial, v.lineage, v.base, v.since_base, r.key, r.value FROM v LEFT JOIN LATERAL (
-            SELECT key, value FROM (
-              SELECT DISTINCT ON (key) key, value FROM ${this.s}.records WHERE fleet = $1 AND serial >= v.base AND serial <= v.serial ORDER BY key, serial DESC
-            ) latest WHERE value IS NOT NULL
-          ) r ON true`,
-        rowMode: 'array',
-      },
+      { text: readSql(this.s), rowMode: 'array' },
       [this.fleet, serial ?? null],
       { session, retry: !session },
     );

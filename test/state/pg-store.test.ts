@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { HvkitError } from '../../lib/errors';
 import { StateConflictError } from '../../lib/state/errors';
 import { PgStateStore } from '../../lib/state/pg-store';
+import { readSql } from '../../lib/state/private/pg-records';
+import { PG_FORMAT } from '../../lib/state/private/pg-schema';
 import type { State, StateStore } from '../../lib/state/types';
 import { WEB_HOST_8G, manifestOf, stateOf, web } from '../helpers/fleet';
 import { pgStores, until } from '../helpers/pg-stores';
@@ -85,6 +87,26 @@ describeWithPostgres('PostgreSQL state store', (conn) => {
       expect(await s.read()).toEqual(written.at(-1));
     });
 
+    it('reads the head after many writes without scanning the history: only the rows from its base up', async () => {
+      const s = store();
+      const guests = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`web-${String(i).padStart(3, '0')}`, web('1GiB')]));
+      let st: State = stateOf(manifestOf({ 'host-a': { props: WEB_HOST_8G, guests } }), 0);
+      const held = await s.lock('apply');
+      for (let i = 0; i < 600; i++) st = { ...st, lastApply: { run: `run-${i}`, failed: [] }, serial: await s.write({ ...st, lastApply: { run: `run-${i}`, failed: [] } }) };
+      await s.unlock(held.id);
+      await rows(s, 'ANALYZE $S.records');
+      const [{ 'QUERY PLAN': [plan] }] = (await sql((c) => c.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${readSql(c.escapeIdentifier(s.schema))}`, [s.fleet, null]))).rows;
+      type Node = { 'Relation Name'?: string; 'Index Name'?: string; 'Actual Rows': number; 'Actual Loops': number; 'Rows Removed by Filter'?: number; Plans?: Node[] };
+      const nodes = (n: Node): Node[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
+      const scans = nodes(plan.Plan as Node).filter((n) => n['Relation Name'] === 'records');
+      const total = (await rows(s, 'SELECT count(*)::int AS n FROM $S.records'))[0].n as number;
+      expect(total).toBeGreaterThan(1_000);
+      expect(scans.map((n) => n['Index Name'])).toEqual(['records_by_serial']);
+      // At most two whole versions' worth of rows (the base and the changes since), not the history.
+      expect(scans[0]['Actual Rows'] + (scans[0]['Rows Removed by Filter'] ?? 0)).toBeLessThanOrEqual(2 * 102);
+      expect(await s.read()).toEqual(st);
+    });
+
     it('names the lock holder that wrote each version in its history', async () => {
       const s = store();
       const held = await s.lock('apply');
@@ -159,7 +181,7 @@ describeWithPostgres('PostgreSQL state store', (conn) => {
       const schema = freshSchema();
       const stores = Array.from({ length: 6 }, () => store({ schema }));
       expect(await Promise.all(stores.map((s) => s.read()))).toEqual(Array(6).fill(undefined));
-      expect(await rows(stores[0], 'SELECT key, value FROM $S.meta')).toEqual([{ key: 'format', value: '2' }]);
+      expect(await rows(stores[0], 'SELECT key, value FROM $S.meta')).toEqual([{ key: 'format', value: String(PG_FORMAT) }]);
       await stores[0].write(fleetState());
       expect((await stores[5].read())?.serial).toBe(1);
     });
@@ -185,14 +207,29 @@ describeWithPostgres('PostgreSQL state store', (conn) => {
       delete v3.guests['web-01'];
       v3.serial = await old.write(v3);
       // What hvkit wrote before format 2: no base columns.
-      await rows(old, `ALTER TABLE $S.versions DROP COLUMN base, DROP COLUMN since_base; UPDATE $S.meta SET value = '1' WHERE key = 'format'`);
+      await rows(old, `ALTER TABLE $S.versions DROP COLUMN base, DROP COLUMN since_base; DROP INDEX $S.records_by_serial; UPDATE $S.meta SET value = '1' WHERE key = 'format'`);
       const s = store({ schema });
       expect(await s.read()).toEqual(v3);
       expect(await s.readSerial(1)).toEqual(v1);
-      expect(await rows(s, `SELECT value FROM $S.meta WHERE key = 'format'`)).toEqual([{ value: '2' }]);
+      expect(await rows(s, `SELECT value FROM $S.meta WHERE key = 'format'`)).toEqual([{ value: '3' }]);
       expect(await s.write(v3)).toBe(4);
       expect(await rows(s, 'SELECT serial::int, base::int FROM $S.versions WHERE serial IN (3, 4) ORDER BY serial')).toEqual([{ serial: 3, base: 1 }, { serial: 4, base: 4 }]);
       expect(await s.read()).toEqual({ ...v3, serial: 4 });
+    });
+
+    it('migrates a schema of format 2 (no index on serial) and reads through the index it adds', async () => {
+      const schema = freshSchema();
+      const old = store({ schema });
+      const v1 = { ...fleetState(), serial: await old.write(fleetState()) };
+      // What hvkit wrote before format 3.
+      await rows(old, `DROP INDEX $S.records_by_serial; UPDATE $S.meta SET value = '2' WHERE key = 'format'`);
+      const s = store({ schema });
+      expect(await s.read()).toEqual(v1);
+      expect(await rows(s, `SELECT value FROM $S.meta WHERE key = 'format'`)).toEqual([{ value: '3' }]);
+      expect(await rows(s, 'SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = $2', [schema, 'records_by_serial'])).toEqual([
+        { indexdef: `CREATE INDEX records_by_serial ON ${schema}.records USING btree (fleet, serial)` },
+      ]);
+      expect(await s.write(v1)).toBe(2);
     });
 
     it('works in a schema an administrator created beforehand', async () => {

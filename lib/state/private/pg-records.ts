@@ -89,3 +89,20 @@ export function fromRecords(lineage: string, serial: number, records: Records): 
     ...rest,
   };
 }
+
+/**
+ * The query reading one version's records ($1 fleet; $2 a serial, or NULL for the head):
+ * the latest row of each key from the version's base up to its serial, removed keys left
+ * out, in key order. Rows come as arrays (cheaper for pg to build than objects: 10,000
+ * guests are 10,000 rows); the version (serial, lineage, base, since_base) is on every row,
+ * and on one row with a NULL key when it has no records. `s` is the escaped schema name.
+ */
+export function readSql(s: string): string {
+  return `WITH v AS (SELECT serial, lineage, base, since_base FROM ${s}.versions WHERE fleet = $1 AND ($2::bigint IS NULL OR serial = $2) ORDER BY serial DESC LIMIT 1)
+    SELECT v.serial, v.lineage, v.base, v.since_base, r.key, r.value FROM v LEFT JOIN LATERAL (
+      SELECT key, value FROM (
+        SELECT DISTINCT ON (key) key, value FROM ${s}.records WHERE fleet = $1 AND serial >= v.base AND serial <= v.serial ORDER BY key, serial DESC
+      ) latest WHERE value IS NOT NULL
+    ) r ON true
+    ORDER BY r.key`;
+}
