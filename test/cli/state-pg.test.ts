@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, afterEach, beforeEach, expect, it } from 'vitest';
 import { canonicalJson } from '../../lib/manifest/canonical';
 import { holderName } from '../../lib/state/lock-wait';
 import { PgStateStore } from '../../lib/state/pg-store';
+import { sql, until } from '../helpers/pg-stores';
 import { describeWithPostgres, freshSchema } from '../helpers/postgres';
 import { LOCAL_HOST, readState, stackSource, tempProject, type TempProject } from '../helpers/project';
 
@@ -15,25 +15,6 @@ new Guest(a, 'web-02', { role: 'web', vcpus: 1, memory: '1GiB' });
 `;
 const STACK = stackSource(GUESTS);
 const STATE = join('.hvkit', 'state', 'tokyo.json');
-
-async function sql<T>(conn: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: conn });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
-/** Polls `check` every 20 ms until it holds, failing after `ms`: the server lets go of a backend shortly after its client left. */
-async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describeWithPostgres('the pg state backend from the command line', (conn) => {
   const schemas: string[] = [];
