@@ -212,31 +212,34 @@ export class PgStateStore implements StateStore {
   private async tryLock(operation: string): Promise<LockInfo> {
     // Advisory locks nest within a session: this store's second lock() must be refused, not granted again.
     if (this.held) throw new StateLockedError(this.location, await this.lockInfo());
-    // The lock and its row on one session: the row's backend_pid is the session holding the lock.
+    // The lock and its row on one session, in one statement: the row's backend_pid is the session
+    // holding the lock, and a waiter never sees the lock taken with no row (or an old one) naming who.
+    // A row left by a holder whose session died is replaced: its advisory lock went with the session.
+    const info: LockInfo = { id: randomUUID(), who: holderName(), operation, created: new Date().toISOString(), pid: process.pid };
+    const text = `WITH l AS (SELECT pg_try_advisory_lock($1, $2) AS got),
+      lr AS (INSERT INTO ${this.s}.locks (fleet, id, who, operation, host, pid, created, backend_pid)
+        SELECT $3, $4, $5, $6, $7, $8::int, $9::timestamptz, pg_backend_pid() FROM l WHERE l.got
+        ON CONFLICT (fleet) DO UPDATE SET id = excluded.id, who = excluded.who, operation = excluded.operation, host = excluded.host, pid = excluded.pid, created = excluded.created, backend_pid = excluded.backend_pid
+        RETURNING 1)
+      SELECT l.got FROM l`;
+    const values = [...this.keys, this.fleet, info.id, info.who, operation, hostname(), info.pid, info.created];
     let session = await this.connection();
     let got: pg.QueryResult<{ got: boolean }>;
     try {
-      got = await this.query('SELECT pg_try_advisory_lock($1, $2) AS got', this.keys, { session });
+      try {
+        got = await this.query(text, values, { session });
+      } catch (e) {
+        // A connection that died while idle (the server restarted) is noticed here: lock on a new one.
+        if (!isConnectionError(e)) throw e;
+        session = await this.connection();
+        got = await this.query(text, values, { session });
+      }
     } catch (e) {
-      // A connection that died while idle (the server restarted) is noticed here: lock on a new one.
-      if (!isConnectionError(e)) throw e;
-      session = await this.connection();
-      got = await this.query('SELECT pg_try_advisory_lock($1, $2) AS got', this.keys, { session });
-    }
-    if (!got.rows[0].got) throw new StateLockedError(this.location, await this.lockInfo());
-    const info: LockInfo = { id: randomUUID(), who: holderName(), operation, created: new Date().toISOString(), pid: process.pid };
-    try {
-      // A row left by a holder whose session died is replaced: its advisory lock went with the session.
-      await this.query(
-        `INSERT INTO ${this.s}.locks (fleet, id, who, operation, host, pid, created, backend_pid) VALUES ($1, $2, $3, $4, $5, $6, $7, pg_backend_pid())
-         ON CONFLICT (fleet) DO UPDATE SET id = excluded.id, who = excluded.who, operation = excluded.operation, host = excluded.host, pid = excluded.pid, created = excluded.created, backend_pid = excluded.backend_pid`,
-        [this.fleet, info.id, info.who, operation, hostname(), info.pid, info.created],
-        { session },
-      );
-    } catch (e) {
+      // A session-level advisory lock outlives the failed statement that took it.
       await this.query('SELECT pg_advisory_unlock($1, $2)', this.keys, { session }).catch(() => undefined);
       throw e;
     }
+    if (!got.rows[0].got) throw new StateLockedError(this.location, await this.lockInfo());
     this.held = info;
     this.lockSession = session;
     this.lost = undefined;
