@@ -81,7 +81,8 @@ export async function openStore(io: Io, opts: FleetOptions, fleet: string, backe
   switch (backend.kind) {
     case 'file': {
       const stale = Number(io.env.HVKIT_LOCK_STALE_MS);
-      store = new FileStateStore(stateFile(io, opts, fleet), { ...(Number.isFinite(stale) && stale > 0 ? { staleMs: stale } : {}), lockTimeoutMs: timeoutMs, onLockWait });
+      // push and pull use the file a push moved away; every other command is refused it.
+      store = new FileStateStore(stateFile(io, opts, fleet), { ...(Number.isFinite(stale) && stale > 0 ? { staleMs: stale } : {}), lockTimeoutMs: timeoutMs, onLockWait, ignoreMoved: backend.source === 'move' });
       break;
     }
     case 'pg': {

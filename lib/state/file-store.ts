@@ -6,6 +6,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { HvkitError } from '../errors';
 import { LockIdMismatchError, NotLockedError, StateLockLostError, StateLockedError, checkAdoptable, nextSerial } from './errors';
 import { holderName, lockWithin } from './lock-wait';
+import { StateMovedError, readMovedMarker } from './moved-marker';
 import { readState } from './read-state';
 import { versionOf, type LockInfo, type LockOptions, type State, type StateStore, type StateVersion } from './types';
 
@@ -16,6 +17,12 @@ export interface FileStateStoreOptions {
   readonly lockTimeoutMs?: number;
   /** Told when `lock()` starts waiting for another holder, when its caller does not say. */
   readonly onLockWait?: LockOptions['onWait'];
+  /**
+   * Use the file even though `hvkit state push` moved its state elsewhere (a `<file>.moved`
+   * marker beside it): for push and pull themselves. Otherwise reads, writes and lock() refuse it.
+   * @default false
+   */
+  readonly ignoreMoved?: boolean;
 }
 
 /**
@@ -33,12 +40,21 @@ export class FileStateStore implements StateStore {
   private readonly staleMs: number;
   private readonly lockTimeoutMs: number;
   private readonly onLockWait?: LockOptions['onWait'];
+  private readonly ignoreMoved: boolean;
 
   constructor(readonly file: string, opts: FileStateStoreOptions = {}) {
     this.location = file;
     this.staleMs = opts.staleMs ?? 10_000;
     this.lockTimeoutMs = opts.lockTimeoutMs ?? 0;
     this.onLockWait = opts.onLockWait;
+    this.ignoreMoved = opts.ignoreMoved ?? false;
+  }
+
+  /** Refuses a state `hvkit state push` moved elsewhere: the file is a stale copy of it. */
+  private checkNotMoved(): void {
+    if (this.ignoreMoved) return;
+    const marker = readMovedMarker(this.file);
+    if (marker) throw new StateMovedError(marker);
   }
 
   get backupFile(): string {
@@ -52,6 +68,7 @@ export class FileStateStore implements StateStore {
   }
 
   async read(): Promise<State | undefined> {
+    this.checkNotMoved();
     return this.readFile(this.file);
   }
 
@@ -73,6 +90,7 @@ export class FileStateStore implements StateStore {
     const base = { lineage: state.lineage, serial: state.serial };
     const text = JSON.stringify({ ...state, serial: base.serial + 1 }) + '\n';
     this.checkLockStillOurs();
+    this.checkNotMoved();
     const current = this.held && this.lastWritten ? this.lastWritten : await this.read();
     const serial = nextSerial(this.location, current, base);
     await this.replaceFile(text, current !== undefined);
@@ -82,6 +100,7 @@ export class FileStateStore implements StateStore {
 
   /** The current version and its backup: a file keeps no more. */
   async history(): Promise<StateVersion[]> {
+    this.checkNotMoved();
     return [this.backupFile, this.file].flatMap((f) => {
       const s = this.readFile(f);
       return s ? [versionOf(s, { created: statSync(f).mtime.toISOString() })] : [];
@@ -89,13 +108,18 @@ export class FileStateStore implements StateStore {
   }
 
   async readSerial(serial: number): Promise<State | undefined> {
+    this.checkNotMoved();
     return [this.file, this.backupFile].map((f) => this.readFile(f)).find((s) => s?.serial === serial);
   }
 
   async adopt(state: State): Promise<void> {
     const text = JSON.stringify(state) + '\n';
-    const current = await this.read();
-    checkAdoptable(this.location, current, state);
+    this.checkNotMoved();
+    const current = this.readFile(this.file);
+    // Pulled back with no write meanwhile: the file holds the very version that was pushed.
+    const marker = this.ignoreMoved ? readMovedMarker(this.file) : undefined;
+    const unchanged = marker && current && [current, state].every((v) => v.lineage === marker.lineage && v.serial === marker.serial);
+    if (!unchanged) checkAdoptable(this.location, current, state);
     await this.replaceFile(text, current !== undefined);
     this.lastWritten = undefined;
   }
@@ -147,6 +171,7 @@ export class FileStateStore implements StateStore {
   }
 
   private async tryLock(operation: string): Promise<LockInfo> {
+    this.checkNotMoved();
     mkdirSync(dirname(this.file), { recursive: true });
     // Known before the lock exists, so a late compromise report of an earlier lock cannot mark this one lost.
     const id = randomUUID();

@@ -174,7 +174,9 @@ describeWithPostgres('the pg state backend from the command line', (conn) => {
     expect(again.code).toBe(1);
     expect(again.err).toMatch(new RegExp(`^Error: state postgres://\\S+ \\(schema \\w+, fleet tokyo\\) is already at serial ${pushed + 1}, not older than serial ${pushed} being moved there: nothing was written\\n$`));
     expect(await history(p, env)).toEqual(before);
-    // And the other way: a file newer than the database is not rolled back by a pull.
+    // And the other way: a file newer than the database is not rolled back by a pull. Someone went on
+    // with the file regardless, removing the marker push left beside it.
+    rmSync(join(p.dir, `${STATE}.moved`));
     expect((await p.run(['state', 'rm', 'web-02', '--fleet', 'tokyo'], { env })).code).toBe(0);
     expect((await p.run(['state', 'rm', 'web-01', '--fleet', 'tokyo'], { env })).code).toBe(0);
     const file = readFileSync(join(p.dir, STATE), 'utf8');
@@ -194,8 +196,35 @@ describeWithPostgres('the pg state backend from the command line', (conn) => {
     expect(guests.code, guests.err).toBe(0);
     expect(JSON.parse(guests.out).map((g: { guest: string }) => g.guest)).toEqual(['web-01']);
     expect((await p.run(['parent', 'web-01'], { env: onPg })).out).toBe('web-01: host-a\n');
-    // Without pg chosen, the file (which still records web-02) answers, as before.
-    expect(JSON.parse((await p.run(['guests', '--json'], { env })).out).map((g: { guest: string }) => g.guest)).toEqual(['web-01', 'web-02']);
+    // Without pg chosen, the file (which still records web-02) is refused: it is a stale copy.
+    const stale = await p.run(['guests', '--json'], { env });
+    expect({ code: stale.code, out: stale.out }).toEqual({ code: 1, out: '' });
+    expect(stale.err).toMatch(/^Error: the state of fleet tokyo moved to postgres:\/\/\S+ \(schema \w+, fleet tokyo\) at serial \d+ \(hvkit state push, [^)]+\): pass --state-backend pg/);
+  });
+
+  it('after push --to pg, commands on the file backend refuse the file left behind in one line, until state pull brings the state back', async () => {
+    const s = schema();
+    const env = pgEnv(s);
+    expect((await p.run(['apply', '--auto-approve'], { env })).code).toBe(0);
+    const { serial } = readState(p.dir);
+    const bytes = readFileSync(join(p.dir, STATE), 'utf8');
+    const push = await p.run(['state', 'push', '--to', 'pg'], { env });
+    expect(push.code, push.err).toBe(0);
+    const moved = JSON.parse(readFileSync(join(p.dir, `${STATE}.moved`), 'utf8'));
+    expect(moved.to).toMatch(new RegExp(`^postgres://\\S+ \\(schema ${s}, fleet tokyo\\)$`));
+    const line = `Error: the state of fleet tokyo moved to ${moved.to} at serial ${serial} (hvkit state push, ${moved.at}): pass --state-backend pg or set HVKIT_STATE_BACKEND=pg; \`hvkit state pull\` brings it back\n`;
+    for (const args of [['state', 'list', '--fleet', 'tokyo'], ['plan'], ['state', 'rm', 'web-02', '--fleet', 'tokyo']]) {
+      const r = await p.run(args, { env });
+      expect({ args, code: r.code, err: r.err }).toEqual({ args, code: 1, err: line });
+    }
+    expect(readFileSync(join(p.dir, STATE), 'utf8')).toBe(bytes);
+    // Nothing was written on pg since the push: pull brings back that very version, and the marker goes.
+    const pull = await p.run(['state', 'pull', '--fleet', 'tokyo'], { env });
+    expect(pull.code, pull.err).toBe(0);
+    expect(existsSync(join(p.dir, `${STATE}.moved`))).toBe(false);
+    const list = await p.run(['state', 'list', '--fleet', 'tokyo'], { env });
+    expect(list.code, list.err).toBe(0);
+    expect((await p.run(['plan', '--detailed-exitcode'], { env })).code).toBe(0);
   });
 
   it("names the lock's real holder — user@host, pid, command, since — when waiting and when giving up", async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileStateStore } from '../../lib/state/file-store';
+import { StateMovedError, readMovedMarker, writeMovedMarker } from '../../lib/state/moved-marker';
 import { emptyState } from '../../lib/state/types';
 import { stateStoreConformance } from './conformance';
 
@@ -22,6 +23,37 @@ stateStoreConformance('local file', fresh, {
 
 describe('local file backend', () => {
   const L = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
+
+  describe('a state moved by hvkit state push', () => {
+    const moved = async () => {
+      const store = await fresh();
+      await store.write({ ...emptyState('tokyo', L), serial: 0 });
+      await writeMovedMarker(store.file, { fleet: 'tokyo', to: 'postgres://ci@db/state (schema hvkit, fleet tokyo)', serial: 1, lineage: L, at: '2030-01-01T00:00:00.000Z' });
+      return store;
+    };
+    const LINE = 'the state of fleet tokyo moved to postgres://ci@db/state (schema hvkit, fleet tokyo) at serial 1 (hvkit state push, 2030-01-01T00:00:00.000Z): pass --state-backend pg or set HVKIT_STATE_BACKEND=pg; `hvkit state pull` brings it back';
+
+    it('refuses to read, write or lock the file left behind, in one line naming where it went', async () => {
+      const store = await moved();
+      const bytes = readFileSync(store.file, 'utf8');
+      await expect(store.read()).rejects.toThrow(new StateMovedError(readMovedMarker(store.file)!));
+      await expect(store.read()).rejects.toThrow(LINE);
+      await expect(store.readSerial(1)).rejects.toThrow(LINE);
+      await expect(store.history()).rejects.toThrow(LINE);
+      await expect(store.write({ ...emptyState('tokyo', L), serial: 1 })).rejects.toThrow(LINE);
+      await expect(store.lock('apply')).rejects.toThrow(LINE);
+      expect(readFileSync(store.file, 'utf8')).toBe(bytes);
+    });
+
+    it('lets push and pull use it, and pull store the very version pushed when nothing was written since', async () => {
+      const store = await moved();
+      const mover = new FileStateStore(store.file, { staleMs: STALE_MS, ignoreMoved: true });
+      const pushed = await mover.read();
+      expect(pushed?.serial).toBe(1);
+      await mover.adopt(pushed!);
+      await expect(mover.adopt({ ...pushed!, serial: 0 })).rejects.toThrow('is already at serial 1');
+    });
+  });
 
   it('keeps one backup of the previous version', async () => {
     const store = await fresh();

@@ -4,6 +4,7 @@ import { printable } from '../../manifest/names';
 import type { Manifest } from '../../manifest/types';
 import { FileStateStore } from '../../state/file-store';
 import { moveState } from '../../state/move-state';
+import { removeMovedMarker, writeMovedMarker } from '../../state/moved-marker';
 import type { State } from '../../state/types';
 import { addLockTimeoutOption, type FleetOptions, type Io } from '../context';
 import { loadFleet, openStore, stateFile } from '../fleet';
@@ -33,7 +34,9 @@ export function registerStateMove(state: Command, io: Io): void {
     // A state file says whose it is: the app need not run to name the fleet.
     const fromFile = opts.fleet === undefined && opts.state !== undefined ? await fleetInFile(io, opts) : undefined;
     const { fleet, code } = await fleetOf(io, opts, fromFile);
-    await move(io, opts, fleet, { kind: 'file', source: 'move' }, pgChoice(io, code), 'state push');
+    const moved = await move(io, opts, fleet, { kind: 'file', source: 'move' }, pgChoice(io, code), 'state push');
+    // Beside the file, so commands on the file backend refuse the stale copy instead of acting on it.
+    await writeMovedMarker(stateFile(io, opts, fleet), { fleet, to: moved.to, serial: moved.state.serial, lineage: moved.state.lineage, at: new Date().toISOString() });
     io.err(`Note: choose the pg backend for ${fleet} from now on (the Fleet's state: { backend: 'pg' }, HVKIT_STATE_BACKEND=pg or --state-backend pg). ${stateFile(io, opts, fleet)} was left as it was: remove it once every runner uses pg, so that no command reads it by mistake.\n`);
   });
   const pull = moveOptions(state.command('pull')
@@ -46,6 +49,7 @@ export function registerStateMove(state: Command, io: Io): void {
     otherBackend('--from', opts.from, 'state pull moves pg\'s state into the file backend; `hvkit state push --to pg` moves it the other way');
     const { fleet, code } = await fleetOf(io, opts, undefined);
     await move(io, opts, fleet, pgChoice(io, code), { kind: 'file', source: 'move' }, 'state pull');
+    removeMovedMarker(stateFile(io, opts, fleet));
   });
 }
 
@@ -80,17 +84,18 @@ async function fleetOf(io: Io, opts: MoveOptions, fromFile: string | undefined):
 
 async function fleetInFile(io: Io, opts: MoveOptions): Promise<string> {
   const file = stateFile(io, opts, '');
-  const s = await new FileStateStore(file).read();
+  const s = await new FileStateStore(file, { ignoreMoved: true }).read();
   if (!s) throw new HvkitError(`there is no state at ${file} to move: nothing was written`);
   return s.fleet;
 }
 
-async function move(io: Io, opts: MoveOptions, fleet: string, from: BackendChoice, to: BackendChoice, operation: string): Promise<void> {
+async function move(io: Io, opts: MoveOptions, fleet: string, from: BackendChoice, to: BackendChoice, operation: string): Promise<{ state: State; to: string }> {
   const src = await openStore(io, opts, fleet, from);
   const dst = await openStore(io, opts, fleet, to);
   const r = await moveState(src, dst, operation, fleet);
   io.out(`Moved ${movedText(r.state)} from ${src.location} to ${dst.location}.\n`);
   if (r.unlockWarning) io.err(`Warning: ${r.unlockWarning}\n`);
+  return { state: r.state, to: dst.location };
 }
 
 function movedText(s: State): string {
