@@ -59,7 +59,7 @@ describe('PostgreSQL state location', () => {
     expect(refusal('host=h port=abc')).toContain('(Expected "port" to be an integer)');
   });
 
-  it('detects a database gone without closing the connection within a minute (TCP keepalive after 10s idle)', () => {
+  it('probes an idle connection after 10s (TCP keepalive), so a database gone without closing it is noticed in minutes, not hours', () => {
     const { config } = pgTarget('postgresql://ci@db.example/state', {});
     expect({ keepAlive: config.keepAlive, delay: config.keepAliveInitialDelayMillis }).toEqual({ keepAlive: true, delay: 10_000 });
   });

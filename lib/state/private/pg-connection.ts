@@ -37,7 +37,8 @@ export function pgTarget(conn: string | undefined, env: NodeJS.ProcessEnv): PgTa
     ssl: sslOf(c),
     options: c.options,
     // A lock holder idle between steps must not be mistaken for a dead peer by a NAT or firewall; and a
-    // server gone without closing the connection is noticed in about a minute, not the kernel's two hours.
+    // server gone without closing the connection is noticed after 10s idle plus the kernel's probes
+    // (net.ipv4.tcp_keepalive_intvl × _probes: about 11 minutes by default), not after two hours.
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
   };
