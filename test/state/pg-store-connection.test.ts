@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HvkitError } from '../../lib/errors';
 import { StateConnectionLostError, StateLockLostError } from '../../lib/state/errors';
-import { PgStateStore } from '../../lib/state/pg-store';
+import { END_TIMEOUT_MS, PgStateStore } from '../../lib/state/pg-store';
 import { pgTarget } from '../../lib/state/private/pg-connection';
 import type { State } from '../../lib/state/types';
 import { WEB_HOST_8G, manifestOf, stateOf, web } from '../helpers/fleet';
-import { pgStores } from '../helpers/pg-stores';
+import { pgStores, sql } from '../helpers/pg-stores';
 import { PrivateCluster, canStartCluster, describeWithPostgres, freshSchema } from '../helpers/postgres';
 import { describeWithTool } from '../helpers/tools';
 
@@ -185,4 +185,19 @@ describeWithTool('PostgreSQL state store when the database goes away', 'PostgreS
     expect(await s.write(v1)).toBe(v1.serial + 1);
     await s.unlock(again.id);
   });
+
+  it('closes within seconds when its server stops answering without closing the connection', async () => {
+    const s = store('frozen');
+    await s.lock('apply');
+    const [{ backend_pid: pid }] = (await sql(cluster.conn, (c) => c.query<{ backend_pid: number }>('SELECT backend_pid FROM frozen.locks'))).rows;
+    // A stopped backend: the socket stays open and nothing answers, as across a network partition.
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const started = Date.now();
+      await s.close();
+      expect(Date.now() - started).toBeLessThan(END_TIMEOUT_MS + 2_000);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+  }, 20_000);
 });
