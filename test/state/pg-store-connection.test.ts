@@ -59,6 +59,26 @@ describe('PostgreSQL state location', () => {
     expect(refusal('host=h port=abc')).toContain('(Expected "port" to be an integer)');
   });
 
+  it('refuses an unterminated quote as libpq does, in one line without a word of what follows it', () => {
+    for (const conn of ["host='unterminated password=Sup3rSecret", "dbname='hvkit user=x password=Secret10"]) {
+      const message = refusal(conn);
+      expect(message).toBe("HVKIT_PG_CONN has an unterminated quoted value (libpq refuses it): close the quote, as in password='…'");
+    }
+  });
+
+  it('never shows a password in the location, even one that ended up in another field', () => {
+    // A quoted value holding `password=` is taken as given by libpq: the location hides that field whole.
+    expect(location("host=db.example dbname='hvkit password=Secret10'", { PGUSER: 'ci' })).toBe('postgres://ci@db.example:5432/*** (schema hvkit, fleet tokyo)');
+    // A password that is also another field's text is masked wherever it occurs.
+    expect(location('postgresql://Sup3rSecret:Sup3rSecret@db.example/state')).toBe('postgres://***@db.example:5432/state (schema hvkit, fleet tokyo)');
+  });
+
+  it('lists each sslmode libpq takes once when the value is not one of them', () => {
+    expect(refusal('host=h sslmode=sometimes')).toContain(
+      '(Expected "sslmode" to be one of "disable", "allow", "prefer", "require", "verify-ca", "verify-full", "no-verify")',
+    );
+  });
+
   it('probes an idle connection after 10s (TCP keepalive), so a database gone without closing it is noticed in minutes, not hours', () => {
     const { config } = pgTarget('postgresql://ci@db.example/state', {});
     expect({ keepAlive: config.keepAlive, delay: config.keepAliveInitialDelayMillis }).toEqual({ keepAlive: true, delay: 10_000 });

@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import parseConnectionString from '@databases/pg-connection-string';
 import pg from 'pg';
+// The password-file reader node-postgres itself uses (its helper, so the file and environment are ours to give).
+import pgpassHelper from 'pgpass/lib/helper.js';
 import { HvkitError } from '../../errors';
 
 /** How to reach the server, and how to name it in messages (never with its password). */
@@ -17,6 +19,10 @@ export interface PgTarget {
  */
 export function pgTarget(conn: string | undefined, env: NodeJS.ProcessEnv): PgTarget {
   let c: ReturnType<typeof parseConnectionString>;
+  if (conn && hasUnterminatedQuote(conn.trim())) {
+    // The parser takes the rest of the string as the value, spaces and `password=…` included; libpq refuses it.
+    throw new HvkitError("HVKIT_PG_CONN has an unterminated quoted value (libpq refuses it): close the quote, as in password='…'");
+  }
   try {
     c = parseConnectionString(conn?.trim() || undefined, { env, invalidOptionMode: 'error', unrecognisedOptionMode: 'error' });
   } catch (e) {
@@ -31,7 +37,10 @@ export function pgTarget(conn: string | undefined, env: NodeJS.ProcessEnv): PgTa
     port,
     user,
     database,
-    password: c.password,
+    // Given explicitly (or looked up in the password file here): node-postgres's own password-file
+    // lookup prints a deprecation warning on every command.
+    // node-postgres takes an undefined answer as "no password" (its types say otherwise).
+    password: c.password ?? ((() => passwordFromFile(c.passfile, env, { host, port, database, user })) as () => Promise<string>),
     application_name: c.application_name ?? 'hvkit',
     connectionTimeoutMillis: c.connect_timeout ? Math.max(2, c.connect_timeout) * 1000 : 15_000,
     ssl: sslOf(c),
@@ -42,8 +51,72 @@ export function pgTarget(conn: string | undefined, env: NodeJS.ProcessEnv): PgTa
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
   };
-  const where = host.startsWith('/') ? `${encodeURIComponent(host)}` : host.includes(':') ? `[${host}]` : host;
-  return { config, display: `postgres://${encodeURIComponent(user)}@${where}:${port}/${encodeURIComponent(database)}` };
+  const where = host.includes(':') && !host.startsWith('/') ? `[${host}]` : host;
+  const display = `postgres://${field(user)}@${field(where)}:${port}/${field(database)}`;
+  return { config, display: maskPassword(display, c.password) };
+}
+
+/** A field of the display, hidden whole when it holds a `password=` (a value the user meant as a password). */
+function field(value: string): string {
+  return /password\s*=/i.test(value) ? '***' : value === '' ? '' : value.startsWith('[') ? value : encodeURIComponent(value);
+}
+
+/** `display` with every occurrence of `password` (as given or URI-encoded) masked: never printed, whatever led it there. */
+export function maskPassword(display: string, password: string | undefined): string {
+  if (!password) return display;
+  let out = display;
+  for (const p of new Set([password, encodeURIComponent(password)])) out = out.split(p).join('***');
+  return out;
+}
+
+/** Whether a key=value connection string ends inside a quoted value (libpq: "unterminated quoted string"). */
+export function hasUnterminatedQuote(conn: string): boolean {
+  if (/^postgres(?:ql)?:\/\//.test(conn)) return false;
+  let inValue = false;
+  let quoted = false;
+  let started = false;
+  for (let i = 0; i < conn.length; i++) {
+    const ch = conn[i];
+    if (!inValue) {
+      if (ch === '=') {
+        inValue = true;
+        started = false;
+      }
+    } else if (quoted) {
+      if (ch === '\\') i++;
+      else if (ch === "'") {
+        quoted = false;
+        inValue = false;
+      }
+    } else if (ch === "'" && !started) {
+      quoted = true;
+    } else if (/\s/.test(ch)) {
+      if (started) inValue = false;
+    } else {
+      started = true;
+    }
+  }
+  return quoted;
+}
+
+/**
+ * The password for `to` from the password file (`passfile`, PGPASSFILE or ~/.pgpass), with libpq's
+ * rules as the `pgpass` package keeps them (a file group or world can read is ignored, as is any file
+ * when PGPASSWORD is set); undefined when none matches.
+ */
+async function passwordFromFile(passfile: string | undefined, env: NodeJS.ProcessEnv, to: { host: string; port: number; database: string; user: string }): Promise<string | undefined> {
+  if (env.PGPASSWORD !== undefined) return undefined;
+  const file = passfile ?? pgpassHelper.getFileName(env);
+  let stat;
+  try {
+    stat = statSync(file);
+  } catch {
+    return undefined;
+  }
+  if (!pgpassHelper.usePgPass(stat, file)) return undefined;
+  // libpq matches a Unix-socket host against the file's `localhost` entries.
+  const host = to.host.startsWith('/') ? 'localhost' : to.host;
+  return new Promise((resolve) => pgpassHelper.getPassword({ ...to, host, port: String(to.port) }, createReadStream(file), resolve));
 }
 
 /** The keywords libpq reads (libpq-connect, "Parameter Key Words"). */
@@ -64,9 +137,16 @@ const LIBPQ_KEYWORDS = new Set([
 function parseProblem(e: unknown): string {
   const m = firstLine(e);
   const named = /^(?:Missing value for |Unrecognised option in connection string: |Expected ")([^"]*)/.exec(m)?.[1];
-  if (named !== undefined && (LIBPQ_KEYWORDS.has(named) || /^PG[A-Z]+$/.test(named))) return m;
+  if (named !== undefined && (LIBPQ_KEYWORDS.has(named) || /^PG[A-Z]+$/.test(named))) return dedupeChoices(m);
   if (m.startsWith('Expected either a Connection URI')) return 'neither a URI nor key=value pairs';
   return "a word in it is not a libpq key=value option; quote values with spaces: password='…'";
+}
+
+/** The parser lists each choice once per spelling it maps (`"disable", "disable", …`): each once. */
+function dedupeChoices(m: string): string {
+  const at = /^(Expected "[^"]*" to be one of )(.*)$/.exec(m);
+  if (!at) return m;
+  return at[1] + [...new Set(at[2].split(', '))].join(', ');
 }
 
 /** libpq's sslmode and certificate files as node-postgres takes them (the files read now, so a missing one is said at once). */
@@ -128,10 +208,19 @@ export class PgStateError extends HvkitError {
 export function isConnectionError(e: unknown): boolean {
   if (e instanceof PgStateError) return e.lostConnection;
   if (e instanceof HvkitError) return false;
-  if (!(e instanceof pg.DatabaseError)) return true;
-  const code = e.code ?? '';
-  return code.startsWith('08') || code.startsWith('57P') || code === '53300';
+  if (!(e instanceof Error)) return false;
+  const code = (e as { code?: unknown }).code;
+  if (e instanceof pg.DatabaseError) {
+    const c = e.code ?? '';
+    return c.startsWith('08') || /^57P0[123]$/.test(c) || c === '53300';
+  }
+  if (typeof code === 'string' && SOCKET_ERRORS.has(code)) return true;
+  // node-postgres's own words for a socket that closed or a client that can no longer be used.
+  return /^Connection terminated|^Client has encountered a connection error and is not queryable|^Client was closed and is not queryable|^Connection closed/.test(e.message);
 }
+
+/** Socket errors meaning the connection is gone or could not be made (not a bug in hvkit). */
+const SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ENOENT']);
 
 /** `e`, thrown by a query on `location`, as the one line the user sees. */
 export function queryFailure(location: string, e: unknown): unknown {
@@ -158,7 +247,11 @@ export function connectFailure(location: string, e: unknown): PgStateError {
     '57P03': 'the server is starting up or shutting down: try again in a moment',
     '53300': 'the server has no free connection slots: try again later, or raise max_connections',
   };
-  const why = (code && fix[code]) || `${firstLine(e)}: check HVKIT_PG_CONN and that the server is reachable`;
+  // node-postgres's words when the server asks for a password and none was given (SCRAM says it this way).
+  const noPassword = /client password must be a string|password must be a string/i.test(firstLine(e));
+  const why = noPassword
+    ? 'the server asks for a password: set PGPASSWORD or a ~/.pgpass entry (never in code)'
+    : (code && fix[code]) || `${firstLine(e)}: check HVKIT_PG_CONN and that the server is reachable`;
   return new PgStateError(`cannot connect to PostgreSQL state ${location}: ${why}`, code, true, e);
 }
 
