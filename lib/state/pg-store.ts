@@ -5,7 +5,7 @@ import { HvkitError } from '../errors';
 import { LockIdMismatchError, NotLockedError, StateConflictError, StateConnectionLostError, StateLockLostError, StateLockedError, checkAdoptable, nextSerial } from './errors';
 import { holderName, lockWithin } from './lock-wait';
 import { checkState } from './read-state';
-import { connectFailure, firstLine, isConnectionError, pgTarget, queryFailure, rootCause, type PgTarget } from './private/pg-connection';
+import { PgStateError, connectFailure, firstLine, isConnectionError, pgTarget, queryFailure, rootCause, type PgTarget } from './private/pg-connection';
 import { BadRecordError, changedRecords, fromRecords, readSql, toRecords, type Records } from './private/pg-records';
 import { advisoryKeys, checkSchemaName, ensureSchema } from './private/pg-schema';
 import type { HolderLiveness, LockInfo, LockOptions, State, StateStore, StateVersion } from './types';
@@ -66,6 +66,8 @@ export class PgStateStore implements StateStore {
   private lost?: { id: string; error: StateLockLostError };
   private known?: Known;
   private closed = false;
+  /** Why a connection of this store ended, as the driver or server said it. */
+  private readonly endedWhy = new WeakMap<pg.Client, unknown>();
 
   constructor(opts: PgStateStoreOptions) {
     this.schema = checkSchemaName(opts.schema ?? 'hvkit');
@@ -357,7 +359,12 @@ export class PgStateStore implements StateStore {
       } catch {
         row = undefined;
       }
-      throw await this.loseLock(held, row !== undefined && row !== held.id ? new StateLockLostError(this.location) : new StateConnectionLostError(this.location, rootCause(e)));
+      // The row gone means a forced unlock (or a hand) removed it: a restart leaves it. The row someone
+      // else's only tells that another run took the lock since the session died, which it may have for
+      // any reason: the connection failing is what is reported.
+      if (row === null) throw await this.loseLock(held, new StateLockLostError(this.location));
+      const since = row !== undefined && row !== held.id ? '; another run has taken the lock since' : '';
+      throw await this.loseLock(held, new StateConnectionLostError(this.location, `${rootCause(e)}${since}`));
     }
   }
 
@@ -388,7 +395,7 @@ export class PgStateStore implements StateStore {
    * dead is replaced once: one that died idle is only noticed when used.
    */
   private async query<R extends pg.QueryResultRow>(text: string | pg.QueryArrayConfig, values?: unknown[], opts: { session?: pg.Client; retry?: boolean } = {}): Promise<pg.QueryResult<R>> {
-    if (opts.session && opts.session !== this.client) throw queryFailure(this.location, new Error('the database session holding the state lock ended'));
+    if (opts.session && opts.session !== this.client) throw this.sessionEnded(opts.session);
     const reused = this.client !== undefined;
     const client = opts.session ?? (await this.connection());
     this.busy++;
@@ -406,6 +413,14 @@ export class PgStateStore implements StateStore {
     }
   }
 
+  /** The error for a query on a session that ended: in the server's words when it gave a reason ("terminating connection due to administrator command"). */
+  private sessionEnded(session: pg.Client): PgStateError {
+    const reason = this.endedWhy.get(session);
+    const failure = reason === undefined ? undefined : queryFailure(this.location, reason);
+    if (failure instanceof PgStateError && failure.lostConnection) return failure;
+    return new PgStateError(`lost the connection to PostgreSQL state ${this.location} (${reason === undefined ? 'the database session holding the state lock ended' : firstLine(reason)}); run the command again once the database answers`, undefined, true, reason);
+  }
+
   private async connection(): Promise<pg.Client> {
     if (this.closed) throw new Error(`PgStateStore for ${this.location} used after close()`);
     if (this.client) return this.client;
@@ -416,7 +431,11 @@ export class PgStateStore implements StateStore {
   private async connect(): Promise<pg.Client> {
     const client = new pg.Client(this.target.config);
     // A dropped connection is noticed at the next query; without a listener the 'error' event would end the process.
-    client.on('error', () => this.drop(client));
+    client.on('error', (e) => {
+      // Kept: a write on this session later says why it ended, in the server's words.
+      if (!this.endedWhy.has(client)) this.endedWhy.set(client, e);
+      this.drop(client);
+    });
     client.on('end', () => this.drop(client));
     try {
       await client.connect();

@@ -188,6 +188,22 @@ describeWithTool('PostgreSQL state store when the database goes away', 'PostgreS
     await next.unlock(taken.id);
   });
 
+  it('reports a restart as a lost connection, in the server\'s words, even when a waiting run took the lock since; never as a forced unlock', async () => {
+    const s = store('restarted_taken');
+    await s.lock('apply');
+    const v1 = { ...fleetState(), serial: await s.write(fleetState()) };
+    cluster.restart();
+    const waiter = store('restarted_taken');
+    const taken = await waiter.lock('apply', { timeoutMs: 0 });
+    const err = await s.write(v1).catch((e) => e);
+    expect(err).toBeInstanceOf(StateConnectionLostError);
+    expect(err.message).toBe(
+      `state ${s.location}: the connection to the database was lost while this run held the state lock (terminating connection due to administrator command; another run has taken the lock since): ` +
+        'no further step was started; the step(s) running are recorded as in flight; run `hvkit plan` when the database is back',
+    );
+    await waiter.unlock(taken.id);
+  });
+
   it('refuses writes while the server is down, reads say it cannot connect, and all works again once it is back', async () => {
     const s = store('stopped');
     const held = await s.lock('apply');
