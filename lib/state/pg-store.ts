@@ -5,9 +5,9 @@ import { HvkitError } from '../errors';
 import { LockIdMismatchError, NotLockedError, StateConflictError, StateConnectionLostError, StateLockLostError, StateLockedError, checkAdoptable, nextSerial } from './errors';
 import { holderName, lockWithin } from './lock-wait';
 import { checkState } from './read-state';
-import { PgStateError, connectFailure, firstLine, isConnectionError, pgTarget, queryFailure, rootCause, type PgTarget } from './private/pg-connection';
+import { PERMISSIONS, PgStateError, connectFailure, firstLine, isConnectionError, pgTarget, queryFailure, rootCause, type PgTarget } from './private/pg-connection';
 import { BadRecordError, changedRecords, fromRecords, readSql, toRecords, type Records } from './private/pg-records';
-import { advisoryKeys, checkSchemaName, ensureSchema } from './private/pg-schema';
+import { advisoryKeys, checkSchemaName, ensureSchema, schemaReady } from './private/pg-schema';
 import type { HolderLiveness, LockInfo, LockOptions, State, StateStore, StateVersion } from './types';
 
 export interface PgStateStoreOptions {
@@ -66,6 +66,8 @@ export class PgStateStore implements StateStore {
   private lost?: { id: string; error: StateLockLostError };
   private known?: Known;
   private closed = false;
+  /** This hvkit's tables are known to be in the schema (they are never dropped by hvkit). */
+  private ready = false;
   /** Why a connection of this store ended, as the driver or server said it. */
   private readonly endedWhy = new WeakMap<pg.Client, unknown>();
 
@@ -92,6 +94,7 @@ export class PgStateStore implements StateStore {
   }
 
   async history(): Promise<StateVersion[]> {
+    if (!(await this.tables(false))) return [];
     const r = await this.query<{ serial: string; lineage: string; created: Date; who: string | null; operation: string | null; hosts: number; guests: number; inflight: number }>(
       `SELECT serial, lineage, created, who, operation, hosts, guests, inflight FROM ${this.s}.versions WHERE fleet = $1 ORDER BY serial`,
       [this.fleet],
@@ -113,6 +116,7 @@ export class PgStateStore implements StateStore {
     const base = { lineage: state.lineage, serial: state.serial };
     const { records, counts } = toRecords(state);
     if (this.lost) throw this.lost.error;
+    if (!this.held) await this.tables(true);
     const held = this.held;
     // While this store holds the lock and wrote (or read) the base itself, nobody else can have
     // changed it: apply's many small writes skip the re-read. Otherwise read and check it, as the
@@ -160,6 +164,7 @@ export class PgStateStore implements StateStore {
   async adopt(state: State): Promise<void> {
     const { records, counts } = toRecords(state);
     if (this.lost) throw this.lost.error;
+    if (!this.held) await this.tables(true);
     // As write(): while this store holds the lock, on its session only and only while the lock row is
     // still its own, so a push whose lock was lost (forced unlock, session ended) never lands.
     const held = this.held;
@@ -225,6 +230,7 @@ export class PgStateStore implements StateStore {
         RETURNING 1)
       SELECT l.got FROM l`;
     const values = [...this.keys, this.fleet, info.id, info.who, operation, hostname(), info.pid, info.created];
+    await this.tables(true);
     let session = await this.connection();
     let got: pg.QueryResult<{ got: boolean }>;
     try {
@@ -293,6 +299,7 @@ export class PgStateStore implements StateStore {
 
   /** The lock row, only while its session still holds the advisory lock: a lock whose session died is free. */
   private async holder(): Promise<{ info: LockInfo; backendPid: number } | undefined> {
+    if (!(await this.tables(false))) return undefined;
     const r = await this.query<{ id: string; who: string; operation: string; created: Date; pid: number; backend_pid: number }>(
       `SELECT l.id, l.who, l.operation, l.created, l.pid, l.backend_pid FROM ${this.s}.locks l
        WHERE l.fleet = $1 AND EXISTS (${advisoryHeld('l.backend_pid', '$2', '$3')})`,
@@ -317,6 +324,7 @@ export class PgStateStore implements StateStore {
 
   /** The records of the head version (or of `serial`), or undefined when there is none. */
   private async readRecords(serial: number | undefined, session?: pg.Client): Promise<Known | undefined> {
+    if (!session && !(await this.tables(false))) return undefined;
     const r = await this.query<ReadRow>(
       { text: readSql(this.s), rowMode: 'array' },
       [this.fleet, serial ?? null],
@@ -421,6 +429,36 @@ export class PgStateStore implements StateStore {
     return new PgStateError(`lost the connection to PostgreSQL state ${this.location} (${reason === undefined ? 'the database session holding the state lock ended' : firstLine(reason)}); run the command again once the database answers`, undefined, true, reason);
   }
 
+  /**
+   * Whether the schema holds this hvkit's tables; with `create` (a write, lock or adopt) they are made
+   * when missing. A read never creates: a mistyped schema name must not leave an empty schema behind.
+   */
+  private async tables(create: boolean): Promise<boolean> {
+    if (this.ready) return true;
+    const client = await this.connection();
+    this.busy++;
+    socketOf(client)?.ref();
+    try {
+      if (create) await ensureSchema(client, this.schema, this.location);
+      else if (!(await schemaReady(client, this.schema, this.location))) return false;
+      this.ready = true;
+      return true;
+    } catch (e) {
+      if (e instanceof HvkitError) throw e;
+      if (isConnectionError(e)) {
+        this.drop(client);
+        throw queryFailure(this.location, e);
+      }
+      const code = (e as { code?: string }).code;
+      // Denied on the schema: it exists, and the user lacks rights on it. Denied otherwise, on a write: creating it.
+      const onSchema = /permission denied for (schema|table|relation)/.test(firstLine(e));
+      const need = code !== '42501' ? '' : create && !onSchema ? `; on first use the user needs CREATE on the database (to make schema ${this.schema}), then ${PERMISSIONS}` : `; ${PERMISSIONS}`;
+      throw new PgStateError(`cannot ${create ? 'set up' : 'read'} PostgreSQL state ${this.location}: ${firstLine(e)}${need}`, code, false, e);
+    } finally {
+      if (--this.busy === 0) socketOf(client)?.unref();
+    }
+  }
+
   private async connection(): Promise<pg.Client> {
     if (this.closed) throw new Error(`PgStateStore for ${this.location} used after close()`);
     if (this.client) return this.client;
@@ -442,13 +480,6 @@ export class PgStateStore implements StateStore {
     } catch (e) {
       await client.end().catch(() => undefined);
       throw connectFailure(this.location, e);
-    }
-    try {
-      await ensureSchema(client, this.schema, this.location);
-    } catch (e) {
-      await client.end().catch(() => undefined);
-      if (e instanceof HvkitError) throw e;
-      throw new HvkitError(`cannot set up PostgreSQL state ${this.location}: ${firstLine(e)}; the user needs CREATE on the database, or its tables made for it`, { cause: e });
     }
     // An idle connection must not keep a finished process alive; query() holds it while one runs.
     socketOf(client)?.unref();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HvkitError } from '../../lib/errors';
-import { StateConflictError } from '../../lib/state/errors';
+import { NotLockedError, StateConflictError } from '../../lib/state/errors';
 import { PgStateStore } from '../../lib/state/pg-store';
 import { readSql } from '../../lib/state/private/pg-records';
 import { PG_FORMAT } from '../../lib/state/private/pg-schema';
@@ -45,7 +45,7 @@ describeWithPostgres('PostgreSQL state store', (conn) => {
 
     it('stores only the records a write changed, and never updates or deletes a row', async () => {
       const s = store();
-      await s.read(); // creates the tables
+      await s.unlock((await s.lock('test')).id); // creates the tables
       await rows(s, `CREATE FUNCTION $S.refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'rows are never changed in place'; END $$;
         CREATE TRIGGER keep BEFORE UPDATE OR DELETE ON $S.versions FOR EACH ROW EXECUTE FUNCTION $S.refuse();
         CREATE TRIGGER keep BEFORE UPDATE OR DELETE ON $S.records FOR EACH ROW EXECUTE FUNCTION $S.refuse();`);
@@ -180,10 +180,25 @@ describeWithPostgres('PostgreSQL state store', (conn) => {
     it('creates its tables once when several stores use a new schema at the same moment', async () => {
       const schema = freshSchema();
       const stores = Array.from({ length: 6 }, () => store({ schema }));
-      expect(await Promise.all(stores.map((s) => s.read()))).toEqual(Array(6).fill(undefined));
+      const writes = await Promise.allSettled(stores.map((s) => s.write(fleetState())));
+      expect(writes.filter((w) => w.status === 'fulfilled')).toHaveLength(1);
+      for (const w of writes) if (w.status === 'rejected') expect(w.reason).toBeInstanceOf(StateConflictError);
       expect(await rows(stores[0], 'SELECT key, value FROM $S.meta')).toEqual([{ key: 'format', value: String(PG_FORMAT) }]);
-      await stores[0].write(fleetState());
       expect((await stores[5].read())?.serial).toBe(1);
+    });
+
+    it('reads a schema that does not exist as no state, creating nothing; the first write, lock or move creates it', async () => {
+      const schema = freshSchema();
+      const s = store({ schema });
+      const exists = async () => (await sql((c) => c.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]))).rowCount === 1;
+      expect(await s.read()).toBeUndefined();
+      expect(await s.readSerial(1)).toBeUndefined();
+      expect(await s.history()).toEqual([]);
+      expect(await s.lockInfo()).toBeUndefined();
+      await expect(s.unlock('no-such-lock')).rejects.toBeInstanceOf(NotLockedError);
+      expect(await exists()).toBe(false);
+      await s.unlock((await s.lock('apply')).id);
+      expect(await exists()).toBe(true);
     });
 
     it('refuses a schema written by a newer hvkit, in one line, and changes nothing', async () => {

@@ -222,6 +222,10 @@ export function isConnectionError(e: unknown): boolean {
 /** Socket errors meaning the connection is gone or could not be made (not a bug in hvkit). */
 const SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ENOENT']);
 
+/** What a role needs on an existing schema (README, "Team state on PostgreSQL", has the GRANTs). */
+export const PERMISSIONS =
+  'the user needs USAGE on the schema, SELECT and INSERT on its tables, and UPDATE and DELETE on its locks table (see "Team state on PostgreSQL" in the README for the GRANTs)';
+
 /** `e`, thrown by a query on `location`, as the one line the user sees. */
 export function queryFailure(location: string, e: unknown): unknown {
   if (e instanceof HvkitError) return e;
@@ -229,7 +233,8 @@ export function queryFailure(location: string, e: unknown): unknown {
   if (isConnectionError(e)) {
     return new PgStateError(`lost the connection to PostgreSQL state ${location} (${firstLine(e)}); run the command again once the database answers`, code, true, e);
   }
-  return new PgStateError(`PostgreSQL state ${location}: ${firstLine(e)}${code ? ` (SQLSTATE ${code})` : ''}`, code, false, e);
+  const hint = code === '42501' ? `; ${PERMISSIONS}` : '';
+  return new PgStateError(`PostgreSQL state ${location}: ${firstLine(e)}${code ? ` (SQLSTATE ${code})` : ''}${hint}`, code, false, e);
 }
 
 /** One line saying why a connection could not be made and what to do; no password, no stack. */

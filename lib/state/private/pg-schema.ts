@@ -107,6 +107,18 @@ export async function ensureSchema(client: pg.Client, schema: string, location: 
   }
 }
 
+/**
+ * Whether `schema` holds this hvkit's tables, for a read: false (creating nothing) when the schema or
+ * its tables are not there; an older format is migrated up, a newer one refused, as ensureSchema does.
+ */
+export async function schemaReady(client: pg.Client, schema: string, location: string): Promise<boolean> {
+  const format = await storedFormat(client, client.escapeIdentifier(schema));
+  if (format === undefined) return false;
+  if (format > PG_FORMAT) throw newer(location, format);
+  if (format < PG_FORMAT) await ensureSchema(client, schema, location);
+  return true;
+}
+
 async function storedFormat(client: pg.Client, s: string): Promise<number | undefined> {
   try {
     const r = await client.query<{ value: string }>(`SELECT value FROM ${s}.meta WHERE key = 'format'`);
