@@ -34,6 +34,17 @@ export async function stateTarget(io: Io, opts: FleetOptions): Promise<StoreTarg
   return opts.fleet ?? (opts.state ? '' : await loadFleet(io, opts));
 }
 
+/**
+ * What a "no state" message adds when the pg backend was chosen without running the app: the
+ * Fleet's state prop may name a schema other than the one read, which only HVKIT_PG_SCHEMA can say here.
+ */
+export function schemaHint(store: StateStore, target: StoreTarget): string {
+  // Duck-typed: the pg store is loaded only when pg is chosen.
+  const schema = (store as Partial<Record<'schema', string>>).schema;
+  if (typeof target !== 'string' || schema === undefined) return '';
+  return `; the app did not run, so if the Fleet's state prop names a schema other than ${schema}, set HVKIT_PG_SCHEMA to it`;
+}
+
 /** The backend a command's options, the environment and (when known) the fleet's code choose. */
 export function backendOf(io: Io, opts: FleetOptions, target: StoreTarget): BackendChoice {
   const choice = typeof target === 'string' ? backendWithoutCode(opts.stateBackend, io.env) : chooseBackend(opts.stateBackend, io.env, target.state);

@@ -84,6 +84,27 @@ describeWithPostgres('the pg state backend from the command line', (conn) => {
     expect(report.out).toBe('Wrote report.html: 1 host, 2 guests.\n');
   });
 
+  it("--fleet without the app, finding no state, names the schema it read and that HVKIT_PG_SCHEMA chooses the one the Fleet's prop names; it creates nothing", async () => {
+    const inProp = schema();
+    const read = schema();
+    p.writeStack(stackSource(GUESTS, `{ provider: 'local', state: { backend: 'pg', schema: '${inProp}' } }`));
+    const env = pgEnv(read);
+    expect((await p.run(['apply', '--auto-approve'], { env })).code).toBe(0);
+    const hint = `; the app did not run, so if the Fleet's state prop names a schema other than ${read}, set HVKIT_PG_SCHEMA to it`;
+    for (const args of [['state', 'history'], ['state', 'show']]) {
+      const r = await p.run([...args, '--fleet', 'tokyo', '--state-backend', 'pg'], { env });
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(new RegExp(`^Error: there is no state at postgres://\\S+ \\(schema ${read}, fleet tokyo\\): nothing was applied yet \\(or pass the right --state / --fleet\\)${hint.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n$`));
+    }
+    const list = await p.run(['state', 'list', '--fleet', 'tokyo', '--state-backend', 'pg'], { env });
+    expect(list.err).toContain(hint);
+    const created = await sql(conn, async (c) => (await c.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [read])).rowCount);
+    expect(created).toBe(0);
+    // Told the prop's schema, it finds the state.
+    const right = await p.run(['state', 'list', '--fleet', 'tokyo', '--state-backend', 'pg'], { env: pgEnv(inProp) });
+    expect(right.out).toBe('tokyo/host-a\ntokyo/host-a/web-01\ntokyo/host-a/web-02\n');
+  });
+
   it('state history lists every serial of an apply, oldest first, with who wrote it and with what', async () => {
     const env = pgEnv(schema());
     expect((await p.run(['apply', '--auto-approve', '--state-backend', 'pg'], { env })).code).toBe(0);

@@ -3,7 +3,7 @@ import { HvkitError } from '../../errors';
 import { FileStateStore } from '../../state/file-store';
 import type { State, StateStore, StateVersion } from '../../state/types';
 import { addFleetOptions, type FleetOptions, type Io } from '../context';
-import { stateStore, stateTarget } from '../fleet';
+import { schemaHint, stateStore, stateTarget } from '../fleet';
 import { withUsage } from '../help';
 import { table } from './lookups';
 
@@ -11,9 +11,9 @@ import { table } from './lookups';
 export const WITHOUT_APP = "Backend: with --fleet or --state the app does not run, so the Fleet's state prop is not read: choose pg there with --state-backend pg or HVKIT_STATE_BACKEND=pg.";
 
 /** The state a reading subcommand prints, or a one-line error when there is none. */
-export async function requireStored(store: StateStore): Promise<State> {
+export async function requireStored(store: StateStore, hint = ''): Promise<State> {
   const s = await store.read();
-  if (!s) throw new HvkitError(`there is no state at ${store.location}: nothing was applied yet (or pass the right --state / --fleet)`);
+  if (!s) throw new HvkitError(`there is no state at ${store.location}: nothing was applied yet (or pass the right --state / --fleet)${hint}`);
   return s;
 }
 
@@ -31,8 +31,9 @@ export function registerStateHistory(state: Command, io: Io): void {
     exitCodes: { 1: 'there is no state (nothing applied yet), it cannot be read, or that serial is not kept (the kept ones are named)' },
   }).addHelpText('after', `\n${WITHOUT_APP}`).action(async (opts: FleetOptions & { serial?: string }) => {
     const serial = opts.serial === undefined ? undefined : serialOf(opts.serial);
-    const store = await stateStore(io, opts, await stateTarget(io, opts));
-    const s = serial === undefined ? await requireStored(store) : await store.readSerial(serial);
+    const target = await stateTarget(io, opts);
+    const store = await stateStore(io, opts, target);
+    const s = serial === undefined ? await requireStored(store, schemaHint(store, target)) : await store.readSerial(serial);
     if (!s) throw new HvkitError(`serial ${serial} is not kept at ${store.location}: ${await keptText(store)}`);
     io.out(JSON.stringify(s, null, 2) + '\n');
   });
@@ -43,9 +44,10 @@ export function registerStateHistory(state: Command, io: Io): void {
     examples: ['hvkit state history --state-backend pg', "hvkit state history --json | jq '.[-1].serial'", 'hvkit state show --serial 11  # one of them'],
     exitCodes: { 1: 'there is no state (nothing applied yet) or it cannot be read' },
   }).addHelpText('after', `\n${WITHOUT_APP}`).action(async (opts: FleetOptions & { json?: boolean }) => {
-    const store = await stateStore(io, opts, await stateTarget(io, opts));
+    const target = await stateTarget(io, opts);
+    const store = await stateStore(io, opts, target);
     const versions = await store.history();
-    if (versions.length === 0) throw new HvkitError(`there is no state at ${store.location}: nothing was applied yet (or pass the right --state / --fleet)`);
+    if (versions.length === 0) throw new HvkitError(`there is no state at ${store.location}: nothing was applied yet (or pass the right --state / --fleet)${schemaHint(store, target)}`);
     if (opts.json) io.out(JSON.stringify(versions, null, 2) + '\n');
     else io.out(await historyText(store.location, versions));
     if (store instanceof FileStateStore) io.err(`Note: ${FILE_KEEPS}.\n`);

@@ -4,7 +4,7 @@ import { FileStateStore } from '../../state/file-store';
 import type { StateStore } from '../../state/types';
 import { releaseLock } from '../../state/unlock';
 import { addFleetOptions, addLockTimeoutOption, type FleetOptions, type Io } from '../context';
-import { stateStore, stateTarget } from '../fleet';
+import { schemaHint, stateStore, stateTarget } from '../fleet';
 import { withUsage } from '../help';
 import { registerStateHistory, WITHOUT_APP } from './state-history';
 import { registerStateMove } from './state-move';
@@ -35,9 +35,10 @@ export function registerState(program: Command, io: Io): void {
     examples: ['hvkit state list', 'hvkit state list | grep web-'],
     exitCodes: { 1: 'the state cannot be read (no state lists nothing and exits 0)' },
   }).addHelpText('after', `\n${WITHOUT_APP}`).action(async (opts: FleetOptions) => {
-    const store = await stateStore(io, opts, await stateTarget(io, opts));
+    const target = await stateTarget(io, opts);
+    const store = await stateStore(io, opts, target);
     const s = await store.read();
-    if (!s) return io.err(`Note: there is no state at ${store.location}: nothing was applied yet (or pass the right --state / --fleet)\n`);
+    if (!s) return io.err(`Note: there is no state at ${store.location}: nothing was applied yet (or pass the right --state / --fleet)${schemaHint(store, target)}\n`);
     io.out(stateAddresses(s).map((a) => `${a.path}\n`).join(''));
   });
   withUsage(addLockTimeoutOption(addFleetOptions(
