@@ -353,8 +353,8 @@ export class PgStateStore implements StateStore {
   /**
    * Runs `fn` on behalf of a write. While this store holds the lock, a connection
    * that fails means its session, and the advisory lock with it, is gone: from then
-   * on every write is refused, telling a forced unlock (the lock row is gone or
-   * someone else's) from the database going away (the row still ours, or no answer).
+   * on every write is refused, telling a forced unlock (the lock row is gone) from
+   * the database going away (the row still ours or someone else's, or no answer).
    */
   private async guard<T>(held: LockInfo | undefined, fn: () => Promise<T>): Promise<T> {
     try {
