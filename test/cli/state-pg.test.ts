@@ -98,6 +98,8 @@ describeWithPostgres('the pg state backend from the command line', (conn) => {
     }
     const list = await p.run(['state', 'list', '--fleet', 'tokyo', '--state-backend', 'pg'], { env });
     expect(list.err).toContain(hint);
+    const hosts = await p.run(['hosts', '--fleet', 'tokyo', '--state-backend', 'pg'], { env });
+    expect(hosts.err).toMatch(new RegExp(`^Error: there is no state at postgres://\\S+ \\(schema ${read}, fleet tokyo\\): nothing is deployed; .*${hint.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n$`));
     const created = await sql(conn, async (c) => (await c.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [read])).rowCount);
     expect(created).toBe(0);
     // Told the prop's schema, it finds the state.

@@ -8,7 +8,7 @@ import { formatSize } from '../../manifest/size';
 import type { Manifest } from '../../manifest/types';
 import { own, recordedPower, type State } from '../../state/types';
 import { addFleetOptions, type FleetOptions, type Io } from '../context';
-import { loadFleet, stateStore, type StoreTarget } from '../fleet';
+import { loadFleet, schemaHint, stateStore, type StoreTarget } from '../fleet';
 import { backendWithoutCode } from '../state-backend';
 import { withUsage } from '../help';
 
@@ -34,16 +34,16 @@ export function fleetNameOf(target: StoreTarget): string | undefined {
 }
 
 /** Finds the fleet's state without running the app when it is unambiguous. */
-async function readState(io: Io, opts: FleetOptions): Promise<{ state: State | undefined; fleet: string; location: string; manifest?: Manifest }> {
+async function readState(io: Io, opts: FleetOptions): Promise<{ state: State | undefined; fleet: string; location: string; hint: string; manifest?: Manifest }> {
   const target = await fleetTarget(io, opts);
   const fleet = fleetNameOf(target);
   const store = await stateStore(io, opts, target);
   const state = await store.read();
-  return { state, fleet: state?.fleet ?? fleet ?? '', location: store.location, ...(typeof target === 'string' ? {} : { manifest: target }) };
+  return { state, fleet: state?.fleet ?? fleet ?? '', location: store.location, hint: schemaHint(store, target), ...(typeof target === 'string' ? {} : { manifest: target }) };
 }
 
-function requireState(state: State | undefined, location: string): State {
-  if (!state) throw new HvkitError(`there is no state at ${location}: nothing is deployed; run \`hvkit apply\` first (or pass the right --state / --fleet)`);
+function requireState(state: State | undefined, location: string, hint: string): State {
+  if (!state) throw new HvkitError(`there is no state at ${location}: nothing is deployed; run \`hvkit apply\` first (or pass the right --state / --fleet)${hint}`);
   return state;
 }
 
@@ -158,8 +158,8 @@ export function registerLookups(program: Command, io: Io, setCode: (code: number
     examples: ['hvkit hosts', 'hvkit hosts --json | jq \'.[] | select(.guests == 0) | .host\''],
     exitCodes: { 1: 'there is no state (nothing applied yet) or it cannot be read' },
   }).action(async (opts: FleetOptions & { json?: boolean }) => {
-      const { state, location } = await readState(io, opts);
-      const rows = hostRows(requireState(state, location));
+      const { state, location, hint } = await readState(io, opts);
+      const rows = hostRows(requireState(state, location, hint));
       if (opts.json) return io.out(JSON.stringify(rows, null, 2) + '\n');
       io.out(await table(['HOST', 'PROVIDER', 'MEMORY', 'VCPUS', 'DISK', 'GUESTS'], rows.map((r) => [
         r.host, r.provider,
@@ -174,8 +174,8 @@ export function registerLookups(program: Command, io: Io, setCode: (code: number
     examples: ['hvkit guests', 'hvkit guests --host db-host-01 --json'],
     exitCodes: { 1: 'there is no state, or --host names a host state does not record' },
   }).action(async (opts: FleetOptions & { json?: boolean; host?: string }) => {
-      const { state, location } = await readState(io, opts);
-      const st = requireState(state, location);
+      const { state, location, hint } = await readState(io, opts);
+      const st = requireState(state, location, hint);
       if (opts.host && !own(st.hosts, opts.host)) {
         const near = nearest(opts.host, Object.keys(st.hosts), { max: 3 });
         throw new HvkitError(`unknown host '${opts.host}'${near.length ? `; did you mean ${near.join(', ')}?` : ''}`);
