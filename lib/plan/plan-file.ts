@@ -4,6 +4,7 @@ import { assertNever, HvkitError } from '../errors';
 import { canonicalize, sha256 } from '../manifest/canonical';
 import { describeSchemaError, schemaValidator } from '../manifest/schema';
 import type { Manifest } from '../manifest/types';
+import { printable } from '../manifest/names';
 import type { State } from '../state/types';
 import planFileSchema from './plan-file.schema.json' with { type: 'json' };
 import { PLAN_FORMAT_VERSION, type Plan, type Step } from './types';
@@ -66,16 +67,40 @@ export interface SavedPlan {
   plan: Plan;
   resourceType: Manifest['resourceType'];
   derivation?: PlanDerivation;
+  /** The state backend the plan was made against: its kind and, for pg, the schema (never a connection string). @default absent in files saved before hvkit recorded it: not checked */
+  backend?: PlanBackend;
 }
 
-export function serializePlan(plan: Plan, resourceType: Manifest['resourceType'], derivation: PlanDerivation = { kind: 'plan' }): string {
+/** Which state a plan was made against, as a saved plan records it. */
+export type PlanBackend = { kind: 'file' } | { kind: 'pg'; schema: string };
+
+/**
+ * Why a plan made against one state backend cannot be applied with another,
+ * in one line that says how to choose the plan's; undefined when they are the
+ * same, or the file is older than the record. Without it, a job that forgot
+ * HVKIT_STATE_BACKEND=pg would read the empty file state and call the plan stale.
+ */
+export function backendMismatch(filed: PlanBackend | undefined, current: PlanBackend): string | undefined {
+  if (!filed) return undefined;
+  switch (filed.kind) {
+    case 'file':
+      return current.kind === 'file' ? undefined : `this plan was made against the state file, not state in PostgreSQL (schema ${current.schema}): choose the file with --state-backend file or HVKIT_STATE_BACKEND=file`;
+    case 'pg':
+      if (current.kind === 'file') return `this plan was made against state in PostgreSQL (schema ${printable(filed.schema)}): choose it with --state-backend pg or HVKIT_STATE_BACKEND=pg`;
+      return current.schema === filed.schema ? undefined : `this plan was made against state in PostgreSQL schema ${printable(filed.schema)}, not schema ${current.schema}: choose it with HVKIT_PG_SCHEMA=${printable(filed.schema)} (or the Fleet's state prop)`;
+    default:
+      return assertNever(filed, 'plan backend');
+  }
+}
+
+export function serializePlan(plan: Plan, resourceType: Manifest['resourceType'], derivation: PlanDerivation = { kind: 'plan' }, backend?: PlanBackend): string {
   const body = JSON.stringify(plan);
-  return JSON.stringify({ kind: 'hvkit-plan', formatVersion: PLAN_FORMAT_VERSION, checksum: sha256(body), resourceType, derivation, plan }) + '\n';
+  return JSON.stringify({ kind: 'hvkit-plan', formatVersion: PLAN_FORMAT_VERSION, checksum: sha256(body), resourceType, derivation, ...(backend ? { backend } : {}), plan }) + '\n';
 }
 
-export async function savePlan(file: string, plan: Plan, resourceType: Manifest['resourceType'], derivation?: PlanDerivation): Promise<void> {
+export async function savePlan(file: string, plan: Plan, resourceType: Manifest['resourceType'], derivation?: PlanDerivation, backend?: PlanBackend): Promise<void> {
   try {
-    await writeFileAtomic(file, serializePlan(plan, resourceType, derivation));
+    await writeFileAtomic(file, serializePlan(plan, resourceType, derivation, backend));
   } catch (e) {
     throw new HvkitError(`cannot write the plan to ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { apply } from '../../ops/apply';
 import { assertNever, HvkitError, isHvkitError } from '../../errors';
-import { loadPlan, type PlanDerivation } from '../../plan/plan-file';
+import { backendMismatch, loadPlan, type PlanDerivation } from '../../plan/plan-file';
 import { ApplyJsonWriter } from '../../render/apply-json';
 import { applyFailed, CANCELLED_TEXT, NO_CHANGES_TEXT, PARTIAL_APPLY_TEXT, plainApplyView, ttyApplyView } from '../../render/apply-view';
 import { style } from '../../render/style';
@@ -10,6 +10,7 @@ import { renderText } from '../../render/text';
 import { planScope } from '../../plan/targets';
 import { addFleetOptions, addLockTimeoutOption, addTargetOptions, useColor, type FleetOptions, type Io } from '../context';
 import { loadFleet, stateStore } from '../fleet';
+import { chooseBackend } from '../state-backend';
 import { outputTime } from './plan';
 import { hvkitVersion } from '../version';
 import { withUsage } from '../help';
@@ -119,6 +120,12 @@ async function applyCommand(planfile: string | undefined, opts: ApplyCliOptions,
   if (asked.kind === 'rebuild' && !planfile) throw new HvkitError('--rebuild applies a saved rebuild plan: make it with `hvkit rebuild HOST --out FILE` and pass FILE');
   const saved = planfile ? loadPlan(resolve(io.cwd, planfile)) : undefined;
   const manifest = await loadFleet(io, opts);
+  if (saved) {
+    // Before opening a store: a job that forgot HVKIT_STATE_BACKEND=pg would read the empty file state and call the plan stale.
+    const now = chooseBackend(opts.stateBackend, io.env, manifest.state);
+    const mismatch = backendMismatch(saved.backend, now.kind === 'pg' ? { kind: 'pg', schema: now.schema } : { kind: 'file' });
+    if (mismatch) throw new HvkitError(`${mismatch}. Nothing was applied`);
+  }
   const store = await stateStore(io, opts, manifest);
   const s = style(!json && useColor(io, opts));
   const outcome = await apply({

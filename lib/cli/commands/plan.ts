@@ -2,14 +2,14 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Manifest } from '../../manifest/types';
 import { preparePlan } from '../../ops/prepare';
-import { derivationFlags, savePlan, type PlanDerivation, type PlanScope } from '../../plan/plan-file';
+import { derivationFlags, savePlan, type PlanBackend, type PlanDerivation, type PlanScope } from '../../plan/plan-file';
 import { planScope } from '../../plan/targets';
 import type { Plan } from '../../plan/types';
 import { renderJson } from '../../render/json';
 import { style } from '../../render/style';
 import { renderText } from '../../render/text';
 import { addFleetOptions, addTargetOptions, useColor, type FleetOptions, type Io } from '../context';
-import { loadFleet, stateStore } from '../fleet';
+import { backendOf, loadFleet, stateStore } from '../fleet';
 import { withUsage } from '../help';
 
 export interface PlanOptions extends FleetOptions {
@@ -74,8 +74,8 @@ export function registerPlan(program: Command, io: Io, setCode: (code: number) =
  * file, so no stale or unusable plan is left to apply. Returns the line that
  * says what happened, for the caller to print after the plan.
  */
-export async function savePlanFile(io: Io, file: string, plan: Plan, resourceType: Manifest['resourceType'], derivation: PlanDerivation): Promise<string> {
-  await savePlan(resolve(io.cwd, file), plan, resourceType, derivation);
+export async function savePlanFile(io: Io, file: string, plan: Plan, resourceType: Manifest['resourceType'], derivation: PlanDerivation, backend: PlanBackend): Promise<string> {
+  await savePlan(resolve(io.cwd, file), plan, resourceType, derivation, backend);
   // Kept for `hvkit report --plan` and `hvkit show`, which show what is wrong; apply refuses it.
   if (!plan.applyable) return `\nSaved the plan to ${file} to show it (hvkit show ${file}); it has errors, so apply refuses it: fix them and plan again.\n`;
   const flags = derivationFlags(derivation).join(' ');
@@ -83,12 +83,18 @@ export async function savePlanFile(io: Io, file: string, plan: Plan, resourceTyp
   return `\nSaved the plan to ${file}; ${how}: hvkit apply ${flags ? `${flags} ` : ''}${file}\n`;
 }
 
+/** The backend a plan is made against, as the plan file records it: kind and schema, never the connection. */
+export function planBackend(io: Io, opts: FleetOptions, manifest: Manifest): PlanBackend {
+  const choice = backendOf(io, opts, manifest);
+  return choice.kind === 'pg' ? { kind: 'pg', schema: choice.schema } : { kind: 'file' };
+}
+
 /** Plans (a scope), prints it and saves it with how it was made; `hvkit destroy --out` shares it. */
 export async function planCommand(io: Io, setCode: (code: number) => void, opts: PlanOptions, scope: PlanScope): Promise<void> {
   const manifest = await loadFleet(io, opts);
   const store = await stateStore(io, opts, manifest);
   const { plan } = await preparePlan({ manifest, store, projectDir: io.cwd, env: io.env, scope });
-  const saved = opts.out ? await savePlanFile(io, opts.out, plan, manifest.resourceType, scope) : undefined;
+  const saved = opts.out ? await savePlanFile(io, opts.out, plan, manifest.resourceType, scope, planBackend(io, opts, manifest)) : undefined;
   await renderPlanOutput(io, plan, manifest.resourceType, opts);
   // JSON and markdown go to files and comments: the note would spoil them, except the refusal, which goes to stderr.
   if (saved && !plan.applyable) io.err(saved.trimStart());

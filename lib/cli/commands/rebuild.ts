@@ -5,7 +5,7 @@ import { style } from '../../render/style';
 import { renderText } from '../../render/text';
 import { addFleetOptions, useColor, type FleetOptions, type Io } from '../context';
 import { loadFleet, stateStore } from '../fleet';
-import { planExitCode, savePlanFile } from './plan';
+import { planBackend, planExitCode, savePlanFile } from './plan';
 import { withUsage } from '../help';
 
 interface RebuildCliOptions extends FleetOptions {
@@ -56,7 +56,7 @@ export function registerRebuild(program: Command, io: Io, setCode: (code: number
     if (opts.to) io.out(`\nOnce applied, place these guests on ${opts.to} in code too, or the next plan moves them back to ${host}.\n`);
     if (opts.out) {
       const derivation: PlanDerivation = { kind: 'rebuild', host, ...(opts.to ? { to: opts.to } : {}), ...(opts.forceWhileUp ? { forceWhileUp: true } : {}) };
-      const saved = await savePlanFile(io, opts.out, plan, manifest.resourceType, derivation);
+      const saved = await savePlanFile(io, opts.out, plan, manifest.resourceType, derivation, planBackend(io, opts, manifest));
       if (plan.applyable) io.out(saved);
       else io.err(saved.trimStart());
     }
