@@ -4,7 +4,7 @@ import type { ApplyEvent, StepOutcome } from '../plan/apply-events';
 import type { Step } from '../plan/types';
 import { StateLockLostError } from '../state/errors';
 import type { FailedStep } from '../state/types';
-import { intentOf } from './intent';
+import { intentOf, thisProcess } from './intent';
 import { applyEffect, callsOf } from './effects';
 import type { ProviderRunner } from './provider';
 import type { StateWriter } from './state-writer';
@@ -58,7 +58,7 @@ export async function runStep(step: Step, opts: RunStepOptions): Promise<StepOut
   let log: WriteStream | undefined;
   try {
     const intent = await opts.writer.commit((s) => {
-      s.inflight[step.id] = intentOf(step, opts.runId);
+      s.inflight[step.id] = intentOf(step, opts.runId, new Date(), thisProcess());
     }).then(() => undefined, (e: Error) => e);
     if (intent instanceof StateLockLostError) {
       // Another holder may own the state now: this step is not started, and nothing more is written.

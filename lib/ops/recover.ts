@@ -2,7 +2,8 @@ import type { Diagnostic } from '../diagnostics';
 import { assertNever } from '../errors';
 import type { HostSpec } from '../manifest/types';
 import type { Recovered, StepKind } from '../plan/types';
-import { isCurrentIntent, type IntentStep, type StoredIntent } from '../state/intent';
+import { isCurrentIntent, type IntentRecord, type IntentStep, type StoredIntent } from '../state/intent';
+import { processLiveness } from '../state/lock-wait';
 import { recordedPower, type ObservedDomain, type State } from '../state/types';
 import { applyEffect } from '../apply/effects';
 import type { ProviderRunner } from '../apply/provider';
@@ -52,6 +53,30 @@ function unreadable(intent: StoredIntent, why: string, location: string): Diagno
   };
 }
 
+/**
+ * Whether the apply that started an intent still runs on this machine. Its
+ * lock can be gone while it runs (the database restarted, taking the session
+ * and its advisory lock): settling its step then would race it on the
+ * hypervisor, so recovery refuses.
+ */
+function stillRunning(intent: IntentRecord): Diagnostic | undefined {
+  const by = intent.by;
+  if (!by || processLiveness(by.host, by.pid, by.pidStart) !== 'alive') return undefined;
+  return {
+    severity: 'error', code: 'apply-running', path: intent.step.id,
+    message: `${intent.step.id} is being run by apply pid ${by.pid} on this machine (started ${intent.started}), which still runs: wait for it to finish, or stop it, then plan again`,
+  };
+}
+
+/** How recovery names the apply that left a step in flight: one on another machine may still run, and hvkit cannot tell. */
+function leftBy(intent: IntentRecord): string {
+  const by = intent.by;
+  if (by && processLiveness(by.host, by.pid, by.pidStart) === 'unknown') {
+    return `${intent.step.id} was in flight in apply ${intent.run} (pid ${by.pid} on ${by.host}; hvkit cannot tell whether that apply still runs)`;
+  }
+  return `${intent.step.id} was in flight when apply ${intent.run} stopped`;
+}
+
 function matches(d: ObservedDomain | undefined, step: RecoveryStep): boolean {
   if (!d || !step.after) return false;
   // A guest code wants stopped may be caught between its create and its stop: that still counts, recorded as it runs.
@@ -90,8 +115,14 @@ export async function recoverInflight(state: State, list: Lister, location: stri
       diagnostics.push(unreadable(intent, step.unreadable, location));
       continue;
     }
+    const running = stillRunning(intent as IntentRecord);
+    if (running) {
+      diagnostics.push(running);
+      continue;
+    }
     delete next.inflight[step.id];
-    const say = (done: boolean, message: string) => recovered.push({ step: step.id, run: intent.run, done, message: `${step.id} was in flight when apply ${intent.run} stopped: ${message}` });
+    const said = leftBy(intent as IntentRecord);
+    const say = (done: boolean, message: string) => recovered.push({ step: step.id, run: intent.run, done, message: `${said}: ${message}` });
     const find = async (h: HostSpec | undefined) => (h ? (await domainsOn(h)).find((d) => d.name === step.guest) : undefined);
     switch (step.kind) {
       case 'create':

@@ -30,6 +30,18 @@ export interface IntentStep {
   configText?: string;
 }
 
+/**
+ * The apply process that runs a step, so recovery can tell an apply still
+ * running on this machine (whose lock a restarted database forgot) from a dead one.
+ */
+export interface IntentProcess {
+  pid: number;
+  /** os.hostname() of the machine it runs on. */
+  host: string;
+  /** When the process started, as the kernel counts it (see processStart): guards against a reused pid. @default absent where there is no /proc */
+  pidStart?: string;
+}
+
 /** A step that started and has not been recorded as finished. */
 export interface IntentRecord {
   version: typeof INTENT_VERSION;
@@ -38,6 +50,8 @@ export interface IntentRecord {
   /** When it started (ISO 8601). */
   started: string;
   step: IntentStep;
+  /** The process of that run. @default absent in records written before hvkit kept it: recovery cannot ask */
+  by?: IntentProcess;
 }
 
 /**
@@ -65,13 +79,13 @@ export function isCurrentIntent(intent: StoredIntent): intent is IntentRecord {
  */
 export type IntentSource = Omit<IntentStep, 'configText'> & { config?: { text: string } };
 
-/** The intent record of `step`, started by apply `run` at `started`. */
-export function intentRecord(step: IntentSource, run: string, started: string): IntentRecord {
+/** The intent record of `step`, started by apply `run` (process `by`) at `started`. */
+export function intentRecord(step: IntentSource, run: string, started: string, by?: IntentProcess): IntentRecord {
   const { id, kind, provider, host, target, guest, hostSpec, targetSpec, after, config } = step;
   const kept: IntentStep = { id, kind, provider, host, target, guest, hostSpec, targetSpec, after, configText: config?.text };
   // No `undefined` members: the record reads back from JSON exactly as it was made.
   for (const k of Object.keys(kept) as (keyof IntentStep)[]) if (kept[k] === undefined) delete kept[k];
-  return { version: INTENT_VERSION, run, started, step: kept };
+  return { version: INTENT_VERSION, run, started, step: kept, ...(by ? { by } : {}) };
 }
 
 /** An in-flight record as hvkit before intent versions wrote it: the plan's whole step. */

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { StateLockedError } from './errors';
 import type { HolderLiveness, LockInfo, LockOptions, StateStore } from './types';
@@ -49,13 +50,40 @@ export function holderName(): string {
  */
 export function holderLiveness(info: LockInfo): Exclude<HolderLiveness, 'session-open'> {
   const at = info.who.lastIndexOf('@');
-  if (at < 0 || info.who.slice(at + 1) !== hostname()) return 'unknown';
+  return processLiveness(at < 0 ? undefined : info.who.slice(at + 1), info.pid);
+}
+
+/**
+ * Whether process `pid` of machine `host` still runs: 'alive' or 'dead' on
+ * this machine (signal 0), 'unknown' elsewhere. With `pidStart` (see
+ * processStart), a process now under that pid that started at another time is
+ * another process, the pid reused: 'dead'.
+ */
+export function processLiveness(host: string | undefined, pid: number, pidStart?: string): Exclude<HolderLiveness, 'session-open'> {
+  if (host !== hostname()) return 'unknown';
   try {
-    process.kill(info.pid, 0);
-    return 'alive';
+    process.kill(pid, 0);
   } catch (e) {
     // EPERM: the pid exists but belongs to another user, so it is alive.
-    return (e as NodeJS.ErrnoException).code === 'EPERM' ? 'alive' : 'dead';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return 'dead';
+  }
+  if (pidStart === undefined) return 'alive';
+  const now = processStart(pid);
+  return now === undefined || now === pidStart ? 'alive' : 'dead';
+}
+
+/**
+ * When process `pid` started, as the kernel counts it (Linux /proc/PID/stat
+ * field 22, clock ticks since boot): the same pid with another start time is
+ * another process. Undefined where there is no /proc.
+ */
+export function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after its last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
   }
 }
 
