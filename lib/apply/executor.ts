@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { ApplyListener, ApplySummary, ApplyTally, SkipCause, StepOutcome } from '../plan/apply-events';
 import type { Step } from '../plan/types';
-import { StateLockLostError } from '../state/errors';
+import { StateConnectionLostError, StateLockLostError } from '../state/errors';
 import { confirmLanded } from './confirm';
 import { tallyOf } from './effects';
 import type { ProviderRunner } from './provider';
@@ -95,13 +95,17 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
     }
   }
   const tally: ApplyTally = { created: 0, updated: 0, replaced: 0, migrated: 0, destroyed: 0, hosts: 0 };
-  for (const o of outcomes) if (o.status === 'done') tally[tallyOf(o.step)]++;
+  // A step whose result state never took is not counted as done: state does not know it, and the next plan settles it.
+  const unrecorded = outcomes.filter((o) => o.status === 'done' && health.unrecorded.has(o.step.id));
+  for (const o of outcomes) if (o.status === 'done' && !health.unrecorded.has(o.step.id)) tally[tallyOf(o.step)]++;
   const summary: ApplySummary = {
     outcomes, ms: Date.now() - started, tally,
     failed: outcomes.filter((o) => o.status === 'failed'),
     skipped: outcomes.filter((o) => o.status === 'skipped'),
     stateError: health.error?.message,
     lockLost: health.error instanceof StateLockLostError,
+    ...(health.error instanceof StateConnectionLostError ? { connectionLost: true } : {}),
+    ...(unrecorded.length ? { unrecorded } : {}),
   };
   emit({ type: 'apply-complete', summary });
   return summary;

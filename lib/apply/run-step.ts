@@ -17,6 +17,8 @@ import { checkCopyLanded, checkFacts, checkResult, factsOf, ResultError, type Ho
 export class StateHealth {
   /** Why state cannot be written; the first cause is kept unless a later one must be said instead. */
   error?: Error;
+  /** Steps that finished but whose result could not be recorded: they stay in flight in state. */
+  readonly unrecorded = new Set<string>();
 
   fail(e: Error): void {
     this.error ??= e;
@@ -81,6 +83,7 @@ export async function runStep(step: Step, opts: RunStepOptions): Promise<StepOut
       delete s.inflight[step.id];
       applyEffect(s, step, facts);
     }).catch((e: Error) => {
+      opts.health.unrecorded.add(step.id);
       if (e instanceof StateLockLostError) opts.health.fail(e);
       opts.health.fail(new Error(`${step.id} ran but recording it in state failed (the next plan checks it with the provider): ${e.message}`));
     }));

@@ -50,6 +50,15 @@ export interface ApplySummary {
   stateError?: string;
   /** Whether `stateError` is the state lock having been force-unlocked during the run; its message then says all. @default false */
   lockLost?: boolean;
+  /** Whether `stateError` is the state database having gone away (its session, and the lock with it). @default false */
+  connectionLost?: boolean;
+  /**
+   * Steps that finished on the hypervisor but whose result could not be
+   * recorded (state broke first): still in flight in state, for the next plan
+   * to settle. They are among `outcomes` as done but not in `tally`.
+   * @default []
+   */
+  unrecorded?: StepOutcome[];
 }
 
 /** One thing that happened during an apply; a closed union, so every view handles each kind. */

@@ -1,7 +1,7 @@
 import { assertNever } from '../errors';
 import type { ApplyEvent, ApplyListener, ApplySummary, ApplyTally, StepFailureDetail } from '../plan/apply-events';
 import type { Change, Step } from '../plan/types';
-import { applyFailed, exitNote, secs, tallyLine } from './apply-view';
+import { applyFailed, exitNote, failedHeadline, secs } from './apply-view';
 import { providerOf, resourceOf } from './json';
 
 /*
@@ -217,9 +217,9 @@ export class ApplyJsonWriter {
       });
     }
     if (r.stateError) this.diagnostic(r.lockLost ? 'the state lock was lost' : 'state could not be written, so no further step was started', r.stateError);
-    const counts = changeSummary(r.outcomes.filter((o) => o.status === 'done').map((o) => o.step), r.tally, r.failed.length, r.skipped.length);
+    const counts = changeSummary(r.outcomes.filter((o) => o.status === 'done' && !r.unrecorded?.includes(o)).map((o) => o.step), r.tally, r.failed.length, r.skipped.length);
     if (applyFailed(r)) {
-      this.line('error', `Apply failed: ${r.failed.length} step${r.failed.length === 1 ? '' : 's'} failed; ${tallyLine(r)}`, 'change_summary', counts);
+      this.line('error', `Apply failed: ${failedHeadline(r)}`, 'change_summary', counts);
     } else {
       const c = counts.changes;
       this.line('info', `Apply complete! Resources: ${c.add} added, ${c.change} changed, ${c.remove} destroyed.`, 'change_summary', counts);

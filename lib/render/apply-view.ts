@@ -36,6 +36,24 @@ export function failureSummary(r: ApplySummary): string {
   return lines.join('\n');
 }
 
+const steps = (n: number): string => `${n} step${n === 1 ? '' : 's'}`;
+
+/**
+ * What a failed run did, after `Apply failed: `: why it stopped when state
+ * broke under it, the steps that finished but are not recorded, the failures,
+ * then what state records as done.
+ */
+export function failedHeadline(r: ApplySummary): string {
+  const parts: string[] = [];
+  if (r.connectionLost) parts.push('stopped: the state database went away');
+  const unrecorded = r.unrecorded ?? [];
+  if (unrecorded.length) {
+    parts.push(`${steps(unrecorded.length)} finished on the hypervisor but could not be recorded (${unrecorded.map((o) => o.step.id).join(', ')}): the next plan settles ${unrecorded.length === 1 ? 'it' : 'them'}`);
+  }
+  if (r.failed.length || !parts.length) parts.push(`${steps(r.failed.length)} failed`);
+  return `${parts.join('; ')}; ${unrecorded.length ? 'recorded: ' : ''}${tallyLine(r)}`;
+}
+
 /** Whether the run left work undone: the CLI exits 1 then. */
 export function applyFailed(r: ApplySummary): boolean {
   return r.failed.length > 0 || r.stateError !== undefined;
@@ -51,7 +69,7 @@ export function writeSummary(o: Pick<ApplyViewOptions, 'out' | 'err' | 'style'>,
   const next = r.lockLost
     ? 'Run `hvkit plan` once no other hvkit writes this state, to settle the steps in flight and see what is left.'
     : 'State records exactly the finished steps; fix the cause and run `hvkit plan` to see what is left.';
-  o.err(`\n${s.paint('red', 'Apply failed')}: ${r.failed.length} step${r.failed.length === 1 ? '' : 's'} failed; ${tallyLine(r)}\n${failureSummary(r)}\n${next}\n`);
+  o.err(`\n${s.paint('red', 'Apply failed')}: ${failedHeadline(r)}\n${failureSummary(r)}\n${next}\n`);
 }
 
 export const NO_CHANGES_TEXT = 'No changes. The fleet matches the code; nothing to apply.\n';

@@ -6,7 +6,7 @@ import { execute } from '../../lib/apply/executor';
 import type { CallResult, ProviderRunner } from '../../lib/apply/provider';
 import { StateWriter } from '../../lib/apply/state-writer';
 import { createPlan } from '../../lib/plan/planner';
-import { failureSummary } from '../../lib/render/apply-view';
+import { failedHeadline, failureSummary } from '../../lib/render/apply-view';
 import { PgStateStore } from '../../lib/state/pg-store';
 import { emptyState } from '../../lib/state/types';
 import { WEB_HOST_8G, manifestOf, web } from '../helpers/fleet';
@@ -60,6 +60,11 @@ describeWithTool('apply on PostgreSQL state when the database restarts mid-step'
     });
     expect(creates).toEqual(['a-g1']);
     expect(r.lockLost).toBe(true);
+    expect(r.connectionLost).toBe(true);
+    // The create finished on the hypervisor, but its result never reached state: it is not counted as created.
+    expect(r.unrecorded?.map((o) => o.step.id)).toEqual(['create:a-g1']);
+    expect(r.tally.created).toBe(0);
+    expect(failedHeadline(r)).toMatch(/^stopped: the state database went away; 1 step finished on the hypervisor but could not be recorded \(create:a-g1\): the next plan settles it; recorded: 0 created, 0 updated, 0 migrated, 0 destroyed, 1 host step in \d+\.\ds$/);
     expect(failureSummary(r).split('\n')[0]).toMatch(/^ {2}state .*: the connection to the database was lost while this run held the state lock \(.+\): no further step was started; the step\(s\) running are recorded as in flight; run `hvkit plan` when the database is back$/);
     const after = await store().read();
     expect(Object.keys(after!.inflight)).toEqual(['create:a-g1']);

@@ -97,6 +97,18 @@ describe('apply view (text)', () => {
     expect(render([{ type: 'apply-complete', summary: r }]).err).toContain('Run `hvkit plan` once no other hvkit writes this state, to settle the steps in flight and see what is left.\n');
   });
 
+  it('says the state database went away and names the finished steps it could not record, counting none of them as created', () => {
+    const done = [{ step: web1, status: 'done' as const, ms: 100 }, { step: web2, status: 'done' as const, ms: 100 }];
+    const r = summary([...done, { step: db1, status: 'skipped', ms: 0 }], {
+      stateError: 'state postgres://db/hvkit: the connection to the database was lost', lockLost: true, connectionLost: true, unrecorded: done,
+    });
+    r.tally.created = 0;
+    expect(render([{ type: 'apply-complete', summary: r }]).err).toContain(
+      '\nApply failed: stopped: the state database went away; 2 steps finished on the hypervisor but could not be recorded (create:web-01, create:web-02): the next plan settles them; ' +
+        'recorded: 0 created, 0 updated, 0 migrated, 0 destroyed in 3.5s\n',
+    );
+  });
+
   it('counts replacements and host steps only when there are some', () => {
     const r = summary([]);
     expect(tallyLine(r)).toBe('0 created, 0 updated, 0 migrated, 0 destroyed in 3.5s');
