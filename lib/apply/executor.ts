@@ -3,6 +3,7 @@ import type { ApplyListener, ApplySummary, ApplyTally, SkipCause, StepOutcome } 
 import type { Step } from '../plan/types';
 import { StateConnectionLostError, StateLockLostError } from '../state/errors';
 import { confirmLanded } from './confirm';
+import { ApplyInterrupt } from './interrupt';
 import { tallyOf } from './effects';
 import type { ProviderRunner } from './provider';
 import { runStep, StateHealth, type RunStepOptions } from './run-step';
@@ -29,6 +30,8 @@ export interface ExecuteOptions {
    * kills this process with SIGKILL at that point (HVKIT_TEST_CRASH_AT).
    */
   crashAt?: string;
+  /** Stop gracefully on SIGINT and SIGTERM while steps run (see ApplyInterrupt); the CLI asks for it. @default false */
+  handleSignals?: boolean;
 }
 
 export type { StepOutcome };
@@ -60,25 +63,44 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
     }
   };
 
-  await new Promise<void>((allEnded) => {
-    const pump = () => {
-      for (const step of health.error ? [] : scheduler.start()) {
-        void runStep(step, run).catch((e: Error) => bugOutcome(step, e)).then((o) => {
-          outcomes.push(o);
-          // A step ends skipped only when state broke before it could start: its dependents are not started for that same reason.
-          skip(scheduler.finish(step, o.status), o.status === 'skipped' ? 'state-unwritable' : 'dependency-failed');
-          pump();
-        });
-      }
-      if (scheduler.running === 0) allEnded();
-    };
-    pump();
-  });
-  await Promise.all(run.recording);
+  const running = new Set<Step>();
+  const interrupt = opts.handleSignals
+    ? new ApplyInterrupt(
+      (signal) => emit({ type: 'interrupted', signal, running: [...running], again: false }),
+      (signal) => {
+        emit({ type: 'interrupted', signal, running: [...running], again: true });
+        opts.runner.signalRunning('SIGTERM');
+      },
+    ).install()
+    : undefined;
+
+  try {
+    await new Promise<void>((allEnded) => {
+      const pump = () => {
+        for (const step of health.error || interrupt?.signal ? [] : scheduler.start()) {
+          running.add(step);
+          void runStep(step, run).catch((e: Error) => bugOutcome(step, e)).then((o) => {
+            running.delete(step);
+            outcomes.push(o);
+            // A step ends skipped only when state broke before it could start: its dependents are not started for that same reason.
+            skip(scheduler.finish(step, o.status), o.status === 'skipped' ? 'state-unwritable' : 'dependency-failed');
+            pump();
+          });
+        }
+        if (scheduler.running === 0) allEnded();
+      };
+      pump();
+    });
+    await Promise.all(run.recording);
+  } finally {
+    // From here on nothing runs that a signal should wait for: Node's default (exit at once) is right again.
+    interrupt?.remove();
+  }
 
   if (health.error) {
     skip(scheduler.halt(), 'state-unwritable');
   } else {
+    if (interrupt?.signal) skip(scheduler.halt(), 'interrupted');
     // A provider that exits 0 without doing the work must not leave a guest in state.
     const unconfirmed = await confirmLanded({
       fleet: opts.fleet, runner: opts.runner, writer: opts.writer, logDir: opts.logDir, parallelism, timeoutMs: Math.min(timeoutMs, 60_000),
@@ -106,6 +128,7 @@ export async function execute(opts: ExecuteOptions): Promise<ApplyResult> {
     lockLost: health.error instanceof StateLockLostError,
     ...(health.error instanceof StateConnectionLostError ? { connectionLost: true } : {}),
     ...(unrecorded.length ? { unrecorded } : {}),
+    ...(interrupt?.signal ? { interrupted: interrupt.signal } : {}),
   };
   emit({ type: 'apply-complete', summary });
   return summary;

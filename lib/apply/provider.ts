@@ -53,6 +53,17 @@ export class ProviderRunner {
   private helper?: SpawnHelper;
   private ioDir?: string;
   private calls = 0;
+  /** Process groups of the scripts running now (each script leads its own). */
+  private readonly groups = new Set<number>();
+
+  /**
+   * Sends `signal` to every running script's process group: apply's second
+   * interrupt, so no script goes on changing the hypervisor once hvkit, which
+   * would record it, is gone.
+   */
+  signalRunning(signal: NodeJS.Signals): void {
+    for (const pid of this.groups) killGroup(pid, signal);
+  }
 
   /**
    * @param opts.fastSpawn start scripts through the hvkit-spawn helper (posix_spawn)
@@ -120,6 +131,8 @@ export class ProviderRunner {
       });
       const stdout = new Tail(STDOUT_KEEP);
       const stderr = new Tail(STDERR_KEEP);
+      const group = child.pid;
+      if (group) this.groups.add(group);
       const timeout = groupTimeout(() => child.pid, opts.timeoutMs);
       const toLog = (stream: NodeJS.ReadableStream, keep: Tail) => stream.on('data', (d: Buffer) => {
         keep.push(d);
@@ -139,6 +152,7 @@ export class ProviderRunner {
       const finish = (exitCode: number | null, signal: NodeJS.Signals | null, spawnError?: NodeJS.ErrnoException) => {
         if (settled) return;
         settled = true;
+        if (group) this.groups.delete(group);
         const timedOut = timeout.stop();
         const startError = spawnError ? whyNotStarted(path, spawnError.code) : undefined;
         const err = stderr.text() + (startError ? `\nhvkit: ${path} could not be started: ${startError}` : '');
@@ -167,7 +181,7 @@ export class ProviderRunner {
     let startError: string | undefined;
     try {
       const run = this.helper!.run({ cwd: this.cwd, argv: [path, ...args], env: { ...stringEnv(opts.env), HVKIT_VERB: verb }, ...files });
-      run.pid.then((p) => (pidOf = p), () => undefined);
+      run.pid.then((p) => this.groups.add((pidOf = p)), () => undefined);
       const r = await run.done;
       exitCode = r.code;
       signal = r.signal ? (osSignalName(r.signal) as NodeJS.Signals) : null;
@@ -175,6 +189,7 @@ export class ProviderRunner {
       const errno = (e as { errno?: number }).errno;
       startError = whyNotStarted(path, errno === undefined ? undefined : errnoName(errno), (e as Error).message);
     }
+    if (pidOf) this.groups.delete(pidOf);
     const timedOut = timeout.stop();
     // Only the tails are read into memory (cut as bytes, then decoded); the log gets the whole output from disk.
     const stdout = readTail(files.stdoutFile, 0, STDOUT_KEEP);

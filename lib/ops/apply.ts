@@ -45,6 +45,8 @@ export interface ApplyOptions {
   perHost?: number;
   /** How long one step may run before it is killed. @default 600000 (10 minutes) */
   timeoutMs?: number;
+  /** Stop gracefully on SIGINT/SIGTERM while steps run (lib/apply/interrupt.ts); the CLI asks for it. @default false */
+  handleSignals?: boolean;
 }
 
 export type ApplyOutcome = (
@@ -103,7 +105,7 @@ export async function apply(opts: ApplyOptions): Promise<ApplyOutcome> {
     try {
       const result = await execute({
         runId, fleet: plan.fleet, steps: plan.steps, runner, writer, logDir, listener,
-        parallelism: opts.parallelism, perHost: opts.perHost, timeoutMs: opts.timeoutMs, crashAt,
+        parallelism: opts.parallelism, perHost: opts.perHost, timeoutMs: opts.timeoutMs, crashAt, handleSignals: opts.handleSignals,
       });
       return { kind: 'applied', plan, result, runId, logDir };
     } finally {

@@ -17,9 +17,13 @@ export interface StepFailureDetail {
 
 /**
  * Why a step was not started: a step it depends on failed or was not
- * started, or state could no longer be written, so nothing new starts.
+ * started, state could no longer be written, or apply was interrupted
+ * (SIGINT, SIGTERM), so nothing new starts.
  */
-export type SkipCause = 'dependency-failed' | 'state-unwritable';
+export type SkipCause = 'dependency-failed' | 'state-unwritable' | 'interrupted';
+
+/** The signals apply stops gracefully on: Ctrl-C, and a CI runner cancelling the job. */
+export type StopSignal = 'SIGINT' | 'SIGTERM';
 
 export interface StepOutcome {
   step: Step;
@@ -59,6 +63,8 @@ export interface ApplySummary {
    * @default []
    */
   unrecorded?: StepOutcome[];
+  /** The signal that stopped the run: the steps running then finished and were recorded; `skipped` were not started. @default not interrupted */
+  interrupted?: StopSignal;
 }
 
 /** One thing that happened during an apply; a closed union, so every view handles each kind. */
@@ -70,6 +76,12 @@ export type ApplyEvent =
   | { type: 'step-skipped'; step: Step; cause: SkipCause }
   /** A finished step whose guest the provider's `list` does not show afterwards: it counts as failed. */
   | { type: 'step-unconfirmed'; step: Step; failure: StepFailureDetail }
+  /**
+   * A stop signal arrived. The first time (`again` false), no further step
+   * starts and `running` finish; the second time, hvkit exits at once,
+   * leaving `running` in flight.
+   */
+  | { type: 'interrupted'; signal: StopSignal; running: Step[]; again: boolean }
   | { type: 'apply-complete'; summary: ApplySummary };
 
 /** Receives an apply's events as they happen; the CLI picks which view. */

@@ -1,7 +1,7 @@
 import { assertNever } from '../errors';
 import type { ApplyEvent, ApplyListener, ApplySummary, ApplyTally, StepFailureDetail } from '../plan/apply-events';
 import type { Change, Step } from '../plan/types';
-import { applyFailed, exitNote, failedHeadline, secs } from './apply-view';
+import { applyFailed, exitNote, failedHeadline, interruptText, secs, skipWords } from './apply-view';
 import { providerOf, resourceOf } from './json';
 
 /*
@@ -193,7 +193,9 @@ export class ApplyJsonWriter {
       case 'step-unconfirmed':
         return this.errored(e.step, resourceType, undefined, e.failure);
       case 'step-skipped':
-        return this.line('warn', `${e.step.id}: not started (${e.cause === 'dependency-failed' ? 'a step it depends on failed' : 'state could not be written'})`, 'apply_skipped', { hook: { ...this.hook(e.step, resourceType), cause: e.cause } });
+        return this.line('warn', `${e.step.id}: not started (${skipWords(e.cause)})`, 'apply_skipped', { hook: { ...this.hook(e.step, resourceType), cause: e.cause } });
+      case 'interrupted':
+        return this.warning(interruptText(e));
       case 'apply-complete':
         return this.summary(e.summary, resourceType);
       default:

@@ -1,5 +1,5 @@
 import { assertNever } from '../errors';
-import type { ApplyEvent, ApplyListener, ApplySummary, StepFailureDetail } from '../plan/apply-events';
+import type { ApplyEvent, ApplyListener, ApplySummary, SkipCause, StepFailureDetail } from '../plan/apply-events';
 import type { Step } from '../plan/types';
 import { printableLine } from './printable';
 import type { Style } from './style';
@@ -50,13 +50,36 @@ export function failedHeadline(r: ApplySummary): string {
   if (unrecorded.length) {
     parts.push(`${steps(unrecorded.length)} finished on the hypervisor but could not be recorded (${unrecorded.map((o) => o.step.id).join(', ')}): the next plan settles ${unrecorded.length === 1 ? 'it' : 'them'}`);
   }
+  if (r.interrupted) parts.push(`interrupted by ${r.interrupted}, after the running steps finished`);
   if (r.failed.length || !parts.length) parts.push(`${steps(r.failed.length)} failed`);
-  return `${parts.join('; ')}; ${unrecorded.length ? 'recorded: ' : ''}${tallyLine(r)}`;
+  const head = `${parts.join('; ')}; ${unrecorded.length || r.interrupted ? 'recorded: ' : ''}${tallyLine(r)}`;
+  if (!r.interrupted) return head;
+  const left = r.skipped.map((o) => o.step.id);
+  return `${head}; ${left.length ? `not started: ${left.join(', ')}` : 'every step had started'}; run \`hvkit plan\` to see what is left`;
 }
 
-/** Whether the run left work undone: the CLI exits 1 then. */
+/** Whether the run left work undone: the CLI exits 1 then (130 or 143 when a signal stopped it). */
 export function applyFailed(r: ApplySummary): boolean {
-  return r.failed.length > 0 || r.stateError !== undefined;
+  return r.failed.length > 0 || r.stateError !== undefined || r.interrupted !== undefined;
+}
+
+/** Why a step was not started, in words. */
+export function skipWords(cause: SkipCause): string {
+  switch (cause) {
+    case 'dependency-failed': return 'a step it depends on failed';
+    case 'state-unwritable': return 'state could not be written';
+    case 'interrupted': return 'apply was interrupted';
+    default: return assertNever(cause, 'skip cause');
+  }
+}
+
+/** What apply does on a stop signal, in one line: the first waits for the running steps, the second leaves them in flight. */
+export function interruptText(e: Extract<ApplyEvent, { type: 'interrupted' }>): string {
+  const ids = e.running.map((s) => s.id).join(', ');
+  if (e.again) {
+    return `${e.signal} again: exiting now; ${e.running.length ? `left in flight (their scripts were sent SIGTERM; the next plan settles them with the provider): ${ids}` : 'no step was running'}`;
+  }
+  return `${e.signal} received: no further step starts; ${e.running.length ? `waiting for the running step${e.running.length === 1 ? '' : 's'} to finish and be recorded: ${ids}` : 'no step is running'} (send ${e.signal} again to exit at once)`;
 }
 
 /** The closing words of a run: to `out` when it completed, to `err` with what to do next when it did not. */
@@ -64,6 +87,11 @@ export function writeSummary(o: Pick<ApplyViewOptions, 'out' | 'err' | 'style'>,
   const s = o.style;
   if (!applyFailed(r)) {
     o.out(`\n${s.paint('green', 'Apply complete')}: ${tallyLine(r)}\n`);
+    return;
+  }
+  if (r.interrupted && !r.stateError) {
+    const failures = r.failed.map((f) => `  ${f.step.id} failed${exitNote(f.failure)}: ${f.failure?.message}\n    log: ${f.failure?.log}\n`).join('');
+    o.err(`\n${s.paint('red', 'Apply stopped')}: ${failedHeadline(r)}\n${failures}`);
     return;
   }
   const next = r.lockLost
@@ -102,6 +130,7 @@ function textView(o: ApplyViewOptions, lines: StepLines): ApplyListener {
         // Steps given up because state broke, and finished steps `list` did not confirm, are named in the summary.
         case 'step-skipped': return e.cause === 'dependency-failed' ? lines.skipped(e.step) : undefined;
         case 'step-unconfirmed': return undefined;
+        case 'interrupted': return o.err(`\n${interruptText(e)}\n`);
         case 'apply-complete':
           stop();
           return writeSummary(o, e.summary);

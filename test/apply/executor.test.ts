@@ -140,7 +140,7 @@ describe('executor', () => {
     const runner = hostADown();
     const events: ApplyEvent[] = [];
     const r = await run(new MemoryStateStore(), runner, 2, 1, { event: (e) => events.push(e), close: () => {} });
-    const seen = events.map((e) => (e.type === 'apply-complete' ? e.type : `${e.type} ${e.step.id}${e.type === 'step-skipped' ? ` (${e.cause})` : ''}`));
+    const seen = events.map((e) => (e.type === 'apply-complete' || e.type === 'interrupted' ? e.type : `${e.type} ${e.step.id}${e.type === 'step-skipped' ? ` (${e.cause})` : ''}`));
     expect(seen.filter((e) => !/ (add-host:[bc]|create:[bc]-)/.test(e))).toEqual([
       'step-started add-host:a',
       'step-failed add-host:a',

@@ -40,7 +40,9 @@ export class SpawnHelper {
   private dead?: Error;
 
   private constructor(path: string, env: NodeJS.ProcessEnv) {
-    this.child = spawn(path, [], { stdio: ['pipe', 'pipe', 'inherit'], env });
+    // Its own process group, as the scripts it starts: a Ctrl-C on a terminal reaches the whole
+    // foreground group, and the helper must outlive it so a graceful stop still hears the scripts end.
+    this.child = spawn(path, [], { stdio: ['pipe', 'pipe', 'inherit'], env, detached: true });
     this.child.on('error', (e) => this.fail(e));
     this.child.on('exit', (code) => this.fail(new Error(`hvkit-spawn exited (${code})`)));
     this.child.stdin!.on('error', (e) => this.fail(e));

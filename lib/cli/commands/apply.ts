@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { apply } from '../../ops/apply';
+import { STOP_EXIT_CODE } from '../../apply/interrupt';
 import { assertNever, HvkitError, isHvkitError } from '../../errors';
 import { backendMismatch, loadPlan, type PlanDerivation } from '../../plan/plan-file';
 import { ApplyJsonWriter } from '../../render/apply-json';
@@ -66,6 +67,8 @@ export function registerApply(program: Command, io: Io, setCode: (code: number) 
     exitCodes: {
       0: 'applied, or nothing to apply ("No changes.", without asking, even without a terminal)',
       1: 'a step failed, the plan has errors or is stale, the answer was not "yes", or changes need confirming without a terminal (--auto-approve or a plan file)',
+      130: 'stopped by SIGINT (Ctrl-C): no further step started, the running ones finished and were recorded (a second Ctrl-C exits at once, leaving them in flight)',
+      143: 'stopped by SIGTERM (a CI job cancelled): as for SIGINT',
     },
   }).action(async (planfile: string | undefined, opts: ApplyCliOptions) => {
     await runApply(io, setCode, planfile, opts, () => {
@@ -129,7 +132,7 @@ async function applyCommand(planfile: string | undefined, opts: ApplyCliOptions,
   const store = await stateStore(io, opts, manifest);
   const s = style(!json && useColor(io, opts));
   const outcome = await apply({
-    manifest, store, projectDir: io.cwd, env: io.env, saved, asked, parallelism, perHost, timeoutMs,
+    manifest, store, projectDir: io.cwd, env: io.env, saved, asked, parallelism, perHost, timeoutMs, handleSignals: true,
     // Asked only when there is something to do: with nothing to apply, apply says "No changes." and exits 0 wherever it runs.
     confirm: opts.autoApprove && !req.showPlan ? undefined : async (plan) => {
       if (opts.autoApprove) {
@@ -167,7 +170,8 @@ async function applyCommand(planfile: string | undefined, opts: ApplyCliOptions,
     case 'applied':
       // The view wrote the summary as the run ended.
       if (outcome.plan.targets && asked.kind === 'plan' && !json) io.err(PARTIAL_APPLY_TEXT);
-      if (applyFailed(outcome.result)) setCode(1);
+      if (outcome.result.interrupted) setCode(STOP_EXIT_CODE[outcome.result.interrupted]);
+      else if (applyFailed(outcome.result)) setCode(1);
       return;
     default:
       assertNever(outcome, 'apply outcome');
