@@ -8,7 +8,7 @@ import { checkState } from './read-state';
 import { PERMISSIONS, PgStateError, connectFailure, firstLine, isConnectionError, pgTarget, queryFailure, rootCause, type PgTarget } from './private/pg-connection';
 import { BadRecordError, changedRecords, fromRecords, readSql, toRecords, type Records } from './private/pg-records';
 import { advisoryKeys, checkSchemaName, ensureSchema, schemaReady } from './private/pg-schema';
-import { advisoryHeld, endClient, socketOf } from './private/pg-session';
+import { advisoryHeld, endClient, forcedId, socketOf } from './private/pg-session';
 
 export { END_TIMEOUT_MS } from './private/pg-session';
 import type { HolderLiveness, LockInfo, LockOptions, State, StateStore, StateVersion } from './types';
@@ -275,18 +275,21 @@ export class PgStateStore implements StateStore {
     const holder = await this.holder();
     if (!holder) throw new NotLockedError(this.location);
     if (holder.info.id !== id) throw new LockIdMismatchError(this.location, id, holder.info);
-    // Forced: the row goes first, so the holder's next write finds the lock not its own; then the
+    // Forced: the row is marked first, so the holder's next write finds the lock not its own and, its
+    // session ended, can tell a forced unlock from a restart (which leaves the row as it was); then the
     // session the row named ends, which frees the advisory lock (waiting for that, so the lock is free
     // on return). Only that session, and only while it still holds this fleet's advisory lock: if the
     // row went meanwhile (its holder let go, another took the lock), nobody is ended.
-    const d = await this.query<{ backend_pid: number }>(`DELETE FROM ${this.s}.locks WHERE fleet = $1 AND id = $2 RETURNING backend_pid`, [this.fleet, id], { retry: true });
+    const d = await this.query<{ backend_pid: number }>(`UPDATE ${this.s}.locks SET id = $3 WHERE fleet = $1 AND id = $2 RETURNING backend_pid`, [this.fleet, id, forcedId(id)], { retry: true });
     const backendPid = d.rows[0]?.backend_pid;
     if (backendPid === undefined) return;
     const ended = await this.query<{ ended: boolean }>(
       `SELECT pg_terminate_backend($1, 10000) AS ended WHERE EXISTS (${advisoryHeld('$1', '$2', '$3')})`,
       [backendPid, ...this.keys],
-    ).catch((e: Error) => {
-      throw new HvkitError(`lock ${id} on ${this.location}: its row was removed, but the holder's database session (backend pid ${backendPid}) could not be ended (${rootCause(e)}); ask a database administrator to run SELECT pg_terminate_backend(${backendPid})`);
+    ).catch(async (e: Error) => {
+      // Not allowed to end it (the holder is a superuser, or another role): the lock stays as it was.
+      await this.query(`UPDATE ${this.s}.locks SET id = $2 WHERE fleet = $1 AND id = $3`, [this.fleet, id, forcedId(id)], { retry: true }).catch(() => undefined);
+      throw new HvkitError(`lock ${id} on ${this.location}: the holder's database session (backend pid ${backendPid}) could not be ended (${rootCause(e)}), so the lock was left as it was; stop that hvkit, or ask a database administrator to run SELECT pg_terminate_backend(${backendPid})`);
     });
     if (ended.rows.length && !ended.rows[0].ended) throw new HvkitError(`lock ${id} on ${this.location}: the holder's database session (backend pid ${backendPid}) did not end within 10s; run \`hvkit state unlock ${id} --force\` again`);
   }
@@ -370,10 +373,9 @@ export class PgStateStore implements StateStore {
       } catch {
         row = undefined;
       }
-      // The row gone means a forced unlock (or a hand) removed it: a restart leaves it. The row someone
-      // else's only tells that another run took the lock since the session died, which it may have for
-      // any reason: the connection failing is what is reported.
-      if (row === null) throw await this.loseLock(held, new StateLockLostError(this.location));
+      // A forced unlock marks the row before it ends the session; a restart leaves it, and another run
+      // may have taken the lock (and let go, removing the row) since: only the mark says forced.
+      if (row === forcedId(held.id)) throw await this.loseLock(held, new StateLockLostError(this.location));
       const since = row !== undefined && row !== held.id ? '; another run has taken the lock since' : '';
       throw await this.loseLock(held, new StateConnectionLostError(this.location, `${rootCause(e)}${since}`));
     }

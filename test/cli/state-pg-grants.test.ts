@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { PgStateStore } from '../../lib/state/pg-store';
+import { emptyState } from '../../lib/state/types';
 import { sql } from '../helpers/pg-stores';
 import { describeWithPostgres, freshSchema } from '../helpers/postgres';
 import { LOCAL_HOST, stackSource, tempProject } from '../helpers/project';
@@ -68,6 +69,37 @@ describeWithPostgres('a CI role with the rights the README grants', (conn) => {
       expect(denied.err).toContain(`permission denied for schema ${schema}; the user needs USAGE on the schema, SELECT and INSERT on its tables, and UPDATE and DELETE on its locks table`);
     } finally {
       p.cleanup();
+    }
+  });
+
+  it("leaves a superuser's lock as it was when the CI role may not end its session, and says so in one line", async () => {
+    const other = freshSchema('grants');
+    const ciRole = freshSchema('ci');
+    const holder = new PgStateStore({ conn, env: {}, schema: other, fleet: 'tokyo' });
+    const ci = new PgStateStore({ conn: as(ciRole), env: {}, schema: other, fleet: 'tokyo' });
+    try {
+      await holder.unlock((await holder.lock('setup')).id);
+      await sql(conn, async (c) => {
+        await c.query(`CREATE ROLE ${c.escapeIdentifier(ciRole)} LOGIN`);
+        for (const g of documentedGrants()) await c.query(g.replaceAll('hvkit_ci', ciRole).replace(/\bhvkit\b/g, other));
+      });
+      const held = await holder.lock('apply');
+      const err = await ci.unlock(held.id).catch((e: Error) => e);
+      expect(String(err)).toContain(`lock ${held.id} on `);
+      expect(String(err)).toContain('could not be ended (');
+      expect(String(err)).toContain('so the lock was left as it was');
+      expect(await ci.lockInfo()).toEqual(held);
+      // The holder was not marked forced: it writes on.
+      await holder.write(emptyState('tokyo', '3f0c0000-0000-4000-8000-000000000000'));
+      await holder.unlock(held.id);
+    } finally {
+      await holder.close();
+      await ci.close();
+      await sql(conn, async (c) => {
+        await c.query(`DROP SCHEMA IF EXISTS ${c.escapeIdentifier(other)} CASCADE`);
+        await c.query(`DROP OWNED BY ${c.escapeIdentifier(ciRole)}`).catch(() => undefined);
+        await c.query(`DROP ROLE IF EXISTS ${c.escapeIdentifier(ciRole)}`);
+      });
     }
   });
 });

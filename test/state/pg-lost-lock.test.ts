@@ -60,15 +60,15 @@ describeWithPostgres('PostgreSQL state store that lost its lock', (conn) => {
     const [holder, forcer] = [store({ schema }), store({ schema })];
     const held = await holder.lock('apply');
     const pid = await lockSession(holder);
-    // Hold the forced unlock's DELETE back until the row names another lock, as if the holder let go
-    // and another took it between the forcer's look at the row and its DELETE.
+    // Hold the forced unlock's UPDATE back until the row names another lock, as if the holder let go
+    // and another took it between the forcer's look at the row and its UPDATE.
     await sql(async (c) => {
       const locks = `${c.escapeIdentifier(schema)}.locks`;
       await c.query('BEGIN');
       await c.query(`LOCK TABLE ${locks} IN EXCLUSIVE MODE`);
       const forced = forcer.unlock(held.id);
       await until('the forced unlock to wait on the locks table', async () =>
-        (await sql((w) => w.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'DELETE FROM %' AND query LIKE $1`, [`%${schema}%`]))).rowCount === 1,
+        (await sql((w) => w.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE %' AND query LIKE $1`, [`%${schema}%`]))).rowCount === 1,
       );
       await c.query(`UPDATE ${locks} SET id = 'another-lock'`);
       await c.query('COMMIT');

@@ -32,3 +32,8 @@ export const END_TIMEOUT_MS = 5_000;
 export function socketOf(client: pg.Client): { ref(): void; unref(): void } | undefined {
   return (client as unknown as { connection?: { stream?: { ref?(): void; unref?(): void } } }).connection?.stream as { ref(): void; unref(): void } | undefined;
 }
+
+/** The lock row's id once `hvkit state unlock --force` took it from its holder: the mark that tells it from a restart. */
+export function forcedId(id: string): string {
+  return `forced:${id}`;
+}
