@@ -34,6 +34,14 @@ export async function stateTarget(io: Io, opts: FleetOptions): Promise<StoreTarg
   return opts.fleet ?? (opts.state ? '' : await loadFleet(io, opts));
 }
 
+/** How a "no state" message says to look elsewhere: a file backend by --state, pg by its schema. */
+export function elsewhere(store: StateStore): string {
+  // Duck-typed, as schemaHint: the pg store is loaded only when pg is chosen.
+  return (store as Partial<Record<'schema', string>>).schema === undefined
+    ? '(or pass the right --state / --fleet)'
+    : "(or pass the right --fleet, or name the schema: HVKIT_PG_SCHEMA or the Fleet's state.schema)";
+}
+
 /**
  * What a "no state" message adds when the pg backend was chosen without running the app: the
  * Fleet's state prop may name a schema other than the one read, which only HVKIT_PG_SCHEMA can say here.

@@ -16,6 +16,8 @@ export interface MovedMarker {
   readonly lineage: string;
   /** ISO time of the push. */
   readonly at: string;
+  /** The pg schema it went to, when not the default one: commands must be told it too. */
+  readonly schema?: string;
 }
 
 export function movedMarkerFile(stateFile: string): string {
@@ -39,7 +41,7 @@ export function readMovedMarker(stateFile: string): MovedMarker | undefined {
   }
   try {
     const m = JSON.parse(text) as MovedMarker;
-    if (typeof m.fleet === 'string' && typeof m.to === 'string' && Number.isSafeInteger(m.serial) && typeof m.lineage === 'string' && typeof m.at === 'string') return m;
+    if (typeof m.fleet === 'string' && typeof m.to === 'string' && Number.isSafeInteger(m.serial) && typeof m.lineage === 'string' && typeof m.at === 'string' && (m.schema === undefined || typeof m.schema === 'string')) return m;
   } catch {
     // Said below.
   }
@@ -55,7 +57,7 @@ export class StateMovedError extends HvkitError {
   constructor(marker: MovedMarker) {
     super(
       `the state of fleet ${printable(marker.fleet)} moved to ${marker.to} at serial ${marker.serial} (hvkit state push, ${marker.at}): ` +
-        'pass --state-backend pg or set HVKIT_STATE_BACKEND=pg; `hvkit state pull` brings it back',
+        `pass --state-backend pg or set HVKIT_STATE_BACKEND=pg${marker.schema ? ` (and HVKIT_PG_SCHEMA=${printable(marker.schema)}, unless the Fleet's state prop names it)` : ''}; \`hvkit state pull\` brings it back`,
     );
     this.name = 'StateMovedError';
   }

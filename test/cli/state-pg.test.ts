@@ -94,7 +94,7 @@ describeWithPostgres('the pg state backend from the command line', (conn) => {
     for (const args of [['state', 'history'], ['state', 'show']]) {
       const r = await p.run([...args, '--fleet', 'tokyo', '--state-backend', 'pg'], { env });
       expect(r.code).toBe(1);
-      expect(r.err).toMatch(new RegExp(`^Error: there is no state at postgres://\\S+ \\(schema ${read}, fleet tokyo\\): nothing was applied yet \\(or pass the right --state / --fleet\\)${hint.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n$`));
+      expect(r.err).toMatch(new RegExp(`^Error: there is no state at postgres://\\S+ \\(schema ${read}, fleet tokyo\\): nothing was applied yet \\(or pass the right --fleet, or name the schema: HVKIT_PG_SCHEMA or the Fleet's state\\.schema\\)${hint.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n$`));
     }
     const list = await p.run(['state', 'list', '--fleet', 'tokyo', '--state-backend', 'pg'], { env });
     expect(list.err).toContain(hint);
@@ -235,7 +235,8 @@ describeWithPostgres('the pg state backend from the command line', (conn) => {
     expect(push.code, push.err).toBe(0);
     const moved = JSON.parse(readFileSync(join(p.dir, `${STATE}.moved`), 'utf8'));
     expect(moved.to).toMatch(new RegExp(`^postgres://\\S+ \\(schema ${s}, fleet tokyo\\)$`));
-    const line = `Error: the state of fleet tokyo moved to ${moved.to} at serial ${serial} (hvkit state push, ${moved.at}): pass --state-backend pg or set HVKIT_STATE_BACKEND=pg; \`hvkit state pull\` brings it back\n`;
+    // The schema is not the default one: the advice names it, or following it would read another schema.
+    const line = `Error: the state of fleet tokyo moved to ${moved.to} at serial ${serial} (hvkit state push, ${moved.at}): pass --state-backend pg or set HVKIT_STATE_BACKEND=pg (and HVKIT_PG_SCHEMA=${s}, unless the Fleet's state prop names it); \`hvkit state pull\` brings it back\n`;
     for (const args of [['state', 'list', '--fleet', 'tokyo'], ['plan'], ['state', 'rm', 'web-02', '--fleet', 'tokyo']]) {
       const r = await p.run(args, { env });
       expect({ args, code: r.code, err: r.err }).toEqual({ args, code: 1, err: line });

@@ -8,7 +8,7 @@ import { formatSize } from '../../manifest/size';
 import type { Manifest } from '../../manifest/types';
 import { own, recordedPower, type State } from '../../state/types';
 import { addFleetOptions, type FleetOptions, type Io } from '../context';
-import { loadFleet, schemaHint, stateStore, type StoreTarget } from '../fleet';
+import { elsewhere, loadFleet, schemaHint, stateStore, type StoreTarget } from '../fleet';
 import { backendWithoutCode } from '../state-backend';
 import { withUsage } from '../help';
 
@@ -39,11 +39,11 @@ async function readState(io: Io, opts: FleetOptions): Promise<{ state: State | u
   const fleet = fleetNameOf(target);
   const store = await stateStore(io, opts, target);
   const state = await store.read();
-  return { state, fleet: state?.fleet ?? fleet ?? '', location: store.location, hint: schemaHint(store, target), ...(typeof target === 'string' ? {} : { manifest: target }) };
+  return { state, fleet: state?.fleet ?? fleet ?? '', location: store.location, hint: ` ${elsewhere(store)}${schemaHint(store, target)}`, ...(typeof target === 'string' ? {} : { manifest: target }) };
 }
 
 function requireState(state: State | undefined, location: string, hint: string): State {
-  if (!state) throw new HvkitError(`there is no state at ${location}: nothing is deployed; run \`hvkit apply\` first (or pass the right --state / --fleet)${hint}`);
+  if (!state) throw new HvkitError(`there is no state at ${location}: nothing is deployed; run \`hvkit apply\` first${hint}`);
   return state;
 }
 

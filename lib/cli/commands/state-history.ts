@@ -3,7 +3,7 @@ import { HvkitError } from '../../errors';
 import { FileStateStore } from '../../state/file-store';
 import type { State, StateStore, StateVersion } from '../../state/types';
 import { addFleetOptions, type FleetOptions, type Io } from '../context';
-import { schemaHint, stateStore, stateTarget } from '../fleet';
+import { elsewhere, schemaHint, stateStore, stateTarget } from '../fleet';
 import { withUsage } from '../help';
 import { table } from './lookups';
 
@@ -13,7 +13,7 @@ export const WITHOUT_APP = "Backend: with --fleet or --state the app does not ru
 /** The state a reading subcommand prints, or a one-line error when there is none. */
 export async function requireStored(store: StateStore, hint = ''): Promise<State> {
   const s = await store.read();
-  if (!s) throw new HvkitError(`there is no state at ${store.location}: nothing was applied yet (or pass the right --state / --fleet)${hint}`);
+  if (!s) throw new HvkitError(`there is no state at ${store.location}: nothing was applied yet ${elsewhere(store)}${hint}`);
   return s;
 }
 
@@ -47,7 +47,7 @@ export function registerStateHistory(state: Command, io: Io): void {
     const target = await stateTarget(io, opts);
     const store = await stateStore(io, opts, target);
     const versions = await store.history();
-    if (versions.length === 0) throw new HvkitError(`there is no state at ${store.location}: nothing was applied yet (or pass the right --state / --fleet)${schemaHint(store, target)}`);
+    if (versions.length === 0) throw new HvkitError(`there is no state at ${store.location}: nothing was applied yet ${elsewhere(store)}${schemaHint(store, target)}`);
     if (opts.json) io.out(JSON.stringify(versions, null, 2) + '\n');
     else io.out(await historyText(store.location, versions));
     if (store instanceof FileStateStore) io.err(`Note: ${FILE_KEEPS}.\n`);

@@ -9,7 +9,7 @@ import type { State } from '../../state/types';
 import { addLockTimeoutOption, type FleetOptions, type Io } from '../context';
 import { loadFleet, openStore, stateFile } from '../fleet';
 import { withUsage } from '../help';
-import { checkPgSettings, chooseBackend, type BackendChoice } from '../state-backend';
+import { checkPgSettings, chooseBackend, DEFAULT_PG_SCHEMA, type BackendChoice } from '../state-backend';
 
 const REFUSED = 'nothing to move, or the destination holds another lineage or a serial not older (nothing is written then; there is no --force: the destination is never rolled back or replaced), or a held lock';
 
@@ -34,9 +34,10 @@ export function registerStateMove(state: Command, io: Io): void {
     // A state file says whose it is: the app need not run to name the fleet.
     const fromFile = opts.fleet === undefined && opts.state !== undefined ? await fleetInFile(io, opts) : undefined;
     const { fleet, code } = await fleetOf(io, opts, fromFile);
-    const moved = await move(io, opts, fleet, { kind: 'file', source: 'move' }, pgChoice(io, code), 'state push');
+    const to = pgChoice(io, code);
+    const moved = await move(io, opts, fleet, { kind: 'file', source: 'move' }, to, 'state push');
     // Beside the file, so commands on the file backend refuse the stale copy instead of acting on it.
-    await writeMovedMarker(stateFile(io, opts, fleet), { fleet, to: moved.to, serial: moved.state.serial, lineage: moved.state.lineage, at: new Date().toISOString() });
+    await writeMovedMarker(stateFile(io, opts, fleet), { fleet, to: moved.to, serial: moved.state.serial, lineage: moved.state.lineage, at: new Date().toISOString(), ...(to.kind === 'pg' && to.schema !== DEFAULT_PG_SCHEMA && { schema: to.schema }) });
     io.err(`Note: choose the pg backend for ${fleet} from now on (the Fleet's state: { backend: 'pg' }, HVKIT_STATE_BACKEND=pg or --state-backend pg). ${stateFile(io, opts, fleet)} was left as it was: remove it once every runner uses pg, so that no command reads it by mistake.\n`);
   });
   const pull = moveOptions(state.command('pull')

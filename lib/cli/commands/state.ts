@@ -4,7 +4,7 @@ import { FileStateStore } from '../../state/file-store';
 import type { StateStore } from '../../state/types';
 import { releaseLock } from '../../state/unlock';
 import { addFleetOptions, addLockTimeoutOption, type FleetOptions, type Io } from '../context';
-import { schemaHint, stateStore, stateTarget } from '../fleet';
+import { elsewhere, schemaHint, stateStore, stateTarget } from '../fleet';
 import { withUsage } from '../help';
 import { registerStateHistory, WITHOUT_APP } from './state-history';
 import { registerStateMove } from './state-move';
@@ -38,7 +38,7 @@ export function registerState(program: Command, io: Io): void {
     const target = await stateTarget(io, opts);
     const store = await stateStore(io, opts, target);
     const s = await store.read();
-    if (!s) return io.err(`Note: there is no state at ${store.location}: nothing was applied yet (or pass the right --state / --fleet)${schemaHint(store, target)}\n`);
+    if (!s) return io.err(`Note: there is no state at ${store.location}: nothing was applied yet ${elsewhere(store)}${schemaHint(store, target)}\n`);
     io.out(stateAddresses(s).map((a) => `${a.path}\n`).join(''));
   });
   withUsage(addLockTimeoutOption(addFleetOptions(
