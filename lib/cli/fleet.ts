@@ -34,10 +34,14 @@ export async function stateTarget(io: Io, opts: FleetOptions): Promise<StoreTarg
   return opts.fleet ?? (opts.state ? '' : await loadFleet(io, opts));
 }
 
+/** The schema of a pg store; undefined for any other. Duck-typed: the pg store is loaded only when pg is chosen. */
+function pgSchemaOf(store: StateStore): string | undefined {
+  return (store as Partial<Record<'schema', string>>).schema;
+}
+
 /** How a "no state" message says to look elsewhere: a file backend by --state, pg by its schema. */
 export function elsewhere(store: StateStore): string {
-  // Duck-typed, as schemaHint: the pg store is loaded only when pg is chosen.
-  return (store as Partial<Record<'schema', string>>).schema === undefined
+  return pgSchemaOf(store) === undefined
     ? '(or pass the right --state / --fleet)'
     : "(or pass the right --fleet, or name the schema: HVKIT_PG_SCHEMA or the Fleet's state.schema)";
 }
@@ -47,8 +51,7 @@ export function elsewhere(store: StateStore): string {
  * Fleet's state prop may name a schema other than the one read, which only HVKIT_PG_SCHEMA can say here.
  */
 export function schemaHint(store: StateStore, target: StoreTarget): string {
-  // Duck-typed: the pg store is loaded only when pg is chosen.
-  const schema = (store as Partial<Record<'schema', string>>).schema;
+  const schema = pgSchemaOf(store);
   if (typeof target !== 'string' || schema === undefined) return '';
   return `; the app did not run, so if the Fleet's state prop names a schema other than ${schema}, set HVKIT_PG_SCHEMA to it`;
 }
