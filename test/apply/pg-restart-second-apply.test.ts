@@ -1,23 +1,17 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
-import { canStartCluster, PrivateCluster } from '../helpers/postgres';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { PrivateCluster } from '../helpers/postgres';
 import { LOCAL_HOST, localDomains, spawnCli, stackSource, tempProject, waitFor, type TempProject } from '../helpers/project';
-import { describeWithTool } from '../helpers/tools';
 
 const STACK = stackSource(`
 const a = new Host(fleet, 'host-a', ${LOCAL_HOST});
 new Guest(a, 'web-01', { role: 'web', vcpus: 1, memory: '1GiB' });
 `);
 
-describeWithTool('a second apply when the database restarts under a running one', 'PostgreSQL server binaries', canStartCluster(), 'no initdb/pg_ctl (see .ci/postgres)', () => {
-  let cluster: PrivateCluster;
+PrivateCluster.describe('a second apply when the database restarts under a running one', (cluster) => {
   let p: TempProject;
   let gate: string;
-  beforeAll(async () => {
-    cluster = await PrivateCluster.start();
-  });
-  afterAll(() => cluster?.destroy());
   beforeEach(() => {
     p = tempProject();
     p.writeStack(STACK);

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { execute } from '../../lib/apply/executor';
 import type { CallResult, ProviderRunner } from '../../lib/apply/provider';
 import { StateWriter } from '../../lib/apply/state-writer';
@@ -10,8 +10,7 @@ import { failedHeadline, failureSummary } from '../../lib/render/apply-view';
 import { PgStateStore } from '../../lib/state/pg-store';
 import { emptyState } from '../../lib/state/types';
 import { WEB_HOST_8G, manifestOf, web } from '../helpers/fleet';
-import { PrivateCluster, canStartCluster } from '../helpers/postgres';
-import { describeWithTool } from '../helpers/tools';
+import { PrivateCluster } from '../helpers/postgres';
 
 const fleet = manifestOf({ a: { props: WEB_HOST_8G, guests: { 'a-g1': web('512MiB'), 'a-g2': web('512MiB'), 'a-g3': web('512MiB') } } });
 
@@ -27,20 +26,15 @@ function provider(during: (verb: string, name: string) => void): ProviderRunner 
   } as unknown as ProviderRunner;
 }
 
-describeWithTool('apply on PostgreSQL state when the database restarts mid-step', 'PostgreSQL server binaries', canStartCluster(), 'no initdb/pg_ctl (see .ci/postgres)', () => {
-  let cluster: PrivateCluster;
+PrivateCluster.describe('apply on PostgreSQL state when the database restarts mid-step', (cluster) => {
   const open: PgStateStore[] = [];
   const store = () => {
     const s = new PgStateStore({ conn: cluster.conn, env: {}, fleet: 'tokyo' });
     open.push(s);
     return s;
   };
-  beforeAll(async () => {
-    cluster = await PrivateCluster.start();
-  });
   afterAll(async () => {
     await Promise.all(open.map((s) => s.close()));
-    cluster?.destroy();
   });
 
   it('starts no further step, stops with the connection error, and leaves the running step recorded in flight', async () => {

@@ -1,10 +1,9 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
-import { canStartCluster, PrivateCluster } from '../helpers/postgres';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { PrivateCluster } from '../helpers/postgres';
 import { LOCAL_HOST, localDomains, spawnCli, stackSource, tempProject, waitFor, type TempProject } from '../helpers/project';
 import { pgBackend, type StateBackend } from '../helpers/state-backends';
-import { describeWithTool } from '../helpers/tools';
 
 const STACK = stackSource(`
 const a = new Host(fleet, 'host-a', ${LOCAL_HOST});
@@ -20,14 +19,9 @@ const ALL = ['web-01@host-a', 'web-02@host-a', 'web-03@host-a', 'web-04@host-a']
  * shared server is never restarted). The step running when it went away holds
  * at a gate until the server is back, so the restart lands mid-step on any machine.
  */
-describeWithTool('apply when the state database goes away', 'PostgreSQL server binaries', canStartCluster(), 'initdb and pg_ctl are not installed', () => {
-  let cluster: PrivateCluster;
+PrivateCluster.describe('apply when the state database goes away', (cluster) => {
   let p: TempProject;
   let state: StateBackend;
-  beforeAll(async () => {
-    cluster = await PrivateCluster.start();
-  });
-  afterAll(() => cluster?.destroy());
   beforeEach(() => {
     p = tempProject();
     p.writeStack(STACK);

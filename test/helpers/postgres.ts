@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { describeWithTool } from './tools';
 
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.ci', 'postgres');
@@ -47,13 +48,28 @@ async function freePort(): Promise<number> {
  * under a running apply without disturbing the shared one.
  */
 export class PrivateCluster {
-  private constructor(readonly dir: string, readonly port: number, readonly conn: string) {}
+  /** Set once started: a describe block hands the cluster to its tests before its beforeAll starts it. */
+  dir = '';
+  port = 0;
+  conn = '';
 
-  static async start(): Promise<PrivateCluster> {
-    const dir = mkdtempSync(join(tmpdir(), 'hvkit-pg-'));
-    const port = await freePort();
-    const conn = run(['start', dir, String(port)]).trim();
-    return new PrivateCluster(dir, port, conn);
+  private async open(): Promise<void> {
+    this.dir = mkdtempSync(join(tmpdir(), 'hvkit-pg-'));
+    this.port = await freePort();
+    this.conn = run(['start', this.dir, String(this.port)]).trim();
+  }
+
+  /**
+   * A describe block with a cluster of its own, started before its tests and removed after
+   * them (after the block's own afterAll hooks, which may still close connections to it).
+   */
+  static describe(title: string, body: (cluster: PrivateCluster) => void): void {
+    describeWithTool(title, 'PostgreSQL server binaries', canStartCluster(), 'no initdb/pg_ctl (see .ci/postgres)', () => {
+      const cluster = new PrivateCluster();
+      beforeAll(() => cluster.open());
+      afterAll(() => cluster.destroy());
+      body(cluster);
+    });
   }
 
   /** Fast shutdown and start again, as an operator restarting the database. */
@@ -71,6 +87,7 @@ export class PrivateCluster {
     run(['kill', this.dir]);
   }
   destroy(): void {
+    if (!this.dir) return;
     spawnSync(SCRIPT, ['stop', this.dir], { stdio: 'ignore' });
     rmSync(this.dir, { recursive: true, force: true });
   }

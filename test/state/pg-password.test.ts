@@ -4,18 +4,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PgStateStore } from '../../lib/state/pg-store';
 import { sql } from '../helpers/pg-stores';
-import { PrivateCluster, canStartCluster } from '../helpers/postgres';
+import { PrivateCluster } from '../helpers/postgres';
 import { stackSource, tempProject } from '../helpers/project';
-import { describeWithTool } from '../helpers/tools';
 
 /** A cluster where user `ci` must give a password (SCRAM), as a hosted database asks. */
-describeWithTool('PostgreSQL state with a password-protected user', 'PostgreSQL server binaries', canStartCluster(), 'no initdb/pg_ctl (see .ci/postgres)', () => {
-  let cluster: PrivateCluster;
+PrivateCluster.describe('PostgreSQL state with a password-protected user', (cluster) => {
   let dir: string;
   let ciConn: string;
   const PASSWORD = 'Sc4am-pw';
   beforeAll(async () => {
-    cluster = await PrivateCluster.start();
     dir = mkdtempSync(join(tmpdir(), 'hvkit-pgpass-'));
     await sql(cluster.conn, async (c) => {
       await c.query("SET password_encryption = 'scram-sha-256'");
@@ -28,7 +25,6 @@ describeWithTool('PostgreSQL state with a password-protected user', 'PostgreSQL 
     ciConn = `postgresql://ci@127.0.0.1:${cluster.port}/hvkit`;
   }, 180_000);
   afterAll(() => {
-    cluster?.destroy();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

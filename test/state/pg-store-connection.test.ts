@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { HvkitError } from '../../lib/errors';
 import { StateConnectionLostError, StateLockLostError } from '../../lib/state/errors';
 import { END_TIMEOUT_MS, PgStateStore } from '../../lib/state/pg-store';
@@ -6,8 +6,7 @@ import { pgTarget } from '../../lib/state/private/pg-connection';
 import type { State } from '../../lib/state/types';
 import { WEB_HOST_8G, manifestOf, stateOf, web } from '../helpers/fleet';
 import { pgStores, sql } from '../helpers/pg-stores';
-import { PrivateCluster, canStartCluster, describeWithPostgres, freshSchema } from '../helpers/postgres';
-import { describeWithTool } from '../helpers/tools';
+import { PrivateCluster, describeWithPostgres, freshSchema } from '../helpers/postgres';
 
 const escapeRe = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -141,8 +140,7 @@ describeWithPostgres('PostgreSQL state store on a live server', (conn) => {
   });
 });
 
-describeWithTool('PostgreSQL state store when the database goes away', 'PostgreSQL server binaries', canStartCluster(), 'no initdb/pg_ctl (see .ci/postgres)', () => {
-  let cluster: PrivateCluster;
+PrivateCluster.describe('PostgreSQL state store when the database goes away', (cluster) => {
   const open: PgStateStore[] = [];
   // A schema per test: they run in random order on the one cluster.
   const store = (schema: string) => {
@@ -150,12 +148,8 @@ describeWithTool('PostgreSQL state store when the database goes away', 'PostgreS
     open.push(s);
     return s;
   };
-  beforeAll(async () => {
-    cluster = await PrivateCluster.start();
-  });
   afterAll(async () => {
     await Promise.all(open.map((s) => s.close()));
-    cluster?.destroy();
   });
 
   it('refuses every write once the server restarted under a held lock; what was committed, in-flight steps included, reads back', async () => {
