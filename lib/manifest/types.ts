@@ -124,6 +124,32 @@ export interface GuestSpec {
   movedFrom: string | null;
 }
 
+/**
+ * Where hvkit may place a guest that code creates in the Fleet or in a
+ * HostGroup rather than inside a Host: the planner picks the host
+ * (lib/capacity/placement.ts) and state keeps it (sticky).
+ */
+export interface PlacementSpec {
+  /** Only hosts of this provider are candidates (a guest's config and MACs depend on it). */
+  provider: ProviderName;
+  /** Host tags a candidate must carry, every one (the HostGroup's selector and the guest's own, merged). */
+  selector: Record<string, string>;
+  /** Construct id of the HostGroup the guest was created in; null when created in the Fleet itself. */
+  group: string | null;
+}
+
+/**
+ * A guest code does not put on a host. `host` is '' and a disk whose `on` is
+ * '' goes on the host disk placement picks; placement returns a plain
+ * GuestSpec (host and every `on` filled in, no `placement` key).
+ */
+export interface UnplacedGuestSpec extends GuestSpec {
+  placement: PlacementSpec;
+}
+
+/** What a plan does when the fleet cannot absorb the loss of a host: warn, or refuse (and keep placement N+1). */
+export type NPlusOnePolicy = 'warn' | 'require';
+
 export interface Manifest {
   formatVersion: number;
   fleet: string;
@@ -142,4 +168,11 @@ export interface Manifest {
    * does not say, so manifests of fleets without it keep their bytes.
    */
   state?: StateBackendSpec;
+  /**
+   * Guests hvkit places (created in the Fleet or a HostGroup), sorted by
+   * name; absent when there are none, so other fleets' manifests keep their bytes.
+   */
+  unplaced?: UnplacedGuestSpec[];
+  /** The Fleet's `nPlusOne` prop; absent when code does not set it (then 'warn'). */
+  nPlusOne?: NPlusOnePolicy;
 }

@@ -1,0 +1,362 @@
+import type { GuestSpec, HostSpec, ProviderName } from '../manifest/types';
+import { admit, blocks, hostUsage, release, type Breach, type FailMode, type HostUsage } from './admit';
+import { guestOverheadMiB, memoryUsed, round2 } from './usage';
+
+/**
+ * Placement: where a guest without a host goes (Nova's filter–weigh, on
+ * Ganeti's `Node.addPri`). Every verdict of "fits" comes from `admit`; this
+ * file only chooses among the hosts `admit` accepts. docs/placement.md
+ * describes the scoring and how it differs from Ganeti, Nova and Kubernetes.
+ */
+
+/** A host as placement sees it: its spec, the guests it runs, the memory it reports. */
+export interface PackHost {
+  spec: HostSpec;
+  guests: readonly GuestSpec[];
+  /** Memory the host reports; @default the host's coded memory */
+  installed?: number;
+}
+
+/** What a guest asks of its host: which hosts may take it at all. */
+export interface PlacementAsk {
+  /** The guest; `host` is ignored, a disk with `on: ''` goes on the host disk placement picks. */
+  guest: GuestSpec;
+  /** Only hosts of this provider. */
+  provider: ProviderName;
+  /** Host tags a candidate must carry, every one. @default {} */
+  selector?: Readonly<Record<string, string>>;
+}
+
+export interface ChooseOptions {
+  /** The host state records the guest on: kept while it still admits the guest (placement is sticky). @default none */
+  sticky?: string;
+  /** Hosts not to consider (N+1: the host that died). @default none */
+  exclude?: ReadonlySet<string>;
+  /**
+   * A further test of a host that admits the guest (N+1 `require`: the fleet
+   * must stay N+1 with the guest there); hosts are offered best first.
+   * @default every admitting host is acceptable
+   */
+  accept?: (host: string, guest: GuestSpec) => boolean;
+}
+
+/** The resources placement weighs, utilization 0..1 after the guest is added. */
+export interface Utilization {
+  memory: number;
+  vcpus: number;
+  disk: number;
+  cpu: number;
+  iops: number;
+  network: number;
+}
+export type WeighedResource = keyof Utilization;
+
+/** Why a host was chosen: data, rendered elsewhere ("uses idle CPU and I/O; memory after 91%"). */
+export interface PlacementWhy {
+  /** The host state records the guest on, kept. */
+  sticky: boolean;
+  /** The host already ran guests (hvkit fills hosts in use before waking an empty one). */
+  inUse: boolean;
+  /** Resources that sat idle on the host while another was nearly full, which this guest puts to use. */
+  uses: WeighedResource[];
+  /** The host's utilization after the guest is added. */
+  after: Utilization;
+  /** Soft limits crossed because no host could take the guest without crossing one. */
+  softCrossed: FailMode[];
+  /** Hosts that admitted the guest. */
+  candidates: number;
+}
+
+/** What one resource lacks on the host that came closest to taking a guest. */
+export interface Shortfall {
+  resource: FailMode;
+  /** What the guest needs of it (MiB, vCPUs, cores, IOPS, Mbps); 0 for anti-affinity. */
+  need: number;
+  /** What the host has left of it. */
+  free: number;
+  /** For `disk`: the host disk; for `anti-affinity`: the group. */
+  detail?: string;
+}
+
+export type PlacementFailure =
+  /** No host of the guest's provider carries every tag of its selector. */
+  | { code: 'no-candidates'; detail: { provider: ProviderName; selector: Record<string, string> } }
+  /** Hosts match but none admits the guest; `closest` is the one short by the least. */
+  | { code: 'no-fit'; detail: { candidates: number; closest: string; short: Shortfall[] } }
+  /** Hosts admit the guest but `accept` refused every one (N+1 `require`). */
+  | { code: 'not-accepted'; detail: { candidates: number } };
+
+export type Choice =
+  | { ok: true; host: string; guest: GuestSpec; usage: HostUsage; why: PlacementWhy }
+  | { ok: false; failure: PlacementFailure };
+
+interface Slot {
+  spec: HostSpec;
+  usage: HostUsage;
+  guests: Map<string, GuestSpec>;
+}
+
+/**
+ * A fleet's hosts and the guests on them, changed one guest at a time:
+ * placement, N+1, "how many more fit", rebalancing and the simulator all
+ * work on one of these. Hosts are kept in name order, so every scan (and
+ * every tie) is deterministic.
+ */
+export class Packing {
+  private readonly slots = new Map<string, Slot>();
+  /** Host names in order. */
+  readonly hosts: readonly string[];
+
+  constructor(hosts: readonly PackHost[]) {
+    const sorted = [...hosts].sort((a, b) => (a.spec.name < b.spec.name ? -1 : a.spec.name > b.spec.name ? 1 : 0));
+    for (const h of sorted) {
+      this.slots.set(h.spec.name, { spec: h.spec, usage: hostUsage(h.spec, h.guests, h.installed), guests: new Map(h.guests.map((g) => [g.name, g])) });
+    }
+    this.hosts = sorted.map((h) => h.spec.name);
+  }
+
+  /** A copy that can be changed without changing this one (N+1 and what-if runs). */
+  clone(): Packing {
+    const c = Object.create(Packing.prototype) as Packing;
+    const slots = new Map<string, Slot>();
+    for (const [n, s] of this.slots) slots.set(n, { spec: s.spec, usage: s.usage, guests: new Map(s.guests) });
+    Object.assign(c, { slots, hosts: this.hosts });
+    return c;
+  }
+
+  spec(host: string): HostSpec {
+    return this.slot(host).spec;
+  }
+
+  usage(host: string): HostUsage {
+    return this.slot(host).usage;
+  }
+
+  guestsOn(host: string): GuestSpec[] {
+    return [...this.slot(host).guests.values()];
+  }
+
+  /** Whether the host runs at least one guest. */
+  inUse(host: string): boolean {
+    return this.slot(host).guests.size > 0;
+  }
+
+  /**
+   * Ganeti's `Node.addPri` on this packing: the guest as it would run there
+   * (disks without `on` given a host disk) and the host's new usage, or the
+   * limits it breaks. Changes nothing.
+   */
+  tryPlace(host: string, guest: GuestSpec): { ok: true; guest: GuestSpec; usage: HostUsage; warnings: Breach[] } | { ok: false; breaches: Breach[]; guest: GuestSpec } {
+    const s = this.slot(host);
+    const placed = onHost(guest, s.usage);
+    const r = admit(s.usage, placed);
+    return r.ok ? { ok: true, guest: placed, usage: r.usage, warnings: r.warnings } : { ok: false, breaches: r.breaches, guest: placed };
+  }
+
+  /** Puts a guest (as `tryPlace` returned it) on a host, whatever it breaks: callers check first. */
+  add(host: string, guest: GuestSpec, usage?: HostUsage): void {
+    const s = this.slot(host);
+    const placed = guest.host === host ? guest : { ...guest, host };
+    s.usage = usage ?? hostUsage(s.spec, [...s.guests.values(), placed], s.usage.capacities.memory);
+    s.guests.set(placed.name, placed);
+  }
+
+  /** Takes a guest off its host; returns it, or undefined when the host does not run it. */
+  remove(host: string, name: string): GuestSpec | undefined {
+    const s = this.slot(host);
+    const g = s.guests.get(name);
+    if (!g) return undefined;
+    s.usage = release(s.usage, g);
+    s.guests.delete(name);
+    return g;
+  }
+
+  /**
+   * Filter–weigh: the host a guest should go on. Filters: provider, selector,
+   * `exclude`, every hard limit and anti-affinity (`admit`), `accept`. Then,
+   * best first: the sticky host if it still admits the guest; hosts where no
+   * soft limit is crossed; hosts already in use; the host where the guest
+   * leaves the least capacity stranded (see {@link strandedAfter}); the
+   * fuller host; the host name.
+   */
+  choose(ask: PlacementAsk, opts: ChooseOptions = {}): Choice {
+    const selector = ask.selector ?? {};
+    const matching = this.hosts.filter((h) => !opts.exclude?.has(h) && this.matches(h, ask.provider, selector));
+    if (matching.length === 0) return { ok: false, failure: { code: 'no-candidates', detail: { provider: ask.provider, selector: { ...selector } } } };
+    if (opts.sticky && matching.includes(opts.sticky)) {
+      const r = this.tryPlace(opts.sticky, ask.guest);
+      if (r.ok && (!opts.accept || opts.accept(opts.sticky, r.guest))) {
+        return { ok: true, host: opts.sticky, guest: r.guest, usage: r.usage, why: this.why(opts.sticky, r.guest, r.usage, r.warnings, true, 1) };
+      }
+    }
+    const admitted: { host: string; guest: GuestSpec; usage: HostUsage; warnings: Breach[]; key: number[] }[] = [];
+    let closest: { host: string; short: Shortfall[]; gap: number } | undefined;
+    for (const h of matching) {
+      const r = this.tryPlace(h, ask.guest);
+      if (!r.ok) {
+        const short = shortfalls(this.slot(h).usage, r.guest, r.breaches);
+        const gap = gapOf(short, this.slot(h).usage);
+        if (!closest || gap < closest.gap) closest = { host: h, short, gap };
+        continue;
+      }
+      const soft = r.warnings.some((b) => !b.hard) ? 1 : 0;
+      const before = this.slot(h).usage;
+      admitted.push({ host: h, guest: r.guest, usage: r.usage, warnings: r.warnings, key: [soft, before.sums.guests > 0 ? 0 : 1, strandedAfter(r.usage, r.guest) - strandedAfter(before, r.guest), freeAfter(r.usage)] });
+    }
+    if (admitted.length === 0) return { ok: false, failure: { code: 'no-fit', detail: { candidates: matching.length, closest: closest!.host, short: closest!.short } } };
+    admitted.sort((a, b) => compareKeys(a.key, b.key) || (a.host < b.host ? -1 : 1));
+    for (const c of admitted) {
+      if (opts.accept && !opts.accept(c.host, c.guest)) continue;
+      return { ok: true, host: c.host, guest: c.guest, usage: c.usage, why: this.why(c.host, c.guest, c.usage, c.warnings, false, admitted.length) };
+    }
+    return { ok: false, failure: { code: 'not-accepted', detail: { candidates: admitted.length } } };
+  }
+
+  private matches(host: string, provider: ProviderName, selector: Readonly<Record<string, string>>): boolean {
+    const spec = this.slot(host).spec;
+    if (spec.provider !== provider) return false;
+    for (const k in selector) if (spec.tags[k] !== selector[k]) return false;
+    return true;
+  }
+
+  private why(host: string, guest: GuestSpec, usage: HostUsage, warnings: Breach[], sticky: boolean, candidates: number): PlacementWhy {
+    const before = this.slot(host).usage;
+    return {
+      sticky,
+      inUse: before.sums.guests > 0,
+      uses: idleUsed(before, guest),
+      after: utilization(usage),
+      softCrossed: warnings.filter((b) => !b.hard).map((b) => b.mode),
+      candidates,
+    };
+  }
+
+  private slot(host: string): Slot {
+    const s = this.slots.get(host);
+    if (!s) throw new Error(`no host '${host}' in the packing`);
+    return s;
+  }
+}
+
+/** The guest with every disk that has no `on` given the host disk with the most room left (then by name). */
+export function onHost(guest: GuestSpec, u: HostUsage): GuestSpec {
+  const needsDisk = guest.disks.some((d) => d.on === '');
+  if (!needsDisk && guest.host === u.host.name) return guest;
+  if (!needsDisk) return { ...guest, host: u.host.name };
+  const free = new Map(u.host.disks.map((d) => [d.name, (u.capacities.disks[d.name] ?? 0) - (u.sums.disks[d.name] ?? 0)]));
+  const disks = guest.disks.map((d) => {
+    if (d.on !== '') return d;
+    let best = '';
+    let room = -Infinity;
+    for (const [name, f] of free) if (f > room || (f === room && name < best)) [best, room] = [name, f];
+    if (best) free.set(best, room - d.sizeMiB);
+    return { ...d, on: best };
+  });
+  return { ...guest, host: u.host.name, disks };
+}
+
+const RESOURCES: readonly WeighedResource[] = ['memory', 'vcpus', 'disk', 'cpu', 'iops', 'network'];
+
+/** A host's utilization of each weighed resource, 0..1 (a resource the host lacks counts as full). */
+export function utilization(u: HostUsage): Utilization {
+  const { sums: s, capacities: c } = u;
+  const frac = (used: number, cap: number) => (cap > 0 ? used / cap : used > 0 ? Infinity : 1);
+  let disk = 0;
+  let diskCap = 0;
+  for (const d in s.disks) disk += s.disks[d];
+  for (const d in c.disks) diskCap += c.disks[d];
+  return {
+    memory: frac(memoryUsed(u.host, s), c.memory),
+    vcpus: frac(s.vcpus, c.vcpus),
+    disk: diskCap > 0 ? disk / diskCap : 0,
+    cpu: frac(s.cpu, c.cpu),
+    iops: frac(s.iops, c.iops),
+    network: frac(s.net, c.net),
+  };
+}
+
+/** The resources a guest asks for: memory and vCPUs always, disk and load only where it has some. */
+function demanded(g: GuestSpec): WeighedResource[] {
+  const out: WeighedResource[] = ['memory', 'vcpus'];
+  if (g.disks.length) out.push('disk');
+  if (g.load.cpu > 0) out.push('cpu');
+  if (g.load.iops > 0) out.push('iops');
+  if (g.load.netMbps > 0) out.push('network');
+  return out;
+}
+
+/**
+ * Capacity left idle on a host beside its scarcest resource, over the
+ * resources the guest asks for: Σ (free_r − min free). A host whose memory is
+ * full while its CPU idles strands the CPU; a guest that needs CPU and little
+ * memory lowers it there.
+ */
+export function strandedAfter(u: HostUsage, guest: GuestSpec): number {
+  const util = utilization(u);
+  const res = demanded(guest);
+  let min = Infinity;
+  for (const r of res) min = Math.min(min, 1 - Math.min(1, util[r]));
+  let sum = 0;
+  for (const r of res) sum += 1 - Math.min(1, util[r]) - min;
+  return sum;
+}
+
+/** Free capacity after the guest, summed over memory and vCPUs: the Best-Fit tie-break (fuller hosts first). */
+function freeAfter(u: HostUsage): number {
+  const util = utilization(u);
+  return 2 - Math.min(1, util.memory) - Math.min(1, util.vcpus);
+}
+
+/** Resources that sat idle (≤ the stranded-idle fraction) on a host whose other resource was busy, and that the guest uses. */
+function idleUsed(before: HostUsage, guest: GuestSpec): WeighedResource[] {
+  if (before.sums.guests === 0) return [];
+  const util = utilization(before);
+  const c = before.host.capacity;
+  const res = demanded(guest);
+  const busy = RESOURCES.some((r) => util[r] >= c.strandedBusy) || util.memory >= 0.5;
+  if (!busy) return [];
+  return res.filter((r) => r !== 'memory' && r !== 'vcpus' && util[r] <= c.strandedIdle);
+}
+
+function compareKeys(a: number[], b: number[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const d = round6(a[i]) - round6(b[i]);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
+
+/** What each breached limit lacks for the guest on a host. */
+function shortfalls(u: HostUsage, guest: GuestSpec, breaches: Breach[]): Shortfall[] {
+  const { host: h, sums: s, capacities: c } = u;
+  const out: Shortfall[] = [];
+  for (const b of breaches) {
+    if (!blocks(b, h)) continue;
+    switch (b.mode) {
+      case 'memory': {
+        const need = guest.memoryMiB + Math.max(0, memoryUsed(h, { memory: 0, overhead: s.overhead + guestOverheadMiB(guest, h.capacity) }) - memoryUsed(h, { memory: 0, overhead: s.overhead }));
+        out.push({ resource: 'memory', need, free: Math.max(0, c.memory - memoryUsed(h, s)) });
+        break;
+      }
+      case 'vcpus': out.push({ resource: 'vcpus', need: guest.vcpus, free: Math.max(0, c.vcpus - s.vcpus) }); break;
+      case 'disk': out.push({ resource: 'disk', need: guest.disks.filter((d) => d.on === b.disk).reduce((a, d) => a + d.sizeMiB, 0), free: Math.max(0, (c.disks[b.disk] ?? 0) - (s.disks[b.disk] ?? 0)), detail: b.disk }); break;
+      case 'anti-affinity': out.push({ resource: 'anti-affinity', need: 0, free: 0, detail: b.group }); break;
+      case 'cpu-load': out.push({ resource: 'cpu-load', need: guest.load.cpu, free: Math.max(0, round2(c.cpu - s.cpu)) }); break;
+      case 'iops': out.push({ resource: 'iops', need: guest.load.iops, free: Math.max(0, c.iops - s.iops) }); break;
+      case 'network': out.push({ resource: 'network', need: guest.load.netMbps, free: Math.max(0, c.net - s.net) }); break;
+    }
+  }
+  return out;
+}
+
+/** How far a host is from taking the guest: the largest shortfall as a fraction of the host's capacity; anti-affinity is furthest. */
+function gapOf(short: Shortfall[], u: HostUsage): number {
+  let gap = 0;
+  for (const s of short) {
+    const cap = s.resource === 'memory' ? u.capacities.memory : s.resource === 'vcpus' ? u.capacities.vcpus : s.resource === 'disk' ? (u.capacities.disks[s.detail!] ?? 0) : s.resource === 'cpu-load' ? u.capacities.cpu : s.resource === 'iops' ? u.capacities.iops : s.resource === 'network' ? u.capacities.net : 0;
+    gap = Math.max(gap, s.resource === 'anti-affinity' || cap <= 0 ? 10 : (s.need - s.free) / cap);
+  }
+  return gap;
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { Packing, type PackHost } from '../../lib/capacity/placement';
+import type { GuestSpec, Manifest } from '../../lib/manifest/types';
+import type { HostProps } from '../../lib/manifest/props';
+import { WEB_HOST_8G, manifestOf, web, type HostDef } from '../helpers/fleet';
+
+function packingOf(hosts: Record<string, HostDef>): { packing: Packing; m: Manifest } {
+  const m = manifestOf(hosts);
+  const pack: PackHost[] = m.hosts.map((h) => ({ spec: h, guests: m.guests.filter((g) => g.host === h.name) }));
+  return { packing: new Packing(pack), m };
+}
+
+/** A guest spec built through the manifest, taken off its host so placement chooses. */
+function guestOf(props: Parameters<typeof web>[1] & object, name = 'new'): GuestSpec {
+  const m = manifestOf({ tmp: { props: DB_HOST, guests: { [name]: props as never } } });
+  return { ...m.guests[0], host: '', disks: m.guests[0].disks.map((d) => ({ ...d, on: '' })) };
+}
+
+const DB_HOST: HostProps = { ...WEB_HOST_8G, cpu: { sockets: 1, cores: 8, threads: 16 }, memory: { slots: 4, maxDimm: '8GiB', dimms: ['8GiB', '8GiB'] }, disks: [{ name: 'sda', size: '1TiB', kind: 'ssd', iops: 5000 }] };
+
+describe('Packing.choose', () => {
+  it('puts a CPU-heavy web guest on the memory-busy DB host with idle CPU and I/O, not on a memory-only fit', () => {
+    const { packing } = packingOf({
+      // db-host-01: 16 GiB, the database takes 12 GiB but hardly any CPU.
+      'db-host-01': { props: DB_HOST, guests: { db: { role: 'db', vcpus: 2, memory: '12GiB', disks: [{ size: '100GiB', on: 'sda' }], load: { cpu: 0.5, iops: 300 } } } },
+      // web-host-01: 8 GiB with a CPU-busy web guest; after the new guest its memory would be the tighter fit.
+      'web-host-01': { props: WEB_HOST_8G, guests: { w1: web('3GiB', { load: { cpu: 2.4, iops: 40, netMbps: 80 } }) } },
+    });
+    const g = guestOf({ role: 'web', vcpus: 2, memory: '2GiB', load: { cpu: 1.5, iops: 20, netMbps: 50 } });
+    const r = packing.choose({ guest: g, provider: 'local' });
+    expect(r.ok && r.host).toBe('db-host-01');
+    expect(r.ok && r.why.uses).toContain('cpu');
+  });
+
+  it('keeps the sticky host while it still admits the guest', () => {
+    const { packing } = packingOf({ a: { props: WEB_HOST_8G }, b: { props: WEB_HOST_8G, guests: { w: web('1GiB') } } });
+    const g = guestOf({ role: 'web', vcpus: 1, memory: '1GiB' });
+    const r = packing.choose({ guest: g, provider: 'local' }, { sticky: 'a' });
+    expect(r.ok && [r.host, r.why.sticky]).toEqual(['a', true]);
+  });
+
+  it('names the closest host and what it lacks when the guest fits nowhere', () => {
+    const { packing } = packingOf({ a: { props: WEB_HOST_8G, guests: { w: web('5GiB') } }, b: { props: WEB_HOST_8G, guests: { x: web('5.5GiB') } } });
+    const g = guestOf({ role: 'web', vcpus: 1, memory: '6GiB' });
+    const r = packing.choose({ guest: g, provider: 'local' });
+    expect(r.ok).toBe(false);
+    if (r.ok || r.failure.code !== 'no-fit') throw new Error('expected no-fit');
+    expect(r.failure.detail.closest).toBe('a');
+    expect(r.failure.detail.short[0]).toMatchObject({ resource: 'memory' });
+  });
+
+  it('refuses a host that runs a guest of the same anti-affinity group', () => {
+    const db = { role: 'db', vcpus: 1, memory: '1GiB', antiAffinity: 'db' };
+    const { packing } = packingOf({ a: { props: WEB_HOST_8G, guests: { 'db-01': db } }, b: { props: WEB_HOST_8G } });
+    const r = packing.choose({ guest: guestOf(db, 'db-02'), provider: 'local' });
+    expect(r.ok && r.host).toBe('b');
+  });
+
+  it('only considers hosts carrying every tag of the selector', () => {
+    const tagged = { ...WEB_HOST_8G, tags: { rack: 'b' } };
+    const { packing } = packingOf({ a: { props: WEB_HOST_8G, guests: { w: web('1GiB') } }, b: { props: tagged } });
+    const r = packing.choose({ guest: guestOf({ role: 'web', vcpus: 1, memory: '1GiB' }), provider: 'local', selector: { rack: 'b' } });
+    expect(r.ok && r.host).toBe('b');
+    const none = packing.choose({ guest: guestOf({ role: 'web', vcpus: 1, memory: '1GiB' }), provider: 'local', selector: { rack: 'z' } });
+    expect(!none.ok && none.failure.code).toBe('no-candidates');
+  });
+
+  it('prefers a host in use over an empty one', () => {
+    const { packing } = packingOf({ a: { props: WEB_HOST_8G }, b: { props: WEB_HOST_8G, guests: { w: web('1GiB') } } });
+    const r = packing.choose({ guest: guestOf({ role: 'web', vcpus: 1, memory: '1GiB' }), provider: 'local' });
+    expect(r.ok && [r.host, r.why.inUse]).toEqual(['b', true]);
+  });
+
+  it('gives a disk without a host disk the one with the most room', () => {
+    const two = { ...WEB_HOST_8G, disks: [{ name: 'sda', size: '100GiB' }, { name: 'sdb', size: '200GiB' }] };
+    const { packing } = packingOf({ a: { props: two as HostProps } });
+    const r = packing.choose({ guest: guestOf({ role: 'web', vcpus: 1, memory: '1GiB', disks: [{ size: '20GiB', on: 'sda' }] }), provider: 'local' });
+    expect(r.ok && r.guest.disks).toEqual([{ sizeMiB: 20480, on: 'sdb' }]);
+  });
+});
