@@ -1,6 +1,11 @@
 import type { GuestSpec, HostSpec, ProviderName } from '../manifest/types';
 import { admit, blocks, hostUsage, release, type Breach, type FailMode, type HostUsage } from './admit';
+import { assertNever } from '../errors';
+import { admits, crossesSoft } from './fits';
 import { guestOverheadMiB, memoryUsed, round2 } from './usage';
+import { bestFitScore, hvkitScore, type WeighPolicy } from './weigh';
+
+export type { WeighPolicy };
 
 /**
  * Placement: where a guest without a host goes (Nova's filter–weigh, on
@@ -38,6 +43,8 @@ export interface ChooseOptions {
    * @default every admitting host is acceptable
    */
   accept?: (host: string, guest: GuestSpec) => boolean;
+  /** How admitting hosts are ranked: hvkit's scoring, or First-Fit / Best-Fit for comparison. @default 'hvkit' */
+  weigh?: WeighPolicy;
 }
 
 /** The resources placement weighs, utilization 0..1 after the guest is added. */
@@ -91,9 +98,17 @@ export type Choice =
   | { ok: false; failure: PlacementFailure };
 
 interface Slot {
+  name: string;
   spec: HostSpec;
   usage: HostUsage;
   guests: Map<string, GuestSpec>;
+}
+
+/** The hvkit order for one host: soft limits crossed, empty, then the score (lower first). */
+interface Rank {
+  soft: number;
+  empty: number;
+  score: number;
 }
 
 /**
@@ -103,14 +118,18 @@ interface Slot {
  * every tie) is deterministic.
  */
 export class Packing {
-  private readonly slots = new Map<string, Slot>();
+  private slots = new Map<string, Slot>();
+  /** Slots in name order: the scan `choose` runs on every host. */
+  private list: Slot[] = [];
   /** Host names in order. */
-  readonly hosts: readonly string[];
+  hosts: readonly string[];
 
   constructor(hosts: readonly PackHost[]) {
     const sorted = [...hosts].sort((a, b) => (a.spec.name < b.spec.name ? -1 : a.spec.name > b.spec.name ? 1 : 0));
     for (const h of sorted) {
-      this.slots.set(h.spec.name, { spec: h.spec, usage: hostUsage(h.spec, h.guests, h.installed), guests: new Map(h.guests.map((g) => [g.name, g])) });
+      const slot = { name: h.spec.name, spec: h.spec, usage: hostUsage(h.spec, h.guests, h.installed), guests: new Map(h.guests.map((g) => [g.name, g])) };
+      this.slots.set(h.spec.name, slot);
+      this.list.push(slot);
     }
     this.hosts = sorted.map((h) => h.spec.name);
   }
@@ -119,9 +138,28 @@ export class Packing {
   clone(): Packing {
     const c = Object.create(Packing.prototype) as Packing;
     const slots = new Map<string, Slot>();
-    for (const [n, s] of this.slots) slots.set(n, { spec: s.spec, usage: s.usage, guests: new Map(s.guests) });
-    Object.assign(c, { slots, hosts: this.hosts });
+    const list: Slot[] = [];
+    for (const s of this.list) {
+      const copy = { name: s.name, spec: s.spec, usage: s.usage, guests: new Map(s.guests) };
+      slots.set(s.name, copy);
+      list.push(copy);
+    }
+    Object.assign(c, { slots, list, hosts: this.hosts });
     return c;
+  }
+
+  /**
+   * Adds a host (the simulator opens hosts as demand grows); it takes its
+   * place in name order. Throws when a host of that name is already there.
+   */
+  addHost(h: PackHost): void {
+    if (this.slots.has(h.spec.name)) throw new Error(`host '${h.spec.name}' is already in the packing`);
+    const slot = { name: h.spec.name, spec: h.spec, usage: hostUsage(h.spec, h.guests, h.installed), guests: new Map(h.guests.map((g) => [g.name, g])) };
+    let i = this.list.length;
+    while (i > 0 && this.list[i - 1].name > slot.name) i--;
+    this.list.splice(i, 0, slot);
+    this.slots.set(slot.name, slot);
+    this.hosts = this.list.map((s) => s.name);
   }
 
   spec(host: string): HostSpec {
@@ -134,6 +172,11 @@ export class Packing {
 
   guestsOn(host: string): GuestSpec[] {
     return [...this.slot(host).guests.values()];
+  }
+
+  /** How many guests the host runs. */
+  guestCount(host: string): number {
+    return this.slot(host).guests.size;
   }
 
   /** Whether the host runs at least one guest. */
@@ -151,6 +194,11 @@ export class Packing {
     const placed = onHost(guest, s.usage);
     const r = admit(s.usage, placed);
     return r.ok ? { ok: true, guest: placed, usage: r.usage, warnings: r.warnings } : { ok: false, breaches: r.breaches, guest: placed };
+  }
+
+  /** Whether the host admits the guest (`tryPlace(...).ok`), from the allocation-free pre-check. */
+  admits(host: string, guest: GuestSpec): boolean {
+    return admits(this.slot(host).usage, guest);
   }
 
   /** Puts a guest (as `tryPlace` returned it) on a host, whatever it breaks: callers check first. */
@@ -175,45 +223,73 @@ export class Packing {
    * Filter–weigh: the host a guest should go on. Filters: provider, selector,
    * `exclude`, every hard limit and anti-affinity (`admit`), `accept`. Then,
    * best first: the sticky host if it still admits the guest; hosts where no
-   * soft limit is crossed; hosts already in use; the host where the guest
-   * leaves the least capacity stranded (see {@link strandedAfter}); the
-   * fuller host; the host name.
+   * soft limit is crossed; hosts already in use; the lowest
+   * {@link hvkitScore} (free capacity left plus capacity left stranded); the
+   * host name. `weigh` swaps the ranking for First-Fit or Best-Fit (the
+   * simulator's reference rows). The scan runs the allocation-free
+   * pre-check (`admits`) on every host and `admit` on the winner only.
    */
   choose(ask: PlacementAsk, opts: ChooseOptions = {}): Choice {
     const selector = ask.selector ?? {};
-    const matching = this.hosts.filter((h) => !opts.exclude?.has(h) && this.matches(h, ask.provider, selector));
-    if (matching.length === 0) return { ok: false, failure: { code: 'no-candidates', detail: { provider: ask.provider, selector: { ...selector } } } };
-    if (opts.sticky && matching.includes(opts.sticky)) {
+    const policy = opts.weigh ?? 'hvkit';
+    if (opts.sticky && this.slots.has(opts.sticky) && !opts.exclude?.has(opts.sticky) && this.matches(this.slot(opts.sticky), ask.provider, selector)) {
       const r = this.tryPlace(opts.sticky, ask.guest);
       if (r.ok && (!opts.accept || opts.accept(opts.sticky, r.guest))) {
         return { ok: true, host: opts.sticky, guest: r.guest, usage: r.usage, why: this.why(opts.sticky, r.guest, r.usage, r.warnings, true, 1) };
       }
     }
-    const admitted: { host: string; guest: GuestSpec; usage: HostUsage; warnings: Breach[]; key: number[] }[] = [];
-    let closest: { host: string; short: Shortfall[]; gap: number } | undefined;
-    for (const h of matching) {
-      const r = this.tryPlace(h, ask.guest);
-      if (!r.ok) {
-        const short = shortfalls(this.slot(h).usage, r.guest, r.breaches);
-        const gap = gapOf(short, this.slot(h).usage);
-        if (!closest || gap < closest.gap) closest = { host: h, short, gap };
-        continue;
+    let matching = 0;
+    let candidates = 0;
+    let best: Slot | undefined;
+    let bestRank: Rank = { soft: 0, empty: 0, score: 0 };
+    const rank: Rank = { soft: 0, empty: 0, score: 0 };
+    // With `accept`, every admitting host is kept so the next best can be offered.
+    const all: { slot: Slot; rank: Rank }[] | undefined = opts.accept ? [] : undefined;
+    for (const s of this.list) {
+      if (opts.exclude?.has(s.name) || !this.matches(s, ask.provider, selector)) continue;
+      matching++;
+      if (!admits(s.usage, ask.guest)) continue;
+      candidates++;
+      if (policy === 'first-fit' && !all) {
+        best = s;
+        break;
       }
-      const soft = r.warnings.some((b) => !b.hard) ? 1 : 0;
-      const before = this.slot(h).usage;
-      admitted.push({ host: h, guest: r.guest, usage: r.usage, warnings: r.warnings, key: [soft, before.sums.guests > 0 ? 0 : 1, strandedAfter(r.usage, r.guest) - strandedAfter(before, r.guest), freeAfter(r.usage)] });
+      rankOf(s.usage, ask.guest, policy, rank);
+      if (all) all.push({ slot: s, rank: { ...rank } });
+      else if (!best || compareRanks(rank, bestRank) < 0) {
+        best = s;
+        bestRank = { ...rank };
+      }
     }
-    if (admitted.length === 0) return { ok: false, failure: { code: 'no-fit', detail: { candidates: matching.length, closest: closest!.host, short: closest!.short } } };
-    admitted.sort((a, b) => compareKeys(a.key, b.key) || (a.host < b.host ? -1 : 1));
-    for (const c of admitted) {
-      if (opts.accept && !opts.accept(c.host, c.guest)) continue;
-      return { ok: true, host: c.host, guest: c.guest, usage: c.usage, why: this.why(c.host, c.guest, c.usage, c.warnings, false, admitted.length) };
+    if (matching === 0) return { ok: false, failure: { code: 'no-candidates', detail: { provider: ask.provider, selector: { ...selector } } } };
+    if (candidates === 0) return { ok: false, failure: this.noFit(ask, opts, matching) };
+    const order = all ? all.sort((a, b) => compareRanks(a.rank, b.rank) || (a.slot.name < b.slot.name ? -1 : 1)).map((c) => c.slot) : [best!];
+    for (const s of order) {
+      const r = this.tryPlace(s.name, ask.guest);
+      // The pre-check computes admit's own inequalities; a disagreement is a bug, not a fit verdict.
+      if (!r.ok) throw new Error(`placement pre-check admitted ${ask.guest.name} on ${s.name} but admit refused it (${r.breaches.map((b) => b.mode).join(', ')})`);
+      if (opts.accept && !opts.accept(s.name, r.guest)) continue;
+      return { ok: true, host: s.name, guest: r.guest, usage: r.usage, why: this.why(s.name, r.guest, r.usage, r.warnings, false, candidates) };
     }
-    return { ok: false, failure: { code: 'not-accepted', detail: { candidates: admitted.length } } };
+    return { ok: false, failure: { code: 'not-accepted', detail: { candidates } } };
   }
 
-  private matches(host: string, provider: ProviderName, selector: Readonly<Record<string, string>>): boolean {
-    const spec = this.slot(host).spec;
+  /** The host short by the least, and what it lacks: only worked out when no host admits the guest. */
+  private noFit(ask: PlacementAsk, opts: ChooseOptions, matching: number): PlacementFailure {
+    let closest: { host: string; short: Shortfall[]; gap: number } | undefined;
+    for (const s of this.list) {
+      if (opts.exclude?.has(s.name) || !this.matches(s, ask.provider, ask.selector ?? {})) continue;
+      const r = this.tryPlace(s.name, ask.guest);
+      if (r.ok) continue;
+      const short = shortfalls(s.usage, r.guest, r.breaches);
+      const gap = gapOf(short, s.usage);
+      if (!closest || gap < closest.gap) closest = { host: s.name, short, gap };
+    }
+    return { code: 'no-fit', detail: { candidates: matching, closest: closest!.host, short: closest!.short } };
+  }
+
+  private matches(s: Slot, provider: ProviderName, selector: Readonly<Record<string, string>>): boolean {
+    const spec = s.spec;
     if (spec.provider !== provider) return false;
     for (const k in selector) if (spec.tags[k] !== selector[k]) return false;
     return true;
@@ -236,6 +312,37 @@ export class Packing {
     if (!s) throw new Error(`no host '${host}' in the packing`);
     return s;
   }
+}
+
+/** A host's rank under a policy, into `out` (First-Fit ranks every host alike: the first in name order wins). */
+function rankOf(u: HostUsage, g: GuestSpec, policy: WeighPolicy, out: Rank): void {
+  switch (policy) {
+    case 'hvkit':
+      out.soft = crossesSoft(u, g) ? 1 : 0;
+      out.empty = u.sums.guests > 0 ? 0 : 1;
+      out.score = hvkitScore(u, g);
+      return;
+    case 'best-fit':
+      out.soft = 0;
+      out.empty = 0;
+      out.score = bestFitScore(u, g);
+      return;
+    case 'first-fit':
+      out.soft = 0;
+      out.empty = 0;
+      out.score = 0;
+      return;
+    default:
+      assertNever(policy, 'weigh policy');
+  }
+}
+
+/** Ranks compared field by field; scores at 1e-9 so sums in a different order do not decide. */
+function compareRanks(a: Rank, b: Rank): number {
+  if (a.soft !== b.soft) return a.soft - b.soft;
+  if (a.empty !== b.empty) return a.empty - b.empty;
+  const d = a.score - b.score;
+  return Math.abs(d) <= 1e-9 ? 0 : d;
 }
 
 /** The guest with every disk that has no `on` given the host disk with the most room left (then by name). */
@@ -301,12 +408,6 @@ export function strandedAfter(u: HostUsage, guest: GuestSpec): number {
   return sum;
 }
 
-/** Free capacity after the guest, summed over memory and vCPUs: the Best-Fit tie-break (fuller hosts first). */
-function freeAfter(u: HostUsage): number {
-  const util = utilization(u);
-  return 2 - Math.min(1, util.memory) - Math.min(1, util.vcpus);
-}
-
 /** Resources that sat idle (≤ the stranded-idle fraction) on a host whose other resource was busy, and that the guest uses. */
 function idleUsed(before: HostUsage, guest: GuestSpec): WeighedResource[] {
   if (before.sums.guests === 0) return [];
@@ -317,16 +418,6 @@ function idleUsed(before: HostUsage, guest: GuestSpec): WeighedResource[] {
   if (!busy) return [];
   return res.filter((r) => r !== 'memory' && r !== 'vcpus' && util[r] <= c.strandedIdle);
 }
-
-function compareKeys(a: number[], b: number[]): number {
-  for (let i = 0; i < a.length; i++) {
-    const d = round6(a[i]) - round6(b[i]);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
-const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 
 /** What each breached limit lacks for the guest on a host. */
 function shortfalls(u: HostUsage, guest: GuestSpec, breaches: Breach[]): Shortfall[] {

@@ -1,0 +1,137 @@
+import type { GuestSpec } from '../manifest/types';
+import type { HostUsage } from './admit';
+import { guestOverheadMiB } from './usage';
+
+/**
+ * The weigh step of placement, allocation-free: the figures `choose` ranks
+ * the hosts that passed the filters by. docs/placement.md explains the
+ * order and why it differs from Ganeti's, Nova's and Kubernetes'.
+ */
+
+/** How `choose` ranks the hosts that admit a guest: hvkit's scoring, or a textbook rule the simulator compares it with. */
+export type WeighPolicy = 'hvkit' | 'first-fit' | 'best-fit';
+
+/** Utilization 0..1 of memory, vCPUs, disk, CPU load, IOPS, network (a resource the host lacks counts as full). */
+export const MEMORY = 0;
+export const VCPUS = 1;
+export const DISK = 2;
+export const CPU = 3;
+export const IOPS = 4;
+export const NETWORK = 5;
+
+const frac = (used: number, cap: number) => (cap > 0 ? used / cap : used > 0 ? Infinity : 1);
+
+/**
+ * A host's utilization of the six weighed resources into `out`, with the
+ * guest added when `guest` is given (its disks counted on the host as a
+ * whole, as placement spreads them over the host's disks).
+ */
+export function fillUtilization(u: HostUsage, guest: GuestSpec | null, out: Float64Array): void {
+  const { host: h, sums: s, capacities: c } = u;
+  let memory = s.memory;
+  let overhead = s.overhead;
+  let vcpus = s.vcpus;
+  let cpu = s.cpu;
+  let iops = s.iops;
+  let net = s.net;
+  let disk = 0;
+  for (const d in s.disks) disk += s.disks[d];
+  if (guest) {
+    memory += guest.memoryMiB;
+    overhead += guestOverheadMiB(guest, h.capacity);
+    vcpus += guest.vcpus;
+    cpu += guest.load.cpu;
+    iops += guest.load.iops;
+    net += guest.load.netMbps;
+    for (const d of guest.disks) disk += d.sizeMiB;
+  }
+  let diskCap = 0;
+  for (const d in c.disks) diskCap += c.disks[d];
+  out[MEMORY] = frac(h.reserve.memoryMiB - h.reserve.overheadMiB + Math.max(h.reserve.overheadMiB, overhead) + memory, c.memory);
+  out[VCPUS] = frac(vcpus, c.vcpus);
+  out[DISK] = diskCap > 0 ? disk / diskCap : 0;
+  out[CPU] = frac(cpu, c.cpu);
+  out[IOPS] = frac(iops, c.iops);
+  out[NETWORK] = frac(net, c.net);
+}
+
+/** Whether the guest asks for resource `r`: memory and vCPUs always, disk and load only where it has some. */
+export function demands(g: GuestSpec, r: number): boolean {
+  switch (r) {
+    case MEMORY:
+    case VCPUS: return true;
+    case DISK: return g.disks.length > 0;
+    case CPU: return g.load.cpu > 0;
+    case IOPS: return g.load.iops > 0;
+    default: return g.load.netMbps > 0;
+  }
+}
+
+/**
+ * Capacity left idle beside the scarcest resource, over the resources the
+ * guest asks for: Σ (free_r − min free). High when memory is full and CPU
+ * idles (or the reverse): capacity no guest of the usual shape can use.
+ */
+export function strandedOfUtil(util: Float64Array, g: GuestSpec): number {
+  let min = Infinity;
+  for (let r = 0; r < 6; r++) if (demands(g, r)) min = Math.min(min, 1 - Math.min(1, util[r]));
+  let sum = 0;
+  for (let r = 0; r < 6; r++) if (demands(g, r)) sum += 1 - Math.min(1, util[r]) - min;
+  return sum;
+}
+
+/** Mean free fraction of the resources the guest asks for: what Best-Fit minimises. */
+export function freeOfUtil(util: Float64Array, g: GuestSpec): number {
+  let sum = 0;
+  let n = 0;
+  for (let r = 0; r < 6; r++) {
+    if (!demands(g, r)) continue;
+    sum += 1 - Math.min(1, util[r]);
+    n++;
+  }
+  return sum / n;
+}
+
+/** Free memory and vCPUs after the guest, summed: the textbook Best-Fit measure the simulator's reference row uses. */
+export function bestFitFree(util: Float64Array): number {
+  return 2 - Math.min(1, util[MEMORY]) - Math.min(1, util[VCPUS]);
+}
+
+const before = new Float64Array(6);
+const after = new Float64Array(6);
+
+/**
+ * hvkit's figure for a host that admits the guest without crossing a soft
+ * limit, lower is better (hosts in use are ranked before it is consulted):
+ * the free capacity the host keeps after the guest plus the capacity it
+ * leaves stranded, each a mean fraction of the resources the guest asks
+ * for. Free + stranded = the scarcest resource's complement counted for
+ * every resource, so a host where the guest fills what sat idle beside a
+ * full resource wins over one that is merely fuller on average.
+ */
+export function hvkitScore(u: HostUsage, g: GuestSpec): number {
+  fillUtilization(u, g, after);
+  return freeOfUtil(after, g) + STRANDED_WEIGHT * strandedOfUtil(after, g) / countDemanded(g);
+}
+
+/** How much a unit of stranded capacity weighs against a unit of free capacity (tuned by bench/placement.ts). */
+export const STRANDED_WEIGHT = 1;
+
+function countDemanded(g: GuestSpec): number {
+  let n = 0;
+  for (let r = 0; r < 6; r++) if (demands(g, r)) n++;
+  return n;
+}
+
+/** The Best-Fit figure of a host for the guest: free memory and vCPUs after it, lower is fuller. */
+export function bestFitScore(u: HostUsage, g: GuestSpec): number {
+  fillUtilization(u, g, after);
+  return bestFitFree(after);
+}
+
+/** The change in stranded capacity the guest brings to a host (negative: it uses idle capacity). */
+export function strandedDelta(u: HostUsage, g: GuestSpec): number {
+  fillUtilization(u, null, before);
+  fillUtilization(u, g, after);
+  return strandedOfUtil(after, g) - strandedOfUtil(before, g);
+}
