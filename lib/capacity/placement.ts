@@ -97,6 +97,9 @@ export type Choice =
   | { ok: true; host: string; guest: GuestSpec; usage: HostUsage; why: PlacementWhy }
   | { ok: false; failure: PlacementFailure };
 
+/** Some hosts of a packing as they were: see `Packing.snapshot`. */
+export type PackingSnapshot = readonly { readonly host: string; readonly usage: HostUsage; readonly guests: ReadonlyMap<string, GuestSpec> }[];
+
 interface Slot {
   name: string;
   spec: HostSpec;
@@ -207,6 +210,23 @@ export class Packing {
     const placed = guest.host === host ? guest : { ...guest, host };
     s.usage = usage ?? hostUsage(s.spec, [...s.guests.values(), placed], s.usage.capacities.memory);
     s.guests.set(placed.name, placed);
+  }
+
+  /** The hosts' guests and usage as they are now, for {@link restore} (a trial that may be undone). */
+  snapshot(hosts: readonly string[]): PackingSnapshot {
+    return hosts.map((h) => {
+      const s = this.slot(h);
+      return { host: h, usage: s.usage, guests: new Map(s.guests) };
+    });
+  }
+
+  /** Puts hosts back exactly as a {@link snapshot} saw them (usage figures included, to the last bit). */
+  restore(snap: PackingSnapshot): void {
+    for (const e of snap) {
+      const s = this.slot(e.host);
+      s.usage = e.usage;
+      s.guests = new Map(e.guests);
+    }
   }
 
   /** Takes a guest off its host; returns it, or undefined when the host does not run it. */
