@@ -45,6 +45,13 @@ export interface ChooseOptions {
   accept?: (host: string, guest: GuestSpec) => boolean;
   /** How admitting hosts are ranked: hvkit's scoring, or First-Fit / Best-Fit for comparison. @default 'hvkit' */
   weigh?: WeighPolicy;
+  /**
+   * Work out the closest host and what it lacks when no host admits the
+   * guest; without it a `no-fit` names no host (`closest: ''`, `short: []`),
+   * for callers that only count failures (the simulator's fixed fleet).
+   * @default true
+   */
+  explain?: boolean;
 }
 
 /** The resources placement weighs, utilization 0..1 after the guest is added. */
@@ -265,8 +272,13 @@ export class Packing {
     const rank: Rank = { soft: 0, empty: 0, score: 0 };
     // With `accept`, every admitting host is kept so the next best can be offered.
     const all: { slot: Slot; rank: Rank }[] | undefined = opts.accept ? [] : undefined;
+    const keys = Object.keys(selector);
+    const exclude = opts.exclude;
     for (const s of this.list) {
-      if (opts.exclude?.has(s.name) || !this.matches(s, ask.provider, selector)) continue;
+      if (s.spec.provider !== ask.provider || (exclude !== undefined && exclude.has(s.name))) continue;
+      let tagged = true;
+      for (let k = 0; k < keys.length && tagged; k++) tagged = s.spec.tags[keys[k]] === selector[keys[k]];
+      if (!tagged) continue;
       matching++;
       if (!admits(s.usage, ask.guest)) continue;
       candidates++;
@@ -282,7 +294,7 @@ export class Packing {
       }
     }
     if (matching === 0) return { ok: false, failure: { code: 'no-candidates', detail: { provider: ask.provider, selector: { ...selector } } } };
-    if (candidates === 0) return { ok: false, failure: this.noFit(ask, opts, matching) };
+    if (candidates === 0) return { ok: false, failure: opts.explain === false ? { code: 'no-fit', detail: { candidates: matching, closest: '', short: [] } } : this.noFit(ask, opts, matching) };
     const order = all ? all.sort((a, b) => compareRanks(a.rank, b.rank) || (a.slot.name < b.slot.name ? -1 : 1)).map((c) => c.slot) : [best!];
     for (const s of order) {
       const r = this.tryPlace(s.name, ask.guest);

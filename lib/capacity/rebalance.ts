@@ -1,6 +1,6 @@
 import type { GuestSpec, ProviderName } from '../manifest/types';
 import type { HostUsage } from './admit';
-import { Packing } from './placement';
+import { Packing, type PackingSnapshot } from './placement';
 import { DISK, fillUtilization, IOPS, MEMORY, NETWORK, VCPUS, CPU } from './weigh';
 
 /**
@@ -96,12 +96,11 @@ export function rebalance(packing: Packing, movable: Movable, opts: RebalanceOpt
   candidates.sort((a, b) => fullness(p.usage(a)) - fullness(p.usage(b)) || p.guestCount(a) - p.guestCount(b) || (a < b ? -1 : 1));
   for (const host of candidates) {
     if (!p.inUse(host) || moves.length + p.guestCount(host) > max) continue;
-    const snap = p.snapshot(p.hosts.filter((h) => p.inUse(h)));
-    const ev = evacuateInPlace(p, host, movable);
+    const { ev, undo } = tryEvacuate(p, host, movable);
     if (!ev.ok) continue;
     // Replayed move by move, each admitted against the packing as the moves before it left it,
     // so each gain says where the fleet stands once that move has run.
-    p.restore(snap);
+    p.restore(undo);
     for (const m of ev.moves) {
       const before = now;
       now = moveGuest(p, m);
@@ -138,24 +137,34 @@ export function evacuate(packing: Packing, host: string, movable: Movable): Evac
  * a clone per try would cost too much).
  */
 export function evacuateInPlace(p: Packing, host: string, movable: Movable): Evacuation {
+  return tryEvacuate(p, host, movable).ev;
+}
+
+/** An evacuation on the packing, and the hosts it touched as they were before (restore them to undo it). */
+function tryEvacuate(p: Packing, host: string, movable: Movable): { ev: Evacuation; undo: PackingSnapshot } {
   const guests = p.guestsOn(host).sort(largestFirst);
-  for (const g of guests) if (!movable.has(g.name)) return { ok: false, host, guest: g.name, code: 'pinned' };
+  for (const g of guests) if (!movable.has(g.name)) return { ev: { ok: false, host, guest: g.name, code: 'pinned' }, undo: [] };
   const exclude = new Set<string>([host]);
   for (const h of p.hosts) if (!p.inUse(h)) exclude.add(h);
-  const snap = p.snapshot([...new Set([host, ...p.hosts.filter((h) => !exclude.has(h))])]);
+  const undo = [...p.snapshot([host])];
+  const touched = new Set<string>([host]);
   const moves: EvacuationMove[] = [];
   for (const g of guests) {
     const ask = movable.get(g.name)!;
     const r = p.choose({ guest: unplaced(g), provider: ask.provider, selector: ask.selector }, { exclude });
     if (!r.ok || r.why.softCrossed.length) {
-      p.restore(snap);
-      return { ok: false, host, guest: g.name, code: 'no-room' };
+      p.restore(undo);
+      return { ev: { ok: false, host, guest: g.name, code: 'no-room' }, undo: [] };
+    }
+    if (!touched.has(r.host)) {
+      touched.add(r.host);
+      undo.push(...p.snapshot([r.host]));
     }
     p.remove(host, g.name);
     p.add(r.host, r.guest, r.usage);
     moves.push({ guest: g.name, from: host, to: r.host, placed: r.guest });
   }
-  return { ok: true, host, moves };
+  return { ev: { ok: true, host, moves }, undo };
 }
 
 /** The single move that lowers stranded capacity the most, by at least MIN_STRANDED_GAIN; undefined when none does. */

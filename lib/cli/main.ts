@@ -22,6 +22,7 @@ import { registerVersion } from './commands/version';
 import { hvkitVersion } from './version';
 import { registerPower } from './commands/power';
 import { registerConsole } from './commands/console';
+import { registerSimulate } from './commands/simulate';
 
 export function processIo(): Io {
   // A reader that goes away (`hvkit apply | head -1`) must not stop an apply between a
@@ -76,6 +77,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
   registerVersion(program, io);
   registerPower(program, io);
   registerConsole(program, io, setCode);
+  registerSimulate(program, io);
   return withUsage(program, {
     examples: ['hvkit synth && hvkit plan', 'hvkit apply --auto-approve', 'hvkit COMMAND --help  # examples and exit codes of a command'],
     exitCodes: { 2: '`hvkit plan --detailed-exitcode` (and rebuild): the plan has changes' },

@@ -1,0 +1,253 @@
+import { performance } from 'node:perf_hooks';
+import { HvkitError } from '../errors';
+import { DEFAULT_CAPACITY, DEFAULT_RESERVE_MIB, DEFAULT_RESERVE_OVERHEAD_MIB } from '../manifest/defaults';
+import type { GuestSpec, HostSpec } from '../manifest/types';
+import { hostUsage } from './admit';
+import { admits } from './fits';
+import { Packing, type WeighPolicy } from './placement';
+import { evacuateInPlace, type MovableAsk } from './rebalance';
+import type { TraceRow } from './trace';
+import { fillUtilization, MEMORY, VCPUS } from './weigh';
+
+/**
+ * The what-if simulator: a VM request trace replayed through the placement
+ * engine (`Packing.choose`, so `admit` decides every fit) on identical hosts,
+ * with hvkit's scoring and, for reference, First-Fit and Best-Fit on the
+ * same hosts. docs/placement.md says how to read its figures.
+ */
+
+/** The hosts a simulation buys: all of one shape. */
+export interface HostShape {
+  /** Hardware threads. */
+  cpus: number;
+  memoryMiB: number;
+}
+
+export interface SimulateOptions {
+  host: HostShape;
+  /** Σ vCPUs may reach cpus × this. @default DEFAULT_CAPACITY.cpuOvercommit (4) */
+  overcommit?: number;
+  /**
+   * Memory each host keeps for the hypervisor, MiB. 0 also drops hvkit's
+   * per-guest memory overhead, so figures compare with textbook bin packing.
+   * @default DEFAULT_RESERVE_MIB (512), with the capacity model's per-guest overhead
+   */
+  reserveMiB?: number;
+  /** A fixed fleet of this many hosts: arrivals that fit nowhere are counted as failed. @default unlimited: a host is opened when no host in use admits the guest */
+  hosts?: number;
+  /** Let hvkit migrate guests to empty hosts as guests leave (Ganeti's hbal in the loop). @default false */
+  rebalance?: boolean;
+  /** The trace's name in messages. @default 'trace' */
+  file?: string;
+  /** Milliseconds, for `decisionsPerSecond` only (the one figure that is not deterministic). @default performance.now */
+  clock?: () => number;
+}
+
+/** What one placement rule did on the trace. */
+export interface RunFigures {
+  /** Most hosts holding at least one guest at once. */
+  peakHosts: number;
+  /** Hosts in use over the lower bound, sampled at every arrival, averaged; 1 is perfect packing. */
+  meanHostsOverLowerBound: number;
+  /** Guests moved (with `rebalance`, hvkit's run only). */
+  migrations?: number;
+  /** Arrivals no host admitted (with a fixed fleet). */
+  failedPlacements?: number;
+  /** Arrivals placed before the first failure (with a fixed fleet; all of them when none failed). */
+  placedBeforeFirstFailure?: number;
+  /** Arrivals placed per second of wall time. */
+  decisionsPerSecond: number;
+}
+
+export interface Simulation extends RunFigures {
+  /** Max over time of max over resources of ⌈Σ demand / host capacity⌉: no packing can use fewer hosts. */
+  peakLowerBound: number;
+  reference: { firstFit: RunFigures; bestFit: RunFigures };
+}
+
+/** A simulated host, named so that name order is the order hosts are bought in. */
+export function simHost(i: number, opts: SimulateOptions): HostSpec {
+  const reserve = opts.reserveMiB ?? DEFAULT_RESERVE_MIB;
+  const noOverhead = reserve === 0 ? { overheadPerVcpuMiB: 0, overheadMemoryDivisor: Infinity, overheadHvmMiB: 0 } : {};
+  const name = `sim-${String(i).padStart(6, '0')}`;
+  return {
+    name, path: `simulate/${name}`, provider: 'local', address: '', storageDir: '', tags: {},
+    cpu: { sockets: 1, cores: opts.host.cpus, threads: opts.host.cpus },
+    memory: { slots: 1, maxDimmMiB: opts.host.memoryMiB, dimmsMiB: [opts.host.memoryMiB], totalMiB: opts.host.memoryMiB },
+    disks: [], nics: [],
+    reserve: { memoryMiB: reserve, overheadMiB: Math.min(DEFAULT_RESERVE_OVERHEAD_MIB, reserve), vcpus: 0 },
+    capacity: { ...DEFAULT_CAPACITY, cpuOvercommit: opts.overcommit ?? DEFAULT_CAPACITY.cpuOvercommit, ...noOverhead },
+  };
+}
+
+/** The guest a trace row asks for. */
+export function simGuest(r: TraceRow): GuestSpec {
+  return {
+    name: r.vmid, path: `simulate/${r.vmid}`, host: '', role: 'vm', uuid: '', mode: 'pv',
+    vcpus: r.vcpus, maxVcpus: r.vcpus, memoryMiB: r.memoryMiB, maxMemoryMiB: r.memoryMiB,
+    disks: [], nics: [], load: { cpu: 0, iops: 0, netMbps: 0 }, antiAffinity: null,
+    kernel: null, bootloader: null, cpuWeight: null, cpuCap: null, power: 'running', tags: {},
+    lifecycle: { ignoreChanges: [], preventDestroy: false }, movedFrom: null,
+  };
+}
+
+/** Replays the trace with hvkit's scoring, First-Fit and Best-Fit; pure but for `decisionsPerSecond`. */
+export function simulate(rows: readonly TraceRow[], opts: SimulateOptions): Simulation {
+  const file = opts.file ?? 'trace';
+  if (opts.hosts !== undefined && (!Number.isInteger(opts.hosts) || opts.hosts < 1)) throw new HvkitError(`--hosts ${opts.hosts} must be a whole number of hosts, 1 or more`);
+  const guests = rows.map(simGuest);
+  const empty = hostUsage(simHost(0, opts), []);
+  guests.forEach((g, i) => {
+    if (!admits(empty, g)) throw new HvkitError(`${file}:${rows[i].line}: VM ${rows[i].vmid} (${g.vcpus} vCPUs, ${g.memoryMiB} MiB) does not fit on an empty host of the given shape (${empty.capacities.vcpus} vCPUs, ${empty.capacities.memory - empty.host.reserve.memoryMiB} MiB for guests): give --host more, or raise --overcommit`);
+  });
+  const departures = departureOrder(rows);
+  const bound = lowerBounds(rows, departures, empty.capacities.vcpus, empty.capacities.memory - empty.host.reserve.memoryMiB);
+  const hvkit = replay(rows, guests, departures, bound.at, opts, 'hvkit', opts.rebalance ?? false);
+  const firstFit = replay(rows, guests, departures, bound.at, opts, 'first-fit', false);
+  const bestFit = replay(rows, guests, departures, bound.at, opts, 'best-fit', false);
+  // Keys in the order the docs list them.
+  return {
+    peakHosts: hvkit.peakHosts,
+    peakLowerBound: bound.peak,
+    meanHostsOverLowerBound: hvkit.meanHostsOverLowerBound,
+    ...(hvkit.migrations !== undefined ? { migrations: hvkit.migrations } : {}),
+    ...(hvkit.failedPlacements !== undefined ? { failedPlacements: hvkit.failedPlacements, placedBeforeFirstFailure: hvkit.placedBeforeFirstFailure } : {}),
+    decisionsPerSecond: hvkit.decisionsPerSecond,
+    reference: { firstFit, bestFit },
+  };
+}
+
+/** Rows that leave, by departure second then row (departures before arrivals at the same second). */
+function departureOrder(rows: readonly TraceRow[]): Int32Array {
+  const idx: number[] = [];
+  for (let i = 0; i < rows.length; i++) if (Number.isFinite(rows[i].lt)) idx.push(i);
+  idx.sort((a, b) => rows[a].at + rows[a].lt - (rows[b].at + rows[b].lt) || a - b);
+  return Int32Array.from(idx);
+}
+
+/**
+ * Visits the trace in time order: every departure due at or before an
+ * arrival's second runs before it (only of rows already arrived: a VM of
+ * lifetime 0 leaves just after it came).
+ */
+function walk(rows: readonly TraceRow[], departures: Int32Array, depart: (row: number) => void, settle: () => void, arrive: (row: number) => void): void {
+  let d = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const t = rows[i].at;
+    let any = false;
+    while (d < departures.length) {
+      const j = departures[d];
+      if (j >= i || rows[j].at + rows[j].lt > t) break;
+      depart(j);
+      any = true;
+      d++;
+    }
+    if (any) settle();
+    arrive(i);
+  }
+}
+
+/** ⌈Σ demand / host capacity⌉ over vCPUs and memory at every arrival (after it), and the peak. */
+function lowerBounds(rows: readonly TraceRow[], departures: Int32Array, vcpuCap: number, memCap: number): { at: Int32Array; peak: number } {
+  const at = new Int32Array(rows.length);
+  let vcpus = 0;
+  let memory = 0;
+  let peak = 0;
+  // Whole units (vCPUs, MiB) sum exactly, so the bound is exact.
+  walk(rows, departures, (j) => {
+    vcpus -= rows[j].vcpus;
+    memory -= rows[j].memoryMiB;
+  }, () => {}, (i) => {
+    vcpus += rows[i].vcpus;
+    memory += rows[i].memoryMiB;
+    at[i] = Math.max(Math.ceil(vcpus / vcpuCap), Math.ceil(memory / memCap));
+    peak = Math.max(peak, at[i]);
+  });
+  return { at, peak };
+}
+
+/** A host emptied by migration is worth trying when it is at most this full (the fuller of memory and vCPUs). */
+const EVACUATE_BELOW = 0.5;
+
+function replay(rows: readonly TraceRow[], guests: readonly GuestSpec[], departures: Int32Array, bound: Int32Array, opts: SimulateOptions, policy: WeighPolicy, rebalance: boolean): RunFigures {
+  const clock = opts.clock ?? (() => performance.now());
+  const fixed = opts.hosts !== undefined;
+  const p = new Packing(Array.from({ length: fixed ? opts.hosts! : 1 }, (_, i) => ({ spec: simHost(i, opts), guests: [] })));
+  let opened = p.hosts.length;
+  const where: (string | undefined)[] = new Array(rows.length);
+  const index = rebalance ? new Map<string, number>(rows.map((r, i) => [r.vmid, i])) : undefined;
+  const movable = new Map<string, MovableAsk>();
+  const ASK: MovableAsk = { provider: 'local' };
+  let inUse = 0;
+  let peak = 0;
+  let ratio = 0;
+  let failed = 0;
+  let placed = 0;
+  let beforeFirstFailure: number | undefined;
+  let migrations = 0;
+  const left = new Set<string>();
+  const util = new Float64Array(6);
+  // What hosts offer guests and what placed guests take, for the cheap "is there room elsewhere" test.
+  const cap = { vcpus: hostUsage(simHost(0, opts), []).capacities.vcpus, memory: opts.host.memoryMiB - (opts.reserveMiB ?? DEFAULT_RESERVE_MIB) };
+  let vcpusPlaced = 0;
+  let memoryPlaced = 0;
+  const start = clock();
+
+  walk(rows, departures, (j) => {
+    const h = where[j];
+    if (h === undefined) return;
+    p.remove(h, rows[j].vmid);
+    where[j] = undefined;
+    vcpusPlaced -= rows[j].vcpus;
+    memoryPlaced -= rows[j].memoryMiB;
+    if (p.guestCount(h) === 0) inUse--;
+    else if (rebalance) left.add(h);
+    if (rebalance) movable.delete(rows[j].vmid);
+  }, () => {
+    if (!rebalance || left.size === 0) return;
+    // Hosts guests just left, emptiest first: moving their few guests frees a whole host.
+    const hosts = [...left].filter((h) => p.inUse(h)).map((h) => {
+      fillUtilization(p.usage(h), null, util);
+      return { h, full: Math.max(util[MEMORY], util[VCPUS]) };
+    }).filter((x) => x.full <= EVACUATE_BELOW).sort((a, b) => a.full - b.full || (a.h < b.h ? -1 : 1));
+    left.clear();
+    for (const { h } of hosts) {
+      if (!p.inUse(h)) continue;
+      // The other hosts in use together must have the room, or trying is wasted work.
+      const u = p.usage(h);
+      if ((inUse - 1) * cap.vcpus - (vcpusPlaced - u.sums.vcpus) < u.sums.vcpus || (inUse - 1) * cap.memory - (memoryPlaced - u.sums.memory) < u.sums.memory) continue;
+      const ev = evacuateInPlace(p, h, movable);
+      if (!ev.ok) continue;
+      migrations += ev.moves.length;
+      inUse--;
+      for (const m of ev.moves) where[index!.get(m.guest)!] = m.to;
+    }
+  }, (i) => {
+    const r = p.choose({ guest: guests[i], provider: 'local' }, { weigh: policy, explain: false });
+    if (r.ok) {
+      if (p.guestCount(r.host) === 0) inUse++;
+      p.add(r.host, r.guest, r.usage);
+      where[i] = r.host;
+      placed++;
+      vcpusPlaced += rows[i].vcpus;
+      memoryPlaced += rows[i].memoryMiB;
+      if (rebalance) movable.set(rows[i].vmid, ASK);
+      // Unlimited fleet: one empty host always stands ready, so "open a new host" is just another candidate.
+      if (!fixed && inUse === opened) p.addHost({ spec: simHost(opened++, opts), guests: [] });
+    } else {
+      failed++;
+      beforeFirstFailure ??= placed;
+    }
+    peak = Math.max(peak, inUse);
+    ratio += inUse / bound[i];
+  });
+
+  const seconds = (clock() - start) / 1000;
+  return {
+    peakHosts: peak,
+    meanHostsOverLowerBound: rows.length ? Math.round((ratio / rows.length) * 10000) / 10000 : 0,
+    ...(rebalance ? { migrations } : {}),
+    ...(fixed ? { failedPlacements: failed, placedBeforeFirstFailure: beforeFirstFailure ?? placed } : {}),
+    decisionsPerSecond: Math.round(rows.length / Math.max(seconds, 1e-6)),
+  };
+}

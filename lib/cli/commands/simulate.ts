@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { simulate, type HostShape } from '../../capacity/simulate';
+import { parseTrace } from '../../capacity/trace';
+import { HvkitError } from '../../errors';
+import { DEFAULT_CAPACITY, DEFAULT_RESERVE_MIB } from '../../manifest/defaults';
+import { printable } from '../../manifest/names';
+import { parseSize } from '../../manifest/size';
+import { simulationText } from '../../render/simulation';
+import type { Io } from '../context';
+import { withUsage } from '../help';
+import { table } from './lookups';
+
+interface SimulateCliOptions {
+  host: string;
+  overcommit?: string;
+  reserve?: string;
+  hosts?: string;
+  rebalance?: boolean;
+  json?: boolean;
+}
+
+export function registerSimulate(program: Command, io: Io): void {
+  withUsage(
+    program
+      .command('simulate <trace>')
+      .description('replay a VM request trace (CSV vmid,cpu,mem,at,lt) through hvkit placement on identical hosts: how many hosts this demand needs')
+      .requiredOption('--host <shape>', 'the host to buy: cpus=N,memory=SIZE (cpus are hardware threads)')
+      .option('--overcommit <n>', `vCPUs per hardware thread (the capacity model's cpuOvercommit; default ${DEFAULT_CAPACITY.cpuOvercommit})`)
+      .option('--reserve <size>', `memory each host keeps for the hypervisor (default ${DEFAULT_RESERVE_MIB}MiB with hvkit's per-guest overhead); 0 takes nothing and drops the overhead too, as textbook bin packing`)
+      .option('--hosts <n>', 'a fixed fleet of N hosts: count the arrivals that fit nowhere (default: buy a host whenever none in use takes a VM)')
+      .option('--rebalance', "let hvkit migrate VMs off lightly used hosts as VMs leave (hbal in the loop); reports migrations")
+      .option('--json', 'print JSON: peakHosts, peakLowerBound, meanHostsOverLowerBound, migrations, failedPlacements, placedBeforeFirstFailure, decisionsPerSecond, reference'),
+    {
+      examples: [
+        'hvkit simulate trace.csv --host cpus=80,memory=180GiB --overcommit 1 --reserve 0   # compare with textbook bin packing',
+        'hvkit simulate trace.csv --host cpus=80,memory=180GiB --rebalance --json',
+        'hvkit simulate trace.csv --host cpus=64,memory=256GiB --hosts 40   # does a fleet of 40 take this demand?',
+      ],
+      exitCodes: { 1: 'the trace cannot be read or has a bad row (FILE:LINE: what is wrong), a bad --host/--overcommit/--reserve/--hosts, or a VM larger than an empty host' },
+    },
+  ).action(async (file: string, opts: SimulateCliOptions) => {
+    const host = hostShape(opts.host);
+    const overcommit = opts.overcommit === undefined ? undefined : positive('--overcommit', opts.overcommit);
+    const reserveMiB = opts.reserve === undefined ? undefined : reserve(opts.reserve);
+    const hosts = opts.hosts === undefined ? undefined : wholeCount('--hosts', opts.hosts);
+    let text: string;
+    try {
+      text = readFileSync(resolve(io.cwd, file), 'utf8');
+    } catch (e) {
+      throw new HvkitError(`cannot read the trace ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    const rows = parseTrace(text, file);
+    const result = simulate(rows, { host, overcommit, reserveMiB, hosts, rebalance: opts.rebalance, file });
+    if (opts.json) {
+      io.out(`${JSON.stringify(result, null, 2)}\n`);
+      return;
+    }
+    const view = simulationText(result, { arrivals: rows.length, host, overcommit: overcommit ?? DEFAULT_CAPACITY.cpuOvercommit, reserveMiB: reserveMiB ?? DEFAULT_RESERVE_MIB, hosts });
+    io.out(`${view.intro}\n${await table(view.head, view.rows)}${view.outro}\n`);
+  });
+}
+
+/** `cpus=80,memory=180GiB`, either order. */
+function hostShape(raw: string): HostShape {
+  const fields = new Map<string, string>();
+  for (const part of raw.split(',')) {
+    const [k, v, ...rest] = part.split('=');
+    const key = k.trim();
+    if (v === undefined || rest.length || !['cpus', 'memory'].includes(key) || fields.has(key)) {
+      throw new HvkitError(`--host ${printable(raw)}: give the host as cpus=N,memory=SIZE (e.g. cpus=80,memory=180GiB)`);
+    }
+    fields.set(key, v.trim());
+  }
+  if (!fields.has('cpus') || !fields.has('memory')) throw new HvkitError(`--host ${printable(raw)} needs both cpus and memory: cpus=80,memory=180GiB`);
+  const cpus = wholeCount('--host cpus', fields.get('cpus')!);
+  const memory = parseSize(fields.get('memory'));
+  if (!memory.ok || memory.mib === 0) throw new HvkitError(`--host memory: ${memory.ok ? 'must be more than 0' : memory.error}`);
+  return { cpus, memoryMiB: memory.mib };
+}
+
+function reserve(raw: string): number {
+  if (raw.trim() === '0') return 0;
+  const r = parseSize(raw);
+  if (!r.ok) throw new HvkitError(`--reserve: ${r.error} (or 0 for none)`);
+  return r.mib;
+}
+
+function positive(flag: string, raw: string): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n <= 0) throw new HvkitError(`${flag} ${printable(raw)} must be a number greater than 0`);
+  return n;
+}
+
+function wholeCount(flag: string, raw: string): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isInteger(n) || n < 1) throw new HvkitError(`${flag} ${printable(raw)} must be a whole number, 1 or more`);
+  return n;
+}
