@@ -53,7 +53,7 @@ export function parseTrace(text: string, file: string): TraceRow[] {
     const at = (msg: string) => new HvkitError(`${file}:${line}: ${msg}`);
     const [vmid, cpu, mem, arrival, life] = r;
     if (!vmid) throw at('vmid is empty: every row names its VM');
-    if (seen.has(vmid)) throw at(`vmid ${printable(vmid)} appears twice: each VM request has its own id`);
+    if (seen.has(vmid)) throw at(`vmid ${shownCell(vmid)} appears twice: each VM request has its own id`);
     seen.add(vmid);
     const vcpus = Number(cpu);
     if (cpu === '' || !Number.isInteger(vcpus) || vcpus < 1) throw at(`cpu ${shownCell(cpu)} is not a whole number of vCPUs of at least 1`);

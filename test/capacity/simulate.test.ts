@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { simulate, type SimulateOptions } from '../../lib/capacity/simulate';
+import { parseTrace } from '../../lib/capacity/trace';
+import { generateTrace } from '../../bench/trace';
+
+/** Hosts of 4 vCPUs and 8 GiB with nothing held back: textbook bin packing. */
+const TEXTBOOK: SimulateOptions = { host: { cpus: 4, memoryMiB: 8192 }, overcommit: 1, reserveMiB: 0, clock: () => 0 };
+
+/**
+ * Every VM takes 1 GiB, so vCPUs decide (memory stays at most 4 of 8 GiB).
+ *   t=0 A 2 vCPUs (leaves at t=3), B 3 vCPUs: neither host takes both → h0 {A}, h1 {B}.
+ *   t=1 C 1 vCPU: First-Fit takes the first host that fits, h0 (3 of 4);
+ *       Best-Fit takes the one left fullest, h1 (4 of 4); so does hvkit (h1 ends fuller,
+ *       and its stranded memory grows no more than h0's would).
+ *   t=2 D 2 vCPUs: First-Fit: h0 has 3, h1 3 → a third host. Best-Fit: h0 has 2 → h0.
+ *   t=3 A leaves before E (2 vCPUs) arrives in the same second: Best-Fit puts E where A was (h0);
+ *       had E come first, it would have needed a third host.
+ * Lower bound at each arrival (⌈Σ vCPUs / 4⌉; memory ⌈Σ GiB / 8⌉ is never larger):
+ *   A 2→1, B 5→2, C 6→2, D 8→2, E (A gone) 3+1+2+2=8→2; peak 2.
+ * Hosts in use at each arrival: First-Fit 1,2,2,3,3 → peak 3, mean of in-use/bound = (1+1+1+1.5+1.5)/5 = 1.2;
+ * Best-Fit and hvkit 1,2,2,2,2 → peak 2, mean 1.
+ */
+const HAND = `vmid,cpu,mem,at,lt
+A,2,1,0,3
+B,3,1,0,100
+C,1,1,1,100
+D,2,1,2,100
+E,2,1,3,100
+`;
+
+describe('simulate', () => {
+  it('gives the hand-worked answers for First-Fit, Best-Fit, hvkit and the lower bound', () => {
+    const r = simulate(parseTrace(HAND, 'hand.csv'), TEXTBOOK);
+    expect(r).toEqual({
+      peakHosts: 2, peakLowerBound: 2, meanHostsOverLowerBound: 1, decisionsPerSecond: expect.any(Number),
+      reference: {
+        firstFit: { peakHosts: 3, meanHostsOverLowerBound: 1.2, decisionsPerSecond: expect.any(Number) },
+        bestFit: { peakHosts: 2, meanHostsOverLowerBound: 1, decisionsPerSecond: expect.any(Number) },
+      },
+    });
+  });
+
+  it('on a fixed fleet of 2 counts what found no room: First-Fit loses D (3 placed before), Best-Fit none', () => {
+    const r = simulate(parseTrace(HAND, 'hand.csv'), { ...TEXTBOOK, hosts: 2 });
+    expect([r.failedPlacements, r.placedBeforeFirstFailure]).toEqual([0, 5]);
+    expect(r.reference.firstFit).toMatchObject({ peakHosts: 2, failedPlacements: 1, placedBeforeFirstFailure: 3 });
+    expect(r.reference.bestFit).toMatchObject({ failedPlacements: 0, placedBeforeFirstFailure: 5 });
+  });
+
+  /**
+   * t=0 P 2 vCPUs, Q 3 vCPUs (leaves at t=10), R 1 vCPU: h0 {P}, h1 {Q, R} (R fills h1).
+   * t=10 Q leaves: h1 holds R alone (1 of 4). With --rebalance R moves to h0 (3 of 4): h1 is empty.
+   * t=11 T 4 vCPUs: it needs an empty host. Rebalanced: h1 → 2 hosts in use; without: h0 3, h1 1 → a third.
+   * Lower bound: at R ⌈6/4⌉ = 2, at T ⌈(2+1+4)/4⌉ = 2.
+   */
+  it('with rebalance migrates the lone guest off a host so the next large VM needs no new host', () => {
+    const trace = parseTrace('vmid,cpu,mem,at,lt\nP,2,1,0,100\nQ,3,1,0,10\nR,1,1,0,100\nT,4,1,11,100\n', 'r.csv');
+    const plain = simulate(trace, TEXTBOOK);
+    expect([plain.peakHosts, plain.peakLowerBound, plain.migrations]).toEqual([3, 2, undefined]);
+    const r = simulate(trace, { ...TEXTBOOK, rebalance: true });
+    expect([r.peakHosts, r.migrations]).toEqual([2, 1]);
+    // The references never migrate.
+    expect(r.reference.bestFit).toEqual(plain.reference.bestFit);
+  });
+
+  it('is deterministic: the same trace gives the same figures, all but decisionsPerSecond', () => {
+    const rows = generateTrace({ seed: 7, arrivals: 3000, concurrency: 400 });
+    const strip = (s: ReturnType<typeof simulate>) => JSON.stringify(s, (k, v) => (k === 'decisionsPerSecond' ? undefined : v));
+    const a = simulate(rows, { host: { cpus: 80, memoryMiB: 180 * 1024 }, rebalance: true });
+    const b = simulate(generateTrace({ seed: 7, arrivals: 3000, concurrency: 400 }), { host: { cpus: 80, memoryMiB: 180 * 1024 }, rebalance: true });
+    expect(strip(a)).toBe(strip(b));
+    expect(a.peakHosts).toBeGreaterThanOrEqual(a.peakLowerBound);
+  });
+
+  it('refuses a VM no empty host could take, naming its line', () => {
+    expect(() => simulate(parseTrace('vmid,cpu,mem,at,lt\nok,2,1,0,5\nbig,8,1,1,5\n', 'big.csv'), { ...TEXTBOOK, file: 'big.csv' })).toThrow(/^big\.csv:3: VM big \(8 vCPUs, 1024 MiB\) does not fit on an empty host of the given shape \(4 vCPUs, 8192 MiB for guests\)/);
+  });
+});

@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Io } from '../../lib/cli/context';
+import { main } from '../../lib/cli/main';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'hvkit-simulate-'));
+  writeFileSync(join(dir, 'trace.csv'), 'vmid,cpu,mem,at,lt\nA,2,1,0,3\nB,3,1,0,100\nC,1,1,1,100\nD,2,1,2,100\nE,2,1,3,100\n');
+  writeFileSync(join(dir, 'unsorted.csv'), 'vmid,cpu,mem,at,lt\nA,2,1,5,3\nB,3,1,4,100\n');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: Io = { out: (t) => (out += t), err: (t) => (err += t), isTty: false, cwd: dir, env: { ...process.env, NO_COLOR: '1' } };
+  const code = await main(['node', 'hvkit', 'simulate', ...args], io);
+  return { code, out, err };
+}
+
+const HOST = ['--host', 'cpus=4,memory=8GiB', '--overcommit', '1', '--reserve', '0'];
+
+describe('hvkit simulate', () => {
+  it('--json has exactly the documented keys, references included', async () => {
+    const r = await run(['trace.csv', ...HOST, '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(Object.keys(j)).toEqual(['peakHosts', 'peakLowerBound', 'meanHostsOverLowerBound', 'decisionsPerSecond', 'reference']);
+    expect(Object.keys(j.reference)).toEqual(['firstFit', 'bestFit']);
+    expect(j).toMatchObject({ peakHosts: 2, peakLowerBound: 2, reference: { firstFit: { peakHosts: 3 }, bestFit: { peakHosts: 2 } } });
+    const fixed = JSON.parse((await run(['trace.csv', ...HOST, '--hosts', '2', '--rebalance', '--json'])).out);
+    expect(Object.keys(fixed)).toEqual(['peakHosts', 'peakLowerBound', 'meanHostsOverLowerBound', 'migrations', 'failedPlacements', 'placedBeforeFirstFailure', 'decisionsPerSecond', 'reference']);
+    expect(Object.keys(fixed.reference.firstFit)).toEqual(['peakHosts', 'meanHostsOverLowerBound', 'failedPlacements', 'placedBeforeFirstFailure', 'decisionsPerSecond']);
+  });
+
+  it('prints a table with hvkit, First-Fit and Best-Fit and what to buy', async () => {
+    const r = await run(['trace.csv', ...HOST]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/│ hvkit +│ 2 +│ 1\.0000 +│/);
+    expect(r.out).toMatch(/│ first-fit +│ 3 +│ 1\.2000 +│/);
+    expect(r.out).toContain('Buy 2 hosts for this demand with hvkit placement (0.0% over the bound; Best-Fit needs 2, First-Fit 3)');
+  });
+
+  it('an unsorted trace is a one-line error naming the file and line, exit 1', async () => {
+    const r = await run(['unsorted.csv', ...HOST]);
+    expect(r).toMatchObject({ code: 1, out: '' });
+    expect(r.err).toBe("Error: unsorted.csv:3: arrival 4 comes before the previous row's 5: sort the trace by arrival (sort -t, -k4,4n)\n");
+  });
+
+  it('a bad --host or a missing file is a one-line error', async () => {
+    expect((await run(['trace.csv', '--host', 'cpus=4'])).err).toBe('Error: --host cpus=4 needs both cpus and memory: cpus=80,memory=180GiB\n');
+    expect((await run(['trace.csv', '--host', 'cores=4,memory=8GiB'])).err).toBe('Error: --host cores=4,memory=8GiB: give the host as cpus=N,memory=SIZE (e.g. cpus=80,memory=180GiB)\n');
+    expect((await run(['nope.csv', ...HOST])).err).toBe('Error: cannot read the trace nope.csv: ENOENT\n');
+  });
+});
