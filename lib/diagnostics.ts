@@ -23,7 +23,9 @@ export type DiagnosticCode =
   /** A value lifecycle.ignoreChanges keeps no longer fits the code's limits. */
   | 'ignore-changes'
   /** A guest's `movedFrom`: a rename that cannot be planned, is not needed, or falls back to destroy and create. */
-  | 'rename';
+  | 'rename'
+  /** The fleet could not recreate some host's guests on the others after losing it (N+1); an error with `nPlusOne: 'require'`. */
+  | 'n-plus-one';
 
 export type Severity = 'error' | 'warning' | 'note';
 

@@ -23,6 +23,7 @@ import { hvkitVersion } from './version';
 import { registerPower } from './commands/power';
 import { registerConsole } from './commands/console';
 import { registerSimulate } from './commands/simulate';
+import { registerCapacity } from './commands/capacity';
 
 export function processIo(): Io {
   // A reader that goes away (`hvkit apply | head -1`) must not stop an apply between a
@@ -71,6 +72,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
   registerRefresh(program, io);
   registerRebuild(program, io, setCode);
   registerReport(program, io);
+  registerCapacity(program, io);
   registerImport(program, io);
   registerState(program, io);
   registerProviderInput(program, io);

@@ -9,7 +9,7 @@ import { BRIDGE, checkDnsLabel, printable } from './names';
 import { PROP_KEYS, type FleetInput } from './props';
 import { checkBuiltManifest } from './schema';
 import { stateBackendProps } from './state-backend';
-import { MANIFEST_FORMAT_VERSION, type GuestSpec, type HostSpec, type Manifest } from './types';
+import { MANIFEST_FORMAT_VERSION, N_PLUS_ONE_POLICIES, type GuestSpec, type HostSpec, type Manifest, type NPlusOnePolicy } from './types';
 
 /**
  * Turns the construct tree into the canonical manifest: every default filled
@@ -38,6 +38,7 @@ export function buildManifest(fleet: FleetInput): Manifest {
   const resourceType = rt === 'terraform_data' ? rt : 'null_resource';
   if (rt !== resourceType) c.add(fleet.path, `resourceType ${shown(rt)} must be 'null_resource' or 'terraform_data'`);
   const state = stateBackendProps(c, fleet.path, fp.state);
+  const nPlusOne = nPlusOneOf(c, fleet.path, fp.nPlusOne);
 
   const hosts: HostSpec[] = [];
   const guests: { spec: GuestSpec; explicit: boolean[]; provider: HostSpec['provider'] }[] = [];
@@ -75,7 +76,16 @@ export function buildManifest(fleet: FleetInput): Manifest {
     resourceType,
     // Only when code sets it: every other fleet's manifest (and digest) stays as it was.
     ...(state ? { state } : {}),
+    ...(nPlusOne ? { nPlusOne } : {}),
   });
+}
+
+/** The Fleet's `nPlusOne` prop as checked; undefined when code does not set it (the manifest then has no key). */
+function nPlusOneOf(c: Collector, path: string, value: unknown): NPlusOnePolicy | undefined {
+  if (value === undefined) return undefined;
+  if ((N_PLUS_ONE_POLICIES as readonly unknown[]).includes(value)) return value as NPlusOnePolicy;
+  c.add(path, `nPlusOne ${shown(value)} must be ${N_PLUS_ONE_POLICIES.map((p) => `'${p}'`).join(' or ')}`);
+  return undefined;
 }
 
 /**

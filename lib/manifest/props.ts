@@ -1,4 +1,4 @@
-import type { CapacityConfig, DiskKind, GuestMode, IgnorableProp, PowerState, ProviderName, StateBackendName } from './types';
+import type { CapacityConfig, DiskKind, GuestMode, IgnorableProp, NPlusOnePolicy, PowerState, ProviderName, StateBackendName } from './types';
 import type { Size } from './size';
 
 /** Memory held back on a host for dom0 / the host OS. */
@@ -70,6 +70,14 @@ export interface FleetProps {
   readonly lifecycle?: LifecycleProps;
   /** Where the fleet's state lives (file or PostgreSQL); never the connection itself. @default { backend: 'file' } */
   readonly state?: StateBackendProps;
+  /**
+   * What a plan does when the fleet could not recreate a host's guests on the
+   * others after losing it (N+1, local disks: recreate, not fail over):
+   * `'warn'` says so; `'require'` makes it a plan error and places new guests
+   * only where the fleet stays N+1.
+   * @default 'warn'
+   */
+  readonly nPlusOne?: NPlusOnePolicy;
 }
 
 export interface HostCpuProps {
@@ -232,7 +240,7 @@ export const GUEST_MIN_MEMORY_MIB = 32;
 
 /** Every prop name of each level, so unknown ones (typos) are refused at run time. */
 export const PROP_KEYS = {
-  fleet: keys<FleetProps>()(['bridge', 'capacity', 'lifecycle', 'provider', 'reserve', 'resourceType', 'state']),
+  fleet: keys<FleetProps>()(['bridge', 'capacity', 'lifecycle', 'nPlusOne', 'provider', 'reserve', 'resourceType', 'state']),
   state: keys<StateBackendProps>()(['backend', 'schema']),
   reserve: keys<ReserveProps>()(['memory', 'overhead', 'vcpus']),
   host: keys<HostProps>()(['address', 'capacity', 'cpu', 'disks', 'lifecycle', 'memory', 'nics', 'provider', 'reserve', 'storageDir', 'tags']),

@@ -149,6 +149,7 @@ export interface UnplacedGuestSpec extends GuestSpec {
 
 /** What a plan does when the fleet cannot absorb the loss of a host: warn, or refuse (and keep placement N+1). */
 export type NPlusOnePolicy = 'warn' | 'require';
+export const N_PLUS_ONE_POLICIES: readonly NPlusOnePolicy[] = ['warn', 'require'];
 
 export interface Manifest {
   formatVersion: number;

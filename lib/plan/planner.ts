@@ -10,6 +10,7 @@ import { diffGuest, diffHost, fieldChanges, isMemoryDowngrade, RECORD_ONLY } fro
 import { markDataLoss } from './data-loss';
 import { withRecordedIdentities } from './identities';
 import { configMatchesCode, preventDestroyDiagnostics, withIgnoredChanges } from './lifecycle';
+import { nPlusOneFindings } from './n-plus-one';
 import { orderSteps, simulate, type HostView } from './order';
 import { withPowerChange, withPowerStep } from './power';
 import { findRenames, renameChange, renamedSpec, renameStep, type Capabilities } from './renames';
@@ -165,6 +166,7 @@ export function createPlan(input: PlanInput): Plan {
     const violation = simulate(ordered.steps, views);
     if (violation) diagnostics.push({ severity: 'error', code: 'unorderable', path: manifest.path, message: `step order over-commits a host: ${violation}` });
   }
+  diagnostics.push(...nPlusOneFindings(manifest, input.code ?? input.manifest));
   for (const f of fit) if (f.stranded) diagnostics.push({ severity: 'note', code: 'stranded', path: f.path, message: f.stranded.message });
   for (const c of changes) {
     if (c.kind !== 'host' || (c.reason.code !== 'memory-upgrade' && c.reason.code !== 'memory-downgrade')) continue;

@@ -85,17 +85,21 @@ describe('PlanAssert', () => {
 
   describe('hasDiagnostic / hasNoDiagnostics', () => {
     const o = PlanAssert.fromPlan(overcommitted);
+    const empty = PlanAssert.fromPlan(createPlan({ manifest: manifestOf({ 'web-host-01': { props: WEB_HOST_8G } }) }));
 
     it('finds a diagnostic by code and path', () => {
       o.hasDiagnostic({ severity: 'error', code: 'memory-over', path: 'tokyo/web-host-01', message: Match.stringLikeRegexp(/exceeds 4GiB installed by 2GiB/) });
-      a.hasNoDiagnostics();
+      // a's two hosts cannot take each other's guests (N+1 warnings): a fleet with no guests has no findings at all.
+      a.hasNoDiagnostics('error');
+      empty.hasNoDiagnostics();
     });
 
     it('fails showing the diagnostics there are', () => {
       expect(failure(() => o.hasDiagnostic({ code: 'vcpus-over', path: 'tokyo/web-host-01' }))).toBe(
-        'expected a diagnostic matching { code: "vcpus-over", path: "tokyo/web-host-01" }; none of 1 does. Nearest:\n  error memory-over at tokyo/web-host-01: code is "memory-over", want "vcpus-over"',
+        // The fleet is one host: the plan also notes, once, that it cannot be N+1.
+        'expected a diagnostic matching { code: "vcpus-over", path: "tokyo/web-host-01" }; none of 2 does. Nearest:\n  error memory-over at tokyo/web-host-01: code is "memory-over", want "vcpus-over"\n  note n-plus-one at tokyo: code is "n-plus-one", want "vcpus-over"; path is "tokyo", want "tokyo/web-host-01"',
       );
-      expect(failure(() => a.hasDiagnostic({ code: 'memory-over' }))).toBe('expected a diagnostic matching { code: "memory-over" }, but there are none at all');
+      expect(failure(() => empty.hasDiagnostic({ code: 'memory-over' }))).toBe('expected a diagnostic matching { code: "memory-over" }, but there are none at all');
       expect(failure(() => o.hasNoDiagnostics('error'))).toMatch(/^expected no error diagnostics, found:\n {2}error memory-over at tokyo\/web-host-01: memory 6GiB committed/);
     });
   });

@@ -27,6 +27,9 @@ function applied(state: State, plan: Plan): State {
   return next;
 }
 
+/** The fleet is one host: every plan says once that it cannot be N+1 (lib/plan/n-plus-one.ts). */
+const ONE_HOST_NOTE = ['note', 'the fleet has one host, so losing it loses every guest (not N+1): add a host to be able to recreate its guests'];
+
 const errors = (plan: Plan) => plan.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.path}: ${d.message}`);
 
 describe('createPlan: movedFrom renames a recorded guest', () => {
@@ -58,7 +61,7 @@ describe('createPlan: movedFrom renames a recorded guest', () => {
     expect(Object.keys(after.guests)).toEqual(['web-03']);
     const again = createPlan({ manifest: renamed, state: after });
     expect(again.steps).toEqual([]);
-    expect(again.diagnostics).toEqual([]);
+    expect(again.diagnostics.map((d) => [d.severity, d.message])).toEqual([ONE_HOST_NOTE]);
   });
 
   it('plans a memory change on top as a second step that waits for the rename', () => {
@@ -150,6 +153,7 @@ describe('createPlan: movedFrom that cannot or need not rename', () => {
     expect(plan.steps.map((s) => s.id).sort()).toEqual(['create:web-03', 'destroy:web-02']);
     expect(plan.diagnostics.map((d) => [d.severity, d.message])).toEqual([
       ['warning', "movedFrom 'web-02': provider local cannot rename: web-02 will be destroyed and created as web-03 (its data is lost)"],
+      ONE_HOST_NOTE,
     ]);
     expect(plan.applyable).toBe(true);
   });

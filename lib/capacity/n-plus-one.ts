@@ -1,0 +1,206 @@
+import { assertNever } from '../errors';
+import { formatSize } from '../manifest/size';
+import type { GuestSpec, Manifest } from '../manifest/types';
+import { Packing, type PlacementAsk, type PlacementFailure, type Shortfall } from './placement';
+
+/**
+ * N+1: can the fleet lose any one host and recreate its guests on the others?
+ * Guests live on local disks, so a dead host's guests are not failed over but
+ * created again from code elsewhere: its capacity is gone, and its guests,
+ * largest first, go where placement would put them (`Packing.choose`, the
+ * dead host excluded), each counting the ones re-placed before it.
+ */
+
+/** A guest the fleet could not recreate after losing its host, and why (the placement failure). */
+export interface Homeless {
+  guest: string;
+  failure: PlacementFailure;
+}
+
+/** A host whose loss the fleet cannot absorb. */
+export interface HostLoss {
+  host: string;
+  /** Guests the host runs. */
+  guests: number;
+  /** Those that would find no host, largest first. */
+  homeless: Homeless[];
+}
+
+/** Which hosts a guest may be recreated on: its provider and, for a guest hvkit placed, its selector. */
+export type AskOf = (guest: GuestSpec) => PlacementAsk;
+
+/**
+ * The asks of a fleet's guests: a guest code pins to a host may be recreated
+ * on any host of the same provider; a guest hvkit places keeps its
+ * placement's provider and selector (from `code.unplaced`).
+ */
+export function asksOf(hosts: Manifest['hosts'], code: Pick<Manifest, 'unplaced'>): AskOf {
+  const provider = new Map(hosts.map((h) => [h.name, h.provider]));
+  const placement = new Map((code.unplaced ?? []).map((g) => [g.name, g.placement]));
+  return (guest) => {
+    const p = placement.get(guest.name);
+    return p ? { guest, provider: p.provider, selector: p.selector } : { guest, provider: provider.get(guest.host)!, selector: {} };
+  };
+}
+
+/** Largest first (memory, vCPUs, disk), then by name: the hardest guests find room while there is most. */
+function largestFirst(a: GuestSpec, b: GuestSpec): number {
+  const disk = (g: GuestSpec) => g.disks.reduce((s, d) => s + d.sizeMiB, 0);
+  return b.memoryMiB - a.memoryMiB || b.vcpus - a.vcpus || disk(b) - disk(a) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+
+/** The guest as it would be created again: new disks, on whichever host disk placement picks. */
+function recreated(g: GuestSpec): GuestSpec {
+  return g.disks.length ? { ...g, disks: g.disks.map((d) => ({ ...d, on: '' })) } : g;
+}
+
+/** What losing a host does: the guests the others could not take, and the hosts that took the rest. */
+interface Loss {
+  homeless: Homeless[];
+  targets: Set<string>;
+}
+
+/**
+ * Loses `host` on `work`, which is left as it was (up to rounding of the load
+ * sums). With `firstOnly`, stops at the first guest that finds no host.
+ */
+function lose(work: Packing, host: string, askOf: AskOf, firstOnly: boolean): Loss {
+  const exclude = new Set([host]);
+  const placed: [string, string][] = [];
+  const homeless: Homeless[] = [];
+  for (const g of work.guestsOn(host).sort(largestFirst)) {
+    const c = work.choose(askOf(recreated(g)), { exclude });
+    if (c.ok) {
+      work.add(c.host, c.guest, c.usage);
+      placed.push([c.host, g.name]);
+      continue;
+    }
+    homeless.push({ guest: g.name, failure: c.failure });
+    if (firstOnly) break;
+  }
+  for (const [to, name] of placed) work.remove(to, name);
+  return { homeless, targets: new Set(placed.map(([to]) => to)) };
+}
+
+/**
+ * Every host whose loss the fleet cannot absorb, in name order, with the
+ * guests that would be left without a host. An empty list: the fleet is N+1.
+ */
+export function nPlusOne(packing: Packing, askOf: AskOf): HostLoss[] {
+  const work = packing.clone();
+  const out: HostLoss[] = [];
+  for (const h of packing.hosts) {
+    if (!packing.inUse(h)) continue;
+    const { homeless } = lose(work, h, askOf, false);
+    if (homeless.length) out.push({ host: h, guests: packing.guestsOn(h).length, homeless });
+  }
+  return out;
+}
+
+/**
+ * Keeps a fleet N+1 while guests are added one at a time ("how many more
+ * fit" with N+1, placement under `nPlusOne: 'require'`). It remembers which
+ * hosts took each host's guests in its loss: adding a guest to a host can
+ * only break the loss of that host, and of the hosts whose guests it took
+ * (any other recreation still stands as it was), so only those are run again.
+ * Hosts whose loss was beyond the fleet when the watch began are not held to it.
+ */
+export class NPlusOneWatch {
+  private readonly work: Packing;
+  /** Hosts that took a host's guests in its loss; absent: not in use, or beyond the fleet from the start. */
+  private readonly took = new Map<string, Set<string>>();
+  /** Hosts whose loss was beyond the fleet when the watch began. */
+  readonly beyond: readonly string[];
+
+  constructor(packing: Packing, private readonly askOf: AskOf) {
+    this.work = packing.clone();
+    const beyond: string[] = [];
+    for (const h of this.work.hosts) {
+      if (!this.work.inUse(h)) continue;
+      const loss = lose(this.work, h, askOf, true);
+      if (loss.homeless.length) beyond.push(h);
+      else this.took.set(h, loss.targets);
+    }
+    this.beyond = beyond;
+  }
+
+  /** The fleet as the watch holds it (with every guest `add`ed). */
+  get packing(): Packing {
+    return this.work;
+  }
+
+  /** Whether the fleet would still absorb the loss of every host it absorbed before, with `guest` on `host`. */
+  keeps(host: string, guest: GuestSpec): boolean {
+    const r = this.work.tryPlace(host, guest);
+    if (!r.ok) return false;
+    this.work.add(host, r.guest, r.usage);
+    const ok = this.affected(host).every((h) => lose(this.work, h, this.askOf, true).homeless.length === 0);
+    this.work.remove(host, r.guest.name);
+    return ok;
+  }
+
+  /** Adds a guest (as `Packing.choose` or `tryPlace` returned it) and brings what the watch knows up to date. */
+  add(host: string, guest: GuestSpec): void {
+    this.work.add(host, guest);
+    for (const h of this.affected(host)) this.took.set(h, lose(this.work, h, this.askOf, true).targets);
+  }
+
+  private affected(host: string): string[] {
+    const out = this.beyond.includes(host) ? [] : [host];
+    for (const [h, targets] of this.took) if (h !== host && targets.has(host)) out.push(h);
+    return out;
+  }
+}
+
+/**
+ * Placement's `accept` for `nPlusOne: 'require'` on a packing placement
+ * changes itself: a guest may go on a host only if no host whose loss the
+ * fleet absorbed before would then be beyond it. Hosts already beyond it
+ * (pinned guests' doing, an error of its own) do not refuse every placement.
+ */
+export function keepsNPlusOne(askOf: AskOf): (packing: Packing) => (host: string, guest: GuestSpec) => boolean {
+  let beyond: ReadonlySet<string> | undefined;
+  return (packing) => (host, guest) => {
+    beyond ??= new Set(new NPlusOneWatch(packing, askOf).beyond);
+    const work = packing.clone();
+    const r = work.tryPlace(host, guest);
+    if (!r.ok) return false;
+    work.add(host, r.guest, r.usage);
+    return work.hosts.every((h) => !work.inUse(h) || beyond!.has(h) || lose(work, h, askOf, true).homeless.length === 0);
+  };
+}
+
+/** A fleet as it will be: its hosts (coded memory) and guests, for N+1 and "how many more fit". */
+export function packingOf(manifest: Pick<Manifest, 'hosts' | 'guests'>): Packing {
+  const byHost = new Map<string, GuestSpec[]>(manifest.hosts.map((h) => [h.name, []]));
+  for (const g of manifest.guests) byHost.get(g.host)?.push(g);
+  return new Packing(manifest.hosts.map((h) => ({ spec: h, guests: byHost.get(h.name)! })));
+}
+
+/** `needs 5.5GiB memory, 4.2GiB free`: what one resource lacks, in words. */
+export function shortfallText(s: Shortfall): string {
+  switch (s.resource) {
+    case 'memory': return `needs ${formatSize(s.need)} memory, ${formatSize(s.free)} free`;
+    case 'vcpus': return `needs ${s.need} vCPUs, ${s.free} free`;
+    case 'disk': return `needs ${formatSize(s.need)} on disk ${s.detail}, ${formatSize(s.free)} free`;
+    case 'anti-affinity': return `already runs a guest of anti-affinity group ${s.detail}`;
+    case 'cpu-load': return `needs ${s.need} cores of CPU load, ${s.free} left`;
+    case 'iops': return `needs ${s.need} IOPS, ${s.free} left`;
+    case 'network': return `needs ${s.need} Mbit/s, ${s.free} left`;
+    default: return assertNever(s.resource, 'shortfall');
+  }
+}
+
+/** Why one guest would be left without a host, in words. */
+export function homelessText(h: Homeless): string {
+  const f = h.failure;
+  switch (f.code) {
+    case 'no-fit': return `${h.guest} (closest ${f.detail.closest}: ${f.detail.short.map(shortfallText).join('; ')})`;
+    case 'no-candidates': {
+      const sel = Object.entries(f.detail.selector).map(([k, v]) => `${k}=${v}`).join(', ');
+      return `${h.guest} (no other ${f.detail.provider} host${sel ? ` with ${sel}` : ''})`;
+    }
+    case 'not-accepted': return `${h.guest} (no host would keep the fleet N+1)`;
+    default: return assertNever(f, 'placement failure');
+  }
+}
