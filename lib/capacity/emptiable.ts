@@ -1,5 +1,6 @@
 import type { GuestSpec, HostSpec } from '../manifest/types';
-import { admit, hostUsage, type HostUsage } from './admit';
+import { Packing } from './placement';
+import { evacuate, type MovableAsk } from './rebalance';
 
 /** A host as it runs: its spec, its guests, and the memory it reports. */
 export interface FleetHost {
@@ -16,32 +17,21 @@ export interface Emptiable {
 }
 
 /**
- * Hosts that could be emptied, each on its own: every guest, largest memory
- * first, goes to the first other host of the same provider that admits it
- * (every hard limit, and soft limits the host treats as errors), counting
- * the guests already sent there.
+ * Hosts that could be emptied, each on its own: the rebalancer's evacuation
+ * (`evacuate` in rebalance.ts, the same engine as `plan --rebalance`), with
+ * every guest movable to the other hosts of its provider that are in use.
+ * Emptying a host onto one that runs nothing would not lower the hosts in
+ * use, so empty hosts take nothing here.
  */
 export function emptiableHosts(hosts: readonly FleetHost[]): Emptiable[] {
-  const base = hosts.map((h) => hostUsage(h.spec, h.guests, h.installed));
+  const packing = new Packing(hosts.map((h) => ({ spec: h.spec, guests: h.guests, installed: h.installed })));
+  const movable = new Map<string, MovableAsk>();
+  for (const h of hosts) for (const g of h.guests) movable.set(g.name, { provider: h.spec.provider });
   const out: Emptiable[] = [];
-  hosts.forEach((h, i) => {
-    if (h.guests.length === 0) return;
-    const now = new Map<number, HostUsage>();
-    const moves: Emptiable['moves'] = [];
-    const order = [...h.guests].sort((a, b) => b.memoryMiB - a.memoryMiB || (a.name < b.name ? -1 : 1));
-    for (const g of order) {
-      let placed = false;
-      for (let t = 0; t < hosts.length && !placed; t++) {
-        if (t === i || hosts[t].spec.provider !== h.spec.provider) continue;
-        const r = admit(now.get(t) ?? base[t], g);
-        if (!r.ok) continue;
-        now.set(t, r.usage);
-        moves.push({ guest: g.name, to: hosts[t].spec.name });
-        placed = true;
-      }
-      if (!placed) return;
-    }
-    out.push({ host: h.spec.name, moves });
-  });
+  for (const host of packing.hosts) {
+    if (!packing.inUse(host)) continue;
+    const e = evacuate(packing, host, movable);
+    if (e.ok) out.push({ host, moves: e.moves.map((m) => ({ guest: m.guest, to: m.to })) });
+  }
   return out;
 }

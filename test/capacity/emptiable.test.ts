@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptiableHosts, type FleetHost } from '../../lib/capacity/emptiable';
+import { Packing } from '../../lib/capacity/placement';
+import { evacuate, rebalance } from '../../lib/capacity/rebalance';
 import type { Manifest } from '../../lib/manifest/types';
 import { WEB_HOST_8G, manifestOf, memcached, web, type HostDef } from '../helpers/fleet';
 
@@ -11,14 +13,39 @@ function hostsOf(m: Manifest): FleetHost[] {
 const emptiable = (hosts: Record<string, HostDef>) => emptiableHosts(hostsOf(manifestOf(hosts)));
 
 describe('emptiable hosts: whose guests would all fit elsewhere', () => {
-  it('empties a host onto another with room, saying where each guest goes', () => {
-    expect(emptiable({ a: { props: WEB_HOST_8G, guests: { g1: web('1GiB') } }, b: { props: WEB_HOST_8G } })).toEqual([
+  it('empties a host onto another in use with room, saying where each guest goes', () => {
+    // a: 512MiB reserve + 1GiB; b: 512MiB + 1GiB: either takes the other's guest.
+    expect(emptiable({ a: { props: WEB_HOST_8G, guests: { g1: web('1GiB') } }, b: { props: WEB_HOST_8G, guests: { g2: web('1GiB') } } })).toEqual([
       { host: 'a', moves: [{ guest: 'g1', to: 'b' }] },
+      { host: 'b', moves: [{ guest: 'g2', to: 'a' }] },
     ]);
   });
 
+  it('does not count emptying a host onto one that runs nothing: the hosts in use would not go down', () => {
+    expect(emptiable({ a: { props: WEB_HOST_8G, guests: { g1: web('1GiB') } }, b: { props: WEB_HOST_8G } })).toEqual([]);
+  });
+
+  it('agrees with the rebalancer: the first host plan --rebalance empties moves exactly as the report says', () => {
+    const hosts = {
+      a: { props: WEB_HOST_8G, guests: { g1: web('1GiB') } },
+      b: { props: WEB_HOST_8G, guests: { g2: web('2GiB'), g3: memcached() } },
+      c: { props: WEB_HOST_8G, guests: { g4: web('3GiB') } },
+    };
+    const m = manifestOf(hosts);
+    const fleet = hostsOf(m);
+    const movable = new Map(m.guests.map((g) => [g.name, { provider: 'local' as const }]));
+    const r = rebalance(new Packing(fleet), movable, { stranded: false });
+    expect(r.emptied.length).toBeGreaterThan(0);
+    const first = r.emptied[0];
+    const report = emptiableHosts(fleet).find((e) => e.host === first);
+    expect(report?.moves).toEqual(r.moves.filter((mv) => mv.from === first).map((mv) => ({ guest: mv.guest, to: mv.to })));
+    for (const e of emptiableHosts(fleet)) expect(evacuate(new Packing(fleet), e.host, movable)).toMatchObject({ ok: true, moves: e.moves.map((mv) => expect.objectContaining(mv)) });
+  });
+
   it('rejects a target whose disk is too small for the guest’s disk', () => {
-    expect(emptiable({ a: { props: WEB_HOST_8G, guests: { g1: web('1GiB', { disks: [{ size: '200GiB', on: 'sda' }] }) } }, b: { props: SMALL_DISK } })).toEqual([]);
+    // b runs a guest with a 20GiB disk (80GiB of its 100GiB free): a's 200GiB disk fits nowhere; b's guest fits on a.
+    const hosts = { a: { props: WEB_HOST_8G, guests: { g1: web('1GiB', { disks: [{ size: '200GiB', on: 'sda' }] }) } }, b: { props: SMALL_DISK, guests: { g2: web('1GiB') } } };
+    expect(emptiable(hosts)).toEqual([{ host: 'b', moves: [{ guest: 'g2', to: 'a' }] }]);
   });
 
   it('rejects a target that already runs a guest of the same anti-affinity group', () => {

@@ -113,11 +113,12 @@ describeWithTool('capacity report in a real headless Chromium', 'chromium', hasC
 
 describe('report model', () => {
   it('shows reserve and overhead, and lists hosts that could be emptied', () => {
-    const m = manifestOf({ a: { props: WEB_HOST_8G, guests: { g1: web('1GiB') } }, b: { props: WEB_HOST_8G } });
+    // b runs a guest too: emptying a onto a host that runs nothing would not lower the hosts in use.
+    const m = manifestOf({ a: { props: WEB_HOST_8G, guests: { g1: web('1GiB') } }, b: { props: WEB_HOST_8G, guests: { g2: web('3GiB') } } });
     const model = modelFromState(stateOf(m));
     const mem = model.hosts[0].after.find((b) => b.key === 'memory')!;
     expect(mem.segments.map((s) => [s.kind, s.value])).toEqual([['reserve', 512], ['guest', 1024]]);
-    expect(model.emptiable).toEqual([{ host: 'a', moves: ['g1 → b'] }]);
+    expect(model.emptiable).toEqual([{ host: 'a', moves: ['g1 → b'] }, { host: 'b', moves: ['g2 → a'] }]);
   });
 
   it('judges over-commitment as fit does: vCPUs the host reserves are not counted twice', () => {
@@ -131,7 +132,8 @@ describe('report model', () => {
 
   it('does not propose emptying a host onto one whose disk is too small', () => {
     const small = { ...WEB_HOST_8G, disks: [{ name: 'sda', size: '100GiB', kind: 'hdd' as const, iops: 150 }] };
-    const m = manifestOf({ a: { props: WEB_HOST_8G, guests: { g1: web('1GiB', { disks: [{ size: '200GiB', on: 'sda' }] }) } }, b: { props: small } });
-    expect(modelFromState(stateOf(m)).emptiable).toEqual([]);
+    // b runs a guest (20GiB of its 100GiB disk), so it is a target; a's 200GiB disk does not fit the 80GiB left.
+    const m = manifestOf({ a: { props: WEB_HOST_8G, guests: { g1: web('1GiB', { disks: [{ size: '200GiB', on: 'sda' }] }) } }, b: { props: small, guests: { g2: web('1GiB') } } });
+    expect(modelFromState(stateOf(m)).emptiable).toEqual([{ host: 'b', moves: ['g2 → a'] }]);
   });
 });
