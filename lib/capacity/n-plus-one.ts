@@ -1,7 +1,7 @@
 import { assertNever } from '../errors';
 import { formatSize } from '../manifest/size';
 import type { GuestSpec, Manifest } from '../manifest/types';
-import { Packing, type PlacementAsk, type PlacementFailure, type Shortfall } from './placement';
+import { Packing, type PackingSnapshot, type PlacementAsk, type PlacementFailure, type Shortfall } from './placement';
 
 /**
  * N+1: can the fleet lose any one host and recreate its guests on the others?
@@ -65,25 +65,28 @@ interface Loss {
 }
 
 /**
- * Loses `host` on `work`, which is left as it was (up to rounding of the load
- * sums). With `firstOnly`, stops at the first guest that finds no host.
+ * Loses `host` on `work`, which is left exactly as it was (every host a guest
+ * went to is restored from a snapshot). With `firstOnly`, stops at the first
+ * guest that finds no host.
  */
 function lose(work: Packing, host: string, askOf: AskOf, firstOnly: boolean): Loss {
   const exclude = new Set([host]);
-  const placed: [string, string][] = [];
+  const targets = new Set<string>();
+  const snaps: PackingSnapshot[] = [];
   const homeless: Homeless[] = [];
   for (const g of work.guestsOn(host).sort(largestFirst)) {
     const c = work.choose(askOf(recreated(g)), { exclude, weigh: 'first-fit' });
     if (c.ok) {
+      if (!targets.has(c.host)) snaps.push(work.snapshot([c.host]));
+      targets.add(c.host);
       work.add(c.host, c.guest, c.usage);
-      placed.push([c.host, g.name]);
       continue;
     }
     homeless.push({ guest: g.name, failure: c.failure });
     if (firstOnly) break;
   }
-  for (const [to, name] of placed) work.remove(to, name);
-  return { homeless, targets: new Set(placed.map(([to]) => to)) };
+  for (const snap of snaps) work.restore(snap);
+  return { homeless, targets };
 }
 
 /**
@@ -91,11 +94,11 @@ function lose(work: Packing, host: string, askOf: AskOf, firstOnly: boolean): Lo
  * guests that would be left without a host. An empty list: the fleet is N+1.
  */
 export function nPlusOne(packing: Packing, askOf: AskOf): HostLoss[] {
-  const work = packing.clone();
   const out: HostLoss[] = [];
   for (const h of packing.hosts) {
     if (!packing.inUse(h)) continue;
-    const { homeless } = lose(work, h, askOf, false);
+    // Each loss is tried on the packing itself and undone exactly: no copy of the fleet per host.
+    const { homeless } = lose(packing, h, askOf, false);
     if (homeless.length) out.push({ host: h, guests: packing.guestsOn(h).length, homeless });
   }
   return out;
@@ -137,9 +140,10 @@ export class NPlusOneWatch {
   keeps(host: string, guest: GuestSpec): boolean {
     const r = this.work.tryPlace(host, guest);
     if (!r.ok) return false;
+    const snap = this.work.snapshot([host]);
     this.work.add(host, r.guest, r.usage);
     const ok = this.affected(host).every((h) => lose(this.work, h, this.askOf, true).homeless.length === 0);
-    this.work.remove(host, r.guest.name);
+    this.work.restore(snap);
     return ok;
   }
 
@@ -158,19 +162,23 @@ export class NPlusOneWatch {
 
 /**
  * Placement's `accept` for `nPlusOne: 'require'` on a packing placement
- * changes itself: a guest may go on a host only if no host whose loss the
- * fleet absorbed before would then be beyond it. Hosts already beyond it
- * (pinned guests' doing, an error of its own) do not refuse every placement.
+ * changes itself (lib/plan/placement.ts): a guest may go on a host only if no
+ * host whose loss the fleet absorbed before would then be beyond it. Hosts
+ * already beyond it when placement first asks (pinned guests' doing, an error
+ * of its own) do not refuse every placement. The packing is tried on and put
+ * back exactly as it was.
  */
-export function keepsNPlusOne(askOf: AskOf): (packing: Packing) => (host: string, guest: GuestSpec) => boolean {
+export function keepsNPlusOne(askOf: AskOf): (host: string, guest: GuestSpec, packing: Packing) => boolean {
   let beyond: ReadonlySet<string> | undefined;
-  return (packing) => (host, guest) => {
+  return (host, guest, packing) => {
     beyond ??= new Set(new NPlusOneWatch(packing, askOf).beyond);
-    const work = packing.clone();
-    const r = work.tryPlace(host, guest);
+    const r = packing.tryPlace(host, guest);
     if (!r.ok) return false;
-    work.add(host, r.guest, r.usage);
-    return work.hosts.every((h) => !work.inUse(h) || beyond!.has(h) || lose(work, h, askOf, true).homeless.length === 0);
+    const snap = packing.snapshot([host]);
+    packing.add(host, r.guest, r.usage);
+    const ok = packing.hosts.every((h) => !packing.inUse(h) || beyond!.has(h) || lose(packing, h, askOf, true).homeless.length === 0);
+    packing.restore(snap);
+    return ok;
   };
 }
 

@@ -37,6 +37,15 @@ describe('nPlusOne: can the fleet recreate any one host’s guests on the others
     ]);
   });
 
+  it('leaves the packing exactly as it found it, usage figures included', () => {
+    const m = fleet({ ...N_PLUS_ONE, c: { g4: app('3GiB'), g5: app('2GiB') } });
+    const p = packingOf(m);
+    const before = p.hosts.map((h) => p.usage(h));
+    nPlusOne(p, asksOf(m.hosts, m));
+    expect(p.hosts.map((h) => p.usage(h))).toEqual(before);
+    p.hosts.forEach((h, i) => expect(p.usage(h)).toBe(before[i]));
+  });
+
   it('keeps anti-affinity when recreating: a db guest cannot join the other db guest', () => {
     const m = fleet({ a: { 'db-01': app('1GiB', { antiAffinity: 'db' }) }, b: { 'db-02': app('1GiB', { antiAffinity: 'db' }) } });
     expect(losses(m)).toEqual([
@@ -76,7 +85,9 @@ describe('keeping the fleet N+1 while adding guests', () => {
   it('accepts a 1GiB guest only on a, the one host where every loss is still absorbed', () => {
     const m = fleet(N_PLUS_ONE);
     const g6 = extra(m, 'g6', 1024);
-    const accept = keepsNPlusOne(asksOf(m.hosts, m))(packingOf(m));
+    const p = packingOf(m);
+    const keeps = keepsNPlusOne(asksOf(m.hosts, m));
+    const accept = (h: string, g: GuestSpec) => keeps(h, g, p);
     // On a (0.5 free after): lose a → g1 to c, g2 and g6 to b (3.5 free); lose b → g3 to c; lose c → g4 to b.
     expect(accept('a', g6)).toBe(true);
     // On b (2.5 free after): lose c → g4 3GiB fits neither a (1.5) nor b (2.5).
@@ -91,7 +102,8 @@ describe('keeping the fleet N+1 while adding guests', () => {
     const m = fleet(N_PLUS_ONE);
     const p = packingOf(m);
     const g5 = extra(m, 'g5', 2048);
-    expect(p.choose({ guest: g5, provider: 'local' }, { accept: keepsNPlusOne(asksOf(m.hosts, m))(p) })).toEqual({ ok: false, failure: { code: 'not-accepted', detail: { candidates: 2 } } });
+    const keeps = keepsNPlusOne(asksOf(m.hosts, m));
+    expect(p.choose({ guest: g5, provider: 'local' }, { accept: (h, g) => keeps(h, g, p) })).toEqual({ ok: false, failure: { code: 'not-accepted', detail: { candidates: 2 } } });
   });
 
   it('does not hold hosts already beyond N+1 against every new guest', () => {
@@ -101,6 +113,6 @@ describe('keeping the fleet N+1 while adding guests', () => {
     expect(watch.beyond).toEqual(['a']);
     // A 512MiB guest on c (4GiB free after): lose b → g3 4GiB to c; lose c → g4 and it to b. a stays beyond, as it was.
     expect(watch.keeps('c', extra(m, 'small', 512))).toBe(true);
-    expect(keepsNPlusOne(asksOf(m.hosts, m))(packingOf(m))('c', extra(m, 'small', 512))).toBe(true);
+    expect(keepsNPlusOne(asksOf(m.hosts, m))('c', extra(m, 'small', 512), packingOf(m))).toBe(true);
   });
 });
