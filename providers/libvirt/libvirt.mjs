@@ -63,17 +63,34 @@ const POOL = 'hvkit';
 /** A guest disk's volume in the pool: the file lib/hypervisor/render.ts names in the domain XML. */
 const volumeOf = (guest, d, i) => `${guest.name}-${d.on}-${i}.qcow2`;
 const hasVolume = (host, vol) => virsh(host, ['vol-info', '--pool', POOL, vol], { allowFail: true }).ok;
+const lastLine = (text) => text.trim().split('\n').filter(Boolean).pop() ?? '';
+
+/** The source's copies of a migrated guest's disks: the guest runs from the target's now. */
+function removeVolumes(host, vols) {
+  if (!vols.length) return;
+  virsh(host, ['pool-refresh', POOL], { allowFail: true });
+  for (const vol of vols) {
+    if (!hasVolume(host, vol)) continue;
+    const r = virsh(host, ['vol-delete', '--pool', POOL, vol], { allowFail: true });
+    if (!r.ok) log(`warning: ${vol} stays on ${host.name} (the guest runs from its copy on the target): ${lastLine(r.err)}`);
+  }
+}
+
+/** The directory pool at the host's storageDir that holds guest disks, defined and started on first use. */
+function ensurePool(host) {
+  const pool = POOL;
+  if (virsh(host, ['pool-info', pool], { allowFail: true }).ok) return;
+  virsh(host, ['pool-define-as', pool, 'dir', '--target', safePath(host.storageDir, `the storageDir of ${host.name}`)]);
+  virsh(host, ['pool-build', pool], { allowFail: true });
+  virsh(host, ['pool-start', pool]);
+  virsh(host, ['pool-autostart', pool]);
+}
 
 /** Guest disks live in a directory pool at the host's storageDir, created on first use. */
 function ensureDisks(host, guest) {
   if (!guest.disks.length) return;
   const pool = POOL;
-  if (!virsh(host, ['pool-info', pool], { allowFail: true }).ok) {
-    virsh(host, ['pool-define-as', pool, 'dir', '--target', safePath(host.storageDir, `the storageDir of ${host.name}`)]);
-    virsh(host, ['pool-build', pool], { allowFail: true });
-    virsh(host, ['pool-start', pool]);
-    virsh(host, ['pool-autostart', pool]);
-  }
+  ensurePool(host);
   guest.disks.forEach((d, i) => {
     const vol = volumeOf(guest, d, i);
     if (hasVolume(host, vol)) {
@@ -173,8 +190,40 @@ const verbs = {
   },
   migrate: (input) => {
     const { host, guest, target } = input;
-    // No shared storage: the disks travel with the domain.
-    virsh(host, ['migrate', '--live', '--persistent', '--undefinesource', ...(guest.disks.length ? ['--copy-storage-all'] : []), '--verbose', '--domain', guest.name, '--desturi', libvirtUri(target.address, `the address of ${target.name}`)]);
+    const dest = libvirtUri(target.address, `the address of ${target.name}`);
+    const vols = guest.disks.map((d, i) => volumeOf(guest, d, i));
+    const onSource = exists(host, guest.name);
+    const onTarget = exists(target, guest.name);
+    // A migration whose answer was lost (hvkit killed after virsh returned): done, but the source disks may be left.
+    if (!onSource && onTarget) {
+      log(`${guest.name} already runs on ${target.name}; not migrating again`);
+      removeVolumes(host, vols);
+      return {};
+    }
+    if (!onSource) throw new ProviderError(`no domain ${guest.name} on ${host.name} to migrate to ${target.name}`, 2);
+    if (onTarget) throw new ProviderError(`cannot migrate ${guest.name} to ${target.name}: a domain of that name is already defined there; remove it there first`, 4);
+    if (vols.length) {
+      // The disk images are copied into the same path on the target (the domain XML moves unchanged), so both hosts need one storageDir.
+      if (target.storageDir !== host.storageDir) throw new ProviderError(`cannot migrate ${guest.name} with its disks from ${host.name} (storageDir ${host.storageDir}) to ${target.name} (storageDir ${target.storageDir}): live migration keeps disk paths, so both hosts need the same storageDir`, 2);
+      // libvirt creates each target image in the pool whose folder holds it (falloc-preallocated to its full size), so the pool must exist there.
+      ensurePool(target);
+      for (const vol of vols) {
+        // No domain of this name on the target, so an image of its name there is what a migration cut short left; the source still holds the disk.
+        if (hasVolume(target, vol)) {
+          log(`removing ${vol} from ${target.name}: left by an earlier migration that did not finish; ${host.name} still holds the disk`);
+          virsh(target, ['vol-delete', '--pool', POOL, vol]);
+        }
+      }
+    }
+    // No shared storage: --copy-storage-all copies every disk over NBD while the guest runs; --persistent --undefinesource moves the definition too.
+    const r = virsh(host, ['migrate', '--live', '--persistent', '--undefinesource', ...(vols.length ? ['--copy-storage-all'] : []), '--verbose', '--domain', guest.name, '--desturi', dest], { allowFail: true });
+    if (!r.ok) {
+      const why = lastLine(r.err || r.out).replace(/^error:\s*/, '');
+      const state = virsh(host, ['domstate', guest.name], { allowFail: true });
+      const where = !state.ok ? `check where it is with \`hvkit refresh\`` : state.out.trim() === 'running' ? `it still runs on ${host.name}` : `it is still on ${host.name} (${state.out.trim()})`;
+      throw new ProviderError(`migrating ${guest.name} from ${host.name} to ${target.name} failed, ${where}: ${why}`, r.status ?? 1);
+    }
+    removeVolumes(host, vols);
     return {};
   },
   rename: async (input) => {
