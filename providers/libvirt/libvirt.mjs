@@ -192,21 +192,22 @@ const verbs = {
     const { host, guest, target } = input;
     const dest = libvirtUri(target.address, `the address of ${target.name}`);
     const vols = guest.disks.map((d, i) => volumeOf(guest, d, i));
+    // The disk images are copied into the same path on the target (the domain XML moves unchanged), so both hosts need one storageDir.
+    if (vols.length && target.storageDir !== host.storageDir) throw new ProviderError(`cannot migrate ${guest.name} with its disks from ${host.name} (storageDir ${host.storageDir}) to ${target.name} (storageDir ${target.storageDir}): live migration keeps disk paths, so both hosts need the same storageDir`, 2);
     const onSource = exists(host, guest.name);
     const onTarget = exists(target, guest.name);
     // A migration whose answer was lost (hvkit killed after virsh returned): done, but the source disks may be left.
     if (!onSource && onTarget) {
-      log(`${guest.name} already runs on ${target.name}; not migrating again`);
+      log(`${guest.name} is already on ${target.name} and gone from ${host.name}; not migrating again`);
       removeVolumes(host, vols);
       return {};
     }
     if (!onSource) throw new ProviderError(`no domain ${guest.name} on ${host.name} to migrate to ${target.name}`, 2);
     if (onTarget) throw new ProviderError(`cannot migrate ${guest.name} to ${target.name}: a domain of that name is already defined there; remove it there first`, 4);
     if (vols.length) {
-      // The disk images are copied into the same path on the target (the domain XML moves unchanged), so both hosts need one storageDir.
-      if (target.storageDir !== host.storageDir) throw new ProviderError(`cannot migrate ${guest.name} with its disks from ${host.name} (storageDir ${host.storageDir}) to ${target.name} (storageDir ${target.storageDir}): live migration keeps disk paths, so both hosts need the same storageDir`, 2);
       // libvirt creates each target image in the pool whose folder holds it (falloc-preallocated to its full size), so the pool must exist there.
       ensurePool(target);
+      virsh(target, ['pool-refresh', POOL], { allowFail: true });
       for (const vol of vols) {
         // No domain of this name on the target, so an image of its name there is what a migration cut short left; the source still holds the disk.
         if (hasVolume(target, vol)) {

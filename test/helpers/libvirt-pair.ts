@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './project';
 import { commandWorks } from './tools';
@@ -38,6 +38,7 @@ export const STORAGE_MIB = 160;
 const PREFIX = 'hvkit-pair-';
 const NODE_SCRIPT = join(ROOT, 'test', 'helpers', 'libvirt-node.sh');
 const WAIT_MS = 30_000;
+const CAPS_CACHE = '/var/cache/libvirt/qemu/capabilities';
 
 function sh(cmd: string, args: string[], timeout = 30_000): { ok: boolean; out: string; err: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout });
@@ -167,6 +168,9 @@ export function startLibvirtPair(): LibvirtPair {
       must('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
 
       for (const d of ['etc', 'run', 'lib', 'log', 'cache', 'images']) mkdirSync(join(root, d), { recursive: true });
+      // QEMU's capabilities, as the machine's own libvirtd probed them: without them each daemon probes every
+      // QEMU binary (~10 s here). libvirt checks each file against the binaries, kernel and CPU and probes again if stale.
+      if (existsSync(CAPS_CACHE)) cpSync(CAPS_CACHE, join(root, 'cache', 'qemu', 'capabilities'), { recursive: true });
       must('mount', ['-t', 'tmpfs', '-o', `size=${STORAGE_MIB}m,mode=0711`, 'tmpfs', images]);
       // Both daemons run on one machine: distinct host UUIDs, or libvirt refuses "migrating to the same host".
       const hostUuid = createHash('sha256').update(`hvkit-pair-${id}-${name}`).digest('hex').slice(0, 32).replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');

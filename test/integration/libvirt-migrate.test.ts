@@ -3,10 +3,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { domainType } from '../helpers/libvirt';
 import { imagesOf, pairUnavailable, startLibvirtPair, STORAGE_DIR, STORAGE_MIB, type LibvirtNode, type LibvirtPair } from '../helpers/libvirt-pair';
-import { readState, stackSource, tempProject, type TempProject } from '../helpers/project';
+import { readState, ROOT, stackSource, tempProject, type TempProject } from '../helpers/project';
 import { describeWithTool } from '../helpers/tools';
 
 const reason = pairUnavailable();
@@ -35,12 +35,12 @@ function run(cmd: string, args: string[]): string {
   return out;
 }
 
-/** SHA-256 of an image's first MiB, read through QEMU's block layer (`-U`: the running domain holds the image). */
+/** SHA-256 of a whole disk as the guest sees it, read through QEMU's block layer (`-U`: the running domain holds the image). */
 function checksum(image: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'hvkit-mig-'));
   try {
     run('qemu-img', ['convert', '-U', '-f', 'qcow2', '-O', 'raw', image, join(dir, 'raw')]);
-    return createHash('sha256').update(readFileSync(join(dir, 'raw')).subarray(0, PATTERN.length)).digest('hex');
+    return createHash('sha256').update(readFileSync(join(dir, 'raw'))).digest('hex');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -54,7 +54,8 @@ describeWithTool('live migration with local disks between two real libvirt daemo
   const patternDir = mkdtempSync(join(tmpdir(), 'hvkit-mig-pattern-'));
   const patternFile = join(patternDir, 'pattern');
   writeFileSync(patternFile, PATTERN);
-  const want = createHash('sha256').update(PATTERN).digest('hex');
+  // The disk as written: the known bytes, then zeros.
+  const want = createHash('sha256').update(PATTERN).update(Buffer.alloc((DISK_MIB << 20) - PATTERN.length)).digest('hex');
 
   beforeAll(() => {
     pair = startLibvirtPair();
@@ -151,5 +152,79 @@ describeWithTool('live migration with local disks between two real libvirt daemo
     expect(imagesOf(a)).toEqual([]);
     expect(checksum(join(b.images, volume(guest)))).toBe(want);
     expect(readState(p.dir).guests[guest].spec.host).toBe(HOST_B);
+  });
+
+  it('refuses while B already has a domain of that name, leaving the guest running on A; once it is gone, replaces the image a cut-short migration left on B', { timeout: 240_000 }, async () => {
+    const guest = `${prefix}-web-03`;
+    await guestOnA(guest);
+    // Someone else's domain of the same name on B (only defined: its disk need not exist).
+    const dir = mkdtempSync(join(tmpdir(), 'hvkit-mig-xml-'));
+    writeFileSync(join(dir, 'd.xml'), a.virsh('dumpxml', '--inactive', guest).out);
+    expect(b.virsh('define', join(dir, 'd.xml')).ok).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
+
+    p.writeStack(stack(pair, guest, 'b'));
+    const refused = await p.run(['apply', '--auto-approve']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.err + refused.out).toContain(`cannot migrate ${guest} to ${HOST_B}: a domain of that name is already defined there; remove it there first`);
+    expect(a.virsh('domstate', guest).out.trim()).toBe('running');
+    expect(checksum(join(a.images, volume(guest)))).toBe(want);
+    expect(b.virsh('domstate', guest).out.trim()).toBe('shut off');
+    expect(readState(p.dir).guests[guest].spec.host).toBe(HOST_A);
+
+    // The clash goes; what is left on B is an image of the guest's name with other bytes and another size.
+    expect(b.virsh('undefine', guest).ok).toBe(true);
+    const stale = join(b.images, volume(guest));
+    run('qemu-img', ['create', '-f', 'qcow2', stale, '32M']);
+    run('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0xcd 0 4M', stale]);
+    const r = await p.run(['apply', '--auto-approve']);
+    expect(r.code, r.err + r.out).toBe(0);
+    expect(b.virsh('domstate', guest).out.trim()).toBe('running');
+    expect(imagesOf(a)).toEqual([]);
+    expect(checksum(stale)).toBe(want);
+  });
+
+  it('counts a guest already on B and gone from A as migrated (its answer lost) and removes the image A kept', { timeout: 240_000 }, async () => {
+    const guest = `${prefix}-web-04`;
+    await guestOnA(guest);
+    // The migration done by hand, as if hvkit had been killed after virsh returned; libvirt leaves A's image.
+    if (!b.virsh('pool-info', 'hvkit').ok) {
+      expect(b.virsh('pool-define-as', 'hvkit', 'dir', '--target', STORAGE_DIR).ok).toBe(true);
+      expect(b.virsh('pool-start', 'hvkit').ok).toBe(true);
+    }
+    const moved = a.virsh('migrate', '--live', '--persistent', '--undefinesource', '--copy-storage-all', '--domain', guest, '--desturi', b.uri);
+    expect(moved.ok, moved.err).toBe(true);
+    expect(imagesOf(a)).toEqual([volume(guest)]);
+
+    const host = (n: LibvirtNode, name: string) => ({ name, address: n.uri, storageDir: STORAGE_DIR });
+    const r = spawnSync(join(ROOT, 'providers', 'libvirt', 'migrate'), [], {
+      input: JSON.stringify({ fleet: 'tokyo', host: host(a, HOST_A), target: host(b, HOST_B), guest: { name: guest, disks: [{ on: 'sda', sizeMiB: DISK_MIB }] } }),
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`${guest} is already on ${HOST_B} and gone from ${HOST_A}; not migrating again`);
+    expect(imagesOf(a)).toEqual([]);
+    expect(b.virsh('domstate', guest).out.trim()).toBe('running');
+    expect(checksum(join(b.images, volume(guest)))).toBe(want);
+  });
+});
+
+describe('libvirt migrate verb: what it refuses before touching either host', () => {
+  it('refuses hosts with different storageDirs for a guest with disks (its disk paths move unchanged), without running virsh', () => {
+    const r = spawnSync(join(ROOT, 'providers', 'libvirt', 'migrate'), [], {
+      input: JSON.stringify({
+        fleet: 'tokyo',
+        host: { name: 'kvm-01', address: 'qemu+tcp://kvm-01/system', storageDir: '/srv/images' },
+        target: { name: 'kvm-02', address: 'qemu+tcp://kvm-02/system', storageDir: '/var/lib/hvkit/images' },
+        guest: { name: 'web-01', disks: [{ on: 'sda', sizeMiB: 64 }] },
+      }),
+      encoding: 'utf8',
+      // A virsh that would fail loudly: the refusal must come first.
+      env: { ...process.env, HVKIT_VIRSH: '/bin/false' },
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('cannot migrate web-01 with its disks from kvm-01 (storageDir /srv/images) to kvm-02 (storageDir /var/lib/hvkit/images): live migration keeps disk paths, so both hosts need the same storageDir');
+    expect(r.stderr).not.toContain('$ virsh');
   });
 });
