@@ -116,6 +116,16 @@ function teardownNetns(ns: string): void {
   sh('ip', ['netns', 'del', ns]);
 }
 
+/** 10.77.X with X from the pid, or the next X no interface of this machine has an address in yet. */
+function freeSubnet(id: number): string {
+  const used = sh('ip', ['-o', '-4', 'addr', 'show']).out;
+  for (let k = 0; k < 250; k++) {
+    const subnet = `10.77.${(id + k) % 250}`;
+    if (!used.includes(` ${subnet}.`)) return subnet;
+  }
+  throw new Error('no free 10.77.X.0/24 subnet for the libvirt pair');
+}
+
 /**
  * Starts the pair and waits until both answer `virsh version` over TCP.
  * Throws with the daemon's log when one does not; whatever was set up is torn down first.
@@ -123,8 +133,7 @@ function teardownNetns(ns: string): void {
 export function startLibvirtPair(): LibvirtPair {
   sweepStale();
   const id = process.pid;
-  // 10.77.X.0/24 with X from the pid: two pairs of different test processes do not share a subnet.
-  const subnet = `10.77.${id % 250}`;
+  const subnet = freeSubnet(id);
   const bridge = `hvp${id}br`;
   const base = mkdtempSync(join('/tmp', `${PREFIX}${id}-`));
   const nodes: LibvirtNode[] = [];

@@ -46,7 +46,7 @@ function checksum(image: string): string {
   }
 }
 
-describeWithTool('live migration with local disks between two real libvirt daemons', 'two namespaced libvirtd', !reason, reason ?? '', () => {
+describeWithTool('live migration with local disks between two real libvirt daemons', 'two libvirt daemons in network namespaces', !reason, reason ?? '', () => {
   let pair: LibvirtPair;
   let a: LibvirtNode;
   let b: LibvirtNode;
