@@ -13,8 +13,13 @@
  *          Needs a server: HVKIT_BENCH_PG_CONN, else HVKIT_TEST_PG_CONN (skipped,
  *          saying so, without either).
  *
+ *   placement: 10,000 new guests placed onto 1,000 hosts in process (target well
+ *          under 1 s), and packing quality on generated traces (bench/placement.ts).
+ *   simulate: `hvkit simulate` of a generated 100,000-arrival trace, with and
+ *          without --rebalance; target < 30 s.
+ *
  * Each figure is the median of RUNS runs (default 3; this machine is noisy).
- * Options: --quick (1,000 and 10,000 only), --runs N, --only plan,apply,state, --terraform (also time
+ * Options: --quick (1,000 and 10,000 only), --runs N, --only plan,apply,state,placement,simulate, --terraform (also time
  * `terraform apply` of 1,000 terraform_data resources with a trivial local-exec).
  */
 import { spawnSync } from 'node:child_process';
@@ -22,25 +27,27 @@ import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, mk
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchPlacement } from './placement';
 import { benchState, fileStores, median, pgStores, timeStore } from './state';
+import { generateTrace, traceCsv } from './trace';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1]) || 3;
 const quick = args.includes('--quick');
-/** `--only plan,apply,state`: run just those parts. */
-const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : ['plan', 'apply', 'state'];
+/** `--only plan,apply,state,placement,simulate`: run just those parts. */
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : ['plan', 'apply', 'state', 'placement', 'simulate'];
 const want = (part: string) => only.includes(part);
 
 const pgConn = process.env.HVKIT_BENCH_PG_CONN || process.env.HVKIT_TEST_PG_CONN || undefined;
 
 /** Wall seconds, CPU seconds (user + sys) and peak RSS (MB) of one command, through GNU time. */
-function timed(cmd: string[], cwd: string, env: NodeJS.ProcessEnv): { s: number; cpu: number; mb: number; code: number | null } {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', ...cmd], { cwd, env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'ignore', 'pipe'] });
+function timed(cmd: string[], cwd: string, env: NodeJS.ProcessEnv, keepOut = false): { s: number; cpu: number; mb: number; code: number | null; out: string } {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', ...cmd], { cwd, env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', keepOut ? 'pipe' : 'ignore', 'pipe'] });
   const last = r.stderr.trim().split('\n').pop() ?? '';
   const [s, kb, user, sys] = last.split(' ').map(Number);
   if (r.status !== 0 && r.status !== 2) throw new Error(`${cmd.join(' ')} failed (${r.status}):\n${r.stderr.slice(-2000)}`);
-  return { s, cpu: Math.round((user + sys) * 100) / 100, mb: Math.round(kb / 1024), code: r.status };
+  return { s, cpu: Math.round((user + sys) * 100) / 100, mb: Math.round(kb / 1024), code: r.status, out: r.stdout ?? '' };
 }
 
 function project(): string {
@@ -132,6 +139,29 @@ try {
     }
   } finally {
     await pg?.cleanup();
+  }
+
+  if (want('placement')) {
+    console.log('');
+    benchPlacement(runs, rows);
+  }
+
+  if (want('simulate')) {
+    writeFileSync(join(dir, 'trace.csv'), traceCsv(generateTrace({ seed: 1, arrivals: 100_000, concurrency: 4000 })));
+    console.log(`\nhvkit simulate, 100,000 arrivals, --host cpus=80,memory=180GiB --overcommit 1 --reserve 0 (median of ${runs}; target < 30 s):`);
+    console.log('  mode          wall s   cpu s   peak MB   peak hosts (bound, best-fit, first-fit)   migrations');
+    for (const extra of [[], ['--rebalance']]) {
+      let last = '';
+      const xs = Array.from({ length: runs }, () => {
+        const t = timed([...hvkit(dir), 'simulate', 'trace.csv', '--host', 'cpus=80,memory=180GiB', '--overcommit', '1', '--reserve', '0', '--json', ...extra], dir, { NO_COLOR: '1' }, true);
+        last = t.out;
+        return t;
+      });
+      const j = JSON.parse(last);
+      const line = `  ${(extra[0] ?? 'plain').padEnd(12)}  ${median(xs.map((x) => x.s)).toFixed(2).padStart(6)}   ${median(xs.map((x) => x.cpu)).toFixed(2).padStart(5)}   ${String(median(xs.map((x) => x.mb))).padStart(7)}   ${`${j.peakHosts} (${j.peakLowerBound}, ${j.reference.bestFit.peakHosts}, ${j.reference.firstFit.peakHosts})`.padEnd(40)}  ${j.migrations ?? '—'}`;
+      console.log(line);
+      rows.push(`simulate ${extra[0] ?? 'plain'}: ${line.trim()}`);
+    }
   }
 
   if (args.includes('--terraform')) {

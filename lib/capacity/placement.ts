@@ -3,6 +3,7 @@ import { admit, blocks, hostUsage, release, type Breach, type FailMode, type Hos
 import { assertNever } from '../errors';
 import { admits, crossesSoft } from './fits';
 import { guestOverheadMiB, memoryUsed, round2 } from './usage';
+import { Verdicts, type ShapeVerdicts } from './verdicts';
 import { bestFitScore, hvkitScore, type WeighPolicy } from './weigh';
 
 export type { WeighPolicy };
@@ -131,6 +132,8 @@ export class Packing {
   private slots = new Map<string, Slot>();
   /** Slots in name order: the scan `choose` runs on every host. */
   private list: Slot[] = [];
+  /** Admission and rank per host and guest shape, re-worked only where a host's usage changed. */
+  private verdicts = new Verdicts();
   /** Host names in order. */
   hosts: readonly string[];
 
@@ -154,7 +157,7 @@ export class Packing {
       slots.set(s.name, copy);
       list.push(copy);
     }
-    Object.assign(c, { slots, list, hosts: this.hosts });
+    Object.assign(c, { slots, list, hosts: this.hosts, verdicts: new Verdicts() });
     return c;
   }
 
@@ -168,6 +171,7 @@ export class Packing {
     let i = this.list.length;
     while (i > 0 && this.list[i - 1].name > slot.name) i--;
     this.list.splice(i, 0, slot);
+    this.verdicts.clear();
     this.slots.set(slot.name, slot);
     this.hosts = this.list.map((s) => s.name);
   }
@@ -267,35 +271,44 @@ export class Packing {
     }
     let matching = 0;
     let candidates = 0;
-    let best: Slot | undefined;
-    let bestRank: Rank = { soft: 0, empty: 0, score: 0 };
+    let best = -1;
     const rank: Rank = { soft: 0, empty: 0, score: 0 };
     // With `accept`, every admitting host is kept so the next best can be offered.
     const all: { slot: Slot; rank: Rank }[] | undefined = opts.accept ? [] : undefined;
     const keys = Object.keys(selector);
     const exclude = opts.exclude;
-    for (const s of this.list) {
+    const list = this.list;
+    const g = ask.guest;
+    const v = this.verdicts.of(g, policy, list.length);
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i];
       if (s.spec.provider !== ask.provider || (exclude !== undefined && exclude.has(s.name))) continue;
       let tagged = true;
       for (let k = 0; k < keys.length && tagged; k++) tagged = s.spec.tags[keys[k]] === selector[keys[k]];
       if (!tagged) continue;
       matching++;
-      if (!admits(s.usage, ask.guest)) continue;
+      if (v.usage[i] !== s.usage) {
+        v.usage[i] = s.usage;
+        v.ok[i] = admits(s.usage, g) ? 1 : 0;
+        if (v.ok[i] && policy !== 'first-fit') {
+          rankOf(s.usage, g, policy, rank);
+          v.soft[i] = rank.soft;
+          v.empty[i] = rank.empty;
+          v.score[i] = rank.score;
+        }
+      }
+      if (!v.ok[i]) continue;
       candidates++;
       if (policy === 'first-fit' && !all) {
-        best = s;
+        best = i;
         break;
       }
-      rankOf(s.usage, ask.guest, policy, rank);
-      if (all) all.push({ slot: s, rank: { ...rank } });
-      else if (!best || compareRanks(rank, bestRank) < 0) {
-        best = s;
-        bestRank = { ...rank };
-      }
+      if (all) all.push({ slot: s, rank: { soft: v.soft[i], empty: v.empty[i], score: v.score[i] } });
+      else if (best < 0 || before(v, i, best)) best = i;
     }
     if (matching === 0) return { ok: false, failure: { code: 'no-candidates', detail: { provider: ask.provider, selector: { ...selector } } } };
     if (candidates === 0) return { ok: false, failure: opts.explain === false ? { code: 'no-fit', detail: { candidates: matching, closest: '', short: [] } } : this.noFit(ask, opts, matching) };
-    const order = all ? all.sort((a, b) => compareRanks(a.rank, b.rank) || (a.slot.name < b.slot.name ? -1 : 1)).map((c) => c.slot) : [best!];
+    const order = all ? all.sort((a, b) => compareRanks(a.rank, b.rank) || (a.slot.name < b.slot.name ? -1 : 1)).map((c) => c.slot) : [list[best]];
     for (const s of order) {
       const r = this.tryPlace(s.name, ask.guest);
       // The pre-check computes admit's own inequalities; a disagreement is a bug, not a fit verdict.
@@ -367,6 +380,13 @@ function rankOf(u: HostUsage, g: GuestSpec, policy: WeighPolicy, out: Rank): voi
     default:
       assertNever(policy, 'weigh policy');
   }
+}
+
+/** Whether host position i ranks strictly before host position j (a tie keeps the earlier name). */
+function before(v: ShapeVerdicts, i: number, j: number): boolean {
+  if (v.soft[i] !== v.soft[j]) return v.soft[i] < v.soft[j];
+  if (v.empty[i] !== v.empty[j]) return v.empty[i] < v.empty[j];
+  return v.score[j] - v.score[i] > 1e-9;
 }
 
 /** Ranks compared field by field; scores at 1e-9 so sums in a different order do not decide. */

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { simulate, type HostShape } from '../../capacity/simulate';
-import { parseTrace } from '../../capacity/trace';
 import { HvkitError } from '../../errors';
 import { DEFAULT_CAPACITY, DEFAULT_RESERVE_MIB } from '../../manifest/defaults';
 import { printable } from '../../manifest/names';
@@ -51,6 +50,8 @@ export function registerSimulate(program: Command, io: Io): void {
     } catch (e) {
       throw new HvkitError(`cannot read the trace ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
+    // Loaded when used: the CSV reader is a dependency only this command needs, so other commands start without it.
+    const { parseTrace } = await import('../../capacity/trace');
     const rows = parseTrace(text, file);
     const result = simulate(rows, { host, overcommit, reserveMiB, hosts, rebalance: opts.rebalance, file });
     if (opts.json) {

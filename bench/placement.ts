@@ -1,0 +1,75 @@
+/**
+ * Placement benchmarks (npm run bench -- --only placement,simulate):
+ *   placement: 10,000 new guests placed one by one onto 1,000 hosts that
+ *              already run 4 guests each, through Packing.choose as a plan
+ *              does (target: well under 1 s); and the packing quality of
+ *              hvkit's scoring on generated traces against Best-Fit,
+ *              First-Fit and the lower bound, with and without rebalancing.
+ *   simulate:  `hvkit simulate` of a 100,000-arrival trace (target < 30 s).
+ */
+import { performance } from 'node:perf_hooks';
+import { Packing, type PackHost } from '../lib/capacity/placement';
+import { simulate } from '../lib/capacity/simulate';
+import { DEFAULT_CAPACITY } from '../lib/manifest/defaults';
+import type { GuestSpec, HostSpec } from '../lib/manifest/types';
+import { generateTrace } from './trace';
+import { median } from './state';
+
+function host(i: number): HostSpec {
+  const name = `host-${String(i).padStart(5, '0')}`;
+  return {
+    name, path: `bench/${name}`, provider: 'local', address: '', storageDir: '', tags: {},
+    cpu: { sockets: 2, cores: 16, threads: 32 },
+    memory: { slots: 8, maxDimmMiB: 16384, dimmsMiB: [16384, 16384, 16384, 16384], totalMiB: 65536 },
+    disks: [{ name: 'sda', sizeMiB: 2 * 1024 * 1024, kind: 'ssd', iops: 20000, mbps: 500 }],
+    nics: [{ name: 'eth0', gbps: 10 }],
+    reserve: { memoryMiB: 512, overheadMiB: 128, vcpus: 0 },
+    capacity: { ...DEFAULT_CAPACITY },
+  };
+}
+
+function guest(name: string, hostName: string, i: number): GuestSpec {
+  // Three shapes, so hosts differ and the weigh step has something to choose.
+  const shape = [{ vcpus: 2, mem: 4096, cpu: 0.5 }, { vcpus: 4, mem: 2048, cpu: 1.5 }, { vcpus: 1, mem: 6144, cpu: 0.2 }][i % 3];
+  return {
+    name, path: `bench/${name}`, host: hostName, role: 'web', uuid: '', mode: 'pv',
+    vcpus: shape.vcpus, maxVcpus: shape.vcpus, memoryMiB: shape.mem, maxMemoryMiB: shape.mem * 2,
+    disks: [{ sizeMiB: 40960, on: hostName ? 'sda' : '' }], nics: [], load: { cpu: shape.cpu, iops: 100, netMbps: 50 },
+    antiAffinity: null, kernel: null, bootloader: null, cpuWeight: null, cpuCap: null, power: 'running', tags: {},
+    lifecycle: { ignoreChanges: [], preventDestroy: false }, movedFrom: null,
+  };
+}
+
+/** Milliseconds to place 10,000 guests onto 1,000 hosts (each choose is admitted and added, as a plan places). */
+export function placeTenThousand(): number {
+  const hosts: PackHost[] = Array.from({ length: 1000 }, (_, h) => ({ spec: host(h), guests: Array.from({ length: 4 }, (_, g) => guest(`old-${h}-${g}`, host(h).name, h + g)) }));
+  const news = Array.from({ length: 10000 }, (_, i) => guest(`new-${String(i).padStart(5, '0')}`, '', i));
+  const t = performance.now();
+  const p = new Packing(hosts);
+  for (const g of news) {
+    const r = p.choose({ guest: g, provider: 'local' });
+    if (!r.ok) throw new Error(`bench: ${g.name} found no host (${r.failure.code})`);
+    p.add(r.host, r.guest, r.usage);
+  }
+  return performance.now() - t;
+}
+
+export function benchPlacement(runs: number, rows: string[]): void {
+  const ms = median(Array.from({ length: runs }, placeTenThousand));
+  const line = `  10,000 guests onto 1,000 hosts: ${ms.toFixed(0)} ms (median of ${runs}; target well under 1,000 ms)`;
+  console.log(`placement engine (in process):\n${line}`);
+  rows.push(`placement 10k→1k: ${ms.toFixed(0)} ms`);
+
+  console.log('\npacking quality on generated traces (20,000 arrivals, hosts cpus=80,memory=180GiB, --overcommit 1 --reserve 0):');
+  console.log('  seed  concurrency   bound   hvkit   best-fit   first-fit   hvkit+rebalance (migrations, over bound)');
+  for (const [seed, concurrency] of [[1, 4000], [2, 4000], [3, 1500], [4, 8000], [5, 800]]) {
+    const trace = generateTrace({ seed, arrivals: 20000, concurrency });
+    const opts = { host: { cpus: 80, memoryMiB: 180 * 1024 }, overcommit: 1, reserveMiB: 0 };
+    const r = simulate(trace, opts);
+    const rb = simulate(trace, { ...opts, rebalance: true });
+    const over = (((rb.peakHosts - rb.peakLowerBound) / rb.peakLowerBound) * 100).toFixed(1);
+    const q = `  ${String(seed).padStart(4)}  ${String(concurrency).padStart(11)}   ${String(r.peakLowerBound).padStart(5)}   ${String(r.peakHosts).padStart(5)}   ${String(r.reference.bestFit.peakHosts).padStart(8)}   ${String(r.reference.firstFit.peakHosts).padStart(9)}   ${rb.peakHosts} (${rb.migrations}, +${over}%)`;
+    console.log(q);
+    rows.push(`quality seed ${seed}: ${q.trim()}`);
+  }
+}

@@ -1,0 +1,51 @@
+import type { GuestSpec } from '../manifest/types';
+import type { HostUsage } from './admit';
+import type { WeighPolicy } from './weigh';
+
+/**
+ * What `choose` worked out for each host and one guest shape: whether the
+ * host admits it and how it ranks. Both depend only on the host's usage and
+ * the guest's shape, and placing a guest changes one host's usage, so the
+ * next guest of the same shape is re-checked on that host alone: a plan that
+ * places 10,000 guests of a few shapes onto 1,000 hosts checks each host
+ * about once per shape rather than 10,000 times. A host's entry is trusted
+ * only while its usage is the very object it was worked out on.
+ */
+export interface ShapeVerdicts {
+  usage: (HostUsage | undefined)[];
+  ok: Uint8Array;
+  soft: Uint8Array;
+  empty: Uint8Array;
+  score: Float64Array;
+}
+
+/** Shapes kept at once; a plan's guests come in few shapes, a trace's in a few dozen. */
+const MAX_SHAPES = 64;
+
+export class Verdicts {
+  private readonly byShape = new Map<string, ShapeVerdicts>();
+
+  /** The verdicts for the guest's shape under a policy, over `hosts` host positions. */
+  of(g: GuestSpec, policy: WeighPolicy, hosts: number): ShapeVerdicts {
+    const key = shapeKey(g, policy);
+    let v = this.byShape.get(key);
+    if (!v || v.usage.length !== hosts) {
+      if (!v && this.byShape.size >= MAX_SHAPES) this.byShape.delete(this.byShape.keys().next().value!);
+      v = { usage: new Array(hosts).fill(undefined), ok: new Uint8Array(hosts), soft: new Uint8Array(hosts), empty: new Uint8Array(hosts), score: new Float64Array(hosts) };
+      this.byShape.set(key, v);
+    }
+    return v;
+  }
+
+  /** Forgets everything: host positions moved (a host was added). */
+  clear(): void {
+    this.byShape.clear();
+  }
+}
+
+/** Everything of a guest that admission and weighing read (not its name: two web guests of one size share verdicts). */
+function shapeKey(g: GuestSpec, policy: WeighPolicy): string {
+  let disks = '';
+  for (const d of g.disks) disks += `${d.sizeMiB}@${d.on};`;
+  return `${policy}|${g.memoryMiB}|${g.maxMemoryMiB}|${g.vcpus}|${g.maxVcpus}|${g.mode}|${g.load.cpu}|${g.load.iops}|${g.load.netMbps}|${g.antiAffinity ?? ''}|${disks}`;
+}
