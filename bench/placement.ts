@@ -40,25 +40,31 @@ function guest(name: string, hostName: string, i: number): GuestSpec {
   };
 }
 
-/** Milliseconds to place 10,000 guests onto 1,000 hosts (each choose is admitted and added, as a plan places). */
-export function placeTenThousand(): number {
+/**
+ * Milliseconds to place 10,000 guests onto 1,000 hosts (each choose is
+ * admitted and added, as a plan places): wall, and CPU (what the machine's
+ * other work does not inflate as much).
+ */
+export function placeTenThousand(): { wall: number; cpu: number } {
   const hosts: PackHost[] = Array.from({ length: 1000 }, (_, h) => ({ spec: host(h), guests: Array.from({ length: 4 }, (_, g) => guest(`old-${h}-${g}`, host(h).name, h + g)) }));
   const news = Array.from({ length: 10000 }, (_, i) => guest(`new-${String(i).padStart(5, '0')}`, '', i));
   const t = performance.now();
+  const c = process.cpuUsage();
   const p = new Packing(hosts);
   for (const g of news) {
     const r = p.choose({ guest: g, provider: 'local' });
     if (!r.ok) throw new Error(`bench: ${g.name} found no host (${r.failure.code})`);
     p.add(r.host, r.guest, r.usage);
   }
-  return performance.now() - t;
+  const used = process.cpuUsage(c);
+  return { wall: performance.now() - t, cpu: (used.user + used.system) / 1000 };
 }
 
 export function benchPlacement(runs: number, rows: string[]): void {
-  const ms = median(Array.from({ length: runs }, placeTenThousand));
-  const line = `  10,000 guests onto 1,000 hosts: ${ms.toFixed(0)} ms (median of ${runs}; target well under 1,000 ms)`;
-  console.log(`placement engine (in process):\n${line}`);
-  rows.push(`placement 10k→1k: ${ms.toFixed(0)} ms`);
+  const xs = Array.from({ length: runs }, placeTenThousand);
+  const line = `  10,000 guests onto 1,000 hosts: wall ${median(xs.map((x) => x.wall)).toFixed(0)} ms, cpu ${median(xs.map((x) => x.cpu)).toFixed(0)} ms (median of ${runs}; target well under 1,000 ms)`;
+  console.log(`placement engine (in process, bundled as hvkit runs):\n${line}`);
+  rows.push(`placement 10k→1k: ${line.trim()}`);
 
   console.log('\npacking quality on generated traces (20,000 arrivals, hosts cpus=80,memory=180GiB, --overcommit 1 --reserve 0):');
   console.log('  seed  concurrency   bound   hvkit   best-fit   first-fit   hvkit+rebalance (migrations, over bound)');

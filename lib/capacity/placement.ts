@@ -110,6 +110,8 @@ export type PackingSnapshot = readonly { readonly host: string; readonly usage: 
 
 interface Slot {
   name: string;
+  /** Position in name order. */
+  index: number;
   spec: HostSpec;
   usage: HostUsage;
   guests: Map<string, GuestSpec>;
@@ -134,15 +136,21 @@ export class Packing {
   private list: Slot[] = [];
   /** Admission and rank per host and guest shape, re-worked only where a host's usage changed. */
   private verdicts = new Verdicts();
+  /** When each host's usage last changed (a clock tick; by position): what tells the verdicts they are stale. */
+  private stamps: number[] = [];
+  private clock = 0;
+  /** Hosts (by position) of a provider carrying a selector's tags, per provider and selector. */
+  private matching = new Map<string, Uint8Array>();
   /** Host names in order. */
   hosts: readonly string[];
 
   constructor(hosts: readonly PackHost[]) {
     const sorted = [...hosts].sort((a, b) => (a.spec.name < b.spec.name ? -1 : a.spec.name > b.spec.name ? 1 : 0));
     for (const h of sorted) {
-      const slot = { name: h.spec.name, spec: h.spec, usage: hostUsage(h.spec, h.guests, h.installed), guests: new Map(h.guests.map((g) => [g.name, g])) };
+      const slot = { name: h.spec.name, index: this.list.length, spec: h.spec, usage: hostUsage(h.spec, h.guests, h.installed), guests: new Map(h.guests.map((g) => [g.name, g])) };
       this.slots.set(h.spec.name, slot);
       this.list.push(slot);
+      this.stamps.push(++this.clock);
     }
     this.hosts = sorted.map((h) => h.spec.name);
   }
@@ -153,11 +161,11 @@ export class Packing {
     const slots = new Map<string, Slot>();
     const list: Slot[] = [];
     for (const s of this.list) {
-      const copy = { name: s.name, spec: s.spec, usage: s.usage, guests: new Map(s.guests) };
+      const copy = { name: s.name, index: s.index, spec: s.spec, usage: s.usage, guests: new Map(s.guests) };
       slots.set(s.name, copy);
       list.push(copy);
     }
-    Object.assign(c, { slots, list, hosts: this.hosts, verdicts: new Verdicts() });
+    Object.assign(c, { slots, list, hosts: this.hosts, verdicts: new Verdicts(), stamps: [...this.stamps], clock: this.clock, matching: new Map() });
     return c;
   }
 
@@ -167,11 +175,14 @@ export class Packing {
    */
   addHost(h: PackHost): void {
     if (this.slots.has(h.spec.name)) throw new Error(`host '${h.spec.name}' is already in the packing`);
-    const slot = { name: h.spec.name, spec: h.spec, usage: hostUsage(h.spec, h.guests, h.installed), guests: new Map(h.guests.map((g) => [g.name, g])) };
+    const slot = { name: h.spec.name, index: 0, spec: h.spec, usage: hostUsage(h.spec, h.guests, h.installed), guests: new Map(h.guests.map((g) => [g.name, g])) };
     let i = this.list.length;
     while (i > 0 && this.list[i - 1].name > slot.name) i--;
     this.list.splice(i, 0, slot);
+    this.stamps.splice(i, 0, ++this.clock);
+    for (let k = i; k < this.list.length; k++) this.list[k].index = k;
     this.verdicts.clear();
+    this.matching.clear();
     this.slots.set(slot.name, slot);
     this.hosts = this.list.map((s) => s.name);
   }
@@ -220,6 +231,7 @@ export class Packing {
     const s = this.slot(host);
     const placed = guest.host === host ? guest : { ...guest, host };
     s.usage = usage ?? hostUsage(s.spec, [...s.guests.values(), placed], s.usage.capacities.memory);
+    this.stamps[s.index] = ++this.clock;
     s.guests.set(placed.name, placed);
   }
 
@@ -236,6 +248,7 @@ export class Packing {
     for (const e of snap) {
       const s = this.slot(e.host);
       s.usage = e.usage;
+      this.stamps[s.index] = ++this.clock;
       s.guests = new Map(e.guests);
     }
   }
@@ -246,6 +259,7 @@ export class Packing {
     const g = s.guests.get(name);
     if (!g) return undefined;
     s.usage = release(s.usage, g);
+    this.stamps[s.index] = ++this.clock;
     s.guests.delete(name);
     return g;
   }
@@ -275,20 +289,19 @@ export class Packing {
     const rank: Rank = { soft: 0, empty: 0, score: 0 };
     // With `accept`, every admitting host is kept so the next best can be offered.
     const all: { slot: Slot; rank: Rank }[] | undefined = opts.accept ? [] : undefined;
-    const keys = Object.keys(selector);
     const exclude = opts.exclude;
     const list = this.list;
+    const stamps = this.stamps;
     const g = ask.guest;
     const v = this.verdicts.of(g, policy, list.length);
+    const match = this.matchingHosts(ask.provider, selector);
+    // Typed arrays only, but for hosts whose usage changed since the shape was last placed: the scan stays in cache.
     for (let i = 0; i < list.length; i++) {
-      const s = list[i];
-      if (s.spec.provider !== ask.provider || (exclude !== undefined && exclude.has(s.name))) continue;
-      let tagged = true;
-      for (let k = 0; k < keys.length && tagged; k++) tagged = s.spec.tags[keys[k]] === selector[keys[k]];
-      if (!tagged) continue;
+      if (match[i] === 0 || (exclude !== undefined && exclude.has(list[i].name))) continue;
       matching++;
-      if (v.usage[i] !== s.usage) {
-        v.usage[i] = s.usage;
+      if (v.stamp[i] !== stamps[i]) {
+        const s = list[i];
+        v.stamp[i] = stamps[i];
         v.ok[i] = admits(s.usage, g) ? 1 : 0;
         if (v.ok[i] && policy !== 'first-fit') {
           rankOf(s.usage, g, policy, rank);
@@ -303,7 +316,7 @@ export class Packing {
         best = i;
         break;
       }
-      if (all) all.push({ slot: s, rank: { soft: v.soft[i], empty: v.empty[i], score: v.score[i] } });
+      if (all) all.push({ slot: list[i], rank: { soft: v.soft[i], empty: v.empty[i], score: v.score[i] } });
       else if (best < 0 || before(v, i, best)) best = i;
     }
     if (matching === 0) return { ok: false, failure: { code: 'no-candidates', detail: { provider: ask.provider, selector: { ...selector } } } };
@@ -331,6 +344,18 @@ export class Packing {
       if (!closest || gap < closest.gap) closest = { host: s.name, short, gap };
     }
     return { code: 'no-fit', detail: { candidates: matching, closest: closest!.host, short: closest!.short } };
+  }
+
+  private matchingHosts(provider: ProviderName, selector: Readonly<Record<string, string>>): Uint8Array {
+    const keys = Object.keys(selector).sort();
+    const key = `${provider}|${keys.map((k) => `${k}=${selector[k]}`).join('|')}`;
+    let m = this.matching.get(key);
+    if (!m) {
+      m = new Uint8Array(this.list.length);
+      for (let i = 0; i < this.list.length; i++) m[i] = this.matches(this.list[i], provider, selector) ? 1 : 0;
+      this.matching.set(key, m);
+    }
+    return m;
   }
 
   private matches(s: Slot, provider: ProviderName, selector: Readonly<Record<string, string>>): boolean {

@@ -1,5 +1,4 @@
 import type { GuestSpec } from '../manifest/types';
-import type { HostUsage } from './admit';
 import type { WeighPolicy } from './weigh';
 
 /**
@@ -9,10 +8,11 @@ import type { WeighPolicy } from './weigh';
  * next guest of the same shape is re-checked on that host alone: a plan that
  * places 10,000 guests of a few shapes onto 1,000 hosts checks each host
  * about once per shape rather than 10,000 times. A host's entry is trusted
- * only while its usage is the very object it was worked out on.
+ * only while the host's change stamp is the one it was worked out at.
  */
 export interface ShapeVerdicts {
-  usage: (HostUsage | undefined)[];
+  /** The host's change stamp the entry was worked out at; 0: never. */
+  stamp: Float64Array;
   ok: Uint8Array;
   soft: Uint8Array;
   empty: Uint8Array;
@@ -29,9 +29,9 @@ export class Verdicts {
   of(g: GuestSpec, policy: WeighPolicy, hosts: number): ShapeVerdicts {
     const key = shapeKey(g, policy);
     let v = this.byShape.get(key);
-    if (!v || v.usage.length !== hosts) {
+    if (!v || v.stamp.length !== hosts) {
       if (!v && this.byShape.size >= MAX_SHAPES) this.byShape.delete(this.byShape.keys().next().value!);
-      v = { usage: new Array(hosts).fill(undefined), ok: new Uint8Array(hosts), soft: new Uint8Array(hosts), empty: new Uint8Array(hosts), score: new Float64Array(hosts) };
+      v = { stamp: new Float64Array(hosts), ok: new Uint8Array(hosts), soft: new Uint8Array(hosts), empty: new Uint8Array(hosts), score: new Float64Array(hosts) };
       this.byShape.set(key, v);
     }
     return v;
