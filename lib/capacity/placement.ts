@@ -3,7 +3,7 @@ import { admit, blocks, hostUsage, release, type Breach, type FailMode, type Hos
 import { assertNever } from '../errors';
 import { admits, crossesSoft } from './fits';
 import { guestOverheadMiB, memoryUsed, round2 } from './usage';
-import { Verdicts, type ShapeVerdicts } from './verdicts';
+import { heapPop, heapPush, ranksBefore, Verdicts, type HeapEntry, type ShapeVerdicts } from './verdicts';
 import { bestFitScore, hvkitScore, type WeighPolicy } from './weigh';
 
 export type { WeighPolicy };
@@ -139,8 +139,10 @@ export class Packing {
   /** When each host's usage last changed (a clock tick; by position): what tells the verdicts they are stale. */
   private stamps: number[] = [];
   private clock = 0;
+  /** Positions of hosts whose usage changed, in order: what a shape's verdicts catch up on. */
+  private log: number[] = [];
   /** Hosts (by position) of a provider carrying a selector's tags, per provider and selector. */
-  private matching = new Map<string, Uint8Array>();
+  private matching = new Map<string, { match: Uint8Array; key: string; count: number }>();
   /** Host names in order. */
   hosts: readonly string[];
 
@@ -165,7 +167,7 @@ export class Packing {
       slots.set(s.name, copy);
       list.push(copy);
     }
-    Object.assign(c, { slots, list, hosts: this.hosts, verdicts: new Verdicts(), stamps: [...this.stamps], clock: this.clock, matching: new Map() });
+    Object.assign(c, { slots, list, hosts: this.hosts, verdicts: new Verdicts(), stamps: [...this.stamps], clock: this.clock, matching: new Map(), log: [] });
     return c;
   }
 
@@ -183,6 +185,7 @@ export class Packing {
     for (let k = i; k < this.list.length; k++) this.list[k].index = k;
     this.verdicts.clear();
     this.matching.clear();
+    this.log = [];
     this.slots.set(slot.name, slot);
     this.hosts = this.list.map((s) => s.name);
   }
@@ -231,7 +234,7 @@ export class Packing {
     const s = this.slot(host);
     const placed = guest.host === host ? guest : { ...guest, host };
     s.usage = usage ?? hostUsage(s.spec, [...s.guests.values(), placed], s.usage.capacities.memory);
-    this.stamps[s.index] = ++this.clock;
+    this.changed(s);
     s.guests.set(placed.name, placed);
   }
 
@@ -248,7 +251,7 @@ export class Packing {
     for (const e of snap) {
       const s = this.slot(e.host);
       s.usage = e.usage;
-      this.stamps[s.index] = ++this.clock;
+      this.changed(s);
       s.guests = new Map(e.guests);
     }
   }
@@ -259,7 +262,7 @@ export class Packing {
     const g = s.guests.get(name);
     if (!g) return undefined;
     s.usage = release(s.usage, g);
-    this.stamps[s.index] = ++this.clock;
+    this.changed(s);
     s.guests.delete(name);
     return g;
   }
@@ -286,42 +289,41 @@ export class Packing {
     let matching = 0;
     let candidates = 0;
     let best = -1;
-    const rank: Rank = { soft: 0, empty: 0, score: 0 };
     // With `accept`, every admitting host is kept so the next best can be offered.
-    const all: { slot: Slot; rank: Rank }[] | undefined = opts.accept ? [] : undefined;
+    const all: { slot: Slot; rank: HeapEntry }[] | undefined = opts.accept ? [] : undefined;
     const exclude = opts.exclude;
     const list = this.list;
     const stamps = this.stamps;
     const g = ask.guest;
-    const v = this.verdicts.of(g, policy, list.length);
-    const match = this.matchingHosts(ask.provider, selector);
-    // Typed arrays only, but for hosts whose usage changed since the shape was last placed: the scan stays in cache.
-    for (let i = 0; i < list.length; i++) {
-      if (match[i] === 0 || (exclude !== undefined && exclude.has(list[i].name))) continue;
-      matching++;
-      if (v.stamp[i] !== stamps[i]) {
-        const s = list[i];
-        v.stamp[i] = stamps[i];
-        v.ok[i] = admits(s.usage, g) ? 1 : 0;
-        if (v.ok[i] && policy !== 'first-fit') {
-          rankOf(s.usage, g, policy, rank);
-          v.soft[i] = rank.soft;
-          v.empty[i] = rank.empty;
-          v.score[i] = rank.score;
+    const { match, key, count } = this.matchingHosts(ask.provider, selector);
+    const v = this.verdicts.of(g, policy, list.length, key);
+    if (!exclude && !all && policy !== 'first-fit') {
+      // The common case: the shape's heap, caught up on the hosts that changed since it was last asked.
+      this.catchUp(v, g, policy, match);
+      matching = count;
+      candidates = v.okCount;
+      const h = v.heap;
+      while (h.length && h[0].stamp !== stamps[h[0].i]) heapPop(h);
+      if (h.length) best = h[0].i;
+    } else {
+      for (let i = 0; i < list.length; i++) {
+        if (match[i] === 0 || (exclude !== undefined && exclude.has(list[i].name))) continue;
+        matching++;
+        if (v.stamp[i] !== stamps[i]) this.refresh(v, i, g, policy);
+        if (!v.ok[i]) continue;
+        candidates++;
+        if (policy === 'first-fit' && !all) {
+          best = i;
+          break;
         }
+        const e: HeapEntry = { i, stamp: 0, soft: v.soft[i], empty: v.empty[i], score: v.score[i] };
+        if (all) all.push({ slot: list[i], rank: e });
+        else if (best < 0 || ranksBefore(e, { i: best, stamp: 0, soft: v.soft[best], empty: v.empty[best], score: v.score[best] })) best = i;
       }
-      if (!v.ok[i]) continue;
-      candidates++;
-      if (policy === 'first-fit' && !all) {
-        best = i;
-        break;
-      }
-      if (all) all.push({ slot: list[i], rank: { soft: v.soft[i], empty: v.empty[i], score: v.score[i] } });
-      else if (best < 0 || before(v, i, best)) best = i;
     }
     if (matching === 0) return { ok: false, failure: { code: 'no-candidates', detail: { provider: ask.provider, selector: { ...selector } } } };
     if (candidates === 0) return { ok: false, failure: opts.explain === false ? { code: 'no-fit', detail: { candidates: matching, closest: '', short: [] } } : this.noFit(ask, opts, matching) };
-    const order = all ? all.sort((a, b) => compareRanks(a.rank, b.rank) || (a.slot.name < b.slot.name ? -1 : 1)).map((c) => c.slot) : [list[best]];
+    const order = all ? all.sort((a, b) => (ranksBefore(a.rank, b.rank) ? -1 : 1)).map((c) => c.slot) : [list[best]];
     for (const s of order) {
       const r = this.tryPlace(s.name, ask.guest);
       // The pre-check computes admit's own inequalities; a disagreement is a bug, not a fit verdict.
@@ -346,13 +348,58 @@ export class Packing {
     return { code: 'no-fit', detail: { candidates: matching, closest: closest!.host, short: closest!.short } };
   }
 
-  private matchingHosts(provider: ProviderName, selector: Readonly<Record<string, string>>): Uint8Array {
+  private changed(s: Slot): void {
+    this.stamps[s.index] = ++this.clock;
+    this.log.push(s.index);
+  }
+
+  /** Works a host's verdict for the shape out again, and offers it to the shape's heap. */
+  private refresh(v: ShapeVerdicts, i: number, g: GuestSpec, policy: WeighPolicy): void {
+    const u = this.list[i].usage;
+    const ok = admits(u, g) ? 1 : 0;
+    v.okCount += ok - v.ok[i];
+    v.ok[i] = ok;
+    v.stamp[i] = this.stamps[i];
+    if (!ok || policy === 'first-fit') return;
+    rankOf(u, g, policy, RANK);
+    v.soft[i] = RANK.soft;
+    v.empty[i] = RANK.empty;
+    v.score[i] = RANK.score;
+    if (v.primed) heapPush(v.heap, { i, stamp: v.stamp[i], soft: RANK.soft, empty: RANK.empty, score: RANK.score });
+  }
+
+  /** Brings a shape's verdicts and heap up to date: from the change log, or all hosts again when that is shorter. */
+  private catchUp(v: ShapeVerdicts, g: GuestSpec, policy: WeighPolicy, match: Uint8Array): void {
+    const n = this.list.length;
+    // Stale entries pile up in the heap; past a few per host it is cheaper to build it again.
+    if (!v.primed || this.log.length - v.logPos > n || v.heap.length > 4 * n + 64) {
+      v.primed = false;
+      for (let i = 0; i < n; i++) if (match[i] && v.stamp[i] !== this.stamps[i]) this.refresh(v, i, g, policy);
+      const heap: HeapEntry[] = [];
+      for (let i = 0; i < n; i++) if (match[i] && v.ok[i]) heapPush(heap, { i, stamp: v.stamp[i], soft: v.soft[i], empty: v.empty[i], score: v.score[i] });
+      v.heap = heap;
+      v.primed = true;
+    } else {
+      for (let k = v.logPos; k < this.log.length; k++) {
+        const i = this.log[k];
+        if (match[i] && v.stamp[i] !== this.stamps[i]) this.refresh(v, i, g, policy);
+      }
+    }
+    v.logPos = this.log.length;
+  }
+
+  private matchingHosts(provider: ProviderName, selector: Readonly<Record<string, string>>): { match: Uint8Array; key: string; count: number } {
     const keys = Object.keys(selector).sort();
     const key = `${provider}|${keys.map((k) => `${k}=${selector[k]}`).join('|')}`;
     let m = this.matching.get(key);
     if (!m) {
-      m = new Uint8Array(this.list.length);
-      for (let i = 0; i < this.list.length; i++) m[i] = this.matches(this.list[i], provider, selector) ? 1 : 0;
+      const match = new Uint8Array(this.list.length);
+      let count = 0;
+      for (let i = 0; i < this.list.length; i++) if (this.matches(this.list[i], provider, selector)) {
+        match[i] = 1;
+        count++;
+      }
+      m = { match, key, count };
       this.matching.set(key, m);
     }
     return m;
@@ -407,20 +454,7 @@ function rankOf(u: HostUsage, g: GuestSpec, policy: WeighPolicy, out: Rank): voi
   }
 }
 
-/** Whether host position i ranks strictly before host position j (a tie keeps the earlier name). */
-function before(v: ShapeVerdicts, i: number, j: number): boolean {
-  if (v.soft[i] !== v.soft[j]) return v.soft[i] < v.soft[j];
-  if (v.empty[i] !== v.empty[j]) return v.empty[i] < v.empty[j];
-  return v.score[j] - v.score[i] > 1e-9;
-}
-
-/** Ranks compared field by field; scores at 1e-9 so sums in a different order do not decide. */
-function compareRanks(a: Rank, b: Rank): number {
-  if (a.soft !== b.soft) return a.soft - b.soft;
-  if (a.empty !== b.empty) return a.empty - b.empty;
-  const d = a.score - b.score;
-  return Math.abs(d) <= 1e-9 ? 0 : d;
-}
+const RANK: Rank = { soft: 0, empty: 0, score: 0 };
 
 /** The guest with every disk that has no `on` given the host disk with the most room left (then by name). */
 export function onHost(guest: GuestSpec, u: HostUsage): GuestSpec {

@@ -17,6 +17,63 @@ export interface ShapeVerdicts {
   soft: Uint8Array;
   empty: Uint8Array;
   score: Float64Array;
+  /** Hosts whose entry says they admit the shape. */
+  okCount: number;
+  /**
+   * The admitting hosts best first (a binary heap; entries whose stamp is no
+   * longer the host's are stale and dropped when they reach the top), so a
+   * placement looks at the hosts that changed, not at every host.
+   */
+  heap: HeapEntry[];
+  /** Whether every host has an entry and the heap holds them. */
+  primed: boolean;
+  /** How much of the packing's change log the entries have taken in. */
+  logPos: number;
+}
+
+export interface HeapEntry {
+  i: number;
+  stamp: number;
+  soft: number;
+  empty: number;
+  score: number;
+}
+
+/** The placement order: no soft limit crossed, in use, lower score, then earlier name (position). */
+export function ranksBefore(a: HeapEntry, b: HeapEntry): boolean {
+  if (a.soft !== b.soft) return a.soft < b.soft;
+  if (a.empty !== b.empty) return a.empty < b.empty;
+  if (a.score !== b.score) return a.score < b.score;
+  return a.i < b.i;
+}
+
+export function heapPush(h: HeapEntry[], e: HeapEntry): void {
+  let k = h.length;
+  h.push(e);
+  while (k > 0) {
+    const parent = (k - 1) >> 1;
+    if (!ranksBefore(e, h[parent])) break;
+    h[k] = h[parent];
+    k = parent;
+  }
+  h[k] = e;
+}
+
+export function heapPop(h: HeapEntry[]): void {
+  const last = h.pop()!;
+  if (h.length === 0) return;
+  let k = 0;
+  const n = h.length;
+  for (;;) {
+    const l = 2 * k + 1;
+    if (l >= n) break;
+    const r = l + 1;
+    const c = r < n && ranksBefore(h[r], h[l]) ? r : l;
+    if (!ranksBefore(h[c], last)) break;
+    h[k] = h[c];
+    k = c;
+  }
+  h[k] = last;
 }
 
 /** Shapes kept at once; a plan's guests come in few shapes, a trace's in a few dozen. */
@@ -25,13 +82,13 @@ const MAX_SHAPES = 64;
 export class Verdicts {
   private readonly byShape = new Map<string, ShapeVerdicts>();
 
-  /** The verdicts for the guest's shape under a policy, over `hosts` host positions. */
-  of(g: GuestSpec, policy: WeighPolicy, hosts: number): ShapeVerdicts {
-    const key = shapeKey(g, policy);
+  /** The verdicts for the guest's shape under a policy, over `hosts` host positions, for the hosts a filter (`hostsKey`) lets through. */
+  of(g: GuestSpec, policy: WeighPolicy, hosts: number, hostsKey: string): ShapeVerdicts {
+    const key = `${hostsKey}|${shapeKey(g, policy)}`;
     let v = this.byShape.get(key);
     if (!v || v.stamp.length !== hosts) {
       if (!v && this.byShape.size >= MAX_SHAPES) this.byShape.delete(this.byShape.keys().next().value!);
-      v = { stamp: new Float64Array(hosts), ok: new Uint8Array(hosts), soft: new Uint8Array(hosts), empty: new Uint8Array(hosts), score: new Float64Array(hosts) };
+      v = { stamp: new Float64Array(hosts), ok: new Uint8Array(hosts), soft: new Uint8Array(hosts), empty: new Uint8Array(hosts), score: new Float64Array(hosts), okCount: 0, heap: [], primed: false, logPos: 0 };
       this.byShape.set(key, v);
     }
     return v;

@@ -3,6 +3,7 @@ import { Packing, type PackHost } from '../../lib/capacity/placement';
 import type { GuestSpec, Manifest } from '../../lib/manifest/types';
 import type { HostProps } from '../../lib/manifest/props';
 import { WEB_HOST_8G, manifestOf, web, type HostDef } from '../helpers/fleet';
+import { seededRandom } from '../helpers/random';
 
 function packingOf(hosts: Record<string, HostDef>): { packing: Packing; m: Manifest } {
   const m = manifestOf(hosts);
@@ -76,5 +77,36 @@ describe('Packing.choose', () => {
     const { packing } = packingOf({ a: { props: two as HostProps } });
     const r = packing.choose({ guest: guestOf({ role: 'web', vcpus: 1, memory: '1GiB', disks: [{ size: '20GiB', on: 'sda' }] }), provider: 'local' });
     expect(r.ok && r.guest.disks).toEqual([{ sizeMiB: 20480, on: 'sdb' }]);
+  });
+});
+
+describe('Packing.choose on many hosts', () => {
+  it('picks what a full scan of every host picks, through thousands of random placements and departures (seeded)', () => {
+    const rnd = seededRandom(2026);
+    const hostProps = (i: number): HostDef => ({ props: { ...WEB_HOST_8G, memory: { slots: 4, maxDimm: '4GiB', dimms: i % 3 ? ['4GiB', '4GiB'] : ['2GiB', '2GiB', '2GiB', '2GiB'] }, tags: { rack: i % 2 ? 'a' : 'b' } } });
+    const { packing } = packingOf(Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`h${String(i).padStart(2, '0')}`, hostProps(i)])));
+    const shapes = [guestOf({ role: 'web', vcpus: 1, memory: '512MiB' }), guestOf({ role: 'web', vcpus: 2, memory: '1.5GiB', load: { cpu: 0.8 } }), guestOf({ role: 'db', vcpus: 4, memory: '3GiB', disks: [{ size: '20GiB', on: 'sda' }] })];
+    const placed: { host: string; name: string }[] = [];
+    let agreed = 0;
+    for (let step = 0; step < 3000; step++) {
+      if (placed.length && rnd() < 0.4) {
+        const k = Math.floor(rnd() * placed.length);
+        const [gone] = placed.splice(k, 1);
+        packing.remove(gone.host, gone.name);
+        continue;
+      }
+      const shape = shapes[Math.floor(rnd() * shapes.length)];
+      const ask = { guest: { ...shape, name: `g${step}` }, provider: 'local' as const, ...(rnd() < 0.3 ? { selector: { rack: 'a' } } : {}) };
+      const fast = packing.choose(ask);
+      // An exclude set, even an empty one, takes the full scan.
+      const scan = packing.choose(ask, { exclude: new Set() });
+      expect(fast.ok ? [fast.host, fast.why.candidates] : fast.failure.code, `step ${step}`).toEqual(scan.ok ? [scan.host, scan.why.candidates] : scan.failure.code);
+      if (fast.ok) {
+        packing.add(fast.host, fast.guest, fast.usage);
+        placed.push({ host: fast.host, name: fast.guest.name });
+        agreed++;
+      }
+    }
+    expect(agreed).toBeGreaterThan(1000);
   });
 });
