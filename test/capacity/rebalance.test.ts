@@ -96,3 +96,27 @@ describe('rebalance', () => {
     expect(packing.guestCount('c')).toBe(2);
   });
 });
+
+describe('rebalance: stranded capacity', () => {
+  /**
+   * a: two 3 GiB caches with idle CPU (memory ~81% committed, CPU load 6%): its CPU is stranded.
+   * b: two CPU-busy web guests of 0.5 GiB (CPU load 1.5 + 1.5 of 3.1 cores): its memory is stranded.
+   * Neither host can be emptied (the other would cross its CPU-load soft limit), but moving a
+   * web guest to a uses a's idle CPU and b's stays busy enough: stranded capacity falls.
+   */
+  it('moves a guest where it uses capacity that sat idle, each move lowering the fleet stranded capacity', () => {
+    const cache = { role: 'cache', vcpus: 1, memory: '3GiB', load: { cpu: 0.1 } };
+    const webCpu = { role: 'web', vcpus: 1, memory: '512MiB', load: { cpu: 1.5 } };
+    const { packing, m } = packingOf({ a: { props: WEB_HOST_8G, guests: { c1: cache, c2: cache } }, b: { props: WEB_HOST_8G, guests: { w1: webCpu, w2: webCpu } } });
+    const r = rebalance(packing, movableOf(m));
+    expect(r.emptied).toEqual([]);
+    expect(r.moves.length).toBeGreaterThan(0);
+    for (const mv of r.moves) {
+      expect(mv.gain.code).toBe('lowers-stranded');
+      expect(mv.gain.detail.stranded.after).toBeLessThan(mv.gain.detail.stranded.before);
+      expect(mv.gain.detail.hostsInUse).toEqual({ before: 2, after: 2 });
+    }
+    expect(r.moves[0]).toMatchObject({ from: 'b', to: 'a' });
+    expect(rebalance(packing, movableOf(m), { stranded: false }).moves).toEqual([]);
+  });
+});
