@@ -103,9 +103,10 @@ const after = new Float64Array(6);
 /**
  * hvkit's figure for a host that admits the guest without crossing a soft
  * limit, lower is better (soft limits and hosts in use are ranked before it
- * is consulted): the free capacity the host keeps after the guest (Best-Fit)
- * plus the change the guest brings to the capacity stranded there, each a
- * mean fraction of the resources the guest asks for. A guest that fills what
+ * is consulted): the free hard capacity the host keeps after the guest
+ * (Best-Fit over memory, vCPUs and disk) plus the change the guest brings to
+ * the capacity stranded there (over every resource it asks for, load
+ * included), each a mean fraction. A guest that fills what
  * sat idle beside a full resource lowers the stranded term, so that host
  * wins over one merely as full; one that would strand more loses.
  */
@@ -124,7 +125,18 @@ export function hvkitScore(u: HostUsage, g: GuestSpec): number {
   fillUtilization(u, g, after);
   let n = 0;
   for (let r = 0; r < 6; r++) if (demands(g, r)) n++;
-  return freeOfUtil(after, g) + (STRANDED_WEIGHT * (strandedOfUtil(after, g) - strandedOfUtil(before, g))) / n;
+  return hardFreeOfUtil(after, g) + (STRANDED_WEIGHT * (strandedOfUtil(after, g) - strandedOfUtil(before, g))) / n;
+}
+
+/**
+ * Mean free fraction of the hard resources the guest takes (memory, vCPUs,
+ * disk when it has some): what decides how many servers a fleet needs. Load
+ * (CPU, IOPS, network) counts in the stranded term only, so a host whose CPU
+ * idles is not ranked below one whose CPU is busy for being emptier there.
+ */
+function hardFreeOfUtil(util: Float64Array, g: GuestSpec): number {
+  const disk = g.disks.length > 0;
+  return (2 - Math.min(1, util[MEMORY]) - Math.min(1, util[VCPUS]) + (disk ? 1 - Math.min(1, util[DISK]) : 0)) / (disk ? 3 : 2);
 }
 
 /**

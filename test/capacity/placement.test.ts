@@ -33,6 +33,21 @@ describe('Packing.choose', () => {
     expect(r.ok && r.why.uses).toContain('cpu');
   });
 
+  it('without soft limits deciding, prefers the host whose idle CPU the guest uses over one as full whose CPU is busy (Best-Fit cannot tell them apart)', () => {
+    const { packing } = packingOf({
+      // Both hosts: 4 GiB of guests and 2 vCPUs, so memory and vCPUs are as full on each.
+      // a-busy: CPU load 1.6 of 3.1 cores. b-db: CPU load 0.3: its CPU idles beside its memory.
+      'a-busy': { props: WEB_HOST_8G, guests: { app: { role: 'app', vcpus: 2, memory: '4GiB', load: { cpu: 1.6 } } } },
+      'b-db': { props: WEB_HOST_8G, guests: { pg: { role: 'db', vcpus: 2, memory: '4GiB', load: { cpu: 0.3 } } } },
+    });
+    const ask = { guest: guestOf({ role: 'web', vcpus: 1, memory: '512MiB', load: { cpu: 1 } }), provider: 'local' as const };
+    const r = packing.choose(ask);
+    expect(r.ok && [r.host, r.why.softCrossed]).toEqual(['b-db', []]);
+    // Best-Fit sees a tie on memory and vCPUs and takes the first name.
+    const bf = packing.choose(ask, { weigh: 'best-fit' });
+    expect(bf.ok && bf.host).toBe('a-busy');
+  });
+
   it('keeps the sticky host while it still admits the guest', () => {
     const { packing } = packingOf({ a: { props: WEB_HOST_8G }, b: { props: WEB_HOST_8G, guests: { w: web('1GiB') } } });
     const g = guestOf({ role: 'web', vcpus: 1, memory: '1GiB' });
