@@ -222,11 +222,11 @@ describeWithPostgres('PostgreSQL state store', (conn) => {
       delete v3.guests['web-01'];
       v3.serial = await old.write(v3);
       // What hvkit wrote before format 2: no base columns.
-      await rows(old, `ALTER TABLE $S.versions DROP COLUMN base, DROP COLUMN since_base; DROP INDEX $S.records_by_serial; UPDATE $S.meta SET value = '1' WHERE key = 'format'`);
+      await rows(old, `ALTER TABLE $S.versions DROP COLUMN base, DROP COLUMN since_base; DROP INDEX $S.records_by_serial; DROP TABLE $S.samples; UPDATE $S.meta SET value = '1' WHERE key = 'format'`);
       const s = store({ schema });
       expect(await s.read()).toEqual(v3);
       expect(await s.readSerial(1)).toEqual(v1);
-      expect(await rows(s, `SELECT value FROM $S.meta WHERE key = 'format'`)).toEqual([{ value: '3' }]);
+      expect(await rows(s, `SELECT value FROM $S.meta WHERE key = 'format'`)).toEqual([{ value: String(PG_FORMAT) }]);
       expect(await s.write(v3)).toBe(4);
       expect(await rows(s, 'SELECT serial::int, base::int FROM $S.versions WHERE serial IN (3, 4) ORDER BY serial')).toEqual([{ serial: 3, base: 1 }, { serial: 4, base: 4 }]);
       expect(await s.read()).toEqual({ ...v3, serial: 4 });
@@ -237,10 +237,10 @@ describeWithPostgres('PostgreSQL state store', (conn) => {
       const old = store({ schema });
       const v1 = { ...fleetState(), serial: await old.write(fleetState()) };
       // What hvkit wrote before format 3.
-      await rows(old, `DROP INDEX $S.records_by_serial; UPDATE $S.meta SET value = '2' WHERE key = 'format'`);
+      await rows(old, `DROP INDEX $S.records_by_serial; DROP TABLE $S.samples; UPDATE $S.meta SET value = '2' WHERE key = 'format'`);
       const s = store({ schema });
       expect(await s.read()).toEqual(v1);
-      expect(await rows(s, `SELECT value FROM $S.meta WHERE key = 'format'`)).toEqual([{ value: '3' }]);
+      expect(await rows(s, `SELECT value FROM $S.meta WHERE key = 'format'`)).toEqual([{ value: String(PG_FORMAT) }]);
       expect(await rows(s, 'SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = $2', [schema, 'records_by_serial'])).toEqual([
         { indexdef: `CREATE INDEX records_by_serial ON ${schema}.records USING btree (fleet, serial)` },
       ]);

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { HvkitError } from '../../errors';
 
 /** The table layout this hvkit writes; `meta.format` in the database says which one a schema holds. */
-export const PG_FORMAT = 3;
+export const PG_FORMAT = 4;
 
 /**
  * The migrations, in order: entry i brings a schema from format i to i + 1.
@@ -57,6 +57,18 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
   // Format 3: a read takes the records of serials base..serial; the primary key leads with key, so
   // without this index it scanned the fleet's whole history.
   (s) => `CREATE INDEX records_by_serial ON ${s}.records (fleet, serial);`,
+  // Format 4: measured load (lib/state/pg-sample-store.ts), one row per fleet, host and 5-minute slot.
+  // Not history: a row is replaced within its slot and deleted once out of the window.
+  (s) => `
+    CREATE TABLE ${s}.samples (
+      fleet text COLLATE "C" NOT NULL,
+      slot timestamptz NOT NULL,
+      host text COLLATE "C" NOT NULL,
+      at timestamptz NOT NULL,
+      value text NOT NULL,
+      PRIMARY KEY (fleet, slot, host)
+    );
+    COMMENT ON TABLE ${s}.samples IS 'hvkit measured load: one sample per fleet, host and slot, kept for a rolling window';`,
 ];
 
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;

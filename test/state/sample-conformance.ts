@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import type { HostLoad, Rates } from '../../lib/load/rates';
+import type { SampleStore } from '../../lib/load/sample-store';
+import { measuredLoad } from '../../lib/load/summary';
+
+const T0 = Date.parse('2026-11-20T00:00:00.000Z');
+const MIN = 60_000;
+const DAY = 24 * 60 * MIN;
+const at = (ms: number) => new Date(ms).toISOString();
+
+/** A sample of `host` at T0 + `offsetMs`, its one guest `web-01` using `cpu` cores. */
+export function sample(host: string, offsetMs: number, cpu: number): HostLoad {
+  const rates: Rates = { cpu, iops: 10 * cpu, netMbps: cpu / 2, diskMBps: 0.5, memoryUsedMiB: 1024 };
+  return { host, at: at(T0 + offsetMs), seconds: 5, load: rates, guests: { [`${host}-web`]: rates }, unmeasured: [] };
+}
+
+/**
+ * What every measured-load store must do (lib/load/sample-store.ts): the
+ * file, pg and memory stores each call this with a factory of empty stores
+ * for one fleet, using the default window (5-minute slots, 7 days).
+ */
+export function sampleStoreConformance(name: string, make: () => Promise<SampleStore>): void {
+  describe(`SampleStore conformance: ${name}`, () => {
+    const withStore = async (fn: (s: SampleStore) => Promise<void>) => {
+      const s = await make();
+      try {
+        await fn(s);
+      } finally {
+        await s.close();
+      }
+    };
+
+    it('reads nothing before the first sample, and a sample back exactly as appended', () =>
+      withStore(async (s) => {
+        expect(await s.read()).toEqual([]);
+        const a = { ...sample('host-a', 0, 1.25), unmeasured: ['db-01'] };
+        await s.append([a]);
+        expect(await s.read()).toEqual([a]);
+      }));
+
+    it('keeps one sample per host per 5-minute slot: a later one in the slot replaces it, other hosts stay', () =>
+      withStore(async (s) => {
+        await s.append([sample('host-a', 1 * MIN, 1), sample('host-b', 1 * MIN, 2)]);
+        await s.append([sample('host-a', 4 * MIN, 3)]);
+        await s.append([sample('host-a', 6 * MIN, 4)]);
+        expect((await s.read()).map((x) => [x.host, x.at, x.load.cpu])).toEqual([
+          ['host-a', at(T0 + 4 * MIN), 3],
+          ['host-b', at(T0 + 1 * MIN), 2],
+          ['host-a', at(T0 + 6 * MIN), 4],
+        ]);
+      }));
+
+    it('drops samples more than 7 days older than the newest one', () =>
+      withStore(async (s) => {
+        await s.append([sample('host-a', 0, 1)]);
+        await s.append([sample('host-a', 1 * DAY, 2)]);
+        await s.append([sample('host-a', 7 * DAY, 3)]);
+        expect((await s.read()).map((x) => x.load.cpu)).toEqual([1, 2, 3]);
+        await s.append([sample('host-a', 7 * DAY + 5 * MIN, 4)]);
+        expect((await s.read()).map((x) => x.load.cpu)).toEqual([2, 3, 4]);
+      }));
+
+    it('prunes by an explicit now, answering how many samples went', () =>
+      withStore(async (s) => {
+        await s.append([sample('host-a', 0, 1), sample('host-b', 0, 1), sample('host-a', 2 * DAY, 2)]);
+        expect(await s.prune(at(T0 + 8 * DAY))).toBe(2);
+        expect((await s.read()).map((x) => x.load.cpu)).toEqual([2]);
+        expect(await s.prune(at(T0 + 8 * DAY))).toBe(0);
+      }));
+
+    it('reads from a slot on', () =>
+      withStore(async (s) => {
+        await s.append([sample('host-a', 0, 1), sample('host-a', 10 * MIN, 2), sample('host-a', 20 * MIN, 3)]);
+        expect((await s.read(at(T0 + 12 * MIN))).map((x) => x.load.cpu)).toEqual([2, 3]);
+      }));
+
+    it('gives p95 and latest per host and guest over the window', () =>
+      withStore(async (s) => {
+        // 20 samples 5 minutes apart, cpu 1..20: p95 by nearest rank is the 19th.
+        for (let i = 1; i <= 20; i++) await s.append([sample('host-a', i * 5 * MIN, i)]);
+        const m = await measuredLoad(s, at(T0 + 101 * MIN));
+        expect(m.hosts['host-a']).toMatchObject({ samples: 20, p95: { cpu: 19, iops: 190 }, latest: { cpu: 20 } });
+        expect(m.guests['host-a-web']).toMatchObject({ host: 'host-a', samples: 20, p95: { cpu: 19, memoryUsedMiB: 1024 } });
+      }));
+  });
+}
