@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProviderError, log, run } from '../lib/contract.mjs';
 import { libvirtUri, safeName, safePath } from '../lib/checks.mjs';
+import { statsAnswer } from '../lib/stats.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -121,6 +122,50 @@ async function stop(host, name, { force = false, graceMs } = {}) {
   }
   log(`${name} did not shut down within ${grace} ms; forcing it off`);
   virsh(host, ['destroy', name], { allowFail: true });
+}
+
+/**
+ * `virsh domstats` output (`Domain: 'NAME'` then indented `key=value` lines)
+ * as counters per domain: cpu.time (ns), block.N.rd/wr.reqs and .bytes,
+ * net.N.rx/tx.bytes summed over devices, and memory in use — what the guest
+ * reports using (balloon.available − balloon.unused) when its balloon driver
+ * tells, else what QEMU holds (balloon.rss), else its balloon size.
+ */
+export function parseDomstats(text) {
+  const domains = [];
+  let cur;
+  for (const line of text.split('\n')) {
+    const head = /^Domain: '(.*)'\s*$/.exec(line);
+    if (head) {
+      cur = { name: head[1], f: new Map() };
+      domains.push(cur);
+      continue;
+    }
+    const kv = /^\s+([\w.]+)=(.*)$/.exec(line);
+    if (cur && kv) cur.f.set(kv[1], kv[2]);
+  }
+  return domains.map(({ name, f }) => {
+    const num = (k) => (f.has(k) ? Number(f.get(k)) : undefined);
+    const sum = (prefix, suffix) => {
+      let total = 0;
+      for (let i = 0; i < (num(`${prefix}.count`) ?? 0); i++) total += num(`${prefix}.${i}.${suffix}`) ?? 0;
+      return total;
+    };
+    const kib = num('balloon.available') !== undefined && num('balloon.unused') !== undefined
+      ? num('balloon.available') - num('balloon.unused')
+      : num('balloon.rss') ?? num('balloon.current');
+    return {
+      name,
+      cpuSeconds: (num('cpu.time') ?? 0) / 1e9,
+      diskReadOps: sum('block', 'rd.reqs'),
+      diskWriteOps: sum('block', 'wr.reqs'),
+      diskReadBytes: sum('block', 'rd.bytes'),
+      diskWriteBytes: sum('block', 'wr.bytes'),
+      netRxBytes: sum('net', 'rx.bytes'),
+      netTxBytes: sum('net', 'tx.bytes'),
+      ...(kib !== undefined ? { memoryUsedMiB: Math.round(kib / 1024) } : {}),
+    };
+  });
 }
 
 const verbs = {

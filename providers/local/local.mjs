@@ -11,6 +11,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProviderError, log, run } from '../lib/contract.mjs';
+import { statsAnswer } from '../lib/stats.mjs';
+import { countersAt, nowMs, restarted } from './load.mjs';
 
 /** The fleet of the call being served (input.fleet): host folders belong to one fleet. */
 let currentFleet;
@@ -271,10 +273,17 @@ const verbs = {
       intoDisks(to, () => renameSync(from[i], to));
     });
     removeIfEmpty(`${hostDir(input.host)}.disks`);
-    writeJson(domainFile(input.target, d.name), { ...domainOf(input), console: d.console });
+    // The guest's work goes with it; on the target it is a new process, so its counters start again.
+    const load = restarted(d.load, now(input));
+    writeJson(domainFile(input.target, d.name), { ...domainOf(input), console: d.console, ...(load ? { load } : {}) });
     rmSync(domainFile(input.host, d.name), { force: true });
     log(`migrated ${d.name} ${input.host.name} → ${input.target.name} (disk copied)`);
     return {};
+  },
+  // Counters of the running domains: a simulated guest advances them at the rates of its load profile.
+  stats: (input) => {
+    const ms = now(input);
+    return statsAnswer(ms, domains(input.host).filter((d) => d.running).map((d) => ({ name: d.name, ...countersAt(d, ms) })));
   },
   rename: (input) => {
     const { host, guest, from } = input;
@@ -296,6 +305,15 @@ const verbs = {
     return { domain: guest.name };
   },
 };
+
+/** The simulator's clock: the input's `now`, else HVKIT_LOCAL_NOW, else the real one (load.mjs). */
+function now(input) {
+  try {
+    return nowMs(input.now ?? process.env.HVKIT_LOCAL_NOW);
+  } catch (e) {
+    throw new ProviderError(`the simulator's clock: ${e.message}`);
+  }
+}
 
 export function main(verb) {
   return run(verb, async (input) => {
