@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { ProviderError, log, run } from '../lib/contract.mjs';
 import { remoteCommand, safeName, safePath, sshTarget } from '../lib/checks.mjs';
+import { statsAnswer } from '../lib/stats.mjs';
 
 const SSH_OPTS = ['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10'];
 
@@ -48,6 +49,51 @@ function domainsOf(host) {
       };
     })
     .sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+/**
+ * The last table of `xentop -b` output as counters per domain (Domain-0 left
+ * out): CPU(sec), VBD_RD/VBD_WR operations, VBD_RSECT/VBD_WSECT 512-byte
+ * sectors, NETRX(k)/NETTX(k) kB, MEM(k) the memory the domain has now.
+ * Columns are found by the header's names; MAXMEM(k) may read `no limit`.
+ */
+export function parseXentop(text) {
+  const lines = text.split('\n');
+  const at = lines.findLastIndex((l) => /^\s*NAME\s+STATE\s/.test(l));
+  if (at < 0) throw new ProviderError('xentop printed no table (no NAME STATE … header)');
+  const header = lines[at].trim().split(/\s+/);
+  const col = (name) => {
+    const i = header.indexOf(name);
+    if (i < 0) throw new ProviderError(`xentop's table has no ${name} column`);
+    return i;
+  };
+  const cols = { cpu: col('CPU(sec)'), mem: col('MEM(k)'), tx: col('NETTX(k)'), rx: col('NETRX(k)'), rd: col('VBD_RD'), wr: col('VBD_WR'), rsect: col('VBD_RSECT'), wsect: col('VBD_WSECT') };
+  const guests = [];
+  for (const line of lines.slice(at + 1)) {
+    if (!line.trim()) continue;
+    if (/^\s*NAME\s+STATE\s/.test(line) || /^xentop\b/.test(line)) break;
+    const words = line.trim().replace(/\bno limit\b/g, 'no-limit').split(/\s+/);
+    if (words.length !== header.length) throw new ProviderError(`xentop row has ${words.length} columns, its header ${header.length}: ${line.trim()}`);
+    const name = words[0];
+    if (name === 'Domain-0') continue;
+    const n = (i) => {
+      const v = Number(words[i]);
+      if (!Number.isFinite(v)) throw new ProviderError(`xentop's ${header[i]} of ${name} is not a number: ${words[i]}`);
+      return v;
+    };
+    guests.push({
+      name,
+      cpuSeconds: n(cols.cpu),
+      diskReadOps: n(cols.rd),
+      diskWriteOps: n(cols.wr),
+      diskReadBytes: n(cols.rsect) * 512,
+      diskWriteBytes: n(cols.wsect) * 512,
+      netRxBytes: n(cols.rx) * 1024,
+      netTxBytes: n(cols.tx) * 1024,
+      memoryUsedMiB: Math.round(n(cols.mem) / 1024),
+    });
+  }
+  return guests;
 }
 
 const verbs = {
@@ -142,6 +188,13 @@ const verbs = {
     ssh(target, ['xl', 'create', cfgPath(guest)]);
     ssh(host, ['rm', '-f', '--', cfgPath(guest), ...src]);
     return {};
+  },
+  // One xentop iteration is enough: its columns are cumulative counters and hvkit makes rates from two reads.
+  // -f: full domain names (xentop cuts them at 10 characters otherwise). The read's time is the middle of the call.
+  stats: (input) => {
+    const before = Date.now();
+    const out = ssh(input.host, ['xentop', '-b', '-f', '-i', '1']).out;
+    return statsAnswer(Math.round((before + Date.now()) / 2), parseXentop(out));
   },
   rename: (input) => {
     // xl renames a running domain in place: no restart. Its images are renamed under it (the open files
