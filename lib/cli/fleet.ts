@@ -1,6 +1,8 @@
 import { join, resolve } from 'node:path';
 import { assertNever, HvkitError } from '../errors';
 import type { Manifest } from '../manifest/types';
+import type { SampleStore } from '../load/sample-store';
+import { FileSampleStore } from '../state/file-sample-store';
 import { FileStateStore } from '../state/file-store';
 import { parseDuration } from '../state/lock-wait';
 import type { LockInfo, StateStore } from '../state/types';
@@ -83,7 +85,7 @@ function howChosenText(choice: BackendChoice): string {
 }
 
 /** Stores a command opened, by the Io of its run: main closes them all when the command ends, however it ends. */
-const opened = new WeakMap<Io, StateStore[]>();
+const opened = new WeakMap<Io, Pick<StateStore, 'close' | 'location'>[]>();
 
 /**
  * The fleet's state store on the chosen backend (file by default). Every
@@ -120,6 +122,25 @@ export async function openStore(io: Io, opts: FleetOptions, fleet: string, backe
   list.push(store);
   opened.set(io, list);
   return store;
+}
+
+/**
+ * The store of measured load beside `store` (lib/load/sample-store.ts): the
+ * `.samples` file beside a state file, the `samples` table in a pg state's
+ * schema. Closed with the state stores when the command ends.
+ */
+export async function sampleStoreBeside(io: Io, store: StateStore): Promise<SampleStore> {
+  let samples: SampleStore;
+  if (store instanceof FileStateStore) samples = FileSampleStore.beside(store.file);
+  else {
+    const [{ PgStateStore }, { PgSampleStore }] = await Promise.all([import('../state/pg-store'), import('../state/pg-sample-store')]);
+    if (!(store instanceof PgStateStore)) throw new Error(`no measured-load store beside ${store.location}`);
+    samples = PgSampleStore.beside(store);
+  }
+  const list = opened.get(io) ?? [];
+  list.push(samples);
+  opened.set(io, list);
+  return samples;
 }
 
 /**

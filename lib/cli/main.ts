@@ -24,6 +24,7 @@ import { registerPower } from './commands/power';
 import { registerConsole } from './commands/console';
 import { registerSimulate } from './commands/simulate';
 import { registerCapacity } from './commands/capacity';
+import { registerTop } from './commands/top';
 
 export function processIo(): Io {
   // A reader that goes away (`hvkit apply | head -1`) must not stop an apply between a
@@ -80,6 +81,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
   registerPower(program, io);
   registerConsole(program, io, setCode);
   registerSimulate(program, io);
+  registerTop(program, io, setCode);
   return withUsage(program, {
     examples: ['hvkit synth && hvkit plan', 'hvkit apply --auto-approve', 'hvkit COMMAND --help  # examples and exit codes of a command'],
     exitCodes: { 2: '`hvkit plan --detailed-exitcode` (and rebuild): the plan has changes' },

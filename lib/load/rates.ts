@@ -36,6 +36,18 @@ export interface HostLoad {
   unmeasured: string[];
 }
 
+/** What one sample round measured across a fleet. */
+export interface FleetLoad {
+  /** When the round ended (the last host's second read), ISO 8601. */
+  at: string;
+  /** Hosts that answered both reads, by name. */
+  hosts: HostLoad[];
+  /** The sum over those hosts. */
+  total: Rates;
+  /** Hosts with no measurement this round, and why (one line each), by name. */
+  failed: { host: string; error: string }[];
+}
+
 export const ZERO_RATES: Rates = { cpu: 0, iops: 0, netMbps: 0, diskMBps: 0 };
 
 /** Rates are kept to 3 decimals: enough for a fraction of a core, and stored samples stay short. */

@@ -8,6 +8,8 @@ import { withStateLock, type LockRelease } from '../state/with-lock';
 import { driftOf } from './drift';
 import { runnerFor } from './prepare';
 import type { ProviderRunner } from '../apply/provider';
+import type { SampleStore } from '../load/sample-store';
+import { sampleLoad, type FleetLoad } from './sample-load';
 
 export interface OpsOptions {
   manifest: Manifest;
@@ -31,19 +33,39 @@ async function observe(runner: ProviderRunner, fleet: string, host: HostSpec, ti
   };
 }
 
+/** Every host refresh asks: those state records and those code declares (code's spec wins), by name. */
+export function hostsOf(state: State | undefined, manifest: Manifest): Map<string, HostSpec> {
+  const hosts = new Map<string, HostSpec>();
+  for (const [n, r] of Object.entries(state?.hosts ?? {})) hosts.set(n, r.spec);
+  for (const h of manifest.hosts) hosts.set(h.name, h);
+  return new Map([...hosts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+export interface RefreshOptions extends OpsOptions {
+  /**
+   * Also measure load: read every host's `stats` twice, `intervalMs` apart,
+   * and keep the rates in `samples` (the store beside the state). The reads
+   * happen before the state lock is taken, so an apply is not held up by them.
+   * @default no measuring
+   */
+  load?: { intervalMs: number; samples?: SampleStore; sleep?: (ms: number) => Promise<void> };
+}
+
 /**
  * Asks every host (in state or in code) what really runs, through its
  * provider's `facts` and `list`, and records it; `hvkit plan` then shows the
- * drift and plans to converge.
+ * drift and plans to converge. With `load`, also measures what the guests use
+ * and keeps it with the state.
  */
-export async function refresh(opts: OpsOptions): Promise<{ state: State; drift: ReturnType<typeof driftOf> } & LockRelease> {
+export async function refresh(opts: RefreshOptions): Promise<{ state: State; drift: ReturnType<typeof driftOf>; load?: FleetLoad } & LockRelease> {
+  const runner = runnerFor(opts.projectDir, opts.env);
+  const load = opts.load
+    ? await sampleLoad({ runner, fleet: opts.manifest.fleet, hosts: [...hostsOf(await opts.store.read(), opts.manifest).values()], intervalMs: opts.load.intervalMs, timeoutMs: opts.timeoutMs, sleep: opts.load.sleep })
+    : undefined;
   const { value, unlockWarning } = await withStateLock(opts.store, 'refresh', async () => {
     const stored = await opts.store.read();
     const state = stored ? structuredClone(stored) : emptyState(opts.manifest.fleet, randomUUID());
-    const hosts = new Map<string, HostSpec>();
-    for (const [n, r] of Object.entries(state.hosts)) hosts.set(n, r.spec);
-    for (const h of opts.manifest.hosts) hosts.set(h.name, h);
-    const runner = runnerFor(opts.projectDir, opts.env);
+    const hosts = hostsOf(state, opts.manifest);
     const names = [...hosts.keys()].sort();
     const observed: Record<string, ObservedHost> = {};
     // A few hosts at a time: each answer is a round trip to a real machine.
@@ -54,7 +76,9 @@ export async function refresh(opts: OpsOptions): Promise<{ state: State; drift: 
     }
     state.observed = { at: new Date().toISOString(), hosts: observed };
     state.serial = await opts.store.write(state);
-    return { state, drift: driftOf(opts.manifest, state) };
+    // Under the lock: two refreshes at once would each rewrite the samples file from what they read.
+    if (load) await opts.load?.samples?.append(load.hosts);
+    return { state, drift: driftOf(opts.manifest, state), ...(load ? { load } : {}) };
   });
   return { ...value, ...(unlockWarning ? { unlockWarning } : {}) };
 }

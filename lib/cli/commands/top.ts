@@ -1,0 +1,71 @@
+import type { Command } from 'commander';
+import { hostsOf } from '../../ops/refresh';
+import { runnerFor } from '../../ops/prepare';
+import { loadBetween, readRound, sampleLoad } from '../../ops/sample-load';
+import { topText } from '../../render/load';
+import { addFleetOptions, type FleetOptions, type Io } from '../context';
+import { loadFleet, stateStore } from '../fleet';
+import { withUsage } from '../help';
+import { intervalMs } from './refresh';
+
+/**
+ * `hvkit top`: the load each host and guest of the fleet puts on its host
+ * now, like xentop for the whole fleet. Reads only: it writes neither state
+ * nor the measured-load window (that is `hvkit refresh`'s), and takes no lock.
+ */
+export function registerTop(program: Command, io: Io, setCode: (code: number) => void): void {
+  const cmd = program.command('top').description('show the load every host and guest puts on the fleet now (CPU cores, IOPS, Mbit/s, memory), heaviest CPU first; refreshes on a terminal')
+    .option('--interval <seconds>', 'time between reads of the counters (each screen covers one interval)', '3')
+    .option('--once', 'one measurement, then exit (what it does without a terminal)')
+    .option('--json', 'one measurement as JSON: {fleet, at, seconds, total, hosts: [{host, load, guests, unmeasured}], failed}');
+  withUsage(addFleetOptions(cmd), {
+    examples: ['hvkit top   # on a terminal: a new screen every 3 s until Ctrl-C', 'hvkit top --once --interval 5 | sort -k2 -n', 'hvkit top --json | jq \'.hosts[] | {host, cpu: .load.cpu}\''],
+    exitCodes: { 0: 'measured (hosts that did not answer are named)', 1: 'the code is not valid, the state cannot be read, or the options are wrong' },
+  }).action(async (opts: FleetOptions & { interval: string; once?: boolean; json?: boolean }) => {
+    const ms = intervalMs(opts.interval);
+    const manifest = await loadFleet(io, opts);
+    const state = await (await stateStore(io, opts, manifest)).read();
+    const sampling = { runner: runnerFor(io.cwd, io.env), fleet: manifest.fleet, hosts: [...hostsOf(state, manifest).values()] };
+    if (opts.once || opts.json || !io.isTty) {
+      const load = await sampleLoad({ ...sampling, intervalMs: ms });
+      io.out(opts.json ? `${JSON.stringify({ fleet: manifest.fleet, seconds: ms / 1000, ...load }, null, 2)}\n` : topText(manifest.fleet, load, ms / 1000));
+      return setCode(0);
+    }
+    await live(manifest.fleet, ms, sampling);
+    setCode(0);
+  });
+}
+
+/** A new screen every interval until Ctrl-C: each read is the start of the next interval, so no time goes unmeasured. */
+async function live(fleet: string, ms: number, sampling: Parameters<typeof readRound>[0]): Promise<void> {
+  // Loaded only for a terminal: log-update costs a tenth of a second to import.
+  const { createLogUpdate } = await import('log-update');
+  const screen = createLogUpdate(process.stdout);
+  let stopped = false;
+  let wake = () => {};
+  const stop = () => {
+    stopped = true;
+    wake();
+  };
+  process.on('SIGINT', stop);
+  try {
+    let prev = await readRound(sampling);
+    screen(`${fleet}: measuring over ${ms / 1000} s… (Ctrl-C quits)`);
+    while (!stopped) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, ms);
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      if (stopped) break;
+      const cur = await readRound(sampling);
+      screen(`${topText(fleet, loadBetween(prev, cur), ms / 1000)}(Ctrl-C quits)`);
+      prev = cur;
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    screen.done();
+  }
+}

@@ -1,0 +1,84 @@
+import { HvkitError } from '../errors';
+import { parseStats, type HostCounters } from '../load/counters';
+import { hostLoadBetween, sumRates, type FleetLoad } from '../load/rates';
+
+export type { FleetLoad } from '../load/rates';
+import type { HostSpec } from '../manifest/types';
+import type { ProviderRunner } from '../apply/provider';
+
+export interface SampleLoadOptions {
+  runner: ProviderRunner;
+  fleet: string;
+  hosts: readonly HostSpec[];
+  /** Time between the two reads of each host. @default 5000 */
+  intervalMs?: number;
+  /** Per `stats` call. @default 60000 */
+  timeoutMs?: number;
+  /** Waits between the two rounds; tests pass one that returns at once. @default setTimeout */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Hosts asked at once: each answer is a round trip to a real machine (as refresh's facts and list). */
+const BATCH = 4;
+
+/** One read of every host's counters: what answered, and why the others did not. */
+export interface StatsRound {
+  counters: Map<string, HostCounters>;
+  failed: Map<string, string>;
+}
+
+/** Reads every host's `stats` once, a few hosts at a time. */
+export async function readRound(opts: Pick<SampleLoadOptions, 'runner' | 'fleet' | 'hosts' | 'timeoutMs'>): Promise<StatsRound> {
+  const hosts = [...opts.hosts].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const round: StatsRound = { counters: new Map(), failed: new Map() };
+  for (let i = 0; i < hosts.length; i += BATCH) {
+    const batch = hosts.slice(i, i + BATCH);
+    const answers = await Promise.all(batch.map((h) => readStats(opts, h)));
+    batch.forEach((h, k) => {
+      const a = answers[k];
+      if ('error' in a) round.failed.set(h.name, a.error);
+      else round.counters.set(h.name, a.counters);
+    });
+  }
+  return round;
+}
+
+/** The load between two rounds: rates for each host read both times; a host that failed either time is named once. */
+export function loadBetween(first: StatsRound, second: StatsRound): FleetLoad {
+  const names = [...new Set([...first.counters.keys(), ...second.counters.keys(), ...first.failed.keys(), ...second.failed.keys()])].sort();
+  const hosts = names.flatMap((n) => (first.counters.has(n) && second.counters.has(n) ? [hostLoadBetween(first.counters.get(n)!, second.counters.get(n)!)] : []));
+  const failed = names.flatMap((n) => {
+    const why = second.failed.get(n) ?? first.failed.get(n);
+    return why === undefined ? [] : [{ host: n, error: why }];
+  });
+  const ends = hosts.map((m) => Date.parse(m.at));
+  return { at: new Date(ends.length ? Math.max(...ends) : Date.now()).toISOString(), hosts, total: sumRates(hosts.map((m) => m.load)), failed };
+}
+
+/**
+ * Reads every host's `stats` twice, `intervalMs` apart, and turns the
+ * counters into rates (lib/load/rates.ts). A host whose provider fails or
+ * breaks the contract is listed in `failed`; the others are measured.
+ */
+export async function sampleLoad(opts: SampleLoadOptions): Promise<FleetLoad> {
+  const first = await readRound(opts);
+  // Nothing answered: a second read after a wait would not change that.
+  if (first.counters.size === 0) return loadBetween(first, first);
+  await (opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(opts.intervalMs ?? 5000);
+  return loadBetween(first, await readRound({ ...opts, hosts: opts.hosts.filter((h) => !first.failed.has(h.name)) }));
+}
+
+async function readStats(opts: Pick<SampleLoadOptions, 'runner' | 'fleet' | 'timeoutMs'>, host: HostSpec): Promise<{ counters: HostCounters } | { error: string }> {
+  if (!opts.runner.hasVerb(host.provider, 'stats')) return { error: `the ${host.provider} provider has no stats verb (${opts.runner.scriptPath(host.provider, 'stats')})` };
+  const r = await opts.runner.call(host.provider, 'stats', { fleet: opts.fleet, host }, { timeoutMs: opts.timeoutMs ?? 60_000 });
+  if (!r.ok) {
+    const why = r.startError ?? (r.timedOut ? `timed out after ${opts.timeoutMs ?? 60_000} ms` : `exited with ${r.exitCode ?? r.signal}: ${r.stderrTail.trim().split('\n').pop() ?? ''}`);
+    return { error: `stats ${why}`.trim() };
+  }
+  try {
+    return { counters: parseStats(host.name, r.result) };
+  } catch (e) {
+    if (e instanceof HvkitError) return { error: e.message };
+    throw e;
+  }
+}

@@ -1,0 +1,92 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { measuredLoad } from '../../lib/load/summary';
+import { FileSampleStore } from '../../lib/state/file-sample-store';
+import { LOCAL_HOST, readState, stackSource, tempProject, type TempProject } from '../helpers/project';
+
+const STACK = stackSource(`
+const a = new Host(fleet, 'host-a', ${LOCAL_HOST});
+const b = new Host(fleet, 'host-b', ${LOCAL_HOST});
+new Guest(a, 'web-01', { role: 'web', vcpus: 4, memory: '1GiB' });
+new Guest(a, 'db-01', { role: 'db', vcpus: 1, memory: '512MiB' });
+new Guest(b, 'mc-01', { role: 'memcached', vcpus: 1, memory: '512MiB' });
+`);
+
+/** Measured load end to end on the local simulator: set-load, then refresh and top read it back as rates. */
+describe('measured load on the local provider', () => {
+  let p: TempProject;
+  const setLoad = (host: string, guest: string, spec: string) => {
+    const r = spawnSync(join(p.dir, 'providers/local/set-load'), [host, guest, spec], { cwd: p.dir, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+  };
+  const samplesFile = () => join(p.dir, '.hvkit/state/tokyo.json.samples');
+
+  beforeEach(async () => {
+    p = tempProject();
+    p.writeStack(STACK);
+    const r = await p.run(['apply', '--auto-approve']);
+    expect(r.code, r.err + r.out).toBe(0);
+    setLoad('host-a', 'web-01', 'cpu=3.5,iops=200,netMbps=10');
+    setLoad('host-a', 'db-01', 'cpu=0.25,iops=40,memMiB=300');
+  });
+  afterEach(() => p.cleanup());
+
+  it('refresh measures rates that match the set-load profiles and keeps them beside the state', async () => {
+    const r = await p.run(['refresh', '--interval', '1']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^Refreshed 2 hosts: 2 answered, 3 domains\.\nMeasured load over 1 s: 3\.7[45] cores, (23[89]|24[01]) IOPS, 10\.0 Mbit\/s on 2 hosts \(3 guests\); `hvkit top` shows each\.\nNo drift/);
+    const store = new FileSampleStore(samplesFile());
+    const kept = await store.read();
+    expect(kept.map((s) => s.host)).toEqual(['host-a', 'host-b']);
+    const web = kept[0].guests['web-01'];
+    expect(web.cpu).toBeCloseTo(3.5, 2);
+    expect(web.iops).toBeGreaterThanOrEqual(198);
+    expect(web.iops).toBeLessThanOrEqual(202);
+    expect(web.netMbps).toBeCloseTo(10, 2);
+    expect(web.memoryUsedMiB).toBe(1024);
+    expect(kept[0].guests['db-01'].memoryUsedMiB).toBe(300);
+    expect(kept[1].guests['mc-01']).toEqual({ cpu: 0, iops: 0, netMbps: 0, diskMBps: 0, memoryUsedMiB: 512 });
+    const m = await measuredLoad(store);
+    expect(m.guests['web-01'].p95.cpu).toBeCloseTo(3.5, 2);
+    expect(m.hosts['host-a'].latest.cpu).toBeCloseTo(3.75, 2);
+  });
+
+  it('names a host whose load it could not measure, and still refreshes', async () => {
+    const r = await p.run(['refresh', '--interval', '0.2'], { env: { HVKIT_LOCAL_FAULTS: JSON.stringify([{ verb: 'stats', host: 'host-b', fail: 3, message: 'xentop: could not obtain domain information' }]) } });
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toBe('Warning: load of host-b not measured: stats exited with 3: stats: xentop: could not obtain domain information\n');
+    expect(r.out).toContain('on 1 host (2 guests)');
+    expect((await new FileSampleStore(samplesFile()).read()).map((s) => s.host)).toEqual(['host-a']);
+  });
+
+  it('refresh --no-stats only looks for drift, and a bad --interval is refused in one line', async () => {
+    const r = await p.run(['refresh', '--no-stats']);
+    expect(r.out).toBe('Refreshed 2 hosts: 2 answered, 3 domains.\nNo drift: the hypervisors run what state records.\n');
+    expect(existsSync(samplesFile())).toBe(false);
+    const bad = await p.run(['refresh', '--interval', '0']);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toBe("Error: --interval '0' is not a number of seconds between 0 and 3600 (e.g. --interval 5)\n");
+  });
+
+  it('top --once --json shows each host and guest as rates, heaviest first in text, and writes nothing', async () => {
+    const serial = readState(p.dir).serial;
+    const json = await p.run(['top', '--once', '--json', '--interval', '1']);
+    expect(json.code, json.err).toBe(0);
+    const doc = JSON.parse(json.out);
+    expect(doc).toMatchObject({ fleet: 'tokyo', seconds: 1, failed: [] });
+    expect(doc.hosts.map((h: { host: string }) => h.host)).toEqual(['host-a', 'host-b']);
+    expect(doc.hosts[0].guests['web-01'].cpu).toBeCloseTo(3.5, 2);
+    expect(doc.hosts[0].guests['db-01'].iops).toBeGreaterThanOrEqual(38);
+    expect(doc.total.cpu).toBeCloseTo(3.75, 2);
+
+    const text = await p.run(['top', '--interval', '0.5']);
+    expect(text.code, text.err).toBe(0);
+    const rows = text.out.split('\n').slice(2).map((l) => l.trim().split(/\s+/)[0]);
+    expect(rows.slice(0, 5)).toEqual(['host-a', 'web-01', 'db-01', 'host-b', 'mc-01']);
+    expect(text.out.split('\n')[1]).toMatch(/^HOST \/ GUEST\s+CPU\s+IOPS\s+Mbit\/s\s+disk MB\/s\s+MEM MiB$/);
+    expect(readState(p.dir).serial).toBe(serial);
+    expect(existsSync(samplesFile())).toBe(false);
+  });
+});
