@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -137,12 +137,20 @@ new Guest(b, 'mc-01', { role: 'memcached', vcpus: 1, memory: '512MiB' });
     expect(readFileSync(join(root, 'root@xen-a/etc/xen/web-01.cfg'), 'utf8')).toContain('memory = 1536\nmaxmem = 2048\n');
   });
 
-  it('lists with xl list -l and reads facts with xl info on refresh', async () => {
+  it('lists with xl list -l, reads facts with xl info and measures load with xentop on refresh', async () => {
     await startFrom(stack('1.5GiB'));
-    const r = await p.run(['refresh'], { env: env() });
+    for (const h of ['root@xen-a', 'root@xen-b']) {
+      mkdirSync(join(root, h), { recursive: true });
+      writeFileSync(join(root, h, 'xentop.out'), readFileSync(join(ROOT, 'test/fixtures/xen/xentop-b.txt')));
+    }
+    const r = await p.run(['refresh', '--interval', '0.1'], { env: env() });
     expect(r.out).toContain('No drift');
+    expect(r.err).toBe('');
     // Hosts are asked in parallel: compare without their interleaving.
-    expect(calls().sort()).toEqual(['root@xen-a xl info', 'root@xen-a xl list -l', 'root@xen-b xl info', 'root@xen-b xl list -l']);
+    expect(calls().sort()).toEqual([
+      'root@xen-a xentop -b -f -i 1', 'root@xen-a xentop -b -f -i 1', 'root@xen-a xl info', 'root@xen-a xl list -l',
+      'root@xen-b xentop -b -f -i 1', 'root@xen-b xentop -b -f -i 1', 'root@xen-b xl info', 'root@xen-b xl list -l',
+    ]);
   });
 
   it('migrates with local disks: shut down, copy the image, create on the target, clean up the source', async () => {
