@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { measuredLoad } from '../../lib/load/summary';
 import { FileSampleStore } from '../../lib/state/file-sample-store';
+import { sql } from '../helpers/pg-stores';
+import { describeWithPostgres, freshSchema } from '../helpers/postgres';
 import { LOCAL_HOST, readState, stackSource, tempProject, type TempProject } from '../helpers/project';
 
 const STACK = stackSource(`
@@ -88,5 +90,29 @@ describe('measured load on the local provider', () => {
     expect(text.out.split('\n')[1]).toMatch(/^HOST \/ GUEST\s+CPU\s+IOPS\s+Mbit\/s\s+disk MB\/s\s+MEM MiB$/);
     expect(readState(p.dir).serial).toBe(serial);
     expect(existsSync(samplesFile())).toBe(false);
+  });
+});
+
+describeWithPostgres('measured load kept with a pg state', (conn) => {
+  const schema = freshSchema('load');
+  afterAll(() => sql(conn, (c) => c.query(`DROP SCHEMA IF EXISTS ${c.escapeIdentifier(schema)} CASCADE`)));
+
+  it("refresh keeps the rates in the samples table of the fleet's schema", async () => {
+    const p = tempProject();
+    try {
+      const env = { HVKIT_PG_CONN: conn, HVKIT_PG_SCHEMA: schema, HVKIT_STATE_BACKEND: 'pg' };
+      p.writeStack(STACK);
+      expect((await p.run(['apply', '--auto-approve'], { env })).code).toBe(0);
+      const set = spawnSync(join(p.dir, 'providers/local/set-load'), ['host-b', 'mc-01', 'cpu=1.5'], { cwd: p.dir, encoding: 'utf8' });
+      expect(set.status, set.stderr).toBe(0);
+      const r = await p.run(['refresh', '--interval', '0.5'], { env });
+      expect(r.code, r.err).toBe(0);
+      const rows = await sql(conn, async (c) => (await c.query(`SELECT fleet, host, value FROM ${c.escapeIdentifier(schema)}.samples ORDER BY host`)).rows);
+      expect(rows.map((x) => [x.fleet, x.host])).toEqual([['tokyo', 'host-a'], ['tokyo', 'host-b']]);
+      expect(JSON.parse(rows[1].value).guests['mc-01'].cpu).toBeCloseTo(1.5, 2);
+      expect(existsSync(join(p.dir, '.hvkit/state'))).toBe(false);
+    } finally {
+      p.cleanup();
+    }
   });
 });
