@@ -25,7 +25,9 @@ export type DiagnosticCode =
   /** A guest's `movedFrom`: a rename that cannot be planned, is not needed, or falls back to destroy and create. */
   | 'rename'
   /** The fleet could not recreate some host's guests on the others after losing it (N+1); an error with `nPlusOne: 'require'`. */
-  | 'n-plus-one';
+  | 'n-plus-one'
+  /** A guest hvkit places fits no host (or no host matches its provider and selector). */
+  | 'unplaceable';
 
 export type Severity = 'error' | 'warning' | 'note';
 

@@ -5,7 +5,7 @@
  * import { App, Fleet, Host, Guest } from 'hvkit';
  * ```
  */
-export { App, Fleet, Guest, Host, MANIFEST_FILE, Testing } from './constructs/index';
+export { App, Fleet, Guest, Host, HostGroup, MANIFEST_FILE, Testing } from './constructs/index';
 export type * from './manifest/props';
 export type { CapacityConfig, GuestSpec, HostSpec, Manifest, ProviderName, GuestMode, DiskKind } from './manifest/types';
 export { parseSize, formatSize, type Size } from './manifest/size';

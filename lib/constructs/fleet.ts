@@ -5,10 +5,11 @@ import type { Construct } from 'constructs';
 import { buildManifest } from '../manifest/build';
 import { canonicalJson } from '../manifest/canonical';
 import { isSchemaChecked } from '../manifest/schema';
-import type { FleetInput, FleetProps, GuestInput, HostInput } from '../manifest/props';
+import type { FleetInput, FleetProps, GuestInput, HostGroupInput, HostInput } from '../manifest/props';
 import type { Manifest } from '../manifest/types';
 import { ENV_MANIFEST_DIR, MANIFEST_FILE, manifestOnly, post, report } from '../synth/app-protocol';
 import { Guest, Host } from './host';
+import { HostGroup } from './host-group';
 import { checkApp } from './private/check-app';
 import { addTerraformResources } from './terraform';
 
@@ -16,7 +17,8 @@ const FLEET = Symbol.for('hvkit.Fleet');
 
 /**
  * A fleet of homemade hypervisor hosts: one Terraform stack, one manifest,
- * one state. Hosts are created inside it, guests inside their host.
+ * one state. Hosts are created inside it, guests inside their host, or in
+ * the Fleet itself or a HostGroup to have hvkit place them at plan time.
  *
  * The Fleet writes its own manifest (`hvkit.manifest.json`, next to its
  * `cdk.tf.json`) when its App synthesizes, whichever App that is: cdktf's
@@ -52,19 +54,22 @@ export class Fleet extends TerraformStack {
   toInput(): FleetInput {
     const treeProblems: { path: string; message: string }[] = [];
     const hosts: HostInput[] = [];
-    for (const child of this.node.children) {
-      if (Host.isHost(child)) {
-        const guests: GuestInput[] = [];
-        for (const gc of child.node.children) {
-          if (Guest.isGuest(gc)) guests.push({ name: gc.name, path: gc.node.path, props: gc.props });
-          else if (Host.isHost(gc)) treeProblems.push({ path: gc.node.path, message: 'a Host must be created inside a Fleet, not inside another Host' });
-        }
-        hosts.push({ name: child.name, path: child.node.path, props: child.props, guests });
-      } else if (Guest.isGuest(child)) {
-        treeProblems.push({ path: child.node.path, message: 'a Guest must be created inside the Host it runs on, not directly in the Fleet' });
+    const unplaced: GuestInput[] = [];
+    const groups: HostGroupInput[] = [];
+    const guestsIn = (parent: Host | HostGroup): GuestInput[] => {
+      const guests: GuestInput[] = [];
+      for (const gc of parent.node.children) {
+        if (Guest.isGuest(gc)) guests.push({ name: gc.name, path: gc.node.path, props: gc.props });
+        else if (Host.isHost(gc)) treeProblems.push({ path: gc.node.path, message: Host.isHost(parent) ? 'a Host must be created inside a Fleet, not inside another Host' : 'a Host must be created inside a Fleet, not inside a HostGroup: a HostGroup selects hosts by their tags; give the host the tags its selector names' });
       }
+      return guests;
+    };
+    for (const child of this.node.children) {
+      if (Host.isHost(child)) hosts.push({ name: child.name, path: child.node.path, props: child.props, guests: guestsIn(child) });
+      else if (HostGroup.isHostGroup(child)) groups.push({ name: child.name, path: child.node.path, props: child.props, guests: guestsIn(child) });
+      else if (Guest.isGuest(child)) unplaced.push({ name: child.name, path: child.node.path, props: child.props });
     }
-    return { name: this.name, path: this.node.path, props: this.props, hosts, treeProblems };
+    return { name: this.name, path: this.node.path, props: this.props, hosts, treeProblems, ...(unplaced.length ? { guests: unplaced } : {}), ...(groups.length ? { groups } : {}) };
   }
 
   /** The validated, canonical manifest; throws a ValidationError listing every problem. */

@@ -27,7 +27,11 @@ export class Host extends Construct {
   }
 }
 
-/** A guest VM, created inside the Host it runs on. */
+/**
+ * A guest VM. Created inside a Host, it runs there; created in the Fleet or
+ * in a HostGroup, hvkit places it on a host at plan time (sticky once
+ * applied; see the README's "Placement").
+ */
 export class Guest extends Construct {
   static isGuest(x: unknown): x is Guest {
     return typeof x === 'object' && x !== null && GUEST in x;
@@ -48,7 +52,7 @@ export class Guest extends Construct {
  * The constructs library keeps children in a plain object, so it reports an id
  * of `constructor` (a valid DNS label) as "already used"; say what is wrong instead.
  */
-function refuseReservedId(scope: Construct, id: string): void {
+export function refuseReservedId(scope: Construct, id: string): void {
   if (id in Object.prototype) {
     const path = scope?.node?.path ? `${scope.node.path}/${id}` : id;
     const problems: Problem[] = [{ path, message: `'${id}' cannot be a construct id (the constructs library reserves it): choose another name` }];

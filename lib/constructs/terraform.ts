@@ -48,6 +48,16 @@ export function addTerraformResources(stack: Construct, manifest: Manifest): voi
     // Terraform's own check, so a run under Terraform cannot lose a protected guest's disks either.
     if (g.lifecycle.preventDestroy) r.addOverride('lifecycle.prevent_destroy', true);
   }
+  // Guests hvkit places: no host resource to depend on, the provider is their placement's;
+  // `hvkit provider-input` places them on the code alone when Terraform runs them.
+  for (const g of manifest.unplaced ?? []) {
+    const args = ['--manifest', 'hvkit.manifest.json', '--guest'];
+    const r = make(resourceName('guest', g.name), guestTriggers(g), [
+      { type: 'local-exec', interpreter: [script(g.placement.provider, 'create'), ...args], command: g.name },
+      { type: 'local-exec', when: 'destroy', interpreter: [script(g.placement.provider, 'destroy'), ...args], command: g.name },
+    ], []);
+    if (g.lifecycle.preventDestroy) r.addOverride('lifecycle.prevent_destroy', true);
+  }
 }
 
 function hostTriggers(h: HostSpec): Record<string, string> {

@@ -21,8 +21,23 @@ export interface BuiltGuest {
   explicit: boolean[];
 }
 
-/** `inherited`: the host's and the fleet's lifecycle props, already checked, nearest first. */
-export function guestOf(c: Collector, g: GuestInput, host: HostSpec, bridge: string, inherited: Partial<GuestLifecycle>[] = []): BuiltGuest {
+/**
+ * Where a guest hvkit places may go: the hosts its provider and selector
+ * admit, as far as code can tell (fit is placement's business).
+ */
+export interface Candidates {
+  /** Hosts of the guest's provider carrying every tag of its selector. */
+  hosts: readonly HostSpec[];
+  /** Those hosts in words, for errors ("hosts of provider local with tags rack=b"). */
+  describe: string;
+}
+
+/**
+ * `at`: the host the guest is created in, or the hosts hvkit may place it on.
+ * `inherited`: the host's (or group's) and the fleet's lifecycle props, already checked, nearest first.
+ */
+export function guestOf(c: Collector, g: GuestInput, at: HostSpec | Candidates, bridge: string, inherited: Partial<GuestLifecycle>[] = []): BuiltGuest {
+  const host = 'hosts' in at ? undefined : at;
   const path = g.path;
   const nameMsg = checkDnsLabel('guest', g.name);
   if (nameMsg) c.add(path, nameMsg);
@@ -39,14 +54,18 @@ export function guestOf(c: Collector, g: GuestInput, host: HostSpec, bridge: str
   const mode: GuestMode = GUEST_MODES.includes(modeRaw as GuestMode) ? (modeRaw as GuestMode) : 'pv';
   if (mode !== modeRaw) c.add(path, `mode ${shown(modeRaw)} must be one of ${GUEST_MODES.join(', ')}`);
 
-  const diskNames = diskNamesOf(host);
+  const diskNames = host ? diskNamesOf(host) : new Set((at as Candidates).hosts.flatMap((h) => h.disks.map((d) => d.name)));
   const disks = c.list(path, 'disks', p.disks ?? [], "[{ size: '20GiB', on: 'sda' }]").map((raw, i) => {
     const d = c.record(path, `disks[${i}]`, raw, "{ size: '20GiB', on: 'sda' }", false) ?? {};
     c.keys(path, d, PROP_KEYS.guestDisk, `disks[${i}].`);
     const sizeMiB = c.size(path, `disks[${i}].size`, d.size);
     const on = typeof d.on === 'string' ? d.on : '';
-    if (!diskNames.has(on)) {
+    if (host && !diskNames.has(on)) {
       c.add(path, `disks[${i}] is on ${shown(d.on)}, which host ${printable(host.name)} does not have: use one of ${[...diskNames].map(printable).join(', ') || '(none: add disks to the host)'}`);
+    } else if (!host && (typeof d.on !== 'string' ? d.on !== undefined : on !== '' && !diskNames.has(on) && diskNames.size > 0)) {
+      // With no candidate at all, placement reports that, once, better than a disk error would.
+      const names = [...diskNames].sort().map(printable).join(', ');
+      c.add(path, `disks[${i}] is on ${shown(d.on)}, which no host hvkit may place this guest on has (${(at as Candidates).describe}): use one of ${names}, or leave 'on' out to let placement pick the disk`);
     }
     return { on, sizeMiB };
   });
@@ -78,9 +97,12 @@ export function guestOf(c: Collector, g: GuestInput, host: HostSpec, bridge: str
   const power: PowerState = POWER_STATES.includes(powerRaw as PowerState) ? (powerRaw as PowerState) : 'running';
   if (power !== powerRaw) c.add(path, `power ${shown(powerRaw)} must be one of ${POWER_STATES.map((x) => `'${x}'`).join(', ')}`);
   const movedFrom = p.movedFrom === undefined ? null : movedFromOf(c, path, g.name, p.movedFrom);
+  if (host && p.hostSelector !== undefined) {
+    c.add(path, `hostSelector is for guests hvkit places, but this guest is created inside host ${printable(host.name)}: remove hostSelector, or create the guest in the Fleet (or a HostGroup) to have it placed`);
+  }
   return {
     spec: {
-      antiAffinity, bootloader, cpuCap, cpuWeight, disks, host: host.name, kernel,
+      antiAffinity, bootloader, cpuCap, cpuWeight, disks, host: host ? host.name : '', kernel,
       lifecycle: resolveLifecycle(lifecycleProps(c, path, p.lifecycle), ...inherited), load,
       maxMemoryMiB, maxVcpus, memoryMiB, mode, movedFrom, name: typeof g.name === 'string' ? g.name : '', nics, path, power, role,
       tags: tagsOf(c, path, p.tags), uuid: '', vcpus,

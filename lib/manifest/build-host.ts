@@ -172,18 +172,20 @@ export function hostOf(c: Collector, h: HostInput, fleet: FleetDefaults): HostSp
   };
 }
 
-export function tagsOf(c: Collector, path: string, raw: unknown): Record<string, string> {
+/** `what`: the prop's name (`tags`, or a selector of host tags). */
+export function tagsOf(c: Collector, path: string, raw: unknown, what = 'tags'): Record<string, string> {
   const out: Record<string, string> = {};
   if (raw === undefined) return out;
   if (!isRecord(raw)) {
-    c.add(path, `tags must be an object of key: 'value' strings such as { rack: 'b2' }, got ${describeValue(raw)}`);
+    c.add(path, `${what} must be an object of key: 'value' strings such as { rack: 'b2' }, got ${describeValue(raw)}`);
     return out;
   }
+  const one = what === 'tags' ? 'tag' : `${what} tag`;
   for (const k of Object.keys(raw).sort()) {
     const v = raw[k];
-    if (!TAG_KEY.test(k)) c.add(path, `tag key '${printable(k)}' is invalid: use lowercase letters, digits, _ . -`);
+    if (!TAG_KEY.test(k)) c.add(path, `${one} key '${printable(k)}' is invalid: use lowercase letters, digits, _ . -`);
     if (typeof v !== 'string' || v.length > TAG_VALUE_MAX || hasControl(v)) {
-      c.add(path, `tag '${printable(k)}' must be a string of at most ${TAG_VALUE_MAX} characters without control characters, got ${describeValue(v)}`);
+      c.add(path, `${one} '${printable(k)}' must be a string of at most ${TAG_VALUE_MAX} characters without control characters, got ${describeValue(v)}`);
     }
     out[k] = typeof v === 'string' ? v : '';
   }

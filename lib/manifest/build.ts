@@ -2,6 +2,7 @@ import { DEFAULT_CAPACITY } from './defaults';
 import { ValidationError } from '../errors';
 import { guestOf } from './build-guest';
 import { byName, capacityOf, hostOf, providerOf, reserveProps, type FleetDefaults } from './build-host';
+import { unplacedGuests } from './build-unplaced';
 import { Collector, isRecord, shown } from './check';
 import { lifecycleProps } from './lifecycle';
 import { DerivedIds, IdentityRegistry } from './identities';
@@ -9,7 +10,7 @@ import { BRIDGE, checkDnsLabel, printable } from './names';
 import { PROP_KEYS, type FleetInput } from './props';
 import { checkBuiltManifest } from './schema';
 import { stateBackendProps } from './state-backend';
-import { MANIFEST_FORMAT_VERSION, N_PLUS_ONE_POLICIES, type GuestSpec, type HostSpec, type Manifest, type NPlusOnePolicy } from './types';
+import { MANIFEST_FORMAT_VERSION, N_PLUS_ONE_POLICIES, type GuestSpec, type HostSpec, type Manifest, type NPlusOnePolicy, type PlacementSpec, type UnplacedGuestSpec } from './types';
 
 /**
  * Turns the construct tree into the canonical manifest: every default filled
@@ -60,9 +61,24 @@ export function buildManifest(fleet: FleetInput): Manifest {
       guests.push({ spec: built.spec, explicit: built.explicit, provider: spec.provider });
     }
   }
+  const placement = new Map<GuestSpec, PlacementSpec>();
+  for (const u of unplacedGuests(c, fleet, hosts, defaults.provider, bridge, fleetLifecycle)) {
+    const other = guestNames.get(u.spec.name);
+    if (other) c.add(u.path, `guest name '${printable(u.spec.name)}' is already used by ${other}: guest names must be unique across the fleet`);
+    guestNames.set(u.spec.name, u.path);
+    placement.set(u.spec, u.placement);
+    guests.push({ spec: u.spec, explicit: u.explicit, provider: u.placement.provider });
+  }
+  // Placed and unplaced guests together, by name: a guest's MACs do not change when code pins or unpins it.
   guests.sort((a, b) => byName(a.spec, b.spec));
   const explicitMacs = assignIdentities(c, typeof fleet.name === 'string' ? fleet.name : '', guests);
   if (c.problems.length) throw new ValidationError(c.problems);
+  const unplaced: UnplacedGuestSpec[] = [];
+  for (const g of guests) {
+    const p = placement.get(g.spec);
+    // Keys in sorted order, as every other object of the manifest ('placement' sorts between 'path' and 'power').
+    if (p) unplaced.push(Object.fromEntries(Object.entries({ ...g.spec, placement: p }).sort(([a], [b]) => (a < b ? -1 : 1))) as unknown as UnplacedGuestSpec);
+  }
   // Every object is built with its keys in sorted order, so JSON.stringify of a
   // manifest is already its canonical form (see manifestDigest).
   return checkBuiltManifest({
@@ -70,13 +86,14 @@ export function buildManifest(fleet: FleetInput): Manifest {
     explicitMacs,
     fleet: fleet.name,
     formatVersion: MANIFEST_FORMAT_VERSION,
-    guests: guests.map((g) => g.spec),
+    guests: guests.filter((g) => !placement.has(g.spec)).map((g) => g.spec),
     hosts: hosts.sort(byName),
     path: fleet.path,
     resourceType,
     // Only when code sets it: every other fleet's manifest (and digest) stays as it was.
     ...(state ? { state } : {}),
     ...(nPlusOne ? { nPlusOne } : {}),
+    ...(unplaced.length ? { unplaced } : {}),
   });
 }
 

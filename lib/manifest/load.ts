@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { HvkitError } from '../errors';
 import { describeSchemaError, isSchemaChecked, manifestSchema, parseAndValidate, schemaValidator } from './schema';
-import type { Manifest } from './types';
+import type { GuestSpec, Manifest } from './types';
 
 const FIX = 'run `hvkit synth` again to regenerate it';
 
@@ -45,15 +45,20 @@ function checkReferences(source: string, m: Manifest): void {
   const guests = new Set<string>();
   const uuids = new Set<string>();
   const macs = new Set<string>();
-  m.guests.forEach((g, i) => {
-    if (guests.has(g.name)) throw new HvkitError(`${source}: at /guests/${i}/name: guest '${g.name}' repeats; ${FIX}`);
+  const unique = (list: 'guests' | 'unplaced', g: GuestSpec, i: number) => {
+    if (guests.has(g.name)) throw new HvkitError(`${source}: at /${list}/${i}/name: guest '${g.name}' repeats; ${FIX}`);
     guests.add(g.name);
-    if (uuids.has(g.uuid)) throw new HvkitError(`${source}: at /guests/${i}/uuid: uuid ${g.uuid} repeats; ${FIX}`);
+    if (uuids.has(g.uuid)) throw new HvkitError(`${source}: at /${list}/${i}/uuid: uuid ${g.uuid} repeats; ${FIX}`);
     uuids.add(g.uuid);
     g.nics.forEach((n, j) => {
-      if (macs.has(n.mac)) throw new HvkitError(`${source}: at /guests/${i}/nics/${j}/mac: MAC ${n.mac} repeats; ${FIX}`);
+      if (macs.has(n.mac)) throw new HvkitError(`${source}: at /${list}/${i}/nics/${j}/mac: MAC ${n.mac} repeats; ${FIX}`);
       macs.add(n.mac);
     });
+  };
+  // Guests hvkit places name no host yet: placement checks where they may go.
+  m.unplaced?.forEach((g, i) => unique('unplaced', g, i));
+  m.guests.forEach((g, i) => {
+    unique('guests', g, i);
     const h = hosts.get(g.host);
     if (h === undefined) throw new HvkitError(`${source}: at /guests/${i}/host: host '${g.host}' is not in /hosts; ${FIX}`);
     g.disks.forEach((d, j) => {

@@ -147,8 +147,13 @@ export interface HostProps {
 
 export interface GuestDiskProps {
   readonly size: Size;
-  /** Name of the host disk the image lives on. */
-  readonly on: string;
+  /**
+   * Name of the host disk the image lives on. Required for a guest created
+   * inside a Host; for a guest hvkit places, leave it out to have placement
+   * pick the disk with the most room (if given, the chosen host has it).
+   * @default placement picks (guests without a host only)
+   */
+  readonly on?: string;
 }
 
 export interface GuestNicProps {
@@ -221,6 +226,26 @@ export interface GuestProps {
    * @default none
    */
   readonly movedFrom?: string;
+  /**
+   * Host tags the host hvkit places this guest on must carry, every one (ANDed
+   * with its HostGroup's selector). Only for a guest created in the Fleet or a
+   * HostGroup: a guest created inside a Host is already placed.
+   * @default {} (any host of the guest's provider)
+   */
+  readonly hostSelector?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A HostGroup: guests created in it are placed by hvkit on a host it selects.
+ * It holds no hosts; it picks them by their tags.
+ */
+export interface HostGroupProps {
+  /** Host tags a host must carry, every one, to take the group's guests. @default {} (every host of the provider) */
+  readonly selector?: Readonly<Record<string, string>>;
+  /** Only hosts of this provider take the group's guests. @default the fleet's provider */
+  readonly provider?: ProviderName;
+  /** Lifecycle of the group's guests, over the fleet's and under each guest's own. @default the fleet's */
+  readonly lifecycle?: LifecycleProps;
 }
 
 /** The construct tree as plain data: what the constructs hand to `buildManifest`. */
@@ -229,11 +254,16 @@ export interface FleetInput {
   readonly path: string;
   readonly props: FleetProps;
   readonly hosts: readonly HostInput[];
+  /** Guests created in the Fleet itself: hvkit places them. @default [] */
+  readonly guests?: readonly GuestInput[];
+  /** HostGroups of the fleet with the guests created in them: hvkit places those. @default [] */
+  readonly groups?: readonly HostGroupInput[];
   /** Problems the construct tree itself found (a guest outside a host, …). */
   readonly treeProblems?: readonly { path: string; message: string }[];
 }
 export interface HostInput { readonly name: string; readonly path: string; readonly props: HostProps; readonly guests: readonly GuestInput[] }
 export interface GuestInput { readonly name: string; readonly path: string; readonly props: GuestProps }
+export interface HostGroupInput { readonly name: string; readonly path: string; readonly props: HostGroupProps; readonly guests: readonly GuestInput[] }
 
 /** Smallest guest memory hvkit accepts: below it no guest OS boots, and it is most often `memory: 4` meant as 4 GiB. */
 export const GUEST_MIN_MEMORY_MIB = 32;
@@ -248,7 +278,8 @@ export const PROP_KEYS = {
   hostMemory: keys<HostMemoryProps>()(['dimms', 'maxDimm', 'slots']),
   hostDisk: keys<HostDiskProps>()(['iops', 'kind', 'mbps', 'name', 'size']),
   hostNic: keys<HostNicProps>()(['gbps', 'name']),
-  guest: keys<GuestProps>()(['antiAffinity', 'bootloader', 'cpuCap', 'cpuWeight', 'disks', 'kernel', 'lifecycle', 'load', 'maxMemory', 'maxVcpus', 'memory', 'mode', 'movedFrom', 'nics', 'power', 'role', 'tags', 'vcpus']),
+  guest: keys<GuestProps>()(['antiAffinity', 'bootloader', 'cpuCap', 'cpuWeight', 'disks', 'hostSelector', 'kernel', 'lifecycle', 'load', 'maxMemory', 'maxVcpus', 'memory', 'mode', 'movedFrom', 'nics', 'power', 'role', 'tags', 'vcpus']),
+  hostGroup: keys<HostGroupProps>()(['lifecycle', 'provider', 'selector']),
   guestDisk: keys<GuestDiskProps>()(['on', 'size']),
   guestNic: keys<GuestNicProps>()(['bridge', 'mac']),
   guestLoad: keys<GuestLoadProps>()(['cpu', 'iops', 'netMbps']),

@@ -186,7 +186,7 @@ export function checkBuiltManifest(m: Manifest): Manifest {
     const e = validate.errors?.[0];
     const pointer = e?.instancePath ?? '';
     const [, list, index] = pointer.split('/');
-    const items: readonly { path: string }[] = list === 'guests' ? m.guests : list === 'hosts' ? m.hosts : [];
+    const items: readonly { path: string }[] = list === 'guests' ? m.guests : list === 'unplaced' ? (m.unplaced ?? []) : list === 'hosts' ? m.hosts : [];
     const owner = items[Number(index)]?.path ?? m.path;
     throw new ValidationError([{ path: owner, message: `${describeSchemaError('the manifest', e).replace(/^the manifest: /, 'the built manifest ')}: hvkit let a prop through that its manifest schema refuses; please report this` }]);
   }

@@ -69,14 +69,17 @@ export async function apply(opts: ApplyOptions): Promise<ApplyOutcome> {
     const stored = await opts.store.read();
     let plan: Plan;
     let state: State | undefined;
+    // The code with every guest on a host, as the plan placed them.
+    let placed: Manifest;
     if (opts.saved) {
-      ({ plan, state } = await rederive(opts, opts.saved, stored, lock));
+      ({ plan, state, placed } = await rederive(opts, opts.saved, stored, lock));
     } else {
       const asked = opts.asked ?? { kind: 'plan' as const };
       if (asked.kind === 'rebuild') throw new HvkitError('--rebuild applies a saved rebuild plan: make it with `hvkit rebuild HOST --out FILE` and pass FILE');
       const prepared = await preparePlan({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state: stored, heldLock: lock, scope: asked });
       plan = prepared.plan;
       state = prepared.state;
+      placed = prepared.placed;
     }
     if (!plan.applyable) {
       const errors = plan.diagnostics.filter((d) => d.severity === 'error').map((d) => `\n  ${d.path}: ${d.message}`);
@@ -95,7 +98,7 @@ export async function apply(opts: ApplyOptions): Promise<ApplyOutcome> {
     const writer = new StateWriter(opts.store, structuredClone(state ?? { ...emptyState(opts.manifest.fleet, randomUUID()) }), crashWrite);
     // The first write settles recovered steps and drops refresh observations this run makes obsolete.
     await writer.commit((s) => {
-      keepObservedPower(s, opts.manifest);
+      keepObservedPower(s, placed);
       delete s.observed;
       s.lastApply = { run: runId, failed: [] };
     });
@@ -123,7 +126,7 @@ export async function apply(opts: ApplyOptions): Promise<ApplyOutcome> {
  * made it, and apply goes on only if it is the same plan; it then executes
  * the re-derived steps, never the file's.
  */
-async function rederive(opts: ApplyOptions, saved: SavedPlan, stored: State | undefined, lock: LockInfo): Promise<{ plan: Plan; state: State | undefined }> {
+async function rederive(opts: ApplyOptions, saved: SavedPlan, stored: State | undefined, lock: LockInfo): Promise<{ plan: Plan; state: State | undefined; placed: Manifest }> {
   const filed = saved.plan;
   if (filed.fleet !== opts.manifest.fleet) throw new HvkitError(`the plan is for fleet '${printable(filed.fleet)}', the code is fleet '${opts.manifest.fleet}'`);
   const stale = staleReason(filed, stored, manifestDigest(opts.manifest));
@@ -143,14 +146,15 @@ async function rederive(opts: ApplyOptions, saved: SavedPlan, stored: State | un
   }
   let plan: Plan;
   let state: State | undefined;
+  let placed: Manifest;
   switch (derivation.kind) {
     case 'plan':
     case 'destroy':
-      ({ plan, state } = await preparePlan({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state: stored, heldLock: lock, scope: derivation }));
+      ({ plan, state, placed } = await preparePlan({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state: stored, heldLock: lock, scope: derivation }));
       break;
     case 'rebuild': {
       // The state the rebuild was planned against, in-flight steps settled once: the same answer the plan was checked on.
-      ({ plan, state } = await planRebuild({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, host: derivation.host, to: derivation.to, forceWhileUp: derivation.forceWhileUp, heldLock: lock }));
+      ({ plan, state, placed } = await planRebuild({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, host: derivation.host, to: derivation.to, forceWhileUp: derivation.forceWhileUp, heldLock: lock }));
       break;
     }
     default:
@@ -160,7 +164,7 @@ async function rederive(opts: ApplyOptions, saved: SavedPlan, stored: State | un
   if (mismatch) {
     throw new HvkitError(`the saved plan is not the plan its code and state give: ${printable(mismatch)}. Nothing was applied; the file was edited, or made by another hvkit: make a new plan with \`hvkit plan --out FILE\`, review it, and apply that`);
   }
-  return { plan, state };
+  return { plan, state, placed };
 }
 
 /** How a saved plan was made, in words, for the error that refuses to apply it as something else. */

@@ -8,6 +8,7 @@ import { own, type State, type StateStore } from '../state/types';
 import { withStateLock, type LockRelease } from '../state/with-lock';
 import type { CallResult } from '../apply/provider';
 import { runnerFor } from './prepare';
+import { placedView } from '../plan/placement';
 import { providerLister } from './recover';
 
 /** What `hvkit start | stop | reboot` asks of a guest's hypervisor. */
@@ -32,7 +33,8 @@ export interface PowerTarget {
  * closest known one.
  * @param verb the command, for the one-line error
  */
-export function powerTarget(state: State | undefined, manifest: Manifest | undefined, address: string, host: string | undefined, verb: string): PowerTarget {
+export function powerTarget(state: State | undefined, code: Manifest | undefined, address: string, host: string | undefined, verb: string): PowerTarget {
+  const manifest = code && placedView(code, state);
   const guest = guestNamed(state, manifest, address, verb, host);
   const rec = own(state?.guests, guest);
   const declared = manifest?.guests.find((g) => g.name === guest);

@@ -3,6 +3,7 @@ import { manifestDigest } from '../manifest/canonical';
 import { PROVIDERS, type Manifest } from '../manifest/types';
 import type { PlanScope } from '../plan/plan-file';
 import { createPlan, type PlanInput } from '../plan/planner';
+import { placeUnplaced, type PlaceOptions } from '../plan/placement';
 import type { Capabilities } from '../plan/renames';
 import type { Plan } from '../plan/types';
 import type { Diagnostic } from '../diagnostics';
@@ -26,6 +27,8 @@ export interface PrepareOptions {
   state?: State;
   /** The lock the caller holds (apply): in-flight steps are then a dead run's, and settled. */
   heldLock?: LockInfo;
+  /** How guests without a host are placed (N+1 `require`, `--rebalance`). @default sticky placement only */
+  placement?: PlaceOptions;
 }
 
 export function providersDir(projectDir: string, env: NodeJS.ProcessEnv): string {
@@ -46,7 +49,7 @@ export function capabilitiesOf(projectDir: string, env: NodeJS.ProcessEnv): Capa
  * Reads state, settles steps a dead apply left in flight (asking the
  * providers), folds in drift from the last refresh, and plans.
  */
-export async function preparePlan(opts: PrepareOptions): Promise<{ plan: Plan; state: State | undefined; original: State | undefined }> {
+export async function preparePlan(opts: PrepareOptions): Promise<{ plan: Plan; state: State | undefined; original: State | undefined; placed: Manifest }> {
   const original = opts.state ?? (await opts.store.read());
   let state = original;
   let recovered: Plan['recovered'] = [];
@@ -65,21 +68,26 @@ export async function preparePlan(opts: PrepareOptions): Promise<{ plan: Plan; s
     recovered = r.recovered;
     notes.push(...r.diagnostics);
   }
-  const drift = driftOf(opts.manifest, state);
-  const scoped = scopedInput(opts.manifest, drift.state, state, opts.scope);
+  // Guests code leaves without a host get one first: from here on the manifest is an ordinary one.
+  // Sticky to where a guest really runs (a move outside hvkit that refresh saw), not only to where state recorded it.
+  const placed = placeUnplaced(opts.manifest, opts.manifest.unplaced && state?.observed ? driftOf(opts.manifest, state).state : state, opts.placement);
+  const code = placed.manifest;
+  const drift = driftOf(code, state);
+  const scoped = scopedInput(code, drift.state, state, opts.scope);
   // The same drift, told as a partial plan leaves it: the guests it does not cover keep theirs.
-  const told = scoped.covered ? driftOf(opts.manifest, state, new Set(scoped.covered)) : drift;
+  const told = scoped.covered ? driftOf(code, state, new Set(scoped.covered)) : drift;
   const plan = createPlan({
-    manifest: scoped.manifest, state: scoped.state, recovered, drift: told.items, diagnostics: [...told.diagnostics, ...notes, ...scoped.diagnostics],
-    keep: scoped.keep, replace: scoped.replace, capabilities: capabilitiesOf(opts.projectDir, opts.env), code: opts.manifest, ...opts.extra,
+    manifest: scoped.manifest, state: scoped.state, recovered, drift: told.items, diagnostics: [...told.diagnostics, ...notes, ...scoped.diagnostics, ...placed.diagnostics],
+    keep: scoped.keep, replace: scoped.replace, capabilities: capabilitiesOf(opts.projectDir, opts.env), code, ...opts.extra,
   });
-  // Bound to the code as written, whatever part of it the scope planned.
+  // Bound to the code as written (guests unplaced), whatever part of it the scope planned.
   if (scoped.manifest !== opts.manifest) plan.manifestDigest = manifestDigest(opts.manifest);
+  if (placed.placements.length) plan.placements = placed.placements;
   if (scoped.targets) plan.targets = scoped.targets;
   // Bind the plan to the state as stored, so apply can tell whether it changed since.
   plan.stateLineage = original?.lineage ?? null;
   plan.stateSerial = original?.serial ?? 0;
-  return { plan, state, original };
+  return { plan, state, original, placed: code };
 }
 
 /** The lock of another process that may still be running, if the state is locked by one. */

@@ -1,5 +1,7 @@
 import { breachesOf, hostUsage } from '../capacity/admit';
 import { HvkitError } from '../errors';
+import { sortDiagnostics } from '../diagnostics';
+import { placeUnplaced } from '../plan/placement';
 import { manifestDigest } from '../manifest/canonical';
 import type { HostSpec, Manifest } from '../manifest/types';
 import type { Plan } from '../plan/types';
@@ -74,22 +76,24 @@ async function guestsStillOn(opts: RebuildOptions, host: HostSpec, guests: strin
  * (steps a dead apply left in flight settled), so a caller need not ask the
  * hypervisors again.
  */
-export async function planRebuild(opts: RebuildOptions): Promise<{ plan: Plan; guests: string[]; state: State | undefined }> {
+export async function planRebuild(opts: RebuildOptions): Promise<{ plan: Plan; guests: string[]; state: State | undefined; placed: Manifest }> {
   const state = await opts.store.read();
   if (!state || !own(state.hosts, opts.host)) {
     const known = Object.keys(state?.hosts ?? {}).sort();
     throw new HvkitError(`host '${opts.host}' is not in state${known.length ? ` (it has ${known.join(', ')})` : ''}: there is nothing deployed there to rebuild`);
   }
-  const inCode = new Map(opts.manifest.guests.map((g) => [g.name, g]));
+  // Guests hvkit places are on the host state records (sticky) for as long as it takes them.
+  const placed = placeUnplaced(opts.manifest, state);
+  const inCode = new Map(placed.manifest.guests.map((g) => [g.name, g]));
   const guests = Object.values(state.guests)
     .filter((g) => g.spec.host === opts.host && inCode.get(g.spec.name)?.host === opts.host)
     .map((g) => g.spec.name)
     .sort();
   if (guests.length === 0) throw new HvkitError(`no guest that code places on ${opts.host} is recorded there: nothing to rebuild`);
-  let manifest = opts.manifest;
+  let manifest = placed.manifest;
   let copies: string[] = [];
   if (opts.to) {
-    const target = opts.manifest.hosts.find((h) => h.name === opts.to);
+    const target = manifest.hosts.find((h) => h.name === opts.to);
     if (!target) throw new HvkitError(`--to ${opts.to}: no such host in code`);
     if (opts.to === opts.host) throw new HvkitError('--to names the host being rebuilt; leave it out to rebuild in place');
     // The admission check says which disks the target lacks; the message names the guests placed on them.
@@ -107,13 +111,18 @@ export async function planRebuild(opts: RebuildOptions): Promise<{ plan: Plan; g
       );
     }
     const moved = new Set(guests);
-    manifest = { ...opts.manifest, guests: opts.manifest.guests.map((g) => (moved.has(g.name) ? { ...g, host: opts.to! } : g)) };
+    manifest = { ...manifest, guests: manifest.guests.map((g) => (moved.has(g.name) ? { ...g, host: opts.to! } : g)) };
   }
   const { plan, state: planned } = await preparePlan({ manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state, heldLock: opts.heldLock, extra: { rebuild: { guests, host: opts.host, to: opts.to, forced: copies } } });
   // Bound to the code as written, so `hvkit apply FILE` accepts it.
   plan.manifestDigest = manifestDigest(opts.manifest);
+  if (placed.placements.length) plan.placements = placed.placements;
+  if (placed.diagnostics.length) {
+    plan.diagnostics = sortDiagnostics([...plan.diagnostics, ...placed.diagnostics]);
+    plan.applyable = false;
+  }
   if (copies.length) destroyCopiesAfter(plan, opts.host, copies);
-  return { plan, guests, state: planned };
+  return { plan, guests, state: planned, placed: placed.manifest };
 }
 
 /**

@@ -90,6 +90,9 @@ export async function refresh(opts: RefreshOptions): Promise<{ state: State; dri
  */
 export async function importGuest(opts: OpsOptions & { guest: string }): Promise<{ state: State; domain: ObservedDomain; host: string } & LockRelease> {
   const spec = opts.manifest.guests.find((g) => g.name === opts.guest);
+  if (!spec && opts.manifest.unplaced?.some((g) => g.name === opts.guest)) {
+    throw new HvkitError(`guest '${opts.guest}' has no host in code (hvkit places it), so import cannot tell where it runs: create it inside the Host that runs it, import it, then move it to the Fleet (it stays there, sticky)`);
+  }
   if (!spec) throw new HvkitError(`guest '${opts.guest}' is not declared in code: declare it in its Host, then import it`);
   const host = opts.manifest.hosts.find((h) => h.name === spec.host)!;
   const { value, unlockWarning } = await withStateLock(opts.store, 'import', async () => {

@@ -42,7 +42,7 @@ export async function validateApp(opts: ValidateOptions): Promise<ValidateReport
     return { fleets: [], fit: false, diagnostics: [{ severity: 'error', summary, ...(rest.length ? { detail: rest.map((l) => l.trim()).join('\n') } : {}) }] };
   }
   return {
-    fleets: manifests.map((m) => ({ fleet: m.fleet, hosts: m.hosts.length, guests: m.guests.length })),
+    fleets: manifests.map((m) => ({ fleet: m.fleet, hosts: m.hosts.length, guests: m.guests.length + (m.unplaced?.length ?? 0) })),
     fit: Boolean(opts.fit),
     diagnostics: opts.fit ? manifests.flatMap(fitDiagnostics) : [],
   };

@@ -1,6 +1,7 @@
 import type { HostFit } from '../capacity/fit';
 import type { Diagnostic } from '../diagnostics';
 import type { GuestSpec, HostSpec, ProviderName } from '../manifest/types';
+import type { PlacementWhy, Shortfall } from '../capacity/placement';
 import type { DataLoss } from './data-loss';
 import type { GuestReason, HostReason } from './reason';
 
@@ -166,6 +167,42 @@ export interface Plan {
    * @default absent
    */
   targets?: string[];
+  /**
+   * Where hvkit placed each guest code created without a host, and why;
+   * absent when code has none, so other plans keep their bytes.
+   * @default absent
+   */
+  placements?: PlacementDecision[];
+}
+
+/**
+ * How a guest hvkit places got its host: `placed` a new guest, `kept` on the
+ * host state records (sticky), `re-placed` off a recorded host that can no
+ * longer take it.
+ */
+export type PlacementCode = 'placed' | 'kept' | 're-placed';
+
+/** Why a guest's recorded host could not keep it (`re-placed`). */
+export type DisplacedCause =
+  /** The host is no longer in code. */
+  | { code: 'host-gone' }
+  /** The host no longer has the guest's provider or every tag of its selector. */
+  | { code: 'not-selected' }
+  /** The host no longer admits the guest: what it lacks. */
+  | { code: 'no-longer-fits'; short: Shortfall[] }
+  /** The host admits the guest, but the fleet's policy (N+1 `require`) does not accept it there. */
+  | { code: 'not-accepted' };
+
+/** One guest's placement, as data; renderers turn it into "placed on db-host-01: uses idle CPU and I/O; memory after 91%". */
+export interface PlacementDecision {
+  guest: string;
+  /** The guest's construct path. */
+  path: string;
+  code: PlacementCode;
+  host: string;
+  /** For `re-placed`: the host state recorded and why it could not keep the guest. */
+  from?: { host: string; cause: DisplacedCause };
+  why: PlacementWhy;
 }
 
 export type DriftKind =

@@ -160,6 +160,7 @@ export function renderJson(plan: Plan, resourceType: string, opts: JsonRenderOpt
       drift: plan.drift,
       recovered: plan.recovered,
       ...(plan.targets ? { targets: plan.targets } : {}),
+      ...(plan.placements ? { placements: plan.placements } : {}),
     },
   };
   return JSON.stringify(doc, null, 2) + '\n';

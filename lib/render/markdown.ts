@@ -2,6 +2,7 @@ import { createTwoFilesPatch } from 'diff';
 import { dataLossText } from '../plan/data-loss';
 import type { Change, DataLoss, GuestChange, Plan } from '../plan/types';
 import { detailsOf, fitCell, interestingHosts, isOver, markerOf, severityLabel, summaryLine, titleOf } from './describe';
+import { placementLineOf } from './placement-text';
 
 /** GitHub refuses comments longer than this. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -37,13 +38,17 @@ export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
   const head: string[] = [];
   head.push(`### hvkit plan: fleet \`${plan.fleet}\``, '', `**${summaryLine(plan)}**${plan.applyable ? '' : ' ❌ This plan has errors and cannot be applied.'}`, '');
   const changes = plan.changes.filter((c) => c.action !== 'noop');
+  const withPlacement = (c: Change) => {
+    const placed = placementLineOf(plan, c);
+    return placed ? [...detailsOf(c), placed] : detailsOf(c);
+  };
   const changeLine = (c: Change, details: string[], loss = '') => `- \`${markerOf(c).marker}\` **${md(titleOf(c))}** — ${loss ? `**${md(loss)}**; ` : ''}${md(details.join('; '))}`;
   // Changes that lose guest data come first, in an alert GitHub shows in colour, given up to half the comment.
   const losing = changes.filter((c): c is GuestChange & { dataLoss: DataLoss } => c.kind === 'guest' && c.dataLoss !== undefined);
   if (losing.length) {
     head.push('> [!WARNING]', `> **${losing.length === 1 ? 'This change loses' : `These ${losing.length} changes lose`} guest data:**`);
     let size = 0;
-    const lines = losing.map((c) => `> ${changeLine(c, detailsOf(c), dataLossText(c.dataLoss))}`).filter((l) => (size += l.length + 1) <= limit / 2);
+    const lines = losing.map((c) => `> ${changeLine(c, withPlacement(c), dataLossText(c.dataLoss))}`).filter((l) => (size += l.length + 1) <= limit / 2);
     head.push(...lines);
     if (lines.length < losing.length) head.push(`> _… ${losing.length - lines.length} more not shown (comment size limit); the summary line counts them all; run \`hvkit plan\` for the full list._`);
     head.push('');
@@ -77,7 +82,7 @@ export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
     for (const d of plan.drift) body.push(`- ${md(d.message)}${d.leftOut ? ' _(left out by --target)_' : ''}`);
     body.push('');
   }
-  const changeLines = changes.filter((c) => !(losing as Change[]).includes(c)).map((c) => changeLine(c, detailsOf(c)));
+  const changeLines = changes.filter((c) => !(losing as Change[]).includes(c)).map((c) => changeLine(c, withPlacement(c)));
   const rest = plan.diagnostics.filter((d) => d.severity !== 'error' && d.code !== 'targeting');
   const diagLines = rest.map((d) => `- **${severityLabel(d)}** \`${d.path}\`: ${md(d.message)}`);
   const details = plan.configs.map((c) => {

@@ -2,6 +2,7 @@ import { assertNever } from '../errors';
 import type { Change, Plan } from '../plan/types';
 import { detailsOf, interestingHosts, lossLine, markerOf, severityLabel, summaryLine, titleOf } from './describe';
 import { fitTable } from './fit-table';
+import { placementLineOf } from './placement-text';
 import type { Style } from './style';
 
 function paintMarker(c: Change, s: Style, text: string): string {
@@ -44,6 +45,8 @@ export function renderText(plan: Plan, s: Style): string {
       out.push(paintMarker(c, s, `  ${marker} ${titleOf(c)}`) + s.paint('dim', `  (${c.address})`));
       if (c.kind === 'guest' && c.dataLoss) out.push(`      ${s.paint('red', lossLine(c.dataLoss))}`);
       for (const line of detailsOf(c)) out.push(`      ${line}`);
+      const placed = placementLineOf(plan, c);
+      if (placed) out.push(`      ${placed}`);
     }
     out.push('');
     out.push(s.paint('bold', 'Steps') + ' (apply order; steps on different hosts run in parallel)');

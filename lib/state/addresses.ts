@@ -11,6 +11,7 @@ export function addressEntries(manifest: Manifest | undefined, state: State | un
   const entries: AddressEntry[] = [];
   for (const h of manifest?.hosts ?? []) entries.push({ kind: 'host', name: h.name, path: h.path });
   for (const g of manifest?.guests ?? []) entries.push({ kind: 'guest', name: g.name, path: g.path });
+  for (const g of manifest?.unplaced ?? []) entries.push({ kind: 'guest', name: g.name, path: g.path });
   for (const [name, r] of Object.entries(state?.hosts ?? {})) entries.push({ kind: 'host', name, path: r.spec.path });
   for (const [name, r] of Object.entries(state?.guests ?? {})) entries.push({ kind: 'guest', name, path: r.spec.path });
   return entries;

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { App as CdktfApp, TerraformOutput, TerraformStack, Testing } from 'cdktf';
 import { afterEach, describe, expect, it } from 'vitest';
-import { App, Fleet, Guest, Host, ValidationError } from '../../lib/index';
+import { App, Fleet, Guest, Host, HostGroup, ValidationError } from '../../lib/index';
 import { WEB_HOST_8G, web } from '../helpers/fleet';
 
 const outdirs: string[] = [];
@@ -59,7 +59,7 @@ describe('a Fleet writes its manifest beside its cdk.tf.json, whatever App it is
     const a = new Fleet(app, 'tokyo');
     new Guest(new Host(a, 'h1', WEB_HOST_8G), 'big', web('9GiB', { maxMemory: '1GiB' }));
     const b = new Fleet(app, 'osaka');
-    new Guest(b as never, 'stray', web('1GiB'));
+    new Host(new HostGroup(b, 'rack-b'), 'stray', WEB_HOST_8G);
     let thrown: unknown;
     try {
       app.synth();
@@ -67,7 +67,7 @@ describe('a Fleet writes its manifest beside its cdk.tf.json, whatever App it is
       thrown = e;
     }
     expect(thrown).toBeInstanceOf(ValidationError);
-    expect((thrown as ValidationError).problems.map((p) => p.path)).toEqual(['tokyo/h1/big', 'osaka/stray']);
+    expect((thrown as ValidationError).problems.map((p) => p.path)).toEqual(['tokyo/h1/big', 'osaka/rack-b/stray']);
     expect(existsSync(join(app.outdir, 'stacks', 'tokyo'))).toBe(false);
     expect(existsSync(join(app.outdir, 'stacks', 'osaka'))).toBe(false);
   });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { App, Fleet, Guest, Host, Testing } from '../../lib/index';
+import { App, Fleet, Guest, Host, HostGroup, Testing } from '../../lib/index';
 import { loadManifest, parseManifest } from '../../lib/manifest/load';
 import { WEB_HOST_8G, web } from '../helpers/fleet';
 import { tempProject, type TempProject } from '../helpers/project';
@@ -64,8 +64,8 @@ describe('Fleet synthesis with cdktf Testing', () => {
     const f = new Fleet(bad, 'tokyo');
     const h = new Host(f, 'h1', WEB_HOST_8G);
     new Guest(h, 'a', web('9GiB', { maxMemory: '1GiB' }));
-    new Guest(f as never, 'stray', web('1GiB'));
-    expect(() => bad.synth()).toThrow(/2 problems in the fleet:\n  tokyo\/stray: a Guest must be created inside the Host it runs on, not directly in the Fleet\n  tokyo\/h1\/a: memory 9GiB exceeds maxMemory 1GiB/);
+    new Host(new HostGroup(f, 'rack-b'), 'stray', WEB_HOST_8G);
+    expect(() => bad.synth()).toThrow(/2 problems in the fleet:\n  tokyo\/rack-b\/stray: a Host must be created inside a Fleet, not inside a HostGroup: a HostGroup selects hosts by their tags; give the host the tags its selector names\n  tokyo\/h1\/a: memory 9GiB exceeds maxMemory 1GiB/);
   });
 });
 

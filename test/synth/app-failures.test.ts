@@ -19,7 +19,7 @@ const f = new Fleet(app, 'tokyo');
 const h = new Host(f, 'h1', { cpu: { cores: 2 }, memory: { slots: 1, maxDimm: '4GiB', dimms: ['8GiB'] }, disks: [] });
 new Guest(h, 'g1', { role: 'web', vcpus: 1, memory: '8 gigs' });
 const osaka = new Fleet(app, 'osaka');
-new Guest(osaka as never, 'stray', { role: 'web', vcpus: 1, memory: '1GiB' });
+new Host(new Host(osaka, 'h2', { cpu: { cores: 2 }, memory: { slots: 1, maxDimm: '4GiB', dimms: ['4GiB'] }, disks: [] }), 'stray', { cpu: { cores: 2 }, memory: { slots: 1, maxDimm: '4GiB', dimms: ['4GiB'] }, disks: [] });
 app.synth();
 `;
 
@@ -40,7 +40,7 @@ describe('a fleet app that goes wrong', () => {
           'Error: 3 problems in 2 fleets (osaka, tokyo):\n' +
           '  tokyo/h1: memory.dimms[0] 8GiB exceeds maxDimm 4GiB: use DIMMs the mainboard takes\n' +
           "  tokyo/h1/g1: memory: size '8 gigs' is not a size like '512MiB' or '5.5GiB'\n" +
-          '  osaka/stray: a Guest must be created inside the Host it runs on, not directly in the Fleet\n',
+          '  osaka/h2/stray: a Host must be created inside a Fleet, not inside another Host\n',
         );
         expect(r.out).toBe('');
       });

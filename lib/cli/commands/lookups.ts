@@ -6,6 +6,7 @@ import { HvkitError } from '../../errors';
 import { nearest } from '../../manifest/names';
 import { formatSize } from '../../manifest/size';
 import type { Manifest } from '../../manifest/types';
+import { placedView } from '../../plan/placement';
 import { own, recordedPower, type State } from '../../state/types';
 import { addFleetOptions, type FleetOptions, type Io } from '../context';
 import { elsewhere, loadFleet, schemaHint, stateStore, type StoreTarget } from '../fleet';
@@ -47,7 +48,8 @@ function requireState(state: State | undefined, location: string, hint: string):
   return state;
 }
 
-export function parentOf(guest: string, state: State | undefined, manifest: Manifest | undefined): { text: string; json: Record<string, unknown> } {
+export function parentOf(guest: string, state: State | undefined, code: Manifest | undefined): { text: string; json: Record<string, unknown> } {
+  const manifest = code && placedView(code, state);
   const deployed = own(state?.guests, guest)?.spec.host ?? null;
   const inCode = manifest?.guests.find((g) => g.name === guest)?.host ?? null;
   if (!deployed && !inCode) {

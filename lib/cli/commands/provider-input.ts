@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { HvkitError } from '../../errors';
 import { renderConfig } from '../../hypervisor/render';
 import { loadManifest } from '../../manifest/load';
+import { placedView } from '../../plan/placement';
 import type { Io } from '../context';
 import { withUsage } from '../help';
 
@@ -19,7 +20,8 @@ export function registerProviderInput(program: Command, io: Io): void {
       exitCodes: { 1: 'the manifest cannot be read, or has no such guest' },
     },
   ).action((opts: { manifest: string; guest: string; verb: string }) => {
-      const m = loadManifest(opts.manifest);
+      // Terraform runs without hvkit's state: a guest code leaves without a host goes where placement puts it on the code alone.
+      const m = placedView(loadManifest(opts.manifest), undefined);
       const guest = m.guests.find((g) => g.name === opts.guest);
       if (!guest) throw new HvkitError(`${opts.manifest}: no guest '${opts.guest}'`);
       const host = m.hosts.find((h) => h.name === guest.host)!;

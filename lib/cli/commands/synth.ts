@@ -33,7 +33,7 @@ export function registerSynth(program: Command, io: Io): void {
       const app = appIdentity(parseCommand(io.cwd, opts.app));
       const dirOf = (fleet: string) => run.outputs.get(fleet) ?? resolve(outdir, 'stacks', fleet);
       for (const m of run.manifests) {
-        io.out(`${m.fleet}: ${count(m.hosts.length, 'host')}, ${count(m.guests.length, 'guest')} → ${shortPath(io.cwd, dirOf(m.fleet))}/{cdk.tf.json,hvkit.manifest.json}\n`);
+        io.out(`${m.fleet}: ${count(m.hosts.length, 'host')}, ${count(m.guests.length + (m.unplaced?.length ?? 0), 'guest')} → ${shortPath(io.cwd, dirOf(m.fleet))}/{cdk.tf.json,hvkit.manifest.json}\n`);
       }
       markFleetOutputs(run.manifests.map((m) => dirOf(m.fleet)), app);
       const pruned = pruneStaleFleets(outdir, new Set(run.manifests.map((m) => m.fleet)), app);

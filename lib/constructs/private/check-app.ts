@@ -2,6 +2,7 @@ import type { Construct } from 'constructs';
 import { isValidationError, ValidationError, type Problem } from '../../errors';
 import { report } from '../../synth/app-protocol';
 import { Guest, Host } from '../host';
+import { HostGroup } from '../host-group';
 
 const checked = new WeakSet<Construct>();
 
@@ -22,11 +23,16 @@ export function checkApp(root: Construct, isFleet: (c: unknown) => c is FleetLik
   const problems: Problem[] = [];
   const all = root.node.findAll();
   for (const c of all) {
-    if (Host.isHost(c) && !isFleet(c.node.scope) && !Host.isHost(c.node.scope)) {
+    // A Host inside a Host or HostGroup of a fleet is the fleet's problem (Fleet.toInput), told once.
+    const scope = c.node.scope;
+    if (Host.isHost(c) && !isFleet(scope) && !Host.isHost(scope) && !HostGroup.isHostGroup(scope)) {
       problems.push({ path: c.node.path, message: 'a Host must be created inside a Fleet' });
     }
-    if (Guest.isGuest(c) && !Host.isHost(c.node.scope) && !isFleet(c.node.scope)) {
-      problems.push({ path: c.node.path, message: 'a Guest must be created inside the Host it runs on' });
+    if (Guest.isGuest(c) && !Host.isHost(scope) && !isFleet(scope) && !HostGroup.isHostGroup(scope)) {
+      problems.push({ path: c.node.path, message: Guest.isGuest(scope) ? 'a Guest must be created inside a Host, a HostGroup or the Fleet, not inside another Guest' : 'a Guest must be created inside the Host it runs on, or in a Fleet or HostGroup to have hvkit place it' });
+    }
+    if (HostGroup.isHostGroup(c) && !isFleet(scope)) {
+      problems.push({ path: c.node.path, message: 'a HostGroup must be created directly in a Fleet' });
     }
   }
   for (const f of all.filter(isFleet)) {

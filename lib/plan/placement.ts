@@ -1,0 +1,196 @@
+import { Packing, type Choice, type PlacementFailure, type Shortfall } from '../capacity/placement';
+import type { Diagnostic } from '../diagnostics';
+import { assertNever } from '../errors';
+import { formatSize } from '../manifest/size';
+import type { GuestSpec, Manifest, UnplacedGuestSpec } from '../manifest/types';
+import { own, type State } from '../state/types';
+import type { DisplacedCause, PlacementDecision } from './types';
+
+export interface PlaceOptions {
+  /**
+   * A further test of a host that admits a guest, given the packing as it
+   * stands (N+1 `require`: the fleet must stay N+1 with the guest there).
+   * @default every admitting host is acceptable
+   */
+  accept?: (host: string, guest: GuestSpec, packing: Packing) => boolean;
+  /**
+   * `plan --rebalance`: sticky guests may move where that lowers hosts in use
+   * and stranded capacity. Reserved for the rebalancer; placement itself
+   * never moves a guest that still fits its recorded host.
+   * @default no rebalancing
+   */
+  rebalance?: { maxMoves?: number };
+}
+
+export interface Placed {
+  /** Every guest placed: the unplaced ones are plain GuestSpecs among `guests`, sorted by name; no `unplaced` key. */
+  manifest: Manifest;
+  /** One decision per guest code left unplaced, by guest name. */
+  placements: PlacementDecision[];
+  /** An `unplaceable` error for each guest that fits no host. */
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * Places the guests code created without a host: pure, deterministic (same
+ * manifest and state, same bytes). Every verdict of fit comes from the
+ * capacity engine's `Packing`; this only decides the order:
+ * 1. guests code pins on a host are in the packing from the start;
+ * 2. a guest state records on a host keeps it while that host still has its
+ *    provider and tags and admits it (sticky), in name order;
+ * 3. the rest, new guests and those their host can no longer take, are
+ *    placed largest memory first, then by name.
+ * A guest that fits nowhere is an error naming the closest host and what it
+ * lacks; it stays on its recorded host if it has one (so no plan deletes it),
+ * else it is left out of the manifest (the plan cannot be applied anyway).
+ */
+export function placeUnplaced(manifest: Manifest, state: State | undefined, opts: PlaceOptions = {}): Placed {
+  const unplaced = manifest.unplaced;
+  if (!unplaced?.length) return { manifest, placements: [], diagnostics: [] };
+  const byHost = new Map<string, GuestSpec[]>(manifest.hosts.map((h) => [h.name, []]));
+  for (const g of manifest.guests) byHost.get(g.host)?.push(g);
+  const packing = new Packing(manifest.hosts.map((h) => ({ spec: h, guests: byHost.get(h.name)! })));
+  const accept = opts.accept ? (h: string, g: GuestSpec) => opts.accept!(h, g, packing) : undefined;
+
+  const decisions = new Map<string, PlacementDecision>();
+  const placed: GuestSpec[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const pending: { guest: UnplacedGuestSpec; from?: { host: string; cause: DisplacedCause } }[] = [];
+
+  for (const u of unplaced) {
+    const recorded = recordedSpec(state, u);
+    if (!recorded) {
+      pending.push({ guest: u });
+      continue;
+    }
+    const guest = withRecordedDisks(u, recorded);
+    const host = recorded.host;
+    if (!packing.hosts.includes(host)) {
+      pending.push({ guest, from: { host, cause: { code: 'host-gone' } } });
+      continue;
+    }
+    const others = new Set(packing.hosts.filter((h) => h !== host));
+    const c = packing.choose(askOf(guest), { sticky: host, exclude: others, accept });
+    if (c.ok) {
+      packing.add(c.host, c.guest, c.usage);
+      placed.push(c.guest);
+      decisions.set(u.name, decision(u, 'kept', c));
+    } else {
+      pending.push({ guest, from: { host, cause: displaced(c.failure) } });
+    }
+  }
+
+  // Largest first packs tighter (first-fit decreasing); the name makes ties, and so the plan, deterministic.
+  pending.sort((a, b) => b.guest.memoryMiB - a.guest.memoryMiB || (a.guest.name < b.guest.name ? -1 : a.guest.name > b.guest.name ? 1 : 0));
+  for (const { guest, from } of pending) {
+    const c = packing.choose(askOf(guest), { accept });
+    if (c.ok) {
+      packing.add(c.host, c.guest, c.usage);
+      placed.push(c.guest);
+      decisions.set(guest.name, { ...decision(guest, from ? 're-placed' : 'placed', c), ...(from ? { from } : {}) });
+      continue;
+    }
+    diagnostics.push({ severity: 'error', code: 'unplaceable', path: guest.path, message: fitsNowhere(guest, c.failure) });
+    // Kept where state has it, so the plan shows the guest's trouble rather than deleting it.
+    if (from && from.cause.code !== 'host-gone' && from.cause.code !== 'not-selected') placed.push(plain({ ...guest, host: from.host }));
+  }
+
+  const guests = [...manifest.guests, ...placed.map(plain)].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const { unplaced: _, ...rest } = manifest;
+  return {
+    manifest: { ...rest, guests },
+    placements: [...decisions.values()].sort((a, b) => (a.guest < b.guest ? -1 : a.guest > b.guest ? 1 : 0)),
+    diagnostics,
+  };
+}
+
+/**
+ * The manifest with every guest on a host, for look-ups that read code
+ * (`parent`, `start`, `import`): placed as the next plan places them. A
+ * guest that fits nowhere is left out.
+ */
+export function placedView(manifest: Manifest, state: State | undefined): Manifest {
+  return manifest.unplaced ? placeUnplaced(manifest, state).manifest : manifest;
+}
+
+function askOf(g: UnplacedGuestSpec) {
+  return { guest: g, provider: g.placement.provider, selector: g.placement.selector };
+}
+
+/** The record of a guest in state, under its name or the name it had (`movedFrom`). */
+function recordedSpec(state: State | undefined, g: GuestSpec): GuestSpec | undefined {
+  return (own(state?.guests, g.name) ?? (g.movedFrom !== null ? own(state?.guests, g.movedFrom) : undefined))?.spec;
+}
+
+/** Disks code leaves to placement stay on the host disk state records, so keeping a guest never moves its images. */
+function withRecordedDisks(g: UnplacedGuestSpec, recorded: GuestSpec): UnplacedGuestSpec {
+  if (!g.disks.some((d, i) => d.on === '' && recorded.disks[i]?.on)) return g;
+  return { ...g, disks: g.disks.map((d, i) => (d.on === '' && recorded.disks[i]?.on ? { ...d, on: recorded.disks[i].on } : d)) };
+}
+
+/** The GuestSpec downstream sees: host and disks filled in, no `placement`, keys in the manifest's sorted order. */
+function plain(g: GuestSpec): GuestSpec {
+  if (!('placement' in g)) return g;
+  const { placement: _, ...spec } = g as UnplacedGuestSpec;
+  return spec;
+}
+
+function decision(g: GuestSpec, code: PlacementDecision['code'], c: Extract<Choice, { ok: true }>): PlacementDecision {
+  return { code, guest: g.name, host: c.host, path: g.path, why: c.why };
+}
+
+function displaced(f: PlacementFailure): DisplacedCause {
+  switch (f.code) {
+    case 'no-candidates': return { code: 'not-selected' };
+    case 'no-fit': return { code: 'no-longer-fits', short: f.detail.short };
+    case 'not-accepted': return { code: 'not-accepted' };
+    default: return assertNever(f, 'placement failure');
+  }
+}
+
+/** "web-09 fits no host: needs 6GiB memory, best host db-host-02 has 4300MiB free". */
+export function fitsNowhere(g: UnplacedGuestSpec, f: PlacementFailure): string {
+  switch (f.code) {
+    case 'no-candidates':
+      return `${g.name} fits no host: no host of provider ${f.detail.provider}${tagsText(f.detail.selector)}; add one, or change the guest's ${g.placement.group ? 'HostGroup selector or hostSelector' : 'hostSelector'}`;
+    case 'no-fit':
+      return `${g.name} fits no host: ${shortfallText(f.detail.short, `best host ${f.detail.closest}`)}`;
+    case 'not-accepted':
+      return `${g.name} fits no host the fleet's policy accepts: ${f.detail.candidates} host${f.detail.candidates === 1 ? '' : 's'} could take it, but none keeps the fleet N+1`;
+    default:
+      return assertNever(f, 'placement failure');
+  }
+}
+
+function tagsText(selector: Readonly<Record<string, string>>): string {
+  const tags = Object.keys(selector).sort().map((k) => `${k}=${selector[k]}`);
+  return tags.length ? ` carries tags ${tags.join(', ')}` : '';
+}
+
+/**
+ * What a host lacks to take a guest: "needs 6GiB memory, best host db-host-02
+ * has 4300MiB free"; `host` names the host ("best host db-host-02", "db-host-01").
+ */
+export function shortfallText(short: readonly Shortfall[], host: string): string {
+  const sized = short.filter((s) => s.resource !== 'anti-affinity');
+  const groups = short.filter((s) => s.resource === 'anti-affinity').map((s) => `already runs a guest of anti-affinity group ${s.detail}`);
+  if (!sized.length) return `${host} ${groups.join(' and ') || 'does not admit it'}`;
+  const one = sized.length === 1;
+  const needs = sized.map((s) => amount(s, s.need, true)).join(' and ');
+  const free = sized.map((s) => `${amount(s, s.free, !one)} free`).join(' and ');
+  return `needs ${needs}, ${host} has ${free}${groups.length ? ` and ${groups.join(' and ')}` : ''}`;
+}
+
+/** An amount of a resource in its unit; `noun`: name the resource where the unit does not. */
+function amount(s: Shortfall, n: number, noun: boolean): string {
+  switch (s.resource) {
+    case 'memory': return `${formatSize(n)}${noun ? ' memory' : ''}`;
+    case 'vcpus': return `${n} vCPU${n === 1 ? '' : 's'}`;
+    case 'disk': return `${formatSize(n)}${noun ? ` on disk ${s.detail}` : ''}`;
+    case 'cpu-load': return `${n} cores${noun ? ' of CPU load' : ''}`;
+    case 'iops': return `${n} IOPS`;
+    case 'network': return `${n} Mbit/s${noun ? ' of network' : ''}`;
+    case 'anti-affinity': return '';
+    default: return assertNever(s.resource, 'shortfall');
+  }
+}
