@@ -136,7 +136,13 @@ function plain(g: GuestSpec): GuestSpec {
 }
 
 function decision(g: GuestSpec, code: PlacementDecision['code'], c: Extract<Choice, { ok: true }>): PlacementDecision {
-  return { code, guest: g.name, host: c.host, path: g.path, why: c.why };
+  const after = Object.fromEntries(Object.entries(c.why.after).map(([k, v]) => [k, fraction(v)])) as unknown as typeof c.why.after;
+  return { code, guest: g.name, host: c.host, path: g.path, why: { ...c.why, after } };
+}
+
+/** A utilization as plan data: 4 decimals, and finite (a resource the host lacks but the guest uses is "over", JSON has no Infinity). */
+function fraction(v: number): number {
+  return Number.isFinite(v) ? Math.round(v * 1e4) / 1e4 : 1e6;
 }
 
 function displaced(f: PlacementFailure): DisplacedCause {

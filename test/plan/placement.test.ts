@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { Packing } from '../../lib/capacity/placement';
+import { buildManifest } from '../../lib/manifest/build';
+import type { FleetInput, GuestProps, HostProps } from '../../lib/manifest/props';
+import type { Manifest } from '../../lib/manifest/types';
+import { placeUnplaced } from '../../lib/plan/placement';
+import { stateOf } from '../helpers/fleet';
+
+/** 4 cores / 8 threads, 8 GiB, one SSD: the chapter's homemade server. */
+const server = (tags: Record<string, string> = {}, dimms = ['2GiB', '2GiB', '2GiB', '2GiB']): HostProps => ({
+  cpu: { cores: 4, threads: 8 }, memory: { slots: 4, maxDimm: '4GiB', dimms }, disks: [{ name: 'sda', size: '500GiB', kind: 'ssd' }], tags,
+});
+/** Memory-busy, CPU and I/O idle. */
+const db = (memory = '5GiB'): GuestProps => ({ role: 'db', vcpus: 2, memory, disks: [{ size: '100GiB', on: 'sda' }], load: { cpu: 0.3, iops: 200 } });
+/** Fuller in memory than the DB host, and busy in CPU (one more web guest crosses its soft limit), I/O and network. */
+const busyWeb: GuestProps = { role: 'web', vcpus: 2, memory: '5.75GiB', disks: [{ size: '20GiB', on: 'sda' }], load: { cpu: 2.4, iops: 3000, netMbps: 200 } };
+const newWeb = (memory = '1.5GiB', extra: Partial<GuestProps> = {}): GuestProps => ({ role: 'web', vcpus: 2, memory, disks: [{ size: '20GiB' }], load: { cpu: 1, iops: 400, netMbps: 100 }, ...extra });
+
+interface Def { hosts: Record<string, { props: HostProps; guests?: Record<string, GuestProps> }>; guests?: Record<string, GuestProps> }
+
+function manifest(def: Def, reverse = false): Manifest {
+  const order = <T,>(xs: T[]) => (reverse ? [...xs].reverse() : xs);
+  const input: FleetInput = {
+    name: 'tokyo', path: 'tokyo', props: {},
+    hosts: order(Object.entries(def.hosts)).map(([name, h]) => ({ name, path: `tokyo/${name}`, props: h.props, guests: order(Object.entries(h.guests ?? {})).map(([g, props]) => ({ name: g, path: `tokyo/${name}/${g}`, props })) })),
+    guests: order(Object.entries(def.guests ?? {})).map(([name, props]) => ({ name, path: `tokyo/${name}`, props })),
+  };
+  return buildManifest(input);
+}
+
+const CHAPTER: Def = {
+  hosts: { 'db-host-01': { props: server(), guests: { 'db-01': db() } }, 'web-host-02': { props: server(), guests: { 'web-01': busyWeb } } },
+  guests: { 'web-09': newWeb() },
+};
+
+describe('placeUnplaced', () => {
+  it('puts a web guest on the DB host whose CPU and I/O sit idle, not on the memory-only best fit', () => {
+    const m = manifest(CHAPTER);
+    // Best-Fit on memory alone would pick web-host-02: its hard limits admit the guest and it has less memory left
+    // (but its CPU would cross the soft limit, while the DB host's CPU and I/O sit idle).
+    const p = new Packing(m.hosts.map((h) => ({ spec: h, guests: m.guests.filter((g) => g.host === h.name) })));
+    const there = p.tryPlace('web-host-02', m.unplaced![0]);
+    expect(there.ok && there.warnings.map((w) => w.mode)).toEqual(['cpu-load']);
+    expect(p.usage('web-host-02').sums.memory).toBeGreaterThan(p.usage('db-host-01').sums.memory);
+
+    const r = placeUnplaced(m, undefined);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.placements.map((d) => [d.guest, d.code, d.host])).toEqual([['web-09', 'placed', 'db-host-01']]);
+    expect(r.placements[0].why.uses).toEqual(expect.arrayContaining(['cpu', 'iops']));
+    // Downstream sees an ordinary manifest: the guest on its host, its disk on a host disk, no placement key.
+    expect(r.manifest.unplaced).toBeUndefined();
+    const g = r.manifest.guests.find((x) => x.name === 'web-09')!;
+    expect(g.host).toBe('db-host-01');
+    expect(g.disks).toEqual([{ on: 'sda', sizeMiB: 20480 }]);
+    expect('placement' in g).toBe(false);
+    expect(r.manifest.guests.map((x) => x.name)).toEqual(['db-01', 'web-01', 'web-09']);
+  });
+
+  it('returns a manifest without unplaced guests as it is', () => {
+    const m = manifest({ hosts: CHAPTER.hosts });
+    const r = placeUnplaced(m, undefined);
+    expect(r.manifest).toBe(m);
+    expect(r.placements).toEqual([]);
+  });
+
+  it('keeps a guest on the host state records, even when a better host is added later (sticky)', () => {
+    const first = placeUnplaced(manifest(CHAPTER), undefined).manifest;
+    const state = stateOf(first);
+    expect(placeUnplaced(manifest(CHAPTER), state).placements.map((d) => [d.code, d.host, d.why.sticky])).toEqual([['kept', 'db-host-01', true]]);
+    const bigger = manifest({ ...CHAPTER, hosts: { ...CHAPTER.hosts, 'aa-big-01': { props: server({}, ['4GiB', '4GiB', '4GiB', '4GiB']) } } });
+    // Without state the new empty host would not take it either way; what matters is that state keeps it.
+    const r = placeUnplaced(bigger, state);
+    expect(r.placements.map((d) => [d.code, d.host])).toEqual([['kept', 'db-host-01']]);
+    expect(r.manifest.guests.find((g) => g.name === 'web-09')).toEqual(first.guests.find((g) => g.name === 'web-09'));
+  });
+
+  it('keeps the host disk state records for a disk code leaves to placement', () => {
+    const twoDisks = server();
+    const withSdb: HostProps = { ...twoDisks, disks: [...twoDisks.disks, { name: 'sdb', size: '900GiB', kind: 'ssd' }] };
+    const def: Def = { hosts: { h1: { props: withSdb } }, guests: { a: newWeb() } };
+    const placed = placeUnplaced(manifest(def), undefined).manifest;
+    expect(placed.guests[0].disks[0].on).toBe('sdb');
+    const recordedOnSda = stateOf({ ...placed, guests: [{ ...placed.guests[0], disks: [{ on: 'sda', sizeMiB: 20480 }] }] });
+    expect(placeUnplaced(manifest(def), recordedOnSda).manifest.guests[0].disks).toEqual([{ on: 'sda', sizeMiB: 20480 }]);
+  });
+
+  it('re-places a guest whose recorded host can no longer take it, saying what that host lacks', () => {
+    const state = stateOf(placeUnplaced(manifest(CHAPTER), undefined).manifest);
+    const grown: Def = { ...CHAPTER, hosts: { ...CHAPTER.hosts, 'db-host-01': { props: server(), guests: { 'db-01': db('7GiB') } } }, guests: { 'web-09': newWeb('1GiB') } };
+    const r = placeUnplaced(manifest(grown), state);
+    expect(r.diagnostics).toEqual([]);
+    const [d] = r.placements;
+    expect([d.code, d.host, d.from?.host, d.from?.cause.code]).toEqual(['re-placed', 'web-host-02', 'db-host-01', 'no-longer-fits']);
+    expect(d.from?.cause).toMatchObject({ short: [{ resource: 'memory', need: expect.any(Number), free: expect.any(Number) }] });
+  });
+
+  it('re-places a guest whose recorded host left code', () => {
+    const state = stateOf(placeUnplaced(manifest(CHAPTER), undefined).manifest);
+    const r = placeUnplaced(manifest({ hosts: { 'web-host-02': CHAPTER.hosts['web-host-02'] }, guests: CHAPTER.guests }), state);
+    expect(r.placements.map((d) => [d.code, d.host, d.from])).toEqual([['re-placed', 'web-host-02', { host: 'db-host-01', cause: { code: 'host-gone' } }]]);
+  });
+
+  it('gives byte-identical results for the same code and state, whatever order code declares hosts and guests in', () => {
+    const def: Def = { ...CHAPTER, guests: { 'web-09': newWeb(), 'web-10': newWeb('1GiB'), 'api-01': newWeb('512MiB', { load: { cpu: 0.2 } }) } };
+    const a = placeUnplaced(manifest(def), undefined);
+    const b = placeUnplaced(manifest(def, true), undefined);
+    expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+    expect(JSON.stringify(placeUnplaced(manifest(def), undefined))).toBe(JSON.stringify(a));
+  });
+
+  it('places the largest guest first, so two guests that fit only that way both fit', () => {
+    const def: Def = {
+      hosts: { h1: { props: server({}, ['2GiB', '2GiB']) }, h2: { props: server({}, ['2GiB']) } },
+      guests: { small: newWeb('1GiB', { load: {} }), large: newWeb('3GiB', { load: {} }) },
+    };
+    const r = placeUnplaced(manifest(def), undefined);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.placements.map((d) => [d.guest, d.host])).toEqual([['large', 'h1'], ['small', 'h2']]);
+  });
+
+  it('never puts two guests of one anti-affinity group on a host', () => {
+    const def: Def = {
+      hosts: { h1: { props: server() }, h2: { props: server() } },
+      guests: { 'db-a': { ...db('1GiB'), disks: [], antiAffinity: 'db' }, 'db-b': { ...db('1GiB'), disks: [], antiAffinity: 'db' } },
+    };
+    const r = placeUnplaced(manifest(def), undefined);
+    expect(new Set(r.placements.map((d) => d.host)).size).toBe(2);
+  });
+
+  it('only uses hosts carrying the selected tags, even when another host scores better', () => {
+    const def: Def = { hosts: { ...CHAPTER.hosts, 'web-host-02': { ...CHAPTER.hosts['web-host-02'], props: server({ rack: 'b' }) } }, guests: { 'web-09': newWeb('1.5GiB', { hostSelector: { rack: 'b' } }) } };
+    expect(placeUnplaced(manifest(def), undefined).placements.map((d) => d.host)).toEqual(['web-host-02']);
+  });
+
+  it('is an error naming the guest, the closest host and what it lacks when the guest fits nowhere', () => {
+    const r = placeUnplaced(manifest({ ...CHAPTER, guests: { 'web-09': newWeb('6GiB') } }), undefined);
+    expect(r.placements).toEqual([]);
+    expect(r.manifest.guests.map((g) => g.name)).toEqual(['db-01', 'web-01']);
+    expect(r.diagnostics).toEqual([{ severity: 'error', code: 'unplaceable', path: 'tokyo/web-09', message: 'web-09 fits no host: needs 6GiB memory, best host db-host-01 has 2.5GiB free' }]);
+  });
+
+  it('is an error saying no host carries the tags when none matches the selector', () => {
+    const r = placeUnplaced(manifest({ ...CHAPTER, guests: { 'web-09': newWeb('1GiB', { hostSelector: { rack: 'c' } }) } }), undefined);
+    expect(r.diagnostics.map((d) => d.message)).toEqual(["web-09 fits no host: no host of provider local carries tags rack=c; add one, or change the guest's hostSelector"]);
+  });
+
+  it('keeps a recorded guest that fits nowhere on its host, so the plan shows the trouble rather than deleting it', () => {
+    const state = stateOf(placeUnplaced(manifest(CHAPTER), undefined).manifest);
+    const r = placeUnplaced(manifest({ ...CHAPTER, guests: { 'web-09': newWeb('7GiB') } }), state);
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['unplaceable']);
+    expect(r.manifest.guests.find((g) => g.name === 'web-09')?.host).toBe('db-host-01');
+  });
+});
