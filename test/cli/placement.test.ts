@@ -113,13 +113,18 @@ describe('placement of guests declared without a host, once applied (plan --out 
   afterAll(() => p.cleanup());
 
   it('keeps the placements in the saved plan: `show` renders them from the file', async () => {
+    p.writeStack(stack());
     expect((await p.run(['show', saved])).out).toContain('      placed on db-host-01: uses idle disk space, CPU, I/O and network; memory after 88%; best of 2 hosts that fit it');
   });
 
   it('creates the guest on the chosen host with the local provider, and `parent` answers it', async () => {
+    p.writeStack(stack());
     expect(localDomains(p.dir)).toEqual(['db-01@db-host-01', 'web-01@web-host-02', 'web-09@db-host-01']);
     expect(stateGuests(p.dir)).toContain('web-09@db-host-01');
     expect((await p.run(['parent', 'web-09'])).out).toBe('web-09: db-host-01\n');
+    // Where the next plan would move it, as for any guest code moves.
+    p.writeStack(stack({ dbMemory: '7GiB' }));
+    expect((await p.run(['parent', 'web-09'])).out).toBe('web-09: db-host-01 (moving to web-host-02 in code)\n');
   });
 
   it('re-plans empty: the guest stays where state records it (sticky)', async () => {
