@@ -78,7 +78,8 @@ export async function preparePlan(opts: PrepareOptions): Promise<{ plan: Plan; s
   const told = scoped.covered ? driftOf(code, state, new Set(scoped.covered)) : drift;
   const plan = createPlan({
     manifest: scoped.manifest, state: scoped.state, recovered, drift: told.items, diagnostics: [...told.diagnostics, ...notes, ...scoped.diagnostics, ...placed.diagnostics],
-    keep: scoped.keep, replace: scoped.replace, capabilities: capabilitiesOf(opts.projectDir, opts.env), code, ...opts.extra,
+    // `code` keeps the unplaced guests' specs beside their placed selves: N+1 reads their provider and selector.
+    keep: scoped.keep, replace: scoped.replace, capabilities: capabilitiesOf(opts.projectDir, opts.env), code: opts.manifest.unplaced ? { ...code, unplaced: opts.manifest.unplaced } : code, ...opts.extra,
   });
   // Bound to the code as written (guests unplaced), whatever part of it the scope planned.
   if (scoped.manifest !== opts.manifest) plan.manifestDigest = manifestDigest(opts.manifest);
