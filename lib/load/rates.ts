@@ -105,5 +105,8 @@ export function hostLoadBetween(first: HostCounters, second: HostCounters): Host
   }
   for (const name of Object.keys(first.guests)) if (!Object.hasOwn(second.guests, name)) unmeasured.add(name);
   const sorted = Object.fromEntries(Object.entries(guests).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  return { host: second.host, at: second.at, seconds: round(seconds), load: sumRates(Object.values(sorted)), guests: sorted, unmeasured: [...unmeasured].sort() };
+  const load = sumRates(Object.values(sorted));
+  // A host running no guest uses none of its memory for them: 0, not "unknown".
+  if (Object.keys(second.guests).length === 0) load.memoryUsedMiB = 0;
+  return { host: second.host, at: second.at, seconds: round(seconds), load, guests: sorted, unmeasured: [...unmeasured].sort() };
 }

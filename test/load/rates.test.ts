@@ -36,6 +36,10 @@ describe('hostLoadBetween', () => {
       unmeasured: ['db-01', 'new-01', 'old-01'],
     });
   });
+
+  it('gives a host that runs no guest zero load, memory included', () => {
+    expect(hostLoadBetween(read('2026-11-27T10:00:00.000Z', {}), read('2026-11-27T10:00:05.000Z', {})).load).toEqual({ cpu: 0, iops: 0, netMbps: 0, diskMBps: 0, memoryUsedMiB: 0 });
+  });
 });
 
 describe('parseStats', () => {

@@ -59,6 +59,23 @@ describe('local provider: stats and set-load', () => {
     expect(hostLoadBetween(b, c).guests['web-01']).toEqual({ cpu: 0.5, iops: 0, netMbps: 0, diskMBps: 0, memoryUsedMiB: 700 });
   });
 
+  it('moves a profile with its guest on migrate, the counters starting again on the target', () => {
+    setLoad('web-01', 'cpu=2,netMbps=8', T0);
+    const hostB = { ...host, name: 'host-b', address: '.hvkit/local/tokyo/host-b' };
+    const guest = { ...domain('web-01'), disks: [] };
+    const at = (ms: number) => ({ ...process.env, HVKIT_LOCAL_NOW: String(ms) });
+    const moved = spawnSync(join(ROOT, 'providers/local/migrate'), ['--host', 'host-a', '--guest', 'web-01', '--target', 'host-b'], { cwd: dir, input: JSON.stringify({ fleet: 'tokyo', host, target: hostB, guest }), encoding: 'utf8', env: at(T0 + 100_000) });
+    expect(moved.status, moved.stderr).toBe(0);
+    const read = (ms: number) => {
+      const r = spawnSync(join(ROOT, 'providers/local/stats'), ['--host', 'host-b'], { cwd: dir, input: JSON.stringify({ fleet: 'tokyo', host: hostB }), encoding: 'utf8', env: at(ms) });
+      return parseStats('host-b', JSON.parse(r.stdout.trim().split('\n').pop()!));
+    };
+    const first = read(T0 + 100_000);
+    expect(first.guests['web-01']).toMatchObject({ cpuSeconds: 0, netRxBytes: 0 });
+    expect(hostLoadBetween(first, read(T0 + 110_000)).guests['web-01']).toMatchObject({ cpu: 2, netMbps: 8 });
+    expect(stats(T0 + 110_000).guests.map((g: { name: string }) => g.name)).toEqual(['db-01']);
+  });
+
   it('refuses a profile it cannot read, or a guest that is not there, in one line', () => {
     const bad = setLoad('web-01', 'cpu=lots', T0);
     expect(bad.status).toBe(2);
