@@ -57,7 +57,7 @@ export interface RefreshOptions extends OpsOptions {
  * drift and plans to converge. With `load`, also measures what the guests use
  * and keeps it with the state.
  */
-export async function refresh(opts: RefreshOptions): Promise<{ state: State; drift: ReturnType<typeof driftOf>; load?: FleetLoad } & LockRelease> {
+export async function refresh(opts: RefreshOptions): Promise<{ state: State; drift: ReturnType<typeof driftOf>; load?: FleetLoad; samplesWarning?: string } & LockRelease> {
   const runner = runnerFor(opts.projectDir, opts.env);
   const load = opts.load
     ? await sampleLoad({ runner, fleet: opts.manifest.fleet, hosts: [...hostsOf(await opts.store.read(), opts.manifest).values()], intervalMs: opts.load.intervalMs, timeoutMs: opts.timeoutMs, sleep: opts.load.sleep })
@@ -77,8 +77,15 @@ export async function refresh(opts: RefreshOptions): Promise<{ state: State; dri
     state.observed = { at: new Date().toISOString(), hosts: observed };
     state.serial = await opts.store.write(state);
     // Under the lock: two refreshes at once would each rewrite the samples file from what they read.
-    if (load) await opts.load?.samples?.append(load.hosts);
-    return { state, drift: driftOf(opts.manifest, state), ...(load ? { load } : {}) };
+    let samplesWarning: string | undefined;
+    try {
+      if (load) await opts.load?.samples?.append(load.hosts);
+    } catch (e) {
+      // The state is written by now: measured load that could not be kept is a warning, not a failed refresh.
+      if (!(e instanceof HvkitError)) throw e;
+      samplesWarning = `the measured load was not kept: ${e.message}`;
+    }
+    return { state, drift: driftOf(opts.manifest, state), ...(load ? { load } : {}), ...(samplesWarning ? { samplesWarning } : {}) };
   });
   return { ...value, ...(unlockWarning ? { unlockWarning } : {}) };
 }

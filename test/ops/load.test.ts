@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { measuredLoad } from '../../lib/load/summary';
@@ -61,6 +61,16 @@ describe('measured load on the local provider', () => {
     expect(r.err).toBe('Warning: load of host-b not measured: stats exited with 3: stats: xentop: could not obtain domain information\n');
     expect(r.out).toContain('on 1 host (2 guests)');
     expect((await new FileSampleStore(samplesFile()).read()).map((s) => s.host)).toEqual(['host-a']);
+  });
+
+  it('records the refresh even when the measured load cannot be kept, and says why in one line', async () => {
+    writeFileSync(samplesFile(), '{"format": 1, "samp');
+    const serial = readState(p.dir).serial;
+    const r = await p.run(['refresh', '--interval', '0.2']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/^Warning: the measured load was not kept: measured load \S+tokyo\.json\.samples is not JSON \([^\n]*\): delete it; the next `hvkit refresh` starts a new window\n$/);
+    expect(readState(p.dir).serial).toBe(serial + 1);
+    expect(readFileSync(samplesFile(), 'utf8')).toBe('{"format": 1, "samp');
   });
 
   it('refresh --no-stats only looks for drift, and a bad --interval is refused in one line', async () => {

@@ -26,7 +26,7 @@ export function registerRefresh(program: Command, io: Io): void {
       const ms = opts.stats ? intervalMs(opts.interval) : 0;
       const manifest = await loadFleet(io, opts);
       const store = await stateStore(io, opts, manifest);
-      const { state, drift, load, unlockWarning } = await refresh({
+      const { state, drift, load, samplesWarning, unlockWarning } = await refresh({
         manifest, store, projectDir: io.cwd, env: io.env,
         ...(opts.stats ? { load: { intervalMs: ms, samples: await sampleStoreBeside(io, store) } } : {}),
       });
@@ -36,6 +36,7 @@ export function registerRefresh(program: Command, io: Io): void {
       if (load) {
         io.out(`${loadLine(load, ms / 1000)}\n`);
         for (const f of load.failed) io.err(`Warning: load of ${f.host} not measured: ${f.error}\n`);
+        if (samplesWarning) io.err(`Warning: ${samplesWarning}\n`);
       }
       if (drift.items.length === 0) io.out('No drift: the hypervisors run what state records.\n');
       else {
