@@ -53,8 +53,7 @@ export class PgStateStore implements StateStore {
   readonly location: string;
   readonly schema: string;
   readonly fleet: string;
-  /** The server this store reaches; the fleet's measured load (PgSampleStore) lives there too. */
-  readonly target: PgTarget;
+  /** The server; the fleet's measured load (PgSampleStore) lives there too. */ readonly target: PgTarget;
   private readonly s: string;
   private readonly keys: [number, number];
   private readonly lockTimeoutMs: number;
