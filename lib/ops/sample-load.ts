@@ -82,3 +82,33 @@ async function readStats(opts: Pick<SampleLoadOptions, 'runner' | 'fleet' | 'tim
     throw e;
   }
 }
+
+/**
+ * Measures again and again until `signal` aborts (`hvkit top` on a terminal):
+ * each read ends one interval and starts the next, so no time goes
+ * unmeasured; `onLoad` gets each interval's load.
+ */
+export async function watchLoad(opts: SampleLoadOptions & { signal: AbortSignal }, onLoad: (load: FleetLoad) => void): Promise<void> {
+  const sleep = opts.sleep ?? ((ms: number) => abortableSleep(ms, opts.signal));
+  let prev = await readRound(opts);
+  while (!opts.signal.aborted) {
+    await sleep(opts.intervalMs ?? 5000);
+    if (opts.signal.aborted) break;
+    const cur = await readRound(opts);
+    onLoad(loadBetween(prev, cur));
+    prev = cur;
+  }
+}
+
+/** setTimeout that ends early when `signal` aborts. */
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

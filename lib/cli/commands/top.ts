@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { hostsOf } from '../../ops/refresh';
 import { runnerFor } from '../../ops/prepare';
-import { loadBetween, readRound, sampleLoad } from '../../ops/sample-load';
+import { sampleLoad, watchLoad } from '../../ops/sample-load';
 import { topText } from '../../render/load';
+import { ttyTopView } from '../../render/top-view';
 import { addFleetOptions, type FleetOptions, type Io } from '../context';
 import { loadFleet, stateStore } from '../fleet';
 import { withUsage } from '../help';
@@ -31,41 +32,17 @@ export function registerTop(program: Command, io: Io, setCode: (code: number) =>
       io.out(opts.json ? `${JSON.stringify({ fleet: manifest.fleet, seconds: ms / 1000, ...load }, null, 2)}\n` : topText(manifest.fleet, load, ms / 1000));
       return setCode(0);
     }
-    await live(manifest.fleet, ms, sampling);
+    // Ctrl-C ends the loop between reads; the screen is left as it was last drawn.
+    const stop = new AbortController();
+    const onInt = () => stop.abort();
+    process.on('SIGINT', onInt);
+    const view = await ttyTopView(process.stdout, manifest.fleet, ms / 1000);
+    try {
+      await watchLoad({ ...sampling, intervalMs: ms, signal: stop.signal }, (load) => view.show(load));
+    } finally {
+      process.off('SIGINT', onInt);
+      view.close();
+    }
     setCode(0);
   });
-}
-
-/** A new screen every interval until Ctrl-C: each read is the start of the next interval, so no time goes unmeasured. */
-async function live(fleet: string, ms: number, sampling: Parameters<typeof readRound>[0]): Promise<void> {
-  // Loaded only for a terminal: log-update costs a tenth of a second to import.
-  const { createLogUpdate } = await import('log-update');
-  const screen = createLogUpdate(process.stdout);
-  let stopped = false;
-  let wake = () => {};
-  const stop = () => {
-    stopped = true;
-    wake();
-  };
-  process.on('SIGINT', stop);
-  try {
-    let prev = await readRound(sampling);
-    screen(`${fleet}: measuring over ${ms / 1000} s… (Ctrl-C quits)`);
-    while (!stopped) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, ms);
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      if (stopped) break;
-      const cur = await readRound(sampling);
-      screen(`${topText(fleet, loadBetween(prev, cur), ms / 1000)}(Ctrl-C quits)`);
-      prev = cur;
-    }
-  } finally {
-    process.off('SIGINT', stop);
-    screen.done();
-  }
 }
