@@ -1,7 +1,7 @@
 import { assertNever } from '../errors';
 import type { Step } from '../plan/types';
 import { powerRecord, type State } from '../state/types';
-import type { ProviderName } from '../manifest/types';
+import type { GuestSpec, ProviderName } from '../manifest/types';
 import type { Verb } from './provider';
 
 /** One provider call of a step; the executor runs them in order. */
@@ -36,6 +36,10 @@ export function callsOf(step: Step, fleet: string): Call[] {
       const calls: Call[] = [];
       if (step.after!.memoryMiB !== step.before!.memoryMiB) calls.push({ verb: 'set-memory', input: { ...guestIn(), memoryMiB: step.after!.memoryMiB } });
       if (step.after!.vcpus !== step.before!.vcpus) calls.push({ verb: 'set-vcpus', input: { ...guestIn(), vcpus: step.after!.vcpus } });
+      // The provider sets both from the guest's spec: null is "back to the default" (no cap, default weight).
+      if (step.after!.cpuCap !== step.before!.cpuCap || step.after!.cpuWeight !== step.before!.cpuWeight) calls.push({ verb: 'set-cpu', input: guestIn() });
+      const disks = changedDiskLimits(step.before!, step.after!);
+      if (disks.length) calls.push({ verb: 'set-disk-io', input: { ...guestIn(), disks } });
       return withThen(calls, step, fleet);
     }
     case 'update-restart':
@@ -59,6 +63,11 @@ export function callsOf(step: Step, fleet: string): Call[] {
     default:
       return assertNever(step.kind, 'step kind');
   }
+}
+
+/** Indexes of the disks whose I/O limits differ (a live update keeps the disks themselves). */
+function changedDiskLimits(before: GuestSpec, after: GuestSpec): number[] {
+  return after.disks.flatMap((d, i) => (d.iops !== before.disks[i]?.iops || d.mbps !== before.disks[i]?.mbps ? [i] : []));
 }
 
 /** A step's calls, then the power call that leaves its guest as its `power` prop says (`step.then`). */

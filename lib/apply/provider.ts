@@ -8,7 +8,7 @@ import { printableLine } from '../render/printable';
 import { SpawnHelper } from './private/spawn-helper';
 import type { ProviderName } from '../manifest/types';
 
-export const VERBS = ['facts', 'list', 'create', 'destroy', 'start', 'stop', 'set-memory', 'set-vcpus', 'migrate', 'reboot', 'console', 'rename', 'stats'] as const;
+export const VERBS = ['facts', 'list', 'create', 'destroy', 'start', 'stop', 'set-memory', 'set-vcpus', 'set-cpu', 'set-disk-io', 'migrate', 'reboot', 'console', 'rename', 'stats'] as const;
 export type Verb = (typeof VERBS)[number];
 
 export interface CallResult {

@@ -48,6 +48,8 @@ export function checkResult(step: Step, verb: Verb, input: Record<string, unknow
     case 'stop':
     case 'set-memory':
     case 'set-vcpus':
+    case 'set-cpu':
+    case 'set-disk-io':
     case 'migrate':
     case 'reboot':
     case 'console':

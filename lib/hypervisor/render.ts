@@ -1,5 +1,5 @@
 import { assertNever } from '../errors';
-import type { GuestSpec, HostSpec } from '../manifest/types';
+import type { GuestDisk, GuestSpec, HostSpec } from '../manifest/types';
 import { xlSingle, xlString, xmlEscape } from './escape';
 
 /** The file the hypervisor gets for a guest, and where it lives on the host. */
@@ -36,7 +36,7 @@ function renderLocal(host: HostSpec, g: GuestSpec): string {
   // Keys written in sorted order: the same bytes as canonicalJson, without its cost per guest.
   return JSON.stringify({
     bootloader: g.bootloader, cpuCap: g.cpuCap, cpuWeight: g.cpuWeight,
-    disks: g.disks.map((d, i) => ({ path: diskPath(host, g, i), sizeMiB: d.sizeMiB })),
+    disks: g.disks.map((d, i) => ({ ...(d.iops !== undefined ? { iops: d.iops } : {}), ...(d.mbps !== undefined ? { mbps: d.mbps } : {}), path: diskPath(host, g, i), sizeMiB: d.sizeMiB })),
     host: host.name, kernel: g.kernel, maxMemoryMiB: g.maxMemoryMiB, maxVcpus: g.maxVcpus, memoryMiB: g.memoryMiB, mode: g.mode,
     name: g.name, nics: g.nics.map((n) => ({ bridge: n.bridge, mac: n.mac })), uuid: g.uuid, vcpus: g.vcpus,
   }, null, 2) + '\n';
@@ -53,9 +53,7 @@ function renderLibvirt(host: HostSpec, g: GuestSpec): string {
     `  <memory unit='MiB'>${g.maxMemoryMiB}</memory>`,
     `  <currentMemory unit='MiB'>${g.memoryMiB}</currentMemory>`,
     `  <vcpu placement='static' current='${g.vcpus}'>${g.maxVcpus}</vcpu>`,
-    ...(g.cpuWeight !== null || g.cpuCap !== null
-      ? ['  <cputune>', ...(g.cpuWeight !== null ? [`    <shares>${g.cpuWeight}</shares>`] : []), ...(g.cpuCap !== null ? ['    <period>100000</period>', `    <quota>${g.cpuCap * 1000}</quota>`] : []), '  </cputune>']
-      : []),
+    ...cputune(g),
     '  <os>',
     `    <type arch='x86_64'>hvm</type>`,
     ...(g.kernel ? [`    <kernel>${e(g.kernel)}</kernel>`] : []),
@@ -75,6 +73,7 @@ function renderLibvirt(host: HostSpec, g: GuestSpec): string {
       `      <driver name='qemu' type='qcow2'/>`,
       `      <source file='${e(diskPath(host, g, i))}'/>`,
       `      <target dev='vd${String.fromCharCode(97 + i)}' bus='virtio'/>`,
+      ...iotune(g.disks[i]),
       '    </disk>',
     ]),
     ...g.nics.flatMap((n) => [
@@ -95,6 +94,50 @@ function renderLibvirt(host: HostSpec, g: GuestSpec): string {
     '</domain>',
   ];
   return lines.join('\n') + '\n';
+}
+
+/** The period libvirt's CPU quota is measured over, in µs: the cgroup default, as Xen's credit scheduler accounts over tens of ms. */
+export const LIBVIRT_CPU_PERIOD_US = 100_000;
+/** libvirt `<shares>` per Xen weight point: Xen's default weight 256 is libvirt's default 1024 shares. */
+export const LIBVIRT_SHARES_PER_WEIGHT = 4;
+
+/**
+ * The cap and weight as libvirt `<cputune>`. The cap is Xen's: percent of ONE
+ * physical CPU for the whole domain, however many vCPUs it has. libvirt's
+ * `<quota>` limits each vCPU thread on its own (a 4-vCPU guest with 50% would
+ * get 200%), so the cap goes into `<global_quota>`, which bounds the domain's
+ * cgroup as a whole. Weight × 4 as `<shares>` keeps Xen's scale relative to
+ * guests without a weight (Xen 256, libvirt 1024). A cap of 0 is Xen's "no cap":
+ * no quota at all.
+ */
+function cputune(g: GuestSpec): string[] {
+  const capped = g.cpuCap !== null && g.cpuCap > 0;
+  if (g.cpuWeight === null && !capped) return [];
+  return [
+    '  <cputune>',
+    ...(g.cpuWeight !== null ? [`    <shares>${g.cpuWeight * LIBVIRT_SHARES_PER_WEIGHT}</shares>`] : []),
+    ...(capped ? [`    <global_period>${LIBVIRT_CPU_PERIOD_US}</global_period>`, `    <global_quota>${libvirtQuota(g.cpuCap!)}</global_quota>`] : []),
+    '  </cputune>',
+  ];
+}
+
+/** A cap in percent of one CPU as a quota in µs per {@link LIBVIRT_CPU_PERIOD_US}. */
+export function libvirtQuota(capPercent: number): number {
+  return (capPercent * LIBVIRT_CPU_PERIOD_US) / 100;
+}
+
+/** Bytes per second of a disk limit given in MB/s: decimal megabytes, as disk vendors use. */
+export const BYTES_PER_MB = 1_000_000;
+
+/** A disk's limits as libvirt `<iotune>` (read + write totals); nothing when it has none. */
+function iotune(d: GuestDisk): string[] {
+  if (d.iops === undefined && d.mbps === undefined) return [];
+  return [
+    '      <iotune>',
+    ...(d.mbps !== undefined ? [`        <total_bytes_sec>${d.mbps * BYTES_PER_MB}</total_bytes_sec>`] : []),
+    ...(d.iops !== undefined ? [`        <total_iops_sec>${d.iops}</total_iops_sec>`] : []),
+    '      </iotune>',
+  ];
 }
 
 function renderXl(host: HostSpec, g: GuestSpec): string {

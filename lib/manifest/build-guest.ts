@@ -10,6 +10,9 @@ import { GUEST_MODES, POWER_STATES, type GuestLifecycle, type GuestMode, type Gu
 const MAX_VCPUS = 4096;
 /** Xen's credit-scheduler weight range. */
 const MAX_CPU_WEIGHT = 65535;
+/** Disk limits: far above any real disk, low enough that × 10^6 stays an exact integer for libvirt. */
+const MAX_DISK_IOPS = 10_000_000;
+const MAX_DISK_MBPS = 1_000_000;
 
 /**
  * A guest's spec with its identities left empty (`uuid` and derived MACs are
@@ -67,7 +70,7 @@ export function guestOf(c: Collector, g: GuestInput, at: HostSpec | Candidates, 
       const names = [...diskNames].sort().map(printable).join(', ');
       c.add(path, `disks[${i}] is on ${shown(d.on)}, which no host hvkit may place this guest on has (${(at as Candidates).describe}): use one of ${names}, or leave 'on' out to let placement pick the disk`);
     }
-    return { on, sizeMiB };
+    return { on, sizeMiB, ...diskLimitsOf(c, path, i, d, host) };
   });
 
   const explicit: boolean[] = [];
@@ -91,8 +94,7 @@ export function guestOf(c: Collector, g: GuestInput, at: HostSpec | Candidates, 
   const antiAffinity = p.antiAffinity === undefined ? null : c.pattern(path, 'antiAffinity', p.antiAffinity, ROLE, 'use a lowercase group name');
   const kernel = p.kernel === undefined ? null : fileOf(c, path, 'kernel', p.kernel, true);
   const bootloader = p.bootloader !== undefined ? fileOf(c, path, 'bootloader', p.bootloader, false) : mode === 'pv' && kernel === null ? 'pygrub' : null;
-  const cpuWeight = p.cpuWeight === undefined ? null : c.count(path, 'cpuWeight', p.cpuWeight, 1, MAX_CPU_WEIGHT);
-  const cpuCap = p.cpuCap === undefined ? null : c.count(path, 'cpuCap', p.cpuCap, 0, 100 * maxVcpus);
+  const { cpuWeight, cpuCap } = cpuOf(c, path, p, maxVcpus);
   const powerRaw = p.power ?? 'running';
   const power: PowerState = POWER_STATES.includes(powerRaw as PowerState) ? (powerRaw as PowerState) : 'running';
   if (power !== powerRaw) c.add(path, `power ${shown(powerRaw)} must be one of ${POWER_STATES.map((x) => `'${x}'`).join(', ')}`);
@@ -109,6 +111,37 @@ export function guestOf(c: Collector, g: GuestInput, at: HostSpec | Candidates, 
     },
     explicit,
   };
+}
+
+/**
+ * `cpu: { cap, weight }`, or the older flat `cpuCap`/`cpuWeight`: both give
+ * the same spec fields, so a fleet can move to `cpu` without a plan change.
+ */
+function cpuOf(c: Collector, path: string, p: Record<string, unknown>, maxVcpus: number): { cpuWeight: number | null; cpuCap: number | null } {
+  if (p.cpu !== undefined && (p.cpuWeight !== undefined || p.cpuCap !== undefined)) {
+    const flat = [p.cpuWeight !== undefined ? 'cpuWeight' : '', p.cpuCap !== undefined ? 'cpuCap' : ''].filter(Boolean).join(' and ');
+    c.add(path, `both cpu and ${flat} are set: write cap and weight once, inside cpu: { cap, weight }`);
+  }
+  const cpu = c.record(path, 'cpu', p.cpu, '{ cap: 50, weight: 512 }') ?? {};
+  c.keys(path, cpu, PROP_KEYS.guestCpu, 'cpu.');
+  const [weightAt, weight]: [string, unknown] = cpu.weight !== undefined ? ['cpu.weight', cpu.weight] : ['cpuWeight', p.cpuWeight];
+  const [capAt, cap]: [string, unknown] = cpu.cap !== undefined ? ['cpu.cap', cpu.cap] : ['cpuCap', p.cpuCap];
+  return {
+    cpuWeight: weight === undefined ? null : c.count(path, weightAt, weight, 1, MAX_CPU_WEIGHT),
+    cpuCap: cap === undefined ? null : c.count(path, capAt, cap, 0, 100 * maxVcpus),
+  };
+}
+
+/** A disk's I/O limits, as keys only when set so unlimited disks keep their manifest bytes. */
+function diskLimitsOf(c: Collector, path: string, i: number, d: { iops?: unknown; mbps?: unknown }, host: HostSpec): { iops?: number; mbps?: number } {
+  const out: { iops?: number; mbps?: number } = {};
+  if (d.iops !== undefined) out.iops = c.count(path, `disks[${i}].iops`, d.iops, 1, MAX_DISK_IOPS);
+  if (d.mbps !== undefined) out.mbps = c.count(path, `disks[${i}].mbps`, d.mbps, 1, MAX_DISK_MBPS);
+  // Refused rather than warned: a limit an operator set to contain a noisy guest and that silently does nothing is worse than none.
+  if ((d.iops !== undefined || d.mbps !== undefined) && host.provider === 'xen') {
+    c.add(path, `disks[${i}] has an I/O limit (iops/mbps), which xen cannot enforce (xl has no per-disk limit): remove it, or put the guest on a libvirt host`);
+  }
+  return out;
 }
 
 const DISK_NAMES = new WeakMap<HostSpec, ReadonlySet<string>>();

@@ -154,6 +154,19 @@ export interface GuestDiskProps {
    * @default placement picks (guests without a host only)
    */
   readonly on?: string;
+  /**
+   * Limit on read + write operations per second, enforced by the hypervisor
+   * (libvirt `<iotune>` total_iops_sec; changed live). Xen's xl has no per-disk
+   * limit: a guest with one on a xen host is refused.
+   * @default none (unlimited)
+   */
+  readonly iops?: number;
+  /**
+   * Limit on read + write throughput in MB/s (10^6 bytes), enforced like `iops`
+   * (libvirt total_bytes_sec).
+   * @default none (unlimited)
+   */
+  readonly mbps?: number;
 }
 
 export interface GuestNicProps {
@@ -173,6 +186,24 @@ export interface GuestLoadProps {
   readonly iops?: number;
   /** Expected network traffic in Mbit/s. @default 0 */
   readonly netMbps?: number;
+}
+
+/** How much CPU a guest may take when the host is busy (load adjustment); changed live. */
+export interface GuestCpuProps {
+  /**
+   * Ceiling in percent of one physical CPU for the whole guest, 0 (no cap) to
+   * 100 × maxVcpus: 50 is half a core even with 4 vCPUs (Xen's credit-scheduler
+   * cap; libvirt `<global_quota>`).
+   * @default none (no cap)
+   */
+  readonly cap?: number;
+  /**
+   * Share of contended CPU relative to other guests, 1 to 65535; a guest of
+   * 512 gets twice the CPU of one of 256 (Xen's default). libvirt gets 4 × it
+   * as `<shares>`, so 256 is libvirt's default 1024.
+   * @default none (the hypervisor's default: 256 on Xen, 1024 shares on libvirt)
+   */
+  readonly weight?: number;
 }
 
 export interface GuestProps {
@@ -202,9 +233,11 @@ export interface GuestProps {
   readonly kernel?: string;
   /** @default 'pygrub' for pv guests without a kernel, none otherwise */
   readonly bootloader?: string;
-  /** Xen credit-scheduler weight, 1 to 65535 (Xen's default is 256). @default none */
+  /** CPU cap and weight, changed live. @default none: the hypervisor's defaults, no cap */
+  readonly cpu?: GuestCpuProps;
+  /** The older, flat form of `cpu.weight` (same meaning); not together with `cpu`. @default none */
   readonly cpuWeight?: number;
-  /** CPU cap in percent of one CPU, 0 (no cap) to 100 × maxVcpus. @default none */
+  /** The older, flat form of `cpu.cap` (same meaning); not together with `cpu`. @default none */
   readonly cpuCap?: number;
   /**
    * Whether the guest should run: the plan starts or stops it to match what
@@ -278,9 +311,10 @@ export const PROP_KEYS = {
   hostMemory: keys<HostMemoryProps>()(['dimms', 'maxDimm', 'slots']),
   hostDisk: keys<HostDiskProps>()(['iops', 'kind', 'mbps', 'name', 'size']),
   hostNic: keys<HostNicProps>()(['gbps', 'name']),
-  guest: keys<GuestProps>()(['antiAffinity', 'bootloader', 'cpuCap', 'cpuWeight', 'disks', 'hostSelector', 'kernel', 'lifecycle', 'load', 'maxMemory', 'maxVcpus', 'memory', 'mode', 'movedFrom', 'nics', 'power', 'role', 'tags', 'vcpus']),
+  guest: keys<GuestProps>()(['antiAffinity', 'bootloader', 'cpu', 'cpuCap', 'cpuWeight', 'disks', 'hostSelector', 'kernel', 'lifecycle', 'load', 'maxMemory', 'maxVcpus', 'memory', 'mode', 'movedFrom', 'nics', 'power', 'role', 'tags', 'vcpus']),
   hostGroup: keys<HostGroupProps>()(['lifecycle', 'provider', 'selector']),
-  guestDisk: keys<GuestDiskProps>()(['on', 'size']),
+  guestDisk: keys<GuestDiskProps>()(['iops', 'mbps', 'on', 'size']),
+  guestCpu: keys<GuestCpuProps>()(['cap', 'weight']),
   guestNic: keys<GuestNicProps>()(['bridge', 'mac']),
   guestLoad: keys<GuestLoadProps>()(['cpu', 'iops', 'netMbps']),
   lifecycle: keys<LifecycleProps>()(['ignoreChanges', 'preventDestroy']),

@@ -69,7 +69,8 @@ export interface HostSpec {
   tags: Record<string, string>;
 }
 
-export interface GuestDisk { sizeMiB: number; on: string }
+/** `iops`/`mbps`: the disk's I/O limits, present only when code sets them (so other guests' manifests keep their bytes). */
+export interface GuestDisk { sizeMiB: number; on: string; iops?: number; mbps?: number }
 export interface GuestNic { bridge: string; mac: string }
 export interface GuestLoad { cpu: number; iops: number; netMbps: number }
 

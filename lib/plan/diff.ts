@@ -1,8 +1,8 @@
 import { diskPath } from '../hypervisor/render';
 import { digestOf } from '../manifest/canonical';
 import { formatSize } from '../manifest/size';
-import type { GuestSpec, HostSpec } from '../manifest/types';
-import { bare, type GuestReason, type LiveChange, type LiveField, type ReplaceCause } from './reason';
+import type { GuestDisk, GuestSpec, HostSpec } from '../manifest/types';
+import { bare, type DiskLimits, type GuestReason, type LiveChange, type LiveField, type ReplaceCause } from './reason';
 import type { FieldChange, GuestChange, HostChange } from './types';
 
 /**
@@ -11,8 +11,8 @@ import type { FieldChange, GuestChange, HostChange } from './types';
  * what was recorded or seen (lib/plan/power.ts), not against the spec.
  */
 export const RECORD_ONLY: ReadonlySet<string> = new Set(['role', 'load', 'tags', 'antiAffinity', 'path', 'lifecycle', 'power', 'movedFrom']);
-/** Fields a running guest takes without a restart, within its maximum. */
-const LIVE: ReadonlySet<string> = new Set<LiveField>(['memoryMiB', 'vcpus']);
+/** Fields a running guest takes without a restart (memory and vCPUs within their maximum). */
+const LIVE: ReadonlySet<string> = new Set<Exclude<LiveField, 'diskLimits'>>(['memoryMiB', 'vcpus', 'cpuCap', 'cpuWeight']);
 
 export function fieldChanges(before: object, after: object, skip: ReadonlySet<string> = new Set()): FieldChange[] {
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
@@ -91,10 +91,34 @@ function configChangedBeyond(hv: FieldChange[], configChanged: boolean): boolean
 function liveChanges(hv: FieldChange[]): LiveChange[] | undefined {
   const out: LiveChange[] = [];
   for (const f of hv) {
-    if (!LIVE.has(f.field)) return undefined;
-    out.push({ field: f.field as LiveField, from: f.before as number, to: f.after as number });
+    if (f.field === 'disks') {
+      const disks = diskLimitChanges(f.before as GuestDisk[], f.after as GuestDisk[]);
+      if (!disks) return undefined;
+      out.push(...disks);
+    } else if (f.field === 'memoryMiB' || f.field === 'vcpus') out.push({ field: f.field, from: f.before as number, to: f.after as number });
+    else if (f.field === 'cpuCap' || f.field === 'cpuWeight') out.push({ field: f.field, from: f.before as number | null, to: f.after as number | null });
+    else if (!LIVE.has(f.field)) return undefined;
   }
   return out;
+}
+
+/** The disks' limit changes, or undefined when anything else of a disk changes (a new or grown disk needs a restart). */
+function diskLimitChanges(before: GuestDisk[], after: GuestDisk[]): LiveChange[] | undefined {
+  if (before.length !== after.length) return undefined;
+  const out: LiveChange[] = [];
+  for (let disk = 0; disk < before.length; disk++) {
+    const b = before[disk];
+    const a = after[disk];
+    if (b.on !== a.on || b.sizeMiB !== a.sizeMiB) return undefined;
+    const from = diskLimits(b);
+    const to = diskLimits(a);
+    if (from.iops !== to.iops || from.mbps !== to.mbps) out.push({ field: 'diskLimits', disk, from, to });
+  }
+  return out;
+}
+
+export function diskLimits(d: GuestDisk): DiskLimits {
+  return { iops: d.iops ?? null, mbps: d.mbps ?? null };
 }
 
 /** Classifies a host that is in code and in state. */

@@ -21,14 +21,23 @@ export type ReplaceCause =
   /** The host's provider changes: the guest is created again through the other one. */
   | { kind: 'provider'; from: ProviderName; to: ProviderName };
 
-/** A field a running guest takes without a restart, within its maximum. */
-export type LiveField = 'memoryMiB' | 'vcpus';
-
-export interface LiveChange {
-  field: LiveField;
-  from: number;
-  to: number;
+/** A disk's I/O limits; null is unlimited. */
+export interface DiskLimits {
+  iops: number | null;
+  mbps: number | null;
 }
+
+/**
+ * A change a running guest takes without a restart (memory and vCPUs within
+ * their maximum, CPU cap and weight, disk I/O limits). `null` is "none": no
+ * cap, the hypervisor's default weight.
+ */
+export type LiveChange =
+  | { field: 'memoryMiB' | 'vcpus'; from: number; to: number }
+  | { field: 'cpuCap' | 'cpuWeight'; from: number | null; to: number | null }
+  | { field: 'diskLimits'; disk: number; from: DiskLimits; to: DiskLimits };
+
+export type LiveField = LiveChange['field'];
 
 /** Whether a rebuilt guest's rendered config is byte-identical to the one last applied. */
 export type RebuildConfig = 'same' | 'changed';
@@ -105,8 +114,21 @@ function liveText(c: LiveChange): string {
   switch (c.field) {
     case 'memoryMiB': return `memory ${formatSize(c.from)} → ${formatSize(c.to)}`;
     case 'vcpus': return `vcpus ${c.from} → ${c.to}`;
-    default: return assertNever(c.field, 'live field');
+    case 'cpuCap': return `cpu cap ${capText(c.from)} → ${capText(c.to)}`;
+    case 'cpuWeight': return `cpu weight ${c.from ?? 'default'} → ${c.to ?? 'default'}`;
+    case 'diskLimits': return `disk ${c.disk} I/O limit ${diskLimitsText(c.from)} → ${diskLimitsText(c.to)}`;
+    default: return assertNever(c, 'live change');
   }
+}
+
+/** Cap 0 is Xen's "no cap", as is an absent one. */
+function capText(cap: number | null): string {
+  return cap === null || cap === 0 ? 'none' : `${cap}%`;
+}
+
+function diskLimitsText(l: DiskLimits): string {
+  const parts = [...(l.iops !== null ? [`${l.iops} IOPS`] : []), ...(l.mbps !== null ? [`${l.mbps} MB/s`] : [])];
+  return parts.join(' + ') || 'none';
 }
 
 function rebuildConfigText(config: RebuildConfig): string {

@@ -45,6 +45,38 @@ function describe(host, name) {
   };
 }
 
+/** `--live --config` on a running domain, `--config` alone on a stopped one (virsh refuses --live there). */
+function liveAndConfig(host, name) {
+  return [...(virsh(host, ['domstate', name]).out.trim() === 'running' ? ['--live'] : []), '--config'];
+}
+
+/** As render.ts: Xen weight × 4 is libvirt shares; a cap in % of one CPU is µs of quota per 100 ms period. */
+const SHARES_PER_WEIGHT = 4;
+const DEFAULT_SHARES = 1024;
+const PERIOD_US = 100_000;
+const BYTES_PER_MB = 1_000_000;
+
+export function schedinfoSets(guest) {
+  const whole = (v, what) => {
+    if (v !== null && v !== undefined && (!Number.isInteger(v) || v < 0)) throw new ProviderError(`${guest.name}: ${what} ${JSON.stringify(v)} is not a whole number`, 5);
+    return v ?? null;
+  };
+  const weight = whole(guest.cpuWeight, 'cpu weight');
+  const cap = whole(guest.cpuCap, 'cpu cap');
+  // -1 is the cgroup's "no quota": taking a cap off has to say so, or the old quota stays.
+  const quota = cap === null || cap === 0 ? -1 : (cap * PERIOD_US) / 100;
+  return ['--set', `cpu_shares=${weight === null ? DEFAULT_SHARES : weight * SHARES_PER_WEIGHT}`, '--set', `global_period=${PERIOD_US}`, '--set', `global_quota=${quota}`];
+}
+
+/** The guest's n-th disk as render.ts names it in the domain: vda, vdb, … */
+const diskTarget = (i) => `vd${String.fromCharCode(97 + i)}`;
+
+function limit(v, scale) {
+  if (v === undefined || v === null) return '0';
+  if (!Number.isInteger(v) || v < 1) throw new ProviderError(`disk limit ${JSON.stringify(v)} is not a whole number ≥ 1`, 5);
+  return String(v * scale);
+}
+
 function exists(host, name) {
   return virsh(host, ['domstate', name], { allowFail: true }).ok;
 }
@@ -231,6 +263,24 @@ const verbs = {
     const d = describe(host, guest.name);
     if (input.vcpus > d.maxVcpus) throw new ProviderError(`${guest.name}: ${input.vcpus} vCPUs is above its maximum ${d.maxVcpus}`, 5);
     virsh(host, ['setvcpus', guest.name, String(input.vcpus), ...(d.running ? ['--live'] : []), '--config']);
+    return {};
+  },
+  // Cap and weight as <cputune> renders them (lib/hypervisor/render.ts): the cap as the whole domain's
+  // global quota, weight × 4 as shares. None is set back to libvirt's defaults (no quota, 1024 shares).
+  'set-cpu': (input) => {
+    const { host, guest } = input;
+    virsh(host, ['schedinfo', guest.name, ...liveAndConfig(host, guest.name), ...schedinfoSets(guest)]);
+    return {};
+  },
+  // Read + write totals per disk; 0 is libvirt's "no limit".
+  'set-disk-io': (input) => {
+    const { host, guest } = input;
+    const flags = liveAndConfig(host, guest.name);
+    for (const i of input.disks ?? guest.disks.map((_d, i) => i)) {
+      const d = guest.disks[i];
+      if (!d) throw new ProviderError(`${guest.name} has no disk ${JSON.stringify(i)}`, 5);
+      virsh(host, ['blkdeviotune', guest.name, diskTarget(i), ...flags, '--total-iops-sec', limit(d.iops, 1), '--total-bytes-sec', limit(d.mbps, BYTES_PER_MB)]);
+    }
     return {};
   },
   migrate: (input) => {

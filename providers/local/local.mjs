@@ -192,7 +192,18 @@ function checkMemory(host, name, memoryMiB) {
 
 function domainOf(input, running = true) {
   const g = input.guest;
-  return { name: g.name, uuid: g.uuid, memoryMiB: g.memoryMiB, maxMemoryMiB: g.maxMemoryMiB, vcpus: g.vcpus, maxVcpus: g.maxVcpus, running, config: input.config?.text ?? '' };
+  return { name: g.name, uuid: g.uuid, memoryMiB: g.memoryMiB, maxMemoryMiB: g.maxMemoryMiB, vcpus: g.vcpus, maxVcpus: g.maxVcpus, running, ...cpuOf(g), ...iotuneOf(g), config: input.config?.text ?? '' };
+}
+
+/** The scheduler settings the simulated hypervisor enforces; keys only when set, as a domain without them had none. */
+function cpuOf(g) {
+  return { ...(g.cpuCap != null && g.cpuCap > 0 ? { cpuCap: g.cpuCap } : {}), ...(g.cpuWeight != null ? { cpuWeight: g.cpuWeight } : {}) };
+}
+
+/** The disks' I/O limits, by disk index; none when no disk has one. */
+function iotuneOf(g) {
+  const list = (g.disks ?? []).flatMap((d, disk) => (d.iops !== undefined || d.mbps !== undefined ? [{ disk, iops: d.iops ?? null, mbps: d.mbps ?? null }] : []));
+  return list.length ? { iotune: list } : {};
 }
 
 const verbs = {
@@ -259,6 +270,21 @@ const verbs = {
     if (!d) throw new ProviderError(`no domain ${input.guest.name} on ${input.host.name}`, 2);
     if (input.vcpus > d.maxVcpus) throw new ProviderError(`${d.name}: ${input.vcpus} vCPUs is above its maxvcpus ${d.maxVcpus}`, 5);
     writeJson(domainFile(input.host, d.name), { ...d, vcpus: input.vcpus, config: input.config?.text ?? d.config });
+    return {};
+  },
+  // Like `xl sched-credit`: on a running domain at once, and in its config either way.
+  'set-cpu': (input) => {
+    const d = findDomain(input.host, input.guest.name);
+    if (!d) throw new ProviderError(`no domain ${input.guest.name} on ${input.host.name}`, 2);
+    const { cpuCap: _cap, cpuWeight: _weight, ...rest } = d;
+    writeJson(domainFile(input.host, d.name), { ...rest, ...cpuOf(input.guest), config: input.config?.text ?? d.config });
+    return {};
+  },
+  'set-disk-io': (input) => {
+    const d = findDomain(input.host, input.guest.name);
+    if (!d) throw new ProviderError(`no domain ${input.guest.name} on ${input.host.name}`, 2);
+    const { iotune: _iotune, ...rest } = d;
+    writeJson(domainFile(input.host, d.name), { ...rest, ...iotuneOf(input.guest), config: input.config?.text ?? d.config });
     return {};
   },
   migrate: (input) => {

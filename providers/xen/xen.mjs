@@ -96,6 +96,20 @@ export function parseXentop(text) {
   return guests;
 }
 
+/** Xen's credit-scheduler defaults: what a domain gets when its config names neither. */
+const XEN_DEFAULT_WEIGHT = 256;
+
+/** `xl sched-credit` arguments that set a guest's cap and weight, numbers checked before they reach the remote shell. */
+export function schedCreditArgs(guest) {
+  const num = (v, what, max) => {
+    if (!Number.isInteger(v) || v < 0 || v > max) throw new ProviderError(`${guest.name}: ${what} ${JSON.stringify(v)} is not a whole number from 0 to ${max}`, 5);
+    return String(v);
+  };
+  const cap = guest.cpuCap ?? 0;
+  const weight = guest.cpuWeight ?? XEN_DEFAULT_WEIGHT;
+  return ['sched-credit', '-d', safeName(guest.name, 'guest name'), '-c', num(cap, 'cpu cap', 100 * guest.maxVcpus), '-w', num(weight, 'cpu weight', 65535)];
+}
+
 const verbs = {
   facts: (input) => {
     const out = ssh(input.host, ['xl', 'info']).out;
@@ -170,6 +184,15 @@ const verbs = {
     const { host, guest } = input;
     if (input.vcpus > guest.maxVcpus) throw new ProviderError(`${guest.name}: ${input.vcpus} vCPUs is above maxvcpus ${guest.maxVcpus}`, 5);
     ssh(host, ['xl', 'vcpu-set', guest.name, String(Number(input.vcpus))]);
+    writeConfig(host, input);
+    return {};
+  },
+  // The credit scheduler's cap and weight: live on a running domain, and in its config for the next boot.
+  // None is Xen's own default (cap 0 = no cap, weight 256), set explicitly so taking a cap off takes effect now.
+  'set-cpu': (input) => {
+    const { host, guest } = input;
+    if (running(host, guest.name)) ssh(host, ['xl', ...schedCreditArgs(guest)]);
+    else log(`${guest.name} is not running on ${host.name}: config only`);
     writeConfig(host, input);
     return {};
   },
