@@ -54,9 +54,9 @@ const LIBVIRT_XML = `<domain type='kvm'>
   <currentMemory unit='MiB'>3584</currentMemory>
   <vcpu placement='static' current='2'>4</vcpu>
   <cputune>
-    <shares>512</shares>
-    <period>100000</period>
-    <quota>50000</quota>
+    <shares>2048</shares>
+    <global_period>100000</global_period>
+    <global_quota>50000</global_quota>
   </cputune>
   <os>
     <type arch='x86_64'>hvm</type>
@@ -134,6 +134,36 @@ describe('renderConfig', () => {
         .replace("    <type arch='x86_64'>hvm</type>\n", "    <type arch='x86_64'>hvm</type>\n    <kernel>/boot/vmlinuz</kernel>\n"));
     });
 
+    it("caps the whole domain as Xen does: 50% with 4 vCPUs is a global quota of half a period, not 50% per vCPU", () => {
+      const xml = rendered('libvirt', web('3.5GiB', { vcpus: 4, maxVcpus: 4, cpu: { cap: 50 } })).config.text;
+      expect(xml).toContain('  <cputune>\n    <global_period>100000</global_period>\n    <global_quota>50000</global_quota>\n  </cputune>\n');
+      expect(xml).not.toMatch(/<quota>|<period>/);
+    });
+
+    it("maps Xen's weight onto shares × 4, so weight 256 (Xen's default) is libvirt's default 1024", () => {
+      expect(rendered('libvirt', web('3.5GiB', { cpu: { weight: 256 } })).config.text).toContain('  <cputune>\n    <shares>1024</shares>\n  </cputune>\n');
+    });
+
+    it('leaves out the quota for cap 0, Xen\'s "no cap"', () => {
+      expect(rendered('libvirt', web('3.5GiB', { cpu: { cap: 0 } })).config.text).not.toContain('cputune');
+      expect(rendered('libvirt', web('3.5GiB', { cpu: { cap: 0, weight: 512 } })).config.text).toContain('  <cputune>\n    <shares>2048</shares>\n  </cputune>\n');
+    });
+
+    it('renders disk I/O limits as <iotune> read + write totals, MB/s as 10^6 bytes, only on the disk that has them', () => {
+      const xml = rendered('libvirt', web('3.5GiB', { disks: [{ size: '20GiB', on: 'sda', iops: 500, mbps: 40 }, { size: '1GiB', on: 'sda' }] })).config.text;
+      expect(xml).toContain([
+        "      <target dev='vda' bus='virtio'/>",
+        '      <iotune>',
+        '        <total_bytes_sec>40000000</total_bytes_sec>',
+        '        <total_iops_sec>500</total_iops_sec>',
+        '      </iotune>',
+        '    </disk>',
+        "    <disk type='file' device='disk'>",
+      ].join('\n'));
+      expect(xml.match(/<iotune>/g)).toHaveLength(1);
+      expect(rendered('libvirt', web('3.5GiB', { disks: [{ size: '20GiB', on: 'sda', iops: 500 }] })).config.text).toContain('      <iotune>\n        <total_iops_sec>500</total_iops_sec>\n      </iotune>\n');
+    });
+
     it('escapes hostile values in element text, even though validation refuses them first', () => {
       const { host, guest } = rendered('libvirt');
       const hostile = { ...guest, name: "x'/><evil a='", path: 'tokyo/h/<script>&"', kernel: "/boot/'$(reboot)'" };
@@ -171,6 +201,27 @@ describe('renderConfig', () => {
         "disk = [ 'format=raw, vdev=xvda, access=rw, target=/var/lib/hvkit/images/web-01-sda-0.img' ]",
       ]);
       expect(text.match(/^name = /gm)).toHaveLength(1);
+    });
+  });
+
+  describe('cpu: { cap, weight }', () => {
+    it.each(['local', 'libvirt', 'xen'] as const)('%s: renders the same bytes as the flat cpuCap/cpuWeight', (provider) => {
+      const { cpuCap: _c, cpuWeight: _w, ...rest } = WEB_01;
+      expect(rendered(provider, { ...rest, cpu: { cap: 50, weight: 512 } }).config.text).toBe(rendered(provider).config.text);
+    });
+
+    it('xl.cfg: writes them as cpu_weight and cap', () => {
+      expect(rendered('xen', web('3.5GiB', { maxVcpus: 4, cpu: { weight: 128, cap: 150 } })).config.text).toContain('cpu_weight = 128\ncap = 150\n');
+    });
+  });
+
+  describe('disk limits in the local simulator', () => {
+    it('adds iops and mbps to a disk only when set, so other guests keep their bytes', () => {
+      const text = rendered('local', web('3.5GiB', { disks: [{ size: '20GiB', on: 'sda', iops: 500, mbps: 40 }, { size: '1GiB', on: 'sda' }] })).config.text;
+      expect(JSON.parse(text).disks).toEqual([
+        { iops: 500, mbps: 40, path: '/var/lib/hvkit/images/web-01-sda-0.img', sizeMiB: 20480 },
+        { path: '/var/lib/hvkit/images/web-01-sda-1.img', sizeMiB: 1024 },
+      ]);
     });
   });
 

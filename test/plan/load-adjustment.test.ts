@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { callsOf } from '../../lib/apply/effects';
+import type { GuestProps } from '../../lib/manifest/props';
+import { createPlan } from '../../lib/plan/planner';
+import { reasonText } from '../../lib/plan/reason';
+import type { GuestChange, Plan } from '../../lib/plan/types';
+import { WEB_HOST_8G, manifestOf, stateOf, web } from '../helpers/fleet';
+
+const DISK = { size: '20GiB', on: 'sda' } as const;
+const fleet = (g: Partial<GuestProps>, provider: 'local' | 'libvirt' | 'xen' = 'local') =>
+  manifestOf({ h1: { props: { ...WEB_HOST_8G, provider }, guests: { 'web-01': web('2GiB', { maxVcpus: 4, ...g }) } } });
+const planFrom = (before: Partial<GuestProps>, after: Partial<GuestProps>, provider: 'local' | 'libvirt' | 'xen' = 'local'): Plan =>
+  createPlan({ manifest: fleet(after, provider), state: stateOf(fleet(before, provider)) });
+const change = (p: Plan) => p.changes.find((c) => c.kind === 'guest' && c.name === 'web-01') as GuestChange;
+
+describe('load adjustment: a cap or weight change is an in-place live update', () => {
+  it('caps a running guest live, without a restart', () => {
+    const c = change(planFrom({}, { cpu: { cap: 50 } }));
+    expect(c).toMatchObject({ action: 'update', restart: false, reason: { code: 'live-update', detail: { changes: [{ field: 'cpuCap', from: null, to: 50 }] } } });
+    expect(reasonText(c.reason)).toBe('cpu cap none → 50% while running');
+  });
+
+  it('changes cap and weight together live, and names both', () => {
+    const c = change(planFrom({ cpu: { cap: 50, weight: 256 } }, { cpu: { cap: 150, weight: 512 } }, 'xen'));
+    expect(c.reason).toEqual({ code: 'live-update', detail: { changes: [{ field: 'cpuCap', from: 50, to: 150 }, { field: 'cpuWeight', from: 256, to: 512 }] } });
+    expect(reasonText(c.reason)).toBe('cpu cap 50% → 150%, cpu weight 256 → 512 while running');
+  });
+
+  it('takes a cap off live (cap → none), and plans nothing when the flat form becomes cpu', () => {
+    const off = change(planFrom({ cpuCap: 50 }, {}));
+    expect(off).toMatchObject({ restart: false, reason: { code: 'live-update', detail: { changes: [{ field: 'cpuCap', from: 50, to: null }] } } });
+    expect(reasonText(off.reason)).toBe('cpu cap 50% → none while running');
+    expect(change(planFrom({ cpuCap: 50, cpuWeight: 512 }, { cpu: { cap: 50, weight: 512 } }, 'libvirt')).action).toBe('noop');
+  });
+
+  it('plans an update-live step that calls set-cpu with the guest as code wants it', () => {
+    const p = planFrom({ cpu: { weight: 128 } }, { cpu: { weight: 512 } });
+    expect(p.steps.map((s) => [s.kind, s.description])).toEqual([['update-live', 'update web-01 on h1: cpu weight 128 → 512 while running']]);
+    const calls = callsOf(p.steps[0], 'tokyo');
+    expect(calls.map((c) => c.verb)).toEqual(['set-cpu']);
+    expect(calls[0].input.guest).toMatchObject({ cpuWeight: 512, cpuCap: null });
+  });
+
+  it('with memory at once: one live update, set-memory then set-cpu', () => {
+    const p = planFrom({ maxMemory: '4GiB' }, { maxMemory: '4GiB', memory: '3GiB', cpu: { cap: 100 } } as Partial<GuestProps>);
+    expect(reasonText(change(p).reason)).toBe('cpu cap none → 100%, memory 2GiB → 3GiB while running');
+    expect(callsOf(p.steps[0], 'tokyo').map((c) => c.verb)).toEqual(['set-memory', 'set-cpu']);
+  });
+
+  it('still restarts when a field that needs one changes with the cap', () => {
+    expect(change(planFrom({}, { maxVcpus: 8, cpu: { cap: 50 } }))).toMatchObject({ restart: true, reason: { code: 'restart-update', detail: { fields: ['cpuCap', 'maxVcpus'] } } });
+  });
+});
+
+describe('load adjustment: disk I/O limits change live', () => {
+  it('sets, changes and lifts a disk limit in place — never a replace', () => {
+    const set = change(planFrom({ disks: [DISK] }, { disks: [{ ...DISK, iops: 500 }] }, 'libvirt'));
+    expect(set).toMatchObject({ action: 'update', restart: false, reason: { code: 'live-update', detail: { changes: [{ field: 'diskLimits', disk: 0, from: { iops: null, mbps: null }, to: { iops: 500, mbps: null } }] } } });
+    expect(reasonText(set.reason)).toBe('disk 0 I/O limit none → 500 IOPS while running');
+    const lifted = change(planFrom({ disks: [{ ...DISK, iops: 500, mbps: 40 }] }, { disks: [DISK] }, 'libvirt'));
+    expect(reasonText(lifted.reason)).toBe('disk 0 I/O limit 500 IOPS + 40 MB/s → none while running');
+  });
+
+  it('calls set-disk-io with the indexes of the disks whose limits changed', () => {
+    const p = planFrom({ disks: [DISK, DISK] }, { disks: [DISK, { ...DISK, mbps: 40 }] }, 'libvirt');
+    const calls = callsOf(p.steps[0], 'tokyo');
+    expect(calls.map((c) => [c.verb, c.input.disks])).toEqual([['set-disk-io', [1]]]);
+  });
+
+  it('restarts when a disk also grows, as before', () => {
+    const c = change(planFrom({ disks: [DISK] }, { disks: [{ size: '30GiB', on: 'sda', iops: 500 }] }, 'libvirt'));
+    expect(c).toMatchObject({ restart: true, reason: { code: 'restart-update', detail: { fields: ['disks'] } } });
+  });
+});
