@@ -1,6 +1,6 @@
 import type { Diagnostic } from '../diagnostics';
 import { assertNever } from '../errors';
-import type { HostSpec } from '../manifest/types';
+import type { GuestSpec, HostSpec } from '../manifest/types';
 import type { Recovered, StepKind } from '../plan/types';
 import { isCurrentIntent, type IntentRecord, type IntentStep, type StoredIntent } from '../state/intent';
 import { processLiveness } from '../state/lock-wait';
@@ -83,6 +83,18 @@ function matches(d: ObservedDomain | undefined, step: RecoveryStep): boolean {
   return d.memoryMiB === step.after.memoryMiB && d.vcpus === step.after.vcpus && (d.running || step.after.power === 'stopped');
 }
 
+/**
+ * Whether a live update changed what `list` does not report (CPU cap and
+ * weight, disk I/O limits): memory and vCPUs as planned do not show that it
+ * was done, so it is left to the plan, which sets them again (idempotent).
+ */
+function unseenLiveChange(state: State, step: RecoveryStep): boolean {
+  const rec = step.kind === 'update-live' ? state.guests[step.guest!]?.spec : undefined;
+  if (!rec || !step.after) return false;
+  const limits = (ds: GuestSpec['disks']) => JSON.stringify(ds.map((x) => [x.iops ?? null, x.mbps ?? null]));
+  return rec.cpuCap !== step.after.cpuCap || rec.cpuWeight !== step.after.cpuWeight || limits(rec.disks) !== limits(step.after.disks);
+}
+
 /** Records the power state a settled step's guest was found in, where it is not what the step was to leave. */
 function notePower(state: State, step: RecoveryStep, d: ObservedDomain | undefined): void {
   const rec = step.guest ? state.guests[step.guest] : undefined;
@@ -130,7 +142,7 @@ export async function recoverInflight(state: State, list: Lister, location: stri
       case 'update-restart':
       case 'update-live': {
         const d = await find(step.hostSpec);
-        if (matches(d, step)) {
+        if (matches(d, step) && !unseenLiveChange(next, step)) {
           applyEffect(next, step);
           notePower(next, step, d);
           say(true, `${step.guest} runs on ${step.host} as planned; recorded`);
