@@ -4,7 +4,7 @@ import { lifecycleProps, resolveLifecycle } from './lifecycle';
 import { BRIDGE, MAC, ROLE, SAFE_PATH, checkDnsLabel, hasDotSegment, printable } from './names';
 import { GUEST_MIN_MEMORY_MIB, PROP_KEYS, type GuestInput } from './props';
 import { formatSize, parseSize } from './size';
-import { GUEST_MODES, POWER_STATES, type GuestLifecycle, type GuestMode, type GuestSpec, type HostSpec, type PowerState } from './types';
+import { GUEST_MODES, POWER_STATES, type GuestLifecycle, type GuestMode, type GuestSpec, type HostSpec, type PowerState, type ProviderName } from './types';
 
 /** vCPUs of one guest: Xen and QEMU both stop well below this. */
 const MAX_VCPUS = 4096;
@@ -70,7 +70,7 @@ export function guestOf(c: Collector, g: GuestInput, at: HostSpec | Candidates, 
       const names = [...diskNames].sort().map(printable).join(', ');
       c.add(path, `disks[${i}] is on ${shown(d.on)}, which no host hvkit may place this guest on has (${(at as Candidates).describe}): use one of ${names}, or leave 'on' out to let placement pick the disk`);
     }
-    return { on, sizeMiB, ...diskLimitsOf(c, path, i, d, host) };
+    return { on, sizeMiB, ...diskLimitsOf(c, path, i, d, host?.provider ?? (at as Candidates).hosts[0]?.provider) };
   });
 
   const explicit: boolean[] = [];
@@ -133,12 +133,13 @@ function cpuOf(c: Collector, path: string, p: Record<string, unknown>, maxVcpus:
 }
 
 /** A disk's I/O limits, as keys only when set so unlimited disks keep their manifest bytes. */
-function diskLimitsOf(c: Collector, path: string, i: number, d: { iops?: unknown; mbps?: unknown }, host: HostSpec): { iops?: number; mbps?: number } {
+/** `provider`: the guest's host's, or (a guest hvkit places) its candidates' — they all share it. */
+function diskLimitsOf(c: Collector, path: string, i: number, d: { iops?: unknown; mbps?: unknown }, provider: ProviderName | undefined): { iops?: number; mbps?: number } {
   const out: { iops?: number; mbps?: number } = {};
   if (d.iops !== undefined) out.iops = c.count(path, `disks[${i}].iops`, d.iops, 1, MAX_DISK_IOPS);
   if (d.mbps !== undefined) out.mbps = c.count(path, `disks[${i}].mbps`, d.mbps, 1, MAX_DISK_MBPS);
   // Refused rather than warned: a limit an operator set to contain a noisy guest and that silently does nothing is worse than none.
-  if ((d.iops !== undefined || d.mbps !== undefined) && host.provider === 'xen') {
+  if ((d.iops !== undefined || d.mbps !== undefined) && provider === 'xen') {
     c.add(path, `disks[${i}] has an I/O limit (iops/mbps), which xen cannot enforce (xl has no per-disk limit): remove it, or put the guest on a libvirt host`);
   }
   return out;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../lib/manifest/canonical';
+import { buildManifest } from '../../lib/manifest/build';
 import type { GuestProps, HostProps } from '../../lib/manifest/props';
 import { WEB_HOST_8G, manifestOf, problemsOf, web } from '../helpers/fleet';
 
@@ -68,5 +69,16 @@ describe('guest disk I/O limits', () => {
       'tokyo/h1/g: disks[0] has an I/O limit (iops/mbps), which xen cannot enforce (xl has no per-disk limit): remove it, or put the guest on a libvirt host',
     ]);
     expect(fleetWith({ disks: [{ size: '1GiB', on: 'sda', mbps: 40 }] }, { provider: 'libvirt' }).guests[0].disks[0].mbps).toBe(40);
+  });
+
+  it('refuses it too for a guest hvkit places among xen hosts', () => {
+    const build = () => buildManifest({
+      name: 'tokyo', path: 'tokyo', props: { provider: 'xen' },
+      hosts: [{ name: 'h1', path: 'tokyo/h1', props: WEB_HOST_8G, guests: [] }],
+      guests: [{ name: 'g', path: 'tokyo/g', props: { role: 'web', vcpus: 1, memory: '1GiB', disks: [{ size: '1GiB', iops: 100 }] } }],
+    });
+    expect(problemsOf(build)).toEqual([
+      'tokyo/g: disks[0] has an I/O limit (iops/mbps), which xen cannot enforce (xl has no per-disk limit): remove it, or put the guest on a libvirt host',
+    ]);
   });
 });
