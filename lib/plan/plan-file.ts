@@ -17,7 +17,8 @@ import { PLAN_FORMAT_VERSION, type Plan, type Step } from './types';
  * @default { kind: 'plan' } for files saved before this field existed
  */
 export type PlanDerivation =
-  | { kind: 'plan'; targets?: string[]; replace?: string[] }
+  /** `rebalance`: `plan --rebalance [--max-moves N]`; migrations only, so the file may carry it (apply needs no flag). */
+  | { kind: 'plan'; targets?: string[]; replace?: string[]; rebalance?: { maxMoves?: number } }
   | { kind: 'destroy'; targets?: string[] }
   | { kind: 'rebuild'; host: string; to?: string; forceWhileUp?: boolean };
 

@@ -12,6 +12,7 @@ import { withRecordedIdentities } from './identities';
 import { configMatchesCode, preventDestroyDiagnostics, withIgnoredChanges } from './lifecycle';
 import { nPlusOneFindings } from './n-plus-one';
 import { orderSteps, simulate, type HostView } from './order';
+import type { Rebalanced } from './rebalance';
 import { withPowerChange, withPowerStep } from './power';
 import { findRenames, renameChange, renamedSpec, renameStep, type Capabilities } from './renames';
 import { bare, memoryHeadline, reasonText, type GuestReason } from './reason';
@@ -65,6 +66,17 @@ export interface PlanInput {
   order?: typeof orderSteps;
   /** What the providers can do (lib/ops/prepare.ts reads their scripts). @default every provider can rename */
   capabilities?: Capabilities;
+  /**
+   * `plan --rebalance`: the guests the rebalancer moved (already on their new
+   * hosts in `manifest`): their migrations carry the gain as their reason,
+   * and the plan its `rebalance` data. @default no rebalancing
+   */
+  rebalance?: Pick<Rebalanced, 'moved' | 'data'>;
+  /**
+   * The guests hvkit placed, as code wrote them: N+1 recreates them only on
+   * hosts their placement selects. @default none
+   */
+  unplaced?: Manifest['unplaced'];
 }
 
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -130,6 +142,7 @@ export function createPlan(input: PlanInput): Plan {
       change = diffGuest(b, a, !keep.has(name) && (configChanged || rec!.provider !== host!.provider), hosts);
       if (rebuild.has(name)) change = rebuildChange(change, rec!.config, rendered!.text, input.rebuild!);
       else if (replace.has(name) && change.action !== 'migrate') change = { ...change, action: 'replace', restart: true, recordOnly: false, reason: bare('replace-requested') };
+      else if (change.action === 'migrate' && rebalanced(input.rebalance, name, b.host, a.host)) change = { ...change, reason: rebalanced(input.rebalance, name, b.host, a.host)! };
       else if (movedFrom.has(name)) {
         const from = movedFrom.get(name)!;
         const oldHost = hostsAfter.get(from) ?? stateHosts.get(from);
@@ -166,7 +179,7 @@ export function createPlan(input: PlanInput): Plan {
     const violation = simulate(ordered.steps, views);
     if (violation) diagnostics.push({ severity: 'error', code: 'unorderable', path: manifest.path, message: `step order over-commits a host: ${violation}` });
   }
-  diagnostics.push(...nPlusOneFindings(manifest, input.code ?? input.manifest));
+  diagnostics.push(...nPlusOneFindings(manifest, { nPlusOne: (input.code ?? input.manifest).nPlusOne, unplaced: input.unplaced ?? (input.code ?? input.manifest).unplaced }));
   for (const f of fit) if (f.stranded) diagnostics.push({ severity: 'note', code: 'stranded', path: f.path, message: f.stranded.message });
   for (const c of changes) {
     if (c.kind !== 'host' || (c.reason.code !== 'memory-upgrade' && c.reason.code !== 'memory-downgrade')) continue;
@@ -200,7 +213,14 @@ export function createPlan(input: PlanInput): Plan {
     recovered: input.recovered ?? [],
     drift: input.drift ?? [],
     applyable: !diagnostics.some((d) => d.severity === 'error'),
+    ...(input.rebalance ? { rebalance: input.rebalance.data } : {}),
   };
+}
+
+/** The `rebalance` reason of a guest's migration from `from` to `to`, when the rebalancer made that move. */
+function rebalanced(r: PlanInput['rebalance'], name: string, from: string, to: string): GuestReason | undefined {
+  const m = r?.moved.get(name);
+  return m && m.from === from && m.to === to ? { code: 'rebalance', detail: { from, to, gain: m.gain } } : undefined;
 }
 
 /** The change of a rebuilt guest, saying whether its config is byte-identical to the one last applied. */

@@ -1,6 +1,7 @@
 import { assertNever } from '../errors';
 import { formatSize } from '../manifest/size';
 import type { GuestMode, PowerState, ProviderName } from '../manifest/types';
+import type { RebalanceGain } from '../capacity/rebalance';
 import { describeDimms } from './diff';
 
 /** No detail: the code says it all. */
@@ -78,6 +79,8 @@ export type GuestReason =
    * when the rename is all.
    */
   | { code: 'renamed'; detail: { from: string; to: string; stops: boolean; then?: GuestReason } }
+  /** `plan --rebalance`: a guest hvkit placed migrates to empty a host or use stranded capacity (figures as plan data, rounded). */
+  | { code: 'rebalance'; detail: { from: string; to: string; gain: RebalanceGain } }
   | { code: 'noop'; detail: NoDetail };
 
 /** Why a host changes as it does. */
@@ -182,7 +185,27 @@ export function reasonText(r: ChangeReason): string {
     case 'power': return r.detail.to === 'stopped' ? `power ${r.detail.from} → stopped: shut down (disks and memory reservation kept)` : `power ${r.detail.from} → running: start`;
     case 'memory-upgrade': return `${memoryHeadline(r)}; a person fits the DIMMs, apply checks the host's real memory`;
     case 'memory-downgrade': return `${memoryHeadline(r)}; guests shrink or leave first, a person takes the DIMMs out, apply checks the host reports exactly ${formatSize(r.detail.totalAfterMiB)}`;
+    case 'rebalance': return rebalanceText(r.detail);
     case 'noop': return '';
     default: return assertNever(r, 'change reason');
+  }
+}
+
+/** Stranded capacity as shown: host-fractions with two decimals. */
+const stranded = (n: number) => n.toFixed(2);
+
+function rebalanceText(d: Extract<GuestReason, { code: 'rebalance' }>['detail']): string {
+  const g = d.gain;
+  const { hostsInUse: h, stranded: st } = g.detail;
+  // Each move's own figures: only what this move changes (the first moves that empty a host change nothing yet).
+  const figures = [
+    ...(h.before !== h.after ? [`hosts in use ${h.before} → ${h.after}`] : []),
+    ...(stranded(st.before) !== stranded(st.after) ? [`stranded capacity ${stranded(st.before)} → ${stranded(st.after)}`] : []),
+  ];
+  const tail = figures.length ? ` (${figures.join(', ')})` : '';
+  switch (g.code) {
+    case 'empties-host': return `rebalance: moves ${d.from} → ${d.to} to empty ${g.detail.host}${tail}`;
+    case 'lowers-stranded': return `rebalance: moves ${d.from} → ${d.to} where it uses capacity left stranded${tail}`;
+    default: return assertNever(g, 'rebalance gain');
   }
 }

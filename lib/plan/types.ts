@@ -2,6 +2,7 @@ import type { HostFit } from '../capacity/fit';
 import type { Diagnostic } from '../diagnostics';
 import type { GuestSpec, HostSpec, ProviderName } from '../manifest/types';
 import type { PlacementWhy, Shortfall } from '../capacity/placement';
+import type { GainFigures } from '../capacity/rebalance';
 import type { DataLoss } from './data-loss';
 import type { GuestReason, HostReason } from './reason';
 
@@ -173,6 +174,14 @@ export interface Plan {
    * @default absent
    */
   placements?: PlacementDecision[];
+  /**
+   * What `plan --rebalance` gains: its migrations (each a change whose reason
+   * is `rebalance`), the hosts they empty (free to retire or power off once
+   * applied) and the fleet's hosts in use and stranded capacity before and
+   * after. Absent without `--rebalance`, so other plans keep their bytes.
+   * @default absent
+   */
+  rebalance?: PlanRebalance;
 }
 
 /**
@@ -203,6 +212,16 @@ export interface PlacementDecision {
   /** For `re-placed`: the host state recorded and why it could not keep the guest. */
   from?: { host: string; cause: DisplacedCause };
   why: PlacementWhy;
+}
+
+/** `plan --rebalance` as plan data: what moves, what it empties, what the fleet gains. */
+export interface PlanRebalance {
+  /** `--max-moves`, when given. */
+  maxMoves?: number;
+  moves: { guest: string; from: string; to: string }[];
+  /** Hosts the moves leave without guests, in the order they empty. */
+  emptied: string[];
+  totals: GainFigures;
 }
 
 export type DriftKind =

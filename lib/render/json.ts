@@ -57,6 +57,7 @@ export function actionReasonOf(r: ChangeReason): ActionReason | undefined {
     case 'new-guest':
     case 'new-host':
     case 'moves-host':
+    case 'rebalance':
     case 'live-update':
     case 'restart-update':
     case 'config-changed':
@@ -161,6 +162,7 @@ export function renderJson(plan: Plan, resourceType: string, opts: JsonRenderOpt
       recovered: plan.recovered,
       ...(plan.targets ? { targets: plan.targets } : {}),
       ...(plan.placements ? { placements: plan.placements } : {}),
+      ...(plan.rebalance ? { rebalance: plan.rebalance } : {}),
     },
   };
   return JSON.stringify(doc, null, 2) + '\n';

@@ -1,6 +1,7 @@
 import { createTwoFilesPatch } from 'diff';
 import { dataLossText } from '../plan/data-loss';
 import type { Change, DataLoss, GuestChange, Plan } from '../plan/types';
+import { rebalanceLines } from './rebalance-text';
 import { detailsOf, fitCell, interestingHosts, isOver, markerOf, severityLabel, summaryLine, titleOf } from './describe';
 import { placementLineOf } from './placement-text';
 
@@ -82,7 +83,11 @@ export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
     for (const d of plan.drift) body.push(`- ${md(d.message)}${d.leftOut ? ' _(left out by --target)_' : ''}`);
     body.push('');
   }
-  const changeLines = changes.filter((c) => !(losing as Change[]).includes(c)).map((c) => changeLine(c, withPlacement(c)));
+  if (plan.rebalance) {
+    const r = rebalanceLines(plan.rebalance);
+    body.push('#### Rebalance', '', md(r.headline), ...(r.emptied.length ? ['', ...r.emptied.map((l) => `- ${md(l)}`)] : []), '');
+  }
+    const changeLines = changes.filter((c) => !(losing as Change[]).includes(c)).map((c) => changeLine(c, withPlacement(c)));
   const rest = plan.diagnostics.filter((d) => d.severity !== 'error' && d.code !== 'targeting');
   const diagLines = rest.map((d) => `- **${severityLabel(d)}** \`${d.path}\`: ${md(d.message)}`);
   const details = plan.configs.map((c) => {

@@ -3,6 +3,7 @@ import type { Change, Plan } from '../plan/types';
 import { detailsOf, interestingHosts, lossLine, markerOf, severityLabel, summaryLine, titleOf } from './describe';
 import { fitTable } from './fit-table';
 import { placementLineOf } from './placement-text';
+import { rebalanceLines } from './rebalance-text';
 import type { Style } from './style';
 
 function paintMarker(c: Change, s: Style, text: string): string {
@@ -55,6 +56,13 @@ export function renderText(plan: Plan, s: Style): string {
       const after = st.dependsOn.length ? s.paint('dim', ` after ${st.dependsOn.map((d) => `#${index.get(d)}`).join(', ')}`) : '';
       out.push(`  ${String(index.get(st.id)).padStart(3)}. ${st.description}${after}`);
     }
+    out.push('');
+  }
+
+  if (plan.rebalance) {
+    const r = rebalanceLines(plan.rebalance);
+    out.push(s.paint('bold', 'Rebalance') + ` (--rebalance): ${r.headline}`);
+    for (const line of r.emptied) out.push(`  ${s.paint('cyan', '○')} ${line}`);
     out.push('');
   }
 

@@ -21,5 +21,9 @@ export const SAMPLE_REASONS: { [C in ReasonCode]: Extract<ChangeReason, { code: 
   'memory-downgrade': { code: 'memory-downgrade', detail: { dimmsBeforeMiB: [2048, 2048, 2048, 2048], dimmsAfterMiB: [2048, 2048], totalBeforeMiB: 8192, totalAfterMiB: 4096 } },
   'host-record-only': { code: 'host-record-only', detail: { fields: ['tags'] } },
   renamed: { code: 'renamed', detail: { from: 'web-02', to: 'web-03', stops: false } },
+  rebalance: {
+    code: 'rebalance',
+    detail: { from: 'web-host-02', to: 'web-host-01', gain: { code: 'empties-host', detail: { host: 'web-host-02', hostsInUse: { before: 3, after: 2 }, stranded: { before: 1.25, after: 0.8 } } } },
+  },
   noop: { code: 'noop', detail: {} },
 };

@@ -24,6 +24,7 @@ const WORDS: Record<ReasonCode, string> = {
   'memory-downgrade': 'memory downgrade: 4×2GiB → 2×2GiB (8GiB → 4GiB); guests shrink or leave first, a person takes the DIMMs out, apply checks the host reports exactly 4GiB',
   'host-record-only': 'tags (state only)',
   renamed: 'renamed from web-02 (movedFrom): same domain, UUID, MACs and disks',
+  rebalance: 'rebalance: moves web-host-02 → web-host-01 to empty web-host-02 (hosts in use 3 → 2, stranded capacity 1.25 → 0.80)',
   noop: '',
 };
 

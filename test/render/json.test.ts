@@ -26,6 +26,7 @@ const TERRAFORM: Record<ReasonCode, ActionReason | undefined> = {
   'memory-downgrade': undefined,
   'host-record-only': undefined,
   renamed: undefined,
+  rebalance: undefined,
   noop: undefined,
 };
 

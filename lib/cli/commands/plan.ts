@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import type { Manifest } from '../../manifest/types';
 import { preparePlan } from '../../ops/prepare';
 import { derivationFlags, savePlan, type PlanBackend, type PlanDerivation, type PlanScope } from '../../plan/plan-file';
+import { parseMaxMoves } from '../../plan/rebalance';
 import { planScope } from '../../plan/targets';
+import { HvkitError } from '../../errors';
 import type { Plan } from '../../plan/types';
 import { renderJson } from '../../render/json';
 import { style } from '../../render/style';
@@ -20,6 +22,8 @@ export interface PlanOptions extends FleetOptions {
   json?: boolean;
   markdown?: boolean;
   detailedExitcode?: boolean;
+  rebalance?: boolean;
+  maxMoves?: string;
 }
 
 /** 0 no changes, 1 errors (fit errors included), 2 changes present. */
@@ -50,13 +54,16 @@ export function registerPlan(program: Command, io: Io, setCode: (code: number) =
       .option('--destroy', 'plan the teardown of the fleet (or of the --target guests and hosts), as `hvkit destroy` does')
       .option('--json', 'print the plan as JSON (terraform show -json shape)')
       .option('--markdown', 'print the plan as markdown for a pull-request comment')
-      .option('--detailed-exitcode', 'exit 0 when nothing changes, 1 on errors, 2 when there are changes'),
+      .option('--detailed-exitcode', 'exit 0 when nothing changes, 1 on errors, 2 when there are changes')
+      .option('--rebalance', 'also migrate guests hvkit placed so fewer hosts are in use and less capacity is stranded (never guests code puts in a Host)')
+      .option('--max-moves <n>', 'with --rebalance: at most this many migrations'),
     { replace: true },
   )), {
     examples: [
       'hvkit plan',
       'hvkit plan --out plan.bin --markdown --detailed-exitcode > plan.md  # in CI: save, comment, exit 2 on changes',
       'hvkit plan --json | jq .resource_changes',
+      'hvkit plan --rebalance --max-moves 10 --out plan.bin  # migrations that empty hosts; apply plan.bin as usual',
     ],
     exitCodes: {
       0: 'the plan has no errors (with --detailed-exitcode: and nothing changes)',
@@ -64,8 +71,16 @@ export function registerPlan(program: Command, io: Io, setCode: (code: number) =
       2: 'with --detailed-exitcode only: the plan has changes and no errors',
     },
   }).action(async (opts: PlanOptions) => {
-    await planCommand(io, setCode, opts, planScope({ targets: opts.target, replace: opts.replace, destroy: opts.destroy }));
+    await planCommand(io, setCode, opts, withRebalance(planScope({ targets: opts.target, replace: opts.replace, destroy: opts.destroy }), opts));
   });
+}
+
+/** The scope with `--rebalance [--max-moves N]`, checked: one line for a flag that does not go with the others. */
+function withRebalance(scope: PlanScope, opts: PlanOptions): PlanScope {
+  if (opts.maxMoves !== undefined && !opts.rebalance) throw new HvkitError('--max-moves limits --rebalance: add --rebalance, or leave --max-moves out');
+  if (!opts.rebalance) return scope;
+  if (scope.kind !== 'plan') throw new HvkitError('--rebalance plans migrations, --destroy a teardown: plan them separately');
+  return { ...scope, rebalance: opts.maxMoves !== undefined ? { maxMoves: parseMaxMoves(opts.maxMoves) } : {} };
 }
 
 /**
