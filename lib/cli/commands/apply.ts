@@ -9,6 +9,7 @@ import { applyFailed, CANCELLED_TEXT, NO_CHANGES_TEXT, PARTIAL_APPLY_TEXT, plain
 import { style } from '../../render/style';
 import { renderText } from '../../render/text';
 import { planScope } from '../../plan/targets';
+import { withRebalance } from './plan';
 import { addFleetOptions, addLockTimeoutOption, addTargetOptions, useColor, type FleetOptions, type Io } from '../context';
 import { loadFleet, stateStore } from '../fleet';
 import { chooseBackend } from '../state-backend';
@@ -25,6 +26,8 @@ export interface ApplyCliOptions extends FleetOptions {
   target?: string[];
   replace?: string[];
   destroy?: boolean;
+  rebalance?: boolean;
+  maxMoves?: string;
   parallelism: string;
   perHost: string;
   timeout: string;
@@ -56,7 +59,9 @@ export function registerApply(program: Command, io: Io, setCode: (code: number) 
       .option('--rebuild <host>', 'the saved plan is a rebuild of this host (hvkit rebuild HOST --out FILE): say so, as a file cannot ask for it')
       .option('--to <host>', 'with --rebuild: the plan recreates the guests on this host')
       .option('--force-while-up', 'with --rebuild --to: the plan was made with --force-while-up')
-      .option('--destroy', 'apply a teardown (as `hvkit destroy`); with a plan file, say so, as a file cannot ask for it'),
+      .option('--destroy', 'apply a teardown (as `hvkit destroy`); with a plan file, say so, as a file cannot ask for it')
+      .option('--rebalance', 'without a plan file: plan with --rebalance (a saved plan carries its own)')
+      .option('--max-moves <n>', 'with --rebalance: at most this many migrations'),
     { replace: true },
   )), {
     examples: [
@@ -76,7 +81,8 @@ export function registerApply(program: Command, io: Io, setCode: (code: number) 
       if (opts.rebuild && (opts.target || opts.replace || opts.destroy)) throw new HvkitError('--rebuild applies a saved rebuild plan as it was made: leave out --target, --replace and --destroy');
       const asked: PlanDerivation = opts.rebuild
         ? { kind: 'rebuild', host: opts.rebuild, ...(opts.to ? { to: opts.to } : {}), ...(opts.forceWhileUp ? { forceWhileUp: true } : {}) }
-        : planScope({ targets: opts.target, replace: opts.replace, destroy: opts.destroy });
+        : withRebalance(planScope({ targets: opts.target, replace: opts.replace, destroy: opts.destroy }), opts);
+      if (planfile && opts.rebalance) throw new HvkitError('a saved plan carries its own --rebalance: apply the file without it (or plan again with --rebalance --out FILE)');
       return { asked, question: asked.kind === 'destroy' ? DESTROY_QUESTION : APPLY_QUESTION, showPlan: asked.kind === 'destroy' };
     });
   });

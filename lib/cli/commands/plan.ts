@@ -76,7 +76,7 @@ export function registerPlan(program: Command, io: Io, setCode: (code: number) =
 }
 
 /** The scope with `--rebalance [--max-moves N]`, checked: one line for a flag that does not go with the others. */
-function withRebalance(scope: PlanScope, opts: PlanOptions): PlanScope {
+export function withRebalance(scope: PlanScope, opts: Pick<PlanOptions, 'rebalance' | 'maxMoves'>): PlanScope {
   if (opts.maxMoves !== undefined && !opts.rebalance) throw new HvkitError('--max-moves limits --rebalance: add --rebalance, or leave --max-moves out');
   if (!opts.rebalance) return scope;
   if (scope.kind !== 'plan') throw new HvkitError('--rebalance plans migrations, --destroy a teardown: plan them separately');
