@@ -13,6 +13,8 @@ import { driftOf } from './drift';
 import { ProviderRunner } from '../apply/provider';
 import { providerLister, recoverInflight } from './recover';
 import { scopedInput } from './scope';
+import { rebalancePlaced } from '../plan/rebalance';
+import { asksOf, keepsNPlusOne } from '../capacity/n-plus-one';
 
 export interface PrepareOptions {
   manifest: Manifest;
@@ -70,8 +72,11 @@ export async function preparePlan(opts: PrepareOptions): Promise<{ plan: Plan; s
   }
   // Guests code leaves without a host get one first: from here on the manifest is an ordinary one.
   // Sticky to where a guest really runs (a move outside hvkit that refresh saw), not only to where state recorded it.
-  const placed = placeUnplaced(opts.manifest, opts.manifest.unplaced && state?.observed ? driftOf(opts.manifest, state).state : state, opts.placement);
-  const code = placed.manifest;
+  const placed = placeUnplaced(opts.manifest, opts.manifest.unplaced && state?.observed ? driftOf(opts.manifest, state).state : state, placementOptions(opts));
+  // `plan --rebalance`: guests hvkit placed may then move; a rebalanced fleet is planned like any other.
+  const rebalance = opts.scope?.kind === 'plan' ? opts.scope.rebalance : undefined;
+  const rebalanced = rebalance ? rebalancePlaced(placed.manifest, opts.manifest.unplaced ?? [], rebalance) : undefined;
+  const code = rebalanced?.manifest ?? placed.manifest;
   const drift = driftOf(code, state);
   const scoped = scopedInput(code, drift.state, state, opts.scope);
   // The same drift, told as a partial plan leaves it: the guests it does not cover keep theirs.
@@ -80,15 +85,27 @@ export async function preparePlan(opts: PrepareOptions): Promise<{ plan: Plan; s
     manifest: scoped.manifest, state: scoped.state, recovered, drift: told.items, diagnostics: [...told.diagnostics, ...notes, ...scoped.diagnostics, ...placed.diagnostics],
     // `code` keeps the unplaced guests' specs beside their placed selves: N+1 reads their provider and selector.
     keep: scoped.keep, replace: scoped.replace, capabilities: capabilitiesOf(opts.projectDir, opts.env), code: opts.manifest.unplaced ? { ...code, unplaced: opts.manifest.unplaced } : code, ...opts.extra,
+    ...(rebalanced ? { rebalance: rebalanced } : {}),
   });
   // Bound to the code as written (guests unplaced), whatever part of it the scope planned.
   if (scoped.manifest !== opts.manifest) plan.manifestDigest = manifestDigest(opts.manifest);
-  if (placed.placements.length) plan.placements = placed.placements;
+  // A guest the rebalance moved is told by its migration's reason, not as kept where it was.
+  const placements = rebalanced ? placed.placements.filter((d) => !rebalanced.moved.has(d.guest)) : placed.placements;
+  if (placements.length) plan.placements = placements;
   if (scoped.targets) plan.targets = scoped.targets;
   // Bind the plan to the state as stored, so apply can tell whether it changed since.
   plan.stateLineage = original?.lineage ?? null;
   plan.stateSerial = original?.serial ?? 0;
   return { plan, state, original, placed: code };
+}
+
+/**
+ * How guests without a host are placed: as the caller says, and under the
+ * Fleet's `nPlusOne: 'require'` only where the fleet stays N+1.
+ */
+function placementOptions(opts: PrepareOptions): PlaceOptions | undefined {
+  if (opts.manifest.nPlusOne !== 'require' || !opts.manifest.unplaced) return opts.placement;
+  return { ...opts.placement, accept: keepsNPlusOne(asksOf(opts.manifest.hosts, opts.manifest)) };
 }
 
 /** The lock of another process that may still be running, if the state is locked by one. */

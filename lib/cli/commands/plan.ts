@@ -80,6 +80,7 @@ export function withRebalance(scope: PlanScope, opts: Pick<PlanOptions, 'rebalan
   if (opts.maxMoves !== undefined && !opts.rebalance) throw new HvkitError('--max-moves limits --rebalance: add --rebalance, or leave --max-moves out');
   if (!opts.rebalance) return scope;
   if (scope.kind !== 'plan') throw new HvkitError('--rebalance plans migrations, --destroy a teardown: plan them separately');
+  if (scope.targets?.length) throw new HvkitError('--rebalance moves guests across the whole fleet: leave out --target');
   return { ...scope, rebalance: opts.maxMoves !== undefined ? { maxMoves: parseMaxMoves(opts.maxMoves) } : {} };
 }
 
