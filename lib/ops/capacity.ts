@@ -5,6 +5,8 @@ import { nearestName } from '../manifest/check';
 import { printable } from '../manifest/names';
 import { parseSize } from '../manifest/size';
 import type { Manifest } from '../manifest/types';
+import { placedView } from '../plan/placement';
+import type { State } from '../state/types';
 
 const SHAPE_KEYS = ['vcpus', 'memory', 'disk'] as const;
 type ShapeKey = (typeof SHAPE_KEYS)[number];
@@ -49,9 +51,9 @@ export function parseShape(text: string): Shape {
 
 /**
  * How many more guests of a shape the fleet takes as the plan leaves it: the
- * hosts and guests of the code (state only decides where guests hvkit
- * places go, sticky), at the memory code gives each host.
+ * hosts and guests of the code, guests hvkit places where the next plan
+ * places them (sticky to state), at the memory code gives each host.
  */
-export function fleetHeadroom(manifest: Manifest, shape: Shape): Headroom {
-  return headroom(packingOf(manifest), shape, asksOf(manifest.hosts, manifest));
+export function fleetHeadroom(manifest: Manifest, state: State | undefined, shape: Shape): Headroom {
+  return headroom(packingOf(placedView(manifest, state)), shape, asksOf(manifest.hosts, manifest));
 }

@@ -52,3 +52,24 @@ describe('hvkit capacity --shape', () => {
     expect(r.err).toBe("Error: --shape has no key 'vcpu': did you mean 'vcpus'? (like vcpus=2,memory=4GiB,disk=40GiB)\n");
   });
 });
+
+describe('hvkit capacity counts guests hvkit places where the next plan puts them', () => {
+  let p: TempProject;
+  beforeAll(() => {
+    p = tempProject();
+    // a and b empty; u1 (4GiB) has no host: placement puts it on a (empty hosts tie, by name).
+    p.writeStack(stackSource(`
+new Host(fleet, 'a', ${HOST});
+new Host(fleet, 'b', ${HOST});
+new Guest(fleet, 'u1', { role: 'app', vcpus: 1, memory: '4GiB' });
+`));
+  });
+  afterAll(() => p.cleanup());
+
+  it('fills a beside u1 and b on its own', async () => {
+    // a: 384 + 128 + 4096 + 2048 = 6656 ≤ 8192, a second shape 8704 > 8192: 1. b: 3 (as above). Without u1 it would be 3 + 3.
+    const j = JSON.parse((await p.run(['capacity', '--shape', 'vcpus=2,memory=2GiB', '--json'])).out);
+    expect(j.hosts.map((h: { host: string; fits: number }) => [h.host, h.fits])).toEqual([['a', 1], ['b', 3]]);
+    expect(j.total).toBe(4);
+  });
+});

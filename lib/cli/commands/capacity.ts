@@ -3,7 +3,7 @@ import type { Headroom, Shape } from '../../capacity/headroom';
 import { formatSize } from '../../manifest/size';
 import { fleetHeadroom, parseShape } from '../../ops/capacity';
 import { addFleetOptions, type FleetOptions, type Io } from '../context';
-import { loadFleet } from '../fleet';
+import { loadFleet, stateStore } from '../fleet';
 import { withUsage } from '../help';
 import { table } from './lookups';
 
@@ -39,7 +39,9 @@ export function registerCapacity(program: Command, io: Io): void {
   }).action(async (opts: CapacityOptions) => {
     const shape = parseShape(opts.shape);
     const manifest = await loadFleet(io, opts);
-    const h = fleetHeadroom(manifest, shape);
+    // State says where guests hvkit placed already run (placement is sticky).
+    const state = manifest.unplaced ? await (await stateStore(io, opts, manifest)).read() : undefined;
+    const h = fleetHeadroom(manifest, state, shape);
     if (opts.json) {
       io.out(JSON.stringify({ fleet: manifest.fleet, shape, total: h.total, totalNPlusOne: h.totalNPlusOne, beyondNPlusOne: h.beyondNPlusOne, hosts: h.hosts }, null, 2) + '\n');
       return;
