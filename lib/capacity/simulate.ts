@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { HvkitError } from '../errors';
-import { DEFAULT_CAPACITY, DEFAULT_RESERVE_MIB, DEFAULT_RESERVE_OVERHEAD_MIB } from '../manifest/defaults';
+import { DEFAULT_CAPACITY, DEFAULT_RESERVE_OVERHEAD_MIB } from '../manifest/defaults';
 import type { GuestSpec, HostSpec } from '../manifest/types';
 import { hostUsage } from './admit';
 import { admits } from './fits';
@@ -25,12 +25,13 @@ export interface HostShape {
 
 export interface SimulateOptions {
   host: HostShape;
-  /** Σ vCPUs may reach cpus × this. @default DEFAULT_CAPACITY.cpuOvercommit (4) */
+  /** Σ vCPUs may reach cpus × this. @default 1 (SIMULATION_DEFAULTS: a trace's vCPUs against physical CPUs) */
   overcommit?: number;
   /**
    * Memory each host keeps for the hypervisor, MiB. 0 also drops hvkit's
-   * per-guest memory overhead, so figures compare with textbook bin packing.
-   * @default DEFAULT_RESERVE_MIB (512), with the capacity model's per-guest overhead
+   * per-guest memory overhead, so figures compare with textbook bin packing;
+   * above 0, the capacity model's per-guest overhead counts as on real hosts.
+   * @default 0 (SIMULATION_DEFAULTS)
    */
   reserveMiB?: number;
   /** A fixed fleet of this many hosts: arrivals that fit nowhere are counted as failed. @default unlimited: a host is opened when no host in use admits the guest */
@@ -65,9 +66,17 @@ export interface Simulation extends RunFigures {
   reference: { firstFit: RunFigures; bestFit: RunFigures };
 }
 
+/**
+ * What a simulation assumes unless told: nothing taken for the hypervisor and
+ * no vCPU overcommit, so a trace's answer compares with textbook bin packing
+ * and with published results on the same trace. `--overcommit 4 --reserve
+ * 512MiB` models hosts as hvkit's capacity model sees them.
+ */
+export const SIMULATION_DEFAULTS = Object.freeze({ overcommit: 1, reserveMiB: 0 });
+
 /** A simulated host, named so that name order is the order hosts are bought in. */
 export function simHost(i: number, opts: SimulateOptions): HostSpec {
-  const reserve = opts.reserveMiB ?? DEFAULT_RESERVE_MIB;
+  const reserve = opts.reserveMiB ?? SIMULATION_DEFAULTS.reserveMiB;
   const noOverhead = reserve === 0 ? { overheadPerVcpuMiB: 0, overheadMemoryDivisor: Infinity, overheadHvmMiB: 0 } : {};
   const name = `sim-${String(i).padStart(6, '0')}`;
   return {
@@ -76,7 +85,7 @@ export function simHost(i: number, opts: SimulateOptions): HostSpec {
     memory: { slots: 1, maxDimmMiB: opts.host.memoryMiB, dimmsMiB: [opts.host.memoryMiB], totalMiB: opts.host.memoryMiB },
     disks: [], nics: [],
     reserve: { memoryMiB: reserve, overheadMiB: Math.min(DEFAULT_RESERVE_OVERHEAD_MIB, reserve), vcpus: 0 },
-    capacity: { ...DEFAULT_CAPACITY, cpuOvercommit: opts.overcommit ?? DEFAULT_CAPACITY.cpuOvercommit, ...noOverhead },
+    capacity: { ...DEFAULT_CAPACITY, cpuOvercommit: opts.overcommit ?? SIMULATION_DEFAULTS.overcommit, ...noOverhead },
   };
 }
 
@@ -98,7 +107,7 @@ export function simulate(rows: readonly TraceRow[], opts: SimulateOptions): Simu
   const guests = rows.map(simGuest);
   const empty = hostUsage(simHost(0, opts), []);
   guests.forEach((g, i) => {
-    if (!admits(empty, g)) throw new HvkitError(`${file}:${rows[i].line}: VM ${rows[i].vmid} (${g.vcpus} vCPUs, ${g.memoryMiB} MiB) does not fit on an empty host of the given shape (${empty.capacities.vcpus} vCPUs, ${empty.capacities.memory - empty.host.reserve.memoryMiB} MiB for guests): give --host more, or raise --overcommit`);
+    if (!admits(empty, g)) throw new HvkitError(`${file}:${rows[i].line}: VM ${rows[i].vmid} (${g.vcpus} vCPUs, ${g.memoryMiB} MiB) does not fit on an empty host of the given shape (${empty.capacities.vcpus} vCPUs, ${empty.capacities.memory - empty.host.reserve.memoryMiB} MiB for guests): give --host more, raise --overcommit or lower --reserve`);
   });
   const departures = departureOrder(rows);
   const bound = lowerBounds(rows, departures, empty.capacities.vcpus, empty.capacities.memory - empty.host.reserve.memoryMiB);
@@ -188,7 +197,7 @@ function replay(rows: readonly TraceRow[], guests: readonly GuestSpec[], departu
   const left = new Set<string>();
   const util = new Float64Array(6);
   // What hosts offer guests and what placed guests take, for the cheap "is there room elsewhere" test.
-  const cap = { vcpus: hostUsage(simHost(0, opts), []).capacities.vcpus, memory: opts.host.memoryMiB - (opts.reserveMiB ?? DEFAULT_RESERVE_MIB) };
+  const cap = { vcpus: hostUsage(simHost(0, opts), []).capacities.vcpus, memory: opts.host.memoryMiB - (opts.reserveMiB ?? SIMULATION_DEFAULTS.reserveMiB) };
   let vcpusPlaced = 0;
   let memoryPlaced = 0;
   const start = clock();

@@ -28,10 +28,10 @@ export function simulationText(s: Simulation, setup: SimulationSetup): { intro: 
     `(overcommit ${setup.overcommit}, reserve ${setup.reserveMiB ? formatSize(setup.reserveMiB) : '0, no per-guest overhead'}).`;
   const pct = (n: number) => `${(((n - s.peakLowerBound) / s.peakLowerBound) * 100).toFixed(1)}%`;
   const outro = [
-    `Lower bound: ${s.peakLowerBound} hosts (the busiest moment's demand over one host's capacity, the scarcer resource; no packing needs fewer).`,
+    `Lower bound: ${s.peakLowerBound} host${s.peakLowerBound === 1 ? '' : 's'} (the busiest moment's demand over one host's capacity, the scarcer resource; no packing needs fewer).`,
     fixed
       ? `${s.failedPlacements ? `${s.failedPlacements} requests found no room: ${setup.hosts} hosts are too few for this demand with hvkit placement.` : `All requests fit on ${setup.hosts} hosts with hvkit placement.`}`
-      : `Buy ${s.peakHosts} hosts for this demand with hvkit placement (${pct(s.peakHosts)} over the bound; Best-Fit needs ${s.reference.bestFit.peakHosts}, First-Fit ${s.reference.firstFit.peakHosts}), plus what N+1 keeps spare.`,
+      : `Buy ${s.peakHosts} host${s.peakHosts === 1 ? '' : 's'} for this demand with hvkit placement (${pct(s.peakHosts)} over the bound; Best-Fit needs ${s.reference.bestFit.peakHosts}, First-Fit ${s.reference.firstFit.peakHosts}), plus what N+1 keeps spare.`,
   ].join('\n');
   return { intro, head, rows: [row(rebalanced ? 'hvkit (rebalancing)' : 'hvkit', s), row('first-fit', s.reference.firstFit), row('best-fit', s.reference.bestFit)], outro };
 }

@@ -36,6 +36,17 @@ describe('hvkit simulate', () => {
     expect(Object.keys(fixed.reference.firstFit)).toEqual(['peakHosts', 'meanHostsOverLowerBound', 'failedPlacements', 'placedBeforeFirstFailure', 'decisionsPerSecond']);
   });
 
+  it('defaults to textbook bin packing: a VM of all 4 CPUs and all 8 GiB fills one host, two need two', async () => {
+    writeFileSync(join(dir, 'whole.csv'), 'vmid,cpu,mem,at,lt\nA,4,8,0,10\nB,4,8,1,10\n');
+    const r = await run(['whole.csv', '--host', 'cpus=4,memory=8GiB', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ peakHosts: 2, peakLowerBound: 2 });
+    // hvkit's own capacity model keeps 512 MiB: the same VM no longer fits an empty host.
+    const real = await run(['whole.csv', '--host', 'cpus=4,memory=8GiB', '--reserve', '512MiB']);
+    expect(real.code).toBe(1);
+    expect(real.err).toMatch(/whole\.csv:2: VM A .*does not fit on an empty host .*lower --reserve/);
+  });
+
   it('prints a table with hvkit, First-Fit and Best-Fit and what to buy', async () => {
     const r = await run(['trace.csv', ...HOST]);
     expect(r.code).toBe(0);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { simulate, type HostShape } from '../../capacity/simulate';
+import { SIMULATION_DEFAULTS, simulate, type HostShape } from '../../capacity/simulate';
 import { HvkitError } from '../../errors';
 import { DEFAULT_CAPACITY, DEFAULT_RESERVE_MIB } from '../../manifest/defaults';
 import { printable } from '../../manifest/names';
@@ -26,14 +26,15 @@ export function registerSimulate(program: Command, io: Io): void {
       .command('simulate <trace>')
       .description('replay a VM request trace (CSV vmid,cpu,mem,at,lt) through hvkit placement on identical hosts: how many hosts this demand needs')
       .requiredOption('--host <shape>', 'the host to buy: cpus=N,memory=SIZE (cpus are hardware threads)')
-      .option('--overcommit <n>', `vCPUs per hardware thread (the capacity model's cpuOvercommit; default ${DEFAULT_CAPACITY.cpuOvercommit})`)
-      .option('--reserve <size>', `memory each host keeps for the hypervisor (default ${DEFAULT_RESERVE_MIB}MiB with hvkit's per-guest overhead); 0 takes nothing and drops the overhead too, as textbook bin packing`)
+      .option('--overcommit <n>', `vCPUs per hardware thread (default ${SIMULATION_DEFAULTS.overcommit}: a trace's vCPUs against physical CPUs; hvkit's capacity model uses ${DEFAULT_CAPACITY.cpuOvercommit})`)
+      .option('--reserve <size>', `memory each host keeps for the hypervisor (default 0: nothing, and no per-guest overhead, as textbook bin packing; hvkit hosts keep ${DEFAULT_RESERVE_MIB}MiB, with the capacity model's per-guest overhead)`)
       .option('--hosts <n>', 'a fixed fleet of N hosts: count the arrivals that fit nowhere (default: buy a host whenever none in use takes a VM)')
       .option('--rebalance', "let hvkit migrate VMs off lightly used hosts as VMs leave (hbal in the loop); reports migrations")
       .option('--json', 'print JSON: peakHosts, peakLowerBound, meanHostsOverLowerBound, migrations, failedPlacements, placedBeforeFirstFailure, decisionsPerSecond, reference'),
     {
       examples: [
-        'hvkit simulate trace.csv --host cpus=80,memory=180GiB --overcommit 1 --reserve 0   # compare with textbook bin packing',
+        'hvkit simulate trace.csv --host cpus=80,memory=180GiB   # textbook bin packing: no overcommit, nothing reserved',
+        'hvkit simulate trace.csv --host cpus=80,memory=180GiB --overcommit 4 --reserve 512MiB   # hosts as hvkit\'s capacity model sees them',
         'hvkit simulate trace.csv --host cpus=80,memory=180GiB --rebalance --json',
         'hvkit simulate trace.csv --host cpus=64,memory=256GiB --hosts 40   # does a fleet of 40 take this demand?',
       ],
@@ -58,7 +59,7 @@ export function registerSimulate(program: Command, io: Io): void {
       io.out(`${JSON.stringify(result, null, 2)}\n`);
       return;
     }
-    const view = simulationText(result, { arrivals: rows.length, host, overcommit: overcommit ?? DEFAULT_CAPACITY.cpuOvercommit, reserveMiB: reserveMiB ?? DEFAULT_RESERVE_MIB, hosts });
+    const view = simulationText(result, { arrivals: rows.length, host, overcommit: overcommit ?? SIMULATION_DEFAULTS.overcommit, reserveMiB: reserveMiB ?? SIMULATION_DEFAULTS.reserveMiB, hosts });
     io.out(`${view.intro}\n${await table(view.head, view.rows)}${view.outro}\n`);
   });
 }
