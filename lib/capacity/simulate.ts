@@ -64,6 +64,11 @@ export interface Simulation extends RunFigures {
   /** Max over time of max over resources of ⌈Σ demand / host capacity⌉: no packing can use fewer hosts. */
   peakLowerBound: number;
   reference: { firstFit: RunFigures; bestFit: RunFigures };
+  /**
+   * Requests larger than an empty host of the shape (after reserve and
+   * overcommit), left out of every figure; absent when there are none.
+   */
+  oversized?: { count: number; first: string; vmid: string };
 }
 
 /**
@@ -101,14 +106,15 @@ export function simGuest(r: TraceRow): GuestSpec {
 }
 
 /** Replays the trace with hvkit's scoring, First-Fit and Best-Fit; pure but for `decisionsPerSecond`. */
-export function simulate(rows: readonly TraceRow[], opts: SimulateOptions): Simulation {
+export function simulate(all: readonly TraceRow[], opts: SimulateOptions): Simulation {
   const file = opts.file ?? 'trace';
   if (opts.hosts !== undefined && (!Number.isInteger(opts.hosts) || opts.hosts < 1)) throw new HvkitError(`--hosts ${opts.hosts} must be a whole number of hosts, 1 or more`);
-  const guests = rows.map(simGuest);
   const empty = hostUsage(simHost(0, opts), []);
-  guests.forEach((g, i) => {
-    if (!admits(empty, g)) throw new HvkitError(`${file}:${rows[i].line}: VM ${rows[i].vmid} (${g.vcpus} vCPUs, ${g.memoryMiB} MiB) does not fit on an empty host of the given shape (${empty.capacities.vcpus} vCPUs, ${empty.capacities.memory - empty.host.reserve.memoryMiB} MiB for guests): give --host more, raise --overcommit or lower --reserve`);
-  });
+  // A request no empty host could take is left out, not fatal: real traces carry a few VMs larger than the host shape asked about.
+  const rows: TraceRow[] = [];
+  const oversized: TraceRow[] = [];
+  for (const r of all) (admits(empty, simGuest(r)) ? rows : oversized).push(r);
+  const guests = rows.map(simGuest);
   const departures = departureOrder(rows);
   const bound = lowerBounds(rows, departures, empty.capacities.vcpus, empty.capacities.memory - empty.host.reserve.memoryMiB);
   const hvkit = replay(rows, guests, departures, bound.at, opts, 'hvkit', opts.rebalance ?? false);
@@ -123,6 +129,7 @@ export function simulate(rows: readonly TraceRow[], opts: SimulateOptions): Simu
     ...(hvkit.failedPlacements !== undefined ? { failedPlacements: hvkit.failedPlacements, placedBeforeFirstFailure: hvkit.placedBeforeFirstFailure } : {}),
     decisionsPerSecond: hvkit.decisionsPerSecond,
     reference: { firstFit, bestFit },
+    ...(oversized.length ? { oversized: { count: oversized.length, first: `${file}:${oversized[0].line}`, vmid: oversized[0].vmid } } : {}),
   };
 }
 

@@ -32,6 +32,7 @@ export function simulationText(s: Simulation, setup: SimulationSetup): { intro: 
     fixed
       ? `${s.failedPlacements ? `${s.failedPlacements} requests found no room: ${setup.hosts} hosts are too few for this demand with hvkit placement.` : `All requests fit on ${setup.hosts} hosts with hvkit placement.`}`
       : `Buy ${s.peakHosts} host${s.peakHosts === 1 ? '' : 's'} for this demand with hvkit placement (${pct(s.peakHosts)} over the bound; Best-Fit needs ${s.reference.bestFit.peakHosts}, First-Fit ${s.reference.firstFit.peakHosts}), plus what N+1 keeps spare.`,
+    ...(s.oversized ? [`Left out: ${s.oversized.count} request${s.oversized.count === 1 ? '' : 's'} larger than an empty host (first: VM ${s.oversized.vmid} at ${s.oversized.first}); give --host more, raise --overcommit or lower --reserve to count ${s.oversized.count === 1 ? 'it' : 'them'}.`] : []),
   ].join('\n');
   return { intro, head, rows: [row(rebalanced ? 'hvkit (rebalancing)' : 'hvkit', s), row('first-fit', s.reference.firstFit), row('best-fit', s.reference.bestFit)], outro };
 }

@@ -72,7 +72,9 @@ describe('simulate', () => {
     expect(a.peakHosts).toBeGreaterThanOrEqual(a.peakLowerBound);
   });
 
-  it('refuses a VM no empty host could take, naming its line', () => {
-    expect(() => simulate(parseTrace('vmid,cpu,mem,at,lt\nok,2,1,0,5\nbig,8,1,1,5\n', 'big.csv'), { ...TEXTBOOK, file: 'big.csv' })).toThrow(/^big\.csv:3: VM big \(8 vCPUs, 1024 MiB\) does not fit on an empty host of the given shape \(4 vCPUs, 8192 MiB for guests\)/);
+  it('leaves out a VM no empty host could take, from every figure, naming its line', () => {
+    const s = simulate(parseTrace('vmid,cpu,mem,at,lt\nok,2,1,0,5\nbig,8,1,1,5\n', 'big.csv'), { ...TEXTBOOK, file: 'big.csv' });
+    expect(s).toMatchObject({ peakHosts: 1, peakLowerBound: 1, oversized: { count: 1, first: 'big.csv:3', vmid: 'big' } });
+    expect(s.reference.bestFit.peakHosts).toBe(1);
   });
 });

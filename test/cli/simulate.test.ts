@@ -42,9 +42,17 @@ describe('hvkit simulate', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toMatchObject({ peakHosts: 2, peakLowerBound: 2 });
     // hvkit's own capacity model keeps 512 MiB: the same VM no longer fits an empty host.
-    const real = await run(['whole.csv', '--host', 'cpus=4,memory=8GiB', '--reserve', '512MiB']);
-    expect(real.code).toBe(1);
-    expect(real.err).toMatch(/whole\.csv:2: VM A .*does not fit on an empty host .*lower --reserve/);
+    const real = await run(['whole.csv', '--host', 'cpus=4,memory=8GiB', '--reserve', '512MiB', '--json']);
+    expect(real.code).toBe(0);
+    expect(JSON.parse(real.out)).toMatchObject({ peakHosts: 0, peakLowerBound: 0, oversized: { count: 2, first: 'whole.csv:2', vmid: 'A' } });
+  });
+
+  it('leaves out requests larger than an empty host, counts them and says where the first is', async () => {
+    writeFileSync(join(dir, 'big.csv'), 'vmid,cpu,mem,at,lt\nA,2,1,0,10\nHUGE,2,64,1,10\nB,2,1,2,10\n');
+    const r = await run(['big.csv', '--host', 'cpus=4,memory=8GiB']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('Left out: 1 request larger than an empty host (first: VM HUGE at big.csv:3)');
+    expect(JSON.parse((await run(['big.csv', '--host', 'cpus=4,memory=8GiB', '--json'])).out)).toMatchObject({ peakHosts: 1, peakLowerBound: 1, oversized: { count: 1 } });
   });
 
   it('prints a table with hvkit, First-Fit and Best-Fit and what to buy', async () => {
