@@ -38,7 +38,7 @@ export function registerSimulate(program: Command, io: Io): void {
         'hvkit simulate trace.csv --host cpus=80,memory=180GiB --rebalance --json',
         'hvkit simulate trace.csv --host cpus=64,memory=256GiB --hosts 40   # does a fleet of 40 take this demand?',
       ],
-      exitCodes: { 1: 'the trace cannot be read or has a bad row (FILE:LINE: what is wrong), a bad --host/--overcommit/--reserve/--hosts, or a VM larger than an empty host' },
+      exitCodes: { 1: 'the trace cannot be read or has a bad row (FILE:LINE: what is wrong), or a bad --host/--overcommit/--reserve/--hosts (requests larger than an empty host are left out and counted, not an error)' },
     },
   ).action(async (file: string, opts: SimulateCliOptions) => {
     const host = hostShape(opts.host);
