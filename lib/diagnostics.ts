@@ -27,7 +27,13 @@ export type DiagnosticCode =
   /** The fleet could not recreate some host's guests on the others after losing it (N+1); an error with `nPlusOne: 'require'`. */
   | 'n-plus-one'
   /** A guest hvkit places fits no host (or no host matches its provider and selector). */
-  | 'unplaceable';
+  | 'unplaceable'
+  /** A guest's measured p95 load exceeds its declared load by more than `capacity.measuredOverDeclared`. */
+  | 'measured-over-declared'
+  /** A host's measured p95 load crosses its soft limits. */
+  | 'overload'
+  /** The fleet's measured load could not be read: the plan weighs declared load only. */
+  | 'measured-load';
 
 export type Severity = 'error' | 'warning' | 'note';
 

@@ -12,7 +12,8 @@ const DISK_DEFAULTS: Readonly<Record<DiskKind, { iops: number; mbps: number }>> 
   nvme: { iops: 50000, mbps: 2000 },
 };
 const FRACTIONS: readonly string[] = ['cpuVirtLoss', 'ioVirtLoss', 'netVirtFactor', 'softHeadroom', 'strandedBusy', 'strandedIdle'];
-const CAPACITY_KEYS = Object.keys(DEFAULT_CAPACITY);
+// measuredOverDeclared has no entry in DEFAULT_CAPACITY: absent unless set, so other manifests keep their bytes.
+const CAPACITY_KEYS = [...Object.keys(DEFAULT_CAPACITY), 'measuredOverDeclared'];
 /** Capacity factors that are not fractions stay below this: larger is a typing mistake, and products stay finite. */
 const MAX_FACTOR = 1e6;
 

@@ -47,6 +47,13 @@ export interface CapacityConfig {
   strandedBusy: number;
   /** A resource at or below this fraction counts as mostly idle. */
   strandedIdle: number;
+  /**
+   * Warn when a guest's measured p95 load exceeds its declared load times
+   * this (docs/design.md "Measured load"). Absent unless code sets it, so
+   * manifests that do not keep their bytes.
+   * @default DEFAULT_MEASURED_OVER_DECLARED (1.5)
+   */
+  measuredOverDeclared?: number;
 }
 
 export interface HostDisk { name: string; sizeMiB: number; kind: DiskKind; iops: number; mbps: number }

@@ -10,7 +10,7 @@ import type { ApplyListener } from '../plan/apply-events';
 import type { Plan } from '../plan/types';
 import { emptyState, type LockInfo, type State, type StateStore } from '../state/types';
 import { execute, type ApplyResult } from '../apply/executor';
-import { preparePlan, runnerFor } from './prepare';
+import { preparePlan, runnerFor, type PrepareOptions } from './prepare';
 import type { Verb } from '../apply/provider';
 import { callsOf } from '../apply/effects';
 import { planRebuild } from './rebuild';
@@ -25,6 +25,8 @@ export interface ApplyOptions {
   env: NodeJS.ProcessEnv;
   /** A reviewed plan; without it apply plans first and asks `confirm`. */
   saved?: SavedPlan;
+  /** The fleet's measured load, weighed by placement as `hvkit plan` weighs it. @default declared load only */
+  samples?: PrepareOptions['samples'];
   /**
    * What the operator asked to apply (`hvkit apply --rebuild HOST …`,
    * `--replace`, `--destroy`, `--target`). A saved plan must have been made
@@ -76,7 +78,7 @@ export async function apply(opts: ApplyOptions): Promise<ApplyOutcome> {
     } else {
       const asked = opts.asked ?? { kind: 'plan' as const };
       if (asked.kind === 'rebuild') throw new HvkitError('--rebuild applies a saved rebuild plan: make it with `hvkit rebuild HOST --out FILE` and pass FILE');
-      const prepared = await preparePlan({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state: stored, heldLock: lock, scope: asked });
+      const prepared = await preparePlan({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state: stored, heldLock: lock, scope: asked, samples: opts.samples });
       plan = prepared.plan;
       state = prepared.state;
       placed = prepared.placed;
@@ -150,7 +152,7 @@ async function rederive(opts: ApplyOptions, saved: SavedPlan, stored: State | un
   switch (derivation.kind) {
     case 'plan':
     case 'destroy':
-      ({ plan, state, placed } = await preparePlan({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state: stored, heldLock: lock, scope: derivation }));
+      ({ plan, state, placed } = await preparePlan({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state: stored, heldLock: lock, scope: derivation, samples: opts.samples }));
       break;
     case 'rebuild': {
       // The state the rebuild was planned against, in-flight steps settled once: the same answer the plan was checked on.

@@ -1,4 +1,7 @@
 import { join } from 'node:path';
+import { weighedLoads } from '../capacity/measured';
+import type { SampleStore } from '../load/sample-store';
+import { measuredLoad, type LoadSummary } from '../load/summary';
 import { manifestDigest } from '../manifest/canonical';
 import { PROVIDERS, type Manifest } from '../manifest/types';
 import type { PlanScope } from '../plan/plan-file';
@@ -31,6 +34,14 @@ export interface PrepareOptions {
   heldLock?: LockInfo;
   /** How guests without a host are placed (N+1 `require`, `--rebalance`). @default sticky placement only */
   placement?: PlaceOptions;
+  /**
+   * The fleet's measured load (cli/fleet.ts `sampleStoreBeside`): shown beside
+   * declared load, warned about, and weighed by placement and N+1.
+   * @default none: declared load only
+   */
+  samples?: SampleStore;
+  /** The end of the window of samples read. @default the current time */
+  now?: string;
 }
 
 export function providersDir(projectDir: string, env: NodeJS.ProcessEnv): string {
@@ -70,12 +81,14 @@ export async function preparePlan(opts: PrepareOptions): Promise<{ plan: Plan; s
     recovered = r.recovered;
     notes.push(...r.diagnostics);
   }
+  const load = opts.samples ? await readLoad(opts.samples, opts.now, opts.manifest.path, notes) : undefined;
+  const measured = load ? weighedLoads(load) : undefined;
   // Guests code leaves without a host get one first: from here on the manifest is an ordinary one.
   // Sticky to where a guest really runs (a move outside hvkit that refresh saw), not only to where state recorded it.
-  const placed = placeUnplaced(opts.manifest, opts.manifest.unplaced && state?.observed ? driftOf(opts.manifest, state).state : state, placementOptions(opts));
+  const placed = placeUnplaced(opts.manifest, opts.manifest.unplaced && state?.observed ? driftOf(opts.manifest, state).state : state, placementOptions(opts, measured));
   // `plan --rebalance`: guests hvkit placed may then move; a rebalanced fleet is planned like any other.
   const rebalance = opts.scope?.kind === 'plan' ? opts.scope.rebalance : undefined;
-  const rebalanced = rebalance ? rebalancePlaced(placed.manifest, opts.manifest.unplaced ?? [], rebalance) : undefined;
+  const rebalanced = rebalance ? rebalancePlaced(placed.manifest, opts.manifest.unplaced ?? [], { ...rebalance, ...(measured ? { measured } : {}) }) : undefined;
   const code = rebalanced?.manifest ?? placed.manifest;
   const drift = driftOf(code, state);
   const scoped = scopedInput(code, drift.state, state, opts.scope);
@@ -86,6 +99,7 @@ export async function preparePlan(opts: PrepareOptions): Promise<{ plan: Plan; s
     // `code` keeps the unplaced guests' specs beside their placed selves: N+1 reads their provider and selector.
     keep: scoped.keep, replace: scoped.replace, capabilities: capabilitiesOf(opts.projectDir, opts.env), code: opts.manifest.unplaced ? { ...code, unplaced: opts.manifest.unplaced } : code, ...opts.extra,
     ...(rebalanced ? { rebalance: rebalanced } : {}),
+    ...(load ? { load } : {}),
   });
   // Bound to the code as written (guests unplaced), whatever part of it the scope planned.
   if (scoped.manifest !== opts.manifest) plan.manifestDigest = manifestDigest(opts.manifest);
@@ -100,12 +114,24 @@ export async function preparePlan(opts: PrepareOptions): Promise<{ plan: Plan; s
 }
 
 /**
- * How guests without a host are placed: as the caller says, and under the
- * Fleet's `nPlusOne: 'require'` only where the fleet stays N+1.
+ * How guests without a host are placed: as the caller says, weighed by
+ * measured load where there is some, and under the Fleet's
+ * `nPlusOne: 'require'` only where the fleet stays N+1.
  */
-function placementOptions(opts: PrepareOptions): PlaceOptions | undefined {
-  if (opts.manifest.nPlusOne !== 'require' || !opts.manifest.unplaced) return opts.placement;
-  return { ...opts.placement, accept: keepsNPlusOne(asksOf(opts.manifest.hosts, opts.manifest)) };
+function placementOptions(opts: PrepareOptions, measured: PlaceOptions['measured']): PlaceOptions | undefined {
+  const base = measured ? { ...opts.placement, measured } : opts.placement;
+  if (opts.manifest.nPlusOne !== 'require' || !opts.manifest.unplaced) return base;
+  return { ...base, accept: keepsNPlusOne(asksOf(opts.manifest.hosts, opts.manifest)) };
+}
+
+/** The measured load over the store's window; unreadable samples are a warning, not a failed plan. */
+async function readLoad(samples: SampleStore, now: string | undefined, path: string, notes: Diagnostic[]): Promise<LoadSummary | undefined> {
+  try {
+    return await measuredLoad(samples, now);
+  } catch (e) {
+    notes.push({ severity: 'warning', code: 'measured-load', path, message: `could not read the measured load at ${samples.location}: ${(e as Error).message}; this plan weighs declared load only` });
+    return undefined;
+  }
 }
 
 /** The lock of another process that may still be running, if the state is locked by one. */

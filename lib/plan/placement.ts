@@ -1,3 +1,4 @@
+import { weighed, type LoadFigures } from '../capacity/measured';
 import { Packing, type Choice, type PlacementFailure, type Shortfall } from '../capacity/placement';
 import type { Diagnostic } from '../diagnostics';
 import { assertNever } from '../errors';
@@ -20,6 +21,14 @@ export interface PlaceOptions {
    * @default no rebalancing
    */
   rebalance?: { maxMoves?: number };
+  /**
+   * Measured p95 load per guest name (lib/capacity/measured.ts `weighedLoads`):
+   * placement weighs a guest by it where present, by its declared load
+   * otherwise. The guests placed keep their declared load, so no plan shows a
+   * load change.
+   * @default declared load only
+   */
+  measured?: Readonly<Record<string, LoadFigures>>;
 }
 
 export interface Placed {
@@ -48,7 +57,8 @@ export function placeUnplaced(manifest: Manifest, state: State | undefined, opts
   const unplaced = manifest.unplaced;
   if (!unplaced?.length) return { manifest, placements: [], diagnostics: [] };
   const byHost = new Map<string, GuestSpec[]>(manifest.hosts.map((h) => [h.name, []]));
-  for (const g of manifest.guests) byHost.get(g.host)?.push(g);
+  const m = opts.measured;
+  for (const g of manifest.guests) byHost.get(g.host)?.push(weighed(g, m));
   const packing = new Packing(manifest.hosts.map((h) => ({ spec: h, guests: byHost.get(h.name)! })));
   const accept = opts.accept ? (h: string, g: GuestSpec) => opts.accept!(h, g, packing) : undefined;
 
@@ -70,10 +80,10 @@ export function placeUnplaced(manifest: Manifest, state: State | undefined, opts
       continue;
     }
     const others = new Set(packing.hosts.filter((h) => h !== host));
-    const c = packing.choose(askOf(guest), { sticky: host, exclude: others, accept });
+    const c = packing.choose(askOf(weighedAsk(guest, m)), { sticky: host, exclude: others, accept });
     if (c.ok) {
       packing.add(c.host, c.guest, c.usage);
-      placed.push(c.guest);
+      placed.push(declared(c.guest, guest));
       decisions.set(u.name, decision(u, 'kept', c));
     } else {
       pending.push({ guest, from: { host, cause: displaced(c.failure) } });
@@ -83,10 +93,10 @@ export function placeUnplaced(manifest: Manifest, state: State | undefined, opts
   // Largest first packs tighter (first-fit decreasing); the name makes ties, and so the plan, deterministic.
   pending.sort((a, b) => b.guest.memoryMiB - a.guest.memoryMiB || (a.guest.name < b.guest.name ? -1 : a.guest.name > b.guest.name ? 1 : 0));
   for (const { guest, from } of pending) {
-    const c = packing.choose(askOf(guest), { accept });
+    const c = packing.choose(askOf(weighedAsk(guest, m)), { accept });
     if (c.ok) {
       packing.add(c.host, c.guest, c.usage);
-      placed.push(c.guest);
+      placed.push(declared(c.guest, guest));
       decisions.set(guest.name, { ...decision(guest, from ? 're-placed' : 'placed', c), ...(from ? { from } : {}) });
       continue;
     }
@@ -111,6 +121,15 @@ export function placeUnplaced(manifest: Manifest, state: State | undefined, opts
  */
 export function placedView(manifest: Manifest, state: State | undefined): Manifest {
   return manifest.unplaced ? placeUnplaced(manifest, state).manifest : manifest;
+}
+
+function weighedAsk(g: UnplacedGuestSpec, m: PlaceOptions['measured']): UnplacedGuestSpec {
+  return weighed(g, m) as UnplacedGuestSpec;
+}
+
+/** The guest as placed (host and disks filled in) with the load its code declares, not the load it was weighed by. */
+function declared(placedGuest: GuestSpec, code: GuestSpec): GuestSpec {
+  return placedGuest.load === code.load ? placedGuest : { ...placedGuest, load: code.load };
 }
 
 function askOf(g: UnplacedGuestSpec) {

@@ -1,4 +1,6 @@
 import { fitHost, type HostFit } from '../capacity/fit';
+import { measuredFindings, weighed, weighedLoads } from '../capacity/measured';
+import type { LoadSummary } from '../load/summary';
 import { sortDiagnostics, type Diagnostic } from '../diagnostics';
 import { HvkitError } from '../errors';
 import { renderConfig } from '../hypervisor/render';
@@ -77,6 +79,12 @@ export interface PlanInput {
    * hosts their placement selects. @default none
    */
   unplaced?: Manifest['unplaced'];
+  /**
+   * Measured load over the kept window (lib/ops/prepare.ts reads the fleet's
+   * samples): shown beside declared load, warned about, and weighed by N+1.
+   * @default none: declared load only
+   */
+  load?: LoadSummary;
 }
 
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -179,7 +187,12 @@ export function createPlan(input: PlanInput): Plan {
     const violation = simulate(ordered.steps, views);
     if (violation) diagnostics.push({ severity: 'error', code: 'unorderable', path: manifest.path, message: `step order over-commits a host: ${violation}` });
   }
-  diagnostics.push(...nPlusOneFindings(manifest, { nPlusOne: (input.code ?? input.manifest).nPlusOne, unplaced: input.unplaced ?? (input.code ?? input.manifest).unplaced }));
+  // N+1 weighs guests by what they are measured to use, where they were.
+  const loads = weighedLoads(input.load);
+  const weighedManifest = input.load ? { ...manifest, guests: manifest.guests.map((g) => weighed(g, loads)) } : manifest;
+  diagnostics.push(...nPlusOneFindings(weighedManifest, { nPlusOne: (input.code ?? input.manifest).nPlusOne, unplaced: input.unplaced ?? (input.code ?? input.manifest).unplaced }));
+  const measured = measuredFindings(manifest.hosts, manifest.guests, input.load);
+  if (measured) diagnostics.push(...measured.diagnostics);
   for (const f of fit) if (f.stranded) diagnostics.push({ severity: 'note', code: 'stranded', path: f.path, message: f.stranded.message });
   for (const c of changes) {
     if (c.kind !== 'host' || (c.reason.code !== 'memory-upgrade' && c.reason.code !== 'memory-downgrade')) continue;
@@ -214,6 +227,7 @@ export function createPlan(input: PlanInput): Plan {
     drift: input.drift ?? [],
     applyable: !diagnostics.some((d) => d.severity === 'error'),
     ...(input.rebalance ? { rebalance: input.rebalance.data } : {}),
+    ...(measured ? { measured: measured.measured } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import { weighed, type LoadFigures } from '../capacity/measured';
 import { packingOf } from '../capacity/n-plus-one';
 import { rebalance, type GainFigures, type MovableAsk, type RebalanceGain } from '../capacity/rebalance';
 import { HvkitError } from '../errors';
@@ -9,6 +10,12 @@ import type { PlanRebalance } from './types';
 export interface RebalanceRequest {
   /** At most this many migrations. @default no limit */
   maxMoves?: number;
+  /**
+   * Measured p95 load per guest name: the rebalancer weighs a guest by it
+   * where present (the moved guests keep their declared load in the manifest).
+   * @default declared load only
+   */
+  measured?: Readonly<Record<string, LoadFigures>>;
 }
 
 /** One guest's migration as the plan makes it: from its host before the moves to its host after them. */
@@ -46,7 +53,8 @@ function roundedGain(g: RebalanceGain): RebalanceGain {
 export function rebalancePlaced(placed: Manifest, unplaced: readonly UnplacedGuestSpec[], req: RebalanceRequest = {}): Rebalanced {
   const present = new Set(placed.guests.map((g) => g.name));
   const movable = new Map<string, MovableAsk>(unplaced.filter((u) => present.has(u.name)).map((u) => [u.name, { provider: u.placement.provider, selector: u.placement.selector }]));
-  const r = rebalance(packingOf(placed), movable, { maxMoves: req.maxMoves });
+  const weighedFleet = req.measured ? { ...placed, guests: placed.guests.map((g) => weighed(g, req.measured)) } : placed;
+  const r = rebalance(packingOf(weighedFleet), movable, { maxMoves: req.maxMoves });
   const moved = new Map<string, RebalancedGuest>();
   for (const m of r.moves) {
     const first = moved.get(m.guest)?.from ?? m.from;
@@ -56,7 +64,11 @@ export function rebalancePlaced(placed: Manifest, unplaced: readonly UnplacedGue
   for (const [name, m] of moved) if (m.from === m.to) moved.delete(name);
   const after = new Map<string, GuestSpec>();
   for (const [name, m] of moved) after.set(name, r.packing.guestsOn(m.to).find((g) => g.name === name)!);
-  const guests = placed.guests.map((g) => after.get(g.name) ?? g);
+  // The moved guest as code declares it: the measured load only weighed.
+  const guests = placed.guests.map((g) => {
+    const a = after.get(g.name);
+    return a ? (a.load === g.load ? a : { ...a, load: g.load }) : g;
+  });
   const moves = [...moved].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([guest, m]) => ({ guest, from: m.from, to: m.to }));
   return {
     manifest: { ...placed, guests },

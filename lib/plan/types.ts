@@ -1,4 +1,5 @@
 import type { HostFit } from '../capacity/fit';
+import type { MeasuredLoad } from '../capacity/measured';
 import type { Diagnostic } from '../diagnostics';
 import type { GuestSpec, HostSpec, ProviderName } from '../manifest/types';
 import type { PlacementWhy, Shortfall } from '../capacity/placement';
@@ -7,6 +8,7 @@ import type { DataLoss } from './data-loss';
 import type { GuestReason, HostReason } from './reason';
 
 export type { DataLoss, DataLossKind, LostDisk } from './data-loss';
+export type { LoadFigures, MeasuredGuest, MeasuredHost, MeasuredLoad } from '../capacity/measured';
 export type { ChangeReason, GuestReason, HostReason, ReasonCode, ReplaceCause } from './reason';
 
 /** 2: `reason` became `{code, detail}` (it was text) and `requested` went into it. */
@@ -182,6 +184,13 @@ export interface Plan {
    * @default absent
    */
   rebalance?: PlanRebalance;
+  /**
+   * Measured p95 load beside declared load, for the hosts and guests with
+   * samples in the kept window; absent without samples, so other plans keep
+   * their bytes.
+   * @default absent
+   */
+  measured?: MeasuredLoad;
 }
 
 /**

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { formatSize } from '../manifest/size';
+import type { MeasuredLoad } from '../plan/types';
+import { MEASURED_HEAD, measuredRows, measuredTitle } from './measured';
 import type { Bar, HostReport, ReportModel } from './report-model';
 
 const PALETTE = ['#2563eb', '#059669', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#65a30d', '#9333ea', '#0d9488', '#ea580c', '#4f46e5', '#ca8a04'];
@@ -109,6 +111,16 @@ const JS = `
 })();
 `;
 
+const MEASURED_CSS = '.measured table{border-collapse:collapse;font-size:12px;font-variant-numeric:tabular-nums}.measured td,.measured th{padding:2px 6px;text-align:left}.measured .mg td:first-child{padding-left:18px}.measured .bad{color:#b45309;font-weight:600}';
+
+/** Measured p95 beside declared load, a host then its guests; hosts over their soft limit in amber. */
+function measuredCard(ml: MeasuredLoad): string {
+  const head = MEASURED_HEAD.map((h) => `<th>${esc(h)}</th>`).join('');
+  const rows = measuredRows(ml).map((r) => `<tr class="${r.host ? 'mh' : 'mg'}">${r.cells.map((c, i) => `<td${i > 0 && r.over[i - 1] ? ' class="bad"' : ''}>${esc(c.trim())}</td>`).join('')}</tr>`).join('');
+  // Its style travels with it: reports of fleets without samples keep their bytes.
+  return `<div class="card measured"><style>${MEASURED_CSS}</style><h3>${esc(measuredTitle(ml))}</h3><table><tr>${head}</tr>${rows}</table></div>`;
+}
+
 /**
  * One self-contained HTML page: per host a bar for memory, vCPUs, disk, CPU
  * load, IOPS and network, each guest a segment coloured by role, reserve and
@@ -133,7 +145,7 @@ export function renderHtml(m: ReportModel): string {
 <span id="count"></span><span class="legend">${legend}</span></div>
 <main><div class="summary"><div class="card"><h3>Fleet utilization</h3>${util}</div>
 <div class="card"><h3>Stranded capacity and what would fill it</h3>${stranded}</div>
-<div class="card"><h3>Hosts that could be emptied (each on its own)</h3>${emptiable}</div></div>
+<div class="card"><h3>Hosts that could be emptied (each on its own)</h3>${emptiable}</div>${m.measured ? measuredCard(m.measured) : ''}</div>
 <div class="hosts">${m.hosts.map(hostCard).join('\n')}</div></main>
 <script>${JS}</script></body></html>
 `;

@@ -163,6 +163,7 @@ export function renderJson(plan: Plan, resourceType: string, opts: JsonRenderOpt
       ...(plan.targets ? { targets: plan.targets } : {}),
       ...(plan.placements ? { placements: plan.placements } : {}),
       ...(plan.rebalance ? { rebalance: plan.rebalance } : {}),
+      ...(plan.measured ? { measured: plan.measured } : {}),
     },
   };
   return JSON.stringify(doc, null, 2) + '\n';

@@ -2,6 +2,7 @@ import { createTwoFilesPatch } from 'diff';
 import { dataLossText } from '../plan/data-loss';
 import type { Change, DataLoss, GuestChange, Plan } from '../plan/types';
 import { rebalanceLines } from './rebalance-text';
+import { MEASURED_HEAD, measuredRows, measuredTitle } from './measured';
 import { detailsOf, fitCell, interestingHosts, isOver, markerOf, severityLabel, summaryLine, titleOf } from './describe';
 import { placementLineOf } from './placement-text';
 
@@ -76,6 +77,13 @@ export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
     }
     const hidden = plan.fit.length - fits.length;
     if (hidden) body.push('', `_${hidden} more host${hidden === 1 ? '' : 's'} without changes fit._`);
+    body.push('');
+  }
+  if (plan.measured) {
+    body.push(`#### ${md(measuredTitle(plan.measured))}`, '', `| ${MEASURED_HEAD.join(' | ')} |`, `|${MEASURED_HEAD.map(() => '---').join('|')}|`);
+    for (const r of measuredRows(plan.measured)) {
+      body.push(`| ${r.cells.map((c, i) => (i === 0 ? `${r.host ? '' : '↳ '}${cell(c.trim())}` : r.over[i - 1] ? `**🟡 ${cell(c)}**` : cell(c))).join(' | ')} |`);
+    }
     body.push('');
   }
   if (plan.drift.length) {

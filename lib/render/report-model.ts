@@ -4,7 +4,8 @@ import { strandedOf } from '../capacity/stranded';
 import { guestOverheadMiB } from '../capacity/usage';
 import { formatSize } from '../manifest/size';
 import type { GuestSpec, HostSpec } from '../manifest/types';
-import type { Plan } from '../plan/types';
+import type { Diagnostic } from '../diagnostics';
+import type { MeasuredLoad, Plan } from '../plan/types';
 import type { State } from '../state/types';
 
 /** One coloured piece of a bar: a guest, or the host's reserve and hypervisor overhead. */
@@ -49,6 +50,15 @@ export interface ReportModel {
   utilization: { label: string; used: number; capacity: number; figure: string }[];
   stranded: { host: string; message: string }[];
   emptiable: { host: string; moves: string[] }[];
+  /** Measured p95 beside declared load; absent without samples. @default absent */
+  measured?: MeasuredLoad;
+}
+
+/** Measured load for a report of the deployed fleet (lib/capacity/measured.ts `measuredFindings`). */
+export interface MeasuredForReport {
+  measured: MeasuredLoad;
+  /** Its warnings: those about a host are listed on the host's card. */
+  diagnostics: Diagnostic[];
 }
 
 const fmt = (unit: string, v: number) => (unit === 'MiB' ? formatSize(v) : `${Math.round(v * 100) / 100}`);
@@ -89,7 +99,7 @@ function hostSummary(h: HostSpec): string {
   return `${h.provider} · ${h.cpu.cores} cores / ${h.cpu.threads} threads · ${h.memory.dimmsMiB.length}×DIMM = ${formatSize(h.memory.totalMiB)} in ${h.memory.slots} slots · ${h.disks.map((d) => `${d.name} ${formatSize(d.sizeMiB)} ${d.kind}`).join(', ') || 'no disks'}`;
 }
 
-function model(fleet: string, source: ReportModel['source'], rows: { spec: HostSpec; guests: GuestSpec[]; before: Bar[] | null; installed?: number; findings: string[] }[]): ReportModel {
+function model(fleet: string, source: ReportModel['source'], rows: { spec: HostSpec; guests: GuestSpec[]; before: Bar[] | null; installed?: number; findings: string[] }[], measured?: MeasuredLoad): ReportModel {
   const hosts: HostReport[] = rows.map((r) => {
     const usage = hostUsage(r.spec, r.guests, r.installed);
     return {
@@ -115,6 +125,7 @@ function model(fleet: string, source: ReportModel['source'], rows: { spec: HostS
   });
   return {
     fleet, source, hosts,
+    ...(measured ? { measured } : {}),
     roles: [...new Set(rows.flatMap((r) => r.guests.map((g) => g.role)))].sort(),
     utilization,
     stranded: hosts.filter((h) => h.stranded).map((h) => ({ host: h.name, message: h.stranded! })),
@@ -123,13 +134,19 @@ function model(fleet: string, source: ReportModel['source'], rows: { spec: HostS
   };
 }
 
-/** The fleet as deployed (state). */
-export function modelFromState(state: State): ReportModel {
+/** The fleet as deployed (state), with its measured load when the fleet has samples. */
+export function modelFromState(state: State, load?: MeasuredForReport): ReportModel {
   const byHost = new Map<string, GuestSpec[]>();
   for (const g of Object.values(state.guests)) byHost.set(g.spec.host, [...(byHost.get(g.spec.host) ?? []), g.spec]);
   return model(state.fleet, 'state', Object.keys(state.hosts).sort().map((n) => ({
-    spec: state.hosts[n].spec, guests: byHost.get(n) ?? [], before: null, installed: state.hosts[n].installedMiB, findings: [],
-  })));
+    spec: state.hosts[n].spec, guests: byHost.get(n) ?? [], before: null, installed: state.hosts[n].installedMiB,
+    findings: hostWarnings(load?.diagnostics ?? [], state.hosts[n].spec.path),
+  })), load?.measured);
+}
+
+/** The overload warnings about a host, for its card. */
+function hostWarnings(d: readonly Diagnostic[], path: string): string[] {
+  return d.filter((x) => x.code === 'overload' && x.path === path).map((x) => `${x.severity}: ${x.message}`);
 }
 
 /** A plan's before → after, host by host, with its findings. */
@@ -157,8 +174,8 @@ export function modelFromPlan(plan: Plan): ReportModel {
       spec: after!,
       guests: guestsOn('after', n),
       before: before ? barsOf(hostUsage(before, guestsOn('before', n)), guestsOn('before', n)) : null,
-      findings: fit?.diagnostics.map((d) => `${d.severity}: ${d.message}`) ?? [],
+      findings: [...(fit?.diagnostics.map((d) => `${d.severity}: ${d.message}`) ?? []), ...hostWarnings(plan.diagnostics, after!.path)],
     };
   });
-  return model(plan.fleet, 'plan', rows);
+  return model(plan.fleet, 'plan', rows, plan.measured);
 }

@@ -2,8 +2,10 @@ import { assertNever } from '../errors';
 import type { Change, Plan } from '../plan/types';
 import { detailsOf, interestingHosts, lossLine, markerOf, severityLabel, summaryLine, titleOf } from './describe';
 import { fitTable } from './fit-table';
+import { MEASURED_HEAD, measuredRows, measuredTitle } from './measured';
 import { placementLineOf } from './placement-text';
 import { rebalanceLines } from './rebalance-text';
+import { columns } from './columns';
 import type { Style } from './style';
 
 function paintMarker(c: Change, s: Style, text: string): string {
@@ -30,6 +32,12 @@ export function renderText(plan: Plan, s: Style): string {
   if (hidden > 0) out.push(`  … ${hidden} more host${hidden === 1 ? '' : 's'} without changes fit (\`hvkit hosts\` lists them)`);
   out.push('  Guests run about 10% slower on memory-bound work under virtualization (shown, not enforced).');
   out.push('');
+  if (plan.measured) {
+    out.push(s.paint('bold', measuredTitle(plan.measured)));
+    const rows = measuredRows(plan.measured).map((r) => r.cells.map((c, i) => (i > 0 && r.over[i - 1] ? s.paint('yellow', c) : c)));
+    out.push(columns([MEASURED_HEAD, ...rows]));
+    out.push('');
+  }
 
   if (plan.drift.length) {
     const partial = plan.drift.some((d) => d.leftOut);

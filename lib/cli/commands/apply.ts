@@ -11,7 +11,7 @@ import { renderText } from '../../render/text';
 import { planScope } from '../../plan/targets';
 import { withRebalance } from './plan';
 import { addFleetOptions, addLockTimeoutOption, addTargetOptions, useColor, type FleetOptions, type Io } from '../context';
-import { loadFleet, stateStore } from '../fleet';
+import { loadFleet, sampleStoreBeside, stateStore } from '../fleet';
 import { chooseBackend } from '../state-backend';
 import { outputTime } from './plan';
 import { hvkitVersion } from '../version';
@@ -138,7 +138,7 @@ async function applyCommand(planfile: string | undefined, opts: ApplyCliOptions,
   const store = await stateStore(io, opts, manifest);
   const s = style(!json && useColor(io, opts));
   const outcome = await apply({
-    manifest, store, projectDir: io.cwd, env: io.env, saved, asked, parallelism, perHost, timeoutMs, handleSignals: true,
+    manifest, store, projectDir: io.cwd, env: io.env, saved, asked, samples: await sampleStoreBeside(io, store), parallelism, perHost, timeoutMs, handleSignals: true,
     // Asked only when there is something to do: with nothing to apply, apply says "No changes." and exits 0 wherever it runs.
     confirm: opts.autoApprove && !req.showPlan ? undefined : async (plan) => {
       if (opts.autoApprove) {

@@ -11,7 +11,7 @@ import { renderJson } from '../../render/json';
 import { style } from '../../render/style';
 import { renderText } from '../../render/text';
 import { addFleetOptions, addTargetOptions, useColor, type FleetOptions, type Io } from '../context';
-import { backendOf, loadFleet, stateStore } from '../fleet';
+import { backendOf, loadFleet, sampleStoreBeside, stateStore } from '../fleet';
 import { withUsage } from '../help';
 
 export interface PlanOptions extends FleetOptions {
@@ -109,7 +109,7 @@ export function planBackend(io: Io, opts: FleetOptions, manifest: Manifest): Pla
 export async function planCommand(io: Io, setCode: (code: number) => void, opts: PlanOptions, scope: PlanScope): Promise<void> {
   const manifest = await loadFleet(io, opts);
   const store = await stateStore(io, opts, manifest);
-  const { plan } = await preparePlan({ manifest, store, projectDir: io.cwd, env: io.env, scope });
+  const { plan } = await preparePlan({ manifest, store, projectDir: io.cwd, env: io.env, scope, samples: await sampleStoreBeside(io, store) });
   const saved = opts.out ? await savePlanFile(io, opts.out, plan, manifest.resourceType, scope, planBackend(io, opts, manifest)) : undefined;
   await renderPlanOutput(io, plan, manifest.resourceType, opts);
   // JSON and markdown go to files and comments: the note would spoil them, except the refusal, which goes to stderr.

@@ -6,7 +6,8 @@ import { loadPlan } from '../../plan/plan-file';
 import { renderHtml } from '../../render/html';
 import { modelFromPlan, modelFromState } from '../../render/report-model';
 import { addFleetOptions, type FleetOptions, type Io } from '../context';
-import { stateStore, stateTarget } from '../fleet';
+import { sampleStoreBeside, stateStore, stateTarget } from '../fleet';
+import { measuredForReport } from '../../ops/measured-load';
 import { withUsage } from '../help';
 
 export function registerReport(program: Command, io: Io): void {
@@ -29,7 +30,7 @@ export function registerReport(program: Command, io: Io): void {
       const store = await stateStore(io, opts, await stateTarget(io, opts));
       const state = await store.read();
       if (!state) throw new HvkitError(`there is no state at ${store.location}: nothing is deployed to report; apply the fleet first, or report a plan with --plan FILE`);
-      model = modelFromState(state);
+      model = modelFromState(state, await measuredForReport(state, await sampleStoreBeside(io, store)));
       if (model.hosts.length === 0) throw new HvkitError(`the state at ${store.location} records no hosts: nothing is deployed to report; apply the fleet first, or report a plan with --plan FILE`);
     }
     const out = resolve(io.cwd, opts.html);
