@@ -66,10 +66,10 @@ type Rate = (typeof RATES)[number];
 const LABEL: Record<Rate, string> = { cpu: 'CPU', iops: 'IOPS', netMbps: 'network' };
 const NOUN: Record<Rate, string> = { cpu: 'CPU load', iops: 'IOPS', netMbps: 'network' };
 
-/** "3.2 cores", "210 IOPS", "12.5 Mbit/s". */
+/** "3.25 cores", "210 IOPS", "12.5 Mbit/s": as precise as the fit table. */
 export function loadAmount(rate: Rate, n: number): string {
   switch (rate) {
-    case 'cpu': return `${round1(n)} cores`;
+    case 'cpu': return `${round2(n)} cores`;
     case 'iops': return `${Math.round(n)} IOPS`;
     case 'netMbps': return `${round1(n)} Mbit/s`;
   }

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { weighedLoads } from '../../lib/capacity/measured';
+import type { HostLoad, Rates } from '../../lib/load/rates';
+import { summarizeLoad } from '../../lib/load/summary';
+import { buildManifest } from '../../lib/manifest/build';
+import type { GuestProps, HostProps } from '../../lib/manifest/props';
+import type { Manifest } from '../../lib/manifest/types';
+import { placeUnplaced } from '../../lib/plan/placement';
+
+/** 4 cores (CPU soft limit 3.1 cores), 8 GiB, one SSD. */
+const server: HostProps = { cpu: { cores: 4, threads: 8 }, memory: { slots: 4, maxDimm: '4GiB', dimms: ['2GiB', '2GiB', '2GiB', '2GiB'] }, disks: [{ name: 'sda', size: '500GiB', kind: 'ssd' }] };
+const quiet = (memory: string): GuestProps => ({ role: 'app', vcpus: 1, memory });
+const cpuHeavy: GuestProps = { role: 'batch', vcpus: 2, memory: '1GiB', load: { cpu: 2 } };
+
+/** host-a is the fuller one in memory, so with declared load alone the new guest packs onto it. */
+function fleet(): Manifest {
+  return buildManifest({
+    name: 'tokyo', path: 'tokyo', props: {},
+    hosts: [
+      { name: 'host-a', path: 'tokyo/host-a', props: server, guests: [{ name: 'a-01', path: 'tokyo/host-a/a-01', props: quiet('3GiB') }] },
+      { name: 'host-b', path: 'tokyo/host-b', props: server, guests: [{ name: 'b-01', path: 'tokyo/host-b/b-01', props: quiet('1GiB') }] },
+    ],
+    guests: [{ name: 'new-01', path: 'tokyo/new-01', props: cpuHeavy }],
+  });
+}
+
+const rates = (cpu: number): Rates => ({ cpu, iops: 0, netMbps: 0, diskMBps: 0 });
+const sample = (host: string, at: string, guests: Record<string, number>): HostLoad => ({
+  host, at, seconds: 5, guests: Object.fromEntries(Object.entries(guests).map(([g, c]) => [g, rates(c)])),
+  load: rates(Object.values(guests).reduce((a, b) => a + b, 0)), unmeasured: [],
+});
+
+describe('placement weighs measured load', () => {
+  it('puts a new CPU-heavy guest on host-a while declared load says it is idle', () => {
+    const r = placeUnplaced(fleet(), undefined);
+    expect(r.placements.map((p) => [p.guest, p.host])).toEqual([['new-01', 'host-a']]);
+  });
+
+  it('puts it on host-b once host-a is measured CPU-busy, and the guest keeps the load its code declares', () => {
+    const m = fleet();
+    const measured = summarizeLoad([
+      sample('host-a', '2026-11-27T10:00:00.000Z', { 'a-01': 2.6 }),
+      sample('host-a', '2026-11-27T10:05:00.000Z', { 'a-01': 2.8 }),
+      sample('host-b', '2026-11-27T10:05:00.000Z', { 'b-01': 0.1 }),
+    ]);
+    const r = placeUnplaced(m, undefined, { measured: weighedLoads(measured) });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.placements.map((p) => [p.guest, p.host])).toEqual([['new-01', 'host-b']]);
+    // The measured load only weighs: the specs the plan diffs are the code's.
+    const byName = new Map(r.manifest.guests.map((g) => [g.name, g]));
+    expect(byName.get('new-01')!.load).toEqual(m.unplaced![0].load);
+    expect(byName.get('a-01')).toBe(m.guests.find((g) => g.name === 'a-01'));
+  });
+});
