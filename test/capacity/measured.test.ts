@@ -80,4 +80,21 @@ describe('measuredFindings', () => {
     expect(f.measured.guests[0]).toMatchObject({ measured: { cpu: 1 }, samples: 31 });
     expect(f.diagnostics).toEqual([]);
   });
+
+  it('takes the factor from the fleet, lets a host override it, and keeps it out of manifests that do not set it', () => {
+    const m = buildManifest({
+      name: 'tokyo', path: 'tokyo', props: { capacity: { measuredOverDeclared: 4 } },
+      hosts: [
+        { name: 'host-a', path: 'tokyo/host-a', props: server(), guests: [] },
+        { name: 'host-b', path: 'tokyo/host-b', props: server({ measuredOverDeclared: 2 }), guests: [] },
+      ],
+      guests: [],
+    });
+    expect(m.hosts.map((h) => h.capacity.measuredOverDeclared)).toEqual([4, 2]);
+    expect('measuredOverDeclared' in fleet({}).hosts[0].capacity).toBe(false);
+  });
+
+  it('refuses a factor that is not a number, in one line naming the host', () => {
+    expect(() => fleet({}, { measuredOverDeclared: -1 })).toThrow('tokyo/host-a: capacity.measuredOverDeclared must be a number from 0 to 1000000, got -1');
+  });
 });

@@ -69,5 +69,12 @@ describe('plans and reports of a fleet whose measured load is high', () => {
     expect(html).toContain('<div class="card measured">');
     expect(html).toMatch(/<td class="bad">3\.7[45] \/ 3\.1 \(1\.7\)<\/td>/);
     expect(html).toMatch(/<li>warning: host-a is overloaded: measured CPU p95/);
+
+    // A saved plan keeps the figures (its schema knows them) and reports them too.
+    expect((await p.run(['plan', '--out', 'plan.bin'])).code).toBe(0);
+    expect((await p.run(['report', '--html', 'plan.html', '--plan', 'plan.bin'])).code).toBe(0);
+    const planned = readFileSync(join(p.dir, 'plan.html'), 'utf8');
+    expect(planned).toMatch(/<td class="bad">3\.7[45] \/ 3\.1 \(1\.7\)<\/td>/);
+    expect(planned).toMatch(/<li>warning: host-a is overloaded: measured CPU p95/);
   });
 });
