@@ -1,4 +1,5 @@
 import type { Diagnostic } from '../diagnostics';
+import { assertNever } from '../errors';
 import type { LoadSummary } from '../load/summary';
 import type { GuestSpec, HostSpec } from '../manifest/types';
 import { capacitiesOf, round2 } from './usage';
@@ -72,6 +73,7 @@ export function loadAmount(rate: Rate, n: number): string {
     case 'cpu': return `${round2(n)} cores`;
     case 'iops': return `${Math.round(n)} IOPS`;
     case 'netMbps': return `${round1(n)} Mbit/s`;
+    default: return assertNever(rate, 'load rate');
   }
 }
 
