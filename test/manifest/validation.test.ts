@@ -131,8 +131,8 @@ describe('unknown props', () => {
     const hostile = JSON.parse('{"__proto__": {"cpuOvercommit": 99}, "constructor": 1}');
     expect(problems({ host: { capacity: hostile, disks: [{ name: 'sda', size: '1GiB', kind: 'constructor' }] }, guest: { tags: JSON.parse('{"__proto__": "x"}'), disks: [] } })).toEqual([
       "tokyo/h1: disks[0].kind 'constructor' must be hdd, ssd or nvme",
-      "tokyo/h1: unknown prop 'capacity.__proto__': use one of capacity.cpuOvercommit, capacity.overheadPerVcpuMiB, capacity.overheadMemoryDivisor, capacity.overheadHvmMiB, capacity.cpuVirtLoss, capacity.ioVirtLoss, capacity.netVirtFactor, capacity.softHeadroom, capacity.softLimitsAreErrors, capacity.strandedBusy, capacity.strandedIdle",
-      "tokyo/h1: unknown prop 'capacity.constructor': use one of capacity.cpuOvercommit, capacity.overheadPerVcpuMiB, capacity.overheadMemoryDivisor, capacity.overheadHvmMiB, capacity.cpuVirtLoss, capacity.ioVirtLoss, capacity.netVirtFactor, capacity.softHeadroom, capacity.softLimitsAreErrors, capacity.strandedBusy, capacity.strandedIdle",
+      "tokyo/h1: unknown prop 'capacity.__proto__': use one of capacity.cpuOvercommit, capacity.overheadPerVcpuMiB, capacity.overheadMemoryDivisor, capacity.overheadHvmMiB, capacity.cpuVirtLoss, capacity.ioVirtLoss, capacity.netVirtFactor, capacity.softHeadroom, capacity.softLimitsAreErrors, capacity.strandedBusy, capacity.strandedIdle, capacity.measuredOverDeclared",
+      "tokyo/h1: unknown prop 'capacity.constructor': use one of capacity.cpuOvercommit, capacity.overheadPerVcpuMiB, capacity.overheadMemoryDivisor, capacity.overheadHvmMiB, capacity.cpuVirtLoss, capacity.ioVirtLoss, capacity.netVirtFactor, capacity.softHeadroom, capacity.softLimitsAreErrors, capacity.strandedBusy, capacity.strandedIdle, capacity.measuredOverDeclared",
       "tokyo/h1/g: tag key '__proto__' is invalid: use lowercase letters, digits, _ . -",
     ]);
   });
