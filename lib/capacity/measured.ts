@@ -49,6 +49,13 @@ export interface MeasuredLoad {
   guests: MeasuredGuest[];
 }
 
+/** Measured load with the warnings it calls for. */
+export interface MeasuredFindings {
+  measured: MeasuredLoad;
+  /** `measured-over-declared` about guests, `overload` about hosts. */
+  diagnostics: Diagnostic[];
+}
+
 /**
  * How far a guest's measured p95 may exceed its declared load before a
  * warning (`capacity.measuredOverDeclared`, per fleet or host).
@@ -109,7 +116,7 @@ export function weighed(g: GuestSpec, loads: Readonly<Record<string, LoadFigures
  *   (up to) three guests measured to take most of it there.
  * Undefined when none of them has samples, so plans without samples keep their bytes.
  */
-export function measuredFindings(hosts: readonly HostSpec[], guests: readonly GuestSpec[], summary: LoadSummary | undefined): { measured: MeasuredLoad; diagnostics: Diagnostic[] } | undefined {
+export function measuredFindings(hosts: readonly HostSpec[], guests: readonly GuestSpec[], summary: LoadSummary | undefined): MeasuredFindings | undefined {
   if (!summary) return undefined;
   const diagnostics: Diagnostic[] = [];
   const hostSpecs = new Map(hosts.map((h) => [h.name, h]));

@@ -1,7 +1,6 @@
-import { measuredFindings } from '../capacity/measured';
+import { measuredFindings, type MeasuredFindings } from '../capacity/measured';
 import type { SampleStore } from '../load/sample-store';
 import { measuredLoad } from '../load/summary';
-import type { MeasuredForReport } from '../render/report-model';
 import type { State } from '../state/types';
 
 /**
@@ -10,7 +9,7 @@ import type { State } from '../state/types';
  * the state has samples in the window.
  * @param now the end of the window @default the current time
  */
-export async function measuredForReport(state: State, samples: SampleStore, now?: string): Promise<MeasuredForReport | undefined> {
+export async function measuredForReport(state: State, samples: SampleStore, now?: string): Promise<MeasuredFindings | undefined> {
   const summary = await measuredLoad(samples, now);
   const hosts = Object.keys(state.hosts).sort().map((n) => state.hosts[n].spec);
   const guests = Object.keys(state.guests).sort().map((n) => state.guests[n].spec);

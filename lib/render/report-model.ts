@@ -4,6 +4,7 @@ import { strandedOf } from '../capacity/stranded';
 import { guestOverheadMiB } from '../capacity/usage';
 import { formatSize } from '../manifest/size';
 import type { GuestSpec, HostSpec } from '../manifest/types';
+import type { MeasuredFindings } from '../capacity/measured';
 import type { Diagnostic } from '../diagnostics';
 import type { MeasuredLoad, Plan } from '../plan/types';
 import type { State } from '../state/types';
@@ -54,12 +55,6 @@ export interface ReportModel {
   measured?: MeasuredLoad;
 }
 
-/** Measured load for a report of the deployed fleet (lib/capacity/measured.ts `measuredFindings`). */
-export interface MeasuredForReport {
-  measured: MeasuredLoad;
-  /** Its warnings: those about a host are listed on the host's card. */
-  diagnostics: Diagnostic[];
-}
 
 const fmt = (unit: string, v: number) => (unit === 'MiB' ? formatSize(v) : `${Math.round(v * 100) / 100}`);
 
@@ -134,8 +129,8 @@ function model(fleet: string, source: ReportModel['source'], rows: { spec: HostS
   };
 }
 
-/** The fleet as deployed (state), with its measured load when the fleet has samples. */
-export function modelFromState(state: State, load?: MeasuredForReport): ReportModel {
+/** The fleet as deployed (state), with its measured load when the fleet has samples (overload warnings go on the host's card). */
+export function modelFromState(state: State, load?: MeasuredFindings): ReportModel {
   const byHost = new Map<string, GuestSpec[]>();
   for (const g of Object.values(state.guests)) byHost.set(g.spec.host, [...(byHost.get(g.spec.host) ?? []), g.spec]);
   return model(state.fleet, 'state', Object.keys(state.hosts).sort().map((n) => ({
