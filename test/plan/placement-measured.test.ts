@@ -4,8 +4,9 @@ import type { HostLoad, Rates } from '../../lib/load/rates';
 import { summarizeLoad } from '../../lib/load/summary';
 import { buildManifest } from '../../lib/manifest/build';
 import type { GuestProps, HostProps } from '../../lib/manifest/props';
-import type { Manifest } from '../../lib/manifest/types';
+import type { Manifest, UnplacedGuestSpec } from '../../lib/manifest/types';
 import { placeUnplaced } from '../../lib/plan/placement';
+import { rebalancePlaced } from '../../lib/plan/rebalance';
 
 /** 4 cores (CPU soft limit 3.1 cores), 8 GiB, one SSD. */
 const server: HostProps = { cpu: { cores: 4, threads: 8 }, memory: { slots: 4, maxDimm: '4GiB', dimms: ['2GiB', '2GiB', '2GiB', '2GiB'] }, disks: [{ name: 'sda', size: '500GiB', kind: 'ssd' }] };
@@ -52,3 +53,33 @@ describe('placement weighs measured load', () => {
     expect(byName.get('a-01')).toBe(m.guests.find((g) => g.name === 'a-01'));
   });
 });
+
+describe('rebalancing weighs measured load', () => {
+  /** Two hosts whose soft limits are errors, each running one guest hvkit placed; consolidating them empties a host. */
+  function spread(): { placed: Manifest; unplaced: UnplacedGuestSpec[] } {
+    const strict: HostProps = { ...server, capacity: { softLimitsAreErrors: true } };
+    const placed = buildManifest({
+      name: 'tokyo', path: 'tokyo', props: {},
+      hosts: [
+        { name: 'host-a', path: 'tokyo/host-a', props: strict, guests: [{ name: 'a-01', path: 'tokyo/a-01', props: quiet('1GiB') }] },
+        { name: 'host-b', path: 'tokyo/host-b', props: strict, guests: [{ name: 'b-01', path: 'tokyo/b-01', props: quiet('1GiB') }] },
+      ],
+      guests: [],
+    });
+    return { placed, unplaced: placed.guests.map((g) => ({ ...g, placement: { provider: 'local', selector: {}, group: null } })) };
+  }
+
+  it('empties a host while declared load says both guests are idle', () => {
+    const { placed, unplaced } = spread();
+    expect(rebalancePlaced(placed, unplaced).data.emptied).toHaveLength(1);
+  });
+
+  it('moves nothing once the guests are measured too busy to share a host, and never shows their measured load as code', () => {
+    const { placed, unplaced } = spread();
+    const busy = summarizeLoad([sample('host-a', '2026-11-27T10:00:00.000Z', { 'a-01': 2 }), sample('host-b', '2026-11-27T10:00:00.000Z', { 'b-01': 2 })]);
+    const r = rebalancePlaced(placed, unplaced, { measured: weighedLoads(busy) });
+    expect(r.data.moves).toEqual([]);
+    expect(r.manifest.guests).toEqual(placed.guests);
+  });
+});
+
