@@ -31,6 +31,8 @@ export interface BuiltGuest {
 export interface Candidates {
   /** Hosts of the guest's provider carrying every tag of its selector. */
   hosts: readonly HostSpec[];
+  /** The names of those hosts' disks. */
+  diskNames: ReadonlySet<string>;
   /** Those hosts in words, for errors ("hosts of provider local with tags rack=b"). */
   describe: string;
 }
@@ -57,7 +59,7 @@ export function guestOf(c: Collector, g: GuestInput, at: HostSpec | Candidates, 
   const mode: GuestMode = GUEST_MODES.includes(modeRaw as GuestMode) ? (modeRaw as GuestMode) : 'pv';
   if (mode !== modeRaw) c.add(path, `mode ${shown(modeRaw)} must be one of ${GUEST_MODES.join(', ')}`);
 
-  const diskNames = host ? diskNamesOf(host) : new Set((at as Candidates).hosts.flatMap((h) => h.disks.map((d) => d.name)));
+  const diskNames = host ? diskNamesOf(host) : (at as Candidates).diskNames;
   const disks = c.list(path, 'disks', p.disks ?? [], "[{ size: '20GiB', on: 'sda' }]").map((raw, i) => {
     const d = c.record(path, `disks[${i}]`, raw, "{ size: '20GiB', on: 'sda' }", false) ?? {};
     c.keys(path, d, PROP_KEYS.guestDisk, `disks[${i}].`);

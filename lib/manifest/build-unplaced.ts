@@ -32,8 +32,9 @@ interface Scope {
  */
 export function unplacedGuests(c: Collector, fleet: FleetInput, hosts: readonly HostSpec[], fleetProvider: ProviderName, bridge: string, fleetLifecycle: Partial<GuestLifecycle>): BuiltUnplaced[] {
   const out: BuiltUnplaced[] = [];
+  const cache = new Map<string, Candidates>();
   const inFleet: Scope = { group: null, provider: fleetProvider, selector: {}, inherited: [fleetLifecycle], path: fleet.path };
-  for (const g of c.list(fleet.path, 'guests', fleet.guests ?? [], '[]') as readonly GuestInput[]) out.push(unplacedOf(c, g, inFleet, hosts, bridge));
+  for (const g of c.list(fleet.path, 'guests', fleet.guests ?? [], '[]') as readonly GuestInput[]) out.push(unplacedOf(c, g, inFleet, hosts, bridge, cache));
   const groupNames = new Map<string, string>();
   for (const grp of c.list(fleet.path, 'groups', fleet.groups ?? [], '[]') as NonNullable<FleetInput['groups']>) {
     const nameMsg = checkDnsLabel('host group', grp.name);
@@ -50,12 +51,12 @@ export function unplacedGuests(c: Collector, fleet: FleetInput, hosts: readonly 
       inherited: [lifecycleProps(c, grp.path, isRecord(p) ? p.lifecycle : undefined), fleetLifecycle],
       path: grp.path,
     };
-    for (const g of c.list(grp.path, 'guests', grp.guests, '[]') as readonly GuestInput[]) out.push(unplacedOf(c, g, scope, hosts, bridge));
+    for (const g of c.list(grp.path, 'guests', grp.guests, '[]') as readonly GuestInput[]) out.push(unplacedOf(c, g, scope, hosts, bridge, cache));
   }
   return out;
 }
 
-function unplacedOf(c: Collector, g: GuestInput, scope: Scope, hosts: readonly HostSpec[], bridge: string): BuiltUnplaced {
+function unplacedOf(c: Collector, g: GuestInput, scope: Scope, hosts: readonly HostSpec[], bridge: string, cache: Map<string, Candidates>): BuiltUnplaced {
   const own = tagsOf(c, g.path, isRecord(g.props) ? g.props.hostSelector : undefined, 'hostSelector');
   const selector: Record<string, string> = { ...scope.selector };
   for (const k of Object.keys(own)) {
@@ -65,7 +66,14 @@ function unplacedOf(c: Collector, g: GuestInput, scope: Scope, hosts: readonly H
     selector[k] = own[k];
   }
   const sorted = Object.fromEntries(Object.keys(selector).sort().map((k) => [k, selector[k]]));
-  const at: Candidates = { hosts: candidateHosts(hosts, scope.provider, sorted), describe: describeCandidates(scope.provider, sorted) };
+  // Guests of one group mostly share provider and selector: their candidates are found once.
+  const key = JSON.stringify([scope.provider, sorted]);
+  let at = cache.get(key);
+  if (!at) {
+    const matching = candidateHosts(hosts, scope.provider, sorted);
+    at = { hosts: matching, diskNames: new Set(matching.flatMap((h) => h.disks.map((d) => d.name))), describe: describeCandidates(scope.provider, sorted) };
+    cache.set(key, at);
+  }
   const built = guestOf(c, g, at, bridge, scope.inherited);
   return { path: g.path, spec: built.spec, explicit: built.explicit, placement: { group: scope.group, provider: scope.provider, selector: sorted } };
 }

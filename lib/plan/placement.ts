@@ -61,6 +61,7 @@ export function placeUnplaced(manifest: Manifest, state: State | undefined, opts
   for (const g of manifest.guests) byHost.get(g.host)?.push(weighed(g, m));
   const packing = new Packing(manifest.hosts.map((h) => ({ spec: h, guests: byHost.get(h.name)! })));
   const accept = opts.accept ? (h: string, g: GuestSpec) => opts.accept!(h, g, packing) : undefined;
+  const hostNames = new Set(packing.hosts);
 
   const decisions = new Map<string, PlacementDecision>();
   const placed: GuestSpec[] = [];
@@ -75,18 +76,19 @@ export function placeUnplaced(manifest: Manifest, state: State | undefined, opts
     }
     const guest = withRecordedDisks(u, recorded);
     const host = recorded.host;
-    if (!packing.hosts.includes(host)) {
+    if (!hostNames.has(host)) {
       pending.push({ guest, from: { host, cause: { code: 'host-gone' } } });
       continue;
     }
-    const others = new Set(packing.hosts.filter((h) => h !== host));
-    const c = packing.choose(askOf(weighedAsk(guest, m)), { sticky: host, exclude: others, accept });
-    if (c.ok) {
+    // The sticky host is tried first, in constant time; another host it would offer is not taken
+    // here: a displaced guest waits until every guest that keeps its host is in.
+    const c = packing.choose(askOf(weighedAsk(guest, m)), { sticky: host, accept });
+    if (c.ok && c.host === host) {
       packing.add(c.host, c.guest, c.usage);
       placed.push(declared(c.guest, guest));
       decisions.set(u.name, decision(u, 'kept', c));
     } else {
-      pending.push({ guest, from: { host, cause: displaced(c.failure) } });
+      pending.push({ guest, from: { host, cause: whyNotKept(packing, weighedAsk(guest, m), host, hostNames, accept) } });
     }
   }
 
@@ -162,6 +164,14 @@ function decision(g: GuestSpec, code: PlacementDecision['code'], c: Extract<Choi
 /** A utilization as plan data: 4 decimals, and finite (a resource the host lacks but the guest uses is "over", JSON has no Infinity). */
 function fraction(v: number): number {
   return Number.isFinite(v) ? Math.round(v * 1e4) / 1e4 : 1e6;
+}
+
+/** Why a guest's recorded host cannot keep it: asked of that host alone (rare: only for a guest that moves). */
+function whyNotKept(packing: Packing, guest: UnplacedGuestSpec, host: string, hosts: ReadonlySet<string>, accept: ((h: string, g: GuestSpec) => boolean) | undefined): DisplacedCause {
+  const others = new Set([...hosts].filter((h) => h !== host));
+  const c = packing.choose(askOf(guest), { exclude: others, accept });
+  // Admitted when asked alone but not kept: only `accept` can have refused it, and it is asked again here.
+  return c.ok ? { code: 'not-accepted' } : displaced(c.failure);
 }
 
 function displaced(f: PlacementFailure): DisplacedCause {
