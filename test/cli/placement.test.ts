@@ -142,6 +142,24 @@ describe('placement of guests declared without a host, once applied (plan --out 
     expect(json.hvkit.placements).toEqual([expect.objectContaining({ guest: 'web-09', code: 'kept', host: 'db-host-01' })]);
   });
 
+  it('rebuilds a host with its placed guests: the saved rebuild applies', async () => {
+    p.writeStack(stack());
+    const r = await p.run(['rebuild', 'db-host-01', '--out', 'rebuild.plan']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('Rebuild of db-host-01: 2 guests\n  db-01: config byte-identical to the one last applied\n  web-09: config byte-identical to the one last applied\n');
+    // Bound to the code as written (web-09 unplaced), so apply takes it.
+    const a = await p.run(['apply', '--rebuild', 'db-host-01', 'rebuild.plan']);
+    expect(a.code, a.err).toBe(0);
+    expect(localDomains(p.dir)).toContain('web-09@db-host-01');
+  });
+
+  it('plans the destroy of a placed guest where it runs', async () => {
+    p.writeStack(stack());
+    const r = await p.run(['plan', '--destroy', '--target', 'tokyo/web-09']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/- destroy web-09 on db-host-01 /);
+  });
+
   it('re-places the guest when its recorded host can no longer take it, saying why', async () => {
     p.writeStack(stack({ dbMemory: '7GiB' }));
     const r = await p.run(['plan']);
