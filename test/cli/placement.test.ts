@@ -64,6 +64,11 @@ describe('placement of guests declared without a host, before anything is applie
     expect(tf.resource.null_resource['guest_web-09']).toBeDefined();
     expect(tf.resource.null_resource['guest_web-09'].depends_on).toBeUndefined();
     expect(tf.resource.null_resource['guest_db-01'].depends_on).toEqual(['null_resource.host_db-host-01']);
+    // Terraform's local-exec asks hvkit for the provider's input: the guest goes where placement puts it on the code alone.
+    const input = await p.run(['provider-input', '--manifest', join(p.dir, 'cdktf.out', 'stacks', 'tokyo', 'hvkit.manifest.json'), '--guest', 'web-09', '--verb', 'create']);
+    expect(input.code, input.err).toBe(0);
+    const doc = JSON.parse(input.out);
+    expect([doc.host.name, doc.guest.host, doc.guest.disks]).toEqual(['db-host-01', 'db-host-01', [{ on: 'sda', sizeMiB: 20480 }]]);
   });
 
   it('gives byte-identical plans for the same code and state, also with the guests declared in another order', async () => {
@@ -91,6 +96,16 @@ describe('placement of guests declared without a host, before anything is applie
     p.writeStack(stack({ floating: "const rackB = new HostGroup(fleet, 'rack-b', { selector: { rack: 'b' } });\nnew Guest(rackB, 'web-09', { role: 'web', vcpus: 2, memory: '1GiB' });\nnew Guest(fleet, 'api-01', { role: 'api', vcpus: 1, memory: '512MiB', hostSelector: { rack: 'a' } });" }));
     const json = JSON.parse((await p.run(['plan', '--json'])).out);
     expect(json.hvkit.placements.map((d: { guest: string; host: string }) => `${d.guest}@${d.host}`)).toEqual(['api-01@db-host-01', 'web-09@web-host-02']);
+  });
+
+  it('counts placed guests in validate and synth, and plans one by --target', async () => {
+    p.writeStack(stack({ floating: TWO }));
+    expect((await p.run(['validate'])).out).toBe('The fleet is valid: 2 hosts, 4 guests.\n');
+    expect((await p.run(['synth'])).out).toMatch(/^tokyo: 2 hosts, 4 guests → /);
+    const r = await p.run(['plan', '--target', 'tokyo/api-01']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/\+ create api-01 on db-host-01 /);
+    expect(r.out).not.toContain('create web-09');
   });
 
   it('respects anti-affinity: two replicas of a group go to different hosts', async () => {
