@@ -389,8 +389,8 @@ export class Packing {
   }
 
   private matchingHosts(provider: ProviderName, selector: Readonly<Record<string, string>>): { match: Uint8Array; key: string; count: number } {
-    const keys = Object.keys(selector).sort();
-    const key = `${provider}|${keys.map((k) => `${k}=${selector[k]}`).join('|')}`;
+    // JSON, not joined text: tags may hold any character, so `rack=a|zone=b` and `{rack: 'a', zone: 'b'}` must not share a key.
+    const key = JSON.stringify([provider, Object.keys(selector).sort().map((k) => [k, selector[k]])]);
     let m = this.matching.get(key);
     if (!m) {
       const match = new Uint8Array(this.list.length);

@@ -81,6 +81,18 @@ describe('Packing.choose', () => {
     expect(!none.ok && none.failure.code).toBe('no-candidates');
   });
 
+  it('tells a selector apart from one whose tag value spells the other\'s keys (rack "a|zone=b" is not rack a, zone b)', () => {
+    const { packing } = packingOf({
+      x: { props: { ...WEB_HOST_8G, tags: { rack: 'a|zone=b' } } },
+      y: { props: { ...WEB_HOST_8G, tags: { rack: 'a', zone: 'b' } } },
+    });
+    const g = guestOf({ role: 'web', vcpus: 1, memory: '1GiB' });
+    const first = packing.choose({ guest: { ...g, name: 'g1' }, provider: 'local', selector: { rack: 'a|zone=b' } });
+    const second = packing.choose({ guest: { ...g, name: 'g2' }, provider: 'local', selector: { rack: 'a', zone: 'b' } });
+    expect(first.ok && first.host).toBe('x');
+    expect(second.ok && second.host).toBe('y');
+  });
+
   it('prefers a host in use over an empty one', () => {
     const { packing } = packingOf({ a: { props: WEB_HOST_8G }, b: { props: WEB_HOST_8G, guests: { w: web('1GiB') } } });
     const r = packing.choose({ guest: guestOf({ role: 'web', vcpus: 1, memory: '1GiB' }), provider: 'local' });
