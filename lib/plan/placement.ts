@@ -66,7 +66,9 @@ export function placeUnplaced(manifest: Manifest, state: State | undefined, opts
   const decisions = new Map<string, PlacementDecision>();
   const placed: GuestSpec[] = [];
   const diagnostics: Diagnostic[] = [];
-  const pending: { guest: UnplacedGuestSpec; from?: { host: string; cause: DisplacedCause } }[] = [];
+  // `guest` is code's guest (disks left to placement unnamed), what a new host is chosen for; `kept`, the guest with
+  // the disks state records, what stays on its old host when it fits nowhere else.
+  const pending: { guest: UnplacedGuestSpec; from?: { host: string; cause: DisplacedCause; kept: UnplacedGuestSpec } }[] = [];
 
   for (const u of unplaced) {
     const recorded = recordedSpec(state, u);
@@ -74,10 +76,11 @@ export function placeUnplaced(manifest: Manifest, state: State | undefined, opts
       pending.push({ guest: u });
       continue;
     }
+    // The recorded host's disk names mean something only on that host: the sticky try alone uses them.
     const guest = withRecordedDisks(u, recorded);
     const host = recorded.host;
     if (!hostNames.has(host)) {
-      pending.push({ guest, from: { host, cause: { code: 'host-gone' } } });
+      pending.push({ guest: u, from: { host, cause: { code: 'host-gone' }, kept: guest } });
       continue;
     }
     // The sticky host is tried first, in constant time; another host it would offer is not taken
@@ -88,7 +91,7 @@ export function placeUnplaced(manifest: Manifest, state: State | undefined, opts
       placed.push(declared(c.guest, guest));
       decisions.set(u.name, decision(u, 'kept', c));
     } else {
-      pending.push({ guest, from: { host, cause: whyNotKept(packing, weighedAsk(guest, m), host, hostNames, accept) } });
+      pending.push({ guest: u, from: { host, cause: whyNotKept(packing, weighedAsk(guest, m), host, hostNames, accept), kept: guest } });
     }
   }
 
@@ -99,12 +102,12 @@ export function placeUnplaced(manifest: Manifest, state: State | undefined, opts
     if (c.ok) {
       packing.add(c.host, c.guest, c.usage);
       placed.push(declared(c.guest, guest));
-      decisions.set(guest.name, { ...decision(guest, from ? 're-placed' : 'placed', c), ...(from ? { from } : {}) });
+      decisions.set(guest.name, { ...decision(guest, from ? 're-placed' : 'placed', c), ...(from ? { from: { host: from.host, cause: from.cause } } : {}) });
       continue;
     }
     diagnostics.push({ severity: 'error', code: 'unplaceable', path: guest.path, message: fitsNowhere(guest, c.failure) });
     // Kept where state has it, so the plan shows the guest's trouble rather than deleting it.
-    if (from && from.cause.code !== 'host-gone' && from.cause.code !== 'not-selected') placed.push(plain({ ...guest, host: from.host }));
+    if (from && from.cause.code !== 'host-gone' && from.cause.code !== 'not-selected') placed.push(plain({ ...from.kept, host: from.host }));
   }
 
   const guests = [...manifest.guests, ...placed.map(plain)].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -100,6 +100,26 @@ describe('placeUnplaced', () => {
     expect(r.placements.map((d) => [d.code, d.host, d.from])).toEqual([['re-placed', 'web-host-02', { host: 'db-host-01', cause: { code: 'host-gone' } }]]);
   });
 
+  describe('re-placing onto a host whose disks have other names', () => {
+    const nvme: HostProps = { ...server(), disks: [{ name: 'nvme0', size: '500GiB', kind: 'ssd' }] };
+    const withSdb: HostProps = { ...server(), disks: [{ name: 'sdb', size: '500GiB', kind: 'ssd' }] };
+    const recordedOnSdb = () => stateOf(placeUnplaced(manifest({ hosts: { h1: { props: withSdb } }, guests: { a: newWeb() } }), undefined).manifest);
+
+    it('puts the disk code leaves to placement on the new host\'s disk when the old host left code', () => {
+      const r = placeUnplaced(manifest({ hosts: { h2: { props: nvme } }, guests: { a: newWeb() } }), recordedOnSdb());
+      expect(r.diagnostics).toEqual([]);
+      expect(r.placements.map((d) => [d.code, d.host, d.from?.cause.code])).toEqual([['re-placed', 'h2', 'host-gone']]);
+      expect(r.manifest.guests[0].disks).toEqual([{ on: 'nvme0', sizeMiB: 20480 }]);
+    });
+
+    it('puts it on the new host\'s disk when the old host no longer fits the guest', () => {
+      const r = placeUnplaced(manifest({ hosts: { h1: { props: withSdb, guests: { big: { ...db('7GiB'), disks: [] } } }, h2: { props: nvme } }, guests: { a: newWeb() } }), recordedOnSdb());
+      expect(r.diagnostics).toEqual([]);
+      expect(r.placements.map((d) => [d.code, d.host, d.from?.cause.code])).toEqual([['re-placed', 'h2', 'no-longer-fits']]);
+      expect(r.manifest.guests.find((g) => g.name === 'a')!.disks).toEqual([{ on: 'nvme0', sizeMiB: 20480 }]);
+    });
+  });
+
   it('gives byte-identical results for the same code and state, whatever order code declares hosts and guests in', () => {
     const def: Def = { ...CHAPTER, guests: { 'web-09': newWeb(), 'web-10': newWeb('1GiB'), 'api-01': newWeb('512MiB', { load: { cpu: 0.2 } }) } };
     const a = placeUnplaced(manifest(def), undefined);
