@@ -11,6 +11,7 @@ export interface PlaceOptions {
   /**
    * A further test of a host that admits a guest, given the packing as it
    * stands (N+1 `require`: the fleet must stay N+1 with the guest there).
+   * Asked of new and displaced guests only: a guest kept on its recorded host is not moved by it.
    * @default every admitting host is acceptable
    */
   accept?: (host: string, guest: GuestSpec, packing: Packing) => boolean;
@@ -85,13 +86,15 @@ export function placeUnplaced(manifest: Manifest, state: State | undefined, opts
     }
     // The sticky host is tried first, in constant time; another host it would offer is not taken
     // here: a displaced guest waits until every guest that keeps its host is in.
-    const c = packing.choose(askOf(weighedAsk(guest, m)), { sticky: host, accept });
+    // No `accept` here: placement is sticky, a guest that still fits its host stays (issue 14). Under N+1
+    // `require` a fleet that is then not N+1 is the plan's N+1 error, not a move the plan was not asked for.
+    const c = packing.choose(askOf(weighedAsk(guest, m)), { sticky: host });
     if (c.ok && c.host === host) {
       packing.add(c.host, c.guest, c.usage);
       placed.push(declared(c.guest, guest));
       decisions.set(u.name, decision(u, 'kept', c));
     } else {
-      pending.push({ guest: u, from: { host, cause: whyNotKept(packing, weighedAsk(guest, m), host, hostNames, accept), kept: guest } });
+      pending.push({ guest: u, from: { host, cause: whyNotKept(packing, weighedAsk(guest, m), host, hostNames), kept: guest } });
     }
   }
 
@@ -170,11 +173,12 @@ function fraction(v: number): number {
 }
 
 /** Why a guest's recorded host cannot keep it: asked of that host alone (rare: only for a guest that moves). */
-function whyNotKept(packing: Packing, guest: UnplacedGuestSpec, host: string, hosts: ReadonlySet<string>, accept: ((h: string, g: GuestSpec) => boolean) | undefined): DisplacedCause {
+function whyNotKept(packing: Packing, guest: UnplacedGuestSpec, host: string, hosts: ReadonlySet<string>): DisplacedCause {
   const others = new Set([...hosts].filter((h) => h !== host));
-  const c = packing.choose(askOf(guest), { exclude: others, accept });
-  // Admitted when asked alone but not kept: only `accept` can have refused it, and it is asked again here.
-  return c.ok ? { code: 'not-accepted' } : displaced(c.failure);
+  const c = packing.choose(askOf(guest), { exclude: others });
+  // The sticky try asks the same question of the same host: a different answer is a bug, not a cause.
+  if (c.ok) throw new Error(`placement did not keep ${guest.name} on ${host}, which admits it`);
+  return displaced(c.failure);
 }
 
 function displaced(f: PlacementFailure): DisplacedCause {

@@ -3,6 +3,7 @@ import { Packing } from '../../lib/capacity/placement';
 import { buildManifest } from '../../lib/manifest/build';
 import type { FleetInput, GuestProps, HostProps } from '../../lib/manifest/props';
 import type { Manifest } from '../../lib/manifest/types';
+import { asksOf, keepsNPlusOne } from '../../lib/capacity/n-plus-one';
 import { placeUnplaced } from '../../lib/plan/placement';
 import { stateOf } from '../helpers/fleet';
 
@@ -118,6 +119,22 @@ describe('placeUnplaced', () => {
       expect(r.placements.map((d) => [d.code, d.host, d.from?.cause.code])).toEqual([['re-placed', 'h2', 'no-longer-fits']]);
       expect(r.manifest.guests.find((g) => g.name === 'a')!.disks).toEqual([{ on: 'nvme0', sizeMiB: 20480 }]);
     });
+  });
+
+  it("keeps a guest on its recorded host under nPlusOne 'require' even where the fleet is then not N+1 (sticky: the N+1 finding says so, placement does not move it)", () => {
+    const app = (memory: string): GuestProps => ({ role: 'app', vcpus: 1, memory });
+    // 7.5GiB for guests per host. a: 4 + 2; b: 4; c: 3. A 1GiB guest keeps the fleet N+1 only on a; state has it on b.
+    const def: Def = {
+      hosts: { a: { props: server(), guests: { g1: app('4GiB'), g2: app('2GiB') } }, b: { props: server(), guests: { g3: app('4GiB') } }, c: { props: server(), guests: { g4: app('3GiB') } } },
+      guests: { g6: app('1GiB') },
+    };
+    const m = manifest(def);
+    const placed = placeUnplaced(m, undefined).manifest;
+    const onB = stateOf({ ...placed, guests: placed.guests.map((g) => (g.name === 'g6' ? { ...g, host: 'b' } : g)) });
+    const r = placeUnplaced(m, onB, { accept: keepsNPlusOne(asksOf(m.hosts, m)) });
+    expect(r.placements.map((d) => [d.code, d.host])).toEqual([['kept', 'b']]);
+    // A new guest of the same size is still placed only where the fleet stays N+1.
+    expect(placeUnplaced(m, undefined, { accept: keepsNPlusOne(asksOf(m.hosts, m)) }).placements.map((d) => d.host)).toEqual(['a']);
   });
 
   it('gives byte-identical results for the same code and state, whatever order code declares hosts and guests in', () => {
