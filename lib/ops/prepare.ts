@@ -6,7 +6,7 @@ import { manifestDigest } from '../manifest/canonical';
 import { PROVIDERS, type Manifest } from '../manifest/types';
 import type { PlanScope } from '../plan/plan-file';
 import { createPlan, type PlanInput } from '../plan/planner';
-import { placeUnplaced, type PlaceOptions } from '../plan/placement';
+import { installedInForce, placeUnplaced, type PlaceOptions } from '../plan/placement';
 import type { Capabilities } from '../plan/renames';
 import type { Plan } from '../plan/types';
 import type { Diagnostic } from '../diagnostics';
@@ -88,7 +88,7 @@ export async function preparePlan(opts: PrepareOptions): Promise<{ plan: Plan; s
   const placed = placeUnplaced(opts.manifest, opts.manifest.unplaced && state?.observed ? driftOf(opts.manifest, state).state : state, placementOptions(opts, measured));
   // `plan --rebalance`: guests hvkit placed may then move; a rebalanced fleet is planned like any other.
   const rebalance = opts.scope?.kind === 'plan' ? opts.scope.rebalance : undefined;
-  const rebalanced = rebalance ? rebalancePlaced(placed.manifest, opts.manifest.unplaced ?? [], { ...rebalance, ...(measured ? { measured } : {}) }) : undefined;
+  const rebalanced = rebalance ? rebalancePlaced(placed.manifest, opts.manifest.unplaced ?? [], { ...rebalance, ...(measured ? { measured } : {}), installed: installedInForce(placed.manifest.hosts, state) }) : undefined;
   const code = rebalanced?.manifest ?? placed.manifest;
   const drift = driftOf(code, state);
   const scoped = scopedInput(code, drift.state, state, opts.scope);

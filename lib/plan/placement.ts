@@ -1,4 +1,5 @@
 import { weighed, type LoadFigures } from '../capacity/measured';
+import { memoryInForce } from '../capacity/usage';
 import { Packing, type Choice, type PlacementFailure, type Shortfall } from '../capacity/placement';
 import type { Diagnostic } from '../diagnostics';
 import { assertNever } from '../errors';
@@ -60,7 +61,8 @@ export function placeUnplaced(manifest: Manifest, state: State | undefined, opts
   const byHost = new Map<string, GuestSpec[]>(manifest.hosts.map((h) => [h.name, []]));
   const m = opts.measured;
   for (const g of manifest.guests) byHost.get(g.host)?.push(weighed(g, m));
-  const packing = new Packing(manifest.hosts.map((h) => ({ spec: h, guests: byHost.get(h.name)! })));
+  const installed = installedInForce(manifest.hosts, state);
+  const packing = new Packing(manifest.hosts.map((h) => ({ spec: h, guests: byHost.get(h.name)!, installed: installed[h.name] })));
   const accept = opts.accept ? (h: string, g: GuestSpec) => opts.accept!(h, g, packing) : undefined;
   const hostNames = new Set(packing.hosts);
 
@@ -129,6 +131,15 @@ export function placeUnplaced(manifest: Manifest, state: State | undefined, opts
  */
 export function placedView(manifest: Manifest, state: State | undefined): Manifest {
   return manifest.unplaced ? placeUnplaced(manifest, state).manifest : manifest;
+}
+
+/**
+ * The memory each host can be counted on for while its DIMMs change: what it
+ * last reported, never more than code gives it (lib/plan/order.ts counts the
+ * same), so placement never fills memory a host does not have yet.
+ */
+export function installedInForce(hosts: Manifest['hosts'], state: State | undefined): Record<string, number> {
+  return Object.fromEntries(hosts.map((h) => [h.name, memoryInForce(h.memory.totalMiB, own(state?.hosts, h.name)?.installedMiB)]));
 }
 
 function weighedAsk(g: UnplacedGuestSpec, m: PlaceOptions['measured']): UnplacedGuestSpec {

@@ -1,5 +1,5 @@
 import { weighed, type LoadFigures } from '../capacity/measured';
-import { packingOf } from '../capacity/n-plus-one';
+import { Packing } from '../capacity/placement';
 import { rebalance, type GainFigures, type MovableAsk, type RebalanceGain } from '../capacity/rebalance';
 import { HvkitError } from '../errors';
 import { printable } from '../manifest/names';
@@ -16,6 +16,12 @@ export interface RebalanceRequest {
    * @default declared load only
    */
   measured?: Readonly<Record<string, LoadFigures>>;
+  /**
+   * Memory each host can be counted on for, by host name (lib/plan/placement.ts `installedInForce`):
+   * no guest moves into memory a host does not have yet.
+   * @default every host's coded memory
+   */
+  installed?: Readonly<Record<string, number>>;
 }
 
 /** One guest's migration as the plan makes it: from its host before the moves to its host after them. */
@@ -54,7 +60,7 @@ export function rebalancePlaced(placed: Manifest, unplaced: readonly UnplacedGue
   const present = new Set(placed.guests.map((g) => g.name));
   const movable = new Map<string, MovableAsk>(unplaced.filter((u) => present.has(u.name)).map((u) => [u.name, { provider: u.placement.provider, selector: u.placement.selector }]));
   const weighedFleet = req.measured ? { ...placed, guests: placed.guests.map((g) => weighed(g, req.measured)) } : placed;
-  const r = rebalance(packingOf(weighedFleet), movable, { maxMoves: req.maxMoves });
+  const r = rebalance(packingWith(weighedFleet, req.installed), movable, { maxMoves: req.maxMoves });
   const moved = new Map<string, RebalancedGuest>();
   for (const m of r.moves) {
     const first = moved.get(m.guest)?.from ?? m.from;
@@ -75,6 +81,13 @@ export function rebalancePlaced(placed: Manifest, unplaced: readonly UnplacedGue
     moved,
     data: { ...(req.maxMoves !== undefined ? { maxMoves: req.maxMoves } : {}), moves, emptied: r.emptied, totals: rounded(r.totals) },
   };
+}
+
+/** The fleet as a packing, each host at the memory it can be counted on for. */
+function packingWith(fleet: Manifest, installed: RebalanceRequest['installed']): Packing {
+  const byHost = new Map<string, GuestSpec[]>(fleet.hosts.map((h) => [h.name, []]));
+  for (const g of fleet.guests) byHost.get(g.host)?.push(g);
+  return new Packing(fleet.hosts.map((h) => ({ spec: h, guests: byHost.get(h.name)!, installed: installed?.[h.name] })));
 }
 
 /** `--max-moves N` as a number: a whole number of at least 1, or one line saying so. */

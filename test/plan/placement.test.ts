@@ -137,6 +137,18 @@ describe('placeUnplaced', () => {
     expect(placeUnplaced(m, undefined, { accept: keepsNPlusOne(asksOf(m.hosts, m)) }).placements.map((d) => d.host)).toEqual(['a']);
   });
 
+  it('counts a host at the memory it reports while its DIMMs change, not at what code gives it', () => {
+    const app = (memory: string): GuestProps => ({ role: 'app', vcpus: 1, memory });
+    const m = manifest({ hosts: { a: { props: server(), guests: { p1: app('1GiB') } }, b: { props: server(), guests: { p2: app('1GiB') } } }, guests: { u1: app('4GiB') } });
+    expect(placeUnplaced(m, undefined).placements.map((d) => d.host)).toEqual(['a']);
+    const state = stateOf({ ...m, guests: m.guests });
+    // a reports 4GiB of its coded 8GiB (two DIMMs failed or not yet fitted): 3.5GiB for guests, 1 taken.
+    state.hosts.a.installedMiB = 4096;
+    const r = placeUnplaced(m, state);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.placements.map((d) => d.host)).toEqual(['b']);
+  });
+
   it('gives byte-identical results for the same code and state, whatever order code declares hosts and guests in', () => {
     const def: Def = { ...CHAPTER, guests: { 'web-09': newWeb(), 'web-10': newWeb('1GiB'), 'api-01': newWeb('512MiB', { load: { cpu: 0.2 } }) } };
     const a = placeUnplaced(manifest(def), undefined);

@@ -75,6 +75,14 @@ describe('plan --rebalance', () => {
     expect(plan.applyable).toBe(true);
   });
 
+  it('moves no guest into memory a host reports not having while its DIMMs change', () => {
+    expect(rebalancePlaced(FLEET, unplacedOf(FLEET)).data.moves).not.toEqual([]);
+    // a and c report 6GiB of their coded 8GiB: 0.5GiB free each, so b's guests have nowhere to go (b may still take theirs).
+    const r = rebalancePlaced(FLEET, unplacedOf(FLEET), { installed: { a: 6144, b: 8192, c: 6144 } });
+    expect(r.data.moves.filter((m) => m.to !== 'b')).toEqual([]);
+    expect(r.data.emptied).not.toContain('b');
+  });
+
   it('never moves a guest code pins in a Host', () => {
     const { plan } = rebalancedPlan();
     expect(migrations(plan).map((c) => c.name).filter((n) => !PLACED.has(n))).toEqual([]);
