@@ -6,7 +6,7 @@ import { manifestDigest } from '../manifest/canonical';
 import { PROVIDERS, type Manifest } from '../manifest/types';
 import type { PlanScope } from '../plan/plan-file';
 import { createPlan, type PlanInput } from '../plan/planner';
-import { installedInForce, placeUnplaced, type PlaceOptions } from '../plan/placement';
+import { installedInForce, placementPolicy, placeUnplaced, type PlaceOptions } from '../plan/placement';
 import type { Capabilities } from '../plan/renames';
 import type { Plan } from '../plan/types';
 import type { Diagnostic } from '../diagnostics';
@@ -17,7 +17,6 @@ import { ProviderRunner } from '../apply/provider';
 import { providerLister, recoverInflight } from './recover';
 import { scopedInput } from './scope';
 import { rebalancePlaced } from '../plan/rebalance';
-import { asksOf, keepsNPlusOne } from '../capacity/n-plus-one';
 
 export interface PrepareOptions {
   manifest: Manifest;
@@ -119,9 +118,7 @@ export async function preparePlan(opts: PrepareOptions): Promise<{ plan: Plan; s
  * `nPlusOne: 'require'` only where the fleet stays N+1.
  */
 function placementOptions(opts: PrepareOptions, measured: PlaceOptions['measured']): PlaceOptions | undefined {
-  const base = measured ? { ...opts.placement, measured } : opts.placement;
-  if (opts.manifest.nPlusOne !== 'require' || !opts.manifest.unplaced) return base;
-  return { ...base, accept: keepsNPlusOne(asksOf(opts.manifest.hosts, opts.manifest)) };
+  return placementPolicy(opts.manifest, measured ? { ...opts.placement, measured } : opts.placement);
 }
 
 /** The measured load over the store's window; unreadable samples are a warning, not a failed plan. */

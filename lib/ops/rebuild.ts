@@ -1,7 +1,7 @@
 import { breachesOf, hostUsage } from '../capacity/admit';
 import { HvkitError } from '../errors';
 import { sortDiagnostics } from '../diagnostics';
-import { placeUnplaced } from '../plan/placement';
+import { placementPolicy, placeUnplaced } from '../plan/placement';
 import { manifestDigest } from '../manifest/canonical';
 import type { HostSpec, Manifest } from '../manifest/types';
 import type { Plan } from '../plan/types';
@@ -83,7 +83,7 @@ export async function planRebuild(opts: RebuildOptions): Promise<{ plan: Plan; g
     throw new HvkitError(`host '${opts.host}' is not in state${known.length ? ` (it has ${known.join(', ')})` : ''}: there is nothing deployed there to rebuild`);
   }
   // Guests hvkit places are on the host state records (sticky) for as long as it takes them.
-  const placed = placeUnplaced(opts.manifest, state);
+  const placed = placeUnplaced(opts.manifest, state, placementPolicy(opts.manifest));
   const inCode = new Map(placed.manifest.guests.map((g) => [g.name, g]));
   const guests = Object.values(state.guests)
     .filter((g) => g.spec.host === opts.host && inCode.get(g.spec.name)?.host === opts.host)

@@ -1,4 +1,5 @@
 import { weighed, type LoadFigures } from '../capacity/measured';
+import { asksOf, keepsNPlusOne } from '../capacity/n-plus-one';
 import { memoryInForce } from '../capacity/usage';
 import { Packing, type Choice, type PlacementFailure, type Shortfall } from '../capacity/placement';
 import type { Diagnostic } from '../diagnostics';
@@ -130,7 +131,18 @@ export function placeUnplaced(manifest: Manifest, state: State | undefined, opts
  * guest that fits nowhere is left out.
  */
 export function placedView(manifest: Manifest, state: State | undefined): Manifest {
-  return manifest.unplaced ? placeUnplaced(manifest, state).manifest : manifest;
+  return manifest.unplaced ? placeUnplaced(manifest, state, placementPolicy(manifest)).manifest : manifest;
+}
+
+/**
+ * The options every placement of this code uses (the plan, `placedView`,
+ * rebuild), so they all place alike: `base` and, under the Fleet's
+ * `nPlusOne: 'require'`, only hosts where the fleet stays N+1.
+ * @param base the caller's options (measured load) @default none
+ */
+export function placementPolicy(manifest: Manifest, base: PlaceOptions = {}): PlaceOptions {
+  if (manifest.nPlusOne !== 'require' || !manifest.unplaced) return base;
+  return { ...base, accept: keepsNPlusOne(asksOf(manifest.hosts, manifest)) };
 }
 
 /**

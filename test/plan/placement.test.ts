@@ -4,7 +4,7 @@ import { buildManifest } from '../../lib/manifest/build';
 import type { FleetInput, GuestProps, HostProps } from '../../lib/manifest/props';
 import type { Manifest } from '../../lib/manifest/types';
 import { asksOf, keepsNPlusOne } from '../../lib/capacity/n-plus-one';
-import { placeUnplaced } from '../../lib/plan/placement';
+import { placedView, placeUnplaced } from '../../lib/plan/placement';
 import { stateOf } from '../helpers/fleet';
 
 /** 4 cores / 8 threads, 8 GiB, one SSD: the chapter's homemade server. */
@@ -198,5 +198,22 @@ describe('placeUnplaced', () => {
     const r = placeUnplaced(manifest({ ...CHAPTER, guests: { 'web-09': newWeb('7GiB') } }), state);
     expect(r.diagnostics.map((d) => d.code)).toEqual(['unplaceable']);
     expect(r.manifest.guests.find((g) => g.name === 'web-09')?.host).toBe('db-host-01');
+  });
+});
+
+describe('placedView', () => {
+  it("places as the plan does under nPlusOne 'require', so capacity, parent and start see the plan's hosts", () => {
+    const app = (memory: string): GuestProps => ({ role: 'app', vcpus: 1, memory });
+    // 7.5GiB for guests per host. a: 5 + 2; b: 1; c: 5. A new 1GiB guest weighs best on c (the fuller host in use),
+    // but with it there losing a leaves a1 (2GiB) nowhere: a0 takes b down to 1.5GiB free, c has 1.5. On b the fleet stays N+1.
+    const warn = manifest({
+      hosts: { a: { props: server(), guests: { a0: app('5GiB'), a1: app('2GiB') } }, b: { props: server(), guests: { b0: app('1GiB') } }, c: { props: server(), guests: { c0: app('5GiB') } } },
+      guests: { g6: app('1GiB') },
+    });
+    const required: Manifest = { ...warn, nPlusOne: 'require' };
+    const host = (m: Manifest) => m.guests.find((g) => g.name === 'g6')!.host;
+    expect(host(placedView(warn, undefined))).toBe('c');
+    expect(host(placeUnplaced(required, undefined, { accept: keepsNPlusOne(asksOf(required.hosts, required)) }).manifest)).toBe('b');
+    expect(host(placedView(required, undefined))).toBe('b');
   });
 });
