@@ -1,6 +1,6 @@
 import { assertNever } from '../errors';
 import { formatSize } from '../manifest/size';
-import type { GuestSpec, Manifest } from '../manifest/types';
+import type { GuestDisk, GuestSpec, Manifest } from '../manifest/types';
 import { Packing, type PackingSnapshot, type PlacementAsk, type PlacementFailure, type Shortfall } from './placement';
 
 /**
@@ -36,15 +36,22 @@ export type AskOf = (guest: GuestSpec) => PlacementAsk;
 /**
  * The asks of a fleet's guests: a guest code pins to a host may be recreated
  * on any host of the same provider; a guest hvkit places keeps its
- * placement's provider and selector (from `code.unplaced`).
+ * placement's provider and selector (from `code.unplaced`), and each disk
+ * code puts `on` a named host disk stays on one of that name.
  */
 export function asksOf(hosts: Manifest['hosts'], code: Pick<Manifest, 'unplaced'>): AskOf {
   const provider = new Map(hosts.map((h) => [h.name, h.provider]));
-  const placement = new Map((code.unplaced ?? []).map((g) => [g.name, g.placement]));
+  const placed = new Map((code.unplaced ?? []).map((g) => [g.name, g]));
   return (guest) => {
-    const p = placement.get(guest.name);
-    return p ? { guest, provider: p.provider, selector: p.selector } : { guest, provider: provider.get(guest.host)!, selector: {} };
+    const u = placed.get(guest.name);
+    return u ? { guest: withCodeDisks(guest, u.disks), provider: u.placement.provider, selector: u.placement.selector } : { guest, provider: provider.get(guest.host)!, selector: {} };
   };
+}
+
+/** A disk code puts `on` a host disk stays on a disk of that name when the guest is recreated elsewhere. */
+function withCodeDisks(g: GuestSpec, code: readonly GuestDisk[]): GuestSpec {
+  if (g.disks.every((d, i) => code[i] === undefined || code[i].on === '' || d.on === code[i].on)) return g;
+  return { ...g, disks: g.disks.map((d, i) => (code[i] && code[i].on !== '' ? { ...d, on: code[i].on } : d)) };
 }
 
 /** Largest first (memory, vCPUs, disk), then by name: the hardest guests find room while there is most. */

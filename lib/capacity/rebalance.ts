@@ -1,4 +1,4 @@
-import type { GuestSpec, ProviderName } from '../manifest/types';
+import type { GuestDisk, GuestSpec, ProviderName } from '../manifest/types';
 import type { HostUsage } from './admit';
 import { Packing, type PackingSnapshot } from './placement';
 import { DISK, fillUtilization, IOPS, MEMORY, NETWORK, VCPUS, CPU } from './weigh';
@@ -17,6 +17,13 @@ export interface MovableAsk {
   provider: ProviderName;
   /** Host tags a target must carry, every one. @default {} */
   selector?: Readonly<Record<string, string>>;
+  /**
+   * The guest's disks as code declares them: a disk code puts `on` a host
+   * disk stays on a disk of that name wherever the guest goes; one code
+   * leaves '' goes where placement picks.
+   * @default every disk goes where placement picks
+   */
+  disks?: readonly GuestDisk[];
 }
 
 /** Guests the rebalancer may move, by name: those hvkit placed. Every other guest is pinned where it is. */
@@ -151,7 +158,7 @@ function tryEvacuate(p: Packing, host: string, movable: Movable): { ev: Evacuati
   const moves: EvacuationMove[] = [];
   for (const g of guests) {
     const ask = movable.get(g.name)!;
-    const r = p.choose({ guest: unplaced(g), provider: ask.provider, selector: ask.selector }, { exclude });
+    const r = p.choose({ guest: unplaced(g, ask), provider: ask.provider, selector: ask.selector }, { exclude });
     if (!r.ok || r.why.softCrossed.length) {
       p.restore(undo);
       return { ev: { ok: false, host, guest: g.name, code: 'no-room' }, undo: [] };
@@ -178,7 +185,7 @@ function bestStrandedMove(p: Packing, movable: Movable): EvacuationMove | undefi
       const ask = movable.get(g.name);
       if (!ask) continue;
       exclude.add(from);
-      const r = p.choose({ guest: unplaced(g), provider: ask.provider, selector: ask.selector }, { exclude });
+      const r = p.choose({ guest: unplaced(g, ask), provider: ask.provider, selector: ask.selector }, { exclude });
       exclude.delete(from);
       if (!r.ok || r.why.softCrossed.length) continue;
       const snap = p.snapshot([from]);
@@ -193,9 +200,10 @@ function bestStrandedMove(p: Packing, movable: Movable): EvacuationMove | undefi
   return best?.move;
 }
 
-/** The guest free to go to any disk of its new host (placement picks, as for a new guest). */
-function unplaced(g: GuestSpec): GuestSpec {
-  return g.disks.length ? { ...g, disks: g.disks.map((d) => ({ ...d, on: '' })) } : g;
+/** The guest as a new host would take it: each disk code leaves to placement free to go to any host disk, the rest where code puts them. */
+function unplaced(g: GuestSpec, ask: MovableAsk): GuestSpec {
+  const code = ask.disks;
+  return g.disks.length ? { ...g, disks: g.disks.map((d, i) => ({ ...d, on: code?.[i]?.on ?? '' })) } : g;
 }
 
 function largestFirst(a: GuestSpec, b: GuestSpec): number {

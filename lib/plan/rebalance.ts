@@ -58,7 +58,7 @@ function roundedGain(g: RebalanceGain): RebalanceGain {
  */
 export function rebalancePlaced(placed: Manifest, unplaced: readonly UnplacedGuestSpec[], req: RebalanceRequest = {}): Rebalanced {
   const present = new Set(placed.guests.map((g) => g.name));
-  const movable = new Map<string, MovableAsk>(unplaced.filter((u) => present.has(u.name)).map((u) => [u.name, { provider: u.placement.provider, selector: u.placement.selector }]));
+  const movable = new Map<string, MovableAsk>(unplaced.filter((u) => present.has(u.name)).map((u) => [u.name, { provider: u.placement.provider, selector: u.placement.selector, disks: u.disks }]));
   const weighedFleet = req.measured ? { ...placed, guests: placed.guests.map((g) => weighed(g, req.measured)) } : placed;
   const r = rebalance(packingWith(weighedFleet, req.installed), movable, { maxMoves: req.maxMoves });
   const moved = new Map<string, RebalancedGuest>();

@@ -65,6 +65,15 @@ describe('nPlusOne: can the fleet recreate any one host’s guests on the others
     expect(losses(big)[0].homeless).toEqual(['g1 (closest b: needs 600GiB on disk nvme0, 500GiB free)']);
   });
 
+  it('recreates a placed guest\'s disk that code puts on sda only on a host with an sda; one code leaves to placement anywhere', () => {
+    const nvme = { ...WEB_HOST_8G, disks: [{ name: 'nvme0', size: '500GiB', kind: 'nvme' as const }] };
+    const m = fleet({ a: { g1: app('1GiB', { disks: [{ size: '100GiB', on: 'sda' }] }) } }, { b: { props: nvme } });
+    const asPlaced = (on: string): UnplacedGuestSpec => ({ ...m.guests[0], host: '', disks: [{ sizeMiB: 102400, on }], placement: { provider: 'local', selector: {}, group: null } });
+    const homeless = (on: string) => nPlusOne(packingOf(m), asksOf(m.hosts, { unplaced: [asPlaced(on)] })).map((l) => l.homeless.map((h) => h.guest));
+    expect(homeless('sda')).toEqual([['g1']]);
+    expect(homeless('')).toEqual([]);
+  });
+
   it('recreates a pinned guest only on a host of the same provider', () => {
     const m = fleet({ a: { g1: app('1GiB') } }, { x: { props: { ...WEB_HOST_8G, provider: 'xen' } } });
     expect(losses(m)).toEqual([{ host: 'a', homeless: ['g1 (no other local host)'] }]);

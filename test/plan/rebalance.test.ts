@@ -5,6 +5,7 @@ import type { GuestProps } from '../../lib/manifest/props';
 import type { Manifest, UnplacedGuestSpec } from '../../lib/manifest/types';
 import { simulate, type HostView } from '../../lib/plan/order';
 import { createPlan } from '../../lib/plan/planner';
+import { placeUnplaced } from '../../lib/plan/placement';
 import { parseMaxMoves, rebalancePlaced } from '../../lib/plan/rebalance';
 import type { GuestChange, Plan } from '../../lib/plan/types';
 import type { State } from '../../lib/state/types';
@@ -81,6 +82,21 @@ describe('plan --rebalance', () => {
     const r = rebalancePlaced(FLEET, unplacedOf(FLEET), { installed: { a: 6144, b: 8192, c: 6144 } });
     expect(r.data.moves.filter((m) => m.to !== 'b')).toEqual([]);
     expect(r.data.emptied).not.toContain('b');
+  });
+
+  it('keeps a disk code puts on sda on an sda, so the next plain plan does not move the guest back', () => {
+    const nvme = { ...WEB_HOST_8G, disks: [{ name: 'nvme0', size: '500GiB', kind: 'ssd' as const }] };
+    // a is full; b has room but only an nvme0 disk; c has room and an sda. u1 asks for its disk on sda.
+    const m = manifestOf({
+      a: { props: WEB_HOST_8G, guests: { big: app('7GiB') } },
+      b: { props: nvme, guests: { p: app('1GiB') } },
+      c: { props: WEB_HOST_8G, guests: { u1: { ...app('2GiB'), disks: [{ size: '20GiB', on: 'sda' }] } } },
+    });
+    const code = m.guests.filter((g) => g.name === 'u1').map((g): UnplacedGuestSpec => ({ ...g, host: '', placement: { provider: 'local', selector: {}, group: null } }));
+    const r = rebalancePlaced(m, code);
+    expect(r.manifest.guests.find((g) => g.name === 'u1')!.disks).toEqual([{ sizeMiB: 20480, on: 'sda' }]);
+    const next = placeUnplaced({ ...r.manifest, guests: r.manifest.guests.filter((g) => g.name !== 'u1'), unplaced: code }, stateOf(r.manifest));
+    expect(next.placements.map((d) => [d.code, d.host])).toEqual([['kept', r.manifest.guests.find((g) => g.name === 'u1')!.host]]);
   });
 
   it('never moves a guest code pins in a Host', () => {
