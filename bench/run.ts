@@ -15,11 +15,14 @@
  *
  *   placement: 10,000 new guests placed onto 1,000 hosts in process (target well
  *          under 1 s), and packing quality on generated traces (bench/placement.ts).
+ *   placement-plan: `hvkit plan` of 10,000 guests on 1,000 hosts, (a) pinned in
+ *          hosts, (b) declared without a host and placed at plan time; the
+ *          difference is what placement adds (target < 1 s).
  *   simulate: `hvkit simulate` of a generated 100,000-arrival trace, with and
  *          without --rebalance; target < 30 s.
  *
  * Each figure is the median of RUNS runs (default 3; this machine is noisy).
- * Options: --quick (1,000 and 10,000 only), --runs N, --only plan,apply,state,placement,simulate, --terraform (also time
+ * Options: --quick (1,000 and 10,000 only), --runs N, --only plan,apply,state,placement,placement-plan,simulate, --terraform (also time
  * `terraform apply` of 1,000 terraform_data resources with a trivial local-exec).
  */
 import { spawnSync } from 'node:child_process';
@@ -35,8 +38,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1]) || 3;
 const quick = args.includes('--quick');
-/** `--only plan,apply,state,placement,simulate`: run just those parts. */
-const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : ['plan', 'apply', 'state', 'placement', 'simulate'];
+/** `--only plan,apply,state,placement,placement-plan,simulate`: run just those parts. */
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : ['plan', 'apply', 'state', 'placement', 'placement-plan', 'simulate'];
 const want = (part: string) => only.includes(part);
 
 const pgConn = process.env.HVKIT_BENCH_PG_CONN || process.env.HVKIT_TEST_PG_CONN || undefined;
@@ -144,6 +147,22 @@ try {
   if (want('placement')) {
     console.log('');
     benchPlacement(runs, rows);
+  }
+
+  if (want('placement-plan')) {
+    console.log(`\nhvkit plan, 10,000 guests on 1,000 hosts, pinned vs placed at plan time (median of ${runs}; target: placing adds < 1 s):`);
+    console.log('  guests        wall s   cpu s   peak MB');
+    const xs: Record<string, { s: number; cpu: number }> = {};
+    for (const [label, unplaced] of [['pinned', '0'], ['placed', '1']] as const) {
+      const ts = Array.from({ length: runs }, () => timed([...hvkit(dir), 'plan', ...APP, '--state', join(dir, 'none.json')], dir, { BENCH_GUESTS: '10000', BENCH_HOSTS: '1000', BENCH_UNPLACED: unplaced, NO_COLOR: '1' }));
+      xs[label] = { s: median(ts.map((x) => x.s)), cpu: median(ts.map((x) => x.cpu)) };
+      const line = `  ${label.padEnd(12)}  ${xs[label].s.toFixed(2).padStart(6)}   ${xs[label].cpu.toFixed(2).padStart(5)}   ${String(median(ts.map((x) => x.mb))).padStart(7)}`;
+      console.log(line);
+      rows.push(`placement-plan ${label}: ${line.trim()}`);
+    }
+    const added = `  placing adds: wall ${(xs.placed.s - xs.pinned.s).toFixed(2)} s, cpu ${(xs.placed.cpu - xs.pinned.cpu).toFixed(2)} s (target < 1 s)`;
+    console.log(added);
+    rows.push(`placement-plan added: ${added.trim()}`);
   }
 
   if (want('simulate')) {

@@ -1,6 +1,7 @@
 import { assertNever } from '../errors';
 import { formatSize } from '../manifest/size';
 import type { GuestDisk, GuestSpec, Manifest } from '../manifest/types';
+import { shapeKey } from './verdicts';
 import { Packing, type PackingSnapshot, type PlacementAsk, type PlacementFailure, type Shortfall } from './placement';
 
 /**
@@ -72,18 +73,51 @@ interface Loss {
 }
 
 /**
+ * Where a First-Fit scan for a guest may start, per shape (provider,
+ * selector and what admission reads): every host before it is known to
+ * refuse the shape. Adding guests never makes a host admit what it refused
+ * (every limit only tightens), so what refused on the fleet as it stands
+ * refuses in every loss, and what refused in a loss refuses for the rest of
+ * it. Guests with more than one disk are left out: the disk `onHost` picks
+ * for each is greedy, and a fuller host could pick a better spread.
+ */
+interface Cursors {
+  /** Hosts' positions in name order. */
+  pos: Map<string, number>;
+  /** Known to refuse on the fleet as it stands (no loss applied). */
+  base: Map<string, number>;
+}
+
+function cursorKey(ask: PlacementAsk): string | undefined {
+  if (ask.guest.disks.length > 1) return undefined;
+  const sel = ask.selector ?? {};
+  return `${ask.provider}|${Object.keys(sel).sort().map((k) => `${k}=${sel[k]}`).join('|')}|${shapeKey(ask.guest, 'first-fit')}`;
+}
+
+/**
  * Loses `host` on `work`, which is left exactly as it was (every host a guest
  * went to is restored from a snapshot). With `firstOnly`, stops at the first
  * guest that finds no host.
  */
-function lose(work: Packing, host: string, askOf: AskOf, firstOnly: boolean): Loss {
+function lose(work: Packing, host: string, askOf: AskOf, firstOnly: boolean, cursors?: Cursors): Loss {
   const exclude = new Set([host]);
   const targets = new Set<string>();
   const snaps: PackingSnapshot[] = [];
   const homeless: Homeless[] = [];
+  const local = new Map<string, number>();
+  const dead = cursors?.pos.get(host) ?? -1;
   for (const g of work.guestsOn(host).sort(largestFirst)) {
-    const c = work.choose(askOf(recreated(g)), { exclude, weigh: 'first-fit' });
+    const ask = askOf(recreated(g));
+    const key = cursors && cursorKey(ask);
+    const startAt = key ? Math.max(cursors.base.get(key) ?? 0, local.get(key) ?? 0) : 0;
+    const c = work.choose(ask, { exclude, weigh: 'first-fit', startAt });
     if (c.ok) {
+      if (key) {
+        const at = cursors.pos.get(c.host)!;
+        local.set(key, at);
+        // Untouched by this loss yet: the fleet as it stands, but for the dead host, which was skipped, not refused.
+        if (targets.size === 0) cursors.base.set(key, startAt <= dead && dead < at ? dead : at);
+      }
       if (!targets.has(c.host)) snaps.push(work.snapshot([c.host]));
       targets.add(c.host);
       work.add(c.host, c.guest, c.usage);
@@ -99,13 +133,15 @@ function lose(work: Packing, host: string, askOf: AskOf, firstOnly: boolean): Lo
 /**
  * Every host whose loss the fleet cannot absorb, in name order, with the
  * guests that would be left without a host. An empty list: the fleet is N+1.
+ * @param opts.skipRefused start each scan past hosts known to refuse the guest (same answer, faster); @default true
  */
-export function nPlusOne(packing: Packing, askOf: AskOf): HostLoss[] {
+export function nPlusOne(packing: Packing, askOf: AskOf, opts: { skipRefused?: boolean } = {}): HostLoss[] {
   const out: HostLoss[] = [];
+  const cursors = opts.skipRefused === false ? undefined : { pos: new Map(packing.hosts.map((h, i) => [h, i])), base: new Map<string, number>() };
   for (const h of packing.hosts) {
     if (!packing.inUse(h)) continue;
     // Each loss is tried on the packing itself and undone exactly: no copy of the fleet per host.
-    const { homeless } = lose(packing, h, askOf, false);
+    const { homeless } = lose(packing, h, askOf, false, cursors);
     if (homeless.length) out.push({ host: h, guests: packing.guestsOn(h).length, homeless });
   }
   return out;

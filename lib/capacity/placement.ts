@@ -53,6 +53,14 @@ export interface ChooseOptions {
    * @default true
    */
   explain?: boolean;
+  /**
+   * First-Fit only: the scan starts at this position in name order, the
+   * caller knowing every host before it refuses the guest (N+1 knows it:
+   * adding guests never makes a host admit what it refused). A scan that
+   * finds no host starts again at 0, so a failure reads as without it.
+   * @default 0
+   */
+  startAt?: number;
 }
 
 /** The resources placement weighs, utilization 0..1 after the guest is added. */
@@ -289,6 +297,7 @@ export class Packing {
     let matching = 0;
     let candidates = 0;
     let best = -1;
+    let start = 0;
     // With `accept`, every admitting host is kept so the next best can be offered.
     const all: { slot: Slot; rank: HeapEntry }[] | undefined = opts.accept ? [] : undefined;
     const exclude = opts.exclude;
@@ -306,7 +315,8 @@ export class Packing {
       while (h.length && h[0].stamp !== stamps[h[0].i]) heapPop(h);
       if (h.length) best = h[0].i;
     } else {
-      for (let i = 0; i < list.length; i++) {
+      start = policy === 'first-fit' && !all ? opts.startAt ?? 0 : 0;
+      for (let i = start; i < list.length; i++) {
         if (match[i] === 0 || (exclude !== undefined && exclude.has(list[i].name))) continue;
         matching++;
         if (v.stamp[i] !== stamps[i]) this.refresh(v, i, g, policy);
@@ -321,6 +331,7 @@ export class Packing {
         else if (best < 0 || ranksBefore(e, { i: best, stamp: 0, soft: v.soft[best], empty: v.empty[best], score: v.score[best] })) best = i;
       }
     }
+    if (best < 0 && start > 0) return this.choose(ask, { ...opts, startAt: 0 });
     if (matching === 0) return { ok: false, failure: { code: 'no-candidates', detail: { provider: ask.provider, selector: { ...selector } } } };
     if (candidates === 0) return { ok: false, failure: opts.explain === false ? { code: 'no-fit', detail: { candidates: matching, closest: '', short: [] } } : this.noFit(ask, opts, matching) };
     const order = all ? all.sort((a, b) => (ranksBefore(a.rank, b.rank) ? -1 : 1)).map((c) => c.slot) : [list[best]];

@@ -101,7 +101,7 @@ export class Verdicts {
 }
 
 /** Everything of a guest that admission and weighing read (not its name: two web guests of one size share verdicts). */
-function shapeKey(g: GuestSpec, policy: WeighPolicy): string {
+export function shapeKey(g: GuestSpec, policy: WeighPolicy): string {
   let disks = '';
   for (const d of g.disks) disks += `${d.sizeMiB}@${d.on};`;
   return `${policy}|${g.memoryMiB}|${g.maxMemoryMiB}|${g.vcpus}|${g.maxVcpus}|${g.mode}|${g.load.cpu}|${g.load.iops}|${g.load.netMbps}|${g.antiAffinity ?? ''}|${disks}`;

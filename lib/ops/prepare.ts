@@ -99,9 +99,9 @@ export async function preparePlan(opts: PrepareOptions): Promise<{ plan: Plan; s
     keep: scoped.keep, replace: scoped.replace, capabilities: capabilitiesOf(opts.projectDir, opts.env), code: opts.manifest.unplaced ? { ...code, unplaced: opts.manifest.unplaced } : code, ...opts.extra,
     ...(rebalanced ? { rebalance: rebalanced } : {}),
     ...(load ? { load } : {}),
+    // Bound to the code as written (guests unplaced), whatever part of it the scope planned.
+    ...(scoped.manifest !== opts.manifest ? { manifestDigest: manifestDigest(opts.manifest) } : {}),
   });
-  // Bound to the code as written (guests unplaced), whatever part of it the scope planned.
-  if (scoped.manifest !== opts.manifest) plan.manifestDigest = manifestDigest(opts.manifest);
   // A guest the rebalance moved is told by its migration's reason, not as kept where it was.
   const placements = rebalanced ? placed.placements.filter((d) => !rebalanced.moved.has(d.guest)) : placed.placements;
   if (placements.length) plan.placements = placements;

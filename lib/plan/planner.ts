@@ -61,6 +61,13 @@ export interface PlanInput {
    */
   code?: Manifest;
   /**
+   * The digest the plan is bound to, when the caller binds it to other code
+   * than `manifest` (prepare: the code as written, guests unplaced); saves
+   * hashing a manifest twice.
+   * @default manifestDigest(manifest)
+   */
+  manifestDigest?: string;
+  /**
    * Orders the steps; tests pass a faulty one to prove the step-by-step
    * simulation still refuses an order that over-commits a host.
    * @default orderSteps
@@ -217,7 +224,7 @@ export function createPlan(input: PlanInput): Plan {
     fleet: manifest.fleet,
     stateLineage: state?.lineage ?? null,
     stateSerial: state?.serial ?? 0,
-    manifestDigest: manifestDigest(input.manifest),
+    manifestDigest: input.manifestDigest ?? manifestDigest(input.manifest),
     changes: marked,
     steps: ordered.steps,
     fit,
