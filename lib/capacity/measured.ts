@@ -98,12 +98,18 @@ export function weighedLoads(summary: LoadSummary | undefined): Record<string, L
 }
 
 /**
- * The guest as placement weighs it: with its measured load where there is
- * one. Only for the packing: the spec the plan diffs keeps its declared load.
+ * The guest as placement (and rebalancing, N+1) weighs it: per rate, the
+ * larger of its declared load and its measured p95. Never below declared,
+ * because the plan's fit check counts declared load: placement must not
+ * choose a host that check then refuses (soft limits as errors). Only for the
+ * packing: the spec the plan diffs keeps its declared load.
  */
 export function weighed(g: GuestSpec, loads: Readonly<Record<string, LoadFigures>> | undefined): GuestSpec {
   const m = loads && Object.hasOwn(loads, g.name) ? loads[g.name] : undefined;
-  return m ? { ...g, load: { ...g.load, cpu: m.cpu, iops: m.iops, netMbps: m.netMbps } } : g;
+  if (!m) return g;
+  const d = g.load;
+  if (m.cpu <= d.cpu && m.iops <= d.iops && m.netMbps <= d.netMbps) return g;
+  return { ...g, load: { ...d, cpu: Math.max(d.cpu, m.cpu), iops: Math.max(d.iops, m.iops), netMbps: Math.max(d.netMbps, m.netMbps) } };
 }
 
 /**

@@ -26,8 +26,8 @@ export interface PlaceOptions {
   rebalance?: { maxMoves?: number };
   /**
    * Measured p95 load per guest name (lib/capacity/measured.ts `weighedLoads`):
-   * placement weighs a guest by it where present, by its declared load
-   * otherwise. The guests placed keep their declared load, so no plan shows a
+   * placement weighs a guest, per rate, by the larger of it and the declared
+   * load (`weighed`), the declared load alone where absent. The guests placed keep their declared load, so no plan shows a
    * load change.
    * @default declared load only
    */

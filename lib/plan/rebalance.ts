@@ -11,8 +11,8 @@ export interface RebalanceRequest {
   /** At most this many migrations. @default no limit */
   maxMoves?: number;
   /**
-   * Measured p95 load per guest name: the rebalancer weighs a guest by it
-   * where present (the moved guests keep their declared load in the manifest).
+   * Measured p95 load per guest name: the rebalancer weighs a guest, per
+   * rate, by the larger of it and the declared load (the moved guests keep their declared load in the manifest).
    * @default declared load only
    */
   measured?: Readonly<Record<string, LoadFigures>>;

@@ -6,6 +6,7 @@ import { buildManifest } from '../../lib/manifest/build';
 import type { GuestProps, HostProps } from '../../lib/manifest/props';
 import type { Manifest, UnplacedGuestSpec } from '../../lib/manifest/types';
 import { placeUnplaced } from '../../lib/plan/placement';
+import { createPlan } from '../../lib/plan/planner';
 import { rebalancePlaced } from '../../lib/plan/rebalance';
 
 /** 4 cores (CPU soft limit 3.1 cores), 8 GiB, one SSD. */
@@ -51,6 +52,26 @@ describe('placement weighs measured load', () => {
     const byName = new Map(r.manifest.guests.map((g) => [g.name, g]));
     expect(byName.get('new-01')!.load).toEqual(m.unplaced![0].load);
     expect(byName.get('a-01')).toBe(m.guests.find((g) => g.name === 'a-01'));
+  });
+});
+
+describe('placement weighs the larger of declared and measured load', () => {
+  it('never picks a host the plan\'s fit check refuses under softLimitsAreErrors: a guest measured idle still counts its declared CPU', () => {
+    const strict: HostProps = { ...server, capacity: { softLimitsAreErrors: true } };
+    // host-a (fuller in memory) runs a-01, which declares 2 cores but is measured at 0.1; 2 + 2 declared crosses its 3.1-core limit.
+    const m = buildManifest({
+      name: 'tokyo', path: 'tokyo', props: {},
+      hosts: [
+        { name: 'host-a', path: 'tokyo/host-a', props: strict, guests: [{ name: 'a-01', path: 'tokyo/host-a/a-01', props: { ...quiet('3GiB'), load: { cpu: 2 } } }] },
+        { name: 'host-b', path: 'tokyo/host-b', props: strict, guests: [{ name: 'b-01', path: 'tokyo/host-b/b-01', props: quiet('1GiB') }] },
+      ],
+      guests: [{ name: 'new-01', path: 'tokyo/new-01', props: cpuHeavy }],
+    });
+    const idle = summarizeLoad([sample('host-a', '2026-11-27T10:00:00.000Z', { 'a-01': 0.1 }), sample('host-b', '2026-11-27T10:00:00.000Z', { 'b-01': 0.1 })]);
+    const r = placeUnplaced(m, undefined, { measured: weighedLoads(idle) });
+    expect(r.placements.map((p) => [p.guest, p.host])).toEqual([['new-01', 'host-b']]);
+    const plan = createPlan({ manifest: r.manifest, load: idle });
+    expect(plan.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   });
 });
 
