@@ -1,6 +1,6 @@
 import type { GuestSpec, HostSpec } from '../manifest/types';
 import { Packing } from './placement';
-import { evacuate, type MovableAsk } from './rebalance';
+import { evacuate, type Movable, type MovableAsk } from './rebalance';
 
 /** A host as it runs: its spec, its guests, and the memory it reports. */
 export interface FleetHost {
@@ -18,15 +18,17 @@ export interface Emptiable {
 
 /**
  * Hosts that could be emptied, each on its own: the rebalancer's evacuation
- * (`evacuate` in rebalance.ts, the same engine as `plan --rebalance`), with
- * every guest movable to the other hosts of its provider that are in use.
- * Emptying a host onto one that runs nothing would not lower the hosts in
- * use, so empty hosts take nothing here.
+ * (`evacuate` in rebalance.ts, the same engine as `plan --rebalance`) to the
+ * other hosts in use. Emptying a host onto one that runs nothing would not
+ * lower the hosts in use, so empty hosts take nothing here.
+ * @param movable the guests that may move, with their provider, selector and
+ *   code's disks, as `plan --rebalance` has them (code known); every other
+ *   guest is pinned. @default every guest movable to any host of its
+ *   provider (state alone: code's pins and selectors unknown)
  */
-export function emptiableHosts(hosts: readonly FleetHost[]): Emptiable[] {
+export function emptiableHosts(hosts: readonly FleetHost[], movable?: Movable): Emptiable[] {
   const packing = new Packing(hosts.map((h) => ({ spec: h.spec, guests: h.guests, installed: h.installed })));
-  const movable = new Map<string, MovableAsk>();
-  for (const h of hosts) for (const g of h.guests) movable.set(g.name, { provider: h.spec.provider });
+  movable ??= everyGuest(hosts);
   const out: Emptiable[] = [];
   for (const host of packing.hosts) {
     if (!packing.inUse(host)) continue;
@@ -34,4 +36,10 @@ export function emptiableHosts(hosts: readonly FleetHost[]): Emptiable[] {
     if (e.ok) out.push({ host, moves: e.moves.map((m) => ({ guest: m.guest, to: m.to })) });
   }
   return out;
+}
+
+function everyGuest(hosts: readonly FleetHost[]): Movable {
+  const movable = new Map<string, MovableAsk>();
+  for (const h of hosts) for (const g of h.guests) movable.set(g.name, { provider: h.spec.provider });
+  return movable;
 }

@@ -145,7 +145,7 @@ export function renderHtml(m: ReportModel): string {
 <span id="count"></span><span class="legend">${legend}</span></div>
 <main><div class="summary"><div class="card"><h3>Fleet utilization</h3>${util}</div>
 <div class="card"><h3>Stranded capacity and what would fill it</h3>${stranded}</div>
-<div class="card"><h3>Hosts that could be emptied (each on its own)</h3>${emptiable}</div>${m.measured ? measuredCard(m.measured) : ''}</div>
+<div class="card"><h3>Hosts that could be emptied (each on its own)</h3>${emptiable}<p class="note">${m.emptiableRules === 'code' ? "Only guests hvkit placed move, within their host selectors, as plan --rebalance moves them." : "Counts every guest as free to move to any host of its provider: this ignores code's placement rules (guests pinned in a Host, host selectors); plan --rebalance follows them."}</p></div>${m.measured ? measuredCard(m.measured) : ''}</div>
 <div class="hosts">${m.hosts.map(hostCard).join('\n')}</div></main>
 <script>${JS}</script></body></html>
 `;

@@ -1,5 +1,6 @@
 import { hardBreaches, hostUsage, totalsOf, type HostUsage, type ResourceKey } from '../capacity/admit';
 import { emptiableHosts } from '../capacity/emptiable';
+import type { Movable } from '../capacity/rebalance';
 import { strandedOf } from '../capacity/stranded';
 import { guestOverheadMiB } from '../capacity/usage';
 import { formatSize } from '../manifest/size';
@@ -51,6 +52,12 @@ export interface ReportModel {
   utilization: { label: string; used: number; capacity: number; figure: string }[];
   stranded: { host: string; message: string }[];
   emptiable: { host: string; moves: string[] }[];
+  /**
+   * What `emptiable` assumed may move: `code`, code's placement rules (only
+   * guests hvkit placed, within their selectors); `provider`, every guest to
+   * any host of its provider (code's pins and selectors unknown).
+   */
+  emptiableRules: 'code' | 'provider';
   /** Measured p95 beside declared load; absent without samples. @default absent */
   measured?: MeasuredLoad;
 }
@@ -94,7 +101,7 @@ function hostSummary(h: HostSpec): string {
   return `${h.provider} · ${h.cpu.cores} cores / ${h.cpu.threads} threads · ${h.memory.dimmsMiB.length}×DIMM = ${formatSize(h.memory.totalMiB)} in ${h.memory.slots} slots · ${h.disks.map((d) => `${d.name} ${formatSize(d.sizeMiB)} ${d.kind}`).join(', ') || 'no disks'}`;
 }
 
-function model(fleet: string, source: ReportModel['source'], rows: { spec: HostSpec; guests: GuestSpec[]; before: Bar[] | null; installed?: number; findings: string[] }[], measured?: MeasuredLoad): ReportModel {
+function model(fleet: string, source: ReportModel['source'], rows: { spec: HostSpec; guests: GuestSpec[]; before: Bar[] | null; installed?: number; findings: string[] }[], measured?: MeasuredLoad, movable?: Movable): ReportModel {
   const hosts: HostReport[] = rows.map((r) => {
     const usage = hostUsage(r.spec, r.guests, r.installed);
     return {
@@ -124,19 +131,24 @@ function model(fleet: string, source: ReportModel['source'], rows: { spec: HostS
     roles: [...new Set(rows.flatMap((r) => r.guests.map((g) => g.role)))].sort(),
     utilization,
     stranded: hosts.filter((h) => h.stranded).map((h) => ({ host: h.name, message: h.stranded! })),
-    emptiable: emptiableHosts(rows.map((r) => ({ spec: r.spec, guests: r.guests, installed: r.installed })))
+    emptiable: emptiableHosts(rows.map((r) => ({ spec: r.spec, guests: r.guests, installed: r.installed })), movable)
       .map((e) => ({ host: e.host, moves: e.moves.map((m) => `${m.guest} → ${m.to}`) })),
+    emptiableRules: movable ? 'code' : 'provider',
   };
 }
 
 /** The fleet as deployed (state), with its measured load when the fleet has samples (overload warnings go on the host's card). */
-export function modelFromState(state: State, load?: MeasuredFindings): ReportModel {
+/**
+ * @param movable the guests hvkit placed, with their placement asks (`code.unplaced`), when code is at hand: the
+ *   hosts that could be emptied then follow code's placement rules. @default every guest movable within its provider
+ */
+export function modelFromState(state: State, load?: MeasuredFindings, movable?: Movable): ReportModel {
   const byHost = new Map<string, GuestSpec[]>();
   for (const g of Object.values(state.guests)) byHost.set(g.spec.host, [...(byHost.get(g.spec.host) ?? []), g.spec]);
   return model(state.fleet, 'state', Object.keys(state.hosts).sort().map((n) => ({
     spec: state.hosts[n].spec, guests: byHost.get(n) ?? [], before: null, installed: state.hosts[n].installedMiB,
     findings: hostWarnings(load?.diagnostics ?? [], state.hosts[n].spec.path),
-  })), load?.measured);
+  })), load?.measured, movable);
 }
 
 /** The overload warnings about a host, for its card. */
@@ -144,8 +156,11 @@ function hostWarnings(d: readonly Diagnostic[], path: string): string[] {
   return d.filter((x) => x.code === 'overload' && x.path === path).map((x) => `${x.severity}: ${x.message}`);
 }
 
-/** A plan's before → after, host by host, with its findings. */
-export function modelFromPlan(plan: Plan): ReportModel {
+/**
+ * A plan's before → after, host by host, with its findings.
+ * @param movable as for {@link modelFromState}: a saved plan does not carry code's selectors. @default every guest movable within its provider
+ */
+export function modelFromPlan(plan: Plan, movable?: Movable): ReportModel {
   const specs = new Map<string, { before?: HostSpec; after?: HostSpec }>();
   for (const c of plan.changes) if (c.kind === 'host') specs.set(c.name, { before: c.before ?? undefined, after: c.after ?? undefined });
   // Grouped once: a scan of every change per host is quadratic on large fleets.
@@ -172,5 +187,5 @@ export function modelFromPlan(plan: Plan): ReportModel {
       findings: [...(fit?.diagnostics.map((d) => `${d.severity}: ${d.message}`) ?? []), ...hostWarnings(plan.diagnostics, after!.path)],
     };
   });
-  return model(plan.fleet, 'plan', rows, plan.measured);
+  return model(plan.fleet, 'plan', rows, plan.measured, movable);
 }

@@ -21,6 +21,19 @@ describe('emptiable hosts: whose guests would all fit elsewhere', () => {
     ]);
   });
 
+  it("follows code's placement rules when given the guests hvkit placed: a pinned guest stays, a selector limits where one goes", () => {
+    const m = manifestOf({
+      a: { props: { ...WEB_HOST_8G, tags: { rack: 'r1' } }, guests: { g1: web('1GiB') } },
+      b: { props: { ...WEB_HOST_8G, tags: { rack: 'r2' } }, guests: { g2: web('1GiB') } },
+    });
+    // Every guest movable within its provider: either host empties onto the other.
+    expect(emptiableHosts(hostsOf(m)).map((e) => e.host)).toEqual(['a', 'b']);
+    // g1 was placed by hvkit with selector rack=r1 (only a carries it); g2 is pinned in code on b.
+    const movable = new Map([['g1', { provider: 'local' as const, selector: { rack: 'r1' } }]]);
+    expect(emptiableHosts(hostsOf(m), movable)).toEqual([]);
+    expect(emptiableHosts(hostsOf(m), new Map([['g1', { provider: 'local' as const }]]))).toEqual([{ host: 'a', moves: [{ guest: 'g1', to: 'b' }] }]);
+  });
+
   it('does not count emptying a host onto one that runs nothing: the hosts in use would not go down', () => {
     expect(emptiable({ a: { props: WEB_HOST_8G, guests: { g1: web('1GiB') } }, b: { props: WEB_HOST_8G } })).toEqual([]);
   });

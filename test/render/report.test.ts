@@ -130,6 +130,18 @@ describe('report model', () => {
     expect(host.over).toBe(false);
   });
 
+  it("says the hosts that could be emptied ignore code's placement rules when made from state alone, and follows them when given what hvkit placed", () => {
+    const m = manifestOf({ a: { props: WEB_HOST_8G, guests: { g1: web('1GiB') } }, b: { props: WEB_HOST_8G, guests: { g2: web('1GiB') } } });
+    const alone = modelFromState(stateOf(m));
+    expect(alone.emptiableRules).toBe('provider');
+    expect(renderHtml(alone)).toContain("ignores code's placement rules (guests pinned in a Host, host selectors)");
+    // Only g1 was placed by hvkit: b (pinned g2) cannot be emptied, a can.
+    const coded = modelFromState(stateOf(m), undefined, new Map([['g1', { provider: 'local' as const }]]));
+    expect(coded.emptiableRules).toBe('code');
+    expect(coded.emptiable).toEqual([{ host: 'a', moves: ['g1 → b'] }]);
+    expect(renderHtml(coded)).toContain('Only guests hvkit placed move, within their host selectors');
+  });
+
   it('does not propose emptying a host onto one whose disk is too small', () => {
     const small = { ...WEB_HOST_8G, disks: [{ name: 'sda', size: '100GiB', kind: 'hdd' as const, iops: 150 }] };
     // b runs a guest (20GiB of its 100GiB disk), so it is a target; a's 200GiB disk does not fit the 80GiB left.
