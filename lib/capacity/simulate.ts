@@ -66,7 +66,9 @@ export interface Simulation extends RunFigures {
   reference: { firstFit: RunFigures; bestFit: RunFigures };
   /**
    * Requests larger than an empty host of the shape (after reserve and
-   * overcommit), left out of every figure; absent when there are none.
+   * overcommit), left out of every figure but `failedPlacements` and
+   * `placedBeforeFirstFailure` (a fixed fleet does fail them, in arrival
+   * order); absent when there are none.
    */
   oversized?: { count: number; first: string; vmid: string };
 }
@@ -113,13 +115,26 @@ export function simulate(all: readonly TraceRow[], opts: SimulateOptions): Simul
   // A request no empty host could take is left out, not fatal: real traces carry a few VMs larger than the host shape asked about.
   const rows: TraceRow[] = [];
   const oversized: TraceRow[] = [];
-  for (const r of all) (admits(empty, simGuest(r)) ? rows : oversized).push(r);
+  // Requests that fit before the first oversized one: on a fixed fleet, that one is a failed placement.
+  let beforeOversized: number | undefined;
+  for (const r of all) {
+    if (admits(empty, simGuest(r))) rows.push(r);
+    else {
+      beforeOversized ??= rows.length;
+      oversized.push(r);
+    }
+  }
   const guests = rows.map(simGuest);
   const departures = departureOrder(rows);
   const bound = lowerBounds(rows, departures, empty.capacities.vcpus, empty.capacities.memory - empty.host.reserve.memoryMiB);
-  const hvkit = replay(rows, guests, departures, bound.at, opts, 'hvkit', opts.rebalance ?? false);
-  const firstFit = replay(rows, guests, departures, bound.at, opts, 'first-fit', false);
-  const bestFit = replay(rows, guests, departures, bound.at, opts, 'best-fit', false);
+  // A fixed fleet did fail the oversized requests, in arrival order; an unlimited one could not have bought a host for them.
+  const failing = (run: RunFigures): RunFigures => {
+    if (run.failedPlacements === undefined || beforeOversized === undefined) return run;
+    return { ...run, failedPlacements: run.failedPlacements + oversized.length, placedBeforeFirstFailure: Math.min(run.placedBeforeFirstFailure!, beforeOversized) };
+  };
+  const hvkit = failing(replay(rows, guests, departures, bound.at, opts, 'hvkit', opts.rebalance ?? false));
+  const firstFit = failing(replay(rows, guests, departures, bound.at, opts, 'first-fit', false));
+  const bestFit = failing(replay(rows, guests, departures, bound.at, opts, 'best-fit', false));
   // Keys in the order the docs list them.
   return {
     peakHosts: hvkit.peakHosts,

@@ -76,5 +76,16 @@ describe('simulate', () => {
     const s = simulate(parseTrace('vmid,cpu,mem,at,lt\nok,2,1,0,5\nbig,8,1,1,5\n', 'big.csv'), { ...TEXTBOOK, file: 'big.csv' });
     expect(s).toMatchObject({ peakHosts: 1, peakLowerBound: 1, oversized: { count: 1, first: 'big.csv:3', vmid: 'big' } });
     expect(s.reference.bestFit.peakHosts).toBe(1);
+    // An unlimited fleet could not have bought a host for it either: it is no failed placement there.
+    expect(s.failedPlacements).toBeUndefined();
+  });
+
+  it('on a fixed fleet counts a VM larger than a host as a failed placement, in arrival order, still naming it as oversized', () => {
+    // ok1 placed, big (8 vCPUs > 4) fails, ok2 placed: 1 failure, 1 placed before it.
+    const s = simulate(parseTrace('vmid,cpu,mem,at,lt\nok1,2,1,0,5\nbig,8,1,1,5\nok2,1,1,2,5\n', 'big.csv'), { ...TEXTBOOK, hosts: 1, file: 'big.csv' });
+    expect([s.failedPlacements, s.placedBeforeFirstFailure]).toEqual([1, 1]);
+    expect(s.oversized).toEqual({ count: 1, first: 'big.csv:3', vmid: 'big' });
+    expect(s.reference.firstFit).toMatchObject({ failedPlacements: 1, placedBeforeFirstFailure: 1 });
+    expect(s.reference.bestFit).toMatchObject({ failedPlacements: 1, placedBeforeFirstFailure: 1 });
   });
 });
