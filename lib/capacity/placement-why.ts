@@ -1,3 +1,4 @@
+import { assertNever } from '../errors';
 import type { GuestSpec } from '../manifest/types';
 import { blocks, type Breach, type HostUsage } from './admit';
 import type { Shortfall, Utilization, WeighedResource } from './placement';
@@ -84,6 +85,7 @@ export function shortfalls(u: HostUsage, guest: GuestSpec, breaches: Breach[]): 
       case 'cpu-load': out.push({ resource: 'cpu-load', need: guest.load.cpu, free: Math.max(0, round2(c.cpu - s.cpu)) }); break;
       case 'iops': out.push({ resource: 'iops', need: guest.load.iops, free: Math.max(0, c.iops - s.iops) }); break;
       case 'network': out.push({ resource: 'network', need: guest.load.netMbps, free: Math.max(0, c.net - s.net) }); break;
+      default: assertNever(b, 'breach');
     }
   }
   return out;
