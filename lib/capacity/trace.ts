@@ -27,7 +27,7 @@ export const TRACE_HEADER = ['vmid', 'cpu', 'mem', 'at', 'lt'] as const;
 export function parseTrace(text: string, file: string): TraceRow[] {
   let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(text, { info: true, skip_empty_lines: true, trim: true, comment: '#', comment_no_infix: true }) as unknown as typeof records;
+    records = parse(text, { bom: true, info: true, skip_empty_lines: true, trim: true, comment: '#', comment_no_infix: true }) as unknown as typeof records;
   } catch (e) {
     if (e instanceof CsvError) {
       const line = (e as CsvError & { lines?: number }).lines ?? 1;

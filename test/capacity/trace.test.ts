@@ -22,6 +22,10 @@ describe('parseTrace', () => {
     ]);
   });
 
+  it('reads a trace saved with a UTF-8 byte order mark (as spreadsheet exports write it)', () => {
+    expect(parseTrace('\uFEFFvmid,cpu,mem,at,lt\na,2,1,0,60\n', 't.csv')).toEqual([{ vmid: 'a', vcpus: 2, memoryMiB: 1024, at: 0, lt: 60, line: 2 }]);
+  });
+
   it('refuses a bad header, naming line 1 and the header it wants', () => {
     expect(problem('id,cpu,mem,at,lt\na,1,1,0,1\n')).toBe('trace.csv:1: the header must be vmid,cpu,mem,at,lt (vCPUs, memory GiB, arrival second, lifetime seconds), got id,cpu,mem,at,lt');
   });
