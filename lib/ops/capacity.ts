@@ -57,3 +57,14 @@ export function parseShape(text: string): Shape {
 export function fleetHeadroom(manifest: Manifest, state: State | undefined, shape: Shape): Headroom {
   return headroom(packingOf(placedView(manifest, state)), shape, asksOf(manifest.hosts, manifest));
 }
+
+/** `hvkit capacity --json`: exactly the issue's keys; the text table shows the rest (N+1 per host, hosts beyond N+1). */
+export interface HeadroomJson {
+  total: number;
+  totalNPlusOne: number;
+  hosts: { host: string; fits: number; limitedBy: string }[];
+}
+
+export function headroomJson(h: Headroom): HeadroomJson {
+  return { total: h.total, totalNPlusOne: h.totalNPlusOne, hosts: h.hosts.map((r) => ({ host: r.host, fits: r.fits, limitedBy: r.limitedBy })) };
+}

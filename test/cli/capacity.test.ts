@@ -29,9 +29,12 @@ describe('hvkit capacity --shape', () => {
     const r = await p.run(['capacity', '--shape', 'vcpus=2,memory=2GiB,disk=40GiB', '--json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
+    // Exactly the keys the issue lists, at both levels: nothing more for scripts to trip on.
+    expect(Object.keys(j).sort()).toEqual(['hosts', 'total', 'totalNPlusOne']);
+    for (const h of j.hosts) expect(Object.keys(h).sort()).toEqual(['fits', 'host', 'limitedBy']);
     expect(j.total).toBe(4);
     expect(j.totalNPlusOne).toBe(1);
-    expect(j.hosts.map(({ host, fits, limitedBy }: Record<string, unknown>) => ({ host, fits, limitedBy }))).toEqual([
+    expect(j.hosts).toEqual([
       { host: 'a', fits: 1, limitedBy: 'memory' },
       { host: 'b', fits: 3, limitedBy: 'memory' },
       { host: 'c', fits: 0, limitedBy: 'disk' },

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Headroom, Shape } from '../../capacity/headroom';
 import { formatSize } from '../../manifest/size';
-import { fleetHeadroom, parseShape } from '../../ops/capacity';
+import { fleetHeadroom, headroomJson, parseShape } from '../../ops/capacity';
 import { addFleetOptions, type FleetOptions, type Io } from '../context';
 import { loadFleet, stateStore } from '../fleet';
 import { withUsage } from '../help';
@@ -29,7 +29,7 @@ export function registerCapacity(program: Command, io: Io): void {
       .command('capacity')
       .description('how many more guests of a shape fit, per host and in total, with and without keeping N+1 (as code leaves the fleet)')
       .requiredOption('--shape <shape>', 'the guest size: vcpus=N,memory=SIZE[,disk=SIZE] (sizes as in code: 512MiB, 4GiB)')
-      .option('--json', 'print JSON: total, totalNPlusOne, hosts [{host, fits, limitedBy, fitsNPlusOne}]'),
+      .option('--json', 'print JSON: total, totalNPlusOne, hosts [{host, fits, limitedBy}]'),
   ), {
     examples: [
       'hvkit capacity --shape vcpus=2,memory=4GiB,disk=40GiB',
@@ -43,7 +43,7 @@ export function registerCapacity(program: Command, io: Io): void {
     const state = manifest.unplaced ? await (await stateStore(io, opts, manifest)).read() : undefined;
     const h = fleetHeadroom(manifest, state, shape);
     if (opts.json) {
-      io.out(JSON.stringify({ fleet: manifest.fleet, shape, total: h.total, totalNPlusOne: h.totalNPlusOne, beyondNPlusOne: h.beyondNPlusOne, hosts: h.hosts }, null, 2) + '\n');
+      io.out(JSON.stringify(headroomJson(h), null, 2) + '\n');
       return;
     }
     io.out(`Guests of ${shapeText(shape)} that still fit in fleet ${manifest.fleet}, as code leaves it:\n`);
