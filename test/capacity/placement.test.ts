@@ -108,32 +108,56 @@ describe('Packing.choose', () => {
 });
 
 describe('Packing.choose on many hosts', () => {
-  it('picks what a full scan of every host picks, through thousands of random placements and departures (seeded)', () => {
+  it('picks what a fresh Packing of the same hosts and guests picks, through thousands of random placements, departures, undone trials and added hosts (seeded)', () => {
     const rnd = seededRandom(2026);
     const hostProps = (i: number): HostDef => ({ props: { ...WEB_HOST_8G, memory: { slots: 4, maxDimm: '4GiB', dimms: i % 3 ? ['4GiB', '4GiB'] : ['2GiB', '2GiB', '2GiB', '2GiB'] }, tags: { rack: i % 2 ? 'a' : 'b' } } });
-    const { packing } = packingOf(Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`h${String(i).padStart(2, '0')}`, hostProps(i)])));
-    const shapes = [guestOf({ role: 'web', vcpus: 1, memory: '512MiB' }), guestOf({ role: 'web', vcpus: 2, memory: '1.5GiB', load: { cpu: 0.8 } }), guestOf({ role: 'db', vcpus: 4, memory: '3GiB', disks: [{ size: '20GiB', on: 'sda' }] })];
+    // 46 hosts in code; the packing starts with 40 and is given the rest along the way (addHost).
+    const m = manifestOf(Object.fromEntries(Array.from({ length: 46 }, (_, i) => [`h${String(i).padStart(2, '0')}`, hostProps(i)])));
+    const later = m.hosts.slice(40);
+    // The truth the cached packing must match: each host's guests, rebuilt from scratch at every step.
+    const model = new Map(m.hosts.slice(0, 40).map((h) => [h.name, { spec: h, guests: new Map<string, GuestSpec>() }]));
+    const packing = new Packing([...model.values()].map((h) => ({ spec: h.spec, guests: [] })));
+    const fresh = () => new Packing([...model.values()].map((h) => ({ spec: h.spec, guests: [...h.guests.values()] })));
+    // 0.75, not 0.8: a sum of binary fractions comes back exactly when guests leave, so a fresh packing's figures are the cached one's to the bit.
+    const shapes = [guestOf({ role: 'web', vcpus: 1, memory: '512MiB' }), guestOf({ role: 'web', vcpus: 2, memory: '1.5GiB', load: { cpu: 0.75 } }), guestOf({ role: 'db', vcpus: 4, memory: '3GiB', disks: [{ size: '20GiB', on: 'sda' }] })];
     const placed: { host: string; name: string }[] = [];
     let agreed = 0;
     for (let step = 0; step < 3000; step++) {
+      if (step % 500 === 499 && later.length) {
+        const spec = later.shift()!;
+        packing.addHost({ spec, guests: [] });
+        model.set(spec.name, { spec, guests: new Map() });
+        continue;
+      }
       if (placed.length && rnd() < 0.4) {
-        const k = Math.floor(rnd() * placed.length);
-        const [gone] = placed.splice(k, 1);
+        const [gone] = placed.splice(Math.floor(rnd() * placed.length), 1);
         packing.remove(gone.host, gone.name);
+        model.get(gone.host)!.guests.delete(gone.name);
         continue;
       }
       const shape = shapes[Math.floor(rnd() * shapes.length)];
       const ask = { guest: { ...shape, name: `g${step}` }, provider: 'local' as const, ...(rnd() < 0.3 ? { selector: { rack: 'a' } } : {}) };
-      const fast = packing.choose(ask);
-      // An exclude set, even an empty one, takes the full scan.
-      const scan = packing.choose(ask, { exclude: new Set() });
-      expect(fast.ok ? [fast.host, fast.why.candidates] : fast.failure.code, `step ${step}`).toEqual(scan.ok ? [scan.host, scan.why.candidates] : scan.failure.code);
-      if (fast.ok) {
-        packing.add(fast.host, fast.guest, fast.usage);
-        placed.push({ host: fast.host, name: fast.guest.name });
+      if (rnd() < 0.1) {
+        // A trial placement, undone: the cache must forget it.
+        const t = packing.choose(ask);
+        if (t.ok) {
+          const snap = packing.snapshot([t.host]);
+          packing.add(t.host, t.guest, t.usage);
+          packing.choose(ask);
+          packing.restore(snap);
+        }
+      }
+      const cached = packing.choose(ask);
+      const truth = fresh().choose(ask);
+      expect(cached.ok ? [cached.host, cached.why.candidates] : cached.failure.code, `step ${step}`).toEqual(truth.ok ? [truth.host, truth.why.candidates] : truth.failure.code);
+      if (cached.ok) {
+        packing.add(cached.host, cached.guest, cached.usage);
+        model.get(cached.host)!.guests.set(cached.guest.name, { ...cached.guest, host: cached.host });
+        placed.push({ host: cached.host, name: cached.guest.name });
         agreed++;
       }
     }
     expect(agreed).toBeGreaterThan(1000);
+    expect(later).toEqual([]);
   });
 });
