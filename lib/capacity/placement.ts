@@ -1,10 +1,11 @@
 import type { GuestSpec, HostSpec, ProviderName } from '../manifest/types';
 import { admit, hostUsage, release, type Breach, type FailMode, type HostUsage } from './admit';
 import { assertNever } from '../errors';
-import { admits, crossesSoft } from './fits';
+import { admits, admitsFigures, crossesSoft, crossesSoftFigures, F_CFG, F_IN_USE, F_SIMPLE, fillHostFigures, HOST_FIGURES } from './fits';
 import { gapOf, idleUsed, shortfalls, utilization } from './placement-why';
 import { heapPop, heapPush, ranksBefore, Verdicts, type HeapEntry, type ShapeVerdicts } from './verdicts';
-import { bestFitScore, hvkitScore, type WeighPolicy } from './weigh';
+import { bestFitScore, demandMask, hvkitScore, hvkitScoreFigures, type WeighPolicy } from './weigh';
+import { guestOverheadMiB } from './usage';
 
 export type { WeighPolicy };
 
@@ -151,6 +152,11 @@ export class Packing {
   private log: number[] = [];
   /** Hosts (by position) of a provider carrying a selector's tags, per provider and selector. */
   private matching = new Map<string, { match: Uint8Array; key: string; count: number }>();
+  /** Each host's usage as flat numbers (fits.ts `fillHostFigures`), a row of `HOST_FIGURES` per position: what the scan reads. */
+  private figures = new Float64Array(0);
+  /** The capacity configs of the hosts, each once, as `F_CFG` numbers them. */
+  private cfgs: HostSpec['capacity'][] = [];
+  private cfgIndex = new Map<string, number>();
   /** Host names in order. */
   hosts: readonly string[];
 
@@ -163,6 +169,7 @@ export class Packing {
       this.stamps.push(++this.clock);
     }
     this.hosts = sorted.map((h) => h.spec.name);
+    this.fillFigures();
   }
 
   /** A copy that can be changed without changing this one (N+1 and what-if runs). */
@@ -175,7 +182,7 @@ export class Packing {
       slots.set(s.name, copy);
       list.push(copy);
     }
-    Object.assign(c, { slots, list, hosts: this.hosts, verdicts: new Verdicts(), stamps: [...this.stamps], clock: this.clock, matching: new Map(), log: [] });
+    Object.assign(c, { slots, list, hosts: this.hosts, verdicts: new Verdicts(), stamps: [...this.stamps], clock: this.clock, matching: new Map(), log: [], figures: this.figures.slice(), cfgs: [...this.cfgs], cfgIndex: new Map(this.cfgIndex) });
     return c;
   }
 
@@ -196,6 +203,7 @@ export class Packing {
     this.log = [];
     this.slots.set(slot.name, slot);
     this.hosts = this.list.map((s) => s.name);
+    this.fillFigures();
   }
 
   spec(host: string): HostSpec {
@@ -305,8 +313,14 @@ export class Packing {
     const stamps = this.stamps;
     const g = ask.guest;
     const { match, key, count } = this.matchingHosts(ask.provider, selector);
+    // A shape seen for the first time is scanned without keeping verdicts: most guests of a real fleet have a shape of their own.
     const v = this.verdicts.of(g, policy, list.length, key);
-    if (!exclude && !all && policy !== 'first-fit') {
+    if (v === undefined) {
+      const r = this.scan(g, policy, match, exclude, all);
+      matching = r.matching;
+      candidates = r.candidates;
+      best = r.best;
+    } else if (!exclude && !all && policy !== 'first-fit') {
       // The common case: the shape's heap, caught up on the hosts that changed since it was last asked.
       this.catchUp(v, g, policy, match);
       matching = count;
@@ -345,6 +359,72 @@ export class Packing {
     return { ok: false, failure: { code: 'not-accepted', detail: { candidates } } };
   }
 
+  /**
+   * One pass over the matching hosts with no verdicts kept: the choice the
+   * verdict heap would make, for a shape not seen before. Hosts that cannot
+   * beat the best so far on soft limits or being in use are only counted
+   * (`admits`), not weighed.
+   */
+  private scan(g: GuestSpec, policy: WeighPolicy, match: Uint8Array, exclude: ReadonlySet<string> | undefined, all: { slot: Slot; rank: HeapEntry }[] | undefined): { matching: number; candidates: number; best: number } {
+    const list = this.list;
+    const f = this.figures;
+    let matching = 0;
+    let candidates = 0;
+    let best = -1;
+    let bSoft = 0;
+    let bEmpty = 0;
+    let bScore = 0;
+    // Hosts and a guest the row of figures answers for exactly; any other pair goes through `admits` and `rankOf`.
+    let quickGuest = true;
+    for (const d of g.disks) if (d.on !== '') quickGuest = false;
+    const mask = demandMask(g);
+    let n = 0;
+    for (let r = 0; r < 6; r++) if (mask & (1 << r)) n++;
+    // The guest's overhead under each capacity config the hosts have: worked out once, not per host.
+    const overheads = this.cfgs.map((c) => guestOverheadMiB(g, c));
+    for (let i = 0; i < list.length; i++) {
+      if (match[i] === 0 || (exclude !== undefined && exclude.has(list[i].name))) continue;
+      matching++;
+      const slot = list[i];
+      const at = i * HOST_FIGURES;
+      const quick = quickGuest && f[at + F_SIMPLE] === 1;
+      const overhead = quick ? overheads[f[at + F_CFG]] : 0;
+      if (!(quick ? admitsFigures(f, at, g, overhead) : admits(slot.usage, g))) continue;
+      candidates++;
+      if (policy === 'first-fit') {
+        if (all) all.push({ slot, rank: { i, stamp: 0, soft: 0, empty: 0, score: 0 } });
+        else {
+          best = i;
+          break;
+        }
+        continue;
+      }
+      if (all || !quick || policy !== 'hvkit') {
+        rankOf(slot.usage, g, policy, RANK);
+      } else {
+        RANK.empty = f[at + F_IN_USE] === 1 ? 0 : 1;
+        // Lexicographic order: a host worse on soft limits or on being in use loses whatever its score.
+        if (best >= 0 && bSoft === 0 && bEmpty === 0 && RANK.empty === 1) continue;
+        RANK.soft = crossesSoftFigures(f, at, g) ? 1 : 0;
+        if (best >= 0 && (RANK.soft > bSoft || (RANK.soft === bSoft && RANK.empty > bEmpty))) continue;
+        RANK.score = hvkitScoreFigures(f, at, g, overhead, mask, n, best >= 0 && RANK.soft === bSoft && RANK.empty === bEmpty ? bScore : Infinity);
+        if (RANK.score === Infinity) continue;
+      }
+      if (all) {
+        all.push({ slot, rank: { i, stamp: 0, soft: RANK.soft, empty: RANK.empty, score: RANK.score } });
+        continue;
+      }
+      // Hosts come in position order, so a tie keeps the earlier one.
+      if (best < 0 || RANK.soft < bSoft || (RANK.soft === bSoft && (RANK.empty < bEmpty || (RANK.empty === bEmpty && RANK.score < bScore)))) {
+        best = i;
+        bSoft = RANK.soft;
+        bEmpty = RANK.empty;
+        bScore = RANK.score;
+      }
+    }
+    return { matching, candidates, best };
+  }
+
   /** The host short by the least, and what it lacks: only worked out when no host admits the guest. */
   private noFit(ask: PlacementAsk, opts: ChooseOptions, matching: number): PlacementFailure {
     let closest: { host: string; short: Shortfall[]; gap: number } | undefined;
@@ -362,6 +442,28 @@ export class Packing {
   private changed(s: Slot): void {
     this.stamps[s.index] = ++this.clock;
     this.log.push(s.index);
+    this.fillFigure(s);
+  }
+
+  private fillFigures(): void {
+    this.figures = new Float64Array(this.list.length * HOST_FIGURES);
+    this.cfgs = [];
+    this.cfgIndex = new Map();
+    for (const s of this.list) this.fillFigure(s);
+  }
+
+  private fillFigure(s: Slot): void {
+    const at = s.index * HOST_FIGURES;
+    fillHostFigures(s.usage, this.figures, at);
+    const cfg = s.spec.capacity;
+    // Hosts mostly carry copies of one config: numbered by what the overhead reads, not by identity.
+    const key = `${cfg.overheadPerVcpuMiB}|${cfg.overheadMemoryDivisor}|${cfg.overheadHvmMiB}`;
+    let c = this.cfgIndex.get(key);
+    if (c === undefined) {
+      c = this.cfgs.push(cfg) - 1;
+      this.cfgIndex.set(key, c);
+    }
+    this.figures[at + F_CFG] = c;
   }
 
   /** Works a host's verdict for the shape out again, and offers it to the shape's heap. */

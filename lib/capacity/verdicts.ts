@@ -79,14 +79,29 @@ export function heapPop(h: HeapEntry[]): void {
 /** Shapes kept at once; a plan's guests come in few shapes, a trace's in a few dozen. */
 const MAX_SHAPES = 64;
 
+/** Shapes seen once remembered at most; past it they are forgotten and each counts as new again. */
+const MAX_SEEN = 16384;
+
 export class Verdicts {
   private readonly byShape = new Map<string, ShapeVerdicts>();
+  /** Shapes asked for once: the second ask builds their verdicts, so a shape of its own costs one scan and no arrays. */
+  private readonly seen = new Set<string>();
 
-  /** The verdicts for the guest's shape under a policy, over `hosts` host positions, for the hosts a filter (`hostsKey`) lets through. */
-  of(g: GuestSpec, policy: WeighPolicy, hosts: number, hostsKey: string): ShapeVerdicts {
+  /**
+   * The verdicts for the guest's shape under a policy, over `hosts` host
+   * positions, for the hosts a filter (`hostsKey`) lets through; undefined
+   * the first time a shape is asked for (the caller scans instead).
+   */
+  of(g: GuestSpec, policy: WeighPolicy, hosts: number, hostsKey: string): ShapeVerdicts | undefined {
     const key = `${hostsKey}|${shapeKey(g, policy)}`;
     let v = this.byShape.get(key);
     if (!v || v.stamp.length !== hosts) {
+      if (!v && !this.seen.has(key)) {
+        if (this.seen.size >= MAX_SEEN) this.seen.clear();
+        this.seen.add(key);
+        return undefined;
+      }
+      this.seen.delete(key);
       if (!v && this.byShape.size >= MAX_SHAPES) this.byShape.delete(this.byShape.keys().next().value!);
       v = { stamp: new Float64Array(hosts), ok: new Uint8Array(hosts), soft: new Uint8Array(hosts), empty: new Uint8Array(hosts), score: new Float64Array(hosts), okCount: 0, heap: [], primed: false, logPos: 0 };
       this.byShape.set(key, v);
@@ -97,6 +112,7 @@ export class Verdicts {
   /** Forgets everything: host positions moved (a host was added). */
   clear(): void {
     this.byShape.clear();
+    this.seen.clear();
   }
 }
 

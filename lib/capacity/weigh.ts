@@ -1,6 +1,7 @@
 import type { GuestSpec } from '../manifest/types';
 import type { HostUsage } from './admit';
 import { guestOverheadMiB } from './usage';
+import { F_CAP_CPU, F_CAP_IOPS, F_CAP_MEM, F_CAP_NET, F_CAP_VCPUS, F_CPU, F_DISK_CAP, F_DISK_SUM, F_IOPS, F_MEM, F_MEM_BASE, F_NET, F_OVH, F_RES_OVH, F_STRANDED, F_VCPUS } from './fits';
 
 /**
  * The weigh step of placement, allocation-free: the figures `choose` ranks
@@ -73,10 +74,22 @@ export function demands(g: GuestSpec, r: number): boolean {
  * idles (or the reverse): capacity no guest of the usual shape can use.
  */
 export function strandedOfUtil(util: Float64Array, g: GuestSpec): number {
+  return strandedOfMask(util, demandMask(g));
+}
+
+/** The resources the guest asks for as bits (bit r: `demands(g, r)`); memory and vCPUs always. */
+export function demandMask(g: GuestSpec): number {
+  let m = 0;
+  for (let r = 0; r < 6; r++) if (demands(g, r)) m |= 1 << r;
+  return m;
+}
+
+/** {@link strandedOfUtil} over the resources of a demand mask. */
+export function strandedOfMask(util: Float64Array, mask: number): number {
   let min = Infinity;
-  for (let r = 0; r < 6; r++) if (demands(g, r)) min = Math.min(min, 1 - Math.min(1, util[r]));
+  for (let r = 0; r < 6; r++) if (mask & (1 << r)) min = Math.min(min, 1 - Math.min(1, util[r]));
   let sum = 0;
-  for (let r = 0; r < 6; r++) if (demands(g, r)) sum += 1 - Math.min(1, util[r]) - min;
+  for (let r = 0; r < 6; r++) if (mask & (1 << r)) sum += 1 - Math.min(1, util[r]) - min;
   return sum;
 }
 
@@ -126,6 +139,42 @@ export function hvkitScore(u: HostUsage, g: GuestSpec): number {
   let n = 0;
   for (let r = 0; r < 6; r++) if (demands(g, r)) n++;
   return hardFreeOfUtil(after, g) + (STRANDED_WEIGHT * (strandedOfUtil(after, g) - strandedOfUtil(before, g))) / n;
+}
+
+/**
+ * `hvkitScore(u, g)` from the host's row of figures (fits.ts
+ * `fillHostFigures`), summed in the same order so the two agree to the last
+ * bit; `overhead` is `guestOverheadMiB(g, host.capacity)`, `mask` its
+ * `demandMask` and `n` the resources in it. Infinity when the figure cannot
+ * be below `below` (the best so far): the scan then skips the rest of the
+ * sum. What the placement scan weighs every admitting host with.
+ */
+export function hvkitScoreFigures(f: Float64Array, at: number, g: GuestSpec, overhead: number, mask: number, n: number, below: number): number {
+  const base = f[at + F_MEM_BASE];
+  const resOvh = f[at + F_RES_OVH];
+  const capMem = f[at + F_CAP_MEM];
+  const capVcpus = f[at + F_CAP_VCPUS];
+  if (g.disks.length === 0 && g.load.cpu === 0 && g.load.iops === 0 && g.load.netMbps === 0) {
+    const fm0 = 1 - Math.min(1, frac(base + Math.max(resOvh, f[at + F_OVH]) + f[at + F_MEM], capMem));
+    const fv0 = 1 - Math.min(1, frac(f[at + F_VCPUS], capVcpus));
+    const fm = 1 - Math.min(1, frac(base + Math.max(resOvh, f[at + F_OVH] + overhead) + f[at + F_MEM] + g.memoryMiB, capMem));
+    const fv = 1 - Math.min(1, frac(f[at + F_VCPUS] + g.vcpus, capVcpus));
+    return (fm + fv) / 2 + (STRANDED_WEIGHT * (Math.abs(fm - fv) - Math.abs(fm0 - fv0))) / 2;
+  }
+  const diskCap = f[at + F_DISK_CAP];
+  let disk = f[at + F_DISK_SUM];
+  for (const d of g.disks) disk += d.sizeMiB;
+  after[MEMORY] = frac(base + Math.max(resOvh, f[at + F_OVH] + overhead) + (f[at + F_MEM] + g.memoryMiB), capMem);
+  after[VCPUS] = frac(f[at + F_VCPUS] + g.vcpus, capVcpus);
+  after[DISK] = diskCap > 0 ? disk / diskCap : 0;
+  const hard = hardFreeOfUtil(after, g);
+  // Stranded capacity is never below 0, so the figure is at least this (monotonic rounding keeps the bound exact).
+  const stranded0 = f[at + F_STRANDED + (mask >> 2)];
+  if (hard + (STRANDED_WEIGHT * (0 - stranded0)) / n >= below) return Infinity;
+  after[CPU] = frac(f[at + F_CPU] + g.load.cpu, f[at + F_CAP_CPU]);
+  after[IOPS] = frac(f[at + F_IOPS] + g.load.iops, f[at + F_CAP_IOPS]);
+  after[NETWORK] = frac(f[at + F_NET] + g.load.netMbps, f[at + F_CAP_NET]);
+  return hard + (STRANDED_WEIGHT * (strandedOfMask(after, mask) - stranded0)) / n;
 }
 
 /**
