@@ -157,6 +157,8 @@ export class Packing {
   /** The capacity configs of the hosts, each once, as `F_CFG` numbers them. */
   private cfgs: HostSpec['capacity'][] = [];
   private cfgIndex = new Map<string, number>();
+  /** Position of the host the last successful `choose` returned (-1: none): the scan weighs it first. */
+  private lastChosen = -1;
   /** Host names in order. */
   hosts: readonly string[];
 
@@ -182,7 +184,7 @@ export class Packing {
       slots.set(s.name, copy);
       list.push(copy);
     }
-    Object.assign(c, { slots, list, hosts: this.hosts, verdicts: new Verdicts(), stamps: [...this.stamps], clock: this.clock, matching: new Map(), log: [], figures: this.figures.slice(), cfgs: [...this.cfgs], cfgIndex: new Map(this.cfgIndex) });
+    Object.assign(c, { slots, list, hosts: this.hosts, verdicts: new Verdicts(), stamps: [...this.stamps], clock: this.clock, matching: new Map(), log: [], figures: this.figures.slice(), lastChosen: -1, cfgs: [...this.cfgs], cfgIndex: new Map(this.cfgIndex) });
     return c;
   }
 
@@ -200,6 +202,7 @@ export class Packing {
     for (let k = i; k < this.list.length; k++) this.list[k].index = k;
     this.verdicts.clear();
     this.matching.clear();
+    this.lastChosen = -1;
     this.log = [];
     this.slots.set(slot.name, slot);
     this.hosts = this.list.map((s) => s.name);
@@ -354,6 +357,7 @@ export class Packing {
       // The pre-check computes admit's own inequalities; a disagreement is a bug, not a fit verdict.
       if (!r.ok) throw new Error(`placement pre-check admitted ${ask.guest.name} on ${s.name} but admit refused it (${r.breaches.map((b) => b.mode).join(', ')})`);
       if (opts.accept && !opts.accept(s.name, r.guest)) continue;
+      this.lastChosen = s.index;
       return { ok: true, host: s.name, guest: r.guest, usage: r.usage, why: this.why(s.name, r.guest, r.usage, r.warnings, false, candidates) };
     }
     return { ok: false, failure: { code: 'not-accepted', detail: { candidates } } };
@@ -382,6 +386,18 @@ export class Packing {
     for (let r = 0; r < 6; r++) if (mask & (1 << r)) n++;
     // The guest's overhead under each capacity config the hosts have: worked out once, not per host.
     const overheads = this.cfgs.map((c) => guestOverheadMiB(g, c));
+    // The last host chosen is weighed first: guests tend to follow one another there, and a low best lets the scan skip weighing most hosts.
+    const seed = this.lastChosen;
+    if (policy === 'hvkit' && !all && quickGuest && seed >= 0 && seed < list.length && match[seed] === 1 && !exclude?.has(list[seed].name)) {
+      const at = seed * HOST_FIGURES;
+      const overhead = overheads[f[at + F_CFG]];
+      if (f[at + F_SIMPLE] === 1 && admitsFigures(f, at, g, overhead)) {
+        best = seed;
+        bSoft = crossesSoftFigures(f, at, g) ? 1 : 0;
+        bEmpty = f[at + F_IN_USE] === 1 ? 0 : 1;
+        bScore = hvkitScoreFigures(f, at, g, overhead, mask, n, Infinity, false);
+      }
+    }
     for (let i = 0; i < list.length; i++) {
       if (match[i] === 0 || (exclude !== undefined && exclude.has(list[i].name))) continue;
       matching++;
@@ -407,15 +423,16 @@ export class Packing {
         if (best >= 0 && bSoft === 0 && bEmpty === 0 && RANK.empty === 1) continue;
         RANK.soft = crossesSoftFigures(f, at, g) ? 1 : 0;
         if (best >= 0 && (RANK.soft > bSoft || (RANK.soft === bSoft && RANK.empty > bEmpty))) continue;
-        RANK.score = hvkitScoreFigures(f, at, g, overhead, mask, n, best >= 0 && RANK.soft === bSoft && RANK.empty === bEmpty ? bScore : Infinity);
+        if (i === best) continue;
+        RANK.score = hvkitScoreFigures(f, at, g, overhead, mask, n, best >= 0 && RANK.soft === bSoft && RANK.empty === bEmpty ? bScore : Infinity, i < best);
         if (RANK.score === Infinity) continue;
       }
       if (all) {
         all.push({ slot, rank: { i, stamp: 0, soft: RANK.soft, empty: RANK.empty, score: RANK.score } });
         continue;
       }
-      // Hosts come in position order, so a tie keeps the earlier one.
-      if (best < 0 || RANK.soft < bSoft || (RANK.soft === bSoft && (RANK.empty < bEmpty || (RANK.empty === bEmpty && RANK.score < bScore)))) {
+      // A tie goes to the earlier position (the seed may come after this host).
+      if (best < 0 || RANK.soft < bSoft || (RANK.soft === bSoft && (RANK.empty < bEmpty || (RANK.empty === bEmpty && (RANK.score < bScore || (RANK.score === bScore && i < best)))))) {
         best = i;
         bSoft = RANK.soft;
         bEmpty = RANK.empty;

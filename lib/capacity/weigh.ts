@@ -146,10 +146,10 @@ export function hvkitScore(u: HostUsage, g: GuestSpec): number {
  * `fillHostFigures`), summed in the same order so the two agree to the last
  * bit; `overhead` is `guestOverheadMiB(g, host.capacity)`, `mask` its
  * `demandMask` and `n` the resources in it. Infinity when the figure cannot
- * be below `below` (the best so far): the scan then skips the rest of the
- * sum. What the placement scan weighs every admitting host with.
+ * beat `below` (the best so far; equalling it is enough when `tieWins`):
+ * the scan then skips the rest of the sum. What the placement scan weighs every admitting host with.
  */
-export function hvkitScoreFigures(f: Float64Array, at: number, g: GuestSpec, overhead: number, mask: number, n: number, below: number): number {
+export function hvkitScoreFigures(f: Float64Array, at: number, g: GuestSpec, overhead: number, mask: number, n: number, below: number, tieWins: boolean): number {
   const base = f[at + F_MEM_BASE];
   const resOvh = f[at + F_RES_OVH];
   const capMem = f[at + F_CAP_MEM];
@@ -170,7 +170,8 @@ export function hvkitScoreFigures(f: Float64Array, at: number, g: GuestSpec, ove
   const hard = hardFreeOfUtil(after, g);
   // Stranded capacity is never below 0, so the figure is at least this (monotonic rounding keeps the bound exact).
   const stranded0 = f[at + F_STRANDED + (mask >> 2)];
-  if (hard + (STRANDED_WEIGHT * (0 - stranded0)) / n >= below) return Infinity;
+  const least = hard + (STRANDED_WEIGHT * (0 - stranded0)) / n;
+  if (least > below || (least === below && !tieWins)) return Infinity;
   after[CPU] = frac(f[at + F_CPU] + g.load.cpu, f[at + F_CAP_CPU]);
   after[IOPS] = frac(f[at + F_IOPS] + g.load.iops, f[at + F_CAP_IOPS]);
   after[NETWORK] = frac(f[at + F_NET] + g.load.netMbps, f[at + F_CAP_NET]);

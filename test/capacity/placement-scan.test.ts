@@ -64,7 +64,10 @@ function fullScan(p: Packing, g: GuestSpec, policy: WeighPolicy, rack?: string):
 describe('Packing.choose with a shape per guest', () => {
   it('chooses the host and counts the candidates a full scan through admit does, across placements, departures, restores and added hosts (seeded)', () => {
     const rnd = seededRandom(4242);
-    const hosts: PackHost[] = Array.from({ length: 60 }, (_, i) => ({ spec: randomHost(rnd, `h${String(i * 2).padStart(3, '0')}`), guests: [] }));
+    // Every fourth host is of one shape, so hosts tie and the earlier name must win.
+    const twin = randomHost(rnd, 'twin');
+    const hostAt = (name: string, i: number) => (i % 4 === 0 ? { ...twin, name, path: `f/${name}` } : randomHost(rnd, name));
+    const hosts: PackHost[] = Array.from({ length: 60 }, (_, i) => ({ spec: hostAt(`h${String(i * 2).padStart(3, '0')}`, i), guests: [] }));
     const packing = new Packing(hosts);
     const placed: { host: string; name: string }[] = [];
     let agreed = 0;
@@ -86,7 +89,7 @@ describe('Packing.choose with a shape per guest', () => {
       }
       if (r < 0.28 && added < 20) {
         // Odd names land between the existing hosts.
-        packing.addHost({ spec: randomHost(rnd, `h${String(added * 6 + 1).padStart(3, '0')}`), guests: [] });
+        packing.addHost({ spec: hostAt(`h${String(added * 6 + 1).padStart(3, '0')}`, added), guests: [] });
         added++;
         continue;
       }
@@ -103,5 +106,18 @@ describe('Packing.choose with a shape per guest', () => {
       }
     }
     expect(agreed).toBeGreaterThan(1000);
+  });
+
+  it('gives a tie to the earlier name even when the host chosen last (weighed first) is the later one', () => {
+    const base = randomHost(seededRandom(7), 'a');
+    const spec: HostSpec = { ...base, memory: { slots: 1, maxDimmMiB: 16384, dimmsMiB: [16384], totalMiB: 16384 }, disks: [{ name: 'sda', sizeMiB: 102400, kind: 'ssd', iops: 5000, mbps: 500 }], capacity: { ...base.capacity, softLimitsAreErrors: false } };
+    const packing = new Packing([{ spec, guests: [] }, { spec: { ...spec, name: 'b', path: 'f/b' }, guests: [] }]);
+    const g: GuestSpec = { ...randomGuest(seededRandom(8), 'first'), vcpus: 1, maxVcpus: 1, memoryMiB: 1000, maxMemoryMiB: 1000, disks: [{ sizeMiB: 5000, on: '' }], load: { cpu: 0.2, iops: 10, netMbps: 1 }, antiAffinity: null };
+    const onB = packing.choose({ guest: g, provider: 'local' }, { exclude: new Set(['a']) });
+    expect(onB.ok && onB.host).toBe('b');
+    packing.add('b', onB.ok ? onB.guest : g);
+    packing.remove('b', 'first');
+    const r = packing.choose({ guest: { ...g, name: 'second', memoryMiB: 1001 }, provider: 'local' });
+    expect(r.ok && r.host).toBe('a');
   });
 });
