@@ -459,7 +459,8 @@ export class Packing {
   private changed(s: Slot): void {
     this.stamps[s.index] = ++this.clock;
     this.log.push(s.index);
-    this.fillFigure(s);
+    // A host's spec (and so its config number, F_CFG) never changes; only its usage figures do.
+    fillHostFigures(s.usage, this.figures, s.index * HOST_FIGURES);
   }
 
   private fillFigures(): void {
