@@ -28,18 +28,53 @@ export function oldestKeptSlot(now: string | number, window: LoadWindow = DEFAUL
 
 /**
  * `kept` (one host's samples or a fleet's, sorted by slot then host) with
- * `sample` put in: replacing the sample of its host in its slot, then dropping
- * what fell out of the window. Pure: the file and memory stores keep their
- * samples with it; the pg store does the same in SQL.
+ * `samples` put in: each replacing the sample of its host in its slot unless
+ * that one was taken later (a sample that arrives late never replaces a newer
+ * one), then dropping what fell out of the window. One pass over the batch
+ * (a week of a large fleet is hundreds of thousands of samples). Pure: the
+ * file and memory stores keep their samples with it; the pg store does the
+ * same in SQL.
  */
-export function mergeIntoWindow(kept: readonly HostLoad[], sample: HostLoad, window: LoadWindow = DEFAULT_WINDOW): HostLoad[] {
-  const slot = slotOf(sample.at, window);
-  const others = kept.filter((s) => !(s.host === sample.host && slotOf(s.at, window) === slot));
-  return pruneWindow([...others, sample], Math.max(Date.parse(sample.at), ...kept.map((s) => Date.parse(s.at))), window);
+export function mergeIntoWindow(kept: readonly HostLoad[], samples: HostLoad | readonly HostLoad[], window: LoadWindow = DEFAULT_WINDOW): HostLoad[] {
+  const bySlot = new Map<string, Slotted>();
+  let newest = -Infinity;
+  const put = (sample: HostLoad) => {
+    const ms = Date.parse(sample.at);
+    const slot = slotOf(ms, window);
+    const key = `${sample.host}|${slot}`;
+    const old = bySlot.get(key);
+    if (!old || ms >= old.ms) bySlot.set(key, { sample, slot, ms });
+    if (ms > newest) newest = ms;
+  };
+  for (const s of kept) put(s);
+  for (const s of isList(samples) ? samples : [samples]) put(s);
+  return keptSorted([...bySlot.values()], newest, window);
 }
 
 /** The samples still in the window when the newest is at `now`, sorted by slot then host. */
 export function pruneWindow(kept: readonly HostLoad[], now: string | number, window: LoadWindow = DEFAULT_WINDOW): HostLoad[] {
+  const slotted = kept.map((sample) => {
+    const ms = Date.parse(sample.at);
+    return { sample, ms, slot: slotOf(ms, window) };
+  });
+  return keptSorted(slotted, now, window);
+}
+
+interface Slotted {
+  sample: HostLoad;
+  slot: number;
+  ms: number;
+}
+
+function isList(x: HostLoad | readonly HostLoad[]): x is readonly HostLoad[] {
+  return Array.isArray(x);
+}
+
+/** Filtered once and sorted once on precomputed slots: Date.parse in a comparator costs seconds at this size. */
+function keptSorted(all: Slotted[], now: string | number, window: LoadWindow): HostLoad[] {
   const oldest = oldestKeptSlot(now, window);
-  return kept.filter((s) => slotOf(s.at, window) >= oldest).sort((a, b) => slotOf(a.at, window) - slotOf(b.at, window) || (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+  return all
+    .filter((s) => s.slot >= oldest)
+    .sort((a, b) => a.slot - b.slot || (a.sample.host < b.sample.host ? -1 : a.sample.host > b.sample.host ? 1 : 0))
+    .map((s) => s.sample);
 }

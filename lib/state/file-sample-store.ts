@@ -59,9 +59,7 @@ export class FileSampleStore implements SampleStore {
 
   async append(samples: readonly HostLoad[]): Promise<void> {
     if (samples.length === 0) return;
-    let kept = this.load();
-    for (const s of samples) kept = mergeIntoWindow(kept, s, this.window);
-    await this.save(kept);
+    await this.save(mergeIntoWindow(this.load(), samples, this.window));
   }
 
   async read(since?: string): Promise<HostLoad[]> {

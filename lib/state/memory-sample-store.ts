@@ -11,7 +11,7 @@ export class MemorySampleStore implements SampleStore {
   constructor(readonly window: LoadWindow = DEFAULT_WINDOW) {}
 
   async append(samples: readonly HostLoad[]): Promise<void> {
-    for (const s of samples) this.kept = mergeIntoWindow(this.kept, structuredClone(s), this.window);
+    this.kept = mergeIntoWindow(this.kept, structuredClone(samples), this.window);
   }
 
   async read(since?: string): Promise<HostLoad[]> {
