@@ -73,7 +73,8 @@ export class PgSampleStore implements SampleStore {
         for (const sample of samples) {
           await c.query(
             `INSERT INTO ${this.s}.samples (fleet, slot, host, at, value) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (fleet, slot, host) DO UPDATE SET at = excluded.at, value = excluded.value`,
+             ON CONFLICT (fleet, slot, host) DO UPDATE SET at = excluded.at, value = excluded.value
+             WHERE excluded.at >= ${this.s}.samples.at`,
             [this.fleet, new Date(slotOf(sample.at, this.window)), sample.host, new Date(sample.at), JSON.stringify(sample)],
           );
         }

@@ -50,6 +50,17 @@ export function sampleStoreConformance(name: string, make: () => Promise<SampleS
         ]);
       }));
 
+    it('keeps the newer sample of a slot when an older one arrives after it, in one batch or the next', () =>
+      withStore(async (s) => {
+        await s.append([sample('host-a', 4 * MIN, 3)]);
+        await s.append([sample('host-a', 1 * MIN, 1)]);
+        await s.append([sample('host-b', 3 * MIN, 5), sample('host-b', 2 * MIN, 6)]);
+        expect((await s.read()).map((x) => [x.host, x.at, x.load.cpu])).toEqual([
+          ['host-a', at(T0 + 4 * MIN), 3],
+          ['host-b', at(T0 + 3 * MIN), 5],
+        ]);
+      }));
+
     it('drops samples more than 7 days older than the newest one', () =>
       withStore(async (s) => {
         await s.append([sample('host-a', 0, 1)]);
