@@ -55,7 +55,8 @@ function domainsOf(host) {
  * The last table of `xentop -b` output as counters per domain (Domain-0 left
  * out): CPU(sec), VBD_RD/VBD_WR operations, VBD_RSECT/VBD_WSECT 512-byte
  * sectors, NETRX(k)/NETTX(k) kB, MEM(k) the memory the domain has now.
- * Columns are found by the header's names; MAXMEM(k) may read `no limit`.
+ * Columns are found by the header's names, counted from the right (a name may
+ * hold spaces); MAXMEM(k) may read `no limit`.
  */
 export function parseXentop(text) {
   const lines = text.split('\n');
@@ -72,9 +73,18 @@ export function parseXentop(text) {
   for (const line of lines.slice(at + 1)) {
     if (!line.trim()) continue;
     if (/^\s*NAME\s+STATE\s/.test(line) || /^xentop\b/.test(line)) break;
-    const words = line.trim().replace(/\bno limit\b/g, 'no-limit').split(/\s+/);
-    if (words.length !== header.length) throw new ProviderError(`xentop row has ${words.length} columns, its header ${header.length}: ${line.trim()}`);
-    const name = words[0];
+    // Columns are read from the right: xl allows spaces in a domain's name, so the name is whatever words are left.
+    const raw = line.trim().split(/\s+/);
+    const words = new Array(header.length);
+    let j = raw.length - 1;
+    for (let i = header.length - 1; i >= 1 && j >= 1; i--) {
+      const noLimit = raw[j] === 'limit' && raw[j - 1] === 'no' && j >= 2;
+      words[i] = noLimit ? 'no limit' : raw[j];
+      j -= noLimit ? 2 : 1;
+    }
+    if (words[1] === undefined || j < 0) throw new ProviderError(`xentop row has fewer columns than its header's ${header.length}: ${line.trim()}`);
+    const name = raw.slice(0, j + 1).join(' ');
+    words[0] = name;
     if (name === 'Domain-0') continue;
     const n = (i) => {
       const v = Number(words[i]);
