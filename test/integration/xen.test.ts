@@ -78,6 +78,8 @@ describe('xen provider scripts against recording xl and ssh stand-ins', () => {
   let record: string;
   let root: string;
   const env = () => ({ PATH: `${join(ROOT, 'test/xen/bin')}:${process.env.PATH}`, HVKIT_XEN_RECORD: record, HVKIT_XEN_ROOT: root });
+  /** The stats verb's one ssh round: CPU time from xl list, the rest from xentop. */
+  const XL_STATS = (dest: string) => `${dest} sh -c 'xl list && echo --hvkit-xentop-- && xentop -b -f -i 1'`;
   /** Each ssh call as `destination remote-command-line`. */
   const calls = () => readFileSync(record, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]).filter((c) => c[0] === 'ssh').map((c) => c.slice(c.indexOf('--') + 1).join(' '));
   const HOST = (n: string) => `new Host(fleet, '${n}', { provider: 'xen', cpu: { cores: 4, threads: 8 }, memory: { slots: 4, maxDimm: '4GiB', dimms: ['4GiB', '4GiB'] }, disks: [{ name: 'sda', size: '100GiB' }] })`;
@@ -148,8 +150,8 @@ new Guest(b, 'mc-01', { role: 'memcached', vcpus: 1, memory: '512MiB' });
     expect(r.err).toBe('');
     // Hosts are asked in parallel: compare without their interleaving.
     expect(calls().sort()).toEqual([
-      'root@xen-a xentop -b -f -i 1', 'root@xen-a xentop -b -f -i 1', 'root@xen-a xl info', 'root@xen-a xl list -l',
-      'root@xen-b xentop -b -f -i 1', 'root@xen-b xentop -b -f -i 1', 'root@xen-b xl info', 'root@xen-b xl list -l',
+      XL_STATS('root@xen-a'), XL_STATS('root@xen-a'), 'root@xen-a xl info', 'root@xen-a xl list -l',
+      XL_STATS('root@xen-b'), XL_STATS('root@xen-b'), 'root@xen-b xl info', 'root@xen-b xl list -l',
     ]);
   });
 
