@@ -88,7 +88,7 @@ export function sumRates(list: readonly Rates[]): Rates {
 }
 
 /**
- * A host's load from two `stats` reads of it. The host's load is the sum of
+ * A host's load from two `stats` reads of it. The host's rates are the sum of
  * its measured guests' rates rather than the delta of its totals: a guest that
  * restarted would make the totals go down, and one that stopped would take its
  * whole history out of them.
@@ -106,7 +106,9 @@ export function hostLoadBetween(first: HostCounters, second: HostCounters): Host
   for (const name of Object.keys(first.guests)) if (!Object.hasOwn(second.guests, name)) unmeasured.add(name);
   const sorted = Object.fromEntries(Object.entries(guests).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   const load = sumRates(Object.values(sorted));
-  // A host running no guest uses none of its memory for them: 0, not "unknown".
-  if (Object.keys(second.guests).length === 0) load.memoryUsedMiB = 0;
+  // Memory is a gauge, not a rate: the host's is what all its guests hold at the second read (a guest
+  // started in the interval has no rate but does hold memory), and 0 when it runs none.
+  if (second.totals.memoryUsedMiB !== undefined) load.memoryUsedMiB = second.totals.memoryUsedMiB;
+  else if (Object.keys(second.guests).length === 0) load.memoryUsedMiB = 0;
   return { host: second.host, at: second.at, seconds: round(seconds), load, guests: sorted, unmeasured: [...unmeasured].sort() };
 }

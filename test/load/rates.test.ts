@@ -37,6 +37,17 @@ describe('hostLoadBetween', () => {
     });
   });
 
+  it("takes the host's memory in use from the second read's totals, a guest started in the interval included", () => {
+    const first = read('2026-11-27T10:00:00.000Z', { 'web-01': c({ memoryUsedMiB: 2048 }) });
+    const second: HostCounters = {
+      ...read('2026-11-27T10:00:05.000Z', { 'web-01': c({ cpuSeconds: 5, memoryUsedMiB: 2048 }), 'new-01': c({ memoryUsedMiB: 4096 }) }),
+      totals: c({ cpuSeconds: 5, memoryUsedMiB: 6144 }),
+    };
+    const load = hostLoadBetween(first, second);
+    expect(load.unmeasured).toEqual(['new-01']);
+    expect(load.load).toEqual({ cpu: 1, iops: 0, netMbps: 0, diskMBps: 0, memoryUsedMiB: 6144 });
+  });
+
   it('gives a host that runs no guest zero load, memory included', () => {
     expect(hostLoadBetween(read('2026-11-27T10:00:00.000Z', {}), read('2026-11-27T10:00:05.000Z', {})).load).toEqual({ cpu: 0, iops: 0, netMbps: 0, diskMBps: 0, memoryUsedMiB: 0 });
   });
