@@ -70,6 +70,12 @@ export interface SavedPlan {
   derivation?: PlanDerivation;
   /** The state backend the plan was made against: its kind and, for pg, the schema (never a connection string). @default absent in files saved before hvkit recorded it: not checked */
   backend?: PlanBackend;
+  /**
+   * The end of the measured-load window the plan weighed (when `hvkit plan` ran), so apply re-derives the plan
+   * over the same samples: samples taken since would change p95 and so placement and findings.
+   * @default absent in files saved before hvkit recorded it, and for rebuilds: the window ends when apply runs
+   */
+  measuredUntil?: string;
 }
 
 /** Which state a plan was made against, as a saved plan records it. */
@@ -94,14 +100,15 @@ export function backendMismatch(filed: PlanBackend | undefined, current: PlanBac
   }
 }
 
-export function serializePlan(plan: Plan, resourceType: Manifest['resourceType'], derivation: PlanDerivation = { kind: 'plan' }, backend?: PlanBackend): string {
+/** @param measuredUntil the end of the measured-load window the plan weighed (SavedPlan.measuredUntil) @default absent */
+export function serializePlan(plan: Plan, resourceType: Manifest['resourceType'], derivation: PlanDerivation = { kind: 'plan' }, backend?: PlanBackend, measuredUntil?: string): string {
   const body = JSON.stringify(plan);
-  return JSON.stringify({ kind: 'hvkit-plan', formatVersion: PLAN_FORMAT_VERSION, checksum: sha256(body), resourceType, derivation, ...(backend ? { backend } : {}), plan }) + '\n';
+  return JSON.stringify({ kind: 'hvkit-plan', formatVersion: PLAN_FORMAT_VERSION, checksum: sha256(body), resourceType, derivation, ...(backend ? { backend } : {}), ...(measuredUntil ? { measuredUntil } : {}), plan }) + '\n';
 }
 
-export async function savePlan(file: string, plan: Plan, resourceType: Manifest['resourceType'], derivation?: PlanDerivation, backend?: PlanBackend): Promise<void> {
+export async function savePlan(file: string, plan: Plan, resourceType: Manifest['resourceType'], derivation?: PlanDerivation, backend?: PlanBackend, measuredUntil?: string): Promise<void> {
   try {
-    await writeFileAtomic(file, serializePlan(plan, resourceType, derivation, backend));
+    await writeFileAtomic(file, serializePlan(plan, resourceType, derivation, backend, measuredUntil));
   } catch (e) {
     throw new HvkitError(`cannot write the plan to ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }

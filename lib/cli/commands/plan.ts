@@ -90,8 +90,8 @@ export function withRebalance(scope: PlanScope, opts: Pick<PlanOptions, 'rebalan
  * file, so no stale or unusable plan is left to apply. Returns the line that
  * says what happened, for the caller to print after the plan.
  */
-export async function savePlanFile(io: Io, file: string, plan: Plan, resourceType: Manifest['resourceType'], derivation: PlanDerivation, backend: PlanBackend): Promise<string> {
-  await savePlan(resolve(io.cwd, file), plan, resourceType, derivation, backend);
+export async function savePlanFile(io: Io, file: string, plan: Plan, resourceType: Manifest['resourceType'], derivation: PlanDerivation, backend: PlanBackend, measuredUntil?: string): Promise<string> {
+  await savePlan(resolve(io.cwd, file), plan, resourceType, derivation, backend, measuredUntil);
   // Kept for `hvkit report --plan` and `hvkit show`, which show what is wrong; apply refuses it.
   if (!plan.applyable) return `\nSaved the plan to ${file} to show it (hvkit show ${file}); it has errors, so apply refuses it: fix them and plan again.\n`;
   const flags = derivationFlags(derivation).join(' ');
@@ -109,8 +109,10 @@ export function planBackend(io: Io, opts: FleetOptions, manifest: Manifest): Pla
 export async function planCommand(io: Io, setCode: (code: number) => void, opts: PlanOptions, scope: PlanScope): Promise<void> {
   const manifest = await loadFleet(io, opts);
   const store = await stateStore(io, opts, manifest);
-  const { plan } = await preparePlan({ manifest, store, projectDir: io.cwd, env: io.env, scope, samples: await sampleStoreBeside(io, store) });
-  const saved = opts.out ? await savePlanFile(io, opts.out, plan, manifest.resourceType, scope, planBackend(io, opts, manifest)) : undefined;
+  // The measured-load window ends now, recorded in a saved plan so apply weighs the same samples.
+  const now = new Date().toISOString();
+  const { plan } = await preparePlan({ manifest, store, projectDir: io.cwd, env: io.env, scope, samples: await sampleStoreBeside(io, store), now });
+  const saved = opts.out ? await savePlanFile(io, opts.out, plan, manifest.resourceType, scope, planBackend(io, opts, manifest), now) : undefined;
   await renderPlanOutput(io, plan, manifest.resourceType, opts);
   // JSON and markdown go to files and comments: the note would spoil them, except the refusal, which goes to stderr.
   if (saved && !plan.applyable) io.err(saved.trimStart());
