@@ -27,11 +27,15 @@ export function addGuest(s: Sums, g: GuestSpec, c: CapacityConfig, sign: 1 | -1 
   s.overhead += sign * guestOverheadMiB(g, c);
   s.vcpus += sign * g.vcpus;
   for (const d of g.disks) s.disks[d.on] = (s.disks[d.on] ?? 0) + sign * d.sizeMiB;
-  s.cpu += sign * g.load.cpu;
-  s.iops += sign * g.load.iops;
-  s.net += sign * g.load.netMbps;
+  // Loads are decimals: without rounding, adding and removing 0.8 leaves 0.8000000000000003, and a
+  // long-lived packing (simulator, rebalancing) would break ties unlike a fresh one of the same guests.
+  s.cpu = fix9(s.cpu + sign * g.load.cpu);
+  s.iops = fix9(s.iops + sign * g.load.iops);
+  s.net = fix9(s.net + sign * g.load.netMbps);
   s.guests += sign;
 }
+
+const fix9 = (x: number) => Math.round(x * 1e9) / 1e9;
 
 export function cloneSums(s: Sums): Sums {
   return { ...s, disks: { ...s.disks } };

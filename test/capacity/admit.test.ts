@@ -134,3 +134,20 @@ describe('totalsOf: a host’s figures for bars and look-ups', () => {
     expect(t.disk).toEqual({ used: 20480, capacity: 512000, over: false });
   });
 });
+
+describe('release', () => {
+  it('leaves the same sums as a fresh host after a 0.8-core guest comes and goes a thousand times', async () => {
+    const { admit, hostUsage, release } = await import('../../lib/capacity/admit');
+    const { manifestOf: build, web: w, WEB_HOST_8G: H } = await import('../helpers/fleet');
+    const m = build({ a: { props: H, guests: { base: w('1GiB', { load: { cpu: 0.3, iops: 10, netMbps: 5 } }), g: w('1GiB', { load: { cpu: 0.8, iops: 0.1, netMbps: 0.7 } }) } } });
+    const [base, g] = m.guests;
+    const fresh = hostUsage(m.hosts[0], [base]);
+    let u = fresh;
+    for (let i = 0; i < 1000; i++) {
+      const r = admit(u, g);
+      if (!r.ok) throw new Error('expected the guest to fit');
+      u = release(r.usage, g);
+    }
+    expect(u.sums).toEqual(fresh.sums);
+  });
+});
