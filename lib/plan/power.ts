@@ -10,7 +10,8 @@ import type { GuestChange, Step } from './types';
  */
 
 /** The change with its power difference: a guest that differs only in power gets a `power` update. */
-export function withPowerChange(change: GuestChange, rec: GuestRecord | undefined): GuestChange {
+export function withPowerChange(given: GuestChange, rec: GuestRecord | undefined): GuestChange {
+  const change = withConfigOnlyChanges(given, rec);
   const want = change.after?.power;
   if (!want || !rec || change.action === 'create' || change.action === 'delete') return change;
   const seen = recordedPower(rec);
@@ -22,6 +23,12 @@ export function withPowerChange(change: GuestChange, rec: GuestRecord | undefine
     return { ...change, action: 'update', restart: false, recordOnly: false, reason: { code: 'power', detail: { from: seen, to: want } }, ...shutdown, fields };
   }
   return { ...change, ...shutdown, fields };
+}
+
+/** A live update of a guest recorded shut off changes only its config: its reason says so. */
+function withConfigOnlyChanges(change: GuestChange, rec: GuestRecord | undefined): GuestChange {
+  if (change.reason.code !== 'live-update' || !rec || recordedPower(rec) !== 'stopped') return change;
+  return { ...change, reason: { code: 'live-update', detail: { ...change.reason.detail, stopped: true } } };
 }
 
 /** Steps whose calls leave the guest running whatever it was before (they create or restart it). */

@@ -56,7 +56,11 @@ export type GuestReason =
   | { code: 'removed-from-code'; detail: NoDetail }
   | { code: 'moves-host'; detail: { from: string; to: string } }
   | { code: 'cannot-update'; detail: { causes: ReplaceCause[] } }
-  | { code: 'live-update'; detail: { changes: LiveChange[] } }
+  /**
+   * `stopped`: the guest is recorded shut off, so the changes go into its
+   * config only and take effect when it next starts; absent when it runs.
+   */
+  | { code: 'live-update'; detail: { changes: LiveChange[]; stopped?: true } }
   | { code: 'restart-update'; detail: { fields: string[] } }
   /** Only the rendered config differs (the renderer or the provider changed): restart to be safe. */
   | { code: 'config-changed'; detail: NoDetail }
@@ -162,7 +166,7 @@ export function reasonText(r: ChangeReason): string {
     case 'host-retired': return 'no longer in code';
     case 'moves-host': return `moves ${r.detail.from} → ${r.detail.to}`;
     case 'cannot-update': return r.detail.causes.map(causeText).join('; ');
-    case 'live-update': return `${r.detail.changes.map(liveText).join(', ')} while running`;
+    case 'live-update': return `${r.detail.changes.map(liveText).join(', ')} ${r.detail.stopped ? 'in its config; takes effect at next start' : 'while running'}`;
     case 'restart-update': return `${r.detail.fields.join(', ')} changed: needs a restart`;
     case 'config-changed': return 'rendered config changed: needs a restart';
     case 'record-only': return `${r.detail.fields.join(', ')} (state only, no hypervisor change)`;

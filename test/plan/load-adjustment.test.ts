@@ -4,6 +4,10 @@ import type { GuestProps } from '../../lib/manifest/props';
 import { createPlan } from '../../lib/plan/planner';
 import { reasonText } from '../../lib/plan/reason';
 import type { GuestChange, Plan } from '../../lib/plan/types';
+import { renderJson } from '../../lib/render/json';
+import { renderMarkdown } from '../../lib/render/markdown';
+import { style } from '../../lib/render/style';
+import { renderText } from '../../lib/render/text';
 import { WEB_HOST_8G, manifestOf, stateOf, web } from '../helpers/fleet';
 
 const DISK = { size: '20GiB', on: 'sda' } as const;
@@ -70,5 +74,37 @@ describe('load adjustment: disk I/O limits change live', () => {
   it('restarts when a disk also grows, as before', () => {
     const c = change(planFrom({ disks: [DISK] }, { disks: [{ size: '30GiB', on: 'sda', iops: 500 }] }, 'libvirt'));
     expect(c).toMatchObject({ restart: true, reason: { code: 'restart-update', detail: { fields: ['disks'] } } });
+  });
+});
+
+/** A libvirt fleet whose web-01 is recorded shut off (power 'stopped' in code too), changed from `before` to `after`. */
+function stoppedPlan(before: Partial<GuestProps>, after: Partial<GuestProps>): Plan {
+  const state = stateOf(fleet({ ...before, power: 'stopped' }, 'libvirt'));
+  state.guests['web-01'].power = { state: 'stopped', at: '2026-11-27T10:00:00.000Z', by: 'apply' };
+  return createPlan({ manifest: fleet({ ...after, power: 'stopped' }, 'libvirt'), state });
+}
+
+describe('load adjustment: a guest recorded shut off changes in its config only', () => {
+  it('says a cap change of a stopped guest goes into its config and takes effect at next start — in text, markdown and JSON', () => {
+    const p = stoppedPlan({ cpu: { cap: 30 } }, { cpu: { cap: 70 } });
+    expect(change(p).reason).toEqual({ code: 'live-update', detail: { changes: [{ field: 'cpuCap', from: 30, to: 70 }], stopped: true } });
+    const words = 'cpu cap 30% → 70% in its config; takes effect at next start';
+    expect(p.steps.map((s) => s.description)).toEqual([`update web-01 on h1: ${words}`]);
+    for (const out of [renderText(p, style(false)), renderMarkdown(p)]) {
+      expect(out).toContain(words);
+      expect(out).not.toContain('while running');
+    }
+    const json = renderJson(p, 'hvkit_guest');
+    expect(json).toContain(words);
+    expect(json).toContain('"stopped": true');
+  });
+
+  it('words memory, vCPU and disk limit changes of a stopped guest the same way', () => {
+    const p = stoppedPlan({ maxMemory: '4GiB', disks: [DISK] }, { maxMemory: '4GiB', memory: '3GiB', vcpus: 3, disks: [{ ...DISK, iops: 100 }] } as Partial<GuestProps>);
+    expect(reasonText(change(p).reason)).toBe('disk 0 I/O limit none → 100 IOPS, memory 2GiB → 3GiB, vcpus 2 → 3 in its config; takes effect at next start');
+  });
+
+  it('still says "while running" for a running guest', () => {
+    expect(reasonText(change(planFrom({ cpu: { cap: 30 } }, { cpu: { cap: 70 } }, 'libvirt')).reason)).toBe('cpu cap 30% → 70% while running');
   });
 });
