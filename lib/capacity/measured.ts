@@ -77,7 +77,7 @@ const NOUN: Record<Rate, string> = { cpu: 'CPU load', iops: 'IOPS', netMbps: 'ne
 /** "3.25 cores", "210 IOPS", "12.5 Mbit/s": as precise as the fit table. */
 export function loadAmount(rate: Rate, n: number): string {
   switch (rate) {
-    case 'cpu': return `${round2(n)} cores`;
+    case 'cpu': return `${round2(n)} ${round2(n) === 1 ? 'core' : 'cores'}`;
     case 'iops': return `${Math.round(n)} IOPS`;
     case 'netMbps': return `${round1(n)} Mbit/s`;
     default: return assertNever(rate, 'load rate');

@@ -130,7 +130,7 @@ function cpuOf(c: Collector, path: string, p: Record<string, unknown>, maxVcpus:
   const [capAt, cap]: [string, unknown] = cpu.cap !== undefined ? ['cpu.cap', cpu.cap] : ['cpuCap', p.cpuCap];
   return {
     cpuWeight: weight === undefined ? null : c.count(path, weightAt, weight, 1, MAX_CPU_WEIGHT),
-    cpuCap: cap === undefined ? null : c.count(path, capAt, cap, 0, 100 * maxVcpus),
+    cpuCap: cap === undefined ? null : c.count(path, capAt, cap, 0, 100 * maxVcpus, `100 × maxVcpus (${maxVcpus})`),
   };
 }
 

@@ -89,10 +89,14 @@ export class Collector {
     return 0;
   }
 
-  /** A whole number in [min, max]; a number written as a string is named as such. */
-  count(path: string, what: string, value: unknown, min: number, max = MAX_COUNT): number {
+  /**
+   * A whole number in [min, max]; a number written as a string is named as such.
+   * @param maxWhy where max comes from when it is worked out, e.g. `100 × maxVcpus (2)`
+   * @default maxWhy: none
+   */
+  count(path: string, what: string, value: unknown, min: number, max = MAX_COUNT, maxWhy?: string): number {
     if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
-    const range = max === MAX_COUNT ? `≥ ${min}` : `from ${min} to ${max}`;
+    const range = max === MAX_COUNT ? `≥ ${min}` : `from ${min} to ${max}${maxWhy ? ` = ${maxWhy}` : ''}`;
     this.add(path, `${what} must be a whole number ${range}, got ${describeValue(value)}${quotedNumberHint(value)}`);
     return min;
   }

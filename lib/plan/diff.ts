@@ -112,7 +112,7 @@ function diskLimitChanges(before: GuestDisk[], after: GuestDisk[]): LiveChange[]
     if (b.on !== a.on || b.sizeMiB !== a.sizeMiB) return undefined;
     const from = diskLimits(b);
     const to = diskLimits(a);
-    if (from.iops !== to.iops || from.mbps !== to.mbps) out.push({ field: 'diskLimits', disk, from, to });
+    if (from.iops !== to.iops || from.mbps !== to.mbps) out.push({ field: 'diskLimits', disk, on: a.on, from, to });
   }
   return out;
 }

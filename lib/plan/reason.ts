@@ -36,7 +36,8 @@ export interface DiskLimits {
 export type LiveChange =
   | { field: 'memoryMiB' | 'vcpus'; from: number; to: number }
   | { field: 'cpuCap' | 'cpuWeight'; from: number | null; to: number | null }
-  | { field: 'diskLimits'; disk: number; from: DiskLimits; to: DiskLimits };
+  /** `on`: the host disk the guest's disk `disk` is on, to name it as data-loss text does. */
+  | { field: 'diskLimits'; disk: number; on: string; from: DiskLimits; to: DiskLimits };
 
 export type LiveField = LiveChange['field'];
 
@@ -123,7 +124,7 @@ function liveText(c: LiveChange): string {
     case 'vcpus': return `vcpus ${c.from} → ${c.to}`;
     case 'cpuCap': return `cpu cap ${capText(c.from)} → ${capText(c.to)}`;
     case 'cpuWeight': return `cpu weight ${c.from ?? 'default'} → ${c.to ?? 'default'}`;
-    case 'diskLimits': return `disk ${c.disk} I/O limit ${diskLimitsText(c.from)} → ${diskLimitsText(c.to)}`;
+    case 'diskLimits': return `disk ${c.disk} (${c.on}) I/O limit ${diskLimitsText(c.from)} → ${diskLimitsText(c.to)}`;
     default: return assertNever(c, 'live change');
   }
 }

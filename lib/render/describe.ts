@@ -82,9 +82,17 @@ export function detailsOf(c: Change): string[] {
     if (c.action === 'retire') return [hostShape(c.before!)];
   }
   // The reason of a memory upgrade already tells the DIMMs before and after.
-  const fields = c.kind === 'host' && c.action === 'upgrade-memory' ? c.fields.filter((f) => f.field !== 'memory') : c.fields;
+  const fields = c.fields.filter((f) => !toldByReason(c, f.field));
   const why = reasonText(c.reason);
   return [...(why ? [why] : []), ...fields.map(fieldLine)];
+}
+
+/** Fields the reason already tells in words: a memory upgrade's DIMMs, a live update's changes. */
+function toldByReason(c: Change, field: string): boolean {
+  if (c.kind === 'host') return c.action === 'upgrade-memory' && field === 'memory';
+  const r = c.reason.code === 'renamed' ? c.reason.detail.then : c.reason;
+  if (r?.code !== 'live-update') return false;
+  return r.detail.changes.some((l) => (l.field === 'diskLimits' ? 'disks' : l.field) === field);
 }
 
 export function hostShape(h: HostSpec): string {

@@ -53,7 +53,7 @@ describe('load adjustment on the local simulator: cap, weight and disk limits ch
     p.writeStack(stack('', ''));
     expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
     p.writeStack(stack('', ', iops: 300, mbps: 20'));
-    expect((await p.run(['plan'])).out).toContain('1. update web-01 on host-a: disk 0 I/O limit none → 300 IOPS + 20 MB/s while running');
+    expect((await p.run(['plan'])).out).toContain('1. update web-01 on host-a: disk 0 (sda) I/O limit none → 300 IOPS + 20 MB/s while running');
     // Through a saved plan: the plan file's schema knows the new live changes.
     expect((await p.run(['plan', '--out', 'limits.plan'])).code).toBe(0);
     const saved = await p.run(['apply', 'limits.plan']);

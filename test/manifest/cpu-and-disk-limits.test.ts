@@ -37,7 +37,7 @@ describe('guest cpu: { cap, weight }', () => {
   it('bounds cpu.cap to 100 × maxVcpus and cpu.weight to 1..65535, naming the nested prop', () => {
     expect(problems({ cpu: { cap: 250, weight: 0 } })).toEqual([
       'tokyo/h1/g: cpu.weight must be a whole number from 1 to 65535, got 0',
-      'tokyo/h1/g: cpu.cap must be a whole number from 0 to 200, got 250',
+      'tokyo/h1/g: cpu.cap must be a whole number from 0 to 200 = 100 × maxVcpus (2), got 250',
     ]);
   });
 

@@ -64,7 +64,7 @@ describe('prop types', () => {
 describe('prop ranges', () => {
   it('bounds cpuCap to 100 × maxVcpus, so 1e308 never renders as <quota>Infinity</quota>', () => {
     expect(problems({ guest: { cpuCap: 1e308 } })).toEqual([
-      'tokyo/h1/g: cpuCap must be a whole number from 0 to 200, got 1e+308',
+      'tokyo/h1/g: cpuCap must be a whole number from 0 to 200 = 100 × maxVcpus (2), got 1e+308',
     ]);
   });
 

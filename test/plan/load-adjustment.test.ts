@@ -59,10 +59,10 @@ describe('load adjustment: a cap or weight change is an in-place live update', (
 describe('load adjustment: disk I/O limits change live', () => {
   it('sets, changes and lifts a disk limit in place — never a replace', () => {
     const set = change(planFrom({ disks: [DISK] }, { disks: [{ ...DISK, iops: 500 }] }, 'libvirt'));
-    expect(set).toMatchObject({ action: 'update', restart: false, reason: { code: 'live-update', detail: { changes: [{ field: 'diskLimits', disk: 0, from: { iops: null, mbps: null }, to: { iops: 500, mbps: null } }] } } });
-    expect(reasonText(set.reason)).toBe('disk 0 I/O limit none → 500 IOPS while running');
+    expect(set).toMatchObject({ action: 'update', restart: false, reason: { code: 'live-update', detail: { changes: [{ field: 'diskLimits', disk: 0, on: 'sda', from: { iops: null, mbps: null }, to: { iops: 500, mbps: null } }] } } });
+    expect(reasonText(set.reason)).toBe('disk 0 (sda) I/O limit none → 500 IOPS while running');
     const lifted = change(planFrom({ disks: [{ ...DISK, iops: 500, mbps: 40 }] }, { disks: [DISK] }, 'libvirt'));
-    expect(reasonText(lifted.reason)).toBe('disk 0 I/O limit 500 IOPS + 40 MB/s → none while running');
+    expect(reasonText(lifted.reason)).toBe('disk 0 (sda) I/O limit 500 IOPS + 40 MB/s → none while running');
   });
 
   it('calls set-disk-io with the indexes of the disks whose limits changed', () => {
@@ -101,10 +101,30 @@ describe('load adjustment: a guest recorded shut off changes in its config only'
 
   it('words memory, vCPU and disk limit changes of a stopped guest the same way', () => {
     const p = stoppedPlan({ maxMemory: '4GiB', disks: [DISK] }, { maxMemory: '4GiB', memory: '3GiB', vcpus: 3, disks: [{ ...DISK, iops: 100 }] } as Partial<GuestProps>);
-    expect(reasonText(change(p).reason)).toBe('disk 0 I/O limit none → 100 IOPS, memory 2GiB → 3GiB, vcpus 2 → 3 in its config; takes effect at next start');
+    expect(reasonText(change(p).reason)).toBe('disk 0 (sda) I/O limit none → 100 IOPS, memory 2GiB → 3GiB, vcpus 2 → 3 in its config; takes effect at next start');
   });
 
   it('still says "while running" for a running guest', () => {
     expect(reasonText(change(planFrom({ cpu: { cap: 30 } }, { cpu: { cap: 70 } }, 'libvirt')).reason)).toBe('cpu cap 30% → 70% while running');
+  });
+});
+
+describe('load adjustment: each change shown once, in words', () => {
+  it('shows a cap change as its reason only, not again as a raw cpuCap field line', () => {
+    const text = renderText(planFrom({ cpu: { cap: 50 } }, { cpu: { cap: 20 } }), style(false));
+    expect(text).toContain('cpu cap 50% → 20% while running');
+    expect(text).not.toContain('cpuCap:');
+  });
+
+  it('shows a disk limit change by index and host disk, with no raw disks JSON line', () => {
+    const text = renderText(planFrom({ disks: [DISK] }, { disks: [{ ...DISK, iops: 100 }] }, 'libvirt'), style(false));
+    expect(text).toContain('disk 0 (sda) I/O limit none → 100 IOPS while running');
+    expect(text).not.toMatch(/disks: \[/);
+  });
+
+  it('still lists a record-only field that changes with a live one', () => {
+    const text = renderText(planFrom({ role: 'web' }, { role: 'api', cpu: { cap: 20 } }), style(false));
+    expect(text).toContain('cpu cap none → 20% while running');
+    expect(text).toContain('role: web → api');
   });
 });
