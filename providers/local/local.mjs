@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProviderError, log, run } from '../lib/contract.mjs';
 import { statsAnswer } from '../lib/stats.mjs';
-import { countersAt, nowMs, restarted } from './load.mjs';
+import { countersAt, nowMs, restarted, settleHost } from './load.mjs';
 
 /** The fleet of the call being served (input.fleet): host folders belong to one fleet. */
 let currentFleet;
@@ -341,10 +341,16 @@ function now(input) {
   }
 }
 
+/** Verbs that change what a host's guests can use. */
+const SETTLES = new Set(['create', 'destroy', 'start', 'stop', 'reboot', 'set-memory', 'set-vcpus', 'set-cpu', 'set-disk-io', 'migrate']);
+
 export function main(verb) {
   return run(verb, async (input) => {
     currentFleet = typeof input.fleet === 'string' && /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(input.fleet) ? input.fleet : undefined;
     await injectFaults(verb, input);
-    return verbs[verb](input);
+    const out = await verbs[verb](input);
+    // What a guest can use changed (its cap, vCPUs, limits, or which guests run): counters go on at the new rates.
+    if (SETTLES.has(verb)) for (const h of [input.host, input.target]) if (h?.address) settleHost(hostDir(h), now(input));
+    return out;
   });
 }

@@ -12,7 +12,7 @@ describe('local provider: stats and set-load', () => {
   let dir: string;
   const host = { name: 'host-a', address: '.hvkit/local/tokyo/host-a', memory: { totalMiB: 4096 }, cpu: { threads: 8 }, reserve: { memoryMiB: 512 } };
   const T0 = Date.parse('2026-11-27T10:00:00.000Z');
-  const domain = (name: string, running = true) => ({ name, uuid: `u-${name}`, memoryMiB: 1024, maxMemoryMiB: 2048, vcpus: 2, maxVcpus: 2, running, config: '' });
+  const domain = (name: string, running = true) => ({ name, uuid: `u-${name}`, memoryMiB: 1024, maxMemoryMiB: 2048, vcpus: 4, maxVcpus: 4, running, config: '' });
 
   const stats = (atMs: number) => {
     const r = spawnSync(join(ROOT, 'providers/local/stats'), ['--host', 'host-a'], { cwd: dir, input: JSON.stringify({ fleet: 'tokyo', host }), encoding: 'utf8', env: { ...process.env, HVKIT_LOCAL_NOW: new Date(atMs).toISOString() } });
