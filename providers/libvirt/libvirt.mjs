@@ -119,19 +119,43 @@ function ensurePool(host) {
   virsh(host, ['pool-autostart', pool]);
 }
 
-/** Guest disks live in a directory pool at the host's storageDir, created on first use. */
+/**
+ * Guest disks live in a directory pool at the host's storageDir, created on
+ * first use. Returns the volumes this call created (not those already there),
+ * so a create that fails can take back what it made and nothing else.
+ */
 function ensureDisks(host, guest) {
-  if (!guest.disks.length) return;
+  if (!guest.disks.length) return [];
   const pool = POOL;
   ensurePool(host);
+  const created = [];
   guest.disks.forEach((d, i) => {
     const vol = volumeOf(guest, d, i);
     if (hasVolume(host, vol)) {
       virsh(host, ['vol-resize', '--pool', pool, vol, `${d.sizeMiB}M`], { allowFail: true });
     } else {
       virsh(host, ['vol-create-as', pool, vol, `${d.sizeMiB}M`, '--format', 'qcow2']);
+      created.push(vol);
     }
   });
+  return created;
+}
+
+/**
+ * Takes back what a failed create made: the definition when it was new, and
+ * the volumes it created; what was there before stays. Best effort: the
+ * create's own error is what the caller reports, with anything left named.
+ */
+function undoCreate(host, guest, definedHere, vols) {
+  const left = [];
+  if (definedHere && exists(host, guest.name)) {
+    virsh(host, ['destroy', guest.name], { allowFail: true });
+    if (!virsh(host, ['undefine', guest.name], { allowFail: true }).ok) left.push(`domain ${guest.name}`);
+  }
+  for (const vol of vols) {
+    if (hasVolume(host, vol) && !virsh(host, ['vol-delete', '--pool', POOL, vol], { allowFail: true }).ok) left.push(`volume ${vol}`);
+  }
+  return left;
 }
 
 /**
@@ -220,9 +244,18 @@ const verbs = {
     if (exists(host, guest.name) && virsh(host, ['domstate', guest.name]).out.trim() === 'running') {
       throw new ProviderError(`domain ${guest.name} already runs on ${host.name}`, 4);
     }
-    ensureDisks(host, guest);
-    withConfigFile(input, (file) => virsh(host, ['define', file]));
-    virsh(host, ['start', guest.name]);
+    const definedHere = !exists(host, guest.name);
+    const vols = [];
+    try {
+      vols.push(...ensureDisks(host, guest));
+      withConfigFile(input, (file) => virsh(host, ['define', file]));
+      virsh(host, ['start', guest.name]);
+    } catch (e) {
+      // A domain that never ran leaves nothing behind: no shut-off definition, no orphaned image.
+      const left = undoCreate(host, guest, definedHere, vols);
+      if (left.length) log(`warning: could not remove ${left.join(', ')} from ${host.name} after the failed create`);
+      throw e;
+    }
     return { domain: guest.name };
   },
   destroy: (input) => {
