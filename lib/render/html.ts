@@ -27,8 +27,9 @@ const pct = (v: number, scale: number) => (scale > 0 ? Math.round((v / scale) * 
 
 function bar(b: Bar, which: string): string {
   // The bar spans the capacity, or the use when that is larger: over-commit shows past the marker.
-  const scale = Math.max(b.capacity, b.used);
+  const scale = Math.max(b.capacity, b.used, b.measured ?? 0);
   const over = b.over;
+  const measuredOver = b.measured !== undefined && b.measured > b.capacity;
   const segs = b.segments.map((s) => {
     const w = pct(s.value, scale);
     const style = s.kind === 'guest' ? `width:${w}%;background:${roleColor(s.role!)}` : `width:${w}%`;
@@ -38,7 +39,10 @@ function bar(b: Bar, which: string): string {
   const marker = over ? `<span class="cap" style="left:${pct(b.capacity, scale)}%" title="capacity ${esc(b.figure.split(' / ')[1])}"></span>` : '';
   const overZone = over ? `<span class="overzone" style="left:${pct(b.capacity, scale)}%;width:${100 - pct(b.capacity, scale)}%"></span>` : '';
   const cls = `bar${over ? (b.hard ? ' over' : ' soft-over') : ''}`;
-  return `<div class="row" data-resource="${b.key}" data-which="${which}"><span class="rl">${esc(b.label)}${which === 'before' ? ' <em>before</em>' : which === 'after' ? ' <em>after</em>' : ''}</span><div class="${cls}" data-capacity="${b.capacity}" data-used="${b.used}">${segs}${overZone}${marker}</div><span class="fig${over ? ' bad' : ''}">${esc(b.figure)}${b.capacity > 0 ? ` · ${Math.round((b.used / b.capacity) * 100)}%` : ''}</span></div>`;
+  // Measured p95 beside what guests declare: a marker where the host really runs, so declared-only bars cannot hide an overload.
+  const p95 = b.measured === undefined ? undefined : String(Math.round(b.measured * 100) / 100);
+  const measured = p95 === undefined ? '' : `<span class="p95${measuredOver ? ' bad' : ''}" style="left:min(${pct(b.measured!, scale)}%,calc(100% - 3px))" title="measured p95 ${p95}"></span>`;
+  return `<div class="row" data-resource="${b.key}" data-which="${which}"><span class="rl">${esc(b.label)}${which === 'before' ? ' <em>before</em>' : which === 'after' ? ' <em>after</em>' : ''}</span><div class="${cls}" data-capacity="${b.capacity}" data-used="${b.used}"${p95 === undefined ? '' : ` data-measured="${p95}"`}>${segs}${overZone}${marker}${measured}</div><span class="fig${over || measuredOver ? ' bad' : ''}">${esc(b.figure)}${b.capacity > 0 ? ` · ${Math.round((b.used / b.capacity) * 100)}%` : ''}${p95 === undefined ? '' : ` · measured p95 ${p95}`}</span></div>`;
 }
 
 function hostCard(h: HostReport): string {
@@ -77,7 +81,7 @@ main{padding:16px 24px}.summary{display:grid;grid-template-columns:repeat(auto-f
 .seg.reserve{background:repeating-linear-gradient(45deg,#94a3b8,#94a3b8 4px,#cbd5e1 4px,#cbd5e1 8px);color:#1e293b}
 .seg.overhead{background:repeating-linear-gradient(45deg,#64748b,#64748b 3px,#94a3b8 3px,#94a3b8 6px)}
 .bar.over{border-color:#dc2626}.overzone{position:absolute;top:0;bottom:0;background:rgba(220,38,38,.55);pointer-events:none}
-.bar.soft-over .overzone{background:rgba(217,119,6,.45)}.cap{position:absolute;top:-2px;bottom:-2px;width:2px;background:#111827}
+.bar.soft-over .overzone{background:rgba(217,119,6,.45)}.p95{position:absolute;top:-2px;bottom:-2px;width:3px;background:#7c3aed}.p95.bad{background:#b45309}.cap{position:absolute;top:-2px;bottom:-2px;width:2px;background:#111827}
 .fig{font-size:12px;font-variant-numeric:tabular-nums}.fig.bad{color:#dc2626;font-weight:600}
 .guests,.findings{margin:8px 0 0;padding-left:18px;font-size:12px}.findings{color:#b45309}.tags{color:#64748b}
 .seg.match{outline:3px solid #facc15;outline-offset:-3px}.seg.dim{opacity:.25}.hidden{display:none}

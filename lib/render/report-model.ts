@@ -5,7 +5,7 @@ import { strandedOf } from '../capacity/stranded';
 import { guestOverheadMiB } from '../capacity/usage';
 import { formatSize } from '../manifest/size';
 import type { GuestSpec, HostSpec } from '../manifest/types';
-import type { MeasuredFindings } from '../capacity/measured';
+import type { LoadFigures, MeasuredFindings } from '../capacity/measured';
 import type { Diagnostic } from '../diagnostics';
 import type { MeasuredLoad, Plan } from '../plan/types';
 import type { State } from '../state/types';
@@ -30,6 +30,12 @@ export interface Bar {
   segments: Segment[];
   /** `3.5GiB / 4GiB`-style figure. */
   figure: string;
+  /**
+   * The host's measured p95 of this load (CPU, IOPS, network), shown beside
+   * the declared `used`; absent without samples and for memory, vCPUs, disk.
+   * @default absent
+   */
+  measured?: number;
 }
 
 export interface HostReport {
@@ -69,15 +75,17 @@ const fmt = (unit: string, v: number) => (unit === 'MiB' ? formatSize(v) : `${Ma
  * The six bars of a host: each guest a segment, memory with the reserve and
  * overhead beyond it. Used, capacity and over come from the capacity engine.
  */
-export function barsOf(u: HostUsage, guests: readonly GuestSpec[]): Bar[] {
+export function barsOf(u: HostUsage, guests: readonly GuestSpec[], measured?: LoadFigures): Bar[] {
   const h = u.host;
   const t = totalsOf(u);
   const seg = (g: GuestSpec, value: number, text: string): Segment => ({ kind: 'guest', guest: g.name, role: g.role, value, text });
   const sorted = [...guests].sort((a, b) => (a.name < b.name ? -1 : 1));
   const overheadBeyond = Math.max(0, u.sums.overhead - h.reserve.overheadMiB);
+  const p95: Partial<Record<ResourceKey, number>> = measured ? { cpu: measured.cpu, iops: measured.iops, network: measured.netMbps } : {};
   const bar = (key: Bar['key'], label: string, unit: string, hard: boolean, segments: Segment[]): Bar => {
     const { used, capacity, over } = t[key];
-    return { key, label, capacity, used, hard, over, segments, figure: `${fmt(unit, used)} / ${fmt(unit, capacity)}` };
+    const m = p95[key];
+    return { key, label, capacity, used, hard, over, segments, figure: `${fmt(unit, used)} / ${fmt(unit, capacity)}`, ...(m !== undefined ? { measured: m } : {}) };
   };
   return [
     bar('memory', 'memory', 'MiB', true, [
@@ -110,7 +118,7 @@ function model(fleet: string, source: ReportModel['source'], rows: { spec: HostS
       summary: hostSummary(r.spec),
       guests: [...r.guests].sort((a, b) => (a.name < b.name ? -1 : 1)).map((g) => ({ name: g.name, role: g.role, vcpus: g.vcpus, memoryMiB: g.memoryMiB, tags: g.tags })),
       before: r.before,
-      after: barsOf(usage, r.guests),
+      after: barsOf(usage, r.guests, measured?.hosts.find((m) => m.host === r.spec.name)?.measured),
       over: hardBreaches(usage) !== undefined,
       stranded: strandedOf(usage)?.message ?? null,
       findings: r.findings,
@@ -147,13 +155,16 @@ export function modelFromState(state: State, load?: MeasuredFindings, movable?: 
   for (const g of Object.values(state.guests)) byHost.set(g.spec.host, [...(byHost.get(g.spec.host) ?? []), g.spec]);
   return model(state.fleet, 'state', Object.keys(state.hosts).sort().map((n) => ({
     spec: state.hosts[n].spec, guests: byHost.get(n) ?? [], before: null, installed: state.hosts[n].installedMiB,
-    findings: hostWarnings(load?.diagnostics ?? [], state.hosts[n].spec.path),
+    findings: hostWarnings(load?.diagnostics ?? [], state.hosts[n].spec.path, byHost.get(n) ?? []),
   })), load?.measured, movable);
 }
 
-/** The overload warnings about a host, for its card. */
-function hostWarnings(d: readonly Diagnostic[], path: string): string[] {
-  return d.filter((x) => x.code === 'overload' && x.path === path).map((x) => `${x.severity}: ${x.message}`);
+/** The measured-load warnings for a host's card: its overload, then its guests' measured over declared. */
+function hostWarnings(d: readonly Diagnostic[], path: string, guests: readonly GuestSpec[]): string[] {
+  const paths = new Set(guests.map((g) => g.path));
+  const overload = d.filter((x) => x.code === 'overload' && x.path === path);
+  const guestsOver = d.filter((x) => x.code === 'measured-over-declared' && paths.has(x.path));
+  return [...overload, ...guestsOver].map((x) => `${x.severity}: ${x.message}`);
 }
 
 /**
@@ -184,7 +195,7 @@ export function modelFromPlan(plan: Plan, movable?: Movable): ReportModel {
       spec: after!,
       guests: guestsOn('after', n),
       before: before ? barsOf(hostUsage(before, guestsOn('before', n)), guestsOn('before', n)) : null,
-      findings: [...(fit?.diagnostics.map((d) => `${d.severity}: ${d.message}`) ?? []), ...hostWarnings(plan.diagnostics, after!.path)],
+      findings: [...(fit?.diagnostics.map((d) => `${d.severity}: ${d.message}`) ?? []), ...hostWarnings(plan.diagnostics, after!.path, guestsOn('after', n))],
     };
   });
   return model(plan.fleet, 'plan', rows, plan.measured, movable);
