@@ -56,7 +56,12 @@ export function strandedAfter(u: HostUsage, guest: GuestSpec): number {
   return sum;
 }
 
-/** Resources that sat idle (≤ the stranded-idle fraction) on a host whose other resource was busy, and that the guest uses. */
+/**
+ * Load the guest brings to a host where it sat idle (≤ the stranded-idle
+ * fraction) beside a busy resource: only the soft resources (CPU, IOPS,
+ * network) the scoring weighs by how busy they are, never disk space, which
+ * is no capacity a guest "uses" by landing on an empty disk.
+ */
 export function idleUsed(before: HostUsage, guest: GuestSpec): WeighedResource[] {
   if (before.sums.guests === 0) return [];
   const util = utilization(before);
@@ -64,7 +69,7 @@ export function idleUsed(before: HostUsage, guest: GuestSpec): WeighedResource[]
   const res = demanded(guest);
   const busy = RESOURCES.some((r) => util[r] >= c.strandedBusy) || util.memory >= 0.5;
   if (!busy) return [];
-  return res.filter((r) => r !== 'memory' && r !== 'vcpus' && util[r] <= c.strandedIdle);
+  return res.filter((r) => r !== 'memory' && r !== 'vcpus' && r !== 'disk' && util[r] <= c.strandedIdle);
 }
 
 /** What each breached limit lacks for the guest on a host. */

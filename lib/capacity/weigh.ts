@@ -116,12 +116,20 @@ const after = new Float64Array(6);
 /**
  * hvkit's figure for a host that admits the guest without crossing a soft
  * limit, lower is better (soft limits and hosts in use are ranked before it
- * is consulted): the free hard capacity the host keeps after the guest
- * (Best-Fit over memory, vCPUs and disk) plus the change the guest brings to
- * the capacity stranded there (over every resource it asks for, load
- * included), each a mean fraction. A guest that fills what
- * sat idle beside a full resource lowers the stranded term, so that host
- * wins over one merely as full; one that would strand more loses.
+ * is consulted), three terms:
+ * - Best-Fit on the hard resources: the mean free fraction of memory, vCPUs
+ *   (and disk when the guest has some) the host keeps after the guest;
+ * - the change the guest brings to the capacity stranded between memory and
+ *   vCPUs, the hard resources a guest cannot do without (a guest that fills
+ *   vCPUs idling beside full memory lowers it there); disk space and load are
+ *   not stranded capacity: an empty disk or an idle network on a busy host is
+ *   no reason to put more there;
+ * - {@link LOAD_WEIGHT} × how busy the host would be after the guest: the
+ *   highest utilization of the soft resources (CPU load, IOPS, network, with
+ *   the chapter's virtualization losses) among those the guest demands, so a
+ *   CPU/IO-heavy guest prefers the host whose CPU and I/O idle.
+ * Memory and vCPUs only guests (the simulator's) have no load term and are
+ * ranked as before.
  */
 export function hvkitScore(u: HostUsage, g: GuestSpec): number {
   const { host: h, sums: s, capacities: c } = u;
@@ -136,10 +144,28 @@ export function hvkitScore(u: HostUsage, g: GuestSpec): number {
   }
   fillUtilization(u, null, before);
   fillUtilization(u, g, after);
-  let n = 0;
-  for (let r = 0; r < 6; r++) if (demands(g, r)) n++;
-  return hardFreeOfUtil(after, g) + (STRANDED_WEIGHT * (strandedOfUtil(after, g) - strandedOfUtil(before, g))) / n;
+  return hardFreeOfUtil(after, g) + (STRANDED_WEIGHT * (hardStranded(after) - hardStranded(before))) / 2 + LOAD_WEIGHT * softBusyOfUtil(after, g);
 }
+
+/** Capacity stranded between memory and vCPUs: |free memory − free vCPUs| (the hot path's term). */
+function hardStranded(util: Float64Array): number {
+  return Math.abs(Math.min(1, util[MEMORY]) - Math.min(1, util[VCPUS]));
+}
+
+/** The highest utilization, after the guest, of the soft resources (CPU, IOPS, network) it demands; 0 when it demands none. */
+export function softBusyOfUtil(util: Float64Array, g: GuestSpec): number {
+  let busy = 0;
+  for (const r of [CPU, IOPS, NETWORK]) if (demands(g, r)) busy = Math.max(busy, Math.min(1, util[r]));
+  return busy;
+}
+
+/**
+ * How much the host's load after the guest weighs against a unit of free
+ * hard capacity: 1 makes a host whose CPU or I/O would run at 80% lose to
+ * one at 10% unless it is far fuller in memory and vCPUs, as the chapter
+ * wants (a web guest on the DB host whose CPU and I/O idle).
+ */
+export const LOAD_WEIGHT = 1;
 
 /**
  * `hvkitScore(u, g)` from the host's row of figures (fits.ts
@@ -181,8 +207,9 @@ export function hvkitScoreFigures(f: Float64Array, at: number, g: GuestSpec, ove
 /**
  * Mean free fraction of the hard resources the guest takes (memory, vCPUs,
  * disk when it has some): what decides how many servers a fleet needs. Load
- * (CPU, IOPS, network) counts in the stranded term only, so a host whose CPU
- * idles is not ranked below one whose CPU is busy for being emptier there.
+ * (CPU, IOPS, network) is weighed by how busy it leaves the host instead, so
+ * a host whose CPU idles is not ranked below one whose CPU is busy for being
+ * emptier there.
  */
 function hardFreeOfUtil(util: Float64Array, g: GuestSpec): number {
   const disk = g.disks.length > 0;

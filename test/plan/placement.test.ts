@@ -57,6 +57,26 @@ describe('placeUnplaced', () => {
     expect(r.manifest.guests.map((x) => x.name)).toEqual(['db-01', 'web-01', 'web-09']);
   });
 
+  for (const webVcpus of [6, 2]) {
+    it(`puts a CPU/IO-heavy web guest on the DB host whose CPU and I/O idle, not on the busy web host with an empty disk (web-01 ${webVcpus} vCPUs)`, () => {
+      // The new-user run's fleet: the web host is emptier in disk and network, and fuller in CPU and IOPS.
+      const dbHost: HostProps = { cpu: { cores: 4, threads: 8 }, memory: { slots: 4, maxDimm: '4GiB', dimms: ['4GiB', '4GiB', '4GiB', '4GiB'] }, disks: [{ name: 'sda', size: '1TiB', kind: 'ssd', iops: 2000 }] };
+      const webHost: HostProps = { cpu: { cores: 4, threads: 8 }, memory: { slots: 4, maxDimm: '4GiB', dimms: ['2GiB', '2GiB', '2GiB', '2GiB'] }, disks: [{ name: 'sda', size: '500GiB', kind: 'hdd', iops: 150 }] };
+      const m = manifest({
+        hosts: {
+          'db-host-01': { props: dbHost, guests: { 'db-01': { role: 'db', vcpus: 2, memory: '14GiB', disks: [{ size: '200GiB', on: 'sda' }], load: { cpu: 0.3, iops: 150, netMbps: 40 } } } },
+          'web-host-01': { props: webHost, guests: { 'web-01': { role: 'web', vcpus: webVcpus, memory: '6GiB', disks: [{ size: '20GiB', on: 'sda' }], load: { cpu: 1.5, iops: 40, netMbps: 80 } } } },
+        },
+        guests: { 'web-09': { role: 'web', vcpus: 2, memory: '1GiB', disks: [{ size: '20GiB' }], load: { cpu: 1, iops: 60, netMbps: 50 } } },
+      });
+      const r = placeUnplaced(m, undefined);
+      expect(r.diagnostics).toEqual([]);
+      expect(r.placements.map((d) => [d.guest, d.host])).toEqual([['web-09', 'db-host-01']]);
+      expect(r.placements[0].why.uses).toEqual(expect.arrayContaining(['cpu', 'iops']));
+      expect(r.placements[0].why.uses).not.toContain('disk');
+    });
+  }
+
   it('returns a manifest without unplaced guests as it is', () => {
     const m = manifest({ hosts: CHAPTER.hosts });
     const r = placeUnplaced(m, undefined);
