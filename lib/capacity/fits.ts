@@ -1,7 +1,7 @@
 import type { GuestSpec } from '../manifest/types';
 import type { HostUsage } from './admit';
 import { guestOverheadMiB, round2 } from './usage';
-import { fillUtilization, strandedOfMask } from './weigh';
+import { fillUtilization, hardStranded } from './weigh';
 
 /**
  * The fast pre-check placement runs on every candidate host: whether
@@ -74,22 +74,42 @@ function disksFit(u: HostUsage, guest: GuestSpec): boolean {
   return true;
 }
 
-/** `onHost`'s choice for each disk, into `chosen`: a disk with `on` keeps it, one without takes the disk with the most room left. */
+/** Indices of the guest's disks without `on`, largest first; reused between calls. */
+const order: number[] = [];
+
+/**
+ * The host disk of each of the guest's disks, into `chosen` (in the guest's
+ * disk order): a disk with `on` keeps it; those without go largest first,
+ * each to the host disk with the most room left (ties by name), counting the
+ * guest's own disks already given one. Largest first, because smaller disks
+ * taken first can split the room a large one needs (sda 160 GiB, sdb 110 GiB
+ * take 150 + 100 GiB only as sda + sdb). `onHost` and `admits` both use it, so
+ * they cannot disagree.
+ */
 function resolveDisks(u: HostUsage, guest: GuestSpec): void {
   const disks = guest.disks;
   chosen.length = disks.length;
-  const hostDisks = u.host.disks;
+  order.length = 0;
   for (let i = 0; i < disks.length; i++) {
-    if (disks[i].on !== '') {
-      chosen[i] = disks[i].on;
-      continue;
+    chosen[i] = disks[i].on;
+    if (disks[i].on !== '') continue;
+    // Insertion by size, descending; equal sizes keep the guest's order.
+    let k = order.length;
+    order.push(i);
+    while (k > 0 && disks[order[k - 1]].sizeMiB < disks[i].sizeMiB) {
+      order[k] = order[k - 1];
+      k--;
     }
+    order[k] = i;
+  }
+  const hostDisks = u.host.disks;
+  for (const i of order) {
     let best = '';
     let room = -Infinity;
     for (const d of hostDisks) {
       let f = (u.capacities.disks[d.name] ?? 0) - (u.sums.disks[d.name] ?? 0);
-      // Room already given to this guest's earlier unplaced disks (as onHost's running map).
-      for (let j = 0; j < i; j++) if (disks[j].on === '' && chosen[j] === d.name) f -= disks[j].sizeMiB;
+      // Room already given to this guest's disks (named ones, and unplaced ones chosen before).
+      for (let j = 0; j < disks.length; j++) if (chosen[j] === d.name) f -= disks[j].sizeMiB;
       if (f > room || (f === room && d.name < best)) {
         best = d.name;
         room = f;
@@ -106,7 +126,7 @@ function resolveDisks(u: HostUsage, guest: GuestSpec): void {
  * without walking objects or allocating. Every figure is summed exactly as
  * `admits` and `hvkitScore` sum it, so results agree to the last bit.
  */
-export const HOST_FIGURES = 37;
+export const HOST_FIGURES = 22;
 export const F_SIMPLE = 0;
 export const F_MEM_BASE = 1;
 export const F_RES_OVH = 2;
@@ -129,7 +149,7 @@ export const F_IN_USE = 18;
 export const F_SOFT_ERRORS = 19;
 /** Which of the packing's capacity configs the host has (an index the scan works the guest's overhead out once per). */
 export const F_CFG = 20;
-/** Capacity stranded before the guest, per demand mask (weigh.ts `demandMask`), 16 figures. */
+/** Capacity stranded between memory and vCPUs before the guest (weigh.ts `hardStranded`). */
 export const F_STRANDED = 21;
 
 /**
@@ -170,8 +190,7 @@ export function fillHostFigures(u: HostUsage, out: Float64Array, at: number): vo
   out[at + F_IN_USE] = s.guests > 0 ? 1 : 0;
   out[at + F_SOFT_ERRORS] = h.capacity.softLimitsAreErrors ? 1 : 0;
   fillUtilization(u, null, util);
-  // Memory and vCPUs are always asked for: masks 3, 7, 11, ... 63.
-  for (let m = 0; m < 16; m++) out[at + F_STRANDED + m] = strandedOfMask(util, 3 | (m << 2));
+  out[at + F_STRANDED] = hardStranded(util);
 }
 
 const util = new Float64Array(6);
@@ -206,4 +225,10 @@ export function admitsFigures(f: Float64Array, at: number, guest: GuestSpec, ove
 /** `crossesSoft(u, guest)` from the host's row. */
 export function crossesSoftFigures(f: Float64Array, at: number, guest: GuestSpec): boolean {
   return round2(f[at + F_CPU] + guest.load.cpu) > f[at + F_CAP_CPU] || round2(f[at + F_IOPS] + guest.load.iops) > f[at + F_CAP_IOPS] || round2(f[at + F_NET] + guest.load.netMbps) > f[at + F_CAP_NET];
+}
+
+/** The host disk each of the guest's disks goes to on the host (in the guest's disk order), as `admits` counts them. */
+export function diskChoice(u: HostUsage, guest: GuestSpec): string[] {
+  resolveDisks(u, guest);
+  return chosen.slice(0, guest.disks.length);
 }

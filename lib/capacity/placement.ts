@@ -1,10 +1,10 @@
 import type { GuestSpec, HostSpec, ProviderName } from '../manifest/types';
 import { admit, hostUsage, release, type Breach, type FailMode, type HostUsage } from './admit';
 import { assertNever } from '../errors';
-import { admits, admitsFigures, crossesSoft, crossesSoftFigures, F_CFG, F_IN_USE, F_SIMPLE, fillHostFigures, HOST_FIGURES } from './fits';
+import { admits, admitsFigures, crossesSoft, crossesSoftFigures, diskChoice, F_CFG, F_IN_USE, F_SIMPLE, fillHostFigures, HOST_FIGURES } from './fits';
 import { gapOf, idleUsed, shortfalls, utilization } from './placement-why';
 import { heapPop, heapPush, ranksBefore, Verdicts, type HeapEntry, type ShapeVerdicts } from './verdicts';
-import { bestFitScore, demandMask, hvkitScore, hvkitScoreFigures, type WeighPolicy } from './weigh';
+import { bestFitScore, hvkitScore, hvkitScoreFigures, type WeighPolicy } from './weigh';
 import { guestOverheadMiB } from './usage';
 
 export type { WeighPolicy };
@@ -381,9 +381,6 @@ export class Packing {
     // Hosts and a guest the row of figures answers for exactly; any other pair goes through `admits` and `rankOf`.
     let quickGuest = true;
     for (const d of g.disks) if (d.on !== '') quickGuest = false;
-    const mask = demandMask(g);
-    let n = 0;
-    for (let r = 0; r < 6; r++) if (mask & (1 << r)) n++;
     // The guest's overhead under each capacity config the hosts have: worked out once, not per host.
     const overheads = this.cfgs.map((c) => guestOverheadMiB(g, c));
     // The last host chosen is weighed first: guests tend to follow one another there, and a low best lets the scan skip weighing most hosts.
@@ -395,7 +392,7 @@ export class Packing {
         best = seed;
         bSoft = crossesSoftFigures(f, at, g) ? 1 : 0;
         bEmpty = f[at + F_IN_USE] === 1 ? 0 : 1;
-        bScore = hvkitScoreFigures(f, at, g, overhead, mask, n, Infinity, false);
+        bScore = hvkitScoreFigures(f, at, g, overhead, Infinity, false);
       }
     }
     for (let i = 0; i < list.length; i++) {
@@ -424,7 +421,7 @@ export class Packing {
         RANK.soft = crossesSoftFigures(f, at, g) ? 1 : 0;
         if (best >= 0 && (RANK.soft > bSoft || (RANK.soft === bSoft && RANK.empty > bEmpty))) continue;
         if (i === best) continue;
-        RANK.score = hvkitScoreFigures(f, at, g, overhead, mask, n, best >= 0 && RANK.soft === bSoft && RANK.empty === bEmpty ? bScore : Infinity, i < best);
+        RANK.score = hvkitScoreFigures(f, at, g, overhead, best >= 0 && RANK.soft === bSoft && RANK.empty === bEmpty ? bScore : Infinity, i < best);
         if (RANK.score === Infinity) continue;
       }
       if (all) {
@@ -587,21 +584,13 @@ function rankOf(u: HostUsage, g: GuestSpec, policy: WeighPolicy, out: Rank): voi
 
 const RANK: Rank = { soft: 0, empty: 0, score: 0 };
 
-/** The guest with every disk that has no `on` given the host disk with the most room left (then by name). */
+/** The guest with every disk that has no `on` given a host disk: largest first, each to the disk with the most room left (then by name); see `diskChoice`. */
 export function onHost(guest: GuestSpec, u: HostUsage): GuestSpec {
   const needsDisk = guest.disks.some((d) => d.on === '');
   if (!needsDisk && guest.host === u.host.name) return guest;
   if (!needsDisk) return { ...guest, host: u.host.name };
-  const free = new Map(u.host.disks.map((d) => [d.name, (u.capacities.disks[d.name] ?? 0) - (u.sums.disks[d.name] ?? 0)]));
-  const disks = guest.disks.map((d) => {
-    if (d.on !== '') return d;
-    let best = '';
-    let room = -Infinity;
-    for (const [name, f] of free) if (f > room || (f === room && name < best)) [best, room] = [name, f];
-    if (best) free.set(best, room - d.sizeMiB);
-    return { ...d, on: best };
-  });
-  return { ...guest, host: u.host.name, disks };
+  const on = diskChoice(u, guest);
+  return { ...guest, host: u.host.name, disks: guest.disks.map((d, i) => (d.on !== '' ? d : { ...d, on: on[i] })) };
 }
 
 export { strandedAfter, utilization } from './placement-why';

@@ -148,7 +148,7 @@ export function hvkitScore(u: HostUsage, g: GuestSpec): number {
 }
 
 /** Capacity stranded between memory and vCPUs: |free memory − free vCPUs| (the hot path's term). */
-function hardStranded(util: Float64Array): number {
+export function hardStranded(util: Float64Array): number {
   return Math.abs(Math.min(1, util[MEMORY]) - Math.min(1, util[VCPUS]));
 }
 
@@ -170,12 +170,11 @@ export const LOAD_WEIGHT = 1;
 /**
  * `hvkitScore(u, g)` from the host's row of figures (fits.ts
  * `fillHostFigures`), summed in the same order so the two agree to the last
- * bit; `overhead` is `guestOverheadMiB(g, host.capacity)`, `mask` its
- * `demandMask` and `n` the resources in it. Infinity when the figure cannot
+ * bit; `overhead` is `guestOverheadMiB(g, host.capacity)`. Infinity when the figure cannot
  * beat `below` (the best so far; equalling it is enough when `tieWins`):
  * the scan then skips the rest of the sum. What the placement scan weighs every admitting host with.
  */
-export function hvkitScoreFigures(f: Float64Array, at: number, g: GuestSpec, overhead: number, mask: number, n: number, below: number, tieWins: boolean): number {
+export function hvkitScoreFigures(f: Float64Array, at: number, g: GuestSpec, overhead: number, below: number, tieWins: boolean): number {
   const base = f[at + F_MEM_BASE];
   const resOvh = f[at + F_RES_OVH];
   const capMem = f[at + F_CAP_MEM];
@@ -194,14 +193,14 @@ export function hvkitScoreFigures(f: Float64Array, at: number, g: GuestSpec, ove
   after[VCPUS] = frac(f[at + F_VCPUS] + g.vcpus, capVcpus);
   after[DISK] = diskCap > 0 ? disk / diskCap : 0;
   const hard = hardFreeOfUtil(after, g);
-  // Stranded capacity is never below 0, so the figure is at least this (monotonic rounding keeps the bound exact).
-  const stranded0 = f[at + F_STRANDED + (mask >> 2)];
-  const least = hard + (STRANDED_WEIGHT * (0 - stranded0)) / n;
+  // Stranded capacity and load are never below 0, so the figure is at least this (monotonic rounding keeps the bound exact).
+  const stranded0 = f[at + F_STRANDED];
+  const least = hard + (STRANDED_WEIGHT * (0 - stranded0)) / 2;
   if (least > below || (least === below && !tieWins)) return Infinity;
   after[CPU] = frac(f[at + F_CPU] + g.load.cpu, f[at + F_CAP_CPU]);
   after[IOPS] = frac(f[at + F_IOPS] + g.load.iops, f[at + F_CAP_IOPS]);
   after[NETWORK] = frac(f[at + F_NET] + g.load.netMbps, f[at + F_CAP_NET]);
-  return hard + (STRANDED_WEIGHT * (strandedOfMask(after, mask) - stranded0)) / n;
+  return hard + (STRANDED_WEIGHT * (hardStranded(after) - stranded0)) / 2 + LOAD_WEIGHT * softBusyOfUtil(after, g);
 }
 
 /**

@@ -105,6 +105,15 @@ describe('Packing.choose', () => {
     const r = packing.choose({ guest: guestOf({ role: 'web', vcpus: 1, memory: '1GiB', disks: [{ size: '20GiB', on: 'sda' }] }), provider: 'local' });
     expect(r.ok && r.guest.disks).toEqual([{ sizeMiB: 20480, on: 'sdb' }]);
   });
+
+  it('places a guest\'s disks without a host disk largest first, so 100 + 150 GiB fit sda 160 GiB + sdb 110 GiB, in the guest\'s disk order', () => {
+    const two = { ...WEB_HOST_8G, disks: [{ name: 'sda', size: '160GiB' }, { name: 'sdb', size: '110GiB' }] };
+    const { packing } = packingOf({ a: { props: two as HostProps } });
+    const g = guestOf({ role: 'web', vcpus: 1, memory: '1GiB', disks: [{ size: '100GiB', on: 'sda' }, { size: '150GiB', on: 'sda' }] });
+    expect(packing.tryPlace('a', g).ok).toBe(true);
+    const r = packing.choose({ guest: g, provider: 'local' });
+    expect(r.ok && r.guest.disks).toEqual([{ sizeMiB: 102400, on: 'sdb' }, { sizeMiB: 153600, on: 'sda' }]);
+  });
 });
 
 describe('Packing.choose on many hosts', () => {
