@@ -51,10 +51,10 @@ describe('placement of guests declared without a host, before anything is applie
     const r = await p.run(['plan']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/\+ create web-09 .*\(tokyo\/web-09\)\n/);
-    expect(r.out).toContain('      placed on db-host-01: uses idle disk space, CPU, I/O and network; memory after 88%; best of 2 hosts that fit it');
+    expect(r.out).toContain('      placed on db-host-01: uses idle CPU, I/O and network; memory after 88%; best of 2 hosts that fit it');
     const json = JSON.parse((await p.run(['plan', '--json'])).out);
     expect(json.hvkit.placements).toEqual([expect.objectContaining({ guest: 'web-09', code: 'placed', host: 'db-host-01', path: 'tokyo/web-09' })]);
-    expect((await p.run(['plan', '--markdown'])).out).toContain('placed on db-host-01: uses idle disk space, CPU, I/O and network; memory after 88%; best of 2 hosts that fit it');
+    expect((await p.run(['plan', '--markdown'])).out).toContain('placed on db-host-01: uses idle CPU, I/O and network; memory after 88%; best of 2 hosts that fit it');
   });
 
   it('synthesizes a Terraform resource for the guest without a host, depending on no host', async () => {
@@ -129,7 +129,7 @@ describe('placement of guests declared without a host, once applied (plan --out 
 
   it('keeps the placements in the saved plan: `show` renders them from the file', async () => {
     p.writeStack(stack());
-    expect((await p.run(['show', saved])).out).toContain('      placed on db-host-01: uses idle disk space, CPU, I/O and network; memory after 88%; best of 2 hosts that fit it');
+    expect((await p.run(['show', saved])).out).toContain('      placed on db-host-01: uses idle CPU, I/O and network; memory after 88%; best of 2 hosts that fit it');
   });
 
   it('creates the guest on the chosen host with the local provider, and `parent` answers it', async () => {
