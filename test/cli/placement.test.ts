@@ -82,6 +82,13 @@ describe('placement of guests declared without a host, before anything is applie
     expect(c.out).toBe(a.out);
   });
 
+  it('saves byte-identical plan files for the same code and state (no measured load: no clock in the file)', async () => {
+    p.writeStack(stack({ floating: TWO }));
+    expect((await p.run(['plan', '--out', 'a.plan'])).code).toBe(0);
+    expect((await p.run(['plan', '--out', 'b.plan'])).code).toBe(0);
+    expect(readFileSync(join(p.dir, 'b.plan'), 'utf8')).toBe(readFileSync(join(p.dir, 'a.plan'), 'utf8'));
+  });
+
   it('is a plan error naming the guest, its path, the closest host and what is short when it fits nowhere', async () => {
     p.writeStack(stack({ floating: "new Guest(fleet, 'web-09', { role: 'web', vcpus: 2, memory: '6GiB' });" }));
     const r = await p.run(['plan']);

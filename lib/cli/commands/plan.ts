@@ -109,10 +109,11 @@ export function planBackend(io: Io, opts: FleetOptions, manifest: Manifest): Pla
 export async function planCommand(io: Io, setCode: (code: number) => void, opts: PlanOptions, scope: PlanScope): Promise<void> {
   const manifest = await loadFleet(io, opts);
   const store = await stateStore(io, opts, manifest);
-  // The measured-load window ends now, recorded in a saved plan so apply weighs the same samples.
+  // The measured-load window ends now, recorded in a saved plan so apply weighs the same samples;
+  // only when the plan weighed some, so a fleet without measured load saves the same bytes every time.
   const now = new Date().toISOString();
   const { plan } = await preparePlan({ manifest, store, projectDir: io.cwd, env: io.env, scope, samples: await sampleStoreBeside(io, store), now });
-  const saved = opts.out ? await savePlanFile(io, opts.out, plan, manifest.resourceType, scope, planBackend(io, opts, manifest), now) : undefined;
+  const saved = opts.out ? await savePlanFile(io, opts.out, plan, manifest.resourceType, scope, planBackend(io, opts, manifest), plan.measured ? now : undefined) : undefined;
   await renderPlanOutput(io, plan, manifest.resourceType, opts);
   // JSON and markdown go to files and comments: the note would spoil them, except the refusal, which goes to stderr.
   if (saved && !plan.applyable) io.err(saved.trimStart());
