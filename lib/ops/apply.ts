@@ -152,7 +152,9 @@ async function rederive(opts: ApplyOptions, saved: SavedPlan, stored: State | un
   switch (derivation.kind) {
     case 'plan':
     case 'destroy':
-      ({ plan, state, placed } = await preparePlan({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state: stored, heldLock: lock, scope: derivation, samples: opts.samples, now: saved.measuredUntil }));
+      // Over the samples the plan weighed: a plan that weighed none (no measuredUntil) is re-derived without any,
+      // so samples taken since its making cannot move its guests.
+      ({ plan, state, placed } = await preparePlan({ manifest: opts.manifest, store: opts.store, projectDir: opts.projectDir, env: opts.env, state: stored, heldLock: lock, scope: derivation, samples: saved.measuredUntil ? opts.samples : undefined, now: saved.measuredUntil }));
       break;
     case 'rebuild': {
       // The state the rebuild was planned against, in-flight steps settled once: the same answer the plan was checked on.
