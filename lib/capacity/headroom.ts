@@ -1,6 +1,6 @@
 import type { GuestMode, GuestSpec, ProviderName } from '../manifest/types';
-import { blocks, type FailMode } from './admit';
-import { NPlusOneWatch, type AskOf } from './n-plus-one';
+import { blocks, type FailMode, type HostUsage } from './admit';
+import { hostsBeyondNPlusOne, type AskOf } from './n-plus-one';
 import type { Packing } from './placement';
 
 /**
@@ -22,14 +22,17 @@ export interface HostHeadroom {
   fits: number;
   /** The limit the next one would break first (memory, vcpus, disk, …). */
   limitedBy: FailMode;
-  /** Of the guests the fleet takes while staying N+1, those placed here. */
+  /** Of the `totalNPlusOne` guests, those placement puts on this host. */
   fitsNPlusOne: number;
 }
 
 export interface Headroom {
   /** Σ fits: every host filled on its own. */
   total: number;
-  /** Guests placed one by one (as placement does) while the fleet can still lose any host; 0 when it cannot already. */
+  /**
+   * The longest run of guests of the shape, placed one after another as placement places them
+   * (N+1 not weighed), after which the fleet can still lose any one host; 0 when it cannot already.
+   */
   totalNPlusOne: number;
   /** Hosts whose loss the fleet cannot absorb as it is: no guest can be added keeping N+1 there. */
   beyondNPlusOne: string[];
@@ -52,9 +55,18 @@ export function shapeGuest(shape: Shape, i: number, mode: GuestMode = 'pv'): Gue
 
 /**
  * How many more guests of `shape` the fleet takes: per host, each filled on
- * its own until `admit` refuses (and which limit refused); in total; and
- * placed one by one as placement would, each only where the fleet stays N+1
- * (`askOf` says where the fleet's own guests may be recreated).
+ * its own until `admit` refuses (and which limit refused); in total; and,
+ * keeping N+1, the longest run of them placement would add one after another
+ * (`Packing.choose`, as `hvkit plan` places a guest without a host) that
+ * leaves the fleet able to lose any one host (`hostsBeyondNPlusOne`, `askOf` saying
+ * where the fleet's own guests may be recreated).
+ *
+ * The run is placed once; the longest prefix that keeps N+1 is found by
+ * binary search with one N+1 check per step. That is exact because a longer
+ * prefix only adds guests to hosts: a loss's recreation has more to re-place
+ * and less room to do it, so a prefix that breaks N+1 is never followed by
+ * one that keeps it (the property test in test/capacity/headroom.test.ts
+ * checks this against the linear walk).
  */
 export function headroom(packing: Packing, shape: Shape, askOf: AskOf): Headroom {
   const alone = packing.clone();
@@ -71,21 +83,56 @@ export function headroom(packing: Packing, shape: Shape, askOf: AskOf): Headroom
       if (++fits >= MAX_PER_HOST) return { host, fits, limitedBy: 'vcpus' as FailMode, fitsNPlusOne: 0 };
     }
   });
-  const watch = new NPlusOneWatch(packing, askOf);
+  const beyond = hostsBeyondNPlusOne(packing.clone(), askOf);
   const byHost = new Map(hosts.map((h) => [h.host, h]));
   let totalNPlusOne = 0;
-  if (watch.beyond.length === 0) {
-    for (const provider of providers(packing)) {
-      for (;;) {
-        const c = watch.packing.choose({ guest: shapeGuest(shape, n++), provider }, { accept: (h, g) => watch.keeps(h, g) });
-        if (!c.ok) break;
-        watch.add(c.host, c.guest);
-        byHost.get(c.host)!.fitsNPlusOne++;
-        if (++totalNPlusOne >= MAX_PER_HOST * packing.hosts.length) break;
-      }
+  if (beyond.length === 0) {
+    const run = placementRun(packing, shape, n);
+    totalNPlusOne = longestKeeping(run.length, (k) => hostsBeyondNPlusOne(prefix(packing, run, k), askOf, true).length === 0);
+    for (const p of run.slice(0, totalNPlusOne)) byHost.get(p.host)!.fitsNPlusOne++;
+  }
+  return { total: hosts.reduce((a, h) => a + h.fits, 0), totalNPlusOne, beyondNPlusOne: beyond, hosts };
+}
+
+interface Placed {
+  host: string;
+  guest: GuestSpec;
+  usage: HostUsage;
+}
+
+/** Guests of the shape placed one after another as placement places them, provider by provider, until none fits. */
+function placementRun(packing: Packing, shape: Shape, firstIndex: number): Placed[] {
+  const work = packing.clone();
+  const run: Placed[] = [];
+  let n = firstIndex;
+  for (const provider of providers(packing)) {
+    while (run.length < MAX_PER_HOST * packing.hosts.length) {
+      const c = work.choose({ guest: shapeGuest(shape, n++), provider }, { explain: false });
+      if (!c.ok) break;
+      work.add(c.host, c.guest, c.usage);
+      run.push({ host: c.host, guest: c.guest, usage: c.usage });
     }
   }
-  return { total: hosts.reduce((a, h) => a + h.fits, 0), totalNPlusOne, beyondNPlusOne: [...watch.beyond], hosts };
+  return run;
+}
+
+/** The fleet with the first `k` guests of the run added. */
+function prefix(packing: Packing, run: readonly Placed[], k: number): Packing {
+  const p = packing.clone();
+  for (let i = 0; i < k; i++) p.add(run[i].host, run[i].guest, run[i].usage);
+  return p;
+}
+
+/** The largest k in [0, n] with `keeps(k)`, given `keeps(0)` and that once it fails it fails for every larger k. */
+export function longestKeeping(n: number, keeps: (k: number) => boolean): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = lo + Math.ceil((hi - lo) / 2);
+    if (keeps(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 function providers(packing: Packing): ProviderName[] {

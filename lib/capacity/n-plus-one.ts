@@ -99,7 +99,7 @@ function cursorKey(ask: PlacementAsk): string | undefined {
  * went to is restored from a snapshot). With `firstOnly`, stops at the first
  * guest that finds no host.
  */
-function lose(work: Packing, host: string, askOf: AskOf, firstOnly: boolean, cursors?: Cursors): Loss {
+function lose(work: Packing, host: string, askOf: AskOf, firstOnly: boolean, cursors?: Cursors, explain = true): Loss {
   const exclude = new Set([host]);
   const targets = new Set<string>();
   const snaps: PackingSnapshot[] = [];
@@ -110,7 +110,7 @@ function lose(work: Packing, host: string, askOf: AskOf, firstOnly: boolean, cur
     const ask = askOf(recreated(g));
     const key = cursors && cursorKey(ask);
     const startAt = key ? Math.max(cursors.base.get(key) ?? 0, local.get(key) ?? 0) : 0;
-    const c = work.choose(ask, { exclude, weigh: 'first-fit', startAt });
+    const c = work.choose(ask, { exclude, weigh: 'first-fit', startAt, explain });
     if (c.ok) {
       if (key) {
         const at = cursors.pos.get(c.host)!;
@@ -143,6 +143,26 @@ export function nPlusOne(packing: Packing, askOf: AskOf, opts: { skipRefused?: b
     // Each loss is tried on the packing itself and undone exactly: no copy of the fleet per host.
     const { homeless } = lose(packing, h, askOf, false, cursors);
     if (homeless.length) out.push({ host: h, guests: packing.guestsOn(h).length, homeless });
+  }
+  return out;
+}
+
+/**
+ * The hosts whose loss the fleet cannot absorb, in name order, without saying
+ * why (each loss stops at its first homeless guest, and no closest host is
+ * looked for): the same hosts as `nPlusOne`, for questions that only need yes
+ * or no, asked many times ("how many more fit" keeping N+1).
+ * @param stopAtFirst stop at the first such host; @default false
+ */
+export function hostsBeyondNPlusOne(packing: Packing, askOf: AskOf, stopAtFirst = false): string[] {
+  const out: string[] = [];
+  const cursors = { pos: new Map(packing.hosts.map((h, i) => [h, i])), base: new Map<string, number>() };
+  for (const h of packing.hosts) {
+    if (!packing.inUse(h)) continue;
+    if (lose(packing, h, askOf, true, cursors, false).homeless.length) {
+      out.push(h);
+      if (stopAtFirst) break;
+    }
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { headroom } from '../../lib/capacity/headroom';
-import { asksOf, packingOf } from '../../lib/capacity/n-plus-one';
+import { headroom, shapeGuest } from '../../lib/capacity/headroom';
+import { asksOf, nPlusOne, packingOf } from '../../lib/capacity/n-plus-one';
 import type { GuestProps } from '../../lib/manifest/props';
 import type { Manifest } from '../../lib/manifest/types';
 import { manifestOf, WEB_HOST_8G } from '../helpers/fleet';
@@ -65,4 +65,37 @@ describe('headroom: how many more guests of a shape fit (hspace)', () => {
     expect(h.hosts.map((x) => [x.host, x.fits])).toEqual([['a', 0], ['b', 6]]);
     expect(h.total).toBe(6);
   });
+
+  it('keeping N+1 is the longest run placement would add, found by binary search exactly as a walk one guest at a time finds it', () => {
+    // Seeded fleets of 4–6 hosts with mixed guests; the walk places the shape as placement does and stops at the first guest after which N+1 breaks.
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    for (let f = 0; f < 12; f++) {
+      const defs: Record<string, { props: typeof WEB_HOST_8G; guests: Record<string, GuestProps> }> = {};
+      const nh = 4 + Math.floor(rnd() * 3);
+      for (let i = 0; i < nh; i++) {
+        const guests: Record<string, GuestProps> = {};
+        const ng = Math.floor(rnd() * 4);
+        for (let j = 0; j < ng; j++) guests[`g${i}${j}`] = app(`${256 * (1 + Math.floor(rnd() * 8))}MiB`, { vcpus: 1 + Math.floor(rnd() * 3) });
+        defs[`h${i}`] = { props: WEB_HOST_8G, guests };
+      }
+      const m = manifestOf(defs);
+      const shape = { vcpus: 1 + Math.floor(rnd() * 2), memoryMiB: 512 * (1 + Math.floor(rnd() * 3)), diskMiB: 0 };
+      const h = room(m, shape);
+      const walk = packingOf(m);
+      const ask = asksOf(m.hosts, m);
+      let k = 0;
+      if (nPlusOne(walk, ask).length === 0) {
+        for (let i = 0; ; i++) {
+          const c = walk.choose({ guest: shapeGuest(shape, 100_000 + i), provider: 'local' });
+          if (!c.ok) break;
+          walk.add(c.host, c.guest, c.usage);
+          if (nPlusOne(walk, ask).length) break;
+          k++;
+        }
+      }
+      expect(h.totalNPlusOne, `fleet ${f}`).toBe(k);
+    }
+  });
 });
+

@@ -27,7 +27,7 @@ export function registerCapacity(program: Command, io: Io): void {
   withUsage(addFleetOptions(
     program
       .command('capacity')
-      .description('how many more guests of a shape fit, per host and in total, with and without keeping N+1 (as code leaves the fleet)')
+      .description('how many more guests of a shape fit, per host and in total, with and without keeping N+1 (as code leaves the fleet); keeping N+1: the longest run of them placement would add one after another that still lets the fleet lose any one host')
       .requiredOption('--shape <shape>', 'the guest size: vcpus=N,memory=SIZE[,disk=SIZE] (sizes as in code: 512MiB, 4GiB)')
       .option('--json', 'print JSON: total, totalNPlusOne, hosts [{host, fits, limitedBy}]'),
   ), {
