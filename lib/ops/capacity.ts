@@ -3,6 +3,7 @@ import { asksOf, packingOf } from '../capacity/n-plus-one';
 import { HvkitError } from '../errors';
 import { nearestName } from '../manifest/check';
 import { printable } from '../manifest/names';
+import { GUEST_MIN_MEMORY_MIB } from '../manifest/props';
 import { parseSize } from '../manifest/size';
 import type { Manifest } from '../manifest/types';
 import { placedView } from '../plan/placement';
@@ -43,10 +44,14 @@ export function parseShape(text: string): Shape {
     if (raw === undefined) return 0;
     const r = parseSize(/^\d+$/.test(raw) ? Number(raw) : raw);
     if (!r.ok) throw bad(`${key}: ${r.error}`);
-    if (r.mib < min) throw bad(`${key} must be at least ${min}MiB`);
+    if (r.mib < min) {
+      // `memory=4` is 4 MiB, not 4 GiB: say so rather than count guests nobody means.
+      const hint = /^\d+$/.test(raw) && Number(raw) > 0 ? `: a bare number is MiB: write ${key}=${raw}GiB` : '';
+      throw new HvkitError(`--shape ${key} must be at least ${min}MiB, as for a guest${hint}`);
+    }
     return r.mib;
   };
-  return { vcpus, memoryMiB: size('memory', 1), diskMiB: size('disk', 0) };
+  return { vcpus, memoryMiB: size('memory', GUEST_MIN_MEMORY_MIB), diskMiB: size('disk', 0) };
 }
 
 /**

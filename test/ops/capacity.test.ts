@@ -26,6 +26,12 @@ describe('parseShape: the --shape of hvkit capacity', () => {
     expect(error('vcpus=0,memory=4GiB')).toBe("--shape vcpus '0' must be a whole number of at least 1 (like vcpus=2,memory=4GiB,disk=40GiB)");
     expect(error('vcpus=2,memory=4GB')).toBe("--shape memory: size '4GB' is not a size like '512MiB' or '5.5GiB' (hvkit uses binary units: write '4GiB') (like vcpus=2,memory=4GiB,disk=40GiB)");
     expect(error('vcpus=2,memory=4GiB,vcpus=3')).toBe('--shape names vcpus twice (like vcpus=2,memory=4GiB,disk=40GiB)');
-    expect(error('vcpus=2,memory=0')).toBe('--shape memory must be at least 1MiB (like vcpus=2,memory=4GiB,disk=40GiB)');
+    expect(error('vcpus=2,memory=0')).toBe('--shape memory must be at least 32MiB, as for a guest');
+  });
+
+  it('refuses memory=4 (4 MiB, below a guest\'s 32 MiB) with the hint that a bare number is MiB', () => {
+    expect(error('vcpus=2,memory=4')).toBe('--shape memory must be at least 32MiB, as for a guest: a bare number is MiB: write memory=4GiB');
+    expect(error('vcpus=2,memory=16MiB')).toBe('--shape memory must be at least 32MiB, as for a guest');
+    expect(parseShape('vcpus=1,memory=32')).toEqual({ vcpus: 1, memoryMiB: 32, diskMiB: 0 });
   });
 });
