@@ -1,4 +1,6 @@
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { weighedLoads } from '../capacity/measured';
 import type { SampleStore } from '../load/sample-store';
 import { measuredLoad, type LoadSummary } from '../load/summary';
@@ -43,8 +45,21 @@ export interface PrepareOptions {
   now?: string;
 }
 
+/**
+ * Where provider scripts come from: HVKIT_PROVIDERS_DIR (relative to the
+ * project) when set; else the project's own `providers/` folder when it has
+ * one; else the scripts shipped in the hvkit package, so a project outside
+ * the repository needs no copy of them.
+ */
 export function providersDir(projectDir: string, env: NodeJS.ProcessEnv): string {
-  return env.HVKIT_PROVIDERS_DIR ? join(projectDir, env.HVKIT_PROVIDERS_DIR) : join(projectDir, 'providers');
+  if (env.HVKIT_PROVIDERS_DIR) return join(projectDir, env.HVKIT_PROVIDERS_DIR);
+  const own = join(projectDir, 'providers');
+  return existsSync(own) ? own : shippedProvidersDir();
+}
+
+/** The `providers/` folder of the hvkit package itself. */
+export function shippedProvidersDir(): string {
+  return join(dirname(createRequire(import.meta.url).resolve('hvkit/package.json')), 'providers');
 }
 
 export function runnerFor(projectDir: string, env: NodeJS.ProcessEnv, opts: { fastSpawn?: boolean } = {}): ProviderRunner {
