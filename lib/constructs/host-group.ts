@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import type { HostGroupProps } from '../manifest/props';
-import { refuseReservedId } from './host';
+import { refuseMissingScope, refuseReservedId } from './host';
 
 const HOST_GROUP = Symbol.for('hvkit.HostGroup');
 
@@ -21,6 +21,7 @@ export class HostGroup extends Construct {
   }
   readonly props: HostGroupProps;
   constructor(scope: Construct, id: string, props: HostGroupProps = {}) {
+    refuseMissingScope(scope, id, 'HostGroup', 'the Fleet');
     refuseReservedId(scope, id);
     super(scope, id);
     Object.defineProperty(this, HOST_GROUP, { value: true });

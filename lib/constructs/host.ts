@@ -16,6 +16,7 @@ export class Host extends Construct {
   }
   readonly props: HostProps;
   constructor(scope: Construct, id: string, props: HostProps) {
+    refuseMissingScope(scope, id, 'Host', 'the Fleet or HostGroup');
     refuseReservedId(scope, id);
     super(scope, id);
     Object.defineProperty(this, HOST, { value: true });
@@ -38,6 +39,7 @@ export class Guest extends Construct {
   }
   readonly props: GuestProps;
   constructor(scope: Construct, id: string, props: GuestProps) {
+    refuseMissingScope(scope, id, 'Guest', 'the Host, HostGroup or Fleet');
     refuseReservedId(scope, id);
     super(scope, id);
     Object.defineProperty(this, GUEST, { value: true });
@@ -46,6 +48,18 @@ export class Guest extends Construct {
   get name(): string {
     return this.node.id;
   }
+}
+
+/**
+ * Without a scope the constructs library makes a root that no Fleet holds,
+ * so the construct vanished from the manifest without a word (typically
+ * `hosts[0]` of an empty array); name it instead.
+ */
+export function refuseMissingScope(scope: Construct | undefined, id: string, kind: string, where: string): void {
+  if (scope !== undefined && scope !== null) return;
+  const problems: Problem[] = [{ path: String(id), message: `new ${kind}(${String(scope)}, '${String(id)}', …) has no scope: pass ${where} it belongs in (is it an element of an empty array?)` }];
+  report({ kind: 'problems', problems });
+  throw new ValidationError(problems);
 }
 
 /**
