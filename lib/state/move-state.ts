@@ -1,4 +1,5 @@
 import { HvkitError } from '../errors';
+import type { SampleStore } from '../load/sample-store';
 import { printable } from '../manifest/names';
 import type { State, StateStore } from './types';
 import { withStateLock, type LockRelease } from './with-lock';
@@ -11,10 +12,21 @@ import { withStateLock, type LockRelease } from './with-lock';
  * so a push and a pull at the same time never each wait for the other. `to.adopt` refuses — writing nothing —
  * when `to` holds another lineage or a serial not older than the one moved,
  * as `terraform state push` refuses; the source is never changed.
+ * With `samples`, the measured load kept beside the state (lib/load/sample-store.ts)
+ * goes with it, under the same locks, after the state is adopted: a refused move
+ * moves no samples either. They join what the destination keeps (slot by slot),
+ * and the source keeps its own.
  * @param fleet when given, the state must be this fleet's
- * @returns the state moved
+ * @param samples the measured-load stores beside `from` and `to` @default none moved
+ * @returns the state moved, and how many samples went with it (when `samples` was given)
  */
-export async function moveState(from: StateStore, to: StateStore, operation: string, fleet?: string): Promise<{ state: State } & LockRelease> {
+export async function moveState(
+  from: StateStore,
+  to: StateStore,
+  operation: string,
+  fleet?: string,
+  samples?: { from: SampleStore; to: SampleStore },
+): Promise<{ state: State; samplesMoved?: number } & LockRelease> {
   const [first, second] = from.location <= to.location ? [from, to] : [to, from];
   const outer = await withStateLock(first, operation, async () => {
     const inner = await withStateLock(second, operation, async () => {
@@ -24,10 +36,13 @@ export async function moveState(from: StateStore, to: StateStore, operation: str
         throw new HvkitError(`the state at ${from.location} is fleet '${printable(state.fleet)}''s, not '${printable(fleet)}''s: pass --fleet ${printable(state.fleet)} (or the right --state); nothing was written`);
       }
       await to.adopt(state);
-      return state;
+      if (!samples) return { state };
+      const kept = await samples.from.read();
+      await samples.to.append(kept);
+      return { state, samplesMoved: kept.length };
     });
     return inner;
   });
   const warnings = [outer.value.unlockWarning, outer.unlockWarning].filter((w): w is string => w !== undefined);
-  return { state: outer.value.value, ...(warnings.length ? { unlockWarning: warnings.join('\n') } : {}) };
+  return { ...outer.value.value, ...(warnings.length ? { unlockWarning: warnings.join('\n') } : {}) };
 }

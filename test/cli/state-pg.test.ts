@@ -3,7 +3,11 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, expect, it } from 'vitest';
 import { canonicalJson } from '../../lib/manifest/canonical';
 import { holderName } from '../../lib/state/lock-wait';
+import { FileSampleStore } from '../../lib/state/file-sample-store';
+import { PgSampleStore } from '../../lib/state/pg-sample-store';
+import { pgTarget } from '../../lib/state/private/pg-connection';
 import { PgStateStore } from '../../lib/state/pg-store';
+import { sample } from '../state/sample-conformance';
 import { sql, until } from '../helpers/pg-stores';
 import { describeWithPostgres, freshSchema } from '../helpers/postgres';
 import { LOCAL_HOST, readState, stackSource, tempProject, type TempProject } from '../helpers/project';
@@ -148,7 +152,7 @@ describeWithPostgres('the pg state backend from the command line', (conn) => {
     const { lineage, serial } = readState(p.dir);
     const push = await p.run(['state', 'push', '--to', 'pg'], { env });
     expect(push.code, push.err).toBe(0);
-    expect(push.out).toMatch(new RegExp(`^Moved tokyo's state \\(lineage ${lineage}, serial ${serial}, 1 host, 2 guests\\) from ${file} to postgres://\\S+ \\(schema ${s}, fleet tokyo\\)\\.\\n$`));
+    expect(push.out).toMatch(new RegExp(`^Moved tokyo's state \\(lineage ${lineage}, serial ${serial}, 1 host, 2 guests\\) from ${file} to postgres://\\S+ \\(schema ${s}, fleet tokyo\\)\\.\\nMoved 0 measured-load samples with it \\(from ${file}.samples to postgres://\\S+ \\(schema ${s}, fleet tokyo, measured load\\)\\)\\.\\n$`));
     expect(readFileSync(file, 'utf8')).toBe(bytes);
     // The database now answers for the fleet: plan on pg has nothing to do.
     expect((await p.run(['plan', '--detailed-exitcode', '--state-backend', 'pg'], { env })).code).toBe(0);
@@ -166,6 +170,31 @@ describeWithPostgres('the pg state backend from the command line', (conn) => {
     rmSync(join(p.dir, '.hvkit', 'state'), { recursive: true });
     expect((await p.run(['state', 'pull', '--fleet', 'tokyo'], { env: again })).code).toBe(0);
     expect(readFileSync(file, 'utf8')).toBe(pulled);
+  });
+
+  it('push moves the measured load kept beside the state file into pg, and pull brings it back, saying how many samples went', async () => {
+    const s = schema();
+    const env = pgEnv(s);
+    expect((await p.run(['apply', '--auto-approve'], { env })).code).toBe(0);
+    const file = join(p.dir, STATE);
+    // Three 5-minute slots of the last quarter hour: inside the 7-day window whatever the clock says.
+    const base = Math.floor(Date.now() / 300_000) * 300_000 - 15 * 60_000;
+    const kept = [0, 1, 2].map((i) => ({ ...sample('host-a', 0, i + 1), at: new Date(base + i * 300_000 + 1000).toISOString() }));
+    await new FileSampleStore(`${file}.samples`).append(kept);
+    const push = await p.run(['state', 'push', '--to', 'pg'], { env });
+    expect(push.code, push.err).toBe(0);
+    expect(push.out).toMatch(/\nMoved 3 measured-load samples with it \(from \S+tokyo\.json\.samples to postgres:\/\/\S+ \(schema \w+, fleet tokyo, measured load\)\)\.\n$/);
+    const inPg = new PgSampleStore(pgTarget(conn, {}), s, 'tokyo');
+    try {
+      expect(await inPg.read()).toEqual(kept);
+    } finally {
+      await inPg.close();
+    }
+    rmSync(join(p.dir, '.hvkit', 'state'), { recursive: true });
+    const pull = await p.run(['state', 'pull'], { env });
+    expect(pull.code, pull.err).toBe(0);
+    expect(pull.out).toMatch(/\nMoved 3 measured-load samples with it \(from postgres:\/\/\S+ \(schema \w+, fleet tokyo, measured load\) to \S+tokyo\.json\.samples\)\.\n$/);
+    expect(await new FileSampleStore(`${file}.samples`).read()).toEqual(kept);
   });
 
   it('push refuses, writing nothing, onto a database state of another lineage', async () => {

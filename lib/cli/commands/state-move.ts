@@ -7,7 +7,7 @@ import { moveState } from '../../state/move-state';
 import { removeMovedMarker, writeMovedMarker } from '../../state/moved-marker';
 import type { State } from '../../state/types';
 import { addLockTimeoutOption, type FleetOptions, type Io } from '../context';
-import { loadFleet, openStore, stateFile } from '../fleet';
+import { loadFleet, openStore, sampleStoreBeside, stateFile } from '../fleet';
 import { withUsage } from '../help';
 import { checkPgSettings, chooseBackend, DEFAULT_PG_SCHEMA, type BackendChoice } from '../state-backend';
 
@@ -93,8 +93,11 @@ async function fleetInFile(io: Io, opts: MoveOptions): Promise<string> {
 async function move(io: Io, opts: MoveOptions, fleet: string, from: BackendChoice, to: BackendChoice, operation: string): Promise<{ state: State; to: string }> {
   const src = await openStore(io, opts, fleet, from);
   const dst = await openStore(io, opts, fleet, to);
-  const r = await moveState(src, dst, operation, fleet);
+  const samples = { from: await sampleStoreBeside(io, src), to: await sampleStoreBeside(io, dst) };
+  const r = await moveState(src, dst, operation, fleet, samples);
   io.out(`Moved ${movedText(r.state)} from ${src.location} to ${dst.location}.\n`);
+  const k = r.samplesMoved ?? 0;
+  io.out(`Moved ${k} measured-load sample${k === 1 ? '' : 's'} with it (from ${samples.from.location} to ${samples.to.location}).\n`);
   if (r.unlockWarning) io.err(`Warning: ${r.unlockWarning}\n`);
   return { state: r.state, to: dst.location };
 }
