@@ -48,7 +48,13 @@ export interface RefreshOptions extends OpsOptions {
    * happen before the state lock is taken, so an apply is not held up by them.
    * @default no measuring
    */
-  load?: { intervalMs: number; samples?: SampleStore; sleep?: (ms: number) => Promise<void> };
+  load?: {
+    intervalMs: number;
+    samples?: SampleStore;
+    sleep?: (ms: number) => Promise<void>;
+    /** hvkit's clock, for refusing samples from a host's clock far ahead. @default the current time */
+    now?: string;
+  };
 }
 
 /**
@@ -79,7 +85,11 @@ export async function refresh(opts: RefreshOptions): Promise<{ state: State; dri
     // Under the lock: two refreshes at once would each rewrite the samples file from what they read.
     let samplesWarning: string | undefined;
     try {
-      if (load) await opts.load?.samples?.append(load.hosts);
+      const kept = load && opts.load?.samples ? await opts.load.samples.append(load.hosts, opts.load.now) : undefined;
+      if (kept?.refused.length) {
+        const clock = opts.load?.now ?? new Date().toISOString();
+        samplesWarning = kept.refused.map((r) => `the load of ${r.host} at ${r.at} was not kept: it is more than 5 minutes ahead of hvkit's clock (${clock}); set that host's clock right (NTP)`).join('\n');
+      }
     } catch (e) {
       // The state is written by now: measured load that could not be kept is a warning, not a failed refresh.
       if (!(e instanceof HvkitError)) throw e;

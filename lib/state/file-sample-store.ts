@@ -3,8 +3,8 @@ import { dirname } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { HvkitError } from '../errors';
 import type { HostLoad } from '../load/rates';
-import type { SampleStore } from '../load/sample-store';
-import { DEFAULT_WINDOW, mergeIntoWindow, pruneWindow, slotOf, type LoadWindow } from '../load/window';
+import type { AppendResult, SampleStore } from '../load/sample-store';
+import { DEFAULT_WINDOW, appendToWindow, pruneWindow, slotOf, type LoadWindow } from '../load/window';
 
 /** The file's layout; a file of a newer layout is refused rather than overwritten. */
 const FORMAT = 1;
@@ -57,9 +57,11 @@ export class FileSampleStore implements SampleStore {
     }
   }
 
-  async append(samples: readonly HostLoad[]): Promise<void> {
-    if (samples.length === 0) return;
-    await this.save(mergeIntoWindow(this.load(), samples, this.window));
+  async append(samples: readonly HostLoad[], now: string = new Date().toISOString()): Promise<AppendResult> {
+    if (samples.length === 0) return { refused: [] };
+    const { kept, refused } = appendToWindow(this.load(), samples, now, this.window);
+    await this.save(kept);
+    return { refused };
   }
 
   async read(since?: string): Promise<HostLoad[]> {

@@ -1,6 +1,6 @@
 import type { HostLoad } from '../load/rates';
-import type { SampleStore } from '../load/sample-store';
-import { DEFAULT_WINDOW, mergeIntoWindow, pruneWindow, slotOf, type LoadWindow } from '../load/window';
+import type { AppendResult, SampleStore } from '../load/sample-store';
+import { DEFAULT_WINDOW, appendToWindow, pruneWindow, slotOf, type LoadWindow } from '../load/window';
 
 /** Measured load kept in memory: the test fake, held to the same conformance suite as the file and pg stores. */
 export class MemorySampleStore implements SampleStore {
@@ -10,8 +10,10 @@ export class MemorySampleStore implements SampleStore {
   /** @param window @default DEFAULT_WINDOW (5-minute slots, 7 days) */
   constructor(readonly window: LoadWindow = DEFAULT_WINDOW) {}
 
-  async append(samples: readonly HostLoad[]): Promise<void> {
-    this.kept = mergeIntoWindow(this.kept, structuredClone(samples), this.window);
+  async append(samples: readonly HostLoad[], now: string = new Date().toISOString()): Promise<AppendResult> {
+    const { kept, refused } = appendToWindow(this.kept, structuredClone(samples), now, this.window);
+    this.kept = kept;
+    return { refused };
   }
 
   async read(since?: string): Promise<HostLoad[]> {

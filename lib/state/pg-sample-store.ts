@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { HostLoad } from '../load/rates';
-import type { SampleStore } from '../load/sample-store';
-import { DEFAULT_WINDOW, oldestKeptSlot, slotOf, type LoadWindow } from '../load/window';
+import type { AppendResult, SampleStore } from '../load/sample-store';
+import { aheadOfClock, DEFAULT_WINDOW, MAX_AHEAD_MS, oldestKeptSlot, slotOf, type LoadWindow } from '../load/window';
 import { connectFailure, queryFailure, type PgTarget } from './private/pg-connection';
 import { checkSchemaName, ensureSchema, schemaReady } from './private/pg-schema';
 import { endClient } from './private/pg-session';
@@ -63,14 +63,17 @@ export class PgSampleStore implements SampleStore {
     }
   }
 
-  async append(samples: readonly HostLoad[]): Promise<void> {
-    if (samples.length === 0) return;
+  async append(samples: readonly HostLoad[], now: string = new Date().toISOString()): Promise<AppendResult> {
+    if (samples.length === 0) return { refused: [] };
+    const { keep, refused } = aheadOfClock(samples, now);
     await this.run(async (c) => {
       if (!this.ready) await ensureSchema(c, this.schema, this.location);
       this.ready = true;
       await c.query('BEGIN');
       try {
-        for (const sample of samples) {
+        // Kept before hvkit refused them: a skewed clock's samples would stand for "latest" until then.
+        await c.query(`DELETE FROM ${this.s}.samples WHERE fleet = $1 AND at > $2`, [this.fleet, new Date(Date.parse(now) + MAX_AHEAD_MS)]);
+        for (const sample of keep) {
           await c.query(
             `INSERT INTO ${this.s}.samples (fleet, slot, host, at, value) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (fleet, slot, host) DO UPDATE SET at = excluded.at, value = excluded.value
@@ -78,14 +81,18 @@ export class PgSampleStore implements SampleStore {
             [this.fleet, new Date(slotOf(sample.at, this.window)), sample.host, new Date(sample.at), JSON.stringify(sample)],
           );
         }
-        const newest = await c.query<{ at: Date | null }>(`SELECT max(at) AS at FROM ${this.s}.samples WHERE fleet = $1`, [this.fleet]);
-        await c.query(`DELETE FROM ${this.s}.samples WHERE fleet = $1 AND slot < $2`, [this.fleet, new Date(oldestKeptSlot(newest.rows[0].at!.getTime(), this.window))]);
+        // The window ends at the newest sample appended (as mergeIntoWindow, one by one), not at the newest kept.
+        if (keep.length) {
+          const newest = Math.max(...keep.map((x) => Date.parse(x.at)));
+          await c.query(`DELETE FROM ${this.s}.samples WHERE fleet = $1 AND slot < $2`, [this.fleet, new Date(oldestKeptSlot(newest, this.window))]);
+        }
         await c.query('COMMIT');
       } catch (e) {
         await c.query('ROLLBACK').catch(() => undefined);
         throw e;
       }
     });
+    return { refused };
   }
 
   async read(since?: string): Promise<HostLoad[]> {

@@ -63,6 +63,16 @@ describe('measured load on the local provider', () => {
     expect((await new FileSampleStore(samplesFile()).read()).map((s) => s.host)).toEqual(['host-a']);
   });
 
+  it('refuses, with a warning naming host and time, load measured by a clock a year ahead, and keeps the next real samples', async () => {
+    const ahead = await p.run(['refresh', '--interval', '0.2'], { env: { HVKIT_LOCAL_NOW: '2027-06-01T00:00:00Z' } });
+    expect(ahead.code, ahead.err).toBe(0);
+    expect(ahead.err).toMatch(/^Warning: the load of host-a at 2027-06-01T00:00:00\.000Z was not kept: it is more than 5 minutes ahead of hvkit's clock \([^)]+\); set that host's clock right \(NTP\)\nWarning: the load of host-b at 2027-06-01T00:00:00\.000Z was not kept: [^\n]+\n$/);
+    expect(await new FileSampleStore(samplesFile()).read()).toEqual([]);
+    const real = await p.run(['refresh', '--interval', '0.2']);
+    expect(real.err).toBe('');
+    expect((await new FileSampleStore(samplesFile()).read()).map((s) => s.host)).toEqual(['host-a', 'host-b']);
+  });
+
   it('records the refresh even when the measured load cannot be kept, and says why in one line', async () => {
     writeFileSync(samplesFile(), '{"format": 1, "samp');
     const serial = readState(p.dir).serial;

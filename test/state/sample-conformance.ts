@@ -61,7 +61,7 @@ export function sampleStoreConformance(name: string, make: () => Promise<SampleS
         ]);
       }));
 
-    it('drops samples more than 7 days older than the newest one', () =>
+    it('drops samples more than 7 days older than the one appended', () =>
       withStore(async (s) => {
         await s.append([sample('host-a', 0, 1)]);
         await s.append([sample('host-a', 1 * DAY, 2)]);
@@ -69,6 +69,24 @@ export function sampleStoreConformance(name: string, make: () => Promise<SampleS
         expect((await s.read()).map((x) => x.load.cpu)).toEqual([1, 2, 3]);
         await s.append([sample('host-a', 7 * DAY + 5 * MIN, 4)]);
         expect((await s.read()).map((x) => x.load.cpu)).toEqual([2, 3, 4]);
+      }));
+
+    it('keeps a real sample appended after one from a clock a year ahead (the window ends at the sample appended, not the newest kept)', () =>
+      withStore(async (s) => {
+        // Kept by a hvkit whose own clock was skewed too (HVKIT_LOCAL_NOW, a CI runner's clock).
+        const ahead = T0 + 365 * DAY;
+        await s.append([sample('host-a', 365 * DAY, 9)], at(ahead));
+        await s.append([sample('host-a', 0, 1)], at(T0 + 1 * MIN));
+        await s.append([sample('host-a', 5 * MIN, 2)], at(T0 + 6 * MIN));
+        expect((await s.read()).map((x) => [x.at, x.load.cpu])).toEqual([[at(T0), 1], [at(T0 + 5 * MIN), 2]]);
+      }));
+
+    it('refuses, answering them, samples more than 5 minutes ahead of its clock, and keeps the rest', () =>
+      withStore(async (s) => {
+        const late = sample('host-b', 365 * DAY, 7);
+        const r = await s.append([sample('host-a', 4 * MIN, 1), late, sample('host-c', 0, 3)], at(T0));
+        expect(r.refused).toEqual([late]);
+        expect((await s.read()).map((x) => x.host)).toEqual(['host-a', 'host-c']);
       }));
 
     it('prunes by an explicit now, answering how many samples went', () =>

@@ -36,7 +36,7 @@ export function registerRefresh(program: Command, io: Io): void {
       if (load) {
         io.out(`${loadLine(load, ms / 1000)}\n`);
         for (const f of load.failed) io.err(`Warning: load of ${f.host} not measured: ${f.error}\n`);
-        if (samplesWarning) io.err(`Warning: ${samplesWarning}\n`);
+        for (const w of samplesWarning?.split('\n') ?? []) io.err(`Warning: ${w}\n`);
       }
       if (drift.items.length === 0) io.out('No drift: the hypervisors run what state records.\n');
       else {
