@@ -52,6 +52,8 @@ export interface RefreshOptions extends OpsOptions {
     intervalMs: number;
     samples?: SampleStore;
     sleep?: (ms: number) => Promise<void>;
+    /** See SampleLoadOptions.onWait. @default nothing */
+    onWait?: (hosts: number, intervalMs: number) => void;
     /** hvkit's clock, for refusing samples from a host's clock far ahead. @default the current time */
     now?: string;
   };
@@ -66,7 +68,7 @@ export interface RefreshOptions extends OpsOptions {
 export async function refresh(opts: RefreshOptions): Promise<{ state: State; drift: ReturnType<typeof driftOf>; load?: FleetLoad; samplesWarning?: string } & LockRelease> {
   const runner = runnerFor(opts.projectDir, opts.env);
   const load = opts.load
-    ? await sampleLoad({ runner, fleet: opts.manifest.fleet, hosts: [...hostsOf(await opts.store.read(), opts.manifest).values()], intervalMs: opts.load.intervalMs, timeoutMs: opts.timeoutMs, sleep: opts.load.sleep })
+    ? await sampleLoad({ runner, fleet: opts.manifest.fleet, hosts: [...hostsOf(await opts.store.read(), opts.manifest).values()], intervalMs: opts.load.intervalMs, timeoutMs: opts.timeoutMs, sleep: opts.load.sleep, onWait: opts.load.onWait })
     : undefined;
   const { value, unlockWarning } = await withStateLock(opts.store, 'refresh', async () => {
     const stored = await opts.store.read();

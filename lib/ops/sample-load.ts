@@ -16,10 +16,18 @@ export interface SampleLoadOptions {
   timeoutMs?: number;
   /** Waits between the two rounds; tests pass one that returns at once. @default setTimeout */
   sleep?: (ms: number) => Promise<void>;
+  /** Told, before the wait, how many hosts answered the first read and how long the wait is (for a progress line). @default nothing */
+  onWait?: (hosts: number, intervalMs: number) => void;
 }
 
-/** Hosts asked at once: each answer is a round trip to a real machine (as refresh's facts and list). */
-const BATCH = 4;
+/**
+ * Hosts asked at once. Every host's read of a round must happen at nearly the
+ * same moment, or the interval between a host's two reads grows with the
+ * fleet (in sequential batches of 4, 16 hosts read 1 s apart were really ~4 s
+ * apart); so a round asks them all together, bounded only so that a big
+ * fleet does not start hundreds of ssh sessions at once.
+ */
+export const STATS_CONCURRENCY = 16;
 
 /** One read of every host's counters: what answered, and why the others did not. */
 export interface StatsRound {
@@ -27,19 +35,25 @@ export interface StatsRound {
   failed: Map<string, string>;
 }
 
-/** Reads every host's `stats` once, a few hosts at a time. */
+/** Reads every host's `stats` once, up to STATS_CONCURRENCY hosts at a time. */
 export async function readRound(opts: Pick<SampleLoadOptions, 'runner' | 'fleet' | 'hosts' | 'timeoutMs'>): Promise<StatsRound> {
   const hosts = [...opts.hosts].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const answers: Awaited<ReturnType<typeof readStats>>[] = new Array(hosts.length);
+  let next = 0;
+  // Each worker takes the next host as soon as it is free: a slow host holds up one slot, not a batch.
+  const worker = async () => {
+    while (next < hosts.length) {
+      const i = next++;
+      answers[i] = await readStats(opts, hosts[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(STATS_CONCURRENCY, hosts.length) }, worker));
   const round: StatsRound = { counters: new Map(), failed: new Map() };
-  for (let i = 0; i < hosts.length; i += BATCH) {
-    const batch = hosts.slice(i, i + BATCH);
-    const answers = await Promise.all(batch.map((h) => readStats(opts, h)));
-    batch.forEach((h, k) => {
-      const a = answers[k];
-      if ('error' in a) round.failed.set(h.name, a.error);
-      else round.counters.set(h.name, a.counters);
-    });
-  }
+  hosts.forEach((h, k) => {
+    const a = answers[k];
+    if ('error' in a) round.failed.set(h.name, a.error);
+    else round.counters.set(h.name, a.counters);
+  });
   return round;
 }
 
@@ -64,6 +78,7 @@ export async function sampleLoad(opts: SampleLoadOptions): Promise<FleetLoad> {
   const first = await readRound(opts);
   // Nothing answered: a second read after a wait would not change that.
   if (first.counters.size === 0) return loadBetween(first, first);
+  opts.onWait?.(first.counters.size, opts.intervalMs ?? 5000);
   await (opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(opts.intervalMs ?? 5000);
   return loadBetween(first, await readRound({ ...opts, hosts: opts.hosts.filter((h) => !first.failed.has(h.name)) }));
 }

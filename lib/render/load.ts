@@ -6,11 +6,24 @@ const cores = (n: number) => n.toFixed(2);
 const whole = (n: number) => String(Math.round(n));
 const tenths = (n: number) => n.toFixed(1);
 
+/**
+ * How long the rates were really measured over: each host's two reads, not the
+ * interval asked for (a slow host's reads are further apart); a range when
+ * hosts differ, `asked` when no host was measured.
+ */
+export function measuredSeconds(load: FleetLoad, asked: number): string {
+  if (load.hosts.length === 0) return `${asked} s`;
+  const s = load.hosts.map((h) => h.seconds);
+  const f = (n: number) => n.toFixed(1);
+  const [lo, hi] = [f(Math.min(...s)), f(Math.max(...s))];
+  return lo === hi ? `${lo} s` : `${lo}–${hi} s per host`;
+}
+
 /** One line saying what a sample round measured across the fleet, for `hvkit refresh`. */
 export function loadLine(load: FleetLoad, seconds: number): string {
   const guests = load.hosts.reduce((n, h) => n + Object.keys(h.guests).length, 0);
   const t = load.total;
-  return `Measured load over ${seconds} s: ${cores(t.cpu)} cores, ${whole(t.iops)} IOPS, ${tenths(t.netMbps)} Mbit/s on ${plural(load.hosts.length, 'host')} (${plural(guests, 'guest')}); \`hvkit top\` shows each.`;
+  return `Measured load over ${measuredSeconds(load, seconds)}: ${cores(t.cpu)} cores, ${whole(t.iops)} IOPS, ${tenths(t.netMbps)} Mbit/s on ${plural(load.hosts.length, 'host')} (${plural(guests, 'guest')}); \`hvkit top\` shows each.`;
 }
 
 /** Heaviest CPU first, then by name: what an operator looks for first, as xentop sorts. */
@@ -39,7 +52,7 @@ export function topText(fleet: string, load: FleetLoad, seconds: number): string
   ];
   const t = load.total;
   return [
-    `${fleet} at ${load.at}, over ${seconds} s: ${cores(t.cpu)} cores, ${whole(t.iops)} IOPS, ${tenths(t.netMbps)} Mbit/s on ${plural(load.hosts.length, 'host')}`,
+    `${fleet} at ${load.at}, over ${measuredSeconds(load, seconds)}: ${cores(t.cpu)} cores, ${whole(t.iops)} IOPS, ${tenths(t.netMbps)} Mbit/s on ${plural(load.hosts.length, 'host')}`,
     columns(rows, ''),
     ...notes,
   ].join('\n') + '\n';

@@ -38,7 +38,9 @@ describe('measured load on the local provider', () => {
   it('refresh measures rates that match the set-load profiles and keeps them beside the state', async () => {
     const r = await p.run(['refresh', '--interval', '1']);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/^Refreshed 2 hosts: 2 answered, 3 domains\.\nMeasured load over 1 s: 3\.7[45] cores, (23[89]|24[01]) IOPS, 10\.0 Mbit\/s on 2 hosts \(3 guests\); `hvkit top` shows each\.\nNo drift/);
+    expect(r.err).toBe('measuring load for 1 s on 2 hosts… (--no-stats skips, --interval sets)\n');
+    // The seconds the two reads of each host were really apart: the interval plus a provider call.
+    expect(r.out).toMatch(/^Refreshed 2 hosts: 2 answered, 3 domains\.\nMeasured load over [12]\.\d s: 3\.7[45] cores, (23[89]|24[01]) IOPS, 10\.0 Mbit\/s on 2 hosts \(3 guests\); `hvkit top` shows each\.\nNo drift/);
     const store = new FileSampleStore(samplesFile());
     const kept = await store.read();
     expect(kept.map((s) => s.host)).toEqual(['host-a', 'host-b']);
@@ -58,7 +60,7 @@ describe('measured load on the local provider', () => {
   it('names a host whose load it could not measure, and still refreshes', async () => {
     const r = await p.run(['refresh', '--interval', '0.2'], { env: { HVKIT_LOCAL_FAULTS: JSON.stringify([{ verb: 'stats', host: 'host-b', fail: 3, message: 'xentop: could not obtain domain information' }]) } });
     expect(r.code, r.err).toBe(0);
-    expect(r.err).toBe('Warning: load of host-b not measured: stats exited with 3: stats: xentop: could not obtain domain information\n');
+    expect(r.err).toBe('measuring load for 0.2 s on 1 host… (--no-stats skips, --interval sets)\nWarning: load of host-b not measured: stats exited with 3: stats: xentop: could not obtain domain information\n');
     expect(r.out).toContain('on 1 host (2 guests)');
     expect((await new FileSampleStore(samplesFile()).read()).map((s) => s.host)).toEqual(['host-a']);
   });
@@ -66,10 +68,10 @@ describe('measured load on the local provider', () => {
   it('refuses, with a warning naming host and time, load measured by a clock a year ahead, and keeps the next real samples', async () => {
     const ahead = await p.run(['refresh', '--interval', '0.2'], { env: { HVKIT_LOCAL_NOW: '2027-06-01T00:00:00Z' } });
     expect(ahead.code, ahead.err).toBe(0);
-    expect(ahead.err).toMatch(/^Warning: the load of host-a at 2027-06-01T00:00:00\.000Z was not kept: it is more than 5 minutes ahead of hvkit's clock \([^)]+\); set that host's clock right \(NTP\)\nWarning: the load of host-b at 2027-06-01T00:00:00\.000Z was not kept: [^\n]+\n$/);
+    expect(ahead.err).toMatch(/^measuring load[^\n]*\nWarning: the load of host-a at 2027-06-01T00:00:00\.000Z was not kept: it is more than 5 minutes ahead of hvkit's clock \([^)]+\); set that host's clock right \(NTP\)\nWarning: the load of host-b at 2027-06-01T00:00:00\.000Z was not kept: [^\n]+\n$/);
     expect(await new FileSampleStore(samplesFile()).read()).toEqual([]);
     const real = await p.run(['refresh', '--interval', '0.2']);
-    expect(real.err).toBe('');
+    expect(real.err).toBe('measuring load for 0.2 s on 2 hosts… (--no-stats skips, --interval sets)\n');
     expect((await new FileSampleStore(samplesFile()).read()).map((s) => s.host)).toEqual(['host-a', 'host-b']);
   });
 
@@ -78,7 +80,7 @@ describe('measured load on the local provider', () => {
     const serial = readState(p.dir).serial;
     const r = await p.run(['refresh', '--interval', '0.2']);
     expect(r.code, r.err).toBe(0);
-    expect(r.err).toMatch(/^Warning: the measured load was not kept: measured load \S+tokyo\.json\.samples is not JSON \([^\n]*\): delete it; the next `hvkit refresh` starts a new window\n$/);
+    expect(r.err).toMatch(/^measuring load for 0\.2 s on 2 hosts…[^\n]*\nWarning: the measured load was not kept: measured load \S+tokyo\.json\.samples is not JSON \([^\n]*\): delete it; the next `hvkit refresh` starts a new window\n$/);
     expect(readState(p.dir).serial).toBe(serial + 1);
     expect(readFileSync(samplesFile(), 'utf8')).toBe('{"format": 1, "samp');
   });

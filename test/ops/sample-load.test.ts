@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CallResult, ProviderRunner } from '../../lib/apply/provider';
 import type { HostSpec } from '../../lib/manifest/types';
-import { sampleLoad, watchLoad } from '../../lib/ops/sample-load';
+import { readRound, sampleLoad, watchLoad } from '../../lib/ops/sample-load';
 
 const T0 = Date.parse('2026-11-27T10:00:00.000Z');
 const host = (name: string, provider: HostSpec['provider'] = 'local') => ({ name, provider }) as HostSpec;
@@ -84,5 +84,42 @@ describe('watchLoad', () => {
     stop.abort();
     await watching;
     expect(calls).toEqual(['stats host-a']);
+  });
+});
+
+describe('readRound', () => {
+  /** A runner counting how many `stats` calls are open at once; each answers after a few turns of the event loop. */
+  function countingRunner() {
+    let open = 0;
+    const seen = { most: 0, calls: 0 };
+    const runner = {
+      hasVerb: () => true,
+      scriptPath: () => 'providers/local/stats',
+      call: async (): Promise<CallResult> => {
+        open++;
+        seen.calls++;
+        seen.most = Math.max(seen.most, open);
+        for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+        open--;
+        return { ok: true, exitCode: 0, signal: null, timedOut: false, stderrTail: '', ms: 1, result: { at: new Date(T0).toISOString(), guests: [] } };
+      },
+    };
+    return { runner: runner as unknown as ProviderRunner, seen };
+  }
+  const hosts = (n: number) => Array.from({ length: n }, (_, i) => host(`host-${String(i).padStart(2, '0')}`));
+
+  it('reads 16 hosts all at once, so that each host’s two reads are one interval apart, not one per batch of hosts', async () => {
+    const { runner, seen } = countingRunner();
+    const round = await readRound({ runner, fleet: 'tokyo', hosts: hosts(16) });
+    expect(seen.most).toBe(16);
+    expect(round.counters.size).toBe(16);
+  });
+
+  it('asks at most 16 hosts at once in a bigger fleet, and reads every one', async () => {
+    const { runner, seen } = countingRunner();
+    const round = await readRound({ runner, fleet: 'tokyo', hosts: hosts(40) });
+    expect(seen.most).toBe(16);
+    expect(seen.calls).toBe(40);
+    expect([...round.counters.keys()]).toEqual(hosts(40).map((h) => h.name));
   });
 });

@@ -15,6 +15,11 @@ export function intervalMs(value: string | undefined, flag = '--interval'): numb
   return Math.round(s * 1000);
 }
 
+/** Said on stderr before the wait between the two reads, so a quiet pause is not taken for a hang. */
+export function waitLine(ms: number, hosts: number): string {
+  return `measuring load for ${ms / 1000} s on ${hosts} host${hosts === 1 ? '' : 's'}…`;
+}
+
 export function registerRefresh(program: Command, io: Io): void {
   const cmd = program.command('refresh').description("ask every host's provider what really runs and record it, and measure the load its guests put on it; `hvkit plan` then shows the drift")
     .option('--interval <seconds>', 'time between the two reads of each host\'s counters that make the measured rates', '5')
@@ -28,7 +33,7 @@ export function registerRefresh(program: Command, io: Io): void {
       const store = await stateStore(io, opts, manifest);
       const { state, drift, load, samplesWarning, unlockWarning } = await refresh({
         manifest, store, projectDir: io.cwd, env: io.env,
-        ...(opts.stats ? { load: { intervalMs: ms, samples: await sampleStoreBeside(io, store) } } : {}),
+        ...(opts.stats ? { load: { intervalMs: ms, samples: await sampleStoreBeside(io, store), onWait: (n: number) => io.err(`${waitLine(ms, n)} (--no-stats skips, --interval sets)\n`) } } : {}),
       });
       if (unlockWarning) io.err(`Warning: ${unlockWarning}\n`);
       const hosts = Object.entries(state.observed!.hosts);

@@ -7,7 +7,7 @@ import { ttyTopView } from '../../render/top-view';
 import { addFleetOptions, type FleetOptions, type Io } from '../context';
 import { loadFleet, stateStore } from '../fleet';
 import { withUsage } from '../help';
-import { intervalMs } from './refresh';
+import { intervalMs, waitLine } from './refresh';
 
 /**
  * `hvkit top`: the load each host and guest of the fleet puts on its host
@@ -28,7 +28,7 @@ export function registerTop(program: Command, io: Io, setCode: (code: number) =>
     const state = await (await stateStore(io, opts, manifest)).read();
     const sampling = { runner: runnerFor(io.cwd, io.env), fleet: manifest.fleet, hosts: [...hostsOf(state, manifest).values()] };
     if (opts.once || opts.json || !io.isTty) {
-      const load = await sampleLoad({ ...sampling, intervalMs: ms });
+      const load = await sampleLoad({ ...sampling, intervalMs: ms, onWait: (n) => io.err(`${waitLine(ms, n)} (--interval sets)\n`) });
       io.out(opts.json ? `${JSON.stringify({ fleet: manifest.fleet, seconds: ms / 1000, ...load }, null, 2)}\n` : topText(manifest.fleet, load, ms / 1000));
       return setCode(0);
     }
