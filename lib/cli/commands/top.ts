@@ -3,7 +3,7 @@ import { hostsOf } from '../../ops/refresh';
 import { runnerFor } from '../../ops/prepare';
 import { sampleLoad, watchLoad } from '../../ops/sample-load';
 import { topText } from '../../render/load';
-import { ttyTopView } from '../../render/top-view';
+import { canRedraw, ttyTopView } from '../../render/top-view';
 import { addFleetOptions, type FleetOptions, type Io } from '../context';
 import { loadFleet, stateStore } from '../fleet';
 import { withUsage } from '../help';
@@ -27,7 +27,8 @@ export function registerTop(program: Command, io: Io, setCode: (code: number) =>
     const manifest = await loadFleet(io, opts);
     const state = await (await stateStore(io, opts, manifest)).read();
     const sampling = { runner: runnerFor(io.cwd, io.env), fleet: manifest.fleet, hosts: [...hostsOf(state, manifest).values()] };
-    if (opts.once || opts.json || !io.isTty) {
+    // A terminal without a size (rows 0, as under docker exec or CI) cannot be redrawn: plain lines, as without one.
+    if (opts.once || opts.json || !io.isTty || !canRedraw(process.stdout)) {
       const load = await sampleLoad({ ...sampling, intervalMs: ms, onWait: (n) => io.err(`${waitLine(ms, n)} (--interval sets)\n`) });
       io.out(opts.json ? `${JSON.stringify({ fleet: manifest.fleet, seconds: ms / 1000, ...load }, null, 2)}\n` : topText(manifest.fleet, load, ms / 1000));
       return setCode(0);
