@@ -42,8 +42,11 @@ export function capacityOf(c: Collector, path: string, base: CapacityConfig, ove
       continue;
     }
     const fraction = FRACTIONS.includes(key);
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > (fraction ? 1 : MAX_FACTOR)) {
-      c.add(path, `capacity.${key} must be ${fraction ? 'a fraction from 0 to 1' : `a number from 0 to ${MAX_FACTOR}`}, got ${describeValue(v)}`);
+    // Below 1 the warning would name guests using less than they declare.
+    const min = key === 'measuredOverDeclared' ? 1 : 0;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > (fraction ? 1 : MAX_FACTOR)) {
+      const why = min === 1 ? ' (the factor by which a guest\'s measured p95 must exceed its declared load to be warned about; 1 warns on any excess)' : '';
+      c.add(path, `capacity.${key} must be ${fraction ? 'a fraction from 0 to 1' : `a number from ${min} to ${MAX_FACTOR}`}${why}, got ${describeValue(v)}`);
       continue;
     }
     out[key] = v;

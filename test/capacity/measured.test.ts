@@ -102,6 +102,13 @@ describe('measuredFindings', () => {
   });
 
   it('refuses a factor that is not a number, in one line naming the host', () => {
-    expect(() => fleet({}, { measuredOverDeclared: -1 })).toThrow('tokyo/host-a: capacity.measuredOverDeclared must be a number from 0 to 1000000, got -1');
+    expect(() => fleet({}, { measuredOverDeclared: -1 })).toThrow(/  tokyo\/host-a: capacity\.measuredOverDeclared must be a number from 1 to 1000000 \([^)]*\), got -1$/);
+  });
+
+  it('refuses a factor below 1 (0 or 0.5 would warn about guests using less than they declare), naming the host and the range', () => {
+    for (const v of [0, 0.5]) {
+      expect(() => fleet({}, { measuredOverDeclared: v })).toThrow(`tokyo/host-a: capacity.measuredOverDeclared must be a number from 1 to 1000000 (the factor by which a guest's measured p95 must exceed its declared load to be warned about; 1 warns on any excess), got ${v}`);
+    }
+    expect(fleet({}, { measuredOverDeclared: 1 }).hosts[0].capacity.measuredOverDeclared).toBe(1);
   });
 });
