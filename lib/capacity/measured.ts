@@ -84,6 +84,14 @@ export function loadAmount(rate: Rate, n: number): string {
   }
 }
 
+/** Below this many samples a p95 is little more than the samples themselves: messages say how many. */
+export const FEW_SAMPLES = 12;
+
+/** "CPU p95 3.5 cores", or "CPU 3.5 cores (p95 of 3 samples)" when there are too few for a p95 to mean much. */
+export function p95Phrase(label: string, amount: string, samples: number): string {
+  return samples < FEW_SAMPLES ? `${label} ${amount} (p95 of ${samples} sample${samples === 1 ? '' : 's'})` : `${label} p95 ${amount}`;
+}
+
 const round1 = (n: number) => String(Math.round(n * 10) / 10);
 const figures = (r: LoadFigures): LoadFigures => ({ cpu: round2(r.cpu), iops: round2(r.iops), netMbps: round2(r.netMbps) });
 
@@ -143,7 +151,7 @@ export function measuredFindings(hosts: readonly HostSpec[], guests: readonly Gu
       const m = measured[r];
       if (d > 0 ? m > d * factor : m > UNDECLARED_FLOOR[r]) {
         const beyond = d > 0 ? `exceeds its declared ${loadAmount(r, d)} (×${round1(m / d)})` : `but it declares no ${NOUN[r]}`;
-        diagnostics.push({ severity: 'warning', code: 'measured-over-declared', path: g.path, message: `${g.name} measured ${LABEL[r]} p95 ${loadAmount(r, m)} ${beyond}: declare what it uses, so placement and capacity plans count it` });
+        diagnostics.push({ severity: 'warning', code: 'measured-over-declared', path: g.path, message: `${g.name} measured ${p95Phrase(LABEL[r], loadAmount(r, m), s.samples)} ${beyond}: declare what it uses, so placement and capacity plans count it` });
       }
     }
   }
@@ -161,7 +169,7 @@ export function measuredFindings(hosts: readonly HostSpec[], guests: readonly Gu
     mHosts.push({ host: h.name, declared, measured, capacity, samples: s.samples });
     for (const r of RATES) {
       if (measured[r] <= capacity[r]) continue;
-      diagnostics.push({ severity: 'warning', code: 'overload', path: h.path, message: `${h.name} is overloaded: measured ${LABEL[r]} p95 ${loadAmount(r, measured[r])} crosses its soft limit of ${loadAmount(r, capacity[r])}${contributors(summary, h.name, r, measured[r])}` });
+      diagnostics.push({ severity: 'warning', code: 'overload', path: h.path, message: `${h.name} is overloaded: measured ${p95Phrase(LABEL[r], loadAmount(r, measured[r]), s.samples)} crosses its soft limit of ${loadAmount(r, capacity[r])}${contributors(summary, h.name, r, measured[r])}` });
     }
   }
   if (!mGuests.length && !mHosts.length) return undefined;

@@ -78,6 +78,8 @@ export function parseProfile(text) {
   const profile = {};
   for (const part of String(text).split(',')) {
     const m = /^\s*([A-Za-z]+)\s*=\s*(\d+(?:\.\d+)?)\s*$/.exec(part);
+    const negative = /^\s*([A-Za-z]+)\s*=\s*-\s*\d+(?:\.\d+)?\s*$/.exec(part);
+    if (negative) throw new Error(`'${part.trim()}': ${negative[1]} must not be negative (a rate: 0 or more)`);
     if (!m) throw new Error(`'${part}' is not KEY=NUMBER (keys: ${PROFILE_KEYS.join(', ')})`);
     if (!PROFILE_KEYS.includes(m[1])) throw new Error(`'${m[1]}' is not a load key: use ${PROFILE_KEYS.join(', ')}`);
     profile[m[1]] = Number(m[2]);

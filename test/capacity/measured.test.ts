@@ -40,7 +40,7 @@ describe('measuredFindings', () => {
     ])!;
     expect(f.diagnostics).toEqual([{
       severity: 'warning', code: 'measured-over-declared', path: 'tokyo/host-a/web-03',
-      message: 'web-03 measured CPU p95 1.6 cores exceeds its declared 0.6 cores (×2.7): declare what it uses, so placement and capacity plans count it',
+      message: 'web-03 measured CPU 1.6 cores (p95 of 1 sample) exceeds its declared 0.6 cores (×2.7): declare what it uses, so placement and capacity plans count it',
     }]);
     expect(f.measured.guests.map((g) => [g.guest, g.declared.cpu, g.measured.cpu])).toEqual([['web-03', 0.6, 1.6], ['web-04', 1, 1.4]]);
   });
@@ -61,7 +61,7 @@ describe('measuredFindings', () => {
     const f = findings(fleet({ 'idle-01': {}, 'chatty-01': {} }), [
       sample('2026-11-27T10:00:00.000Z', { 'idle-01': r(0.2, 20, 4), 'chatty-01': r(0.1, 300, 0) }),
     ])!;
-    expect(f.diagnostics.map((d) => d.message)).toEqual(['chatty-01 measured IOPS p95 300 IOPS but it declares no IOPS: declare what it uses, so placement and capacity plans count it']);
+    expect(f.diagnostics.map((d) => d.message)).toEqual(['chatty-01 measured IOPS 300 IOPS (p95 of 1 sample) but it declares no IOPS: declare what it uses, so placement and capacity plans count it']);
   });
 
   it('warns that a host is overloaded when its measured p95 crosses the soft limit, naming the three guests that take most', () => {
@@ -70,9 +70,17 @@ describe('measuredFindings', () => {
     ])!;
     expect(f.diagnostics.filter((d) => d.code === 'overload')).toEqual([{
       severity: 'warning', code: 'overload', path: 'tokyo/host-a',
-      message: 'host-a is overloaded: measured CPU p95 4 cores crosses its soft limit of 3.1 cores; most from g2 1.6 cores (40%), g3 1.2 cores (30%), g4 0.8 cores (20%)',
+      message: 'host-a is overloaded: measured CPU 4 cores (p95 of 1 sample) crosses its soft limit of 3.1 cores; most from g2 1.6 cores (40%), g3 1.2 cores (30%), g4 0.8 cores (20%)',
     }]);
     expect(f.measured.hosts).toEqual([{ host: 'host-a', declared: { cpu: 2, iops: 0, netMbps: 0 }, measured: { cpu: 4, iops: 0, netMbps: 0 }, capacity: { cpu: 3.1, iops: 3800, netMbps: 400 }, samples: 1 }]);
+  });
+
+  it('calls it a p95 from 12 samples on, and says "1 core" in the singular', () => {
+    const twelve = Array.from({ length: 12 }, (_, i) => sample(new Date(Date.parse('2026-11-27T10:00:00.000Z') + i * 300_000).toISOString(), { 'web-03': r(1) }));
+    const f = findings(fleet({ 'web-03': { cpu: 0.5 } }), twelve)!;
+    expect(f.diagnostics.map((d) => d.message)).toEqual(['web-03 measured CPU p95 1 core exceeds its declared 0.5 cores (×2): declare what it uses, so placement and capacity plans count it']);
+    const eleven = findings(fleet({ 'web-03': { cpu: 0.5 } }), twelve.slice(1))!;
+    expect(eleven.diagnostics.map((d) => d.message)).toEqual(['web-03 measured CPU 1 core (p95 of 11 samples) exceeds its declared 0.5 cores (×2): declare what it uses, so placement and capacity plans count it']);
   });
 
   it('uses the p95 over the window, not one busy moment, and ignores samples older than the window', async () => {

@@ -80,6 +80,7 @@ describe('local provider: stats and set-load', () => {
     const bad = setLoad('web-01', 'cpu=lots', T0);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe("set-load: 'cpu=lots' is not KEY=NUMBER (keys: cpu, iops, netMbps, memMiB)\n");
+    expect(setLoad('web-01', 'cpu=-1', T0).stderr).toBe("set-load: 'cpu=-1': cpu must not be negative (a rate: 0 or more)\n");
     expect(setLoad('web-01', 'gpu=1', T0).stderr).toBe("set-load: 'gpu' is not a load key: use cpu, iops, netMbps, memMiB\n");
     const missing = setLoad('web-09', 'cpu=1', T0);
     expect(missing.status).toBe(1);

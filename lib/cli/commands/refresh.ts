@@ -10,7 +10,7 @@ import { withUsage } from '../help';
 export function intervalMs(value: string | undefined, flag = '--interval'): number {
   const s = Number(value);
   if (value === undefined || value.trim() === '' || !Number.isFinite(s) || s <= 0 || s > 3600) {
-    throw new HvkitError(`${flag} '${value}' is not a number of seconds between 0 and 3600 (e.g. ${flag} 5)`);
+    throw new HvkitError(`${flag} '${value}' is not a number of seconds more than 0 and at most 3600 (e.g. ${flag} 5)`);
   }
   return Math.round(s * 1000);
 }
@@ -37,7 +37,8 @@ export function registerRefresh(program: Command, io: Io): void {
       });
       if (unlockWarning) io.err(`Warning: ${unlockWarning}\n`);
       const hosts = Object.entries(state.observed!.hosts);
-      io.out(`Refreshed ${hosts.length} host${hosts.length === 1 ? '' : 's'}: ${hosts.filter(([, h]) => h.reachable).length} answered, ${hosts.reduce((a, [, h]) => a + h.domains.length, 0)} domains.\n`);
+      const domains = hosts.reduce((a, [, h]) => a + h.domains.length, 0);
+      io.out(`Refreshed ${hosts.length} host${hosts.length === 1 ? '' : 's'}: ${hosts.filter(([, h]) => h.reachable).length} answered, ${domains} domain${domains === 1 ? '' : 's'}.\n`);
       if (load) {
         io.out(`${loadLine(load, ms / 1000)}\n`);
         for (const f of load.failed) io.err(`Warning: load of ${f.host} not measured: ${f.error}\n`);
