@@ -47,7 +47,7 @@ describe('measuredFindings', () => {
 
   it('says "1 core", not "1 cores", in the warning', () => {
     const f = findings(fleet({ 'web-03': { cpu: 0.25 } }), [sample('2026-11-27T10:00:00.000Z', { 'web-03': r(1) })])!;
-    expect(f.diagnostics.map((d) => d.message)).toEqual(['web-03 measured CPU p95 1 core exceeds its declared 0.25 cores (×4): declare what it uses, so placement and capacity plans count it']);
+    expect(f.diagnostics.map((d) => d.message)).toEqual(['web-03 measured CPU 1 core (p95 of 1 sample) exceeds its declared 0.25 cores (×4): declare what it uses, so placement and capacity plans count it']);
     const g = findings(fleet({ 'web-03': { cpu: 1 } }), [sample('2026-11-27T10:00:00.000Z', { 'web-03': r(3) })])!;
     expect(g.diagnostics[0].message).toContain('exceeds its declared 1 core (×3)');
   });

@@ -125,13 +125,13 @@ describeWithPostgres('measured load kept with a pg state', (conn) => {
       const env = { HVKIT_PG_CONN: conn, HVKIT_PG_SCHEMA: schema, HVKIT_STATE_BACKEND: 'pg' };
       p.writeStack(STACK);
       expect((await p.run(['apply', '--auto-approve'], { env })).code).toBe(0);
-      const set = spawnSync(join(p.dir, 'providers/local/set-load'), ['host-b', 'mc-01', 'cpu=1.5'], { cwd: p.dir, encoding: 'utf8' });
+      const set = spawnSync(join(p.dir, 'providers/local/set-load'), ['host-b', 'mc-01', 'cpu=0.75'], { cwd: p.dir, encoding: 'utf8' });
       expect(set.status, set.stderr).toBe(0);
       const r = await p.run(['refresh', '--interval', '0.5'], { env });
       expect(r.code, r.err).toBe(0);
       const rows = await sql(conn, async (c) => (await c.query(`SELECT fleet, host, value FROM ${c.escapeIdentifier(schema)}.samples ORDER BY host`)).rows);
       expect(rows.map((x) => [x.fleet, x.host])).toEqual([['tokyo', 'host-a'], ['tokyo', 'host-b']]);
-      expect(JSON.parse(rows[1].value).guests['mc-01'].cpu).toBeCloseTo(1.5, 2);
+      expect(JSON.parse(rows[1].value).guests['mc-01'].cpu).toBeCloseTo(0.75, 2);
       expect(existsSync(join(p.dir, '.hvkit/state'))).toBe(false);
     } finally {
       p.cleanup();
