@@ -4,7 +4,6 @@ import { memoryInForce } from '../capacity/usage';
 import { Packing, type Choice, type PlacementFailure, type Shortfall } from '../capacity/placement';
 import type { Diagnostic } from '../diagnostics';
 import { assertNever } from '../errors';
-import { formatSize } from '../manifest/size';
 import type { GuestSpec, Manifest, UnplacedGuestSpec } from '../manifest/types';
 import { own, type State } from '../state/types';
 import type { DisplacedCause, PlacementDecision } from './types';
@@ -103,6 +102,7 @@ export function placeUnplaced(manifest: Manifest, state: State | undefined, opts
 
   // Largest first packs tighter (first-fit decreasing); the name makes ties, and so the plan, deterministic.
   pending.sort((a, b) => b.guest.memoryMiB - a.guest.memoryMiB || (a.guest.name < b.guest.name ? -1 : a.guest.name > b.guest.name ? 1 : 0));
+  const homeless: UnplacedGuestSpec[] = [];
   for (const { guest, from } of pending) {
     const c = packing.choose(askOf(weighedAsk(guest, m)), { accept });
     if (c.ok) {
@@ -111,9 +111,17 @@ export function placeUnplaced(manifest: Manifest, state: State | undefined, opts
       decisions.set(guest.name, { ...decision(guest, from ? 're-placed' : 'placed', c), ...(from ? { from: { host: from.host, cause: from.cause } } : {}) });
       continue;
     }
-    diagnostics.push({ severity: 'error', code: 'unplaceable', path: guest.path, message: fitsNowhere(guest, c.failure) });
+    homeless.push(guest);
     // Kept where state has it, so the plan shows the guest's trouble rather than deleting it.
     if (from && from.cause.code !== 'host-gone' && from.cause.code !== 'not-selected') placed.push(plain({ ...from.kept, host: from.host }));
+  }
+
+  // Closest host and shortfall against the final packing, after every other guest is in: the moment the plan's fit table shows.
+  for (const guest of homeless) {
+    const c = packing.choose(askOf(weighedAsk(guest, m)), { accept });
+    // The packing only filled up since the guest fitted nowhere, so it still fits nowhere.
+    if (c.ok) throw new Error(`placement found a host for ${guest.name} after it fitted nowhere`);
+    diagnostics.push({ severity: 'error', code: 'unplaceable', path: guest.path, message: fitsNowhere(guest, c.failure) });
   }
 
   const guests = [...manifest.guests, ...placed.map(plain)].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -241,17 +249,40 @@ export function shortfallText(short: readonly Shortfall[], host: string): string
   const groups = short.filter((s) => s.resource === 'anti-affinity').map((s) => `already runs a guest of anti-affinity group ${s.detail}`);
   if (!sized.length) return `${host} ${groups.join(' and ') || 'does not admit it'}`;
   const one = sized.length === 1;
-  const needs = sized.map((s) => amount(s, s.need, true)).join(' and ');
-  const free = sized.map((s) => `${amount(s, s.free, !one)} free`).join(' and ');
+  const needs = sized.map((s) => amount(s, s.need, true, sizeUnit(s))).join(' and ');
+  const free = sized.map((s) => `${amount(s, s.free, !one, sizeUnit(s))} free`).join(' and ');
   return `needs ${needs}, ${host} has ${free}${groups.length ? ` and ${groups.join(' and ')}` : ''}`;
 }
 
-/** An amount of a resource in its unit; `noun`: name the resource where the unit does not. */
-function amount(s: Shortfall, n: number, noun: boolean): string {
+type SizeUnit = 'MiB' | 'GiB' | 'TiB';
+
+/**
+ * One unit for a shortfall's need and free size, so they read side by side
+ * ("needs 6.29GiB, … has 1.25GiB free", not "6446MiB … 1.25GiB"): the unit
+ * the larger needs (GiB from 1 GiB, TiB from 1 TiB), unless two decimals would show different
+ * sizes as equal, then MiB.
+ */
+function sizeUnit(s: Shortfall): SizeUnit {
+  const big = Math.max(Math.abs(s.need), Math.abs(s.free));
+  const unit: SizeUnit = big >= 1024 * 1024 ? 'TiB' : big >= 1024 ? 'GiB' : 'MiB';
+  return unit !== 'MiB' && s.need !== s.free && inUnit(s.need, unit) === inUnit(s.free, unit) ? 'MiB' : unit;
+}
+
+function inUnit(mib: number, unit: SizeUnit): string {
+  switch (unit) {
+    case 'MiB': return `${Number(mib.toFixed(2))}MiB`;
+    case 'GiB': return `${Number((mib / 1024).toFixed(2))}GiB`;
+    case 'TiB': return `${Number((mib / (1024 * 1024)).toFixed(2))}TiB`;
+    default: return assertNever(unit, 'size unit');
+  }
+}
+
+/** An amount of a resource in its unit (`unit` for sizes); `noun`: name the resource where the unit does not. */
+function amount(s: Shortfall, n: number, noun: boolean, unit: SizeUnit): string {
   switch (s.resource) {
-    case 'memory': return `${formatSize(n)}${noun ? ' memory' : ''}`;
+    case 'memory': return `${inUnit(n, unit)}${noun ? ' memory' : ''}`;
     case 'vcpus': return `${n} vCPU${n === 1 ? '' : 's'}`;
-    case 'disk': return `${formatSize(n)}${noun ? ` on disk ${s.detail}` : ''}`;
+    case 'disk': return `${inUnit(n, unit)}${noun ? ` on disk ${s.detail}` : ''}`;
     case 'cpu-load': return `${n} cores${noun ? ' of CPU load' : ''}`;
     case 'iops': return `${n} IOPS`;
     case 'network': return `${n} Mbit/s${noun ? ' of network' : ''}`;

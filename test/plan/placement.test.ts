@@ -4,7 +4,7 @@ import { buildManifest } from '../../lib/manifest/build';
 import type { FleetInput, GuestProps, HostProps } from '../../lib/manifest/props';
 import type { Manifest } from '../../lib/manifest/types';
 import { asksOf, keepsNPlusOne } from '../../lib/capacity/n-plus-one';
-import { placedView, placeUnplaced } from '../../lib/plan/placement';
+import { placedView, placeUnplaced, shortfallText } from '../../lib/plan/placement';
 import { stateOf } from '../helpers/fleet';
 
 /** 4 cores / 8 threads, 8 GiB, one SSD: the chapter's homemade server. */
@@ -206,6 +206,18 @@ describe('placeUnplaced', () => {
     expect(r.placements).toEqual([]);
     expect(r.manifest.guests.map((g) => g.name)).toEqual(['db-01', 'web-01']);
     expect(r.diagnostics).toEqual([{ severity: 'error', code: 'unplaceable', path: 'tokyo/web-09', message: 'web-09 fits no host: needs 6GiB memory, best host db-host-01 has 2.5GiB free' }]);
+  });
+
+  it('names the closest host and its shortfall after every other guest is placed, as the plan\'s fit table shows the hosts', () => {
+    // big-01 (6 GiB) is tried first, while db-host-01 still has 2.5 GiB free; web-10 then takes 1 GiB of it, leaving web-host-02 closest.
+    const r = placeUnplaced(manifest({ ...CHAPTER, guests: { 'big-01': newWeb('6GiB'), 'web-10': newWeb('1GiB') } }), undefined);
+    expect(r.placements.map((d) => [d.guest, d.host])).toEqual([['web-10', 'db-host-01']]);
+    expect(r.diagnostics.map((d) => d.message)).toEqual(['big-01 fits no host: needs 6GiB memory, best host web-host-02 has 1.75GiB free']);
+  });
+
+  it('writes a shortfall\'s need and free size in one unit', () => {
+    expect(shortfallText([{ resource: 'memory', need: 6446, free: 1280 }], 'best host h-a1')).toBe('needs 6.29GiB memory, best host h-a1 has 1.25GiB free');
+    expect(shortfallText([{ resource: 'disk', need: 1025, free: 1024, detail: 'sdb' }], 'best host h-a1')).toBe('needs 1025MiB on disk sdb, best host h-a1 has 1024MiB free');
   });
 
   it('is an error saying no host carries the tags when none matches the selector', () => {

@@ -25,7 +25,7 @@ describe('placementLine', () => {
 
   it('says why a guest leaves its recorded host', () => {
     const moved = (cause: NonNullable<PlacementDecision['from']>['cause']) => placementLine(decision({ code: 're-placed', host: 'web-host-02', from: { host: 'db-host-01', cause }, why: why({ uses: [] }) }));
-    expect(moved({ code: 'no-longer-fits', short: [{ resource: 'memory', need: 1024, free: 512 }] })).toBe('re-placed on web-host-02: db-host-01 can no longer take it (needs 1GiB memory, db-host-01 has 512MiB free); memory after 91%');
+    expect(moved({ code: 'no-longer-fits', short: [{ resource: 'memory', need: 1024, free: 512 }] })).toBe('re-placed on web-host-02: db-host-01 can no longer take it (needs 1GiB memory, db-host-01 has 0.5GiB free); memory after 91%');
     expect(moved({ code: 'host-gone' })).toBe('re-placed on web-host-02: db-host-01 is no longer in code; memory after 91%');
     expect(moved({ code: 'not-selected' })).toBe("re-placed on web-host-02: db-host-01 no longer has the guest's provider and selected tags; memory after 91%");
     expect(moved({ code: 'no-longer-fits', short: [{ resource: 'anti-affinity', need: 0, free: 0, detail: 'db' }] })).toBe('re-placed on web-host-02: db-host-01 can no longer take it (db-host-01 already runs a guest of anti-affinity group db); memory after 91%');
