@@ -4,6 +4,7 @@ import { memoryInForce } from '../capacity/usage';
 import { Packing, type Choice, type PlacementFailure, type Shortfall } from '../capacity/placement';
 import type { Diagnostic } from '../diagnostics';
 import { assertNever } from '../errors';
+import { nearestName } from '../manifest/check';
 import type { GuestSpec, Manifest, UnplacedGuestSpec } from '../manifest/types';
 import { own, type State } from '../state/types';
 import type { DisplacedCause, PlacementDecision } from './types';
@@ -121,7 +122,7 @@ export function placeUnplaced(manifest: Manifest, state: State | undefined, opts
     const c = packing.choose(askOf(weighedAsk(guest, m)), { accept });
     // The packing only filled up since the guest fitted nowhere, so it still fits nowhere.
     if (c.ok) throw new Error(`placement found a host for ${guest.name} after it fitted nowhere`);
-    diagnostics.push({ severity: 'error', code: 'unplaceable', path: guest.path, message: fitsNowhere(guest, c.failure) });
+    diagnostics.push({ severity: 'error', code: 'unplaceable', path: guest.path, message: fitsNowhere(guest, c.failure, hostTagKeys(manifest.hosts)) });
   }
 
   const guests = [...manifest.guests, ...placed.map(plain)].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -222,10 +223,10 @@ function displaced(f: PlacementFailure): DisplacedCause {
 }
 
 /** "web-09 fits no host: needs 6GiB memory, best host db-host-02 has 4300MiB free". */
-export function fitsNowhere(g: UnplacedGuestSpec, f: PlacementFailure): string {
+export function fitsNowhere(g: UnplacedGuestSpec, f: PlacementFailure, tagKeys: readonly string[] = []): string {
   switch (f.code) {
     case 'no-candidates':
-      return `${g.name} fits no host: no host of provider ${f.detail.provider}${tagsText(f.detail.selector)}; add one, or change the guest's ${g.placement.group ? 'HostGroup selector or hostSelector' : 'hostSelector'}`;
+      return `${g.name} fits no host: no host of provider ${f.detail.provider}${tagsText(f.detail.selector)}${unknownTags(f.detail.selector, tagKeys)}; add one, or change the guest's ${g.placement.group ? 'HostGroup selector or hostSelector' : 'hostSelector'}`;
     case 'no-fit':
       return `${g.name} fits no host: ${shortfallText(f.detail.short, `best host ${f.detail.closest}`)}`;
     case 'not-accepted':
@@ -233,6 +234,21 @@ export function fitsNowhere(g: UnplacedGuestSpec, f: PlacementFailure): string {
     default:
       return assertNever(f, 'placement failure');
   }
+}
+
+/** Every tag key the fleet's hosts carry, for did-you-mean hints. */
+function hostTagKeys(hosts: Manifest['hosts']): string[] {
+  return [...new Set(hosts.flatMap((h) => Object.keys(h.tags)))].sort();
+}
+
+/** " (no host has a tag 'sdd'; did you mean 'ssd'?)": a selector key no host carries is most likely a typo. */
+function unknownTags(selector: Readonly<Record<string, string>>, tagKeys: readonly string[]): string {
+  const known = new Set(tagKeys);
+  const hints = Object.keys(selector).sort().filter((k) => !known.has(k)).map((k) => {
+    const near = nearestName(k, tagKeys);
+    return `no host has a tag '${k}'${near ? `; did you mean '${near}'?` : ''}`;
+  });
+  return hints.length ? ` (${hints.join('; ')})` : '';
 }
 
 function tagsText(selector: Readonly<Record<string, string>>): string {

@@ -220,9 +220,17 @@ describe('placeUnplaced', () => {
     expect(shortfallText([{ resource: 'disk', need: 1025, free: 1024, detail: 'sdb' }], 'best host h-a1')).toBe('needs 1025MiB on disk sdb, best host h-a1 has 1024MiB free');
   });
 
+  it("names a selector key no host carries and the host tag it most likely meant ('sdd' for 'ssd')", () => {
+    const def: Def = { hosts: { ...CHAPTER.hosts, 'web-host-02': { ...CHAPTER.hosts['web-host-02'], props: server({ rack: 'a', ssd: 'yes' }) } }, guests: { 'web-09': newWeb('1GiB', { hostSelector: { rack: 'a', sdd: 'yes' } }) } };
+    const r = placeUnplaced(manifest(def), undefined);
+    expect(r.diagnostics.map((d) => d.message)).toEqual([
+      "web-09 fits no host: no host of provider local carries tags rack=a, sdd=yes (no host has a tag 'sdd'; did you mean 'ssd'?); add one, or change the guest's hostSelector",
+    ]);
+  });
+
   it('is an error saying no host carries the tags when none matches the selector', () => {
     const r = placeUnplaced(manifest({ ...CHAPTER, guests: { 'web-09': newWeb('1GiB', { hostSelector: { rack: 'c' } }) } }), undefined);
-    expect(r.diagnostics.map((d) => d.message)).toEqual(["web-09 fits no host: no host of provider local carries tags rack=c; add one, or change the guest's hostSelector"]);
+    expect(r.diagnostics.map((d) => d.message)).toEqual(["web-09 fits no host: no host of provider local carries tags rack=c (no host has a tag 'rack'); add one, or change the guest's hostSelector"]);
   });
 
   it('keeps a recorded guest that fits nowhere on its host, so the plan shows the trouble rather than deleting it', () => {
