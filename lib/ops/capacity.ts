@@ -6,7 +6,7 @@ import { printable } from '../manifest/names';
 import { GUEST_MIN_MEMORY_MIB } from '../manifest/props';
 import { parseSize } from '../manifest/size';
 import type { Manifest } from '../manifest/types';
-import { placedView } from '../plan/placement';
+import { placementPolicy, placeUnplaced } from '../plan/placement';
 import type { State } from '../state/types';
 
 const SHAPE_KEYS = ['vcpus', 'memory', 'disk'] as const;
@@ -59,8 +59,16 @@ export function parseShape(text: string): Shape {
  * hosts and guests of the code, guests hvkit places where the next plan
  * places them (sticky to state), at the memory code gives each host.
  */
-export function fleetHeadroom(manifest: Manifest, state: State | undefined, shape: Shape): Headroom {
-  return headroom(packingOf(placedView(manifest, state)), shape, asksOf(manifest.hosts, manifest));
+export function fleetHeadroom(manifest: Manifest, state: State | undefined, shape: Shape): FleetHeadroom {
+  const placed = manifest.unplaced ? placeUnplaced(manifest, state, placementPolicy(manifest)) : { manifest, diagnostics: [] };
+  const unplaceable = placed.diagnostics.filter((d) => d.code === 'unplaceable').map((d) => d.path);
+  return { ...headroom(packingOf(placed.manifest), shape, asksOf(manifest.hosts, manifest)), unplaceable };
+}
+
+/** Headroom of a fleet, and the guests code leaves to placement that fit nowhere (counted as absent). */
+export interface FleetHeadroom extends Headroom {
+  /** Construct paths of guests placement cannot place; the headroom leaves them out. */
+  unplaceable: string[];
 }
 
 /** `hvkit capacity --json`: exactly the issue's keys; the text table shows the rest (N+1 per host, hosts beyond N+1). */

@@ -76,3 +76,23 @@ new Guest(fleet, 'u1', { role: 'app', vcpus: 1, memory: '4GiB' });
     expect(j.total).toBe(4);
   });
 });
+
+describe('hvkit capacity with a guest that fits nowhere', () => {
+  let p: TempProject;
+  beforeAll(() => {
+    p = tempProject();
+    // big (64GiB) fits neither 8GiB host: placement leaves it out, and capacity says so on stderr.
+    p.writeStack(stackSource(`
+new Host(fleet, 'a', ${HOST});
+new Guest(fleet, 'big', { role: 'app', vcpus: 1, memory: '64GiB' });
+`));
+  });
+  afterAll(() => p.cleanup());
+
+  it('warns in one line on stderr naming the guest, and --json keeps its keys', async () => {
+    const r = await p.run(['capacity', '--shape', 'vcpus=2,memory=2GiB', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('Warning: 1 guest code leaves to placement fits no host and is not counted (tokyo/big); `hvkit plan` says why\n');
+    expect(Object.keys(JSON.parse(r.out)).sort()).toEqual(['hosts', 'total', 'totalNPlusOne']);
+  });
+});

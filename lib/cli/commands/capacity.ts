@@ -42,6 +42,8 @@ export function registerCapacity(program: Command, io: Io): void {
     // State says where guests hvkit placed already run (placement is sticky).
     const state = manifest.unplaced ? await (await stateStore(io, opts, manifest)).read() : undefined;
     const h = fleetHeadroom(manifest, state, shape);
+    // On stderr, so --json keeps its keys: the counts leave these guests out.
+    if (h.unplaceable.length) io.err(`Warning: ${h.unplaceable.length} guest${h.unplaceable.length === 1 ? '' : 's'} code leaves to placement fit${h.unplaceable.length === 1 ? 's' : ''} no host and ${h.unplaceable.length === 1 ? 'is' : 'are'} not counted (${h.unplaceable.join(', ')}); \`hvkit plan\` says why\n`);
     if (opts.json) {
       io.out(JSON.stringify(headroomJson(h), null, 2) + '\n');
       return;
