@@ -44,12 +44,14 @@ export function registerSimulate(program: Command, io: Io): void {
     const host = hostShape(opts.host);
     const overcommit = opts.overcommit === undefined ? undefined : positive('--overcommit', opts.overcommit);
     const reserveMiB = opts.reserve === undefined ? undefined : reserve(opts.reserve);
+    // Caught here, not blamed on the first trace row that then fits no host.
+    if (reserveMiB !== undefined && reserveMiB >= host.memoryMiB) throw new HvkitError(`--reserve ${printable(opts.reserve!)} is not less than the host's memory (${printable(opts.host)}): a host would have no memory left for guests`);
     const hosts = opts.hosts === undefined ? undefined : wholeCount('--hosts', opts.hosts);
     let text: string;
     try {
       text = readFileSync(resolve(io.cwd, file), 'utf8');
     } catch (e) {
-      throw new HvkitError(`cannot read the trace ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new HvkitError(`cannot read the trace ${file}: ${readError(e)}`);
     }
     // Loaded when used: the CSV reader is a dependency only this command needs, so other commands start without it.
     const { parseTrace } = await import('../../capacity/trace');
@@ -99,4 +101,13 @@ function wholeCount(flag: string, raw: string): number {
   const n = Number(raw);
   if (raw.trim() === '' || !Number.isInteger(n) || n < 1) throw new HvkitError(`${flag} ${printable(raw)} must be a whole number, 1 or more`);
   return n;
+}
+
+/** Why a file cannot be read, in words rather than an errno code. */
+function readError(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES') return 'permission denied';
+  if (code === 'EISDIR') return 'it is a directory';
+  return code ?? (e as Error).message;
 }
