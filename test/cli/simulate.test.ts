@@ -69,6 +69,14 @@ describe('hvkit simulate', () => {
     expect(r.err).toBe("Error: unsorted.csv:3: arrival 4 comes before the previous row's 5: sort the trace by arrival (sort -t, -k4,4n)\n");
   });
 
+  it('an empty trace (header only) says it has no requests: 0 hosts, no NaN', async () => {
+    writeFileSync(join(dir, 'empty.csv'), 'vmid,cpu,mem,at,lt\n');
+    const r = await run(['empty.csv', ...HOST]);
+    expect(r.code).toBe(0);
+    expect(r.out).not.toContain('NaN');
+    expect(r.out).toContain('The trace has no requests: nothing to place, 0 hosts.');
+  });
+
   it('a bad --host or a missing file is a one-line error', async () => {
     expect((await run(['trace.csv', '--host', 'cpus=4'])).err).toBe('Error: --host cpus=4 needs both cpus and memory: cpus=80,memory=180GiB\n');
     expect((await run(['trace.csv', '--host', 'cores=4,memory=8GiB'])).err).toBe('Error: --host cores=4,memory=8GiB: give the host as cpus=N,memory=SIZE (e.g. cpus=80,memory=180GiB)\n');
