@@ -241,7 +241,7 @@ export function createPlan(input: PlanInput): Plan {
 /** The `rebalance` reason of a guest's migration from `from` to `to`, when the rebalancer made that move. */
 function rebalanced(r: PlanInput['rebalance'], name: string, from: string, to: string): GuestReason | undefined {
   const m = r?.moved.get(name);
-  return m && m.from === from && m.to === to ? { code: 'rebalance', detail: { from, to, gain: m.gain } } : undefined;
+  return m && m.from === from && m.to === to ? { code: 'rebalance', detail: { from, to, gain: m.gain, move: m.move } } : undefined;
 }
 
 /** The change of a rebuilt guest, saying whether its config is byte-identical to the one last applied. */

@@ -85,7 +85,7 @@ export type GuestReason =
    */
   | { code: 'renamed'; detail: { from: string; to: string; stops: boolean; then?: GuestReason } }
   /** `plan --rebalance`: a guest hvkit placed migrates to empty a host or use stranded capacity (figures as plan data, rounded). */
-  | { code: 'rebalance'; detail: { from: string; to: string; gain: RebalanceGain } }
+  | { code: 'rebalance'; detail: { from: string; to: string; gain: RebalanceGain; /** The move's place in the rebalancer's order (its gain follows the moves before it). @default absent in plans saved before it was recorded */ move?: { n: number; of: number } } }
   | { code: 'noop'; detail: NoDetail };
 
 /** Why a host changes as it does. */
@@ -208,9 +208,10 @@ function rebalanceText(d: Extract<GuestReason, { code: 'rebalance' }>['detail'])
     ...(stranded(st.before) !== stranded(st.after) ? [`stranded capacity ${stranded(st.before)} → ${stranded(st.after)}`] : []),
   ];
   const tail = figures.length ? ` (${figures.join(', ')})` : '';
+  const head = d.move ? `rebalance, move ${d.move.n} of ${d.move.of}` : 'rebalance';
   switch (g.code) {
-    case 'empties-host': return `rebalance: moves ${d.from} → ${d.to} to empty ${g.detail.host}${tail}`;
-    case 'lowers-stranded': return `rebalance: moves ${d.from} → ${d.to} where it uses capacity left stranded${tail}`;
+    case 'empties-host': return `${head}: moves ${d.from} → ${d.to} to empty ${g.detail.host}${tail}`;
+    case 'lowers-stranded': return `${head}: moves ${d.from} → ${d.to} where it uses capacity left stranded${tail}`;
     default: return assertNever(g, 'rebalance gain');
   }
 }

@@ -30,6 +30,8 @@ export interface RebalancedGuest {
   to: string;
   /** The gain of the guest's last move. */
   gain: RebalanceGain;
+  /** That move's position (from 1) among the rebalancer's moves, and how many there are: its gain describes the fleet after the moves before it. */
+  move: { n: number; of: number };
 }
 
 export interface Rebalanced {
@@ -62,10 +64,10 @@ export function rebalancePlaced(placed: Manifest, unplaced: readonly UnplacedGue
   const weighedFleet = req.measured ? { ...placed, guests: placed.guests.map((g) => weighed(g, req.measured)) } : placed;
   const r = rebalance(packingWith(weighedFleet, req.installed), movable, { maxMoves: req.maxMoves });
   const moved = new Map<string, RebalancedGuest>();
-  for (const m of r.moves) {
+  r.moves.forEach((m, i) => {
     const first = moved.get(m.guest)?.from ?? m.from;
-    moved.set(m.guest, { from: first, to: m.to, gain: roundedGain(m.gain) });
-  }
+    moved.set(m.guest, { from: first, to: m.to, gain: roundedGain(m.gain), move: { n: i + 1, of: r.moves.length } });
+  });
   // A guest moved away and back again does not move at all.
   for (const [name, m] of moved) if (m.from === m.to) moved.delete(name);
   const after = new Map<string, GuestSpec>();
@@ -79,7 +81,7 @@ export function rebalancePlaced(placed: Manifest, unplaced: readonly UnplacedGue
   return {
     manifest: { ...placed, guests },
     moved,
-    data: { ...(req.maxMoves !== undefined ? { maxMoves: req.maxMoves } : {}), moves, emptied: r.emptied, totals: rounded(r.totals) },
+    data: { ...(req.maxMoves !== undefined ? { maxMoves: req.maxMoves } : {}), moves, emptied: [...r.emptied].sort(), totals: rounded(r.totals) },
   };
 }
 

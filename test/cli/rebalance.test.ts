@@ -60,7 +60,7 @@ describe('hvkit plan --rebalance on the local provider', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('→ migrate u1 b → a');
     expect(r.out).toContain('→ migrate u2 b → a');
-    expect(r.out).toMatch(/rebalance: moves b → a to empty b/);
+    expect(r.out).toMatch(/rebalance, move \d of \d: moves b → a to empty b/);
     expect(r.out).toContain('  ○ b is emptied: free to retire or power off once the plan is applied');
     const json = JSON.parse((await p.run(['plan', '--rebalance', '--json'])).out);
     const steps: { id: string; dependsOn: string[] }[] = json.hvkit.steps;

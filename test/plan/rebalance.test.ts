@@ -76,6 +76,15 @@ describe('plan --rebalance', () => {
     expect(plan.applyable).toBe(true);
   });
 
+  it("says each migration's place in the rebalancer's order, since its gain describes the fleet after the moves before it", () => {
+    const { plan } = rebalancedPlan();
+    const byMove = migrations(plan).map((c) => (c.reason.code === 'rebalance' ? c.reason.detail : undefined)!).sort((a, b) => a.move!.n - b.move!.n);
+    expect(byMove.map((d) => d.move)).toEqual([{ n: 1, of: 2 }, { n: 2, of: 2 }]);
+    // The move that empties b comes last: only then do the hosts in use drop.
+    expect(byMove[1].gain.detail.hostsInUse).toEqual({ before: 3, after: 2 });
+    expect(renderText(plan, style(false))).toContain(`rebalance, move 2 of 2: moves b → ${byMove[1].to} to empty b (hosts in use 3 → 2`);
+  });
+
   it('moves no guest into memory a host reports not having while its DIMMs change', () => {
     expect(rebalancePlaced(FLEET, unplacedOf(FLEET)).data.moves).not.toEqual([]);
     // a and c report 6GiB of their coded 8GiB: 0.5GiB free each, so b's guests have nowhere to go (b may still take theirs).
@@ -139,7 +148,7 @@ describe('plan --rebalance', () => {
     const { plan } = rebalancedPlan();
     const text = renderText(plan, style(false));
     expect(text).toMatch(/Rebalance \(--rebalance\): 2 migrations: hosts in use 3 → 2, stranded capacity [\d.]+ → [\d.]+ \(host-fractions\)\n  ○ b is emptied: free to retire or power off once the plan is applied\n/);
-    expect(text).toMatch(/migrate u\d b → [ac] {2}\(tokyo\/b\/u\d\)\n {6}rebalance: moves b → [ac] to empty b/);
+    expect(text).toMatch(/migrate u\d b → [ac] {2}\(tokyo\/b\/u\d\)\n {6}rebalance, move [12] of 2: moves b → [ac] to empty b/);
     expect(renderMarkdown(plan)).toContain('#### Rebalance');
     expect(renderMarkdown(plan)).toContain('- b is emptied: free to retire or power off once the plan is applied');
     const json = JSON.parse(renderJson(plan, 'null_resource', { timestamp: new Date(0) }));
