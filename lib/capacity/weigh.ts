@@ -68,48 +68,6 @@ export function demands(g: GuestSpec, r: number): boolean {
   }
 }
 
-/**
- * Capacity left idle beside the scarcest resource, over the resources the
- * guest asks for: Σ (free_r − min free). High when memory is full and CPU
- * idles (or the reverse): capacity no guest of the usual shape can use.
- */
-export function strandedOfUtil(util: Float64Array, g: GuestSpec): number {
-  return strandedOfMask(util, demandMask(g));
-}
-
-/** The resources the guest asks for as bits (bit r: `demands(g, r)`); memory and vCPUs always. */
-export function demandMask(g: GuestSpec): number {
-  let m = 0;
-  for (let r = 0; r < 6; r++) if (demands(g, r)) m |= 1 << r;
-  return m;
-}
-
-/** {@link strandedOfUtil} over the resources of a demand mask. */
-export function strandedOfMask(util: Float64Array, mask: number): number {
-  let min = Infinity;
-  for (let r = 0; r < 6; r++) if (mask & (1 << r)) min = Math.min(min, 1 - Math.min(1, util[r]));
-  let sum = 0;
-  for (let r = 0; r < 6; r++) if (mask & (1 << r)) sum += 1 - Math.min(1, util[r]) - min;
-  return sum;
-}
-
-/** Mean free fraction of the resources the guest asks for: what Best-Fit minimises. */
-export function freeOfUtil(util: Float64Array, g: GuestSpec): number {
-  let sum = 0;
-  let n = 0;
-  for (let r = 0; r < 6; r++) {
-    if (!demands(g, r)) continue;
-    sum += 1 - Math.min(1, util[r]);
-    n++;
-  }
-  return sum / n;
-}
-
-/** Free memory and vCPUs after the guest, summed: the textbook Best-Fit measure the simulator's reference row uses. */
-export function bestFitFree(util: Float64Array): number {
-  return 2 - Math.min(1, util[MEMORY]) - Math.min(1, util[VCPUS]);
-}
-
 const before = new Float64Array(6);
 const after = new Float64Array(6);
 
@@ -229,9 +187,3 @@ export function bestFitScore(u: HostUsage, g: GuestSpec): number {
   return 2 - Math.min(1, frac(mem, c.memory)) - Math.min(1, frac(s.vcpus + g.vcpus, c.vcpus));
 }
 
-/** The change in stranded capacity the guest brings to a host (negative: it uses idle capacity). */
-export function strandedDelta(u: HostUsage, g: GuestSpec): number {
-  fillUtilization(u, null, before);
-  fillUtilization(u, g, after);
-  return strandedOfUtil(after, g) - strandedOfUtil(before, g);
-}
