@@ -147,7 +147,7 @@ new Guest(b, 'mc-01', { role: 'memcached', vcpus: 1, memory: '512MiB' });
     }
     const r = await p.run(['refresh', '--interval', '0.1'], { env: env() });
     expect(r.out).toContain('No drift');
-    expect(r.err).toBe('');
+    expect(r.err).toBe('measuring load for 0.1 s on 2 hosts… (--no-stats skips, --interval sets)\n');
     // Hosts are asked in parallel: compare without their interleaving.
     expect(calls().sort()).toEqual([
       XL_STATS('root@xen-a'), XL_STATS('root@xen-a'), 'root@xen-a xl info', 'root@xen-a xl list -l',

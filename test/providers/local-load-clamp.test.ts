@@ -121,7 +121,7 @@ describe('capping a misbehaving guest on the local simulator', () => {
     expect(set.stdout).toBe('web-01 on host-a: cpu 3.5 cores, 0 IOPS, 0 Mbit/s\n');
     expect((await p.run(['refresh', '--interval', '1'])).code).toBe(0);
     const hot = await p.run(['plan']);
-    expect(hot.out).toMatch(/host-a is overloaded: measured CPU p95 3\.5 cores crosses its soft limit of 3\.1 cores; most from web-01/);
+    expect(hot.out).toMatch(/host-a is overloaded: measured CPU 3\.5 cores \(p95 of 1 sample\) crosses its soft limit of 3\.1 cores; most from web-01/);
 
     p.writeStack(STACK(', cpu: { cap: 100 }'));
     const applied = await p.run(['apply', '--auto-approve']);

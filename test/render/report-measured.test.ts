@@ -43,8 +43,8 @@ describe('HTML report: measured load on the host cards', () => {
   it("lists a guest's measured-over-declared warning on its host's card, after the overload", () => {
     const findings = [...card(report()).matchAll(/<li>(warning: [^<]*)<\/li>/g)].map((m) => m[1]);
     expect(findings).toEqual([
-      expect.stringMatching(/^warning: host-a is overloaded: measured CPU p95 4 cores crosses its soft limit of 3\.1 cores/),
-      'warning: web-03 measured CPU p95 3.5 cores exceeds its declared 0.6 cores (×5.8): declare what it uses, so placement and capacity plans count it',
+      expect.stringMatching(/^warning: host-a is overloaded: measured CPU 4 cores \(p95 of 1 sample\) crosses its soft limit of 3\.1 cores/),
+      'warning: web-03 measured CPU 3.5 cores (p95 of 1 sample) exceeds its declared 0.6 cores (×5.8): declare what it uses, so placement and capacity plans count it',
     ]);
   });
 
