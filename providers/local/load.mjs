@@ -82,6 +82,7 @@ export function parseProfile(text) {
     if (negative) throw new Error(`'${part.trim()}': ${negative[1]} must not be negative (a rate: 0 or more)`);
     if (!m) throw new Error(`'${part}' is not KEY=NUMBER (keys: ${PROFILE_KEYS.join(', ')})`);
     if (!PROFILE_KEYS.includes(m[1])) throw new Error(`'${m[1]}' is not a load key: use ${PROFILE_KEYS.join(', ')}`);
+    if (Object.hasOwn(profile, m[1])) throw new Error(`'${m[1]}' is given twice: give each key once`);
     profile[m[1]] = Number(m[2]);
   }
   return profile;

@@ -86,5 +86,19 @@ describe('local provider: stats and set-load', () => {
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain('no domain web-09 on host-a; apply the fleet first');
     expect(JSON.parse(readFileSync(join(dir, host.address, 'web-01.json'), 'utf8')).load).toBeUndefined();
+    expect(setLoad('web-01', 'cpu=1,cpu=2', T0).stderr).toBe("set-load: 'cpu' is given twice: give each key once\n");
+  });
+
+  it('says in one line, without a stack trace, that a damaged domain file is not a simulated domain', () => {
+    const file = join(dir, host.address, 'db-01.json');
+    const before = readFileSync(file, 'utf8');
+    writeFileSync(file, '{bad');
+    try {
+      const r = setLoad('db-01', 'cpu=1', T0);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^\S+db-01\.json is not a simulated domain \(.*\): apply the fleet again to rewrite it\n$/);
+    } finally {
+      writeFileSync(file, before);
+    }
   });
 });
