@@ -80,6 +80,8 @@ describe('hvkit simulate', () => {
   it('a bad --host or a missing file is a one-line error', async () => {
     expect((await run(['trace.csv', '--host', 'cpus=4'])).err).toBe('Error: --host cpus=4 needs both cpus and memory: cpus=80,memory=180GiB\n');
     expect((await run(['trace.csv', '--host', 'cores=4,memory=8GiB'])).err).toBe('Error: --host cores=4,memory=8GiB: give the host as cpus=N,memory=SIZE (e.g. cpus=80,memory=180GiB)\n');
+    expect((await run(['trace.csv', '--host', 'cpu=4,memory=8GiB'])).err).toBe("Error: --host cpu=4,memory=8GiB: no key 'cpu' (did you mean 'cpus'?); give the host as cpus=N,memory=SIZE (e.g. cpus=80,memory=180GiB)\n");
+    expect((await run(['trace.csv', '--host', 'cpus=4,cpus=8,memory=8GiB'])).err).toBe('Error: --host cpus=4,cpus=8,memory=8GiB: cpus is given twice; give the host as cpus=N,memory=SIZE (e.g. cpus=80,memory=180GiB)\n');
     expect((await run(['nope.csv', ...HOST])).err).toBe('Error: cannot read the trace nope.csv: no such file\n');
     expect((await run(['nope.csv', '--host', 'cpus=4,memory=8GiB', '--reserve', '8GiB'])).err).toBe("Error: --reserve 8GiB is not less than the host's memory (cpus=4,memory=8GiB): a host would have no memory left for guests\n");
   });

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SIMULATION_DEFAULTS, simulate, type HostShape } from '../../capacity/simulate';
 import { HvkitError } from '../../errors';
+import { nearestName } from '../../manifest/check';
 import { DEFAULT_CAPACITY, DEFAULT_RESERVE_MIB } from '../../manifest/defaults';
 import { printable } from '../../manifest/names';
 import { parseSize } from '../../manifest/size';
@@ -66,15 +67,21 @@ export function registerSimulate(program: Command, io: Io): void {
   });
 }
 
+const HOST_KEYS = ['cpus', 'memory'] as const;
+
 /** `cpus=80,memory=180GiB`, either order. */
 function hostShape(raw: string): HostShape {
   const fields = new Map<string, string>();
+  const bad = (why: string) => new HvkitError(`--host ${printable(raw)}: ${why}give the host as cpus=N,memory=SIZE (e.g. cpus=80,memory=180GiB)`);
   for (const part of raw.split(',')) {
     const [k, v, ...rest] = part.split('=');
     const key = k.trim();
-    if (v === undefined || rest.length || !['cpus', 'memory'].includes(key) || fields.has(key)) {
-      throw new HvkitError(`--host ${printable(raw)}: give the host as cpus=N,memory=SIZE (e.g. cpus=80,memory=180GiB)`);
+    if (v === undefined || rest.length) throw bad('');
+    if (!(HOST_KEYS as readonly string[]).includes(key)) {
+      const near = nearestName(key, HOST_KEYS);
+      throw bad(near ? `no key '${printable(key)}' (did you mean '${near}'?); ` : '');
     }
+    if (fields.has(key)) throw bad(`${key} is given twice; `);
     fields.set(key, v.trim());
   }
   if (!fields.has('cpus') || !fields.has('memory')) throw new HvkitError(`--host ${printable(raw)} needs both cpus and memory: cpus=80,memory=180GiB`);
