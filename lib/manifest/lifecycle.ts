@@ -8,6 +8,8 @@ import type { GuestLifecycle, GuestSpec, IgnorableProp } from './types';
  * the user writes props (`memory`), the planner compares spec fields (`memoryMiB`).
  */
 export const IGNORABLE: Readonly<Record<IgnorableProp, readonly (keyof GuestSpec)[]>> = {
+  // `cpu: { cap, weight }` is the prop code writes; the flat names stay for code written before it.
+  cpu: ['cpuCap', 'cpuWeight'],
   cpuCap: ['cpuCap'],
   cpuWeight: ['cpuWeight'],
   load: ['load'],
@@ -26,7 +28,7 @@ export const DEFAULT_LIFECYCLE: GuestLifecycle = { ignoreChanges: [], preventDes
 /** The spec fields a lifecycle's `ignoreChanges` keeps at their recorded value. */
 export function ignoredFields(l: GuestLifecycle): (keyof GuestSpec)[] {
   const props = l.ignoreChanges.includes('all') ? (Object.keys(IGNORABLE) as IgnorableProp[]) : (l.ignoreChanges as IgnorableProp[]);
-  return props.flatMap((p) => IGNORABLE[p]);
+  return [...new Set(props.flatMap((p) => IGNORABLE[p]))];
 }
 
 /**

@@ -88,7 +88,7 @@ export interface GuestLoad { cpu: number; iops: number; netMbps: number }
  * Disks, mode, NICs, kernel and bootloader are not among them: a change of
  * those replaces or restarts the guest and must be planned.
  */
-export type IgnorableProp = 'memory' | 'maxMemory' | 'vcpus' | 'maxVcpus' | 'cpuWeight' | 'cpuCap' | 'role' | 'load' | 'tags';
+export type IgnorableProp = 'memory' | 'maxMemory' | 'vcpus' | 'maxVcpus' | 'cpu' | 'cpuWeight' | 'cpuCap' | 'role' | 'load' | 'tags';
 
 /**
  * A guest's lifecycle as resolved from its own, its host's and its fleet's

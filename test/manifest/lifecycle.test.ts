@@ -20,7 +20,7 @@ describe('lifecycle props', () => {
 
   it('refuses ignoring a prop whose change must be planned, listing the ones it can ignore', () => {
     expect(problemsOf(build({ lifecycle: { ignoreChanges: ['disks' as never] } }))).toEqual([
-      "tokyo/web-host-01/web-01: lifecycle.ignoreChanges[0] 'disks' cannot be ignored: a change of it replaces or restarts the guest and must be planned (ignorable: cpuCap, cpuWeight, load, maxMemory, maxVcpus, memory, role, tags, vcpus, all)",
+      "tokyo/web-host-01/web-01: lifecycle.ignoreChanges[0] 'disks' cannot be ignored: a change of it replaces or restarts the guest and must be planned (ignorable: cpu, cpuCap, cpuWeight, load, maxMemory, maxVcpus, memory, role, tags, vcpus, all)",
     ]);
   });
 

@@ -101,6 +101,14 @@ describe('lifecycle.ignoreChanges', () => {
     expect(change(p, 'web-01').action).toBe('noop');
   });
 
+  it('with cpu, keeps the cap and weight an operator set by hand, and still plans a memory change', () => {
+    const state = stateOf(fleet({ 'web-01': web('3.5GiB', { lifecycle: { ignoreChanges: ['cpu'] }, cpu: { cap: 50, weight: 256 } }), 'mc-01': memcached() }));
+    const p = plan(fleet({ 'web-01': web('3GiB', { lifecycle: { ignoreChanges: ['cpu'] }, cpu: { cap: 150, weight: 512 } }), 'mc-01': memcached() }), {}, state);
+    const c = change(p, 'web-01');
+    expect(c.action).toBe('update');
+    expect(c.after).toMatchObject({ cpuCap: 50, cpuWeight: 256, memoryMiB: 3072 });
+  });
+
   it('keeps the maxMemory that follows memory: a memory change in code is no change at all', () => {
     const ignoring = (memory: string) => fleet({ 'web-01': web('3.5GiB'), 'mc-01': memcached({ memory, lifecycle: { ignoreChanges: ['memory'] } }) });
     const p = plan(ignoring('3GiB'), {}, stateOf(ignoring('2GiB')));
