@@ -10,7 +10,7 @@ export interface TraceRow {
   memoryMiB: number;
   /** Arrival, in seconds. */
   at: number;
-  /** Lifetime in seconds; Infinity when the trace leaves it empty (the VM outlives the trace). */
+  /** Lifetime in seconds; Infinity when the trace leaves it empty or writes inf (the VM outlives the trace). */
   lt: number;
   /** Line of the file, for messages. */
   line: number;
@@ -61,8 +61,10 @@ export function parseTrace(text: string, file: string): TraceRow[] {
     if (mem === '' || !Number.isFinite(gib) || gib <= 0) throw at(`mem ${shownCell(mem)} is not a memory size in GiB greater than 0 (decimals allowed: 1.75)`);
     const t = Number(arrival);
     if (arrival === '' || !Number.isFinite(t) || t < 0) throw at(`at ${shownCell(arrival)} is not an arrival second of 0 or more`);
-    const lt = life === '' ? Infinity : Number(life);
-    if (!Number.isFinite(lt) && life !== '') throw at(`lt ${shownCell(life)} is not a lifetime in seconds (leave it empty for a VM that outlives the trace)`);
+    // Scripts that convert public traces write a VM still running at the end as empty, inf or Infinity.
+    const outlives = life === '' || /^\+?inf(inity)?$/i.test(life);
+    const lt = outlives ? Infinity : Number(life);
+    if (!outlives && !Number.isFinite(lt)) throw at(`lt ${shownCell(life)} is not a lifetime in seconds (leave it empty, or inf, for a VM that outlives the trace)`);
     if (lt < 0) throw at(`lt ${shownCell(life)} is negative: a lifetime is 0 seconds or more`);
     if (t < last) throw at(`arrival ${arrival} comes before the previous row's ${last}: sort the trace by arrival (sort -t, -k4,4n)`);
     last = t;

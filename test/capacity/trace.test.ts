@@ -15,6 +15,10 @@ function problem(text: string): string {
 }
 
 describe('parseTrace', () => {
+  it('reads inf and Infinity, as converters of public traces write them, as a lifetime that outlives the trace', () => {
+    expect(parseTrace('vmid,cpu,mem,at,lt\na,2,4.0,0.0,inf\nb,1,1,3,Infinity\nc,1,1,4,120.5\n', 't.csv').map((r) => r.lt)).toEqual([Infinity, Infinity, 120.5]);
+  });
+
   it('reads rows: GiB to MiB (decimals allowed), an empty lifetime as one that outlives the trace, lines counted', () => {
     expect(parseTrace('vmid,cpu,mem,at,lt\n\na,2,1.75,0,60\nb,1,0.5,0,\n', 't.csv')).toEqual([
       { vmid: 'a', vcpus: 2, memoryMiB: 1792, at: 0, lt: 60, line: 3 },
@@ -38,7 +42,7 @@ describe('parseTrace', () => {
     expect(problem('vmid,cpu,mem,at,lt\na,1,1,0,1\nb,two,1,0,1\n')).toBe("trace.csv:3: cpu 'two' is not a whole number of vCPUs of at least 1");
     expect(problem('vmid,cpu,mem,at,lt\na,1,0,0,1\n')).toBe("trace.csv:2: mem '0' is not a memory size in GiB greater than 0 (decimals allowed: 1.75)");
     expect(problem('vmid,cpu,mem,at,lt\na,1,1,-1,1\n')).toBe("trace.csv:2: at '-1' is not an arrival second of 0 or more");
-    expect(problem('vmid,cpu,mem,at,lt\na,1,1,0,soon\n')).toBe("trace.csv:2: lt 'soon' is not a lifetime in seconds (leave it empty for a VM that outlives the trace)");
+    expect(problem('vmid,cpu,mem,at,lt\na,1,1,0,soon\n')).toBe("trace.csv:2: lt 'soon' is not a lifetime in seconds (leave it empty, or inf, for a VM that outlives the trace)");
   });
 
   it('refuses a row with a missing field and a repeated vmid', () => {
