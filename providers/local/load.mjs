@@ -18,12 +18,24 @@ const OP_BYTES = 4096;
 
 export const PROFILE_KEYS = ['cpu', 'iops', 'netMbps', 'memMiB'];
 
-/** Milliseconds since the epoch: `now` (ISO 8601 or ms), else HVKIT_LOCAL_NOW, else the clock. */
-export function nowMs(now = process.env.HVKIT_LOCAL_NOW) {
-  if (now === undefined || now === '') return Date.now();
+/**
+ * Milliseconds since the epoch: `now` (ISO 8601 or ms), else HVKIT_LOCAL_NOW,
+ * else the clock moved by HVKIT_LOCAL_CLOCK_OFFSET_MS (an integer, may be
+ * negative; @default 0). The offset keeps the clock running at real speed, so
+ * `refresh --interval 1` still measures a second, while a test chooses where
+ * in hvkit's epoch-aligned 5-minute sample slots its samples fall.
+ */
+export function nowMs(now = process.env.HVKIT_LOCAL_NOW, offset = process.env.HVKIT_LOCAL_CLOCK_OFFSET_MS) {
+  if (now === undefined || now === '') return Date.now() + offsetMs(offset);
   const ms = /^\d+$/.test(String(now)) ? Number(now) : Date.parse(String(now));
   if (!Number.isFinite(ms)) throw new Error(`'${now}' is not a time (ISO 8601 or milliseconds since the epoch)`);
   return ms;
+}
+
+function offsetMs(offset) {
+  if (offset === undefined || offset === '') return 0;
+  if (!/^-?\d+$/.test(String(offset))) throw new Error(`HVKIT_LOCAL_CLOCK_OFFSET_MS '${offset}' is not a whole number of milliseconds (e.g. -300000)`);
+  return Number(offset);
 }
 
 const ZERO = { cpuSeconds: 0, diskReadOps: 0, diskWriteOps: 0, diskReadBytes: 0, diskWriteBytes: 0, netRxBytes: 0, netTxBytes: 0 };

@@ -332,7 +332,7 @@ const verbs = {
   },
 };
 
-/** The simulator's clock: the input's `now`, else HVKIT_LOCAL_NOW, else the real one (load.mjs). */
+/** The simulator's clock: the input's `now`, else HVKIT_LOCAL_NOW, else the real one moved by HVKIT_LOCAL_CLOCK_OFFSET_MS (load.mjs). */
 function now(input) {
   try {
     return nowMs(input.now ?? process.env.HVKIT_LOCAL_NOW);

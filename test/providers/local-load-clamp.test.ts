@@ -105,33 +105,36 @@ describe('capping a misbehaving guest on the local simulator', () => {
   });
   afterEach(() => p.cleanup());
 
-  /** Both refreshes must land in one 5-minute sample slot, so the later sample replaces the earlier: wait out a slot about to end. */
-  async function awayFromSlotEnd(): Promise<void> {
-    const slot = 5 * 60_000;
-    const deadline = Date.now() + 90_000;
-    while (slot - (Date.now() % slot) < 60_000) {
-      expect(Date.now(), 'a new sample slot began').toBeLessThan(deadline);
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
+  const SLOT_MS = 5 * 60_000;
+  /**
+   * Both refreshes must land in one of hvkit's 5-minute sample slots, so the later sample replaces the
+   * earlier. The simulator's clock runs at real speed from 1 s into the slot before the current one: its
+   * samples are in the past (plans read samples up to hvkit's own clock), and the test has 299 s before
+   * its clock leaves that slot, more than the test's timeout allows it to run.
+   */
+  const slotClock = () => {
+    const now = Date.now();
+    return { HVKIT_LOCAL_CLOCK_OFFSET_MS: String(Math.floor(now / SLOT_MS) * SLOT_MS - SLOT_MS + 1000 - now) };
+  };
+  const TIMEOUT_MS = 240_000;
 
   it('set-load high → refresh → overload warning → cpu.cap → apply → refresh → the warning is gone', async () => {
-    await awayFromSlotEnd();
-    const set = spawnSync(join(p.dir, 'providers/local/set-load'), ['host-a', 'web-01', 'cpu=3.5'], { cwd: p.dir, encoding: 'utf8' });
+    const env = slotClock();
+    const set = spawnSync(join(p.dir, 'providers/local/set-load'), ['host-a', 'web-01', 'cpu=3.5'], { cwd: p.dir, encoding: 'utf8', env: { ...process.env, ...env } });
     expect(set.stdout).toBe('web-01 on host-a: cpu 3.5 cores, 0 IOPS, 0 Mbit/s\n');
-    expect((await p.run(['refresh', '--interval', '1'])).code).toBe(0);
+    expect((await p.run(['refresh', '--interval', '1'], { env })).code).toBe(0);
     const hot = await p.run(['plan']);
     expect(hot.out).toMatch(/host-a is overloaded: measured CPU 3\.5 cores \(p95 of 1 sample\) crosses its soft limit of 3\.1 cores; most from web-01/);
 
     p.writeStack(STACK(', cpu: { cap: 100 }'));
-    const applied = await p.run(['apply', '--auto-approve']);
+    const applied = await p.run(['apply', '--auto-approve'], { env });
     expect(applied.code, applied.err + applied.out).toBe(0);
     expect(applied.out).toContain('cpu cap none → 100% while running');
-    expect((await p.run(['refresh', '--interval', '1'])).code).toBe(0);
+    expect((await p.run(['refresh', '--interval', '1'], { env })).code).toBe(0);
 
     const calm = await p.run(['plan', '--json']);
     const json = JSON.parse(calm.out).hvkit;
     expect(json.diagnostics.filter((d: { code: string }) => d.code === 'overload')).toEqual([]);
     expect(json.measured.guests.find((g: { guest: string }) => g.guest === 'web-01').measured.cpu).toBeCloseTo(1, 1);
-  });
+  }, TIMEOUT_MS);
 });

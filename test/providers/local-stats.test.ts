@@ -59,6 +59,24 @@ describe('local provider: stats and set-load', () => {
     expect(hostLoadBetween(b, c).guests['web-01']).toEqual({ cpu: 0.5, iops: 0, netMbps: 0, diskMBps: 0, memoryUsedMiB: 700 });
   });
 
+  it('runs its clock at real speed but moved by HVKIT_LOCAL_CLOCK_OFFSET_MS, so a test picks the sample slot without fixing the time', () => {
+    const hourAgo = -3_600_000;
+    const read = (offset: string, now = '') => spawnSync(join(ROOT, 'providers/local/stats'), ['--host', 'host-a'], { cwd: dir, input: JSON.stringify({ fleet: 'tokyo', host }), encoding: 'utf8', env: { ...process.env, HVKIT_LOCAL_NOW: now, HVKIT_LOCAL_CLOCK_OFFSET_MS: offset } });
+    const before = Date.now();
+    const r = read(String(hourAgo));
+    const after = Date.now();
+    expect(r.status, r.stderr).toBe(0);
+    const at = Date.parse(JSON.parse(r.stdout.trim().split('\n').pop()!).at);
+    expect(at).toBeGreaterThanOrEqual(before + hourAgo);
+    expect(at).toBeLessThanOrEqual(after + hourAgo);
+    // HVKIT_LOCAL_NOW, when set, is the time: the offset does not move it.
+    expect(JSON.parse(read(String(hourAgo), String(T0)).stdout.trim().split('\n').pop()!).at).toBe('2026-11-27T10:00:00.000Z');
+    const bad = read('an hour');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain("HVKIT_LOCAL_CLOCK_OFFSET_MS 'an hour' is not a whole number of milliseconds (e.g. -300000)");
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('moves a profile with its guest on migrate, the counters starting again on the target', () => {
     setLoad('web-01', 'cpu=2,netMbps=8', T0);
     const hostB = { ...host, name: 'host-b', address: '.hvkit/local/tokyo/host-b' };
