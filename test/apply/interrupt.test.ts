@@ -41,13 +41,23 @@ describe('apply stopped by a signal', () => {
     held.HVKIT_LOCAL_FAULTS = JSON.stringify([{ verb: 'create', guest: 'web-01', gate }]);
   });
 
+  /**
+   * The pid of the held create script, once it waits at its gate. The script creates `.reached` and then
+   * writes its pid into it: wait for the pid, not the file, or a read between the two gives pid 0, which
+   * `alive()` takes for this test's own process group.
+   */
+  async function gateReached(): Promise<number> {
+    const pid = () => (existsSync(`${gate}.reached`) ? /^(\d+)\n$/.exec(readFileSync(`${gate}.reached`, 'utf8'))?.[1] : undefined);
+    await waitFor(() => pid() !== undefined, 30_000, 'create web-01 to reach its gate');
+    return Number(pid());
+  }
+
   /** Apply, one step at a time, held inside the provider's create of web-01 until the test releases it. */
   async function heldApply() {
     const run = spawnCli(p.dir, ['apply', '--auto-approve', '--parallelism', '1'], held);
     let err = '';
     run.child.stderr.on('data', (d) => (err += d));
-    await waitFor(() => existsSync(`${gate}.reached`), 30_000, 'create web-01 to reach its gate');
-    scriptPid = Number(readFileSync(`${gate}.reached`, 'utf8'));
+    scriptPid = await gateReached();
     return { ...run, err: () => err };
   }
 
@@ -99,8 +109,7 @@ describe('apply stopped by a signal', () => {
     child.stderr.on('data', (d) => (err += d));
     child.stdout.resume();
     const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    await waitFor(() => existsSync(`${gate}.reached`), 30_000, 'create web-01 to reach its gate');
-    scriptPid = Number(readFileSync(`${gate}.reached`, 'utf8'));
+    scriptPid = await gateReached();
     process.kill(-child.pid!, 'SIGINT');
     await waitFor(() => err.includes('SIGINT received'), 10_000, 'apply to acknowledge SIGINT');
     writeFileSync(`${gate}.release`, '');

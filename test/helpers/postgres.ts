@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import { describeWithTool } from './tools';
 
@@ -31,16 +31,39 @@ export function canStartCluster(): boolean {
   return ['/usr/local/bin/initdb', '/usr/lib/postgresql/15/bin/initdb'].some((f) => spawnSync('test', ['-x', f]).status === 0);
 }
 
-/** A port nobody listens on right now. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** The ports Linux hands out to outgoing connections (32768–60999 unless the machine says otherwise). */
+function ephemeralRange(): [number, number] {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (lo > 0 && hi >= lo) return [lo, hi];
+  } catch {
+    // Not Linux: take Linux's default.
+  }
+  return [32768, 60999];
+}
+
+/** Whether something can listen on 127.0.0.1:`port` right now. */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
+}
+
+/**
+ * A port nobody listens on right now, chosen below the ephemeral range: between this choice and the
+ * server binding it (initdb takes seconds), or while a test has the server stopped, no outgoing
+ * connection of this busy machine can be given it as its local port, as one could a port from
+ * `listen(0)`. Another cluster could still choose it: `open` then tries another.
+ */
+async function freePort(): Promise<number> {
+  const top = Math.min(ephemeralRange()[0], 65536) - 1;
+  const bottom = Math.max(10_000, top - 20_000);
+  for (;;) {
+    const port = bottom + randomInt(top - bottom + 1);
+    if (await canListen(port)) return port;
+  }
 }
 
 /**
@@ -54,9 +77,18 @@ export class PrivateCluster {
   conn = '';
 
   private async open(): Promise<void> {
-    this.dir = mkdtempSync(join(tmpdir(), 'hvkit-pg-'));
-    this.port = await freePort();
-    this.conn = run(['start', this.dir, String(this.port)]).trim();
+    // A port taken between the choice and the server's bind (another test's cluster chose it too): a new cluster on another.
+    for (let attempt = 1; ; attempt++) {
+      this.dir = mkdtempSync(join(tmpdir(), 'hvkit-pg-'));
+      this.port = await freePort();
+      try {
+        this.conn = run(['start', this.dir, String(this.port)]).trim();
+        return;
+      } catch (e) {
+        this.destroy();
+        if (attempt >= 5 || !/could not bind|Address already in use/.test((e as Error).message)) throw e;
+      }
+    }
   }
 
   /**
