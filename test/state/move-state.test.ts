@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { moveState } from '../../lib/state/move-state';
 import { MemoryStateStore } from '../../lib/state/memory-store';
 import { MemorySampleStore } from '../../lib/state/memory-sample-store';
-import { sample } from './sample-conformance';
+import { CLOCK, sample } from './sample-conformance';
 import { emptyState, type State } from '../../lib/state/types';
 
 const LINEAGE = { a: '11111111-1111-4111-8111-111111111111', b: '22222222-2222-4222-8222-222222222222' };
@@ -70,7 +70,7 @@ describe('moveState with the measured load beside the state', () => {
   it('moves every kept sample into the destination with the state, answering how many', async () => {
     const from = { state: new MemoryStateStore(stateAt(7)), samples: new MemorySampleStore() };
     const to = { state: new MemoryStateStore(), samples: new MemorySampleStore() };
-    await from.samples.append([sample('host-a', 0, 1), sample('host-b', 0, 2), sample('host-a', 5 * 60_000, 3)]);
+    await from.samples.append([sample('host-a', 0, 1), sample('host-b', 0, 2), sample('host-a', 5 * 60_000, 3)], CLOCK);
     const r = await moveState(from.state, to.state, 'state push', 'tokyo', { from: from.samples, to: to.samples });
     expect(r.samplesMoved).toBe(3);
     expect(await to.samples.read()).toEqual(await from.samples.read());
@@ -79,7 +79,7 @@ describe('moveState with the measured load beside the state', () => {
 
   it('moves no samples when the state move is refused', async () => {
     const samples = { from: new MemorySampleStore(), to: new MemorySampleStore() };
-    await samples.from.append([sample('host-a', 0, 1)]);
+    await samples.from.append([sample('host-a', 0, 1)], CLOCK);
     await expect(moveState(new MemoryStateStore(stateAt(3)), new MemoryStateStore(stateAt(5)), 'state pull', 'tokyo', samples)).rejects.toThrow(/not older/);
     expect(await samples.to.read()).toEqual([]);
   });

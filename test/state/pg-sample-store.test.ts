@@ -4,7 +4,7 @@ import { PG_FORMAT } from '../../lib/state/private/pg-schema';
 import { emptyState } from '../../lib/state/types';
 import { pgStores } from '../helpers/pg-stores';
 import { describeWithPostgres, freshSchema } from '../helpers/postgres';
-import { sample, sampleStoreConformance } from './sample-conformance';
+import { CLOCK, sample, sampleStoreConformance } from './sample-conformance';
 
 describeWithPostgres('PostgreSQL measured-load store', (conn) => {
   const { store, sql } = pgStores(conn);
@@ -18,8 +18,8 @@ describeWithPostgres('PostgreSQL measured-load store', (conn) => {
       const tokyo = PgSampleStore.beside(store({ schema, fleet: 'tokyo' }));
       const osaka = PgSampleStore.beside(store({ schema, fleet: 'osaka' }));
       try {
-        await tokyo.append([sample('host-a', 0, 1), sample('host-b', 0, 2)]);
-        await osaka.append([sample('host-a', 0, 3)]);
+        await tokyo.append([sample('host-a', 0, 1), sample('host-b', 0, 2)], CLOCK);
+        await osaka.append([sample('host-a', 0, 3)], CLOCK);
         expect((await tokyo.read()).map((s) => s.load.cpu)).toEqual([1, 2]);
         expect((await osaka.read()).map((s) => s.load.cpu)).toEqual([3]);
         expect(await rows(schema, 'SELECT fleet, host FROM $S.samples ORDER BY fleet, host')).toEqual([
@@ -42,7 +42,7 @@ describeWithPostgres('PostgreSQL measured-load store', (conn) => {
       const samples = PgSampleStore.beside(store({ schema }));
       try {
         expect(await samples.read()).toEqual([]);
-        await samples.append([sample('host-a', 0, 1)]);
+        await samples.append([sample('host-a', 0, 1)], CLOCK);
         expect(await rows(schema, `SELECT value FROM $S.meta WHERE key = 'format'`)).toEqual([{ value: String(PG_FORMAT) }]);
         expect((await store({ schema }).read())?.serial).toBe(serial);
       } finally {

@@ -8,6 +8,13 @@ const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
 const at = (ms: number) => new Date(ms).toISOString();
 
+/**
+ * hvkit's clock for the appends of these tests: after every sample they take (the latest is T0 + 7 days
+ * 5 minutes), so a store refuses none as "ahead of the clock" whatever the date of the machine running
+ * them; left to the real clock, a run before T0 + 7 days would refuse them.
+ */
+export const CLOCK = at(T0 + 8 * DAY);
+
 /** A sample of `host` at T0 + `offsetMs`, its one guest `web-01` using `cpu` cores. */
 export function sample(host: string, offsetMs: number, cpu: number): HostLoad {
   const rates: Rates = { cpu, iops: 10 * cpu, netMbps: cpu / 2, diskMBps: 0.5, memoryUsedMiB: 1024 };
@@ -34,15 +41,15 @@ export function sampleStoreConformance(name: string, make: () => Promise<SampleS
       withStore(async (s) => {
         expect(await s.read()).toEqual([]);
         const a = { ...sample('host-a', 0, 1.25), unmeasured: ['db-01'] };
-        await s.append([a]);
+        await s.append([a], CLOCK);
         expect(await s.read()).toEqual([a]);
       }));
 
     it('keeps one sample per host per 5-minute slot: a later one in the slot replaces it, other hosts stay', () =>
       withStore(async (s) => {
-        await s.append([sample('host-a', 1 * MIN, 1), sample('host-b', 1 * MIN, 2)]);
-        await s.append([sample('host-a', 4 * MIN, 3)]);
-        await s.append([sample('host-a', 6 * MIN, 4)]);
+        await s.append([sample('host-a', 1 * MIN, 1), sample('host-b', 1 * MIN, 2)], CLOCK);
+        await s.append([sample('host-a', 4 * MIN, 3)], CLOCK);
+        await s.append([sample('host-a', 6 * MIN, 4)], CLOCK);
         expect((await s.read()).map((x) => [x.host, x.at, x.load.cpu])).toEqual([
           ['host-a', at(T0 + 4 * MIN), 3],
           ['host-b', at(T0 + 1 * MIN), 2],
@@ -52,9 +59,9 @@ export function sampleStoreConformance(name: string, make: () => Promise<SampleS
 
     it('keeps the newer sample of a slot when an older one arrives after it, in one batch or the next', () =>
       withStore(async (s) => {
-        await s.append([sample('host-a', 4 * MIN, 3)]);
-        await s.append([sample('host-a', 1 * MIN, 1)]);
-        await s.append([sample('host-b', 3 * MIN, 5), sample('host-b', 2 * MIN, 6)]);
+        await s.append([sample('host-a', 4 * MIN, 3)], CLOCK);
+        await s.append([sample('host-a', 1 * MIN, 1)], CLOCK);
+        await s.append([sample('host-b', 3 * MIN, 5), sample('host-b', 2 * MIN, 6)], CLOCK);
         expect((await s.read()).map((x) => [x.host, x.at, x.load.cpu])).toEqual([
           ['host-a', at(T0 + 4 * MIN), 3],
           ['host-b', at(T0 + 3 * MIN), 5],
@@ -63,11 +70,11 @@ export function sampleStoreConformance(name: string, make: () => Promise<SampleS
 
     it('drops samples more than 7 days older than the one appended', () =>
       withStore(async (s) => {
-        await s.append([sample('host-a', 0, 1)]);
-        await s.append([sample('host-a', 1 * DAY, 2)]);
-        await s.append([sample('host-a', 7 * DAY, 3)]);
+        await s.append([sample('host-a', 0, 1)], CLOCK);
+        await s.append([sample('host-a', 1 * DAY, 2)], CLOCK);
+        await s.append([sample('host-a', 7 * DAY, 3)], CLOCK);
         expect((await s.read()).map((x) => x.load.cpu)).toEqual([1, 2, 3]);
-        await s.append([sample('host-a', 7 * DAY + 5 * MIN, 4)]);
+        await s.append([sample('host-a', 7 * DAY + 5 * MIN, 4)], CLOCK);
         expect((await s.read()).map((x) => x.load.cpu)).toEqual([2, 3, 4]);
       }));
 
@@ -91,7 +98,7 @@ export function sampleStoreConformance(name: string, make: () => Promise<SampleS
 
     it('prunes by an explicit now, answering how many samples went', () =>
       withStore(async (s) => {
-        await s.append([sample('host-a', 0, 1), sample('host-b', 0, 1), sample('host-a', 2 * DAY, 2)]);
+        await s.append([sample('host-a', 0, 1), sample('host-b', 0, 1), sample('host-a', 2 * DAY, 2)], CLOCK);
         expect(await s.prune(at(T0 + 8 * DAY))).toBe(2);
         expect((await s.read()).map((x) => x.load.cpu)).toEqual([2]);
         expect(await s.prune(at(T0 + 8 * DAY))).toBe(0);
@@ -99,14 +106,14 @@ export function sampleStoreConformance(name: string, make: () => Promise<SampleS
 
     it('reads from a slot on', () =>
       withStore(async (s) => {
-        await s.append([sample('host-a', 0, 1), sample('host-a', 10 * MIN, 2), sample('host-a', 20 * MIN, 3)]);
+        await s.append([sample('host-a', 0, 1), sample('host-a', 10 * MIN, 2), sample('host-a', 20 * MIN, 3)], CLOCK);
         expect((await s.read(at(T0 + 12 * MIN))).map((x) => x.load.cpu)).toEqual([2, 3]);
       }));
 
     it('gives p95 and latest per host and guest over the window', () =>
       withStore(async (s) => {
         // 20 samples 5 minutes apart, cpu 1..20: p95 by nearest rank is the 19th.
-        for (let i = 1; i <= 20; i++) await s.append([sample('host-a', i * 5 * MIN, i)]);
+        for (let i = 1; i <= 20; i++) await s.append([sample('host-a', i * 5 * MIN, i)], CLOCK);
         const m = await measuredLoad(s, at(T0 + 101 * MIN));
         expect(m.hosts['host-a']).toMatchObject({ samples: 20, p95: { cpu: 19, iops: 190 }, latest: { cpu: 20 } });
         expect(m.guests['host-a-web']).toMatchObject({ host: 'host-a', samples: 20, p95: { cpu: 19, memoryUsedMiB: 1024 } });
