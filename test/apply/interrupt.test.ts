@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LOCAL_HOST, localDomains, readState, spawnCli, stackSource, tempProject, waitFor, type TempProject } from '../helpers/project';
+import { CLI_REACHES_MS, LOCAL_HOST, localDomains, readState, spawnCli, stackSource, tempProject, waitFor, type TempProject } from '../helpers/project';
 
 const STACK = stackSource(`
 const a = new Host(fleet, 'host-a', ${LOCAL_HOST});
@@ -48,7 +48,7 @@ describe('apply stopped by a signal', () => {
    */
   async function gateReached(): Promise<number> {
     const pid = () => (existsSync(`${gate}.reached`) ? /^(\d+)\n$/.exec(readFileSync(`${gate}.reached`, 'utf8'))?.[1] : undefined);
-    await waitFor(() => pid() !== undefined, 30_000, 'create web-01 to reach its gate');
+    await waitFor(() => pid() !== undefined, CLI_REACHES_MS, 'create web-01 to reach its gate');
     return Number(pid());
   }
 

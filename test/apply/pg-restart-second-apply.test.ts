@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { PrivateCluster } from '../helpers/postgres';
-import { LOCAL_HOST, localDomains, spawnCli, stackSource, tempProject, waitFor, type TempProject } from '../helpers/project';
+import { CLI_REACHES_MS, LOCAL_HOST, localDomains, spawnCli, stackSource, tempProject, waitFor, type TempProject } from '../helpers/project';
 
 const STACK = stackSource(`
 const a = new Host(fleet, 'host-a', ${LOCAL_HOST});
@@ -25,7 +25,7 @@ PrivateCluster.describe('a second apply when the database restarts under a runni
   it('the restart frees the lock of a running apply, but the second apply refuses to settle the step the first still runs; the first then says what it could not record, and a third converges', async () => {
     const env = { HVKIT_PG_CONN: cluster.conn, HVKIT_STATE_BACKEND: 'pg', HVKIT_PG_SCHEMA: '' };
     const a = spawnCli(p.dir, ['apply', '--auto-approve'], { ...env, HVKIT_LOCAL_FAULTS: JSON.stringify([{ verb: 'create', guest: 'web-01', gate }]) });
-    await waitFor(() => existsSync(`${gate}.reached`), 30_000, "apply A's create of web-01 to reach its gate");
+    await waitFor(() => existsSync(`${gate}.reached`), CLI_REACHES_MS, "apply A's create of web-01 to reach its gate");
     // The restart ends A's session, and its advisory lock with it. (B starts once the server is back: a lock wait
     // across the restart itself is the pg store's concern, not this test's.)
     cluster.restart();

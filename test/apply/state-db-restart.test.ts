@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { PrivateCluster } from '../helpers/postgres';
-import { LOCAL_HOST, localDomains, spawnCli, stackSource, tempProject, waitFor, type TempProject } from '../helpers/project';
+import { CLI_REACHES_MS, LOCAL_HOST, localDomains, spawnCli, stackSource, tempProject, waitFor, type TempProject } from '../helpers/project';
 import { pgBackend, type StateBackend } from '../helpers/state-backends';
 
 const STACK = stackSource(`
@@ -37,7 +37,7 @@ PrivateCluster.describe('apply when the state database goes away', (cluster) => 
     const gate = join(p.dir, `create-${guest}.gate`);
     const faults = JSON.stringify([{ verb: 'create', guest, gate }]);
     const cli = spawnCli(p.dir, ['apply', '--auto-approve', '--parallelism', '1'], { ...state.env, HVKIT_LOCAL_FAULTS: faults });
-    await waitFor(() => existsSync(`${gate}.reached`) || cli.child.exitCode !== null, 30_000, `the create of ${guest} to reach its gate`);
+    await waitFor(() => existsSync(`${gate}.reached`) || cli.child.exitCode !== null, CLI_REACHES_MS, `the create of ${guest} to reach its gate`);
     expect(existsSync(`${gate}.reached`), 'apply reached the gated step').toBe(true);
     return { cli, release: () => writeFileSync(`${gate}.release`, '') };
   }

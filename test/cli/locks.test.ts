@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileStateStore } from '../../lib/state/file-store';
-import { LOCAL_HOST, localDomains, readState, spawnCli, stateGuests, stackSource, tempProject, waitFor, type TempProject } from '../helpers/project';
+import { CLI_REACHES_MS, LOCAL_HOST, localDomains, readState, spawnCli, stateGuests, stackSource, tempProject, waitFor, type TempProject } from '../helpers/project';
 
 const STACK = stackSource(`
 const a = new Host(fleet, 'host-a', ${LOCAL_HOST});
@@ -82,7 +82,7 @@ describe('state locks from the command line', () => {
     it('starts no further step, writes no more state, says why in one line, and the next plan and apply converge', async () => {
       const gate = join(p.dir, 'create-gate');
       const run = spawnCli(p.dir, ['apply', '--auto-approve', '--parallelism', '1'], { HVKIT_LOCAL_FAULTS: JSON.stringify([{ verb: 'create', gate }]) });
-      await waitFor(() => existsSync(`${gate}.reached`), 30_000, 'the first create to reach its gate');
+      await waitFor(() => existsSync(`${gate}.reached`), CLI_REACHES_MS, 'the first create to reach its gate');
       const id = JSON.parse(readFileSync(`${stateFile}.lockinfo`, 'utf8')).id;
       const unlock = await p.run(['state', 'unlock', id, '--fleet', 'tokyo', '--force']);
       expect(unlock.code, unlock.err).toBe(0);
@@ -170,7 +170,7 @@ describe('state locks from the command line', () => {
       const run = spawnCli(p.dir, ['refresh', '--lock-timeout', '2m']);
       let err = '';
       run.child.stderr.on('data', (d) => (err += d));
-      await waitFor(() => err.includes('Waiting up to 2m for the state lock'), 30_000, 'refresh to wait for the lock');
+      await waitFor(() => err.includes('Waiting up to 2m for the state lock'), CLI_REACHES_MS, 'refresh to wait for the lock');
       await store.unlock(held.id);
       const r = await run.done;
       expect(r.code, r.err).toBe(0);

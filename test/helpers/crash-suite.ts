@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LOCAL_HOST, localDomains, spawnCli, stackSource, tempProject, waitFor, type TempProject } from './project';
+import { CLI_REACHES_MS, LOCAL_HOST, localDomains, spawnCli, stackSource, tempProject, waitFor, type TempProject } from './project';
 import type { StateBackend } from './state-backends';
 
 export const CRASH_STACK = stackSource(`
@@ -55,7 +55,7 @@ export function crashSuite(title: string, backend: (dir: string) => StateBackend
     /** Apply, killed by the test once `killWhen` holds; `afterKill` runs before its output pipes close. */
     async function killedApply(env: NodeJS.ProcessEnv, killWhen: () => boolean, afterKill: () => void) {
       const cli = spawnCli(p.dir, ['apply', '--auto-approve', '--parallelism', '1'], { ...state.env, ...env });
-      await waitFor(killWhen, 30_000, 'the kill point');
+      await waitFor(killWhen, CLI_REACHES_MS, 'the kill point');
       cli.child.kill('SIGKILL');
       // Apply's output pipes close only once every script it started has let go of them.
       afterKill();

@@ -92,6 +92,13 @@ export function spawnCli(dir: string, args: string[], env: NodeJS.ProcessEnv = {
   return { child, done };
 }
 
+/**
+ * How long a bounded poll waits for a CLI child to reach a point in its run (it synthesizes the fleet and
+ * runs a few provider scripts first): ~5 s idle, several times that on a loaded 2-core machine. Only a hang
+ * takes longer.
+ */
+export const CLI_REACHES_MS = 120_000;
+
 export async function waitFor(cond: () => boolean, timeoutMs = 20_000, what = 'condition'): Promise<void> {
   const t0 = Date.now();
   while (!cond()) {
