@@ -109,14 +109,31 @@ function removeVolumes(host, vols) {
   }
 }
 
-/** The directory pool at the host's storageDir that holds guest disks, defined and started on first use. */
+/** 'running', 'inactive', … of the pool, or null when the host has no such pool. */
+function poolState(host, pool) {
+  const r = virsh(host, ['pool-info', pool], { allowFail: true });
+  return r.ok ? (/^State:\s*(\S+)/m.exec(r.out)?.[1] ?? 'unknown') : null;
+}
+
+/**
+ * The directory pool at the host's storageDir that holds guest disks, defined
+ * and started on first use. Two hvkit runs (or steps) on one host may get here
+ * at once, and a pool may be defined but stopped (libvirtd restarted without
+ * autostart): each step is taken only when still needed, and a step that
+ * fails because the other run took it first is no failure.
+ */
 function ensurePool(host) {
   const pool = POOL;
-  if (virsh(host, ['pool-info', pool], { allowFail: true }).ok) return;
-  virsh(host, ['pool-define-as', pool, 'dir', '--target', safePath(host.storageDir, `the storageDir of ${host.name}`)]);
+  if (poolState(host, pool) === 'running') return;
+  if (poolState(host, pool) === null) {
+    const defined = virsh(host, ['pool-define-as', pool, 'dir', '--target', safePath(host.storageDir, `the storageDir of ${host.name}`)], { allowFail: true });
+    if (!defined.ok && poolState(host, pool) === null) throw new ProviderError(`cannot define the storage pool ${pool} on ${host.name}: ${lastLine(defined.err || defined.out)}`);
+    virsh(host, ['pool-autostart', pool], { allowFail: true });
+  }
+  if (poolState(host, pool) === 'running') return;
   virsh(host, ['pool-build', pool], { allowFail: true });
-  virsh(host, ['pool-start', pool]);
-  virsh(host, ['pool-autostart', pool]);
+  const started = virsh(host, ['pool-start', pool], { allowFail: true });
+  if (!started.ok && poolState(host, pool) !== 'running') throw new ProviderError(`cannot start the storage pool ${pool} on ${host.name}: ${lastLine(started.err || started.out)}`);
 }
 
 /**

@@ -208,6 +208,38 @@ describeWithTool('live migration with local disks between two real libvirt daemo
     expect(b.virsh('domstate', guest).out.trim()).toBe('running');
     expect(checksum(join(b.images, volume(guest)))).toBe(want);
   });
+
+  /** Guests `names` with a disk each, all on the host `on`. */
+  function guestsOn(on: LibvirtNode, names: string[]): string {
+    return stack(pair, names[0], on === a ? 'a' : 'b').replace(/new Guest\([^\n]*\n/, (line) => names.map((n) => line.replace(names[0], n)).join(''));
+  }
+  const pool = (n: LibvirtNode) => n.virsh('pool-info', 'hvkit');
+
+  it('defines, starts and autostarts the disk pool on a host without one, also for two guests created there at once', { timeout: 240_000 }, async () => {
+    a.virsh('pool-destroy', 'hvkit');
+    a.virsh('pool-undefine', 'hvkit');
+    expect(pool(a).ok).toBe(false);
+    const guests = [`${prefix}-web-05`, `${prefix}-web-06`];
+    p.writeStack(guestsOn(a, guests));
+    const r = await p.run(['apply', '--auto-approve']);
+    expect(r.code, r.err + r.out).toBe(0);
+    for (const g of guests) expect(a.virsh('domstate', g).out.trim()).toBe('running');
+    expect(pool(a).out).toMatch(/^State:\s+running$/m);
+    expect(pool(a).out).toMatch(/^Autostart:\s+yes$/m);
+  });
+
+  it('starts the disk pool a restarted daemon left defined but stopped, instead of failing the create on an inactive pool', { timeout: 240_000 }, async () => {
+    if (!pool(b).ok) expect(b.virsh('pool-define-as', 'hvkit', 'dir', '--target', STORAGE_DIR).ok).toBe(true);
+    b.virsh('pool-destroy', 'hvkit');
+    expect(pool(b).out).toMatch(/^State:\s+inactive$/m);
+    const guest = `${prefix}-web-07`;
+    p.writeStack(stack(pair, guest, 'b'));
+    const r = await p.run(['apply', '--auto-approve']);
+    expect(r.code, r.err + r.out).toBe(0);
+    expect(b.virsh('domstate', guest).out.trim()).toBe('running');
+    expect(pool(b).out).toMatch(/^State:\s+running$/m);
+    expect(imagesOf(b)).toEqual([volume(guest)]);
+  });
 });
 
 describe('libvirt migrate verb: what it refuses before touching either host', () => {
