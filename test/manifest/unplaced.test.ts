@@ -108,4 +108,18 @@ describe('guests code creates without a host (manifest.unplaced)', () => {
     const { unplaced: _, ...rest } = after;
     expect(manifestDigest(rest)).toBe(manifestDigest(before));
   });
+
+  it('takes disk I/O limits on a guest hvkit places, as on one in a Host, and keeps them in the manifest', () => {
+    const m = buildManifest(fleet({
+      hosts: { h1: tagged({ rack: 'a' }) },
+      guests: { 'db-01': floating('1GiB', { disks: [{ size: '10GiB', mbps: 40 }, { size: '5GiB', on: 'sda', iops: 500 }] }) },
+    }));
+    expect(m.unplaced?.[0].disks).toEqual([{ sizeMiB: 10240, on: '', mbps: 40 }, { sizeMiB: 5120, on: 'sda', iops: 500 }]);
+  });
+
+  it('has a schema for guests hvkit places that accepts every disk field one in a Host may have', async () => {
+    const { default: schema } = await import('../../lib/manifest/manifest.schema.json', { with: { type: 'json' } });
+    const defs = schema.$defs as unknown as Record<string, { properties: Record<string, { items: { properties: Record<string, unknown> } }> }>;
+    expect(Object.keys(defs.unplacedGuest.properties.disks.items.properties).sort()).toEqual(Object.keys(defs.guest.properties.disks.items.properties).sort());
+  });
 });
