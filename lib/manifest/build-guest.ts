@@ -65,7 +65,10 @@ export function guestOf(c: Collector, g: GuestInput, at: HostSpec | Candidates, 
     c.keys(path, d, PROP_KEYS.guestDisk, `disks[${i}].`);
     const sizeMiB = c.size(path, `disks[${i}].size`, d.size);
     const on = typeof d.on === 'string' ? d.on : '';
-    if (host && !diskNames.has(on)) {
+    if (host && d.on === undefined) {
+      // Only a guest hvkit places may leave the disk to placement; in a Host, code says which disk.
+      c.add(path, `disks[${i}] has no 'on': name the disk of host ${printable(host.name)} it goes on (${[...diskNames].map((n) => `on: '${printable(n)}'`).join(', ') || 'none: add disks to the host'}), or create the guest in the Fleet or a HostGroup to let placement pick`);
+    } else if (host && !diskNames.has(on)) {
       c.add(path, `disks[${i}] is on ${shown(d.on)}, which host ${printable(host.name)} does not have: use one of ${[...diskNames].map(printable).join(', ') || '(none: add disks to the host)'}`);
     } else if (!host && (typeof d.on !== 'string' ? d.on !== undefined : on !== '' && !diskNames.has(on) && diskNames.size > 0)) {
       // With no candidate at all, placement reports that, once, better than a disk error would.

@@ -53,6 +53,12 @@ describe('buildManifest validation', () => {
     ]);
   });
 
+  it('asks a guest in a Host which host disk each disk goes on, when code leaves it out', () => {
+    expect(problemsOf(() => manifestOf({ h1: { props: WEB_HOST_8G, guests: { g: web('1GiB', { disks: [{ size: '10GiB' }] }) } } }))).toEqual([
+      "tokyo/h1/g: disks[0] has no 'on': name the disk of host h1 it goes on (on: 'sda'), or create the guest in the Fleet or a HostGroup to let placement pick",
+    ]);
+  });
+
   it('rejects negative loads', () => {
     expect(problemsOf(() => manifestOf({ h1: { props: WEB_HOST_8G, guests: { g: web('1GiB', { load: { cpu: -1, iops: -5 } }) } } }))).toEqual([
       'tokyo/h1/g: load.cpu must be a number ≥ 0, got -1',
