@@ -71,7 +71,7 @@ export const UNDECLARED_FLOOR: Readonly<LoadFigures> = Object.freeze({ cpu: 0.25
 
 const RATES = ['cpu', 'iops', 'netMbps'] as const;
 type Rate = (typeof RATES)[number];
-const LABEL: Record<Rate, string> = { cpu: 'CPU', iops: 'IOPS', netMbps: 'network' };
+const LABEL: Record<Rate, string> = { cpu: 'CPU', iops: 'disk I/O', netMbps: 'network' };
 const NOUN: Record<Rate, string> = { cpu: 'CPU load', iops: 'IOPS', netMbps: 'network' };
 
 /** "3.25 cores", "210 IOPS", "12.5 Mbit/s": as precise as the fit table. */

@@ -61,7 +61,7 @@ describe('measuredFindings', () => {
     const f = findings(fleet({ 'idle-01': {}, 'chatty-01': {} }), [
       sample('2026-11-27T10:00:00.000Z', { 'idle-01': r(0.2, 20, 4), 'chatty-01': r(0.1, 300, 0) }),
     ])!;
-    expect(f.diagnostics.map((d) => d.message)).toEqual(['chatty-01 measured IOPS 300 IOPS (p95 of 1 sample) but it declares no IOPS: declare what it uses, so placement and capacity plans count it']);
+    expect(f.diagnostics.map((d) => d.message)).toEqual(['chatty-01 measured disk I/O 300 IOPS (p95 of 1 sample) but it declares no IOPS: declare what it uses, so placement and capacity plans count it']);
   });
 
   it('warns that a host is overloaded when its measured p95 crosses the soft limit, naming the three guests that take most', () => {
