@@ -102,7 +102,9 @@ describe('local provider: stats and set-load', () => {
     expect(setLoad('web-01', 'gpu=1', T0).stderr).toBe("set-load: 'gpu' is not a load key: use cpu, iops, netMbps, memMiB\n");
     const missing = setLoad('web-09', 'cpu=1', T0);
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toContain('no domain web-09 on host-a; apply the fleet first');
+    expect(missing.stderr).toBe('no domain web-09 on host-a in .hvkit/local; apply the fleet first (host-a runs db-01, off-01, web-01)\n');
+    const noHost = spawnSync(join(ROOT, 'providers/local/set-load'), ['host-z', 'web-01', 'cpu=1'], { cwd: dir, encoding: 'utf8' });
+    expect(noHost.stderr).toBe('no domain web-01 on host-z in .hvkit/local; apply the fleet first (it has no host host-z; hosts: host-a)\n');
     expect(JSON.parse(readFileSync(join(dir, host.address, 'web-01.json'), 'utf8')).load).toBeUndefined();
     expect(setLoad('web-01', 'cpu=1,cpu=2', T0).stderr).toBe("set-load: 'cpu' is given twice: give each key once\n");
   });
