@@ -32,11 +32,16 @@ export function tallyLine(r: ApplySummary): string {
 export function failureSummary(r: ApplySummary): string {
   const lines = r.failed.map((o) => `  ${o.step.id} failed${exitNote(o.failure)}: ${o.failure?.message}\n    log: ${o.failure?.log}`);
   if (r.stateError) lines.push(r.lockLost ? `  ${r.stateError}` : `  state could not be written, so no further step was started: ${r.stateError}`);
-  if (r.skipped.length) lines.push(`  not started${r.stateError ? '' : ' because a step they depend on failed'}: ${r.skipped.map((o) => o.step.id).join(', ')}`);
+  if (r.skipped.length) lines.push(`  not started${r.stateError ? '' : ' because a step they depend on failed'}: ${stepIds(r.skipped.map((o) => o.step.id))}`);
   return lines.join('\n');
 }
 
 const steps = (n: number): string => `${n} step${n === 1 ? '' : 's'}`;
+
+/** Up to ten step ids, then how many more: an interrupted apply of thousands of steps stays readable. */
+export function stepIds(ids: readonly string[], max = 10): string {
+  return ids.length <= max ? ids.join(', ') : `${ids.slice(0, max).join(', ')} and ${ids.length - max} more`;
+}
 
 /**
  * What a failed run did, after `Apply failed: `: why it stopped when state
@@ -48,14 +53,14 @@ export function failedHeadline(r: ApplySummary): string {
   if (r.connectionLost) parts.push('stopped: the state database went away');
   const unrecorded = r.unrecorded ?? [];
   if (unrecorded.length) {
-    parts.push(`${steps(unrecorded.length)} finished on the hypervisor but could not be recorded (${unrecorded.map((o) => o.step.id).join(', ')}): the next plan settles ${unrecorded.length === 1 ? 'it' : 'them'}`);
+    parts.push(`${steps(unrecorded.length)} finished on the hypervisor but could not be recorded (${stepIds(unrecorded.map((o) => o.step.id))}): the next plan settles ${unrecorded.length === 1 ? 'it' : 'them'}`);
   }
   if (r.interrupted) parts.push(`interrupted by ${r.interrupted}, after the running steps finished`);
   if (r.failed.length || !parts.length) parts.push(`${steps(r.failed.length)} failed`);
   const head = `${parts.join('; ')}; ${unrecorded.length || r.interrupted ? 'recorded: ' : ''}${tallyLine(r)}`;
   if (!r.interrupted) return head;
   const left = r.skipped.map((o) => o.step.id);
-  return `${head}; ${left.length ? `not started: ${left.join(', ')}` : 'every step had started'}; run \`hvkit plan\` to see what is left`;
+  return `${head}; ${left.length ? `not started: ${stepIds(left)}` : 'every step had started'}; run \`hvkit plan\` to see what is left`;
 }
 
 /** Whether the run left work undone: the CLI exits 1 then (130 or 143 when a signal stopped it). */

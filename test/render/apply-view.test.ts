@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ApplyEvent, ApplySummary, StepOutcome } from '../../lib/plan/apply-events';
 import type { Step } from '../../lib/plan/types';
-import { CANCELLED_TEXT, failureSummary, NO_CHANGES_TEXT, plainApplyView, tallyLine } from '../../lib/render/apply-view';
+import { CANCELLED_TEXT, failureSummary, NO_CHANGES_TEXT, plainApplyView, stepIds, tallyLine } from '../../lib/render/apply-view';
 import { style } from '../../lib/render/style';
 
 function step(id: string, description: string, dependsOn: string[] = []): Step {
@@ -122,5 +122,13 @@ describe('apply view (text)', () => {
   it('says plainly when there is nothing to apply, or the operator said no', () => {
     expect(NO_CHANGES_TEXT).toBe('No changes. The fleet matches the code; nothing to apply.\n');
     expect(CANCELLED_TEXT).toBe('Apply cancelled; nothing was changed.\n');
+  });
+});
+
+describe('stepIds', () => {
+  it('lists up to ten step ids, then says how many more, so an interrupted apply of 2,139 steps is one short line', () => {
+    const ids = Array.from({ length: 2139 }, (_, i) => `create:web-${String(i).padStart(4, '0')}`);
+    expect(stepIds(ids)).toBe(`${ids.slice(0, 10).join(', ')} and 2129 more`);
+    expect(stepIds(ids.slice(0, 10))).toBe(ids.slice(0, 10).join(', '));
   });
 });
