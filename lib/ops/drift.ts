@@ -79,22 +79,22 @@ export function driftOf(manifest: Manifest, state: State | undefined, covered?: 
     }
     if (d.running === false && wanted === 'running') {
       items.push({ kind: 'guest-stopped', host: home, guest: name, message: `${name} on ${home} is shut off; ${recordedPower(g) === 'stopped' ? 'code wants it running' : 'state records it running (stopped outside hvkit, or it crashed)'}` });
-      if (codeHost === home) {
-        diagnostics.push({ severity: 'warning', code: 'drift', path: guestPath(name), message: `${name} is shut off on ${home}: the plan starts it again (its config and disks are kept)` });
+      if (codeHost !== home) {
+        // Code removed or moved it: keep the record, so the plan destroys or migrates the domain rather than orphaning it.
+        diagnostics.push({
+          severity: 'warning', code: 'drift', path: guestPath(name),
+          message: codeHost
+            ? `${name} is shut off on ${home}; code places it on ${codeHost}: the plan migrates it there (a hypervisor that cannot migrate a shut-off domain fails that step: start it on ${home} first)`
+            : `${name} is shut off on ${home} and code no longer has it: the plan destroys it`,
+        });
         return;
       }
-      // Code removed or moved it: keep the record, so the plan destroys or migrates the domain rather than orphaning it.
-      diagnostics.push({
-        severity: 'warning', code: 'drift', path: guestPath(name),
-        message: codeHost
-          ? `${name} is shut off on ${home}; code places it on ${codeHost}: the plan migrates it there (a hypervisor that cannot migrate a shut-off domain fails that step: start it on ${home} first)`
-          : `${name} is shut off on ${home} and code no longer has it: the plan destroys it`,
-      });
-      return;
+      diagnostics.push({ severity: 'warning', code: 'drift', path: guestPath(name), message: `${name} is shut off on ${home}: the plan starts it again (its config and disks are kept)` });
     }
-    // A stopped domain reports the memory and vCPUs it would boot with: comparing them still finds changes made by hand.
+    // A stopped domain reports the memory and vCPUs it would boot with: comparing them still finds changes made by hand,
+    // before the plan starts it with them.
     if (d.memoryMiB !== g.spec.memoryMiB || d.vcpus !== g.spec.vcpus) {
-      items.push({ kind: 'guest-changed', host: home, guest: name, message: `${name} on ${home} runs with ${formatSize(d.memoryMiB)} and ${d.vcpus} vCPUs; state says ${formatSize(g.spec.memoryMiB)} and ${g.spec.vcpus} (changed by hand?)` });
+      items.push({ kind: 'guest-changed', host: home, guest: name, message: `${name} on ${home} ${d.running === false ? 'would boot' : 'runs'} with ${formatSize(d.memoryMiB)} and ${d.vcpus} vCPUs; state says ${formatSize(g.spec.memoryMiB)} and ${g.spec.vcpus} (changed by hand?)` });
       next.guests[name] = { ...next.guests[name], spec: { ...g.spec, memoryMiB: d.memoryMiB, vcpus: d.vcpus } };
     }
   };

@@ -166,6 +166,18 @@ new Guest(b, 'db-01', { role: 'db', vcpus: 1, memory: '1GiB' });
     expect((await p.run(['guests'])).out).toMatch(/│ web-01 +│ host-a +│ web +│ 1 +│ 1GiB +│ deployed +│/);
   });
 
+  it('sees memory changed by hand on a shut-off guest, so the plan sets it back before starting it', async () => {
+    writeFileSync(file('host-a', 'web-01'), JSON.stringify({ ...JSON.parse(readFileSync(file('host-a', 'web-01'), 'utf8')), running: false, memoryMiB: 1536 }));
+    const r = await p.run(['refresh', '--no-stats']);
+    expect(r.out).toContain('! web-01 on host-a is shut off; state records it running');
+    expect(r.out).toContain('! web-01 on host-a would boot with 1.5GiB and 1 vCPUs; state says 1GiB and 1 (changed by hand?)');
+    const plan = await p.run(['plan']);
+    expect(plan.out).toMatch(/web-01 on host-a: memory 1\.5GiB → 1GiB/);
+    expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
+    const after = JSON.parse(readFileSync(file('host-a', 'web-01'), 'utf8'));
+    expect([after.memoryMiB, after.running]).toEqual([1024, true]);
+  });
+
   it('plans to destroy a shut-off guest that code no longer has, instead of forgetting it', async () => {
     writeFileSync(file('host-a', 'web-01'), JSON.stringify({ ...JSON.parse(readFileSync(file('host-a', 'web-01'), 'utf8')), running: false }));
     expect((await p.run(['refresh'])).code).toBe(0);
