@@ -266,6 +266,41 @@ export class Packing {
   }
 
   /**
+   * `choose(ask, { weigh: policy })` restricted to `hosts` (names, any
+   * order), for a caller that has proved every other host either does not
+   * admit the guest or ranks after one of these (host-index.ts, the
+   * simulator's index): the same filter (`admits`), the same order
+   * (`rankOf`, `ranksBefore`, ties by name order) and the winner confirmed
+   * with `admit`. No sticky host, exclusions, `accept` or explanation;
+   * provider and selector are the caller's to have checked. Undefined when
+   * none of them admits the guest.
+   */
+  chooseAmong(guest: GuestSpec, hosts: readonly string[], policy: WeighPolicy): { host: string; guest: GuestSpec; usage: HostUsage } | undefined {
+    let best: Slot | undefined;
+    for (const h of hosts) {
+      const s = this.slot(h);
+      if (!admits(s.usage, guest)) continue;
+      rankOf(s.usage, guest, policy, RANK);
+      AMONG_E.i = s.index;
+      AMONG_E.soft = RANK.soft;
+      AMONG_E.empty = RANK.empty;
+      AMONG_E.score = RANK.score;
+      if (best === undefined || ranksBefore(AMONG_E, AMONG_B)) {
+        best = s;
+        AMONG_B.i = s.index;
+        AMONG_B.soft = RANK.soft;
+        AMONG_B.empty = RANK.empty;
+        AMONG_B.score = RANK.score;
+      }
+    }
+    if (best === undefined) return undefined;
+    const r = this.tryPlace(best.name, guest);
+    if (!r.ok) throw new Error(`placement pre-check admitted ${guest.name} on ${best.name} but admit refused it (${r.breaches.map((b) => b.mode).join(', ')})`);
+    this.lastChosen = best.index;
+    return { host: best.name, guest: r.guest, usage: r.usage };
+  }
+
+  /**
    * One pass over the matching hosts with no verdicts kept: the choice the
    * verdict heap would make, for a shape not seen before. Hosts that cannot
    * beat the best so far on soft limits or being in use are only counted
@@ -485,6 +520,9 @@ function rankOf(u: HostUsage, g: GuestSpec, policy: WeighPolicy, out: Rank): voi
 }
 
 const RANK: Rank = { soft: 0, empty: 0, score: 0 };
+/** `chooseAmong`'s entry under test and best so far, reused so a call allocates nothing for ranking. */
+const AMONG_E: HeapEntry = { i: 0, stamp: 0, soft: 0, empty: 0, score: 0 };
+const AMONG_B: HeapEntry = { i: 0, stamp: 0, soft: 0, empty: 0, score: 0 };
 
 /** The guest with every disk that has no `on` given a host disk: largest first, each to the disk with the most room left (then by name); see `diskChoice`. */
 export function onHost(guest: GuestSpec, u: HostUsage): GuestSpec {

@@ -2,9 +2,10 @@ import { performance } from 'node:perf_hooks';
 import { HvkitError } from '../errors';
 import { DEFAULT_CAPACITY, DEFAULT_RESERVE_OVERHEAD_MIB } from '../manifest/defaults';
 import type { GuestSpec, HostSpec } from '../manifest/types';
-import { hostUsage } from './admit';
+import { hostUsage, type HostUsage } from './admit';
 import { admits } from './fits';
-import { Packing, type WeighPolicy } from './placement';
+import { HostIndex } from './host-index';
+import { Packing, type Choice, type WeighPolicy } from './placement';
 import { evacuateInPlace, type MovableAsk } from './rebalance';
 import type { TraceRow } from './trace';
 import { fillUtilization, MEMORY, VCPUS } from './weigh';
@@ -40,6 +41,14 @@ export interface SimulateOptions {
   rebalance?: boolean;
   /** The trace's name in messages. @default 'trace' */
   file?: string;
+  /**
+   * Find each arrival's host through the host index (host-index.ts), which
+   * hands `Packing.chooseAmong` only the hosts that can win; false runs
+   * `Packing.choose` over every host instead. Both give the same figures
+   * (test/capacity/host-index.test.ts); the index scales with the fleet.
+   * @default true
+   */
+  index?: boolean;
   /** Milliseconds, for `decisionsPerSecond` only (the one figure that is not deterministic). @default performance.now */
   clock?: () => number;
 }
@@ -197,6 +206,10 @@ function lowerBounds(rows: readonly TraceRow[], departures: Int32Array, vcpuCap:
   return { at, peak };
 }
 
+function chosen(c: Choice): { host: string; guest: GuestSpec; usage: HostUsage } | undefined {
+  return c.ok ? { host: c.host, guest: c.guest, usage: c.usage } : undefined;
+}
+
 /** A host emptied by migration is worth trying when it is at most this full (the fuller of memory and vCPUs). */
 const EVACUATE_BELOW = 0.5;
 
@@ -205,6 +218,7 @@ function replay(rows: readonly TraceRow[], guests: readonly GuestSpec[], departu
   const fixed = opts.hosts !== undefined;
   const p = new Packing(Array.from({ length: fixed ? opts.hosts! : 1 }, (_, i) => ({ spec: simHost(i, opts), guests: [] })));
   let opened = p.hosts.length;
+  const hostIndex = opts.index === false ? undefined : new HostIndex(p, policy);
   const where: (string | undefined)[] = new Array(rows.length);
   const index = rebalance ? new Map<string, number>(rows.map((r, i) => [r.vmid, i])) : undefined;
   const movable = new Map<string, MovableAsk>();
@@ -228,6 +242,7 @@ function replay(rows: readonly TraceRow[], guests: readonly GuestSpec[], departu
     const h = where[j];
     if (h === undefined) return;
     p.remove(h, rows[j].vmid);
+    hostIndex?.update(h);
     where[j] = undefined;
     vcpusPlaced -= rows[j].vcpus;
     memoryPlaced -= rows[j].memoryMiB;
@@ -251,20 +266,29 @@ function replay(rows: readonly TraceRow[], guests: readonly GuestSpec[], departu
       if (!ev.ok) continue;
       migrations += ev.moves.length;
       inUse--;
-      for (const m of ev.moves) where[index!.get(m.guest)!] = m.to;
+      hostIndex?.update(h);
+      for (const m of ev.moves) {
+        where[index!.get(m.guest)!] = m.to;
+        hostIndex?.update(m.to);
+      }
     }
   }, (i) => {
-    const r = p.choose({ guest: guests[i], provider: 'local' }, { weigh: policy, explain: false });
-    if (r.ok) {
+    const r = hostIndex ? hostIndex.choose(guests[i]) : chosen(p.choose({ guest: guests[i], provider: 'local' }, { weigh: policy, explain: false }));
+    if (r) {
       if (p.guestCount(r.host) === 0) inUse++;
       p.add(r.host, r.guest, r.usage);
+      hostIndex?.update(r.host);
       where[i] = r.host;
       placed++;
       vcpusPlaced += rows[i].vcpus;
       memoryPlaced += rows[i].memoryMiB;
       if (rebalance) movable.set(rows[i].vmid, ASK);
       // Unlimited fleet: one empty host always stands ready, so "open a new host" is just another candidate.
-      if (!fixed && inUse === opened) p.addHost({ spec: simHost(opened++, opts), guests: [] });
+      if (!fixed && inUse === opened) {
+        const spec = simHost(opened++, opts);
+        p.addHost({ spec, guests: [] });
+        hostIndex?.addHost(spec.name);
+      }
     } else {
       failed++;
       beforeFirstFailure ??= placed;
