@@ -141,13 +141,16 @@ export function simulate(all: readonly TraceRow[], opts: SimulateOptions): Simul
     if (run.failedPlacements === undefined || beforeOversized === undefined) return run;
     return { ...run, failedPlacements: run.failedPlacements + oversized.length, placedBeforeFirstFailure: Math.min(run.placedBeforeFirstFailure!, beforeOversized) };
   };
-  const hvkit = failing(replay(rows, guests, departures, bound.at, opts, 'hvkit', opts.rebalance ?? false));
-  const firstFit = failing(replay(rows, guests, departures, bound.at, opts, 'first-fit', false));
-  const bestFit = failing(replay(rows, guests, departures, bound.at, opts, 'best-fit', false));
+  const caps = { vcpus: empty.capacities.vcpus, memory: empty.capacities.memory - empty.host.reserve.memoryMiB };
+  const { peakBound, ...hvkitRun } = replay(rows, guests, departures, bound.at, caps, opts, 'hvkit', opts.rebalance ?? false);
+  const hvkit = failing(hvkitRun);
+  const firstFit = failing(withoutBound(replay(rows, guests, departures, bound.at, caps, opts, 'first-fit', false)));
+  const bestFit = failing(withoutBound(replay(rows, guests, departures, bound.at, caps, opts, 'best-fit', false)));
   // Keys in the order the docs list them.
   return {
     peakHosts: hvkit.peakHosts,
-    peakLowerBound: bound.peak,
+    // A fixed fleet's bound counts the demand hvkit placed: what failed was never on a host.
+    peakLowerBound: opts.hosts === undefined ? bound.peak : peakBound,
     meanHostsOverLowerBound: hvkit.meanHostsOverLowerBound,
     ...(hvkit.migrations !== undefined ? { migrations: hvkit.migrations } : {}),
     ...(hvkit.failedPlacements !== undefined ? { failedPlacements: hvkit.failedPlacements, placedBeforeFirstFailure: hvkit.placedBeforeFirstFailure } : {}),
@@ -213,7 +216,17 @@ function chosen(c: Choice): { host: string; guest: GuestSpec; usage: HostUsage }
 /** A host emptied by migration is worth trying when it is at most this full (the fuller of memory and vCPUs). */
 const EVACUATE_BELOW = 0.5;
 
-function replay(rows: readonly TraceRow[], guests: readonly GuestSpec[], departures: Int32Array, bound: Int32Array, opts: SimulateOptions, policy: WeighPolicy, rebalance: boolean): RunFigures {
+function withoutBound({ peakBound: _, ...run }: RunFigures & { peakBound: number }): RunFigures {
+  return run;
+}
+
+/**
+ * One placement rule over the trace. `bound` is the lower bound of the whole
+ * demand at each arrival; on a fixed fleet the run's own bound is used
+ * instead, of the demand it placed (VMs that failed hold no host, so
+ * counting them would put the bound above the fleet).
+ */
+function replay(rows: readonly TraceRow[], guests: readonly GuestSpec[], departures: Int32Array, bound: Int32Array, caps: { vcpus: number; memory: number }, opts: SimulateOptions, policy: WeighPolicy, rebalance: boolean): RunFigures & { peakBound: number } {
   const clock = opts.clock ?? (() => performance.now());
   const fixed = opts.hosts !== undefined;
   const p = new Packing(Array.from({ length: fixed ? opts.hosts! : 1 }, (_, i) => ({ spec: simHost(i, opts), guests: [] })));
@@ -230,6 +243,7 @@ function replay(rows: readonly TraceRow[], guests: readonly GuestSpec[], departu
   let placed = 0;
   let beforeFirstFailure: number | undefined;
   let migrations = 0;
+  let peakBound = 0;
   const left = new Set<string>();
   const util = new Float64Array(6);
   // What hosts offer guests and what placed guests take, for the cheap "is there room elsewhere" test.
@@ -286,7 +300,7 @@ function replay(rows: readonly TraceRow[], guests: readonly GuestSpec[], departu
       // Unlimited fleet: one empty host always stands ready, so "open a new host" is just another candidate.
       if (!fixed && inUse === opened) {
         const spec = simHost(opened++, opts);
-        p.addHost({ spec, guests: [] });
+        p.appendHost({ spec, guests: [] });
         hostIndex?.addHost(spec.name);
       }
     } else {
@@ -294,7 +308,10 @@ function replay(rows: readonly TraceRow[], guests: readonly GuestSpec[], departu
       beforeFirstFailure ??= placed;
     }
     peak = Math.max(peak, inUse);
-    ratio += inUse / bound[i];
+    const b = fixed ? Math.max(Math.ceil(vcpusPlaced / caps.vcpus), Math.ceil(memoryPlaced / caps.memory)) : bound[i];
+    peakBound = Math.max(peakBound, b);
+    // Nothing placed and no host in use is perfect packing too.
+    ratio += b === 0 ? 1 : inUse / b;
   });
 
   const seconds = (clock() - start) / 1000;
@@ -304,5 +321,6 @@ function replay(rows: readonly TraceRow[], guests: readonly GuestSpec[], departu
     ...(rebalance ? { migrations } : {}),
     ...(fixed ? { failedPlacements: failed, placedBeforeFirstFailure: beforeFirstFailure ?? placed } : {}),
     decisionsPerSecond: Math.round(rows.length / Math.max(seconds, 1e-6)),
+    peakBound,
   };
 }

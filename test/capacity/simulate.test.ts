@@ -80,6 +80,27 @@ describe('simulate', () => {
     expect(s.failedPlacements).toBeUndefined();
   });
 
+  /**
+   * One host of 16 vCPUs and 64 GiB. t0 #1 5 vCPUs: placed (5). t1 #2 12 vCPUs: 17 > 16, fails.
+   * t2 #3 5 vCPUs 40 GiB: placed (10 vCPUs, 41 GiB). t3 #4 5 vCPUs: placed (15).
+   * Placed demand never needs more than the one host: bound 1 at every arrival, mean 1.
+   * Counting the failed VM too would say 2 hosts (⌈17/16⌉) are needed, above the fleet.
+   */
+  it('on a fixed fleet bounds only the demand that was placed: one host never has a lower bound of 2', () => {
+    const trace = parseTrace('vmid,cpu,mem,at,lt\n1,5,1,0,\n2,12,1,1,\n3,5,40,2,\n4,5,1,3,\n', 'c.csv');
+    const s = simulate(trace, { host: { cpus: 16, memoryMiB: 64 * 1024 }, hosts: 1, clock: () => 0 });
+    expect(s).toMatchObject({ peakHosts: 1, peakLowerBound: 1, meanHostsOverLowerBound: 1, failedPlacements: 1, placedBeforeFirstFailure: 1 });
+    expect(s.reference.firstFit).toMatchObject({ meanHostsOverLowerBound: 1, failedPlacements: 1 });
+    expect(s.reference.bestFit).toMatchObject({ meanHostsOverLowerBound: 1, failedPlacements: 1 });
+  });
+
+  it('on a fixed fleet short of hosts keeps the lower bound within the fleet and every mean at 1 or more', () => {
+    const s = simulate(generateTrace({ seed: 5, arrivals: 2000, concurrency: 500 }), { host: { cpus: 16, memoryMiB: 64 * 1024 }, hosts: 20 });
+    expect(s.failedPlacements).toBeGreaterThan(0);
+    expect(s.peakLowerBound).toBeLessThanOrEqual(20);
+    for (const run of [s, s.reference.firstFit, s.reference.bestFit]) expect(run.meanHostsOverLowerBound).toBeGreaterThanOrEqual(1);
+  });
+
   it('on a fixed fleet counts a VM larger than a host as a failed placement, in arrival order, still naming it as oversized', () => {
     // ok1 placed, big (8 vCPUs > 4) fails, ok2 placed: 1 failure, 1 placed before it.
     const s = simulate(parseTrace('vmid,cpu,mem,at,lt\nok1,2,1,0,5\nbig,8,1,1,5\nok2,1,1,2,5\n', 'big.csv'), { ...TEXTBOOK, hosts: 1, file: 'big.csv' });
