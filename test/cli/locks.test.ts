@@ -157,7 +157,7 @@ describe('state locks from the command line', () => {
 
     it('fails at once without it, and says the option exists', async () => {
       await holdLock();
-      const r = await p.run(['refresh']);
+      const r = await p.run(['refresh', '--no-stats']);
       expect(r.code).toBe(1);
       expect(r.err).toContain('(or pass --lock-timeout 2m to wait for it)');
       expect(r.err).not.toContain('Waiting');

@@ -99,7 +99,7 @@ describeWithTool('libvirt provider against a real libvirtd (QEMU driver)', 'libv
   it('shows memory changed by hand with virsh setmem --config as drift', async () => {
     await applied(BASE);
     expect(virsh('setmem', names[1], '80M', '--config').ok).toBe(true);
-    const r = await p.run(['refresh']);
+    const r = await p.run(['refresh', '--no-stats']);
     expect(r.out).toContain(`! ${names[1]} on ${prefix}-h2 runs with 80MiB and 1 vCPUs; state says 64MiB and 1 (changed by hand?)`);
     const plan = await p.run(['plan']);
     expect(plan.out).toContain(`update ${names[1]} on ${prefix}-h2: memory 80MiB → 64MiB while running`);
@@ -120,7 +120,7 @@ describeWithTool('libvirt provider against a real libvirtd (QEMU driver)', 'libv
 
   it('refresh records the node’s memory and CPUs for each host from facts', async () => {
     p.writeStack(stack({ ...BASE, withDb: false }));
-    const r = await p.run(['refresh']);
+    const r = await p.run(['refresh', '--no-stats']);
     expect(r.code, r.err + r.out).toBe(0);
     const node = nodeInfo();
     // Both hosts are the same libvirtd here, so both report this one node. That daemon also runs the domains of

@@ -29,7 +29,7 @@ describe('refresh, drift and import on the local provider', () => {
 
   it('shows a guest deleted by hand and plans to create it again', async () => {
     rmSync(domainFile('web-02'));
-    expect((await p.run(['refresh'])).out).toContain('! web-02 is recorded on host-a but the hypervisor does not run it (deleted by hand?)');
+    expect((await p.run(['refresh', '--no-stats'])).out).toContain('! web-02 is recorded on host-a but the hypervisor does not run it (deleted by hand?)');
     const plan = await p.run(['plan']);
     expect(plan.out).toContain('Drift (what the hypervisors run differs from state; the plan converges it)');
     expect(plan.out).toContain('  + create web-02 on host-a');
@@ -41,7 +41,7 @@ describe('refresh, drift and import on the local provider', () => {
   it('shows memory changed by hand and plans to set it back in place', async () => {
     const d = JSON.parse(readFileSync(domainFile('web-01'), 'utf8'));
     writeFileSync(domainFile('web-01'), JSON.stringify({ ...d, memoryMiB: 1536 }));
-    expect((await p.run(['refresh'])).out).toContain('! web-01 on host-a runs with 1.5GiB and 1 vCPUs; state says 1GiB and 1 (changed by hand?)');
+    expect((await p.run(['refresh', '--no-stats'])).out).toContain('! web-01 on host-a runs with 1.5GiB and 1 vCPUs; state says 1GiB and 1 (changed by hand?)');
     const plan = await p.run(['plan']);
     expect(plan.out).toContain('update web-01 on host-a: memory 1.5GiB → 1GiB while running');
     expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
@@ -50,7 +50,7 @@ describe('refresh, drift and import on the local provider', () => {
 
   it('shows a domain neither code nor state knows, without touching it', async () => {
     writeFileSync(domainFile('stray-01'), JSON.stringify({ name: 'stray-01', memoryMiB: 256, maxMemoryMiB: 256, vcpus: 1, maxVcpus: 1, running: true }));
-    expect((await p.run(['refresh'])).out).toContain('! host-a runs stray-01, which state does not know and code does not declare');
+    expect((await p.run(['refresh', '--no-stats'])).out).toContain('! host-a runs stray-01, which state does not know and code does not declare');
     const plan = await p.run(['plan', '--detailed-exitcode']);
     expect(plan.out).toContain('Warning: tokyo/host-a: host-a runs stray-01, which hvkit does not manage');
     expect(plan.code).toBe(0);
@@ -61,14 +61,14 @@ describe('refresh, drift and import on the local provider', () => {
   it('shows a host whose installed memory differs from code', async () => {
     const f = join(localHostDir(p.dir, 'host-a'), 'host.json');
     writeFileSync(f, JSON.stringify({ ...JSON.parse(readFileSync(f, 'utf8')), memoryMiB: 3072 }));
-    expect((await p.run(['refresh'])).out).toContain('! host-a reports 3GiB installed, code says 4GiB');
+    expect((await p.run(['refresh', '--no-stats'])).out).toContain('! host-a reports 3GiB installed, code says 4GiB');
     expect((await p.run(['plan'])).out).toContain('Warning: tokyo/host-a: host-a has 3GiB installed but code expects 4GiB: fit the missing DIMMs (or a DIMM failed)');
   });
 
   it('imports a domain that already runs instead of creating it again', async () => {
     p.writeStack(STACK.replace('app.synth();', "new Guest(fleet.node.findChild('host-a') as Host, 'db-01', { role: 'db', vcpus: 2, memory: '1GiB' });\napp.synth();"));
     writeFileSync(domainFile('db-01'), JSON.stringify({ name: 'db-01', memoryMiB: 512, maxMemoryMiB: 1024, vcpus: 2, maxVcpus: 2, running: true }));
-    await p.run(['refresh']);
+    await p.run(['refresh', '--no-stats']);
     const blocked = await p.run(['plan']);
     expect(blocked.code).toBe(1);
     expect(blocked.out).toContain('Error: tokyo/host-a/db-01: a domain named db-01 already runs on host-a: adopt it with `hvkit import db-01` instead of creating it again');
@@ -105,7 +105,7 @@ new Guest(b, 'db-01', { role: 'db', vcpus: 1, memory: '1GiB' });
 
   it('reports a guest on two hosts (a migration cut between its halves) as a duplicate, and plans nothing until it is resolved', async () => {
     writeFileSync(file('host-b', 'web-01'), readFileSync(file('host-a', 'web-01')));
-    const r = await p.run(['refresh']);
+    const r = await p.run(['refresh', '--no-stats']);
     expect(r.out).not.toContain('No drift');
     expect(r.out).toContain('! web-01 runs on host-a and host-b at once (a migration cut between its halves, or a copy made outside hvkit)');
     const plan = await p.run(['plan', '--json']);
@@ -120,7 +120,7 @@ new Guest(b, 'db-01', { role: 'db', vcpus: 1, memory: '1GiB' });
   it('reports a guest moved to another host outside hvkit, and plans to move it back where code places it', async () => {
     writeFileSync(file('host-b', 'web-01'), readFileSync(file('host-a', 'web-01')));
     rmSync(file('host-a', 'web-01'));
-    const r = await p.run(['refresh']);
+    const r = await p.run(['refresh', '--no-stats']);
     expect(r.out).toContain('! web-01 runs on host-b, not on host-a where state records it: moved outside hvkit');
     expect(r.out).not.toContain('deleted by hand');
     const plan = await p.run(['plan']);
@@ -135,7 +135,7 @@ new Guest(b, 'db-01', { role: 'db', vcpus: 1, memory: '1GiB' });
     p.writeStack(readFileSync(join(p.dir, 'stacks/main.ts'), 'utf8').replace("new Guest(a, 'web-01'", "new Guest(b, 'web-01'"));
     writeFileSync(file('host-b', 'web-01'), readFileSync(file('host-a', 'web-01')));
     rmSync(file('host-a', 'web-01'));
-    expect((await p.run(['refresh'])).out).toContain('! web-01 runs on host-b, not on host-a where state records it: moved outside hvkit');
+    expect((await p.run(['refresh', '--no-stats'])).out).toContain('! web-01 runs on host-b, not on host-a where state records it: moved outside hvkit');
     const plan = await p.run(['plan']);
     expect(plan.out).toContain('web-01 was moved to host-b outside hvkit, where code places it: the plan records it there and leaves it running');
     expect(plan.out).toContain('web-01 runs on host-b (moved outside hvkit), where code places it: recorded there');
@@ -155,7 +155,7 @@ new Guest(b, 'db-01', { role: 'db', vcpus: 1, memory: '1GiB' });
 
   it('reports a guest that is shut off, shows it stopped, and plans to start it', async () => {
     writeFileSync(file('host-a', 'web-01'), JSON.stringify({ ...JSON.parse(readFileSync(file('host-a', 'web-01'), 'utf8')), running: false }));
-    const r = await p.run(['refresh']);
+    const r = await p.run(['refresh', '--no-stats']);
     expect(r.out).toContain('! web-01 on host-a is shut off; state records it running');
     expect((await p.run(['guests'])).out).toMatch(/│ web-01 +│ host-a +│ web +│ 1 +│ 1GiB +│ stopped +│/);
     const plan = await p.run(['plan', '--detailed-exitcode']);
@@ -180,7 +180,7 @@ new Guest(b, 'db-01', { role: 'db', vcpus: 1, memory: '1GiB' });
 
   it('plans to destroy a shut-off guest that code no longer has, instead of forgetting it', async () => {
     writeFileSync(file('host-a', 'web-01'), JSON.stringify({ ...JSON.parse(readFileSync(file('host-a', 'web-01'), 'utf8')), running: false }));
-    expect((await p.run(['refresh'])).code).toBe(0);
+    expect((await p.run(['refresh', '--no-stats'])).code).toBe(0);
     p.writeStack(readFileSync(join(p.dir, 'stacks/main.ts'), 'utf8').replace(/new Guest\(a, 'web-01'[^\n]*\n/, ''));
     const plan = await p.run(['plan', '--detailed-exitcode']);
     expect(plan.code).toBe(2);
@@ -193,7 +193,7 @@ new Guest(b, 'db-01', { role: 'db', vcpus: 1, memory: '1GiB' });
 
   it('plans to migrate a shut-off guest that code moved, so no copy is left behind', async () => {
     writeFileSync(file('host-a', 'web-01'), JSON.stringify({ ...JSON.parse(readFileSync(file('host-a', 'web-01'), 'utf8')), running: false }));
-    expect((await p.run(['refresh'])).code).toBe(0);
+    expect((await p.run(['refresh', '--no-stats'])).code).toBe(0);
     p.writeStack(readFileSync(join(p.dir, 'stacks/main.ts'), 'utf8').replace("new Guest(a, 'web-01'", "new Guest(b, 'web-01'"));
     const plan = await p.run(['plan']);
     expect(plan.out).toContain('web-01 is shut off on host-a; code places it on host-b: the plan migrates it there');
@@ -205,7 +205,7 @@ new Guest(b, 'db-01', { role: 'db', vcpus: 1, memory: '1GiB' });
 
   it('does not plan from memory an earlier refresh saw on a host whose memory step reads it again', async () => {
     p.writeStack(readFileSync(join(p.dir, 'stacks/main.ts'), 'utf8').replace(`const a = new Host(fleet, 'host-a', ${HOST});`, `const a = new Host(fleet, 'host-a', ${HOST.replace("dimms: ['2GiB', '2GiB']", "dimms: ['2GiB', '2GiB', '2GiB', '2GiB']")});`));
-    await p.run(['refresh']);
+    await p.run(['refresh', '--no-stats']);
     const dimms = spawnSync(join(p.dir, 'providers/local/install-dimms'), ['host-a', '2GiB', '2GiB', '2GiB', '2GiB'], { cwd: p.dir, encoding: 'utf8' });
     expect(dimms.status, dimms.stderr).toBe(0);
     const plan = await p.run(['plan']);

@@ -91,7 +91,7 @@ describe('refresh and power', () => {
     p.writeStack(stack('running'));
     expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
     setRunning('web-01', false);
-    expect((await p.run(['refresh'])).out).toContain('! web-01 on host-a is shut off; state records it running (stopped outside hvkit, or it crashed)');
+    expect((await p.run(['refresh', '--no-stats'])).out).toContain('! web-01 on host-a is shut off; state records it running (stopped outside hvkit, or it crashed)');
     const plan = await p.run(['plan']);
     expect(plan.out).toContain("1. start web-01 on host-a (power 'running' in code)");
     expect(plan.out).not.toContain('create web-01');
@@ -104,7 +104,7 @@ describe('refresh and power', () => {
     expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
     setRunning('db-01', false);
     p.writeStack(stack('stopped'));
-    const r = await p.run(['refresh']);
+    const r = await p.run(['refresh', '--no-stats']);
     expect(r.out).toContain('No drift');
     const plan = await p.run(['plan', '--detailed-exitcode']);
     // Only the record of the prop: the guest already is as code says.
@@ -119,7 +119,7 @@ describe('refresh and power', () => {
     p.writeStack(stack('stopped'));
     expect((await p.run(['apply', '--auto-approve'])).code).toBe(0);
     setRunning('db-01', true);
-    const r = await p.run(['refresh']);
+    const r = await p.run(['refresh', '--no-stats']);
     expect(r.out).toContain("! db-01 on host-a runs; code says power: 'stopped' (started outside hvkit?)");
     const plan = await p.run(['plan']);
     expect(plan.out).toContain("db-01 runs on host-a, but code says power: 'stopped': the plan shuts it down");
