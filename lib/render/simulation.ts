@@ -30,7 +30,7 @@ export function simulationText(s: Simulation, setup: SimulationSetup): { intro: 
   // An empty trace has no bound to be over: say so instead of printing NaN%.
   if (setup.arrivals === 0) return { intro, head, rows: [row(rebalanced ? 'hvkit (rebalancing)' : 'hvkit', s), row('first-fit', s.reference.firstFit), row('best-fit', s.reference.bestFit)], outro: 'The trace has no requests: nothing to place, 0 hosts.' };
   const outro = [
-    `Lower bound: ${s.peakLowerBound} host${s.peakLowerBound === 1 ? '' : 's'} (the busiest moment's demand over one host's capacity, the scarcer resource; no packing needs fewer).`,
+    `Lower bound: ${s.peakLowerBound} host${s.peakLowerBound === 1 ? '' : 's'} (the busiest moment's ${fixed ? 'placed ' : ''}demand over one host's capacity, the scarcer resource; no packing needs fewer).`,
     fixed
       ? `${s.failedPlacements ? `${s.failedPlacements} request${s.failedPlacements === 1 ? '' : 's'} found no room: ${setup.hosts} hosts are too few for this demand with hvkit placement.` : `All requests fit on ${setup.hosts} hosts with hvkit placement.`}`
       : `Buy ${s.peakHosts} host${s.peakHosts === 1 ? '' : 's'} for this demand with hvkit placement (${pct(s.peakHosts)} over the bound; Best-Fit needs ${s.reference.bestFit.peakHosts}, First-Fit ${s.reference.firstFit.peakHosts}), plus what N+1 keeps spare.`,

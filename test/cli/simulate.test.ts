@@ -55,6 +55,13 @@ describe('hvkit simulate', () => {
     expect(JSON.parse((await run(['big.csv', '--host', 'cpus=4,memory=8GiB', '--json'])).out)).toMatchObject({ peakHosts: 1, peakLowerBound: 1, oversized: { count: 1 } });
   });
 
+  it('on a fixed fleet says its lower bound is of the placed demand, never above the fleet', async () => {
+    // One 4-CPU host: A (2) placed, B (3) no room, C (1) placed, D (2) no room, A leaves, E (2) placed: at most 3 vCPUs placed, bound 1 (all 8 asked would say 2).
+    const r = await run(['trace.csv', ...HOST, '--hosts', '1']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("Lower bound: 1 host (the busiest moment's placed demand over one host's capacity");
+  });
+
   it('prints a table with hvkit, First-Fit and Best-Fit and what to buy', async () => {
     const r = await run(['trace.csv', ...HOST]);
     expect(r.code).toBe(0);
