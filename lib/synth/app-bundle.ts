@@ -1,6 +1,9 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Loader, OnLoadArgs, OnLoadResult, PluginBuild } from 'esbuild';
 import { HvkitError } from '../errors';
 
 const require = createRequire(import.meta.url);
@@ -33,14 +36,86 @@ export function onlyAppFromCdktf(file: string): boolean {
   return imports.every((m) => m[2].split(',').map((n) => n.trim()).filter(Boolean).every((n) => LITE_NAMES.test(n)));
 }
 
-/** The folder of the project's own hvkit (its TypeScript sources), if it has one. */
-function projectHvkit(projectDir: string): { entry: string; lib: string } | undefined {
+/** The project's own hvkit, if it has one, at its real location (a linked hvkit's folder is outside the project). */
+interface ProjectHvkit {
+  /** lib/index.ts. */
+  readonly entry: string;
+  /** The folder of its TypeScript sources. */
+  readonly lib: string;
+  /** The package's folder, where its own dependencies resolve from. */
+  readonly root: string;
+}
+
+function projectHvkit(projectDir: string): ProjectHvkit | undefined {
   try {
+    // require.resolve follows symlinks: an `npm link`ed, `file:` or pnpm hvkit is found where it really is.
     const entry = require.resolve('hvkit', { paths: [projectDir] });
-    return { entry, lib: dirname(entry) };
+    let root = dirname(entry);
+    try {
+      root = dirname(require.resolve('hvkit/package.json', { paths: [projectDir] }));
+    } catch {
+      // An hvkit that does not export its package.json keeps its sources in lib/.
+      root = dirname(dirname(entry));
+    }
+    return { entry, lib: dirname(entry), root };
   } catch {
     return undefined;
   }
+}
+
+/** esbuild's loader for each kind of source file it compiles into the bundle. */
+const LOADERS: Readonly<Record<string, Loader>> = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.jsx': 'jsx' };
+const SOURCE_FILE = /\.(?:[cm]?[jt]s|[jt]sx)$/;
+const IMPORT_META = /\bimport\.meta\.(url|filename|dirname)\b/g;
+
+/**
+ * A source file whose `import.meta.url` (filename, dirname) means the file
+ * itself, as under tsx, not the bundle in node_modules/.cache: hvkit's
+ * `createRequire(import.meta.url)` finds its own packages, and an app's
+ * `new URL('./hosts.json', import.meta.url)` its own folder.
+ */
+async function ownImportMeta(args: OnLoadArgs): Promise<OnLoadResult | undefined> {
+  const loader = LOADERS[args.path.slice(args.path.lastIndexOf('.'))];
+  if (args.namespace !== 'file' || !loader) return undefined;
+  const source = await readFile(args.path, 'utf8');
+  if (!source.includes('import.meta.')) return undefined;
+  const meta: Record<string, string> = { url: pathToFileURL(args.path).href, filename: args.path, dirname: dirname(args.path) };
+  return { contents: source.replace(IMPORT_META, (_, key: string) => JSON.stringify(meta[key])), loader };
+}
+
+/** An import path that names a package (esbuild's own test for `packages: 'external'`). */
+const PACKAGE_PATH = /^[^./]|^\.[^./]|^\.\.[^/]/;
+
+/**
+ * Resolves imports as Node does from a given folder, with esbuild's resolver
+ * (exports maps and the `import` condition, not bundler-only ones): a build
+ * of its own, since the app's build leaves every package path external.
+ */
+interface PackageResolver {
+  /** The file `path` means when imported from `resolveDir`; undefined when it cannot be found. */
+  resolve(path: string, resolveDir: string): Promise<string | undefined>;
+  dispose(): Promise<void>;
+}
+
+async function packageResolver(esbuild: typeof import('esbuild')): Promise<PackageResolver> {
+  let build: PluginBuild | undefined;
+  const ctx = await esbuild.context({
+    bundle: true,
+    write: false,
+    platform: 'node',
+    format: 'esm',
+    // Node knows no `module` condition, which esbuild adds by default.
+    conditions: [],
+    logLevel: 'silent',
+    plugins: [{ name: 'hvkit-resolver', setup: (b) => void (build = b) }],
+  });
+  return {
+    async resolve(path, resolveDir) {
+      const r = await build!.resolve(path, { kind: 'import-statement', resolveDir });
+      return r.errors.length === 0 && !r.external && r.path ? r.path : undefined;
+    },
+    dispose: () => ctx.dispose(),
+  };
 }
 
 /**
@@ -61,6 +136,14 @@ export async function bundleApp(file: string, projectDir: string): Promise<AppBu
   const outfile = join(dir, 'app.mjs');
   const lite = join(hvkit.lib, 'constructs', 'private', 'cdktf-lite.ts');
   const esbuild = await import('esbuild');
+  let ownPackages: PackageResolver | undefined;
+  const inHvkit = (importer: string) => importer.startsWith(hvkit.root + sep) && !importer.slice(hvkit.root.length).includes(`${sep}node_modules${sep}`);
+  const ownPackage = async (args: { path: string; importer: string; resolveDir: string }) => {
+    if (!inHvkit(args.importer)) return undefined;
+    const path = await ownPackages!.resolve(args.path, args.resolveDir);
+    // A file URL: an absolute path is no valid ES import specifier once it holds '#' or '%'.
+    return path ? { path: pathToFileURL(path).href, external: true } : undefined;
+  };
   const once = async (useLite: boolean): Promise<boolean> => {
     let appUsesCdktf = false;
     await esbuild.build({
@@ -88,14 +171,21 @@ export async function bundleApp(file: string, projectDir: string): Promise<AppBu
           b.onResolve({ filter: /^cdktf$/ }, (args) => {
             const liteEnough = args.importer.startsWith(hvkit.lib) || onlyAppFromCdktf(args.importer);
             if (!liteEnough) appUsesCdktf = true;
-            return useLite && liteEnough && existsSync(lite) ? { path: lite } : undefined;
+            if (useLite && liteEnough && existsSync(lite)) return { path: lite };
+            return ownPackage(args);
           });
+          // The app's packages load from the project, as the bundle lies in its node_modules;
+          // hvkit's own from where hvkit really is, as under tsx: a linked hvkit's dependencies
+          // are not in the project (pnpm, npm link, a `file:` dependency).
+          b.onResolve({ filter: PACKAGE_PATH }, ownPackage);
+          b.onLoad({ filter: SOURCE_FILE }, ownImportMeta);
         },
       }],
     });
     return appUsesCdktf;
   };
   try {
+    ownPackages = await packageResolver(esbuild);
     if (await once(true)) await once(false);
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
@@ -103,6 +193,7 @@ export async function bundleApp(file: string, projectDir: string): Promise<AppBu
     const first = errors[0];
     throw new HvkitError(first ? `${first.location ? `${first.location.file}:${first.location.line}:${first.location.column}: ` : ''}${first.text}` : `cannot compile ${file}: ${(e as Error).message}`);
   } finally {
+    await ownPackages?.dispose();
     // The service is a child process: left running, it outlives the command.
     await esbuild.stop();
   }
