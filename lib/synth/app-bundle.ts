@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
@@ -10,8 +10,12 @@ const require = createRequire(import.meta.url);
 
 /** A fleet app compiled into one ES module, started by lib/synth/session-entry.ts. */
 export interface AppBundle {
-  /** The module to run, under the project's node_modules so its packages resolve. */
+  /** The module to run, under the project's node_modules so its packages resolve (a real path, as stack traces name it). */
   readonly file: string;
+  /** Its source map, which leads a stack frame back to the app's own file. */
+  readonly map: string;
+  /** The folder of the project's hvkit's sources, whose frames are no user's code. */
+  readonly hvkitLib: string;
   /** Removes the module. */
   dispose(): void;
 }
@@ -46,7 +50,7 @@ interface ProjectHvkit {
   readonly root: string;
 }
 
-function projectHvkit(projectDir: string): ProjectHvkit | undefined {
+export function projectHvkit(projectDir: string): ProjectHvkit | undefined {
   try {
     // require.resolve follows symlinks: an `npm link`ed, `file:` or pnpm hvkit is found where it really is.
     const entry = require.resolve('hvkit', { paths: [projectDir] });
@@ -132,7 +136,7 @@ export async function bundleApp(file: string, projectDir: string): Promise<AppBu
   if (!hvkit || !start || !existsSync(start)) return undefined;
   const cache = join(projectDir, 'node_modules', '.cache', 'hvkit');
   mkdirSync(cache, { recursive: true });
-  const dir = mkdtempSync(join(cache, 'app-'));
+  const dir = realpathSync(mkdtempSync(join(cache, 'app-')));
   const outfile = join(dir, 'app.mjs');
   const lite = join(hvkit.lib, 'constructs', 'private', 'cdktf-lite.ts');
   const esbuild = await import('esbuild');
@@ -159,6 +163,9 @@ export async function bundleApp(file: string, projectDir: string): Promise<AppBu
       format: 'esm',
       target: 'node20',
       packages: 'external',
+      // Only to name the app's line in an error it throws: the sources themselves are on disk.
+      sourcemap: 'external',
+      sourcesContent: false,
       logLevel: 'silent',
       plugins: [{
         name: 'hvkit-source',
@@ -197,5 +204,5 @@ export async function bundleApp(file: string, projectDir: string): Promise<AppBu
     // The service is a child process: left running, it outlives the command.
     await esbuild.stop();
   }
-  return { file: outfile, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+  return { file: outfile, map: `${outfile}.map`, hvkitLib: hvkit.lib, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -18,6 +18,8 @@ export interface AppOutcome {
   readonly manifests: Manifest[];
   /** Why the app failed (thrown error, exit code), on one line; undefined when it ran to the end. */
   readonly failure?: string;
+  /** Where in the user's source the failure was thrown, `file:line:column`. @default unknown */
+  readonly at?: string;
   /**
    * The app did what only a process of its own may (process.chdir, umask,
    * setuid): a worker refused it, so the app must run again as a process. @default false
@@ -33,7 +35,7 @@ export interface AppOutcome {
 export function settle(o: AppOutcome): AppRun {
   const problems = o.events.flatMap((e) => (e.kind === 'problems' ? e.problems : []));
   if (problems.length) throw new ValidationError(problems);
-  if (o.failure !== undefined) throw new HvkitError(`the app ${o.app} failed: ${o.failure}`);
+  if (o.failure !== undefined) throw new HvkitError(`the app ${o.app} failed${o.at ? ` at ${o.at}` : ''}: ${o.failure}`);
   const outputs = new Map<string, string | undefined>();
   for (const e of o.events) if (e.kind === 'synthesized') outputs.set(e.fleet, e.out);
   const forgotten = o.events
@@ -55,7 +57,7 @@ export function settle(o: AppOutcome): AppRun {
  */
 export function crashMessage(stderr: string, code: number): string {
   const lines = stderr.split('\n');
-  const start = lines.findIndex((l) => /^(?:Uncaught )?[A-Za-z_$][\w$]*(?: \[[A-Z_0-9]+\])?: \S/.test(l) && /(Error|Exception)\b/.test(l.split(':')[0]));
+  const start = crashStart(lines);
   if (start >= 0) {
     const message: string[] = [];
     for (const l of lines.slice(start)) {
@@ -67,4 +69,16 @@ export function crashMessage(stderr: string, code: number): string {
   }
   const last = lines.map((l) => l.trim()).filter(Boolean).pop();
   return last ? `${last} (exit ${code})` : `it exited with code ${code}`;
+}
+
+/** The line of a crashed Node app's stderr where its uncaught error begins; -1 when there is none. */
+function crashStart(lines: readonly string[]): number {
+  return lines.findIndex((l) => /^(?:Uncaught )?[A-Za-z_$][\w$]*(?: \[[A-Z_0-9]+\])?: \S/.test(l) && /(Error|Exception)\b/.test(l.split(':')[0]));
+}
+
+/** The uncaught error of a crashed Node app with its stack trace, from its stderr; undefined when it printed none. */
+export function crashStack(stderr: string): string | undefined {
+  const lines = stderr.split('\n');
+  const start = crashStart(lines);
+  return start >= 0 ? lines.slice(start).join('\n') : undefined;
 }

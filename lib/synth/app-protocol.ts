@@ -40,6 +40,8 @@ export interface ErrorData {
   readonly problems?: readonly Problem[];
   /** Node's error code (`ERR_WORKER_UNSUPPORTED_OPERATION` tells the app needs a process of its own). */
   readonly code?: string;
+  /** Its stack trace, from which the CLI takes the app's line that threw (never shown whole). */
+  readonly stack?: string;
 }
 
 /** What a synthesis worker posts to the CLI, in order; `ended` or `failed` comes last. */
@@ -79,8 +81,8 @@ export function post(message: SessionMessage): boolean {
 export function errorData(e: unknown): ErrorData {
   if (isValidationError(e)) return { name: e.name, message: e.message, problems: e.problems.map((p) => ({ path: String(p.path), message: String(p.message) })) };
   if (e instanceof Error || isHvkitError(e)) {
-    const code = (e as { code?: unknown }).code;
-    return { name: String(e.name), message: String(e.message), ...(typeof code === 'string' ? { code } : {}) };
+    const { code, stack } = e as { code?: unknown; stack?: unknown };
+    return { name: String(e.name), message: String(e.message), ...(typeof code === 'string' ? { code } : {}), ...(typeof stack === 'string' ? { stack } : {}) };
   }
   return { name: 'Error', message: String(e) };
 }

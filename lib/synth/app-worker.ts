@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { checkManifestObject } from '../manifest/load';
 import type { AppOutcome } from './app-outcome';
+import type { UserPosition } from './app-position';
 import { ENV_MODE, errorData, SESSION_KEY, SESSION_VERSION, type AppEvent, type ErrorData, type SessionMessage } from './app-protocol';
 
 /** What a synthesis worker said, and how it ended. */
@@ -22,7 +23,7 @@ interface WorkerRun {
  * CLI's working directory, which must be the project folder for the app's
  * relative paths to mean what they mean under tsx.
  */
-export async function runInWorker(bundle: string, name: string, env: NodeJS.ProcessEnv): Promise<AppOutcome> {
+export async function runInWorker(bundle: string, name: string, env: NodeJS.ProcessEnv, position?: UserPosition): Promise<AppOutcome> {
   // Other stacks of a cdktf App still write Terraform JSON: keep it out of the project's cdktf.out.
   const outdir = mkdtempSync(join(tmpdir(), 'hvkit-out-'));
   try {
@@ -35,7 +36,7 @@ export async function runInWorker(bundle: string, name: string, env: NodeJS.Proc
     // hvkit's stdout carries its own output only (a plan, JSON lines): what the app prints goes to stderr.
     worker.stdout.pipe(process.stderr, { end: false });
     const run = await runWorker(worker);
-    return outcomeOf(name, run);
+    return outcomeOf(name, run, position);
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
@@ -58,8 +59,8 @@ function runWorker(worker: Worker): Promise<WorkerRun> {
   });
 }
 
-/** How the run ended, in the terms the child-process path uses too. */
-export function outcomeOf(name: string, run: WorkerRun): AppOutcome {
+/** How the run ended, in the terms the child-process path uses too; `position` finds the user's line that threw. */
+export function outcomeOf(name: string, run: WorkerRun, position?: UserPosition): AppOutcome {
   const events: AppEvent[] = [];
   const manifests: Extract<SessionMessage, { kind: 'manifest' }>[] = [];
   let ended = false;
@@ -85,7 +86,8 @@ export function outcomeOf(name: string, run: WorkerRun): AppOutcome {
   const failure = thrown ? oneLine(thrown) : !ended && run.exitCode !== 0 ? `it called process.exit(${run.exitCode})` : undefined;
   if (thrown?.code === WORKER_UNSUPPORTED || /is not supported in workers/.test(thrown?.message ?? '')) return { app: name, events: [], manifests: [], failure, needsProcess: true };
   // Same checks as a manifest read from disk: the app may run another hvkit version.
-  return { app: name, events, manifests: failure === undefined ? manifests.map((m) => checkManifestObject(`fleet ${m.fleet}`, JSON.parse(m.json), m.heldToSchema)) : [], failure };
+  const at = thrown ? position?.of(thrown.stack) : undefined;
+  return { app: name, events, manifests: failure === undefined ? manifests.map((m) => checkManifestObject(`fleet ${m.fleet}`, JSON.parse(m.json), m.heldToSchema)) : [], failure, ...(at ? { at } : {}) };
 }
 
 const WORKER_UNSUPPORTED = 'ERR_WORKER_UNSUPPORTED_OPERATION';

@@ -6,8 +6,9 @@ import { HvkitError } from '../errors';
 import { loadManifest } from '../manifest/load';
 import type { Manifest } from '../manifest/types';
 import { appCommand, appFile, parseCommand, tsxFile } from './app-command';
-import { bundleApp } from './app-bundle';
-import { crashMessage, settle, type AppOutcome, type AppRun } from './app-outcome';
+import { bundleApp, projectHvkit } from './app-bundle';
+import { crashMessage, crashStack, settle, type AppOutcome, type AppRun } from './app-outcome';
+import { UserPosition } from './app-position';
 import { ENV_MANIFEST_DIR, ENV_MODE, ENV_REPORT_FILE, MANIFEST_FILE, type AppEvent } from './app-protocol';
 import { runInWorker } from './app-worker';
 
@@ -46,14 +47,17 @@ export async function synthApp(opts: RunAppOptions): Promise<AppRun> {
   const name = script ?? `\`${written.join(' ')}\``;
   const file = tsxFile(written);
   const env = opts.env ?? process.env;
+  // Stack traces name files by their real paths.
+  const projectDir = realpathSync(opts.projectDir);
   if (opts.mode === 'manifest' && file && env.HVKIT_APP_PROCESS !== 'separate') {
     const bundle = await bundleApp(resolve(opts.projectDir, file), opts.projectDir);
     if (bundle) {
       try {
         // A worker shares hvkit's working directory; an app whose relative paths mean another folder runs in its own process there.
-        const inWorker = realpathSync(opts.projectDir) === realpathSync(process.cwd());
-        const child = () => runChild([process.execPath, bundle.file], name, opts, env);
-        let outcome = inWorker ? await runInWorker(bundle.file, name, env) : await child();
+        const inWorker = projectDir === realpathSync(process.cwd());
+        const position = new UserPosition({ projectDir, exclude: [bundle.hvkitLib], bundle });
+        const child = () => runChild([process.execPath, bundle.file], name, opts, env, position);
+        let outcome = inWorker ? await runInWorker(bundle.file, name, env, position) : await child();
         // An app that changes its process (chdir, umask) gets a process of its own, as under tsx.
         if (outcome.needsProcess) outcome = await child();
         return settle(outcome);
@@ -62,11 +66,17 @@ export async function synthApp(opts: RunAppOptions): Promise<AppRun> {
       }
     }
   }
-  return settle(await runChild(appCommand(opts.projectDir, opts.app), name, opts, env));
+  const hvkitLib = projectHvkit(projectDir)?.lib;
+  const position = new UserPosition({ projectDir, exclude: hvkitLib ? [hvkitLib] : [] });
+  return settle(await runChild(appCommand(opts.projectDir, opts.app), name, opts, env, position));
 }
 
-/** Runs the app as a child process in the project folder; it talks through files named in its environment. */
-async function runChild(argv: string[], name: string, opts: RunAppOptions, baseEnv: NodeJS.ProcessEnv): Promise<AppOutcome> {
+/**
+ * Runs the app as a child process in the project folder; it talks through
+ * files named in its environment. `position` finds the user's line in the
+ * stack trace of a crash.
+ */
+async function runChild(argv: string[], name: string, opts: RunAppOptions, baseEnv: NodeJS.ProcessEnv, position: UserPosition): Promise<AppOutcome> {
   const work = mkdtempSync(join(tmpdir(), 'hvkit-app-'));
   const manifestDir = join(work, 'manifests');
   const reportFile = join(work, 'report.jsonl');
@@ -86,7 +96,9 @@ async function runChild(argv: string[], name: string, opts: RunAppOptions, baseE
     const manifests = code === 0 && existsSync(manifestDir)
       ? readdirSync(manifestDir).sort().filter((f) => existsSync(join(manifestDir, f, MANIFEST_FILE))).map((f) => loadManifest(join(manifestDir, f, MANIFEST_FILE)))
       : [];
-    return { app: name, events, manifests, failure: code === 0 ? undefined : crashMessage(stderr, code) };
+    if (code === 0) return { app: name, events, manifests };
+    const at = position.of(crashStack(stderr));
+    return { app: name, events, manifests, failure: crashMessage(stderr, code), ...(at ? { at } : {}) };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

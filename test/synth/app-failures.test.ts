@@ -58,10 +58,10 @@ describe('a fleet app that goes wrong', () => {
   });
 
   for (const { way, args, env } of WAYS) {
-    it(`names the file of an app that throws, on one line, ${way}`, async () => {
+    it(`names the file and line of an app that throws, on one line, ${way}`, async () => {
       p.writeStack(`${IMPORTS.cdktf}\nconst app = new App();\nnew Fleet(app, 'tokyo');\nthrow new Error('cannot reach the inventory');\n`, 'stacks/throws.ts');
       const r = await p.run([...args, '--app', 'npx tsx stacks/throws.ts'], { env });
-      expect(r).toMatchObject({ code: 1, err: 'Error: the app stacks/throws.ts failed: cannot reach the inventory\n' });
+      expect(r).toMatchObject({ code: 1, err: 'Error: the app stacks/throws.ts failed at stacks/throws.ts:5:7: cannot reach the inventory\n' });
     });
 
     it(`names the file of an app that calls process.exit, ${way}`, async () => {
