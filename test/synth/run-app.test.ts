@@ -43,3 +43,29 @@ describe('an app that reads ./hosts.json finds it in the project folder', () => 
     expect(planned(r.out)).toEqual(expected);
   });
 });
+
+/** An app that reads a file beside it, named through import.meta.url as ES modules do. */
+const READS_BESIDE = READS_HOSTS.replace("readFileSync('./hosts.json', 'utf8')", "readFileSync(new URL('./hosts.json', import.meta.url), 'utf8')");
+
+describe('an app that reads a file beside it through import.meta.url finds it in its own folder, as under tsx', () => {
+  let p: TempProject;
+  beforeAll(() => {
+    p = tempProject();
+    p.writeStack(READS_BESIDE);
+    writeFileSync(join(p.dir, 'stacks', 'hosts.json'), JSON.stringify(['kvm-a', 'kvm-b']));
+  });
+  afterAll(() => p.cleanup());
+  const planned = (out: string) => out.split('\n').filter((l) => l.includes('+ create')).length;
+
+  it('run in hvkit’s synthesis worker, from its bundle in node_modules/.cache', async () => {
+    const r = await spawnCli(p.dir, ['plan']).done;
+    expect(r.code, r.err).toBe(0);
+    expect(planned(r.out)).toBe(2);
+  });
+
+  it('run as its own command (HVKIT_APP_PROCESS=separate)', async () => {
+    const r = await p.run(['plan'], { env: { HVKIT_APP_PROCESS: 'separate' } });
+    expect(r.code, r.err).toBe(0);
+    expect(planned(r.out)).toBe(2);
+  });
+});
