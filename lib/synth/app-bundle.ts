@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Loader, OnLoadArgs, OnLoadResult, PluginBuild } from 'esbuild';
 import { HvkitError } from '../errors';
@@ -129,8 +129,9 @@ async function packageResolver(esbuild: typeof import('esbuild')): Promise<Packa
  * Undefined when the project's hvkit cannot start such a module (an hvkit
  * without lib/synth/session-entry.ts, or none): run the app's command then.
  * esbuild's service is stopped before this returns, whatever happened.
+ * A file that does not compile is an HvkitError naming the app (`name`) and the position.
  */
-export async function bundleApp(file: string, projectDir: string): Promise<AppBundle | undefined> {
+export async function bundleApp(file: string, projectDir: string, name = file): Promise<AppBundle | undefined> {
   const hvkit = projectHvkit(projectDir);
   const start = hvkit && join(hvkit.lib, 'synth', 'session-entry.ts');
   if (!hvkit || !start || !existsSync(start)) return undefined;
@@ -198,7 +199,10 @@ export async function bundleApp(file: string, projectDir: string): Promise<AppBu
     rmSync(dir, { recursive: true, force: true });
     const errors = (e as { errors?: { text: string; location?: { file: string; line: number; column: number } }[] }).errors ?? [];
     const first = errors[0];
-    throw new HvkitError(first ? `${first.location ? `${first.location.file}:${first.location.line}:${first.location.column}: ` : ''}${first.text}` : `cannot compile ${file}: ${(e as Error).message}`);
+    if (!first) throw new HvkitError(`cannot compile ${file}: ${(e as Error).message}`);
+    // esbuild names files relative to its working directory and counts columns from 0; hvkit, as V8 and editors, from 1.
+    const at = first.location && `${relative(projectDir, resolve(first.location.file))}:${first.location.line}:${first.location.column + 1}`;
+    throw new HvkitError(`the app ${name} failed${at ? ` at ${at}` : ''}: ${first.text}`);
   } finally {
     await ownPackages?.dispose();
     // The service is a child process: left running, it outlives the command.

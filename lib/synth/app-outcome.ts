@@ -82,3 +82,24 @@ export function crashStack(stderr: string): string | undefined {
   const start = crashStart(lines);
   return start >= 0 ? lines.slice(start).join('\n') : undefined;
 }
+
+/** A file that did not compile, as tsx (esbuild) reports it; the column counts from 1. */
+export interface CompileError {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly text: string;
+}
+
+/**
+ * The first compile error in a crashed tsx app's stderr (`Error [TransformError]:
+ * Transform failed with 1 error:` and then `/p/main.ts:5:104: ERROR: …`); undefined when there is none.
+ */
+export function compileError(stderr: string): CompileError | undefined {
+  const lines = stderr.split('\n');
+  const start = lines.findIndex((l) => /^\S*Error \[TransformError\]: /.test(l));
+  if (start < 0) return undefined;
+  const m = /^(\/.*?):(\d+):(\d+): ERROR: (.+)$/.exec(lines[start + 1] ?? '');
+  // esbuild counts columns from 0.
+  return m ? { file: m[1], line: Number(m[2]), column: Number(m[3]) + 1, text: m[4].trim() } : undefined;
+}

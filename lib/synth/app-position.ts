@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { SourceMap, type SourceMapPayload } from 'node:module';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,12 +53,18 @@ export class UserPosition {
 
   constructor(private readonly code: UserCode) {}
 
+  /** The project folder positions are relative to. */
+  get projectDir(): string {
+    return this.code.projectDir;
+  }
+
   /** The first user position in `stack`; undefined when no frame is the user's. */
   of(stack: string | undefined): string | undefined {
     if (!stack) return undefined;
     for (const frame of stackFrames(stack)) {
       const f = this.original(frame);
-      if (f && this.isUsers(f.file)) return `${relative(this.code.projectDir, f.file)}:${f.line}:${f.column}`;
+      // A file that is not on disk is none of the user's: the bundle's own start, made up from a string.
+      if (f && this.isUsers(f.file) && existsSync(f.file)) return `${relative(this.code.projectDir, f.file)}:${f.line}:${f.column}`;
     }
     return undefined;
   }

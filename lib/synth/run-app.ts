@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { HvkitError } from '../errors';
 import { loadManifest } from '../manifest/load';
 import type { Manifest } from '../manifest/types';
 import { appCommand, appFile, parseCommand, tsxFile } from './app-command';
 import { bundleApp, projectHvkit } from './app-bundle';
-import { crashMessage, crashStack, settle, type AppOutcome, type AppRun } from './app-outcome';
+import { compileError, crashMessage, crashStack, settle, type AppOutcome, type AppRun } from './app-outcome';
 import { UserPosition } from './app-position';
 import { ENV_MANIFEST_DIR, ENV_MODE, ENV_REPORT_FILE, MANIFEST_FILE, type AppEvent } from './app-protocol';
 import { runInWorker } from './app-worker';
@@ -50,7 +50,7 @@ export async function synthApp(opts: RunAppOptions): Promise<AppRun> {
   // Stack traces name files by their real paths.
   const projectDir = realpathSync(opts.projectDir);
   if (opts.mode === 'manifest' && file && env.HVKIT_APP_PROCESS !== 'separate') {
-    const bundle = await bundleApp(resolve(opts.projectDir, file), opts.projectDir);
+    const bundle = await bundleApp(resolve(opts.projectDir, file), opts.projectDir, name);
     if (bundle) {
       try {
         // A worker shares hvkit's working directory; an app whose relative paths mean another folder runs in its own process there.
@@ -97,6 +97,8 @@ async function runChild(argv: string[], name: string, opts: RunAppOptions, baseE
       ? readdirSync(manifestDir).sort().filter((f) => existsSync(join(manifestDir, f, MANIFEST_FILE))).map((f) => loadManifest(join(manifestDir, f, MANIFEST_FILE)))
       : [];
     if (code === 0) return { app: name, events, manifests };
+    const compile = compileError(stderr);
+    if (compile) return { app: name, events, manifests, failure: compile.text, at: `${relative(position.projectDir, compile.file)}:${compile.line}:${compile.column}` };
     const at = position.of(crashStack(stderr));
     return { app: name, events, manifests, failure: crashMessage(stderr, code), ...(at ? { at } : {}) };
   } finally {

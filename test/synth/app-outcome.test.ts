@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HvkitError, ValidationError } from '../../lib/errors';
-import { crashMessage, settle } from '../../lib/synth/app-outcome';
+import { compileError, crashMessage, crashStack, settle } from '../../lib/synth/app-outcome';
 import { manifestOf, WEB_HOST_8G } from '../helpers/fleet';
 
 const tokyo = manifestOf({ h1: { props: WEB_HOST_8G } });
@@ -21,8 +21,9 @@ describe('settle (what a run of the app made, or the one error to print)', () =>
     expect(() => settle(o)).toThrow(ValidationError);
   });
 
-  it('names the app that failed', () => {
+  it('names the app that failed, and the line that threw when it is known', () => {
     expect(() => settle({ app: 'stacks/main.ts', manifests: [], events: [], failure: 'boom' })).toThrow(new HvkitError('the app stacks/main.ts failed: boom'));
+    expect(() => settle({ app: 'stacks/main.ts', manifests: [], events: [], failure: 'boom', at: 'stacks/lib.ts:7:34' })).toThrow(new HvkitError('the app stacks/main.ts failed at stacks/lib.ts:7:34: boom'));
   });
 
   it('says which fleets were never synthesized', () => {
@@ -51,5 +52,19 @@ describe('crashMessage (the one line of a crashed Node app’s stderr)', () => {
   it('falls back to the last line printed, then to the exit code', () => {
     expect(crashMessage('warming up\nout of disk\n', 2)).toBe('out of disk (exit 2)');
     expect(crashMessage('', 4)).toBe('it exited with code 4');
+  });
+});
+
+describe('crashStack and compileError (where a crashed tsx app went wrong, from its stderr)', () => {
+  it('takes the uncaught error with its stack, without what was printed before it', () => {
+    const stderr = 'loading\n/p/main.ts:4\n\nTypeError: x is undefined\n    at load (/p/main.ts:4:9)\n\nNode.js v20.19.0\n';
+    expect(crashStack(stderr)).toBe('TypeError: x is undefined\n    at load (/p/main.ts:4:9)\n\nNode.js v20.19.0\n');
+    expect(crashStack('warming up\n')).toBeUndefined();
+  });
+
+  it('reads the file, line and message of a TransformError, its column counted from 1', () => {
+    const stderr = 'node:internal/modules/run_main:123\n    triggerUncaughtException(\n    ^\nError [TransformError]: Transform failed with 1 error:\n/p/syntax.ts:5:104: ERROR: Expected "}" but found ")"\n    at failureErrorWithLog (/x/esbuild/lib/main.js:1752:15)\n';
+    expect(compileError(stderr)).toEqual({ file: '/p/syntax.ts', line: 5, column: 105, text: 'Expected "}" but found ")"' });
+    expect(compileError('TypeError: x is undefined\n    at load (/p/main.ts:4:9)\n')).toBeUndefined();
   });
 });
