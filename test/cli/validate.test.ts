@@ -72,13 +72,13 @@ describe('hvkit validate', () => {
     expect(JSON.parse(ok.out)).toMatchObject({ valid: true, error_count: 0, warning_count: 0, diagnostics: [], hvkit: { fleets: [{ fleet: 'tokyo', hosts: 2, guests: 2 }] } });
   });
 
-  it('reports an app that crashes as one error line, in JSON too', async () => {
+  it('reports an app that crashes as one error line naming the line that threw, in JSON too', async () => {
     p.writeStack("throw new Error('no fleet today');\n");
     const r = await p.run(['validate']);
     expect(r.code).toBe(1);
-    expect(r.err).toBe('Error: the app stacks/main.ts failed: no fleet today\n');
+    expect(r.err).toBe('Error: the app stacks/main.ts failed at stacks/main.ts:1:7: no fleet today\n');
     const j = await p.run(['validate', '--json']);
-    expect(JSON.parse(j.out).diagnostics).toEqual([{ severity: 'error', summary: 'the app stacks/main.ts failed: no fleet today' }]);
+    expect(JSON.parse(j.out).diagnostics).toEqual([{ severity: 'error', summary: 'the app stacks/main.ts failed at stacks/main.ts:1:7: no fleet today' }]);
   });
 
   it('leaves fit to plan unless asked: an over-full host is valid code, and an error with --fit', async () => {
