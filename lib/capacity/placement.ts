@@ -177,6 +177,33 @@ export class Packing {
     return admits(this.slot(host).usage, guest);
   }
 
+  /**
+   * Whether the host would admit the guest were the named guests it runs
+   * gone (names it does not run are ignored). Changes nothing: placement's
+   * repair asks it before moving anything, and its error whether guests
+   * placed in the same plan took a guest's room.
+   */
+  admitsWithout(host: string, guest: GuestSpec, without: readonly string[]): boolean {
+    const s = this.slot(host);
+    let u = s.usage;
+    for (const name of without) {
+      const g = s.guests.get(name);
+      if (g) u = release(u, g);
+    }
+    return admit(u, onHost(guest, u)).ok;
+  }
+
+  /** How many hosts of the provider carry every tag of the selector: the hosts a guest could go on at all, whatever they run. */
+  matchingCount(provider: ProviderName, selector: Readonly<Record<string, string>> = {}): number {
+    return this.matchingHosts(provider, selector).count;
+  }
+
+  /** The hosts (in name order) of the provider that carry every tag of the selector. */
+  matchingHostNames(provider: ProviderName, selector: Readonly<Record<string, string>> = {}): string[] {
+    const { match } = this.matchingHosts(provider, selector);
+    return this.list.filter((_, i) => match[i] === 1).map((s) => s.name);
+  }
+
   /** Puts a guest (as `tryPlace` returned it) on a host, whatever it breaks: callers check first. */
   add(host: string, guest: GuestSpec, usage?: HostUsage): void {
     const s = this.slot(host);

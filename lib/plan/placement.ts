@@ -1,7 +1,8 @@
 import { weighed, type LoadFigures } from '../capacity/measured';
 import { asksOf, keepsNPlusOne } from '../capacity/n-plus-one';
 import { memoryInForce } from '../capacity/usage';
-import { Packing, type Choice, type PlacementFailure, type Shortfall } from '../capacity/placement';
+import { Packing, type Choice, type PlacementAsk, type PlacementFailure, type Shortfall } from '../capacity/placement';
+import { makeRoom, movableOn } from './placement-repair';
 import type { Diagnostic } from '../diagnostics';
 import { assertNever } from '../errors';
 import { nearestName } from '../manifest/check';
@@ -51,9 +52,14 @@ export interface Placed {
  * 2. a guest state records on a host keeps it while that host still has its
  *    provider and tags and admits it (sticky), in name order;
  * 3. the rest, new guests and those their host can no longer take, are
- *    placed largest memory first, then by name.
+ *    placed fewest candidate hosts (provider and selector) first, then
+ *    largest memory first, then by name;
+ * 4. one that then fits nowhere gets room made on one of its hosts by moving
+ *    guests placed in step 3 to other hosts that admit them
+ *    (./placement-repair.ts), bounded; nothing else ever moves.
  * A guest that fits nowhere is an error naming the closest host and what it
- * lacks; it stays on its recorded host if it has one (so no plan deletes it),
+ * lacks, and, when true, the guests this plan placed that took its room; it
+ * stays on its recorded host if it has one (so no plan deletes it),
  * else it is left out of the manifest (the plan cannot be applied anyway).
  */
 export function placeUnplaced(manifest: Manifest, state: State | undefined, opts: PlaceOptions = {}): Placed {
@@ -101,28 +107,52 @@ export function placeUnplaced(manifest: Manifest, state: State | undefined, opts
     }
   }
 
-  // Largest first packs tighter (first-fit decreasing); the name makes ties, and so the plan, deterministic.
-  pending.sort((a, b) => b.guest.memoryMiB - a.guest.memoryMiB || (a.guest.name < b.guest.name ? -1 : a.guest.name > b.guest.name ? 1 : 0));
+  // The guests with the fewest hosts to go on first (a guest any host takes must not fill the one host a
+  // selector-bound guest can use), then largest first, which packs tighter (first-fit decreasing); the
+  // name makes ties, and so the plan, deterministic whatever order code declares guests in.
+  const hostsFor = new Map(pending.map(({ guest }) => [guest.name, packing.matchingCount(guest.placement.provider, guest.placement.selector)]));
+  pending.sort((a, b) => hostsFor.get(a.guest.name)! - hostsFor.get(b.guest.name)! || b.guest.memoryMiB - a.guest.memoryMiB || (a.guest.name < b.guest.name ? -1 : a.guest.name > b.guest.name ? 1 : 0));
+  // The guests this plan placed (not kept, not pinned): the only ones a repair may move.
+  const movable = new Map<string, ReturnType<typeof askOf>>();
+  const codeOf = new Map<string, { guest: UnplacedGuestSpec; from?: PlacementDecision['from'] }>();
+  const placedNew = new Map<string, GuestSpec>();
   const homeless: UnplacedGuestSpec[] = [];
+  const put = (guest: UnplacedGuestSpec, c: Extract<Choice, { ok: true }>, from: PlacementDecision['from']) => {
+    placedNew.set(guest.name, declared(c.guest, guest));
+    decisions.set(guest.name, { ...decision(guest, from ? 're-placed' : 'placed', c), ...(from ? { from } : {}) });
+  };
   for (const { guest, from } of pending) {
-    const c = packing.choose(askOf(weighedAsk(guest, m)), { accept });
+    const ask = askOf(weighedAsk(guest, m));
+    const was = from ? { host: from.host, cause: from.cause } : undefined;
+    let c = packing.choose(ask, { accept });
+    if (!c.ok && c.failure.code === 'no-fit') {
+      // Fits no host as the plan has filled them: make room by moving guests this plan placed (rare, so free when nothing fails).
+      const r = makeRoom(packing, ask, movable, accept);
+      if (r) {
+        for (const mv of r.moves) put(codeOf.get(mv.guest)!.guest, mv.choice, codeOf.get(mv.guest)!.from);
+        c = r.choice;
+      }
+    } else if (c.ok) packing.add(c.host, c.guest, c.usage);
     if (c.ok) {
-      packing.add(c.host, c.guest, c.usage);
-      placed.push(declared(c.guest, guest));
-      decisions.set(guest.name, { ...decision(guest, from ? 're-placed' : 'placed', c), ...(from ? { from: { host: from.host, cause: from.cause } } : {}) });
+      put(guest, c, was);
+      movable.set(guest.name, ask);
+      codeOf.set(guest.name, { guest, from: was });
       continue;
     }
     homeless.push(guest);
     // Kept where state has it, so the plan shows the guest's trouble rather than deleting it.
     if (from && from.cause.code !== 'host-gone' && from.cause.code !== 'not-selected') placed.push(plain({ ...from.kept, host: from.host }));
   }
+  placed.push(...placedNew.values());
 
   // Closest host and shortfall against the final packing, after every other guest is in: the moment the plan's fit table shows.
   for (const guest of homeless) {
-    const c = packing.choose(askOf(weighedAsk(guest, m)), { accept });
+    const ask = askOf(weighedAsk(guest, m));
+    const c = packing.choose(ask, { accept });
     // The packing only filled up since the guest fitted nowhere, so it still fits nowhere.
     if (c.ok) throw new Error(`placement found a host for ${guest.name} after it fitted nowhere`);
-    diagnostics.push({ severity: 'error', code: 'unplaceable', path: guest.path, message: fitsNowhere(guest, c.failure, hostTagKeys(manifest.hosts)) });
+    const message = fitsNowhere(guest, c.failure, hostTagKeys(manifest.hosts)) + roomTaken(packing, ask, c.failure, movable);
+    diagnostics.push({ severity: 'error', code: 'unplaceable', path: guest.path, message });
   }
 
   const guests = [...manifest.guests, ...placed.map(plain)].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -220,6 +250,28 @@ function displaced(f: PlacementFailure): DisplacedCause {
     case 'not-accepted': return { code: 'not-accepted' };
     default: return assertNever(f, 'placement failure');
   }
+}
+
+/**
+ * "; guests this plan placed took its room on host-a: big; declare pinned-ish
+ * in Host host-a, or give big a hostSelector that keeps it off host-a" — when
+ * true: a host of the guest would admit it without the guests this plan put
+ * there (which could not move elsewhere). The closest host if it is one, else
+ * the first in name order; up to three guests named, largest first.
+ */
+function roomTaken(packing: Packing, ask: PlacementAsk, f: PlacementFailure, movable: ReadonlyMap<string, unknown>): string {
+  if (f.code !== 'no-fit') return '';
+  const hosts = packing.matchingHostNames(ask.provider, ask.selector);
+  const took = (h: string) => {
+    const mine = movableOn(packing, h, movable);
+    return mine.length && packing.admitsWithout(h, ask.guest, mine.map((g) => g.name)) ? mine : undefined;
+  };
+  const host = took(f.detail.closest) ? f.detail.closest : hosts.find((h) => h !== f.detail.closest && took(h));
+  if (!host) return '';
+  const names = took(host)!.map((g) => g.name);
+  const shown = names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ');
+  const them = names.length === 1 ? names[0] : 'one of them';
+  return `; guests this plan placed took its room on ${host}: ${shown}; declare ${ask.guest.name} in Host ${host} (pinned guests are placed first), or give ${them} a hostSelector that keeps it off ${host}`;
 }
 
 /** "web-09 fits no host: needs 6GiB memory, best host db-host-02 has 4300MiB free". */
