@@ -253,8 +253,9 @@ function displaced(f: PlacementFailure): DisplacedCause {
 }
 
 /**
- * "; guests this plan placed took its room on host-a: big; declare pinned-ish
- * in Host host-a, or give big a hostSelector that keeps it off host-a" — when
+ * "; host-a would take it without big, placed there by this plan: pin
+ * pinned-ish there (…), give big a hostSelector that keeps it off host-a, or
+ * add capacity" — when
  * true: a host of the guest would admit it without the guests this plan put
  * there (which could not move elsewhere). The closest host if it is one, else
  * the first in name order; up to three guests named, largest first.
@@ -271,7 +272,7 @@ function roomTaken(packing: Packing, ask: PlacementAsk, f: PlacementFailure, mov
   const names = took(host)!.map((g) => g.name);
   const shown = names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ');
   const them = names.length === 1 ? names[0] : 'one of them';
-  return `; guests this plan placed took its room on ${host}: ${shown}; declare ${ask.guest.name} in Host ${host} (pinned guests are placed first), or give ${them} a hostSelector that keeps it off ${host}`;
+  return `; ${host} would take it without ${shown}, placed there by this plan: pin ${ask.guest.name} there (declare it in Host ${host}: pinned guests go first), give ${them} a hostSelector that keeps it off ${host}, or add capacity`;
 }
 
 /** "web-09 fits no host: needs 6GiB memory, best host db-host-02 has 4300MiB free". */
