@@ -82,6 +82,20 @@ describe('placeUnplaced: order and repair', () => {
     }
   });
 
+  it("moves a guest only where the plan's policy accepts it (nPlusOne 'require' is such a policy)", () => {
+    const def: Def = {
+      hosts: {
+        x: { props: server({ zone: '1', kind: 'p' }), guests: { 'x-pinned': guest('1GiB', undefined, 1) } },
+        y: { props: server({ zone: '1', kind: 'q' }), guests: { 'y-pinned': guest('2GiB', undefined, 1) } },
+        z: { props: server({ zone: '2', kind: 'q' }), guests: { 'z-pinned': guest('6GiB', undefined, 1) } },
+      },
+      guests: { p: guest('5GiB', { zone: '1' }), q: guest('5GiB', { kind: 'q' }) },
+    };
+    const r = placeUnplaced(manifest(def), undefined, { accept: (host, g) => !(g.name === 'p' && host === 'x') });
+    expect(hostsOf(r)).toEqual({ p: 'y' });
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['unplaceable']);
+  });
+
   it('never moves a guest state keeps on its host to make room', () => {
     const def: Def = {
       hosts: { 'host-a': { props: server({ rack: 'a' }) }, 'host-b': { props: server({ rack: 'b' }) } },
