@@ -149,7 +149,7 @@ describe('placeUnplaced: order and repair', () => {
         free -= mib;
         const pick = next();
         const bound = mib >= 2048 ? pick < 0.2 : pick < 0.8;
-        const selector = !bound ? undefined : next() < 0.7 ? { rack: t.rack } : { rack: t.rack, disk: t.disk };
+        const selector: Record<string, string> | undefined = !bound ? undefined : next() < 0.7 ? { rack: t.rack } : { rack: t.rack, disk: t.disk };
         guests[`vm-${String(n++).padStart(3, '0')}`] = guest(`${mib}MiB`, selector, 1);
       }
     }
