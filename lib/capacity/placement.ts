@@ -190,7 +190,7 @@ export class Packing {
       const g = s.guests.get(name);
       if (g) u = release(u, g);
     }
-    return admit(u, onHost(guest, u)).ok;
+    return admits(u, guest);
   }
 
   /** How many hosts of the provider carry every tag of the selector: the hosts a guest could go on at all, whatever they run. */

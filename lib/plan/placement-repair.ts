@@ -14,6 +14,17 @@ import type { GuestSpec } from '../manifest/types';
 export const REPAIR_HOSTS = 16;
 /** Guests moved off one host to make room for one guest, at most. */
 export const REPAIR_MOVES = 8;
+/**
+ * Hosts a whole plan tries to make room on: a fleet short of capacity has
+ * many guests that fit nowhere, and trying each would cost more than the
+ * plan (each try scans the fleet per move); past it the guests are errors.
+ */
+export const REPAIR_BUDGET = 256;
+
+/** What a plan's repairs may still spend (`hosts`: tries left, see {@link REPAIR_BUDGET}); one per plan. */
+export interface RepairBudget {
+  hosts: number;
+}
 
 type Chosen = Extract<Choice, { ok: true }>;
 
@@ -30,15 +41,17 @@ export interface Repair {
  * moves and the guest, otherwise it is as it was. Deterministic: hosts in
  * name order, guests in a fixed order (see {@link tryHost}).
  * @param movable the asks of the guests this plan placed, by name: what may move
+ * @param budget the plan's tries left, spent here
  * @param accept the plan's further test of a host (N+1 `require`), asked of every move and of the guest
  */
-export function makeRoom(packing: Packing, ask: PlacementAsk, movable: ReadonlyMap<string, PlacementAsk>, accept?: (host: string, guest: GuestSpec) => boolean): Repair | undefined {
+export function makeRoom(packing: Packing, ask: PlacementAsk, movable: ReadonlyMap<string, PlacementAsk>, budget: RepairBudget, accept?: (host: string, guest: GuestSpec) => boolean): Repair | undefined {
+  if (budget.hosts <= 0 || !movable.size) return undefined;
   let tried = 0;
   for (const host of packing.matchingHostNames(ask.provider, ask.selector)) {
     const mine = movableOn(packing, host, movable);
     // Even with all of them gone the host would not take it: no move there helps.
     if (!mine.length || !packing.admitsWithout(host, ask.guest, mine.map((g) => g.name))) continue;
-    if (++tried > REPAIR_HOSTS) return undefined;
+    if (++tried > REPAIR_HOSTS || budget.hosts-- <= 0) return undefined;
     const r = tryHost(packing, host, ask, mine, movable, accept);
     if (r) return r;
   }
@@ -63,7 +76,8 @@ function tryHost(packing: Packing, host: string, ask: PlacementAsk, mine: readon
   const moves: Repair['moves'] = [];
   const off = new Set([host]);
   const move = (g: GuestSpec): boolean => {
-    const c = packing.choose(movable.get(g.name)!, { exclude: off, accept });
+    // No `explain`: a guest that cannot move is skipped, not described.
+    const c = packing.choose(movable.get(g.name)!, { exclude: off, accept, explain: false });
     if (!c.ok) return false;
     undo.push(packing.snapshot(c.host === host ? [host] : [host, c.host]));
     packing.remove(host, g.name);

@@ -2,7 +2,7 @@ import { weighed, type LoadFigures } from '../capacity/measured';
 import { asksOf, keepsNPlusOne } from '../capacity/n-plus-one';
 import { memoryInForce } from '../capacity/usage';
 import { Packing, type Choice, type PlacementAsk, type PlacementFailure, type Shortfall } from '../capacity/placement';
-import { makeRoom, movableOn } from './placement-repair';
+import { makeRoom, movableOn, REPAIR_BUDGET, REPAIR_HOSTS } from './placement-repair';
 import type { Diagnostic } from '../diagnostics';
 import { assertNever } from '../errors';
 import { nearestName } from '../manifest/check';
@@ -116,7 +116,8 @@ export function placeUnplaced(manifest: Manifest, state: State | undefined, opts
   const movable = new Map<string, ReturnType<typeof askOf>>();
   const codeOf = new Map<string, { guest: UnplacedGuestSpec; from?: PlacementDecision['from'] }>();
   const placedNew = new Map<string, GuestSpec>();
-  const homeless: UnplacedGuestSpec[] = [];
+  const homeless: ((typeof pending)[number] & { ask: ReturnType<typeof askOf> })[] = [];
+  const budget = { hosts: REPAIR_BUDGET };
   const put = (guest: UnplacedGuestSpec, c: Extract<Choice, { ok: true }>, from: PlacementDecision['from']) => {
     placedNew.set(guest.name, declared(c.guest, guest));
     decisions.set(guest.name, { ...decision(guest, from ? 're-placed' : 'placed', c), ...(from ? { from } : {}) });
@@ -124,10 +125,11 @@ export function placeUnplaced(manifest: Manifest, state: State | undefined, opts
   for (const { guest, from } of pending) {
     const ask = askOf(weighedAsk(guest, m));
     const was = from ? { host: from.host, cause: from.cause } : undefined;
-    let c = packing.choose(ask, { accept });
+    // No `explain`: the closest host is worked out for the error below, against the final packing.
+    let c = packing.choose(ask, { accept, explain: false });
     if (!c.ok && c.failure.code === 'no-fit') {
       // Fits no host as the plan has filled them: make room by moving guests this plan placed (rare, so free when nothing fails).
-      const r = makeRoom(packing, ask, movable, accept);
+      const r = makeRoom(packing, ask, movable, budget, accept);
       if (r) {
         for (const mv of r.moves) put(codeOf.get(mv.guest)!.guest, mv.choice, codeOf.get(mv.guest)!.from);
         c = r.choice;
@@ -139,20 +141,30 @@ export function placeUnplaced(manifest: Manifest, state: State | undefined, opts
       codeOf.set(guest.name, { guest, from: was });
       continue;
     }
-    homeless.push(guest);
-    // Kept where state has it, so the plan shows the guest's trouble rather than deleting it.
-    if (from && from.cause.code !== 'host-gone' && from.cause.code !== 'not-selected') placed.push(plain({ ...from.kept, host: from.host }));
+    homeless.push({ guest, from, ask });
   }
   placed.push(...placedNew.values());
 
+  // A later guest's repair may have moved guests off a host whose room now takes a guest that fitted nowhere.
+  // Those go in first (the packing only fills from here), then the rest are errors against the final packing.
+  const still = homeless.filter(({ guest, from, ask }) => {
+    const c = packing.choose(ask, { accept, explain: false });
+    if (!c.ok) return true;
+    packing.add(c.host, c.guest, c.usage);
+    placed.push(declared(c.guest, guest));
+    const was = from ? { host: from.host, cause: from.cause } : undefined;
+    decisions.set(guest.name, { ...decision(guest, was ? 're-placed' : 'placed', c), ...(was ? { from: was } : {}) });
+    return false;
+  });
   // Closest host and shortfall against the final packing, after every other guest is in: the moment the plan's fit table shows.
-  for (const guest of homeless) {
-    const ask = askOf(weighedAsk(guest, m));
+  for (const { guest, from, ask } of still) {
     const c = packing.choose(ask, { accept });
     // The packing only filled up since the guest fitted nowhere, so it still fits nowhere.
     if (c.ok) throw new Error(`placement found a host for ${guest.name} after it fitted nowhere`);
     const message = fitsNowhere(guest, c.failure, hostTagKeys(manifest.hosts)) + roomTaken(packing, ask, c.failure, movable);
     diagnostics.push({ severity: 'error', code: 'unplaceable', path: guest.path, message });
+    // Kept where state has it, so the plan shows the guest's trouble rather than deleting it.
+    if (from && from.cause.code !== 'host-gone' && from.cause.code !== 'not-selected') placed.push(plain({ ...from.kept, host: from.host }));
   }
 
   const guests = [...manifest.guests, ...placed.map(plain)].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -255,21 +267,34 @@ function displaced(f: PlacementFailure): DisplacedCause {
 /**
  * "; host-a would take it without big, placed there by this plan: pin
  * pinned-ish there (…), give big a hostSelector that keeps it off host-a, or
- * add capacity" — when
- * true: a host of the guest would admit it without the guests this plan put
- * there (which could not move elsewhere). The closest host if it is one, else
- * the first in name order; up to three guests named, largest first.
+ * add capacity" — when true: a host of the guest would admit it without
+ * guests this plan put there (the fewest, largest first). The closest host
+ * if it is one, else the first in name order of at most REPAIR_HOSTS hosts in
+ * use looked at; up to three guests named.
  */
 function roomTaken(packing: Packing, ask: PlacementAsk, f: PlacementFailure, movable: ReadonlyMap<string, unknown>): string {
   if (f.code !== 'no-fit') return '';
-  const hosts = packing.matchingHostNames(ask.provider, ask.selector);
+  // The fewest of them, largest first, without which the host admits the guest.
   const took = (h: string) => {
-    const mine = movableOn(packing, h, movable);
-    return mine.length && packing.admitsWithout(h, ask.guest, mine.map((g) => g.name)) ? mine : undefined;
+    const mine = movableOn(packing, h, movable).map((g) => g.name);
+    if (!mine.length || !packing.admitsWithout(h, ask.guest, mine)) return undefined;
+    let k = 1;
+    while (!packing.admitsWithout(h, ask.guest, mine.slice(0, k))) k++;
+    return mine.slice(0, k);
   };
-  const host = took(f.detail.closest) ? f.detail.closest : hosts.find((h) => h !== f.detail.closest && took(h));
-  if (!host) return '';
-  const names = took(host)!.map((g) => g.name);
+  let names = took(f.detail.closest);
+  let host = f.detail.closest;
+  let looked = 0;
+  for (const h of names ? [] : packing.matchingHostNames(ask.provider, ask.selector)) {
+    if (h === f.detail.closest || !packing.inUse(h)) continue;
+    if (++looked > REPAIR_HOSTS) break;
+    names = took(h);
+    if (names) {
+      host = h;
+      break;
+    }
+  }
+  if (!names) return '';
   const shown = names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ');
   const them = names.length === 1 ? names[0] : 'one of them';
   return `; ${host} would take it without ${shown}, placed there by this plan: pin ${ask.guest.name} there (declare it in Host ${host}: pinned guests go first), give ${them} a hostSelector that keeps it off ${host}, or add capacity`;
