@@ -15,6 +15,8 @@ export function driftOf(manifest: Manifest, state: State | undefined, covered?: 
   const items: DriftItem[] = [];
   const diagnostics: Diagnostic[] = [];
   const inCode = new Map(manifest.guests.map((g) => [g.name, g]));
+  // Guests code leaves to placement (refresh reads code before placement: their `host` is ''), declared all the same.
+  const unplaced = new Map((manifest.unplaced ?? []).map((g) => [g.name, g]));
   // Looked up for every observed domain: a Map, not a scan of the hosts each time.
   const hostsInCode = new Map(manifest.hosts.map((h) => [h.name, h]));
   const hostPath = (h: string) => hostsInCode.get(h)?.path ?? own(state.hosts, h)?.spec.path ?? h;
@@ -26,7 +28,7 @@ export function driftOf(manifest: Manifest, state: State | undefined, covered?: 
     const spec = hostsInCode.get(h) ?? own(state.hosts, h)?.spec;
     return spec ? `${spec.provider} ${spec.address}` : h;
   };
-  const guestPath = (name: string) => inCode.get(name)?.path ?? own(state.guests, name)?.spec.path ?? name;
+  const guestPath = (name: string) => inCode.get(name)?.path ?? unplaced.get(name)?.path ?? own(state.guests, name)?.spec.path ?? name;
   const guestDrift = (name: string) => {
     const g = state.guests[name]; // name comes from Object.keys(state.guests)
     const home = g.spec.host;
@@ -123,8 +125,9 @@ export function driftOf(manifest: Manifest, state: State | undefined, covered?: 
       if (list) list.push({ host, d });
       else seenOn.set(d.name, [{ host, d }]);
       if (own(state.guests, d.name)) continue;
-      const declared = inCode.get(d.name);
-      items.push({ kind: 'unknown-domain', host, guest: d.name, message: `${host} runs ${d.name}, which state does not know${declared ? ' but code declares' : ' and code does not declare'}` });
+      const declared = inCode.get(d.name) ?? unplaced.get(d.name);
+      const how = declared ? (declared.host === '' ? ' but code declares (without a host: hvkit places it)' : ' but code declares') : ' and code does not declare';
+      items.push({ kind: 'unknown-domain', host, guest: d.name, message: `${host} runs ${d.name}, which state does not know${how}` });
       diagnostics.push(declared
         ? { severity: 'error', code: 'drift', path: declared.path, message: `a domain named ${d.name} already runs on ${host}: adopt it with \`hvkit import ${d.name}\` instead of creating it again` }
         : { severity: 'warning', code: 'drift', path: hostPath(host), message: `${host} runs ${d.name}, which hvkit does not manage: declare it in code and \`hvkit import\` it, or remove it by hand` });

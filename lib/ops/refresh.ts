@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { HvkitError } from '../errors';
-import { renderConfig } from '../hypervisor/render';
 import { formatSize } from '../manifest/size';
 import type { HostSpec, Manifest } from '../manifest/types';
-import { emptyState, own, powerRecord, type ObservedDomain, type ObservedHost, type State, type StateStore } from '../state/types';
+import { emptyState, type ObservedDomain, type ObservedHost, type State, type StateStore } from '../state/types';
 import { withStateLock, type LockRelease } from '../state/with-lock';
 import { driftOf } from './drift';
 import { runnerFor } from './prepare';
@@ -20,7 +19,8 @@ export interface OpsOptions {
   timeoutMs?: number;
 }
 
-async function observe(runner: ProviderRunner, fleet: string, host: HostSpec, timeoutMs: number): Promise<ObservedHost> {
+/** Asks one host what it runs, through its provider's `facts` and `list`: refresh and import both ask this way. */
+export async function observe(runner: ProviderRunner, fleet: string, host: HostSpec, timeoutMs: number): Promise<ObservedHost> {
   const facts = await runner.call(host.provider, 'facts', { fleet, host }, { timeoutMs });
   if (!facts.ok) return { reachable: false, error: `facts exited with ${facts.exitCode ?? facts.signal}: ${facts.stderrTail.split('\n').pop() ?? ''}`.trim(), domains: [] };
   const list = await runner.call(host.provider, 'list', { fleet, host }, { timeoutMs });
@@ -98,45 +98,6 @@ export async function refresh(opts: RefreshOptions): Promise<{ state: State; dri
       samplesWarning = `the measured load was not kept: ${e.message}`;
     }
     return { state, drift: driftOf(opts.manifest, state), ...(load ? { load } : {}), ...(samplesWarning ? { samplesWarning } : {}) };
-  });
-  return { ...value, ...(unlockWarning ? { unlockWarning } : {}) };
-}
-
-/**
- * Adopts a domain that already runs on its host into state, when code
- * declares it: recorded as it runs, so the next plan shows what to change
- * rather than creating it again.
- */
-export async function importGuest(opts: OpsOptions & { guest: string }): Promise<{ state: State; domain: ObservedDomain; host: string } & LockRelease> {
-  const spec = opts.manifest.guests.find((g) => g.name === opts.guest);
-  if (!spec && opts.manifest.unplaced?.some((g) => g.name === opts.guest)) {
-    throw new HvkitError(`guest '${opts.guest}' has no host in code (hvkit places it), so import cannot tell where it runs: create it inside the Host that runs it, import it, then move it to the Fleet (it stays there, sticky)`);
-  }
-  if (!spec) throw new HvkitError(`guest '${opts.guest}' is not declared in code: declare it in its Host, then import it`);
-  const host = opts.manifest.hosts.find((h) => h.name === spec.host)!;
-  const { value, unlockWarning } = await withStateLock(opts.store, 'import', async () => {
-    const stored = await opts.store.read();
-    const state = stored ? structuredClone(stored) : emptyState(opts.manifest.fleet, randomUUID());
-    const already = own(state.guests, spec.name);
-    if (already) throw new HvkitError(`${spec.name} is already in state (on ${already.spec.host}); nothing to import`);
-    const runner = runnerFor(opts.projectDir, opts.env);
-    const seen = await observe(runner, opts.manifest.fleet, host, opts.timeoutMs ?? 60_000);
-    if (!seen.reachable) throw new HvkitError(`cannot ask ${host.name} what it runs: ${seen.error}`);
-    const domain = seen.domains.find((d) => d.name === spec.name);
-    if (!domain) throw new HvkitError(`no domain named ${spec.name} runs on ${host.name}: nothing to import; \`hvkit apply\` creates it`);
-    const recorded = {
-      ...spec,
-      memoryMiB: domain.memoryMiB,
-      maxMemoryMiB: domain.maxMemoryMiB ?? spec.maxMemoryMiB,
-      vcpus: domain.vcpus,
-      maxVcpus: domain.maxVcpus ?? spec.maxVcpus,
-    };
-    state.hosts[host.name] ??= { spec: host, ...(seen.memoryMiB !== undefined ? { installedMiB: seen.memoryMiB } : {}) };
-    // Recorded as the provider's list sees it, so a plan starts a shut-off domain that code wants running.
-    const power = powerRecord(domain.running ? 'running' : 'stopped', false, 'refresh');
-    state.guests[spec.name] = { spec: recorded, provider: host.provider, config: renderConfig(host, recorded).text, ...(power ? { power } : {}) };
-    state.serial = await opts.store.write(state);
-    return { state, domain, host: host.name };
   });
   return { ...value, ...(unlockWarning ? { unlockWarning } : {}) };
 }
