@@ -5,6 +5,7 @@ import { byName, capacityOf, hostOf, providerOf, reserveProps, type FleetDefault
 import { unplacedGuests } from './build-unplaced';
 import { Collector, isRecord, shown } from './check';
 import { lifecycleProps } from './lifecycle';
+import { movedFromProblems } from './moved-from';
 import { DerivedIds, IdentityRegistry } from './identities';
 import { BRIDGE, checkDnsLabel, printable } from './names';
 import { PROP_KEYS, type FleetInput } from './props';
@@ -72,6 +73,7 @@ export function buildManifest(fleet: FleetInput): Manifest {
   // Placed and unplaced guests together, by name: a guest's MACs do not change when code pins or unpins it.
   guests.sort((a, b) => byName(a.spec, b.spec));
   const explicitMacs = assignIdentities(c, typeof fleet.name === 'string' ? fleet.name : '', guests);
+  for (const p of movedFromProblems(guests.map((g) => g.spec))) c.add(p.path, p.message);
   if (c.problems.length) throw new ValidationError(c.problems);
   const unplaced: UnplacedGuestSpec[] = [];
   for (const g of guests) {

@@ -1,5 +1,6 @@
 import type { Diagnostic } from '../diagnostics';
 import { renderConfig } from '../hypervisor/render';
+import { movedFromConflict } from '../manifest/moved-from';
 import type { GuestSpec, HostSpec, Manifest, ProviderName } from '../manifest/types';
 import { own, type State } from '../state/types';
 import type { GuestChange, Step } from './types';
@@ -38,17 +39,14 @@ export function findRenames(m: Manifest, state: State | undefined, capabilities?
   for (const g of m.guests) {
     const old = g.movedFrom;
     if (old === null) continue;
-    const other = inCode.get(old);
     const first = claimed.get(old);
     const rec = own(state?.guests, old);
-    if (other && kept.has(old)) {
+    // The manifest build refuses these conflicts of code alone; asked again here of manifests made another way.
+    const conflict = movedFromConflict(g, inCode, claimed);
+    if (inCode.has(old) && kept.has(old)) {
       say('error', g, `${old} is not targeted, so this plan keeps it as recorded: target ${old} too to rename it into ${g.name}`);
-    } else if (other) {
-      say('error', g, other.movedFrom === null
-        ? `${old} is still in code (${other.path}): remove that guest, or remove movedFrom from ${g.name}`
-        : `${old} is itself moved from ${other.movedFrom}, and hvkit does not follow chains of renames: set movedFrom: '${other.movedFrom}' on ${g.name} and remove ${old}, or apply one rename before writing the next`);
-    } else if (first) {
-      say('error', g, `${first.name} (${first.path}) is moved from ${old} too: only one guest can take its place; remove movedFrom from one of them`);
+    } else if (conflict) {
+      say('error', g, conflict);
     } else if (rec && own(state?.guests, g.name)) {
       say('error', g, `state records both ${old} and ${g.name}, so there is nothing to rename into: remove movedFrom (the plan then destroys ${old}), or forget the stale record with \`hvkit state rm ${old}\``);
     } else if (rec && capabilities && !capabilities.rename.has(rec.provider)) {

@@ -113,4 +113,31 @@ app.synth();
     expect(r.code).toBe(0);
     expect(r.out).toBe('The fleet is valid: 2 hosts, 2 guests, and every host fits its guests.\n');
   });
+
+  it('--fit places the guests hvkit places as a plan without state does, and names each that fits no host', async () => {
+    // Each host has 4 GiB: two 1.5 GiB guests fit one host each beside web-0N, the third fits none.
+    p.writeStack(STACK.replace('app.synth();', ['a', 'b', 'c'].map((n) => `new Guest(fleet, 'api-${n}', { role: 'api', vcpus: 1, memory: '2.5GiB' });`).join('\n') + '\napp.synth();'));
+    expect((await p.run(['validate'])).code).toBe(0);
+    const r = await p.run(['validate', '--fit']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^Error: tokyo\/api-c: api-c fits no host: needs 2\.5GiB memory, best host host-\w has [\d.]+\w+ free\n$/);
+    expect(r.out).toBe('The fleet is not valid: 1 error.\n');
+  });
+
+  it('refuses a hostSelector no host of code matches, with or without --fit, as plan does', async () => {
+    p.writeStack(STACK.replace('app.synth();', "new Guest(fleet, 'web-05', { role: 'web', vcpus: 1, memory: '1GiB', hostSelector: { rack: 'z' } });\napp.synth();"));
+    const line = "Error: tokyo/web-05: web-05 fits no host: no host of provider local carries tags rack=z (no host has a tag 'rack'); add one, or change the guest's hostSelector\n";
+    for (const args of [['validate'], ['validate', '--fit']]) {
+      const r = await p.run(args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.err).toBe(line);
+    }
+  });
+
+  it('refuses a movedFrom naming a guest still in code, as plan does', async () => {
+    p.writeStack(STACK.replace("new Guest(b, 'web-02', { role: 'web', vcpus: 1, memory: '1GiB' });", "new Guest(b, 'web-02', { role: 'web', vcpus: 1, memory: '1GiB' });\nnew Guest(b, 'web-03', { role: 'web', vcpus: 1, memory: '1GiB', movedFrom: 'web-02' });"));
+    const r = await p.run(['validate']);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe("Error: tokyo/host-b/web-03: movedFrom 'web-02': web-02 is still in code (tokyo/host-b/web-02): remove that guest, or remove movedFrom from web-03\n");
+  });
 });

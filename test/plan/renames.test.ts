@@ -15,6 +15,12 @@ import { manifestOf, problemsOf, stateOf, web, WEB_HOST_8G } from '../helpers/fl
 const fleet = (guests: Record<string, GuestProps>, provider: 'local' | 'libvirt' | 'xen' = 'local') =>
   manifestOf({ 'web-host-01': { props: { ...WEB_HOST_8G, provider }, guests } });
 
+/** Two fleets' guests in one manifest, built apart: code the manifest build would refuse, as a planner may still be given it. */
+const unchecked = (a: Record<string, GuestProps>, b: Record<string, GuestProps>): Manifest => {
+  const m = fleet(a);
+  return { ...m, guests: [...m.guests, ...fleet(b).guests].sort((x, y) => (x.name < y.name ? -1 : 1)) };
+};
+
 const deployed = (guests: Record<string, GuestProps>, provider?: 'local' | 'libvirt' | 'xen') => stateOf(fleet(guests, provider));
 
 const guestChange = (plan: Plan, name: string) => plan.changes.find((c): c is GuestChange => c.kind === 'guest' && c.name === name);
@@ -113,20 +119,23 @@ describe('createPlan: movedFrom renames a recorded guest', () => {
 describe('createPlan: movedFrom that cannot or need not rename', () => {
   const before = deployed({ 'web-02': web('2GiB'), 'web-04': web('2GiB') });
 
-  it('is an error when movedFrom names a guest still in code', () => {
-    const plan = createPlan({ manifest: fleet({ 'web-02': web('2GiB'), 'web-03': web('2GiB', { movedFrom: 'web-02' }) }), state: before });
+  it('is an error when movedFrom names a guest still in code: of the code alone, so the manifest build refuses it', () => {
+    expect(problemsOf(() => fleet({ 'web-02': web('2GiB'), 'web-03': web('2GiB', { movedFrom: 'web-02' }) }))).toEqual(["tokyo/web-host-01/web-03: movedFrom 'web-02': web-02 is still in code (tokyo/web-host-01/web-02): remove that guest, or remove movedFrom from web-03"]);
+  });
+
+  it('is still a plan error for a manifest made without the build check', () => {
+    const plan = createPlan({ manifest: unchecked({ 'web-02': web('2GiB') }, { 'web-03': web('2GiB', { movedFrom: 'web-02' }) }), state: before });
     expect(errors(plan)).toEqual(["tokyo/web-host-01/web-03: movedFrom 'web-02': web-02 is still in code (tokyo/web-host-01/web-02): remove that guest, or remove movedFrom from web-03"]);
     expect(plan.applyable).toBe(false);
   });
 
   it('is an error when a --target plan keeps the old record untargeted', () => {
-    const plan = createPlan({ manifest: fleet({ 'web-02': web('2GiB'), 'web-03': web('2GiB', { movedFrom: 'web-02' }), 'web-04': web('2GiB') }), state: before, keep: ['web-02', 'web-04'] });
+    const plan = createPlan({ manifest: unchecked({ 'web-02': web('2GiB'), 'web-04': web('2GiB') }, { 'web-03': web('2GiB', { movedFrom: 'web-02' }) }), state: before, keep: ['web-02', 'web-04'] });
     expect(errors(plan)).toEqual(["tokyo/web-host-01/web-03: movedFrom 'web-02': web-02 is not targeted, so this plan keeps it as recorded: target web-02 too to rename it into web-03"]);
   });
 
   it('is an error when two guests are moved from the same name', () => {
-    const plan = createPlan({ manifest: fleet({ 'web-03': web('2GiB', { movedFrom: 'web-02' }), 'web-05': web('2GiB', { movedFrom: 'web-02' }) }), state: before });
-    expect(errors(plan)).toEqual(["tokyo/web-host-01/web-05: movedFrom 'web-02': web-03 (tokyo/web-host-01/web-03) is moved from web-02 too: only one guest can take its place; remove movedFrom from one of them"]);
+    expect(problemsOf(() => fleet({ 'web-03': web('2GiB', { movedFrom: 'web-02' }), 'web-05': web('2GiB', { movedFrom: 'web-02' }) }))).toEqual(["tokyo/web-host-01/web-05: movedFrom 'web-02': web-03 (tokyo/web-host-01/web-03) is moved from web-02 too: only one guest can take its place; remove movedFrom from one of them"]);
   });
 
   it('is an error when state records both the old and the new name', () => {
@@ -135,8 +144,7 @@ describe('createPlan: movedFrom that cannot or need not rename', () => {
   });
 
   it('is an error for a chain of renames (web-02 → web-03 → web-05)', () => {
-    const plan = createPlan({ manifest: fleet({ 'web-03': web('2GiB', { movedFrom: 'web-02' }), 'web-05': web('2GiB', { movedFrom: 'web-03' }) }), state: before });
-    expect(errors(plan)).toEqual(["tokyo/web-host-01/web-05: movedFrom 'web-03': web-03 is itself moved from web-02, and hvkit does not follow chains of renames: set movedFrom: 'web-02' on web-05 and remove web-03, or apply one rename before writing the next"]);
+    expect(problemsOf(() => fleet({ 'web-03': web('2GiB', { movedFrom: 'web-02' }), 'web-05': web('2GiB', { movedFrom: 'web-03' }) }))).toEqual(["tokyo/web-host-01/web-05: movedFrom 'web-03': web-03 is itself moved from web-02, and hvkit does not follow chains of renames: set movedFrom: 'web-02' on web-05 and remove web-03, or apply one rename before writing the next"]);
   });
 
   it('notes a movedFrom naming a guest state never had, and creates the guest', () => {
