@@ -114,6 +114,12 @@ export async function savePlan(file: string, plan: Plan, resourceType: Manifest[
   }
 }
 
+/**
+ * What to do with a file that is no saved plan at all. Not `plan --out` that
+ * file: it may be the app's source (`hvkit show main.ts`), which that would overwrite.
+ */
+const NOT_A_PLAN = 'a saved plan is the file `hvkit plan --out plan.bin` writes: save one and pass that file';
+
 /** Why a plan file of another format is refused, and what to do: one line. */
 function formatMismatch(file: string, version: unknown): string {
   const again = `make it again with \`hvkit plan --out ${file}\``;
@@ -137,10 +143,10 @@ export function loadPlan(file: string): SavedPlan {
   try {
     saved = JSON.parse(text);
   } catch {
-    throw new HvkitError(`${file}: is not an hvkit plan (not JSON, or cut short): make it again with \`hvkit plan --out ${file}\``);
+    throw new HvkitError(`${file}: is not an hvkit plan (not JSON, or cut short): ${NOT_A_PLAN}`);
   }
   const envelope = saved as Partial<SavedPlan> | null;
-  if (!envelope || typeof envelope !== 'object' || envelope.kind !== 'hvkit-plan') throw new HvkitError(`${file}: is not an hvkit plan: make it with \`hvkit plan --out ${file}\``);
+  if (!envelope || typeof envelope !== 'object' || envelope.kind !== 'hvkit-plan') throw new HvkitError(`${file}: is not an hvkit plan: ${NOT_A_PLAN}`);
   if (!Object.hasOwn(envelope, 'formatVersion')) throw new HvkitError(`${file}: has no plan formatVersion, so it was edited or cut short: make it again with \`hvkit plan --out ${file}\``);
   if (envelope.formatVersion !== PLAN_FORMAT_VERSION) throw new HvkitError(formatMismatch(file, envelope.formatVersion));
   const validate = schemaValidator(planFileSchema);

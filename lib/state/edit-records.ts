@@ -117,6 +117,8 @@ export async function moveRecord(store: StateStore, from: string, to: string): P
     }
     const bad = checkDnsLabel('guest', name);
     if (bad) throw new HvkitError(`${printable(to)}: ${bad}`);
+    // Before `taken`: the record is its own NEW, and "remove it first" would delete the record being moved.
+    if (name === old.name) throw new HvkitError(`state mv ${printable(from)} ${printable(to)}: OLD and NEW are the same guest (${old.path}): nothing to move. Nothing was changed`);
     const taken = own(state.guests, name);
     if (taken) throw new HvkitError(`state already records a guest ${name} (${taken.spec.path}): remove it first (hvkit state rm ${taken.spec.path}) if it is gone. Nothing was changed`);
     refuseInflight(state, old, 'move');

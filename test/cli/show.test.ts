@@ -65,6 +65,18 @@ describe('hvkit show PLANFILE', () => {
       await oneLine('cut.bin', 'is not an hvkit plan (not JSON, or cut short)');
     });
 
+    it("the app's source, without advice that would write a plan over it", async () => {
+      const r = await p.run(['show', 'stacks/main.ts']);
+      expect(r.code).toBe(1);
+      expect(r.err).toBe(`Error: ${join(p.dir, 'stacks/main.ts')}: is not an hvkit plan (not JSON, or cut short): a saved plan is the file \`hvkit plan --out plan.bin\` writes: save one and pass that file\n`);
+      expect(r.err).not.toContain('--out stacks/main.ts');
+    });
+
+    it('a JSON file that is not a plan', async () => {
+      writeFileSync(join(p.dir, 'cdk.json'), '{"app":"npx tsx main.ts"}');
+      await oneLine('cdk.json', 'cdk.json: is not an hvkit plan: a saved plan is the file `hvkit plan --out plan.bin` writes: save one and pass that file');
+    });
+
     it('an edited plan (checksum)', async () => {
       await p.run(['plan', '--out', 'plan.bin']);
       const file = join(p.dir, 'plan.bin');

@@ -89,6 +89,17 @@ describe('hvkit state list | rm | mv', () => {
     expect(taken.err).toContain('state already records a guest web-01');
   });
 
+  it('mv refuses an OLD and NEW that name the same guest, in one line that does not advise removing it', async () => {
+    const serial = readState(p.dir).serial;
+    for (const [from, to] of [['web-02', 'web-02'], ['tokyo/host-a/web-02', 'web-02']]) {
+      const r = await p.run(['state', 'mv', from, to]);
+      expect(r.code).toBe(1);
+      expect(r.err).toBe(`Error: state mv ${from} ${to}: OLD and NEW are the same guest (tokyo/host-a/web-02): nothing to move. Nothing was changed\n`);
+    }
+    expect(readState(p.dir).serial).toBe(serial);
+    expect(stateGuests(p.dir)).toContain('web-02@host-a');
+  });
+
   it('list of no state prints nothing, notes it on stderr and exits 0, as terraform state list does', async () => {
     const r = await p.run(['state', 'list', '--state', 'nowhere.json']);
     expect(r.code).toBe(0);
