@@ -18,7 +18,8 @@ export interface LostDisk {
  * How a change loses a guest's data:
  * - `destroyed`: the provider's `destroy` deletes the domain and every disk
  *   image of it (delete, replace, rebuild in place, the copy a forced
- *   `rebuild --to` leaves behind);
+ *   `rebuild --to` leaves behind, a move to another host that cannot be a
+ *   live migration);
  * - `left-behind`: the guest is created again with empty disks on another host
  *   (`rebuild --to` of a host that is down), or at other image paths or
  *   through another provider (a host's `storageDir` or `provider` changed);
@@ -36,7 +37,7 @@ export interface DataLoss {
 }
 
 /** Reasons of a change that destroys the guest and creates it again on the same host. */
-const REPLACES: ReadonlySet<string> = new Set(['cannot-update', 'replace-requested', 'rebuild-requested', 'rebuild-forced']);
+const REPLACES: ReadonlySet<string> = new Set(['cannot-update', 'cannot-migrate', 'replace-requested', 'rebuild-requested', 'rebuild-forced']);
 
 function lossOf(kind: DataLossKind, spec: GuestSpec): DataLoss {
   const disks = spec.disks.map((d, disk) => ({ disk, sizeMiB: d.sizeMiB, hostDisk: d.on, host: spec.host }));
@@ -57,6 +58,8 @@ export function dataLossOf(c: GuestChange): DataLoss | undefined {
     case 'replace': {
       const b = c.before!;
       // A replace onto another host is `rebuild --to`: a forced one destroys the copy it leaves, else the images stay on the down host.
+      // A guest that cannot migrate is destroyed on its host, disks and all, before it is created on the other one.
+      if (c.reason.code === 'cannot-migrate') return lossOf('destroyed', b);
       const elsewhere = c.after !== null && c.after.host !== b.host;
       return lossOf((elsewhere && c.reason.code !== 'rebuild-forced') || leavesImages(c) ? 'left-behind' : 'destroyed', b);
     }

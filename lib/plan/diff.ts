@@ -57,7 +57,28 @@ function replaceCauses(b: GuestSpec, a: GuestSpec, hosts?: GuestHosts): ReplaceC
 }
 
 /**
- * Classifies the change of one guest that stays on the same host.
+ * Why a guest that changes host cannot be live-migrated with its data: a live
+ * migration (`virsh migrate --copy-storage-all`, the simulator's move) copies
+ * each disk image to the same path on the target, unchanged, and moves the
+ * domain as it is. So any disk change on top of the move (another host disk,
+ * another image path because the target's `storageDir` differs, a disk added,
+ * removed, grown or shrunk), a new mode or UUID, or another provider would
+ * leave the recorded guest and the real one apart, or the images behind.
+ */
+function migrationBlockers(b: GuestSpec, a: GuestSpec, hosts?: GuestHosts): ReplaceCause[] {
+  const causes = replaceCauses(b, a, hosts);
+  const named = new Set(causes.flatMap((c) => ('disk' in c ? [c.disk] : [])));
+  b.disks.forEach((d, disk) => {
+    const n = a.disks[disk];
+    if (n && !named.has(disk) && n.sizeMiB > d.sizeMiB) causes.push({ kind: 'disk-grows', disk, fromMiB: d.sizeMiB, toMiB: n.sizeMiB });
+  });
+  a.disks.slice(b.disks.length).forEach((d, i) => causes.push({ kind: 'disk-added', disk: b.disks.length + i, sizeMiB: d.sizeMiB, on: d.on }));
+  return causes;
+}
+
+/**
+ * Classifies the change of one guest: in place, replaced, or migrated to
+ * another host (replaced there when its disks cannot move with it).
  * @param hosts its host as recorded and as in code, to see image paths or a provider change
  * @default hosts: none (only the guest's own spec is compared)
  */
@@ -65,7 +86,12 @@ export function diffGuest(b: GuestSpec, a: GuestSpec, configChanged: boolean, ho
   const fields = fieldChanges(b, a, new Set(['host']));
   const base = { kind: 'guest' as const, name: a.name, address: a.path, before: b, after: a, fields };
   if (a.host !== b.host) {
-    return { ...base, action: 'migrate', reason: { code: 'moves-host', detail: { from: b.host, to: a.host } }, restart: false, recordOnly: false, fields: [{ field: 'host', before: b.host, after: a.host }, ...fields] };
+    const moved = { fields: [{ field: 'host', before: b.host, after: a.host }, ...fields] };
+    const causes = migrationBlockers(b, a, hosts);
+    if (causes.length) {
+      return { ...base, ...moved, action: 'replace', reason: { code: 'cannot-migrate', detail: { from: b.host, to: a.host, causes } }, restart: true, recordOnly: false };
+    }
+    return { ...base, ...moved, action: 'migrate', reason: { code: 'moves-host', detail: { from: b.host, to: a.host } }, restart: false, recordOnly: false };
   }
   const causes = replaceCauses(b, a, hosts);
   if (causes.length) return { ...base, action: 'replace', reason: { code: 'cannot-update', detail: { causes } }, restart: true, recordOnly: false };

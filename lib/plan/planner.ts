@@ -172,6 +172,7 @@ export function createPlan(input: PlanInput): Plan {
     configs.push({ guest: name, before: rec?.config ?? null, after: rendered?.text ?? null });
     if (change.action !== 'noop') {
       const step = guestStep(change, hostsAfter, stateHosts, rendered, rename);
+      if (step.kind === 'recreate' && change.reason.code === 'cannot-migrate') steps.push(destroyBeforeRecreate(step, change.before!));
       steps.push(keep.has(name) ? step : withPowerStep(change, step, rec));
     }
   }
@@ -306,6 +307,11 @@ function guestStep(c: GuestChange, hostsAfter: Map<string, HostSpec>, stateHosts
     case 'create': return { ...base, id: `create:${c.name}`, kind: 'create', description: `create ${c.name} on ${srcHost.name}` };
     case 'delete': return { ...base, id: `destroy:${c.name}`, kind: 'destroy', config: undefined, description: `destroy ${c.name} on ${srcHost.name}` };
     case 'replace': {
+      if (b && a && b.host !== a.host && c.reason.code === 'cannot-migrate') {
+        // The source copy goes first, as Terraform replaces by default: the guest never runs twice (same name, MACs); the recreate then owns no `before`.
+        const target = hostsAfter.get(a.host)!;
+        return { ...base, before: undefined, dependsOn: [...base.dependsOn, `destroy:${c.name}`], provider: target.provider, id: `recreate:${c.name}`, kind: 'recreate', target: target.name, targetSpec: target, description: `recreate ${c.name} on ${target.name} (${reasonText(c.reason)})` };
+      }
       if (b && a && b.host !== a.host) {
         const target = hostsAfter.get(a.host)!;
         const why = c.reason.code === 'rebuild-forced' ? 'is up: forced' : 'is down';
@@ -324,6 +330,19 @@ function guestStep(c: GuestChange, hostsAfter: Map<string, HostSpec>, stateHosts
     case 'rename':
     case 'noop': throw new Error(`${c.action} is not a change of its own here`);
   }
+}
+
+/**
+ * The destroy on the source host that a guest's `cannot-migrate` recreate
+ * depends on: it deletes the domain and its images where state records them.
+ */
+function destroyBeforeRecreate(recreate: Step, before: GuestSpec): Step {
+  const name = recreate.guest!;
+  return {
+    id: `destroy:${name}`, kind: 'destroy', provider: recreate.hostSpec!.provider, host: recreate.host, guest: name, dependsOn: [],
+    hostSpec: recreate.hostSpec, before,
+    description: `destroy ${name} on ${recreate.host}, with its disks (it cannot migrate to ${recreate.target}: recreated there after)`,
+  };
 }
 
 function groupByHost(guests: readonly GuestSpec[]): Map<string, GuestSpec[]> {

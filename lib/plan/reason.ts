@@ -20,7 +20,11 @@ export type ReplaceCause =
   /** The image path changes (host `storageDir`, guest name): hvkit does not copy images, so the guest would boot on a new, empty one. */
   | { kind: 'disk-path'; disk: number; from: string; to: string }
   /** The host's provider changes: the guest is created again through the other one. */
-  | { kind: 'provider'; from: ProviderName; to: ProviderName };
+  | { kind: 'provider'; from: ProviderName; to: ProviderName }
+  /** A disk grows while the guest changes host: a live migration copies the image as it is (only with `cannot-migrate`). */
+  | { kind: 'disk-grows'; disk: number; fromMiB: number; toMiB: number }
+  /** A disk is added while the guest changes host: a live migration moves the domain as it is (only with `cannot-migrate`). */
+  | { kind: 'disk-added'; disk: number; sizeMiB: number; on: string };
 
 /** A disk's I/O limits; null is unlimited. */
 export interface DiskLimits {
@@ -57,6 +61,13 @@ export type GuestReason =
   | { code: 'removed-from-code'; detail: NoDetail }
   | { code: 'moves-host'; detail: { from: string; to: string } }
   | { code: 'cannot-update'; detail: { causes: ReplaceCause[] } }
+  /**
+   * Code moves the guest to another host and changes what a live migration
+   * cannot carry (a disk's host disk, image path or size, the disk count, mode,
+   * UUID, provider): it is destroyed on `from`, with its disks, and created
+   * again on `to` with empty ones.
+   */
+  | { code: 'cannot-migrate'; detail: { from: string; to: string; causes: ReplaceCause[] } }
   /**
    * `stopped`: the guest is recorded shut off, so the changes go into its
    * config only and take effect when it next starts; absent when it runs.
@@ -114,6 +125,8 @@ function causeText(c: ReplaceCause): string {
     case 'disk-shrinks': return `disk ${c.disk} shrinks ${formatSize(c.fromMiB)} → ${formatSize(c.toMiB)} (images cannot shrink safely)`;
     case 'disk-path': return `disk ${c.disk} image path ${c.from} → ${c.to} (hvkit does not copy images)`;
     case 'provider': return `provider ${c.from} → ${c.to}: created again through ${c.to}`;
+    case 'disk-grows': return `disk ${c.disk} grows ${formatSize(c.fromMiB)} → ${formatSize(c.toMiB)}`;
+    case 'disk-added': return `disk ${c.disk} (${formatSize(c.sizeMiB)} on ${c.on}) added`;
     default: return assertNever(c, 'replace cause');
   }
 }
@@ -167,6 +180,10 @@ export function reasonText(r: ChangeReason): string {
     case 'host-retired': return 'no longer in code';
     case 'moves-host': return `moves ${r.detail.from} → ${r.detail.to}`;
     case 'cannot-update': return r.detail.causes.map(causeText).join('; ');
+    case 'cannot-migrate': {
+      const { from, to, causes } = r.detail;
+      return `cannot migrate ${from} → ${to} with its data (a live migration carries each disk unchanged to the same host disk and path): ${causes.map(causeText).join('; ')}; so destroyed on ${from} and created again on ${to}`;
+    }
     case 'live-update': return `${r.detail.changes.map(liveText).join(', ')} ${r.detail.stopped ? 'in its config; takes effect at next start' : 'while running'}`;
     case 'restart-update': return `${r.detail.fields.join(', ')} changed: needs a restart`;
     case 'config-changed': return 'rendered config changed: needs a restart';

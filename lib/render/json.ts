@@ -47,7 +47,8 @@ function actionsOf(c: Change): TfAction[] {
 /** Terraform's `action_reason` for a reason code; undefined for the codes Terraform has no twin of (it then omits the key). */
 export function actionReasonOf(r: ChangeReason): ActionReason | undefined {
   switch (r.code) {
-    case 'cannot-update': return 'replace_because_cannot_update';
+    case 'cannot-update':
+    case 'cannot-migrate': return 'replace_because_cannot_update';
     case 'rebuild-requested':
     case 'rebuild-forced':
     case 'replace-requested': return 'replace_by_request';

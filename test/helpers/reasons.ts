@@ -6,6 +6,7 @@ export const SAMPLE_REASONS: { [C in ReasonCode]: Extract<ChangeReason, { code: 
   'removed-from-code': { code: 'removed-from-code', detail: {} },
   'moves-host': { code: 'moves-host', detail: { from: 'web-host-01', to: 'web-host-02' } },
   'cannot-update': { code: 'cannot-update', detail: { causes: [{ kind: 'disk-shrinks', disk: 0, fromMiB: 20480, toMiB: 10240 }] } },
+  'cannot-migrate': { code: 'cannot-migrate', detail: { from: 'web-host-01', to: 'web-host-02', causes: [{ kind: 'disk-moved', disk: 0, from: 'sda', to: 'sdb' }] } },
   'live-update': { code: 'live-update', detail: { changes: [{ field: 'memoryMiB', from: 3584, to: 5632 }, { field: 'vcpus', from: 2, to: 3 }] } },
   'restart-update': { code: 'restart-update', detail: { fields: ['maxMemoryMiB', 'nics'] } },
   'config-changed': { code: 'config-changed', detail: {} },

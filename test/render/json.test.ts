@@ -11,6 +11,7 @@ const TERRAFORM: Record<ReasonCode, ActionReason | undefined> = {
   'removed-from-code': 'delete_because_no_resource_config',
   'moves-host': undefined,
   'cannot-update': 'replace_because_cannot_update',
+  'cannot-migrate': 'replace_because_cannot_update',
   'live-update': undefined,
   'restart-update': undefined,
   'config-changed': undefined,
