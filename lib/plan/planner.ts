@@ -310,7 +310,7 @@ function guestStep(c: GuestChange, hostsAfter: Map<string, HostSpec>, stateHosts
       if (b && a && b.host !== a.host && c.reason.code === 'cannot-migrate') {
         // The source copy goes first, as Terraform replaces by default: the guest never runs twice (same name, MACs); the recreate then owns no `before`.
         const target = hostsAfter.get(a.host)!;
-        return { ...base, before: undefined, dependsOn: [...base.dependsOn, `destroy:${c.name}`], provider: target.provider, id: `recreate:${c.name}`, kind: 'recreate', target: target.name, targetSpec: target, description: `recreate ${c.name} on ${target.name} (${reasonText(c.reason)})` };
+        return { ...base, before: undefined, dependsOn: [...base.dependsOn, `destroy:${c.name}`], provider: target.provider, id: `recreate:${c.name}`, kind: 'recreate', target: target.name, targetSpec: target, description: `recreate ${c.name} on ${target.name} with empty disks (it cannot migrate from ${srcHost.name})` };
       }
       if (b && a && b.host !== a.host) {
         const target = hostsAfter.get(a.host)!;
