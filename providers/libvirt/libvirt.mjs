@@ -350,6 +350,11 @@ const verbs = {
     if (!onSource) throw new ProviderError(`no domain ${guest.name} on ${host.name} to migrate to ${target.name}`, 2);
     if (onTarget) throw new ProviderError(`cannot migrate ${guest.name} to ${target.name}: a domain of that name is already defined there; remove it there first`, 4);
     if (vols.length) {
+      // The volumes are the guest's disks as the plan has them: one missing on the source means the plan and the
+      // domain disagree, and migrating anyway would record disks nothing holds and leave the real one behind.
+      virsh(host, ['pool-refresh', POOL], { allowFail: true });
+      const missing = vols.filter((vol) => !hasVolume(host, vol));
+      if (missing.length) throw new ProviderError(`cannot migrate ${guest.name} from ${host.name} to ${target.name}: no volume ${missing.join(', ')} in pool ${POOL} on ${host.name} to move; nothing was moved (run \`hvkit refresh\` and plan again)`, 2);
       // libvirt creates each target image in the pool whose folder holds it (falloc-preallocated to its full size), so the pool must exist there.
       ensurePool(target);
       virsh(target, ['pool-refresh', POOL], { allowFail: true });

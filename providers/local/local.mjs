@@ -8,7 +8,7 @@
 // hypervisor: a guest that does not fit fails.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProviderError, log, run } from '../lib/contract.mjs';
 import { statsAnswer } from '../lib/stats.mjs';
@@ -294,9 +294,13 @@ const verbs = {
     checkMemory(input.target, d.name, input.guest.memoryMiB);
     // Local disks, no shared storage: the image goes with the domain.
     const from = diskFiles(input.host, input.guest);
-    diskFiles(input.target, input.guest).forEach((to, i) => {
-      if (!existsSync(from[i])) return;
-      intoDisks(to, () => renameSync(from[i], to));
+    const to = diskFiles(input.target, input.guest);
+    // An image already on the target was moved by a migration cut short; one on neither host was never where
+    // the guest says: moving the domain without it would leave the guest on an empty disk, so nothing moves.
+    const missing = from.filter((f, i) => !existsSync(f) && !existsSync(to[i]));
+    if (missing.length) throw new ProviderError(`cannot migrate ${d.name} from ${input.host.name} to ${input.target.name}: its disk image ${missing.map((f) => basename(f)).join(', ')} is on neither host, so it would run on an empty disk; nothing was moved (run \`hvkit refresh\` and plan again)`, 2);
+    to.forEach((t, i) => {
+      if (existsSync(from[i])) intoDisks(t, () => renameSync(from[i], t));
     });
     removeIfEmpty(`${hostDir(input.host)}.disks`);
     // The guest's work goes with it; on the target it is a new process, so its counters start again.
