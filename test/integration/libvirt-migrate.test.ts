@@ -209,6 +209,23 @@ describeWithTool('live migration with local disks between two real libvirt daemo
     expect(checksum(join(b.images, volume(guest)))).toBe(want);
   });
 
+  it('refuses to migrate a guest whose volume the plan names is not on A, in one line, leaving it running on A with its disk', { timeout: 240_000 }, async () => {
+    const guest = `${prefix}-web-08`;
+    await guestOnA(guest);
+    const host = (n: LibvirtNode, name: string) => ({ name, address: n.uri, storageDir: STORAGE_DIR });
+    // A plan that disagrees with the domain (its disk on sdb, the domain's on sda): migrating anyway would leave the real image behind.
+    const r = spawnSync(join(ROOT, 'providers', 'libvirt', 'migrate'), [], {
+      input: JSON.stringify({ fleet: 'tokyo', host: host(a, HOST_A), target: host(b, HOST_B), guest: { name: guest, disks: [{ on: 'sdb', sizeMiB: DISK_MIB }] } }),
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`cannot migrate ${guest} from ${HOST_A} to ${HOST_B}: no volume ${guest}-sdb-0.qcow2 in pool hvkit on ${HOST_A} to move; nothing was moved`);
+    expect(a.virsh('domstate', guest).out.trim()).toBe('running');
+    expect(b.virsh('domstate', guest).ok).toBe(false);
+    expect(checksum(join(a.images, volume(guest)))).toBe(want);
+  });
+
   /** Guests `names` with a disk each, all on the host `on`. */
   function guestsOn(on: LibvirtNode, names: string[]): string {
     return stack(pair, names[0], on === a ? 'a' : 'b').replace(/new Guest\([^\n]*\n/, (line) => names.map((n) => line.replace(names[0], n)).join(''));
