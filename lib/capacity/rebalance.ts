@@ -18,10 +18,11 @@ export interface MovableAsk {
   /** Host tags a target must carry, every one. @default {} */
   selector?: Readonly<Record<string, string>>;
   /**
-   * The guest's disks as code declares them: a disk code puts `on` a host
-   * disk stays on a disk of that name wherever the guest goes; one code
-   * leaves '' goes where placement picks.
-   * @default every disk goes where placement picks
+   * The guest's disks as code declares them, for a disk not yet on a host
+   * disk: one code puts `on` a host disk goes on a disk of that name; one
+   * code leaves '' goes where placement picks. A disk already on a host disk
+   * stays on one of that name (a live migration cannot move it).
+   * @default every such disk goes where placement picks
    */
   disks?: readonly GuestDisk[];
 }
@@ -158,7 +159,7 @@ function tryEvacuate(p: Packing, host: string, movable: Movable): { ev: Evacuati
   const moves: EvacuationMove[] = [];
   for (const g of guests) {
     const ask = movable.get(g.name)!;
-    const r = p.choose({ guest: unplaced(g, ask), provider: ask.provider, selector: ask.selector }, { exclude });
+    const r = p.choose({ guest: unplaced(g, ask), provider: ask.provider, selector: ask.selector }, { exclude: withOtherStorage(p, host, g, exclude) });
     if (!r.ok || r.why.softCrossed.length) {
       p.restore(undo);
       return { ev: { ok: false, host, guest: g.name, code: 'no-room' }, undo: [] };
@@ -185,7 +186,7 @@ function bestStrandedMove(p: Packing, movable: Movable): EvacuationMove | undefi
       const ask = movable.get(g.name);
       if (!ask) continue;
       exclude.add(from);
-      const r = p.choose({ guest: unplaced(g, ask), provider: ask.provider, selector: ask.selector }, { exclude });
+      const r = p.choose({ guest: unplaced(g, ask), provider: ask.provider, selector: ask.selector }, { exclude: withOtherStorage(p, from, g, exclude) });
       exclude.delete(from);
       if (!r.ok || r.why.softCrossed.length) continue;
       const snap = p.snapshot([from]);
@@ -200,10 +201,46 @@ function bestStrandedMove(p: Packing, movable: Movable): EvacuationMove | undefi
   return best?.move;
 }
 
-/** The guest as a new host would take it: each disk code leaves to placement free to go to any host disk, the rest where code puts them. */
+/**
+ * The guest as a new host would take it. A move is a live migration, which
+ * carries each disk image to the host disk of the same name and the same
+ * path: every disk stays `on` the host disk it is on (the planner makes a
+ * move that changes one a replace that loses the disk). Only a disk on no
+ * host disk yet goes where code puts it, or where placement picks.
+ */
 function unplaced(g: GuestSpec, ask: MovableAsk): GuestSpec {
+  if (!g.disks.some((d) => d.on === '')) return g;
   const code = ask.disks;
-  return g.disks.length ? { ...g, disks: g.disks.map((d, i) => ({ ...d, on: code?.[i]?.on ?? '' })) } : g;
+  return { ...g, disks: g.disks.map((d, i) => (d.on !== '' ? d : { ...d, on: code?.[i]?.on ?? '' })) };
+}
+
+/**
+ * `exclude`, and for a guest with disks the hosts whose `storageDir` differs
+ * from its host's: a live migration keeps image paths, so it cannot land
+ * there. The same set when every host shares one (the common case, no copy).
+ */
+function withOtherStorage(p: Packing, from: string, g: GuestSpec, exclude: Set<string>): Set<string> {
+  if (!g.disks.length) return exclude;
+  const dirs = storageDirsOf(p);
+  if (dirs.size < 2) return exclude;
+  const dir = p.spec(from).storageDir;
+  return new Set([...exclude, ...[...dirs].flatMap(([d, hosts]) => (d === dir ? [] : hosts))]);
+}
+
+/** Hosts by storageDir, computed once per packing (and again when it gains hosts): a scan per move would cost O(hosts) each. */
+const storageCache = new WeakMap<Packing, { hosts: number; dirs: Map<string, string[]> }>();
+function storageDirsOf(p: Packing): Map<string, string[]> {
+  const hit = storageCache.get(p);
+  if (hit && hit.hosts === p.hosts.length) return hit.dirs;
+  const dirs = new Map<string, string[]>();
+  for (const h of p.hosts) {
+    const d = p.spec(h).storageDir;
+    const list = dirs.get(d);
+    if (list) list.push(h);
+    else dirs.set(d, [h]);
+  }
+  storageCache.set(p, { hosts: p.hosts.length, dirs });
+  return dirs;
 }
 
 function largestFirst(a: GuestSpec, b: GuestSpec): number {

@@ -123,10 +123,14 @@ export function placeUnplaced(manifest: Manifest, state: State | undefined, opts
     decisions.set(guest.name, { ...decision(guest, from ? 're-placed' : 'placed', c), ...(from ? { from } : {}) });
   };
   for (const { guest, from } of pending) {
-    const ask = askOf(weighedAsk(guest, m));
+    // A displaced guest's disks keep their host disk where a host has one of that name: a live migration cannot
+    // move an image to another (the planner would replace the guest, losing its disks).
+    const keptAsk = from && askOf(weighedAsk(from.kept, m));
+    const keptChoice = keptAsk && packing.choose(keptAsk, { accept, explain: false });
+    const ask = keptChoice && keptChoice.ok ? keptAsk : askOf(weighedAsk(guest, m));
     const was = from ? { host: from.host, cause: from.cause } : undefined;
     // No `explain`: the closest host is worked out for the error below, against the final packing.
-    let c = packing.choose(ask, { accept, explain: false });
+    let c = keptChoice && keptChoice.ok ? keptChoice : packing.choose(ask, { accept, explain: false });
     if (!c.ok && c.failure.code === 'no-fit') {
       // Fits no host as the plan has filled them: make room by moving guests this plan placed (rare, so free when nothing fails).
       const r = makeRoom(packing, ask, movable, budget, accept);

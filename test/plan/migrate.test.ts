@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { GuestProps, HostProps } from '../../lib/manifest/props';
-import type { Manifest } from '../../lib/manifest/types';
+import type { Manifest, UnplacedGuestSpec } from '../../lib/manifest/types';
+import { placeUnplaced } from '../../lib/plan/placement';
+import { rebalancePlaced } from '../../lib/plan/rebalance';
 import { createPlan } from '../../lib/plan/planner';
 import { reasonText } from '../../lib/plan/reason';
 import { summarize, type GuestChange, type Plan } from '../../lib/plan/types';
@@ -112,5 +114,52 @@ describe('a guest moved to another host: migrate only when its disks can move un
   it('migrates a guest without disks whatever the hosts’ storageDir', () => {
     const before = fleet({ 'db-01': db({ disks: [] }) }, {}, { storageDir: '/srv/b' });
     expect(change(plan(fleet({}, { 'db-01': db({ disks: [] }) }, { storageDir: '/srv/b' }), before), 'db-01').action).toBe('migrate');
+  });
+});
+
+describe('guests hvkit places move only by migrations that keep their disks', () => {
+  /** sdb has more room than sda, so placement alone would put a disk left to it on sdb. */
+  const ROOMY_SDB: HostProps = { ...WEB_HOST_8G, disks: [{ name: 'sda', size: '100GiB' }, { name: 'sdb', size: '500GiB' }] };
+  const app = (memory: string, on = 'sda'): GuestProps => ({ role: 'app', vcpus: 1, memory, disks: [{ size: '20GiB', on }] });
+  /** The guests as hvkit placed them: disks left to placement (''), which state records on a host disk. */
+  const placedIn = (m: Manifest, names: string[]): UnplacedGuestSpec[] => m.guests.filter((g) => names.includes(g.name))
+    .map((g) => ({ ...g, host: '', disks: g.disks.map((d) => ({ ...d, on: '' })), placement: { provider: 'local', selector: {}, group: null } }));
+
+  it('rebalancing keeps a disk on the host disk it is on, so the move is a migration, not a replace', () => {
+    const m = manifestOf({ a: { props: ROOMY_SDB, guests: { p1: app('5GiB') } }, b: { props: ROOMY_SDB, guests: { u1: app('1GiB') } } });
+    const r = rebalancePlaced(m, placedIn(m, ['u1']));
+    expect(r.data.moves).toEqual([{ guest: 'u1', from: 'b', to: 'a' }]);
+    expect(r.manifest.guests.find((g) => g.name === 'u1')!.disks).toEqual([{ sizeMiB: 20480, on: 'sda' }]);
+    const p = createPlan({ manifest: r.manifest, state: stateOf(m), rebalance: r, unplaced: placedIn(m, ['u1']) });
+    expect(change(p, 'u1')).toMatchObject({ action: 'migrate', reason: { code: 'rebalance' } });
+    expect(change(p, 'u1')).not.toHaveProperty('dataLoss');
+  });
+
+  it('rebalancing never moves a guest with disks to a host with another storageDir (its image paths would change)', () => {
+    const m = manifestOf({
+      a: { props: { ...ROOMY_SDB, storageDir: '/srv/other' }, guests: { p1: app('5GiB') } },
+      b: { props: ROOMY_SDB, guests: { u1: app('1GiB') } },
+      c: { props: ROOMY_SDB, guests: { p2: app('1GiB') } },
+    });
+    const r = rebalancePlaced(m, placedIn(m, ['u1']));
+    expect(r.data.moves).toEqual([{ guest: 'u1', from: 'b', to: 'c' }]);
+  });
+
+  it('re-placement of a guest whose host left code keeps its disk on the host disk it was on, so it migrates', () => {
+    const before = manifestOf({ a: { props: ROOMY_SDB, guests: {} }, b: { props: ROOMY_SDB, guests: { u1: app('1GiB') } } });
+    const code: Manifest = { ...manifestOf({ a: { props: ROOMY_SDB, guests: {} } }), unplaced: placedIn(before, ['u1']) };
+    const placed = placeUnplaced(code, stateOf(before));
+    expect(placed.placements.map((d) => [d.code, d.guest, d.host])).toEqual([['re-placed', 'u1', 'a']]);
+    expect(placed.manifest.guests.find((g) => g.name === 'u1')!.disks).toEqual([{ sizeMiB: 20480, on: 'sda' }]);
+    expect(change(createPlan({ manifest: placed.manifest, state: stateOf(before) }), 'u1').action).toBe('migrate');
+  });
+
+  it('re-placement where no host has that host disk plans a replace with the loss declared, never a silent migration', () => {
+    const sdbOnly: HostProps = { ...WEB_HOST_8G, disks: [{ name: 'sdb', size: '500GiB' }] };
+    const before = manifestOf({ a: { props: sdbOnly, guests: {} }, b: { props: ROOMY_SDB, guests: { u1: app('1GiB') } } });
+    const code: Manifest = { ...manifestOf({ a: { props: sdbOnly, guests: {} } }), unplaced: placedIn(before, ['u1']) };
+    const placed = placeUnplaced(code, stateOf(before));
+    const c = change(createPlan({ manifest: placed.manifest, state: stateOf(before) }), 'u1');
+    expect(c).toMatchObject({ action: 'replace', reason: { code: 'cannot-migrate' }, dataLoss: { kind: 'destroyed', totalMiB: 20480 } });
   });
 });
