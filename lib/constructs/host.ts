@@ -67,11 +67,24 @@ export function refuseMissingScope(scope: Construct | undefined, id: string, kin
  * of `constructor` (a valid DNS label) as "already used"; say what is wrong instead.
  */
 export function refuseReservedId(scope: Construct, id: string): void {
-  if (id in Object.prototype) {
-    const path = scope?.node?.path ? `${scope.node.path}/${id}` : id;
-    const problems: Problem[] = [{ path, message: `'${id}' cannot be a construct id (the constructs library reserves it): choose another name` }];
-    // The app stops here: tell the hvkit CLI first, so it prints the problem rather than a crash.
-    report({ kind: 'problems', problems });
-    throw new ValidationError(problems);
-  }
+  const path = scope?.node?.path ? `${scope.node.path}/${id}` : id;
+  if (id in Object.prototype) stop(path, `'${id}' cannot be a construct id (the constructs library reserves it): choose another name`);
+  // The constructs library's own words name its internal class ("in _Fleet [tokyo]").
+  const taken = scope?.node?.tryFindChild(id);
+  if (taken) stop(path, `${scope.node.id || 'the app'} already has ${kindOf(taken)} named '${id}': give each its own name`);
+}
+
+function kindOf(c: unknown): string {
+  if (Host.isHost(c)) return 'a host';
+  if (Guest.isGuest(c)) return 'a guest';
+  // By its mark, not HostGroup.isHostGroup: host-group.ts imports this file.
+  if (typeof c === 'object' && c !== null && Symbol.for('hvkit.HostGroup') in c) return 'a host group';
+  return 'a construct';
+}
+
+function stop(path: string, message: string): never {
+  const problems: Problem[] = [{ path, message }];
+  // The app stops here: tell the hvkit CLI first, so it prints the problem rather than a crash.
+  report({ kind: 'problems', problems });
+  throw new ValidationError(problems);
 }

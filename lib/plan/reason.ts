@@ -167,6 +167,10 @@ export function memoryHeadline(r: Extract<HostReason, { code: 'memory-upgrade' |
   return `${r.code === 'memory-upgrade' ? 'memory upgrade' : 'memory downgrade'}: ${sizes}`;
 }
 
+/** Spec fields named as code writes them: plans are read by people who wrote props, not the manifest. */
+const PROP_WORDS: Readonly<Record<string, string>> = { memoryMiB: 'memory', maxMemoryMiB: 'maxMemory', cpuCap: 'cpu.cap', cpuWeight: 'cpu.weight' };
+const propWord = (field: string): string => PROP_WORDS[field] ?? field;
+
 /**
  * The reason in words, as every renderer and step description shows it;
  * empty for a noop. It lives beside the codes, not in lib/render, because
@@ -185,9 +189,9 @@ export function reasonText(r: ChangeReason): string {
       return `cannot migrate ${from} → ${to} with its data (a live migration carries each disk unchanged to the same host disk and path): ${causes.map(causeText).join('; ')}; so destroyed on ${from} and created again on ${to}`;
     }
     case 'live-update': return `${r.detail.changes.map(liveText).join(', ')} ${r.detail.stopped ? 'in its config; takes effect at next start' : 'while running'}`;
-    case 'restart-update': return `${r.detail.fields.join(', ')} changed: needs a restart`;
+    case 'restart-update': return `${r.detail.fields.map(propWord).join(', ')} changed: needs a restart`;
     case 'config-changed': return 'rendered config changed: needs a restart';
-    case 'record-only': return `${r.detail.fields.join(', ')} (state only, no hypervisor change)`;
+    case 'record-only': return `${r.detail.fields.map(propWord).join(', ')} (state only, no hypervisor change)`;
     case 'host-record-only': return `${r.detail.fields.join(', ')} (state only)`;
     case 'rebuild-requested': {
       const { host, to, config } = r.detail;

@@ -40,3 +40,26 @@ new Guest(fleet.node.findChild('other') as never, 'web-01', { role: 'web', vcpus
     expect(r.err).toBe("Error: 1 problem in the fleet:\n  tokyo/constructor: 'constructor' cannot be a construct id (the constructs library reserves it): choose another name\n");
   });
 });
+
+describe('a name given twice in one scope', () => {
+  it.each([['in hvkit\'s own process', {}], ['in a separate process', { HVKIT_APP_PROCESS: 'separate' }]])('is one line naming the path and what is there, not the constructs library\'s class names (%s)', async (_way, env) => {
+    const p = tempProject();
+    try {
+      p.writeStack(stackSource(`
+const h = new Host(fleet, 'web-host', ${LOCAL_HOST});
+new Guest(h, 'web-01', { role: 'web', vcpus: 1, memory: '1GiB' });
+new Guest(h, 'web-01', { role: 'web', vcpus: 1, memory: '1GiB' });
+`));
+      const r = await p.run(['plan'], { env });
+      expect(r.code).toBe(1);
+      expect(r.err).toBe("Error: 1 problem in the fleet:\n  tokyo/web-host/web-01: web-host already has a guest named 'web-01': give each its own name\n");
+      p.writeStack(stackSource(`
+new Host(fleet, 'web-host', ${LOCAL_HOST});
+new Host(fleet, 'web-host', ${LOCAL_HOST});
+`));
+      expect((await p.run(['plan'], { env })).err).toBe("Error: 1 problem in the fleet:\n  tokyo/web-host: tokyo already has a host named 'web-host': give each its own name\n");
+    } finally {
+      p.cleanup();
+    }
+  });
+});

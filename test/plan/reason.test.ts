@@ -11,7 +11,7 @@ const WORDS: Record<ReasonCode, string> = {
   'cannot-update': 'disk 0 shrinks 20GiB → 10GiB (images cannot shrink safely)',
   'cannot-migrate': 'cannot migrate web-host-01 → web-host-02 with its data (a live migration carries each disk unchanged to the same host disk and path): disk 0 moves from host disk sda to sdb; so destroyed on web-host-01 and created again on web-host-02',
   'live-update': 'memory 3.5GiB → 5.5GiB, vcpus 2 → 3 while running',
-  'restart-update': 'maxMemoryMiB, nics changed: needs a restart',
+  'restart-update': 'maxMemory, nics changed: needs a restart',
   'config-changed': 'rendered config changed: needs a restart',
   'record-only': 'load, role (state only, no hypervisor change)',
   'rebuild-requested': 'rebuild; config byte-identical to the one last applied',
