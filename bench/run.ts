@@ -151,17 +151,22 @@ try {
   }
 
   if (want('placement-plan')) {
-    console.log(`\nhvkit plan, 10,000 guests on 1,000 hosts, pinned vs placed at plan time (median of ${runs}; target: placing adds < 1 s):`);
+    console.log(`\nhvkit plan, 10,000 guests on 1,000 hosts, pinned vs placed at plan time, runs interleaved (median of ${runs}; target: placing adds < 1 s):`);
     console.log('  guests        wall s   cpu s   peak MB');
     const xs: Record<string, { s: number; cpu: number }> = {};
-    for (const [label, unplaced] of [['pinned', '0'], ['placed', '1']] as const) {
-      const ts = Array.from({ length: runs }, () => timed([...hvkit(dir), 'plan', ...APP, '--state', join(dir, 'none.json')], dir, { BENCH_GUESTS: '10000', BENCH_HOSTS: '1000', BENCH_UNPLACED: unplaced, NO_COLOR: '1' }));
+    const modes = [['pinned', '0'], ['placed', '1']] as const;
+    const plan = (unplaced: string) => timed([...hvkit(dir), 'plan', ...APP, '--state', join(dir, 'none.json')], dir, { BENCH_GUESTS: '10000', BENCH_HOSTS: '1000', BENCH_UNPLACED: unplaced, NO_COLOR: '1' });
+    // Interleaved (pinned, placed, pinned, placed, …): on a shared machine both see the same load, so their difference is placement's.
+    const all = Array.from({ length: runs }, () => modes.map(([, unplaced]) => plan(unplaced)));
+    for (const [k, [label]] of modes.entries()) {
+      const ts = all.map((r) => r[k]);
       xs[label] = { s: median(ts.map((x) => x.s)), cpu: median(ts.map((x) => x.cpu)) };
       const line = `  ${label.padEnd(12)}  ${xs[label].s.toFixed(2).padStart(6)}   ${xs[label].cpu.toFixed(2).padStart(5)}   ${String(median(ts.map((x) => x.mb))).padStart(7)}`;
       console.log(line);
       rows.push(`placement-plan ${label}: ${line.trim()}`);
     }
-    const added = `  placing adds: wall ${(xs.placed.s - xs.pinned.s).toFixed(2)} s, cpu ${(xs.placed.cpu - xs.pinned.cpu).toFixed(2)} s (target < 1 s)`;
+    const paired = median(all.map(([pinned, placed]) => placed.cpu - pinned.cpu));
+    const added = `  placing adds: wall ${(xs.placed.s - xs.pinned.s).toFixed(2)} s, cpu ${(xs.placed.cpu - xs.pinned.cpu).toFixed(2)} s; median of the ${runs} paired cpu differences ${paired.toFixed(2)} s (target < 1 s)`;
     console.log(added);
     rows.push(`placement-plan added: ${added.trim()}`);
   }
