@@ -166,7 +166,7 @@ export function applyMoves(u: HostUsage, moves: readonly Move[]): OpResult {
 function step(u: HostUsage, moves: readonly Move[]): HostUsage {
   const sums = cloneSums(u.sums);
   let groups: Map<string, readonly string[]> | undefined;
-  const sorted = [...moves].sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'remove' ? -1 : 1));
+  const sorted = moves.length === 1 ? moves : [...moves].sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'remove' ? -1 : 1));
   for (const m of sorted) {
     switch (m.kind) {
       case 'remove':

@@ -1,7 +1,7 @@
 import { assertNever } from '../errors';
 import type { GuestSpec } from '../manifest/types';
 import { blocks, type Breach, type HostUsage } from './admit';
-import type { Shortfall, Utilization, WeighedResource } from './placement';
+import type { PlacementWhy, Shortfall, Utilization, WeighedResource } from './placement';
 import { guestOverheadMiB, memoryUsed, round2 } from './usage';
 
 /**
@@ -104,4 +104,29 @@ export function gapOf(short: Shortfall[], u: HostUsage): number {
     gap = Math.max(gap, s.resource === 'anti-affinity' || cap <= 0 ? 10 : (s.need - s.free) / cap);
   }
   return gap;
+}
+
+/**
+ * Why `before` (the host as it was) was chosen for `guest`, `after` being its
+ * usage with the guest: utilization and idle capacity are worked out when
+ * read, not when chosen, since N+1 and "how many more fit" choose thousands
+ * of hosts and read no reason. Usages are never changed in place, so a
+ * reason read later says what it would have said at once.
+ */
+export function whyOf(before: HostUsage, guest: GuestSpec, after: HostUsage, warnings: readonly Breach[], sticky: boolean, candidates: number): PlacementWhy {
+  let uses: WeighedResource[] | undefined;
+  let util: Utilization | undefined;
+  // Getters in the order of the plain object's keys, so spreads and JSON read alike.
+  return {
+    sticky,
+    inUse: before.sums.guests > 0,
+    get uses() {
+      return (uses ??= idleUsed(before, guest));
+    },
+    get after() {
+      return (util ??= utilization(after));
+    },
+    softCrossed: warnings.filter((b) => !b.hard).map((b) => b.mode),
+    candidates,
+  };
 }

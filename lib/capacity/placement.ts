@@ -2,7 +2,7 @@ import type { GuestSpec, HostSpec, ProviderName } from '../manifest/types';
 import { admit, hostUsage, release, type Breach, type HostUsage } from './admit';
 import { assertNever } from '../errors';
 import { admits, admitsFigures, crossesSoft, crossesSoftFigures, diskChoice, F_CFG, F_IN_USE, F_SIMPLE, fillHostFigures, HOST_FIGURES } from './fits';
-import { gapOf, idleUsed, shortfalls, utilization } from './placement-why';
+import { gapOf, shortfalls, whyOf } from './placement-why';
 import { heapPop, heapPush, ranksBefore, Verdicts, type HeapEntry, type ShapeVerdicts } from './verdicts';
 import { bestFitScore, hvkitScore, hvkitScoreFigures, type WeighPolicy } from './weigh';
 import { guestOverheadMiB } from './usage';
@@ -508,8 +508,14 @@ export class Packing {
   }
 
   private matchingHosts(provider: ProviderName, selector: Readonly<Record<string, string>>): { match: Uint8Array; key: string; count: number } {
+    let empty = true;
+    for (const _ in selector) {
+      empty = false;
+      break;
+    }
     // JSON, not joined text: tags may hold any character, so `rack=a|zone=b` and `{rack: 'a', zone: 'b'}` must not share a key.
-    const key = JSON.stringify([provider, Object.keys(selector).sort().map((k) => [k, selector[k]])]);
+    // Most guests have no selector: their key is built once per provider, not once per ask.
+    const key = empty ? (EMPTY_SELECTOR_KEYS[provider] ??= JSON.stringify([provider, []])) : JSON.stringify([provider, Object.keys(selector).sort().map((k) => [k, selector[k]])]);
     let m = this.matching.get(key);
     if (!m) {
       const match = new Uint8Array(this.list.length);
@@ -532,15 +538,7 @@ export class Packing {
   }
 
   private why(host: string, guest: GuestSpec, usage: HostUsage, warnings: Breach[], sticky: boolean, candidates: number): PlacementWhy {
-    const before = this.slot(host).usage;
-    return {
-      sticky,
-      inUse: before.sums.guests > 0,
-      uses: idleUsed(before, guest),
-      after: utilization(usage),
-      softCrossed: warnings.filter((b) => !b.hard).map((b) => b.mode),
-      candidates,
-    };
+    return whyOf(this.slot(host).usage, guest, usage, warnings, sticky, candidates);
   }
 
   private slot(host: string): Slot {
@@ -577,6 +575,9 @@ const RANK: Rank = { soft: 0, empty: 0, score: 0 };
 /** `chooseAmong`'s entry under test and best so far, reused so a call allocates nothing for ranking. */
 const AMONG_E: HeapEntry = { i: 0, stamp: 0, soft: 0, empty: 0, score: 0 };
 const AMONG_B: HeapEntry = { i: 0, stamp: 0, soft: 0, empty: 0, score: 0 };
+
+/** `matchingHosts` keys of a provider with no selector. */
+const EMPTY_SELECTOR_KEYS: Partial<Record<ProviderName, string>> = {};
 
 /** The guest with every disk that has no `on` given a host disk: largest first, each to the disk with the most room left (then by name); see `diskChoice`. */
 export function onHost(guest: GuestSpec, u: HostUsage): GuestSpec {

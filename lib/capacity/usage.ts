@@ -38,7 +38,8 @@ export function addGuest(s: Sums, g: GuestSpec, c: CapacityConfig, sign: 1 | -1 
 const fix9 = (x: number) => Math.round(x * 1e9) / 1e9;
 
 export function cloneSums(s: Sums): Sums {
-  return { ...s, disks: { ...s.disks } };
+  // Written out rather than spread: every admission clones the host's sums.
+  return { memory: s.memory, overhead: s.overhead, vcpus: s.vcpus, disks: { ...s.disks }, cpu: s.cpu, iops: s.iops, net: s.net, guests: s.guests };
 }
 
 /**

@@ -86,6 +86,8 @@ export class Verdicts {
   private readonly byShape = new Map<string, ShapeVerdicts>();
   /** Shapes asked for once: the second ask builds their verdicts, so a shape of its own costs one scan and no arrays. */
   private readonly seen = new Set<string>();
+  /** The shape asked for last and its verdicts. */
+  private last: { shape: Shape; policy: WeighPolicy; hostsKey: string; v: ShapeVerdicts } | undefined;
 
   /**
    * The verdicts for the guest's shape under a policy, over `hosts` host
@@ -93,6 +95,9 @@ export class Verdicts {
    * the first time a shape is asked for (the caller scans instead).
    */
   of(g: GuestSpec, policy: WeighPolicy, hosts: number, hostsKey: string): ShapeVerdicts | undefined {
+    // Guests come in runs of one shape (placement sorts them by size): the last shape is recognised field by field, without building its key.
+    const last = this.last;
+    if (last !== undefined && last.policy === policy && last.hostsKey === hostsKey && last.v.stamp.length === hosts && sameShape(last.shape, g)) return last.v;
     const key = `${hostsKey}|${shapeKey(g, policy)}`;
     let v = this.byShape.get(key);
     if (!v || v.stamp.length !== hosts) {
@@ -102,10 +107,16 @@ export class Verdicts {
         return undefined;
       }
       this.seen.delete(key);
-      if (!v && this.byShape.size >= MAX_SHAPES) this.byShape.delete(this.byShape.keys().next().value!);
+      if (!v && this.byShape.size >= MAX_SHAPES) {
+        this.byShape.delete(this.byShape.keys().next().value!);
+        // The shape remembered last may be the one just forgotten.
+        this.last = undefined;
+      }
       v = { stamp: new Float64Array(hosts), ok: new Uint8Array(hosts), soft: new Uint8Array(hosts), empty: new Uint8Array(hosts), score: new Float64Array(hosts), okCount: 0, heap: [], primed: false, logPos: 0 };
       this.byShape.set(key, v);
     }
+    // A copy: a caller may change its guest object after asking.
+    this.last = { shape: shapeOf(g), policy, hostsKey, v };
     return v;
   }
 
@@ -113,7 +124,34 @@ export class Verdicts {
   clear(): void {
     this.byShape.clear();
     this.seen.clear();
+    this.last = undefined;
   }
+}
+
+/** What `shapeKey` reads of a guest. */
+type Shape = Pick<GuestSpec, 'memoryMiB' | 'maxMemoryMiB' | 'vcpus' | 'maxVcpus' | 'mode' | 'antiAffinity'> & { load: Pick<GuestSpec['load'], 'cpu' | 'iops' | 'netMbps'>; disks: readonly Pick<GuestSpec['disks'][number], 'sizeMiB' | 'on'>[] };
+
+function shapeOf(g: GuestSpec): Shape {
+  return {
+    memoryMiB: g.memoryMiB, maxMemoryMiB: g.maxMemoryMiB, vcpus: g.vcpus, maxVcpus: g.maxVcpus, mode: g.mode, antiAffinity: g.antiAffinity,
+    load: { cpu: g.load.cpu, iops: g.load.iops, netMbps: g.load.netMbps }, disks: g.disks.map((d) => ({ sizeMiB: d.sizeMiB, on: d.on })),
+  };
+}
+
+/**
+ * Whether a guest has the shape's `shapeKey` under any policy, field by
+ * field. Stricter than the key where that is cheaper (a null and an empty
+ * anti-affinity group, which the key counts as one, differ here): a miss
+ * only costs building the key.
+ */
+export function sameShape(a: Shape, b: GuestSpec): boolean {
+  if (a.memoryMiB !== b.memoryMiB || a.maxMemoryMiB !== b.maxMemoryMiB || a.vcpus !== b.vcpus || a.maxVcpus !== b.maxVcpus || a.mode !== b.mode) return false;
+  if (a.load.cpu !== b.load.cpu || a.load.iops !== b.load.iops || a.load.netMbps !== b.load.netMbps || a.antiAffinity !== b.antiAffinity) return false;
+  const da = a.disks;
+  const db = b.disks;
+  if (da.length !== db.length) return false;
+  for (let i = 0; i < da.length; i++) if (da[i].sizeMiB !== db[i].sizeMiB || da[i].on !== db[i].on) return false;
+  return true;
 }
 
 /** Everything of a guest that admission and weighing read (not its name: two web guests of one size share verdicts). */

@@ -120,7 +120,7 @@ export function placeUnplaced(manifest: Manifest, state: State | undefined, opts
   const budget = { hosts: REPAIR_BUDGET };
   const put = (guest: UnplacedGuestSpec, c: Extract<Choice, { ok: true }>, from: PlacementDecision['from']) => {
     placedNew.set(guest.name, declared(c.guest, guest));
-    decisions.set(guest.name, { ...decision(guest, from ? 're-placed' : 'placed', c), ...(from ? { from } : {}) });
+    decisions.set(guest.name, decision(guest, from ? 're-placed' : 'placed', c, from));
   };
   for (const { guest, from } of pending) {
     // A displaced guest's disks keep their host disk where a host has one of that name: a live migration cannot
@@ -157,7 +157,7 @@ export function placeUnplaced(manifest: Manifest, state: State | undefined, opts
     packing.add(c.host, c.guest, c.usage);
     placed.push(declared(c.guest, guest));
     const was = from ? { host: from.host, cause: from.cause } : undefined;
-    decisions.set(guest.name, { ...decision(guest, was ? 're-placed' : 'placed', c), ...(was ? { from: was } : {}) });
+    decisions.set(guest.name, decision(guest, was ? 're-placed' : 'placed', c, was));
     return false;
   });
   // Closest host and shortfall against the final packing, after every other guest is in: the moment the plan's fit table shows.
@@ -240,9 +240,13 @@ function plain(g: GuestSpec): GuestSpec {
   return spec;
 }
 
-function decision(g: GuestSpec, code: PlacementDecision['code'], c: Extract<Choice, { ok: true }>): PlacementDecision {
-  const after = Object.fromEntries(Object.entries(c.why.after).map(([k, v]) => [k, fraction(v)])) as unknown as typeof c.why.after;
-  return { code, guest: g.name, host: c.host, path: g.path, why: { ...c.why, after } };
+function decision(g: GuestSpec, code: PlacementDecision['code'], c: Extract<Choice, { ok: true }>, from?: PlacementDecision['from']): PlacementDecision {
+  const w = c.why;
+  const a = w.after;
+  // Written out, keys in the order of `PlacementWhy` and `Utilization`: the plan's JSON and saved plans keep their bytes.
+  const after = { memory: fraction(a.memory), vcpus: fraction(a.vcpus), disk: fraction(a.disk), cpu: fraction(a.cpu), iops: fraction(a.iops), network: fraction(a.network) };
+  const why = { sticky: w.sticky, inUse: w.inUse, uses: w.uses, after, softCrossed: w.softCrossed, candidates: w.candidates };
+  return from ? { code, guest: g.name, host: c.host, path: g.path, why, from } : { code, guest: g.name, host: c.host, path: g.path, why };
 }
 
 /** A utilization as plan data: 4 decimals, and finite (a resource the host lacks but the guest uses is "over", JSON has no Infinity). */
