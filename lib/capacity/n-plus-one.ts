@@ -181,6 +181,9 @@ export class NPlusOneWatch {
   private readonly took = new Map<string, Set<string>>();
   /** Hosts whose loss was beyond the fleet when the watch began. */
   readonly beyond: readonly string[];
+  private readonly beyondSet: ReadonlySet<string>;
+  /** False once a host the fleet absorbed is beyond it after all (a guest added that `keeps` would have refused). */
+  private held = true;
 
   constructor(packing: Packing, private readonly askOf: AskOf) {
     this.work = packing.clone();
@@ -192,11 +195,17 @@ export class NPlusOneWatch {
       else this.took.set(h, loss.targets);
     }
     this.beyond = beyond;
+    this.beyondSet = new Set(beyond);
   }
 
   /** The fleet as the watch holds it (with every guest `add`ed). */
   get packing(): Packing {
     return this.work;
+  }
+
+  /** Whether every host the fleet absorbed when the watch began, and every host in use since, is still absorbed. */
+  get holds(): boolean {
+    return this.held;
   }
 
   /** Whether the fleet would still absorb the loss of every host it absorbed before, with `guest` on `host`. */
@@ -205,20 +214,63 @@ export class NPlusOneWatch {
     if (!r.ok) return false;
     const snap = this.work.snapshot([host]);
     this.work.add(host, r.guest, r.usage);
-    const ok = this.affected(host).every((h) => lose(this.work, h, this.askOf, true).homeless.length === 0);
+    const ok = this.affected([host]).every((h) => lose(this.work, h, this.askOf, true).homeless.length === 0);
     this.work.restore(snap);
     return ok;
   }
 
   /** Adds a guest (as `Packing.choose` or `tryPlace` returned it) and brings what the watch knows up to date. */
   add(host: string, guest: GuestSpec): void {
+    const affected = this.affected([host]);
     this.work.add(host, guest);
-    for (const h of this.affected(host)) this.took.set(h, lose(this.work, h, this.askOf, true).targets);
+    this.rerun(affected);
   }
 
-  private affected(host: string): string[] {
-    const out = this.beyond.includes(host) ? [] : [host];
-    for (const [h, targets] of this.took) if (h !== host && targets.has(host)) out.push(h);
+  /**
+   * Takes in what changed on `live` (the packing the watch was made from)
+   * since its `version` read `mark`: false, changing nothing, when a host
+   * lost a guest the watch holds or a host was opened (only guests added
+   * can be caught up on).
+   */
+  catchUp(live: Packing, mark: number): boolean {
+    // A host opened since: the watch's losses never counted it.
+    if (live.hosts.length !== this.work.hosts.length) return false;
+    const changed = live.changedSince(mark);
+    for (const h of changed) {
+      const now = new Set(live.guestsOn(h).map((g) => g.name));
+      if (this.work.guestsOn(h).some((g) => !now.has(g.name))) return false;
+    }
+    if (!changed.length) return true;
+    const affected = this.affected(changed);
+    for (const h of changed) this.work.restore(live.snapshot([h]));
+    this.rerun(affected);
+    return true;
+  }
+
+  private rerun(hosts: readonly string[]): void {
+    for (const h of hosts) {
+      const loss = lose(this.work, h, this.askOf, true);
+      if (loss.homeless.length) this.held = false;
+      this.took.set(h, loss.targets);
+    }
+  }
+
+  /**
+   * The hosts whose loss a guest added to `hosts` can change: those hosts
+   * (but for the ones beyond from the start) and the hosts whose guests they
+   * took; any other recreation still stands as it was.
+   */
+  private affected(hosts: readonly string[]): string[] {
+    const touched = new Set(hosts);
+    const out = hosts.filter((h) => !this.beyondSet.has(h));
+    for (const [h, targets] of this.took) {
+      if (touched.has(h)) continue;
+      for (const t of targets) {
+        if (!touched.has(t)) continue;
+        out.push(h);
+        break;
+      }
+    }
     return out;
   }
 }
@@ -228,21 +280,53 @@ export class NPlusOneWatch {
  * changes itself (lib/plan/placement.ts): a guest may go on a host only if no
  * host whose loss the fleet absorbed before would then be beyond it. Hosts
  * already beyond it when placement first asks (pinned guests' doing, an error
- * of its own) do not refuse every placement. The packing is tried on and put
- * back exactly as it was.
+ * of its own) do not refuse every placement. The packing is not changed.
+ *
+ * It keeps an {@link NPlusOneWatch} in step with the packing (the guests
+ * placement added since the last ask), so an ask runs again only the losses
+ * the guest can change, not every host's: the same answers as
+ * {@link keepsNPlusOneByFullCheck}, which it falls back on where the watch
+ * cannot follow (a guest taken away, a host absorbed before now beyond).
  */
 export function keepsNPlusOne(askOf: AskOf): (host: string, guest: GuestSpec, packing: Packing) => boolean {
   let beyond: ReadonlySet<string> | undefined;
+  let watch: NPlusOneWatch | undefined;
+  let live: Packing | undefined;
+  let mark = 0;
+  return (host, guest, packing) => {
+    if (watch === undefined || live !== packing || !watch.catchUp(packing, mark)) {
+      watch = new NPlusOneWatch(packing, askOf);
+      live = packing;
+    }
+    mark = packing.version;
+    beyond ??= new Set(watch.beyond);
+    const same = watch.beyond.length === beyond.size && watch.beyond.every((h) => beyond!.has(h));
+    return same && watch.holds ? watch.keeps(host, guest) : keepsAll(packing, host, guest, askOf, beyond);
+  };
+}
+
+/**
+ * `keepsNPlusOne` by definition: with the guest tried on the host, every host
+ * in use (but those beyond N+1 when first asked) has its loss run again. The
+ * packing is tried on and put back exactly as it was.
+ */
+export function keepsNPlusOneByFullCheck(askOf: AskOf): (host: string, guest: GuestSpec, packing: Packing) => boolean {
+  let beyond: ReadonlySet<string> | undefined;
   return (host, guest, packing) => {
     beyond ??= new Set(new NPlusOneWatch(packing, askOf).beyond);
-    const r = packing.tryPlace(host, guest);
-    if (!r.ok) return false;
-    const snap = packing.snapshot([host]);
-    packing.add(host, r.guest, r.usage);
-    const ok = packing.hosts.every((h) => !packing.inUse(h) || beyond!.has(h) || lose(packing, h, askOf, true).homeless.length === 0);
-    packing.restore(snap);
-    return ok;
+    return keepsAll(packing, host, guest, askOf, beyond);
   };
+}
+
+/** With `guest` on `host`, whether every host in use but those `beyond` has its loss absorbed, run again one by one. */
+function keepsAll(packing: Packing, host: string, guest: GuestSpec, askOf: AskOf, beyond: ReadonlySet<string>): boolean {
+  const r = packing.tryPlace(host, guest);
+  if (!r.ok) return false;
+  const snap = packing.snapshot([host]);
+  packing.add(host, r.guest, r.usage);
+  const ok = packing.hosts.every((h) => !packing.inUse(h) || beyond.has(h) || lose(packing, h, askOf, true).homeless.length === 0);
+  packing.restore(snap);
+  return ok;
 }
 
 /** A fleet as it will be: its hosts (coded memory) and guests, for N+1 and "how many more fit". */

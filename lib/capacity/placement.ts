@@ -9,7 +9,7 @@ import { guestOverheadMiB } from './usage';
 
 export type { WeighPolicy };
 export type { ChooseOptions, Choice, PackHost, PackingSnapshot, PlacementAsk, PlacementFailure, PlacementWhy, Shortfall, Utilization, WeighedResource } from './placement-types';
-import type { ChooseOptions, Choice, PackHost, PackingSnapshot, PlacementAsk, PlacementFailure, PlacementWhy, Shortfall } from './placement-types';
+import type { ChooseOptions, Choice, PackHost, PackingSnapshot, PlacementAsk, PlacementFailure, Shortfall } from './placement-types';
 
 /**
  * Placement: where a guest without a host goes (Nova's filter–weigh, on
@@ -17,7 +17,6 @@ import type { ChooseOptions, Choice, PackHost, PackingSnapshot, PlacementAsk, Pl
  * file only chooses among the hosts `admit` accepts. docs/placement.md
  * describes the scoring and how it differs from Ganeti, Nova and Kubernetes.
  */
-
 
 interface Slot {
   name: string;
@@ -204,6 +203,18 @@ export class Packing {
     return this.list.filter((_, i) => match[i] === 1).map((s) => s.name);
   }
 
+  /** A mark of the changes so far, for {@link changedSince}. */
+  get version(): number {
+    return this.clock;
+  }
+
+  /** Hosts whose guests may have changed since {@link version} read `mark` (restored ones too), in name order. */
+  changedSince(mark: number): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < this.list.length; i++) if (this.stamps[i] > mark) out.push(this.list[i].name);
+    return out;
+  }
+
   /** Puts a guest (as `tryPlace` returned it) on a host, whatever it breaks: callers check first. */
   add(host: string, guest: GuestSpec, usage?: HostUsage): void {
     const s = this.slot(host);
@@ -258,7 +269,7 @@ export class Packing {
     if (opts.sticky && this.slots.has(opts.sticky) && !opts.exclude?.has(opts.sticky) && this.matches(this.slot(opts.sticky), ask.provider, selector)) {
       const r = this.tryPlace(opts.sticky, ask.guest);
       if (r.ok && (!opts.accept || opts.accept(opts.sticky, r.guest))) {
-        return { ok: true, host: opts.sticky, guest: r.guest, usage: r.usage, why: this.why(opts.sticky, r.guest, r.usage, r.warnings, true, 1) };
+        return { ok: true, host: opts.sticky, guest: r.guest, usage: r.usage, why: whyOf(this.slot(opts.sticky).usage, r.guest, r.usage, r.warnings, true, 1) };
       }
     }
     let matching = 0;
@@ -314,7 +325,7 @@ export class Packing {
       if (!r.ok) throw new Error(`placement pre-check admitted ${ask.guest.name} on ${s.name} but admit refused it (${r.breaches.map((b) => b.mode).join(', ')})`);
       if (opts.accept && !opts.accept(s.name, r.guest)) continue;
       this.lastChosen = s.index;
-      return { ok: true, host: s.name, guest: r.guest, usage: r.usage, why: this.why(s.name, r.guest, r.usage, r.warnings, false, candidates) };
+      return { ok: true, host: s.name, guest: r.guest, usage: r.usage, why: whyOf(s.usage, r.guest, r.usage, r.warnings, false, candidates) };
     }
     return { ok: false, failure: { code: 'not-accepted', detail: { candidates } } };
   }
@@ -535,10 +546,6 @@ export class Packing {
     if (spec.provider !== provider) return false;
     for (const k in selector) if (spec.tags[k] !== selector[k]) return false;
     return true;
-  }
-
-  private why(host: string, guest: GuestSpec, usage: HostUsage, warnings: Breach[], sticky: boolean, candidates: number): PlacementWhy {
-    return whyOf(this.slot(host).usage, guest, usage, warnings, sticky, candidates);
   }
 
   private slot(host: string): Slot {
