@@ -108,6 +108,42 @@ describe('Packing.choose with a shape per guest', () => {
     expect(agreed).toBeGreaterThan(1000);
   });
 
+  it('chooses as a full scan does when guests come in runs of one shape, and runs of shapes that differ in one figure (seeded)', () => {
+    const rnd = seededRandom(9191);
+    const packing = new Packing(Array.from({ length: 40 }, (_, i) => ({ spec: randomHost(rnd, `h${String(i).padStart(3, '0')}`), guests: [] })));
+    // Each variant changes one thing `shapeKey` reads, so a shape recognised from the last ask must be the very same.
+    const variants: ((g: GuestSpec) => GuestSpec)[] = [
+      (g) => g,
+      (g) => ({ ...g, memoryMiB: g.memoryMiB + 1 }),
+      (g) => ({ ...g, maxMemoryMiB: g.maxMemoryMiB * 2 }),
+      (g) => ({ ...g, vcpus: g.vcpus + 1, maxVcpus: g.maxVcpus + 1 }),
+      (g) => ({ ...g, mode: g.mode === 'pv' ? 'hvm' : 'pv' }),
+      (g) => ({ ...g, load: { ...g.load, iops: g.load.iops + 7 } }),
+      (g) => ({ ...g, antiAffinity: g.antiAffinity === null ? 'db' : null }),
+      (g) => ({ ...g, disks: g.disks.map((d) => ({ ...d, sizeMiB: d.sizeMiB + 512 })) }),
+    ];
+    let base = randomGuest(rnd, 'base');
+    let n = 0;
+    for (let run = 0; run < 300; run++) {
+      if (rnd() < 0.3) base = randomGuest(rnd, 'base');
+      const shape = pick(rnd, variants)(base);
+      for (let k = Math.floor(rnd() * 6); k >= 0; k--) {
+        const g = { ...shape, name: `g${n++}` };
+        const got = packing.choose({ guest: g, provider: 'local' });
+        const want = fullScan(packing, g, 'hvkit');
+        expect(got.ok ? [got.host, got.why.candidates] : undefined, `guest ${g.name}`).toEqual(want ? [want.host, want.candidates] : undefined);
+        if (got.ok) packing.add(got.host, got.guest, got.usage);
+        // Guests leave too, so hosts admit again what they refused.
+        if (rnd() < 0.4) {
+          const h = pick(rnd, packing.hosts);
+          const gone = packing.guestsOn(h)[0];
+          if (gone) packing.remove(h, gone.name);
+        }
+      }
+    }
+    expect(n).toBeGreaterThan(800);
+  });
+
   it('gives a tie to the earlier name even when the host chosen last (weighed first) is the later one', () => {
     const base = randomHost(seededRandom(7), 'a');
     const spec: HostSpec = { ...base, memory: { slots: 1, maxDimmMiB: 16384, dimmsMiB: [16384], totalMiB: 16384 }, disks: [{ name: 'sda', sizeMiB: 102400, kind: 'ssd', iops: 5000, mbps: 500 }], capacity: { ...base.capacity, softLimitsAreErrors: false } };

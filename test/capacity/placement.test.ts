@@ -48,6 +48,24 @@ describe('Packing.choose', () => {
     expect(bf.ok && bf.host).toBe('a-busy');
   });
 
+  it('gives the reason for a choice as it stood when chosen, though it is read after more guests went to that host', () => {
+    const fleet = { 'db-host-01': { props: DB_HOST, guests: { db: { role: 'db', vcpus: 2, memory: '12GiB', load: { cpu: 0.5, iops: 300 } } } }, 'web-host-01': { props: WEB_HOST_8G } } as const;
+    const g = guestOf({ role: 'web', vcpus: 2, memory: '2GiB', load: { cpu: 1.5, iops: 20, netMbps: 50 } });
+    const read = packingOf(fleet).packing;
+    const first = read.choose({ guest: g, provider: 'local' });
+    const atOnce = JSON.stringify(first.ok && first.why);
+    const late = packingOf(fleet).packing;
+    const c = late.choose({ guest: g, provider: 'local' });
+    if (!c.ok) throw new Error('no host');
+    late.add(c.host, c.guest, c.usage);
+    // Another guest on the chosen host, so its usage now is not what the reason describes.
+    const t = late.tryPlace(c.host, { ...g, name: 'w2', memoryMiB: 256, maxMemoryMiB: 256, load: { cpu: 0.1, iops: 1, netMbps: 1 } });
+    if (t.ok) late.add(c.host, t.guest, t.usage);
+    expect(late.guestCount(c.host)).toBe(3);
+    expect(JSON.parse(atOnce).after.memory).toBeGreaterThan(0.8);
+    expect(JSON.stringify(c.why)).toBe(atOnce);
+  });
+
   it('keeps the sticky host while it still admits the guest', () => {
     const { packing } = packingOf({ a: { props: WEB_HOST_8G }, b: { props: WEB_HOST_8G, guests: { w: web('1GiB') } } });
     const g = guestOf({ role: 'web', vcpus: 1, memory: '1GiB' });
