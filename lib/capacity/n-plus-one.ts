@@ -184,6 +184,8 @@ export class NPlusOneWatch {
   private readonly beyondSet: ReadonlySet<string>;
   /** False once a host the fleet absorbed is beyond it after all (a guest added that `keeps` would have refused). */
   private held = true;
+  /** The last trial `keeps` accepted, and the hosts that took each loss it ran: what `catchUp` takes in if that guest is placed there. */
+  private tried: { host: string; guest: GuestSpec; took: Map<string, Set<string>> } | undefined;
 
   constructor(packing: Packing, private readonly askOf: AskOf) {
     this.work = packing.clone();
@@ -210,17 +212,29 @@ export class NPlusOneWatch {
 
   /** Whether the fleet would still absorb the loss of every host it absorbed before, with `guest` on `host`. */
   keeps(host: string, guest: GuestSpec): boolean {
+    this.tried = undefined;
     const r = this.work.tryPlace(host, guest);
     if (!r.ok) return false;
     const snap = this.work.snapshot([host]);
     this.work.add(host, r.guest, r.usage);
-    const ok = this.affected([host]).every((h) => lose(this.work, h, this.askOf, true).homeless.length === 0);
+    const took = new Map<string, Set<string>>();
+    let ok = true;
+    for (const h of this.affected([host])) {
+      const loss = lose(this.work, h, this.askOf, true);
+      if (loss.homeless.length) {
+        ok = false;
+        break;
+      }
+      took.set(h, loss.targets);
+    }
     this.work.restore(snap);
+    if (ok) this.tried = { host, guest, took };
     return ok;
   }
 
   /** Adds a guest (as `Packing.choose` or `tryPlace` returned it) and brings what the watch knows up to date. */
   add(host: string, guest: GuestSpec): void {
+    this.tried = undefined;
     const affected = this.affected([host]);
     this.work.add(host, guest);
     this.rerun(affected);
@@ -240,11 +254,25 @@ export class NPlusOneWatch {
       const now = new Set(live.guestsOn(h).map((g) => g.name));
       if (this.work.guestsOn(h).some((g) => !now.has(g.name))) return false;
     }
+    const tried = this.tried;
+    this.tried = undefined;
     if (!changed.length) return true;
+    if (tried && changed.length === 1 && changed[0] === tried.host && this.onlyAdded(live, tried.host, tried.guest)) {
+      // The guest `keeps` last accepted, placed where it was tried: the losses the trial ran are the fleet's now.
+      this.work.restore(live.snapshot([tried.host]));
+      for (const [h, targets] of tried.took) this.took.set(h, targets);
+      return true;
+    }
     const affected = this.affected(changed);
     for (const h of changed) this.work.restore(live.snapshot([h]));
     this.rerun(affected);
     return true;
+  }
+
+  /** Whether `live` runs on `host` exactly the watch's guests and `guest` (that very object, as placement adds what it was offered). */
+  private onlyAdded(live: Packing, host: string, guest: GuestSpec): boolean {
+    const now = live.guestsOn(host);
+    return now.length === this.work.guestCount(host) + 1 && now.includes(guest);
   }
 
   private rerun(hosts: readonly string[]): void {
