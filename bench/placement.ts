@@ -8,6 +8,7 @@
  *   simulate:  `hvkit simulate` of a 100,000-arrival trace (target < 30 s).
  */
 import { performance } from 'node:perf_hooks';
+import { asksOf, keepsNPlusOne, keepsNPlusOneByFullCheck } from '../lib/capacity/n-plus-one';
 import { Packing, type PackHost } from '../lib/capacity/placement';
 import { simulate } from '../lib/capacity/simulate';
 import { DEFAULT_CAPACITY } from '../lib/manifest/defaults';
@@ -66,6 +67,42 @@ export function placeTenThousand(distinct = false): { wall: number; cpu: number 
   }
   const used = process.cpuUsage(c);
   return { wall: performance.now() - t, cpu: (used.user + used.system) / 1000 };
+}
+
+/**
+ * `nPlusOne: 'require'` placement: `guests` new guests onto `hosts` hosts
+ * running 4 guests each, every choice accepted only where the fleet stays
+ * N+1, by the watch placement uses or by the full check (every host's loss
+ * run again per candidate). CPU milliseconds, and the hosts chosen.
+ */
+export function placeRequired(hosts: number, guests: number, full: boolean): { cpu: number; chosen: string[] } {
+  const fleet: PackHost[] = Array.from({ length: hosts }, (_, h) => ({ spec: host(h), guests: Array.from({ length: 4 }, (_, g) => guest(`old-${h}-${g}`, host(h).name, h + g)) }));
+  const news = Array.from({ length: guests }, (_, i) => guest(`new-${String(i).padStart(5, '0')}`, '', i));
+  const c = process.cpuUsage();
+  const p = new Packing(fleet);
+  const askOf = asksOf(fleet.map((h) => h.spec), {});
+  const keeps = full ? keepsNPlusOneByFullCheck(askOf) : keepsNPlusOne(askOf);
+  const chosen: string[] = [];
+  for (const g of news) {
+    const r = p.choose({ guest: g, provider: 'local' }, { accept: (h, x) => keeps(h, x, p) });
+    chosen.push(r.ok ? r.host : `(${r.failure.code})`);
+    if (r.ok) p.add(r.host, r.guest, r.usage);
+  }
+  const used = process.cpuUsage(c);
+  return { cpu: (used.user + used.system) / 1000, chosen };
+}
+
+export function benchRequired(runs: number, rows: string[]): void {
+  console.log(`nPlusOne 'require' placement, in process (median of ${runs}):`);
+  const [watch, full] = [false, true].map((f) => Array.from({ length: runs }, () => placeRequired(100, 500, f)));
+  if (watch[0].chosen.join() !== full[0].chosen.join()) throw new Error('bench: the N+1 watch chose other hosts than the full check');
+  const line = `  500 guests onto 100 hosts: cpu ${median(watch.map((x) => x.cpu)).toFixed(0)} ms re-running the losses a guest can change, ${median(full.map((x) => x.cpu)).toFixed(0)} ms re-running every loss (same hosts chosen)`;
+  console.log(line);
+  rows.push(`placement-require 500→100: ${line.trim()}`);
+  const big = Array.from({ length: runs }, () => placeRequired(1000, 2000, false));
+  const line2 = `  2,000 guests onto 1,000 hosts: cpu ${median(big.map((x) => x.cpu)).toFixed(0)} ms re-running the losses a guest can change`;
+  console.log(line2);
+  rows.push(`placement-require 2k→1k: ${line2.trim()}`);
 }
 
 export function benchPlacement(runs: number, rows: string[]): void {

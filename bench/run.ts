@@ -15,6 +15,8 @@
  *
  *   placement: 10,000 new guests placed onto 1,000 hosts in process (target well
  *          under 1 s), and packing quality on generated traces (bench/placement.ts).
+ *   placement-require: placement under nPlusOne 'require' in process, the watch
+ *          placement uses against the full check (bench/placement.ts; not in the default set).
  *   placement-plan: `hvkit plan` of 10,000 guests on 1,000 hosts, (a) pinned in
  *          hosts, (b) declared without a host and placed at plan time; the
  *          difference is what placement adds (target < 1 s).
@@ -23,7 +25,7 @@
  *          wide at its peak (a fleet ten times the first's); target < 30 s.
  *
  * Each figure is the median of RUNS runs (default 3; this machine is noisy).
- * Options: --quick (1,000 and 10,000 only), --runs N, --only plan,apply,state,placement,placement-plan,simulate, --terraform (also time
+ * Options: --quick (1,000 and 10,000 only), --runs N, --only plan,apply,state,placement,placement-require,placement-plan,simulate, --terraform (also time
  * `terraform apply` of 1,000 terraform_data resources with a trivial local-exec).
  */
 import { spawnSync } from 'node:child_process';
@@ -31,7 +33,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, mk
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchPlacement } from './placement';
+import { benchPlacement, benchRequired } from './placement';
 import { benchState, fileStores, median, pgStores, timeStore } from './state';
 import { generateTrace, traceCsv } from './trace';
 
@@ -148,6 +150,11 @@ try {
   if (want('placement')) {
     console.log('');
     benchPlacement(runs, rows);
+  }
+
+  if (want('placement-require')) {
+    console.log('');
+    benchRequired(runs, rows);
   }
 
   if (want('placement-plan')) {
