@@ -232,3 +232,12 @@ export function diskChoice(u: HostUsage, guest: GuestSpec): string[] {
   resolveDisks(u, guest);
   return chosen.slice(0, guest.disks.length);
 }
+
+/** The guest with every disk that has no `on` given a host disk: largest first, each to the disk with the most room left (then by name); see `diskChoice`. */
+export function onHost(guest: GuestSpec, u: HostUsage): GuestSpec {
+  const needsDisk = guest.disks.some((d) => d.on === '');
+  if (!needsDisk && guest.host === u.host.name) return guest;
+  if (!needsDisk) return { ...guest, host: u.host.name };
+  const on = diskChoice(u, guest);
+  return { ...guest, host: u.host.name, disks: guest.disks.map((d, i) => (d.on !== '' ? d : { ...d, on: on[i] })) };
+}

@@ -1,7 +1,7 @@
 import type { GuestSpec, HostSpec, ProviderName } from '../manifest/types';
 import { admit, hostUsage, release, type Breach, type HostUsage } from './admit';
 import { assertNever } from '../errors';
-import { admits, admitsFigures, crossesSoft, crossesSoftFigures, diskChoice, F_CFG, F_IN_USE, F_SIMPLE, fillHostFigures, HOST_FIGURES } from './fits';
+import { admits, admitsFigures, crossesSoft, crossesSoftFigures, F_CFG, onHost, F_IN_USE, F_SIMPLE, fillHostFigures, HOST_FIGURES } from './fits';
 import { gapOf, shortfalls, whyOf } from './placement-why';
 import { heapPop, heapPush, ranksBefore, Verdicts, type HeapEntry, type ShapeVerdicts } from './verdicts';
 import { bestFitScore, hvkitScore, hvkitScoreFigures, type WeighPolicy } from './weigh';
@@ -586,13 +586,5 @@ const AMONG_B: HeapEntry = { i: 0, stamp: 0, soft: 0, empty: 0, score: 0 };
 /** `matchingHosts` keys of a provider with no selector. */
 const EMPTY_SELECTOR_KEYS: Partial<Record<ProviderName, string>> = {};
 
-/** The guest with every disk that has no `on` given a host disk: largest first, each to the disk with the most room left (then by name); see `diskChoice`. */
-export function onHost(guest: GuestSpec, u: HostUsage): GuestSpec {
-  const needsDisk = guest.disks.some((d) => d.on === '');
-  if (!needsDisk && guest.host === u.host.name) return guest;
-  if (!needsDisk) return { ...guest, host: u.host.name };
-  const on = diskChoice(u, guest);
-  return { ...guest, host: u.host.name, disks: guest.disks.map((d, i) => (d.on !== '' ? d : { ...d, on: on[i] })) };
-}
-
+export { onHost } from './fits';
 export { strandedAfter, utilization } from './placement-why';
