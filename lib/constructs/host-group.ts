@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import type { HostGroupProps } from '../manifest/props';
-import { refuseMissingScope, refuseReservedId } from './host';
+import { refuseMissingScope, refuseUnusableId } from './host';
 
 const HOST_GROUP = Symbol.for('hvkit.HostGroup');
 
@@ -22,7 +22,7 @@ export class HostGroup extends Construct {
   readonly props: HostGroupProps;
   constructor(scope: Construct, id: string, props: HostGroupProps = {}) {
     refuseMissingScope(scope, id, 'HostGroup', 'the Fleet');
-    refuseReservedId(scope, id);
+    refuseUnusableId(scope, id);
     super(scope, id);
     Object.defineProperty(this, HOST_GROUP, { value: true });
     this.props = props;

@@ -17,7 +17,7 @@ export class Host extends Construct {
   readonly props: HostProps;
   constructor(scope: Construct, id: string, props: HostProps) {
     refuseMissingScope(scope, id, 'Host', 'the Fleet or HostGroup');
-    refuseReservedId(scope, id);
+    refuseUnusableId(scope, id);
     super(scope, id);
     Object.defineProperty(this, HOST, { value: true });
     this.props = props;
@@ -40,7 +40,7 @@ export class Guest extends Construct {
   readonly props: GuestProps;
   constructor(scope: Construct, id: string, props: GuestProps) {
     refuseMissingScope(scope, id, 'Guest', 'the Host, HostGroup or Fleet');
-    refuseReservedId(scope, id);
+    refuseUnusableId(scope, id);
     super(scope, id);
     Object.defineProperty(this, GUEST, { value: true });
     this.props = props;
@@ -63,10 +63,11 @@ export function refuseMissingScope(scope: Construct | undefined, id: string, kin
 }
 
 /**
- * The constructs library keeps children in a plain object, so it reports an id
- * of `constructor` (a valid DNS label) as "already used"; say what is wrong instead.
+ * An id the constructs library would refuse in words about its own internals,
+ * refused in hvkit's: one it reserves (it keeps children in a plain object, so
+ * `constructor`, a valid DNS label, reads as "already used"), or one taken.
  */
-export function refuseReservedId(scope: Construct, id: string): void {
+export function refuseUnusableId(scope: Construct, id: string): void {
   const path = scope?.node?.path ? `${scope.node.path}/${id}` : id;
   if (id in Object.prototype) stop(path, `'${id}' cannot be a construct id (the constructs library reserves it): choose another name`);
   // The constructs library's own words name its internal class ("in _Fleet [tokyo]").

@@ -24,6 +24,16 @@ function manifest(def: Def, order: <T>(xs: T[]) => T[] = (xs) => xs): Manifest {
   return buildManifest(input);
 }
 
+/** p and q each have two hosts they may use; placed greedily, p takes the host q needs, so q fits only after a repair. */
+const ROOM: Def = {
+  hosts: {
+    x: { props: server({ zone: '1', kind: 'p' }), guests: { 'x-pinned': guest('1GiB', undefined, 1) } },
+    y: { props: server({ zone: '1', kind: 'q' }), guests: { 'y-pinned': guest('2GiB', undefined, 1) } },
+    z: { props: server({ zone: '2', kind: 'q' }), guests: { 'z-pinned': guest('6GiB', undefined, 1) } },
+  },
+  guests: { p: guest('5GiB', { zone: '1' }), q: guest('5GiB', { kind: 'q' }) },
+};
+
 const hostsOf = (r: ReturnType<typeof placeUnplaced>) => Object.fromEntries(r.placements.map((d) => [d.guest, d.host]));
 
 /** A seeded PRNG (LCG): generated fleets are the same on every run. */
@@ -57,14 +67,7 @@ describe('placeUnplaced: order and repair', () => {
   it('moves a guest this plan placed to another host to make room for one that fits nowhere else', () => {
     // p and q each have two hosts, so neither goes first for that; p (first by name) takes y, the fuller host,
     // leaving q room nowhere. Moving p to x, which also admits it, lets q have y.
-    const def: Def = {
-      hosts: {
-        x: { props: server({ zone: '1', kind: 'p' }), guests: { 'x-pinned': guest('1GiB', undefined, 1) } },
-        y: { props: server({ zone: '1', kind: 'q' }), guests: { 'y-pinned': guest('2GiB', undefined, 1) } },
-        z: { props: server({ zone: '2', kind: 'q' }), guests: { 'z-pinned': guest('6GiB', undefined, 1) } },
-      },
-      guests: { p: guest('5GiB', { zone: '1' }), q: guest('5GiB', { kind: 'q' }) },
-    };
+    const def = ROOM;
     const m = manifest(def);
     const r = placeUnplaced(m, undefined);
     expect(r.diagnostics).toEqual([]);
@@ -83,14 +86,7 @@ describe('placeUnplaced: order and repair', () => {
   });
 
   it("moves a guest only where the plan's policy accepts it (nPlusOne 'require' is such a policy)", () => {
-    const def: Def = {
-      hosts: {
-        x: { props: server({ zone: '1', kind: 'p' }), guests: { 'x-pinned': guest('1GiB', undefined, 1) } },
-        y: { props: server({ zone: '1', kind: 'q' }), guests: { 'y-pinned': guest('2GiB', undefined, 1) } },
-        z: { props: server({ zone: '2', kind: 'q' }), guests: { 'z-pinned': guest('6GiB', undefined, 1) } },
-      },
-      guests: { p: guest('5GiB', { zone: '1' }), q: guest('5GiB', { kind: 'q' }) },
-    };
+    const def = ROOM;
     const r = placeUnplaced(manifest(def), undefined, { accept: (host, g) => !(g.name === 'p' && host === 'x') });
     expect(hostsOf(r)).toEqual({ p: 'y' });
     expect(r.diagnostics.map((d) => d.code)).toEqual(['unplaceable']);
@@ -161,13 +157,8 @@ describe('placeUnplaced: order and repair', () => {
 
   it('gives a byte-identical placement whatever order code declares hosts and guests in, repair included', () => {
     const def: Def = {
-      hosts: {
-        x: { props: server({ zone: '1', kind: 'p' }), guests: { 'x-pinned': guest('1GiB', undefined, 1) } },
-        y: { props: server({ zone: '1', kind: 'q' }), guests: { 'y-pinned': guest('2GiB', undefined, 1) } },
-        z: { props: server({ zone: '2', kind: 'q' }), guests: { 'z-pinned': guest('6GiB', undefined, 1) } },
-        w: { props: server({ zone: '2', kind: 'p' }) },
-      },
-      guests: { p: guest('5GiB', { zone: '1' }), q: guest('5GiB', { kind: 'q' }), s: guest('3GiB'), t: guest('1GiB', { zone: '2' }), u: guest('2GiB', { kind: 'p' }) },
+      hosts: { ...ROOM.hosts, w: { props: server({ zone: '2', kind: 'p' }) } },
+      guests: { ...ROOM.guests, s: guest('3GiB'), t: guest('1GiB', { zone: '2' }), u: guest('2GiB', { kind: 'p' }) },
     };
     const a = JSON.stringify(placeUnplaced(manifest(def), undefined));
     const shuffle = (seed: number) => <T,>(xs: T[]) => {
