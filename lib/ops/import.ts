@@ -10,7 +10,7 @@ import { placementLine } from '../render/placement-text';
 import { emptyState, own, powerRecord, type ObservedDomain, type ObservedHost, type State } from '../state/types';
 import { withStateLock, type LockRelease } from '../state/with-lock';
 import { runnerFor } from './prepare';
-import { observe, type OpsOptions } from './refresh';
+import { observeAll, type OpsOptions } from './refresh';
 
 export interface ImportOptions extends OpsOptions {
   guest: string;
@@ -52,7 +52,7 @@ export async function importGuest(opts: ImportOptions): Promise<Imported> {
     const state = stored ? structuredClone(stored) : emptyState(opts.manifest.fleet, randomUUID());
     const already = own(state.guests, opts.guest);
     if (already) throw new HvkitError(`${opts.guest} is already in state (on ${already.spec.host}); nothing to import`);
-    const seen = await observeAll(opts, asked);
+    const seen = await observeAll(runnerFor(opts.projectDir, opts.env), opts.manifest.fleet, asked, opts.timeoutMs);
     const { host, obs, domain, warnings } = whereItRuns(opts.guest, asked, seen, Boolean(pinned || opts.host));
     const recorded = pinned ? asRun(pinned, domain) : placedRecord(opts.manifest, state, unplaced!, host, domain, warnings);
     state.hosts[host.name] ??= { spec: host, ...(obs.memoryMiB !== undefined ? { installedMiB: obs.memoryMiB } : {}) };
@@ -96,13 +96,6 @@ function tagsText(tags: Readonly<Record<string, string>>): string {
   return t.length ? ` with tags ${t.join(', ')}` : ' with no tags';
 }
 
-/** Asks each host what it runs, a few at a time (each answer is a round trip to a real machine), as refresh does. */
-async function observeAll(opts: OpsOptions, hosts: readonly HostSpec[]): Promise<ObservedHost[]> {
-  const runner = runnerFor(opts.projectDir, opts.env);
-  const out: ObservedHost[] = [];
-  for (let i = 0; i < hosts.length; i += 4) out.push(...(await Promise.all(hosts.slice(i, i + 4).map((h) => observe(runner, opts.manifest.fleet, h, opts.timeoutMs ?? 60_000)))));
-  return out;
-}
 
 /** The one host of `asked` that runs the guest, or an error saying none or which several do. */
 function whereItRuns(name: string, asked: readonly HostSpec[], seen: readonly ObservedHost[], oneHost: boolean): { host: HostSpec; obs: ObservedHost; domain: ObservedDomain; warnings: string[] } {

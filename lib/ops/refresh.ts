@@ -59,6 +59,13 @@ export interface RefreshOptions extends OpsOptions {
   };
 }
 
+/** What each host runs, in the order given, asked a few at a time: each answer is a round trip to a real machine. */
+export async function observeAll(runner: ProviderRunner, fleet: string, hosts: readonly HostSpec[], timeoutMs = 60_000): Promise<ObservedHost[]> {
+  const out: ObservedHost[] = [];
+  for (let i = 0; i < hosts.length; i += 4) out.push(...(await Promise.all(hosts.slice(i, i + 4).map((h) => observe(runner, fleet, h, timeoutMs)))));
+  return out;
+}
+
 /**
  * Asks every host (in state or in code) what really runs, through its
  * provider's `facts` and `list`, and records it; `hvkit plan` then shows the
@@ -76,12 +83,8 @@ export async function refresh(opts: RefreshOptions): Promise<{ state: State; dri
     const hosts = hostsOf(state, opts.manifest);
     const names = [...hosts.keys()].sort();
     const observed: Record<string, ObservedHost> = {};
-    // A few hosts at a time: each answer is a round trip to a real machine.
-    for (let i = 0; i < names.length; i += 4) {
-      const batch = names.slice(i, i + 4);
-      const got = await Promise.all(batch.map((n) => observe(runner, opts.manifest.fleet, hosts.get(n)!, opts.timeoutMs ?? 60_000)));
-      batch.forEach((n, k) => (observed[n] = got[k]));
-    }
+    const got = await observeAll(runner, opts.manifest.fleet, names.map((n) => hosts.get(n)!), opts.timeoutMs);
+    names.forEach((n, k) => (observed[n] = got[k]));
     state.observed = { at: new Date().toISOString(), hosts: observed };
     state.serial = await opts.store.write(state);
     // Under the lock: two refreshes at once would each rewrite the samples file from what they read.
